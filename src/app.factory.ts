@@ -1,0 +1,91 @@
+import helmet from '@fastify/helmet';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { SwaggerModule } from '@nestjs/swagger';
+import { Logger } from 'nestjs-pino';
+import { AppModule } from './app.module';
+import type { AppConfig } from './config/config';
+import { requestId } from './logging/logger.options';
+import { buildOpenApiDocument } from './openapi/openapi';
+
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+
+/** Response headers a browser client may read (CORS hides the rest). */
+const EXPOSED_HEADERS = ['X-Total-Count', 'X-Request-Id', 'Retry-After'];
+
+/**
+ * Builds the configured application without listening: `main.ts` listens on it, and the tests
+ * drive exactly this through supertest.
+ */
+export async function createApp(config: AppConfig): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    bodyLimit: BODY_LIMIT_BYTES,
+    // Behind a proxy the client address comes from X-Forwarded-For (rate limiting uses it).
+    trustProxy: true,
+    routerOptions: { maxParamLength: 500 },
+    genReqId: requestId,
+  });
+  adapter.getInstance().addHook('onRequest', (request, reply, done) => {
+    reply.header('X-Request-Id', request.id);
+    done();
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
+    // Fastify's own parsers only: JSON in, everything else is a 400 (no form or text bodies).
+    bodyParser: false,
+    bufferLogs: true,
+    abortOnError: false,
+  });
+  app.useLogger(app.get(Logger));
+  configureJsonParsing(app);
+
+  await app.register(helmet, {
+    // Swagger UI loads its own scripts and inline styles from /docs.
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:', 'validator.swagger.io'],
+      },
+    },
+  });
+  app.enableCors({
+    origin: config.allowedOrigins,
+    credentials: true,
+    exposedHeaders: EXPOSED_HEADERS,
+    maxAge: 600,
+  });
+
+  const document = buildOpenApiDocument(app, config.version);
+  SwaggerModule.setup('docs', app, document, {
+    jsonDocumentUrl: 'openapi.json',
+    raw: ['json'],
+    customSiteTitle: 'TaskFlow API',
+    swaggerOptions: { persistAuthorization: true, displayRequestDuration: true },
+  });
+
+  app.enableShutdownHooks();
+  return app;
+}
+
+/**
+ * Only `application/json` bodies are parsed. An empty body with that content type counts as no
+ * body (many HTTP clients send the header on every POST), rather than the parser's 400.
+ */
+function configureJsonParsing(app: NestFastifyApplication): void {
+  const fastify = app.getHttpAdapter().getInstance();
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  fastify.removeAllContentTypeParsers();
+  fastify.addContentTypeParser(
+    'application/json',
+    { parseAs: 'string', bodyLimit: BODY_LIMIT_BYTES },
+    (request, body, done) => {
+      const text = body.toString();
+      if (text.trim() === '') {
+        done(null, undefined);
+        return;
+      }
+      void parseJson(request, text, done);
+    },
+  );
+}

@@ -1,0 +1,17 @@
+/** The audit log's action names, as CONTRACT.md lists them. */
+export const AUDIT_ACTIONS = [
+  'created',
+  'updated',
+  'deleted',
+  'started',
+  'progressed',
+  'review_requested',
+  'completed',
+  'blocked',
+  'unblocked',
+  'released',
+  'worker_registered',
+  'worker_updated',
+  'worker_deleted',
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -1,0 +1,177 @@
+import {
+  ArgumentsHost,
+  Catch,
+  ExceptionFilter,
+  HttpException,
+  HttpStatus,
+  Logger,
+} from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { PG, isDatabaseUnavailable, sqlState, violatedConstraint } from './database-errors';
+import { DomainError, DomainErrorCode, FieldError, assertUnreachable } from './domain-errors';
+
+/** The contract's error body: `{ error, status_code }`, plus `details` on a 422. */
+export interface ErrorEnvelope {
+  error: string;
+  status_code: number;
+  details?: FieldError[];
+}
+
+interface Resolved {
+  status: number;
+  body: ErrorEnvelope;
+  headers?: Record<string, string>;
+}
+
+function statusOf(code: DomainErrorCode): number {
+  switch (code) {
+    case DomainErrorCode.Validation:
+      return HttpStatus.UNPROCESSABLE_ENTITY;
+    case DomainErrorCode.Unauthenticated:
+      return HttpStatus.UNAUTHORIZED;
+    case DomainErrorCode.Forbidden:
+      return HttpStatus.FORBIDDEN;
+    case DomainErrorCode.NotFound:
+      return HttpStatus.NOT_FOUND;
+    case DomainErrorCode.Conflict:
+      return HttpStatus.CONFLICT;
+    case DomainErrorCode.Unavailable:
+      return HttpStatus.SERVICE_UNAVAILABLE;
+    default:
+      return assertUnreachable(code);
+  }
+}
+
+const envelope = (status: number, error: string, details?: FieldError[]): Resolved => ({
+  status,
+  body: details ? { error, status_code: status, details } : { error, status_code: status },
+});
+
+/**
+ * Every non-2xx answer goes through here, whatever raised it: a domain error, Nest's own
+ * exceptions (unknown route, throttling), Fastify's body parser (malformed JSON, size limit) or
+ * the database. Anything unrecognised is a 500 whose body says nothing about the internals; the
+ * details go to the log under the request id.
+ */
+@Catch()
+export class ErrorEnvelopeFilter implements ExceptionFilter {
+  private readonly logger = new Logger('ErrorEnvelope');
+
+  constructor(private readonly adapterHost: HttpAdapterHost) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const request = http.getRequest<FastifyRequest>();
+    const reply = http.getResponse<FastifyReply>();
+    const resolved = this.resolve(exception, request);
+
+    const status = resolved.status as HttpStatus;
+    if (status === HttpStatus.SERVICE_UNAVAILABLE) {
+      this.logger.warn(
+        { err: describe(exception), req_id: requestIdOf(request) },
+        'Database unavailable',
+      );
+    } else if (resolved.status >= 500) {
+      this.logger.error(
+        { err: exception, req_id: requestIdOf(request), route: request?.url },
+        'Unhandled error',
+      );
+    }
+
+    const adapter = this.adapterHost.httpAdapter;
+    if (status === HttpStatus.UNAUTHORIZED) {
+      adapter.setHeader(reply, 'WWW-Authenticate', wwwAuthenticate(resolved.body.error));
+    }
+    for (const [name, value] of Object.entries(resolved.headers ?? {})) {
+      adapter.setHeader(reply, name, value);
+    }
+    adapter.reply(reply, resolved.body, resolved.status);
+  }
+
+  private resolve(exception: unknown, request: FastifyRequest | undefined): Resolved {
+    if (exception instanceof DomainError) {
+      const details = 'details' in exception ? (exception.details as FieldError[]) : undefined;
+      return envelope(statusOf(exception.code), exception.message, details);
+    }
+    if (exception instanceof HttpException) {
+      return this.fromHttpException(exception, request);
+    }
+    const state = sqlState(exception);
+    if (isDatabaseUnavailable(exception)) {
+      return envelope(HttpStatus.SERVICE_UNAVAILABLE, 'Database unavailable, try again shortly');
+    }
+    switch (state as (typeof PG)[keyof typeof PG] | undefined) {
+      case PG.uniqueViolation:
+        return envelope(HttpStatus.CONFLICT, 'A record with this key already exists');
+      case PG.foreignKeyViolation:
+        return envelope(
+          HttpStatus.CONFLICT,
+          `The change conflicts with related records (${violatedConstraint(exception) ?? 'foreign key'})`,
+        );
+      case PG.serializationFailure:
+      case PG.deadlockDetected:
+      case PG.lockNotAvailable:
+        return envelope(HttpStatus.CONFLICT, 'Conflicting concurrent change, retry the request');
+      case PG.checkViolation:
+      case PG.notNullViolation:
+      case PG.stringTooLong:
+      case PG.numericOutOfRange:
+      case PG.invalidDatetime:
+      case PG.datetimeOutOfRange:
+      case PG.invalidTextRepresentation:
+      case PG.untranslatableCharacter:
+      case PG.characterNotInRepertoire:
+        return envelope(
+          HttpStatus.UNPROCESSABLE_ENTITY,
+          'Validation failed: a value is out of range',
+          [{ field: violatedConstraint(exception) ?? 'body', message: 'value is out of range' }],
+        );
+      default:
+        return envelope(HttpStatus.INTERNAL_SERVER_ERROR, 'Internal server error');
+    }
+  }
+
+  private fromHttpException(exception: HttpException, request?: FastifyRequest): Resolved {
+    const status = exception.getStatus() as HttpStatus;
+    switch (status) {
+      case HttpStatus.NOT_FOUND:
+        // Nest's router answers an unknown route with "Cannot GET /x".
+        return envelope(status, `No route ${request?.method ?? ''} ${pathOf(request)}`.trim());
+      case HttpStatus.PAYLOAD_TOO_LARGE:
+        return envelope(status, 'Request body is larger than the 1 MB limit');
+      case HttpStatus.UNSUPPORTED_MEDIA_TYPE:
+        return envelope(HttpStatus.BAD_REQUEST, 'Content-Type must be application/json');
+      case HttpStatus.BAD_REQUEST:
+        // Fastify's JSON parser: malformed JSON, an empty JSON body, a poisoned __proto__ key.
+        return envelope(status, `Malformed JSON body: ${exception.message}`);
+      case HttpStatus.TOO_MANY_REQUESTS:
+        return envelope(status, 'Too many requests, slow down');
+      case HttpStatus.METHOD_NOT_ALLOWED:
+        return envelope(status, `Method ${request?.method ?? ''} not allowed here`);
+      default:
+        if (exception.getStatus() >= 500) return envelope(status, 'Internal server error');
+        return envelope(status, exception.message);
+    }
+  }
+}
+
+function pathOf(request?: FastifyRequest): string {
+  const url = request?.url ?? '';
+  const q = url.indexOf('?');
+  return q === -1 ? url : url.slice(0, q);
+}
+
+function requestIdOf(request?: FastifyRequest): string | undefined {
+  const raw = request?.raw as { id?: unknown } | undefined;
+  return typeof raw?.id === 'string' ? raw.id : request?.id;
+}
+
+function describe(exception: unknown): string {
+  return exception instanceof Error ? `${exception.name}: ${exception.message}` : String(exception);
+}
+
+function wwwAuthenticate(message: string): string {
+  const quoted = message.replace(/["\\]/g, '');
+  return `Bearer error="invalid_token", error_description="${quoted}"`;
+}

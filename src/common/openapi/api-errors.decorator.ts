@@ -1,0 +1,70 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiProperty, ApiPropertyOptional, ApiResponse } from '@nestjs/swagger';
+
+export class FieldErrorDto {
+  @ApiProperty({ example: 'title' })
+  field: string;
+
+  @ApiProperty({ example: 'title must be a string of 1 to 200 characters, not blank, without NUL' })
+  message: string;
+}
+
+/** The contract's error envelope, the body of every non-2xx response. */
+export class ErrorResponse {
+  @ApiProperty({ example: 'Task 42 not found' })
+  error: string;
+
+  @ApiProperty({ example: 404 })
+  status_code: number;
+
+  @ApiPropertyOptional({ type: [FieldErrorDto], description: 'Present on 422 only.' })
+  details?: FieldErrorDto[];
+}
+
+const DESCRIPTIONS: Record<number, { description: string; example: string }> = {
+  400: { description: 'Malformed JSON or wrong content type', example: 'Malformed JSON body' },
+  401: {
+    description: 'Missing, invalid or expired token (with `WWW-Authenticate: Bearer`)',
+    example: 'Token expired',
+  },
+  403: { description: 'Authenticated but not allowed', example: 'Only admins may do this' },
+  404: { description: 'No such resource', example: 'Task 42 not found' },
+  409: {
+    description: 'State conflict',
+    example: "Task is 'completed' and cannot move to 'review'",
+  },
+  413: { description: 'Body over 1 MB', example: 'Request body is larger than the 1 MB limit' },
+  422: {
+    description: 'Validation failed (body, query or path)',
+    example: 'Validation failed: title must be a string of 1 to 200 characters',
+  },
+  429: { description: 'Rate limit exceeded (see `Retry-After`)', example: 'Too many requests' },
+  503: { description: 'Database unreachable', example: 'Database unavailable, try again shortly' },
+};
+
+/** Documents the listed error statuses with the envelope schema and an example each. */
+export function ApiErrors(...statuses: number[]): MethodDecorator & ClassDecorator {
+  return applyDecorators(
+    ...statuses.map((status) =>
+      ApiResponse({
+        status,
+        description: DESCRIPTIONS[status].description,
+        type: ErrorResponse,
+        example: {
+          error: DESCRIPTIONS[status].example,
+          status_code: status,
+          ...(status === 422
+            ? {
+                details: [
+                  { field: 'title', message: 'title must be a string of 1 to 200 characters' },
+                ],
+              }
+            : {}),
+        },
+      }),
+    ),
+  );
+}
+
+/** The errors any authenticated route can answer, whatever it does. */
+export const ApiAuthenticatedErrors = () => ApiErrors(401, 429, 503);

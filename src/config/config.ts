@@ -1,0 +1,236 @@
+import { z } from 'zod';
+import { version } from '../../package.json';
+
+/**
+ * The one place that reads `process.env`. Everything else receives a typed, validated `AppConfig`.
+ * A bad value throws a `ConfigError` whose message is a single line naming the variable, so the
+ * process can print it and exit instead of failing later with a stack trace.
+ */
+
+export const SUPPORTED_JWT_ALGORITHMS = [
+  'EdDSA',
+  'ES256',
+  'ES384',
+  'ES512',
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+] as const;
+export type JwtAlgorithm = (typeof SUPPORTED_JWT_ALGORITHMS)[number];
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const DEFAULT_AUTH_SERVER_URL = 'http://localhost:3001';
+export const DEFAULT_DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/taskflow';
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+const httpUrl = z
+  .string()
+  .url('must be an http(s) URL')
+  .refine((v) => /^https?:\/\//i.test(v), 'must be an http(s) URL');
+
+const commaList = (s: string): string[] =>
+  s
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part.length > 0);
+
+const intInRange = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, `must be an integer between ${min} and ${max}`)
+    .transform(Number)
+    .refine((n) => n >= min && n <= max, `must be an integer between ${min} and ${max}`);
+
+const boolean = z
+  .string()
+  .regex(/^(true|false|1|0|yes|no)$/i, 'must be true or false')
+  .transform((v) => /^(true|1|yes)$/i.test(v));
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: intInRange(0, 65535).default('8000'),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  DATABASE_URL: z
+    .string()
+    .default(DEFAULT_DATABASE_URL)
+    .refine((v) => {
+      try {
+        return ['postgres:', 'postgresql:'].includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    }, 'must be a postgresql:// URL'),
+  DB_POOL_SIZE: intInRange(1, 500).default('10'),
+  DB_CONNECT_TIMEOUT_MS: intInRange(100, 120_000).default('3000'),
+  DB_STATEMENT_TIMEOUT_MS: intInRange(100, 3_600_000).default('15000'),
+  AUTH_SERVER_URL: httpUrl.optional(),
+  JWKS_URL: httpUrl.optional(),
+  JWT_ISSUER: z.string().min(1).optional(),
+  JWT_AUDIENCE: z.string().min(1).optional(),
+  JWT_ALGORITHMS: z
+    .string()
+    .default('EdDSA,ES256,RS256')
+    .transform(commaList)
+    .superRefine((algs, ctx) => {
+      if (algs.length === 0) ctx.addIssue({ code: 'custom', message: 'must list an algorithm' });
+      for (const alg of algs) {
+        if (!(SUPPORTED_JWT_ALGORITHMS as readonly string[]).includes(alg)) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `unknown or forbidden algorithm "${alg}" (allowed: ${SUPPORTED_JWT_ALGORITHMS.join(', ')}; none and HS* are never accepted)`,
+          });
+        }
+      }
+    })
+    .transform((algs) => algs as JwtAlgorithm[]),
+  ALLOWED_ORIGINS: z
+    .string()
+    .default('http://localhost:3000,http://localhost:3001')
+    .transform(commaList)
+    .superRefine((origins, ctx) => {
+      for (const origin of origins) {
+        if (origin === '*') {
+          ctx.addIssue({ code: 'custom', message: '"*" is not allowed; list the origins' });
+          continue;
+        }
+        try {
+          const url = new URL(origin);
+          if (url.origin !== origin.replace(/\/$/, '')) throw new Error('not an origin');
+        } catch {
+          ctx.addIssue({
+            code: 'custom',
+            message: `"${origin}" is not an origin like https://app.example.com`,
+          });
+        }
+      }
+    }),
+  LOG_LEVEL: z
+    .string()
+    .default('info')
+    .transform((v) => v.toLowerCase())
+    .pipe(z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` })),
+  RATE_LIMIT_PER_MINUTE: intInRange(0, 10_000_000).default('1200'),
+  METRICS_ENABLED: boolean.default('true'),
+  SHUTDOWN_TIMEOUT_MS: intInRange(0, 600_000).default('10000'),
+});
+
+export interface DatabaseConfig {
+  /** The connection string without `sslmode`, which is translated into `ssl` below. */
+  url: string;
+  /** `false`, or the TLS options handed to node-postgres. */
+  ssl: false | { rejectUnauthorized: boolean };
+  poolSize: number;
+  connectTimeoutMs: number;
+  statementTimeoutMs: number;
+}
+
+export interface AuthConfig {
+  authServerUrl: string;
+  jwksUrl: string;
+  /** True when neither AUTH_SERVER_URL nor JWKS_URL was set: `npm start` then runs the bundled server. */
+  usingDefaultAuthServer: boolean;
+  issuer?: string;
+  audience?: string;
+  algorithms: JwtAlgorithm[];
+}
+
+export interface AppConfig {
+  version: string;
+  nodeEnv: 'development' | 'production' | 'test';
+  port: number;
+  host: string;
+  database: DatabaseConfig;
+  auth: AuthConfig;
+  allowedOrigins: string[];
+  logLevel: LogLevel;
+  rateLimitPerMinute: number;
+  metricsEnabled: boolean;
+  shutdownTimeoutMs: number;
+}
+
+/**
+ * libpq's `sslmode` semantics, which Neon's connection strings assume: `require` encrypts without
+ * verifying the certificate, `verify-ca`/`verify-full` verify it, `disable`/absent mean plain TCP.
+ * node-postgres would otherwise treat `require` as `verify-full`, so the mode is resolved here.
+ */
+export function parseDatabaseUrl(raw: string): Pick<DatabaseConfig, 'url' | 'ssl'> {
+  const url = new URL(raw);
+  const mode = (url.searchParams.get('sslmode') ?? 'disable').toLowerCase();
+  url.searchParams.delete('sslmode');
+  const ssl: DatabaseConfig['ssl'] = (() => {
+    switch (mode) {
+      case 'disable':
+      case 'allow':
+        return false;
+      case 'prefer':
+      case 'require':
+      case 'no-verify':
+        return { rejectUnauthorized: false };
+      case 'verify-ca':
+      case 'verify-full':
+        return { rejectUnauthorized: true };
+      default:
+        throw new ConfigError(
+          `Invalid configuration: DATABASE_URL: unknown sslmode "${mode}" (use disable, require, verify-ca or verify-full)`,
+        );
+    }
+  })();
+  return { url: url.toString(), ssl };
+}
+
+/** Never echo a value that may hold a secret (a password inside DATABASE_URL). */
+const SECRET_VARIABLES = new Set(['DATABASE_URL']);
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  // An empty variable (`JWT_ISSUER=` in an .env file) means "unset", as in most tools.
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
+  );
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const name = String(issue.path[0]);
+    const value = present[name];
+    const shown = value === undefined || SECRET_VARIABLES.has(name) ? '' : ` (got "${value}")`;
+    throw new ConfigError(`Invalid configuration: ${name} ${issue.message}${shown}`);
+  }
+  const e = parsed.data;
+  const usingDefaultAuthServer = e.AUTH_SERVER_URL === undefined && e.JWKS_URL === undefined;
+  const authServerUrl = (e.AUTH_SERVER_URL ?? DEFAULT_AUTH_SERVER_URL).replace(/\/$/, '');
+  return {
+    version,
+    nodeEnv: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    database: {
+      ...parseDatabaseUrl(e.DATABASE_URL),
+      poolSize: e.DB_POOL_SIZE,
+      connectTimeoutMs: e.DB_CONNECT_TIMEOUT_MS,
+      statementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS,
+    },
+    auth: {
+      authServerUrl,
+      jwksUrl: e.JWKS_URL ?? `${authServerUrl}/api/auth/jwks`,
+      usingDefaultAuthServer,
+      issuer: e.JWT_ISSUER,
+      audience: e.JWT_AUDIENCE,
+      algorithms: e.JWT_ALGORITHMS,
+    },
+    allowedOrigins: e.ALLOWED_ORIGINS.map((o) => o.replace(/\/$/, '')),
+    logLevel: e.LOG_LEVEL,
+    rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    metricsEnabled: e.METRICS_ENABLED,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+  };
+}

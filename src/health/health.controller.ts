@@ -1,0 +1,57 @@
+import { Controller, Get, Inject } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { ServiceUnavailableError } from '../common/errors/domain-errors';
+import { ApiErrors } from '../common/openapi/api-errors.decorator';
+import { WithoutDatabase } from '../database/database-ready.guard';
+import type { AppConfig } from '../config/config';
+import { APP_CONFIG } from '../config/config.module';
+
+class HealthResponse {
+  @ApiProperty({ example: 'healthy' })
+  status: 'healthy';
+
+  @ApiProperty({ example: '1.0.0', description: 'The API package version' })
+  version: string;
+}
+
+class DatabaseHealthResponse {
+  @ApiProperty({ example: 'connected' })
+  database: 'connected';
+}
+
+/** A database ping longer than this counts as down: health checks must answer promptly. */
+const DB_PING_TIMEOUT_MS = 1500;
+
+/**
+ * `/health` says the process is up (liveness: it never touches the database);
+ * `/api/health/db` says whether it can reach PostgreSQL (readiness).
+ */
+@ApiTags('health')
+@WithoutDatabase()
+@Controller()
+export class HealthController {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly db: TypeOrmHealthIndicator,
+  ) {}
+
+  @Get('health')
+  @ApiOperation({ summary: 'Liveness: the process is up (no database access)' })
+  @ApiOkResponse({ type: HealthResponse })
+  health(): HealthResponse {
+    return { status: 'healthy', version: this.config.version };
+  }
+
+  @Get('api/health/db')
+  @ApiOperation({ summary: 'Readiness: the database answers' })
+  @ApiOkResponse({ type: DatabaseHealthResponse })
+  @ApiErrors(503)
+  async database(): Promise<DatabaseHealthResponse> {
+    const result = await this.db.pingCheck('database', { timeout: DB_PING_TIMEOUT_MS });
+    if (result.database?.status !== 'up') {
+      throw new ServiceUnavailableError('Database unreachable');
+    }
+    return { database: 'connected' };
+  }
+}

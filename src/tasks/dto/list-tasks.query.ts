@@ -1,0 +1,57 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsInt, Max, Min } from 'class-validator';
+import { PaginationQuery } from '../../common/pagination/pagination.query';
+import { IsOptionalNotNull, IsText, ToInteger } from '../../common/validation/decorators';
+import { TASK_PRIORITIES, TASK_STATUSES, TaskPriority, TaskStatus } from '../task.enums';
+import { MAX_INT32 } from './create-task.dto';
+
+export const TASK_SORT_FIELDS = ['id', 'created_at', 'updated_at', 'priority', 'due_date'] as const;
+export type TaskSortField = (typeof TASK_SORT_FIELDS)[number];
+export const TASK_SORTS = TASK_SORT_FIELDS.flatMap((f) => [f, `-${f}`]);
+
+export class ListTasksQuery extends PaginationQuery {
+  @ApiPropertyOptional({ enum: TASK_STATUSES, enumName: 'TaskStatus' })
+  @IsOptionalNotNull()
+  @IsIn(TASK_STATUSES, { message: `status must be one of ${TASK_STATUSES.join(', ')}` })
+  status?: TaskStatus;
+
+  @ApiPropertyOptional({ enum: TASK_PRIORITIES, enumName: 'TaskPriority' })
+  @IsOptionalNotNull()
+  @IsIn(TASK_PRIORITIES, { message: `priority must be one of ${TASK_PRIORITIES.join(', ')}` })
+  priority?: TaskPriority;
+
+  @ApiPropertyOptional({ description: 'Worker id (JWT `sub`) the task is assigned to.' })
+  @IsOptionalNotNull()
+  @IsText({ min: 1, max: 255 })
+  assigned_to?: string;
+
+  @ApiPropertyOptional({ description: 'Project slug.', example: 'website' })
+  @IsOptionalNotNull()
+  @IsText({ min: 1, max: 100 })
+  project?: string;
+
+  @ApiPropertyOptional({ minimum: 1, description: 'Only the direct subtasks of this task.' })
+  @IsOptionalNotNull()
+  @ToInteger()
+  @IsInt()
+  @Min(1)
+  @Max(MAX_INT32)
+  parent_id?: number;
+
+  @ApiPropertyOptional({
+    description: 'Text to find in the title or description (case-insensitive).',
+    maxLength: 200,
+  })
+  @IsOptionalNotNull()
+  @IsText({ min: 1, max: 200 })
+  q?: string;
+
+  @ApiPropertyOptional({
+    enum: TASK_SORTS,
+    default: 'id',
+    description: 'Sort field; prefix with `-` for descending. Ties are broken by id.',
+  })
+  @IsOptionalNotNull()
+  @IsIn(TASK_SORTS, { message: `sort must be one of ${TASK_SORTS.join(', ')}` })
+  sort?: string;
+}

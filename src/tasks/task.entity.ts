@@ -1,0 +1,108 @@
+import { ApiProperty } from '@nestjs/swagger';
+import {
+  Check,
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  JoinColumn,
+  ManyToOne,
+  PrimaryGeneratedColumn,
+  UpdateDateColumn,
+} from 'typeorm';
+import { TASK_PRIORITIES, TASK_STATUSES, TaskPriority, TaskStatus } from './task.enums';
+
+/**
+ * A task, exactly as the API returns it: property names are the contract's snake_case JSON fields,
+ * so the row serialises without a mapping layer. The schema itself lives in migrations; the
+ * indexes named here mirror them so that `migration:generate` stays empty.
+ */
+@Entity({ name: 'tasks' })
+@Index('idx_tasks_status', ['status', 'id'])
+@Index('idx_tasks_assigned_to', ['assigned_to', 'status'])
+@Index('idx_tasks_parent_id', ['parent_id'])
+@Index('idx_tasks_project_status_updated', ['project_slug', 'status', 'updated_at', 'id'])
+@Index('idx_tasks_priority', ['priority', 'id'])
+@Index('idx_tasks_created_at', ['created_at', 'id'])
+@Index('idx_tasks_updated_at', ['updated_at', 'id'])
+@Index('idx_tasks_due_date', ['due_date', 'id'])
+// Trigram (GIN) indexes for `q`: created in SQL, which TypeORM cannot express, so it leaves them be.
+@Index('idx_tasks_title_trgm', { synchronize: false })
+@Index('idx_tasks_description_trgm', { synchronize: false })
+@Check('chk_tasks_title_length', `char_length("title") BETWEEN 1 AND 200`)
+@Check('chk_tasks_description_length', `char_length("description") <= 10000`)
+@Check('chk_tasks_progress_range', `"progress_percent" BETWEEN 0 AND 100`)
+@Check('chk_tasks_not_own_parent', `"parent_id" <> "id"`)
+export class Task {
+  @ApiProperty({ example: 42, description: 'Server-owned.' })
+  @PrimaryGeneratedColumn({ type: 'integer', primaryKeyConstraintName: 'pk_tasks' })
+  id: number;
+
+  @ApiProperty({ example: 'Write the release notes', minLength: 1, maxLength: 200 })
+  @Column({ type: 'varchar', length: 200 })
+  title: string;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    maxLength: 10_000,
+    example: 'Cover the API changes.',
+  })
+  @Column({ type: 'text', nullable: true })
+  description: string | null;
+
+  @ApiProperty({ enum: TASK_STATUSES, enumName: 'TaskStatus', example: 'pending' })
+  @Column({ type: 'enum', enum: TASK_STATUSES, enumName: 'task_status', default: 'pending' })
+  status: TaskStatus;
+
+  @ApiProperty({ enum: TASK_PRIORITIES, enumName: 'TaskPriority', example: 'medium' })
+  @Column({ type: 'enum', enum: TASK_PRIORITIES, enumName: 'task_priority', default: 'medium' })
+  priority: TaskPriority;
+
+  @ApiProperty({ minimum: 0, maximum: 100, example: 0 })
+  @Column({ type: 'smallint', default: 0 })
+  progress_percent: number;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    maxLength: 255,
+    example: 'usr_7f3a',
+    description: 'A worker id (the JWT `sub`).',
+  })
+  @Column({ type: 'varchar', length: 255, nullable: true })
+  assigned_to: string | null;
+
+  @ApiProperty({ type: String, nullable: true, maxLength: 100, example: 'website' })
+  @Column({ type: 'varchar', length: 100, nullable: true })
+  project_slug: string | null;
+
+  @ApiProperty({ type: Number, nullable: true, example: null })
+  @Column({ type: 'integer', nullable: true })
+  parent_id: number | null;
+
+  @ManyToOne(() => Task, { onDelete: 'RESTRICT', createForeignKeyConstraints: true })
+  @JoinColumn({ name: 'parent_id', foreignKeyConstraintName: 'fk_tasks_parent' })
+  parent?: Task;
+
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    example: '2026-12-01T17:00:00.000Z',
+  })
+  @Column({ type: 'timestamptz', nullable: true })
+  due_date: Date | null;
+
+  @ApiProperty({ example: 'usr_7f3a', description: "Server-owned: the creator's `sub`." })
+  @Column({ type: 'varchar', length: 255 })
+  created_by: string;
+
+  @ApiProperty({ format: 'date-time', example: '2026-11-26T20:41:04.575Z' })
+  @CreateDateColumn({ type: 'timestamptz' })
+  created_at: Date;
+
+  @ApiProperty({ format: 'date-time', example: '2026-11-26T20:41:04.575Z' })
+  @UpdateDateColumn({ type: 'timestamptz' })
+  updated_at: Date;
+}

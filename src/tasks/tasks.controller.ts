@@ -1,0 +1,116 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  Patch,
+  Post,
+  Query,
+  Res,
+} from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { Audited } from '../audit/audited.decorator';
+import type { AuthUser } from '../auth/auth-user';
+import { CurrentUser } from '../auth/current-user.decorator';
+import { ApiAuthenticatedErrors, ApiErrors } from '../common/openapi/api-errors.decorator';
+import { PaginationQuery } from '../common/pagination/pagination.query';
+import { ParseIdPipe } from '../common/validation/id.pipe';
+import { CreateTaskDto } from './dto/create-task.dto';
+import { ListTasksQuery } from './dto/list-tasks.query';
+import { UpdateTaskDto } from './dto/update-task.dto';
+import { Task } from './task.entity';
+import { TasksService } from './tasks.service';
+
+const TOTAL_COUNT = {
+  'X-Total-Count': {
+    description: 'Number of tasks matching the filters, ignoring limit and offset',
+    schema: { type: 'integer' },
+  },
+};
+
+/** `/api/tasks`: the task board's CRUD. Lifecycle routes live in `task-lifecycle.controller.ts`. */
+@ApiTags('tasks')
+@ApiBearerAuth()
+@ApiAuthenticatedErrors()
+@Controller('api/tasks')
+export class TasksController {
+  constructor(private readonly tasks: TasksService) {}
+
+  @Post()
+  @Audited('created')
+  @ApiOperation({ summary: 'Create a task' })
+  @ApiCreatedResponse({ type: Task })
+  @ApiErrors(400, 413, 422)
+  create(@Body() dto: CreateTaskDto, @CurrentUser() user: AuthUser): Promise<Task> {
+    return this.tasks.create(dto, user);
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List tasks', description: 'Filters combine with AND.' })
+  @ApiOkResponse({ type: [Task], headers: TOTAL_COUNT })
+  @ApiErrors(422)
+  async list(
+    @Query() query: ListTasksQuery,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<Task[]> {
+    const page = await this.tasks.list(query);
+    reply.header('X-Total-Count', String(page.total));
+    return page.items;
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'Get a task' })
+  @ApiOkResponse({ type: Task })
+  @ApiErrors(404, 422)
+  findOne(@Param('id', ParseIdPipe) id: number): Promise<Task> {
+    return this.tasks.findOne(id);
+  }
+
+  @Patch(':id')
+  @Audited('updated')
+  @ApiOperation({
+    summary: 'Update some fields of a task',
+    description:
+      'Only the fields sent change. `status` moves only along the state machine (else 409).',
+  })
+  @ApiOkResponse({ type: Task })
+  @ApiErrors(400, 404, 409, 413, 422)
+  async update(@Param('id', ParseIdPipe) id: number, @Body() dto: UpdateTaskDto): Promise<Task> {
+    const { task } = await this.tasks.update(id, dto);
+    return task;
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @Audited('deleted')
+  @ApiOperation({ summary: 'Delete a task', description: '409 while it has subtasks.' })
+  @ApiNoContentResponse({ description: 'Deleted' })
+  @ApiErrors(404, 409, 422)
+  async remove(@Param('id', ParseIdPipe) id: number): Promise<void> {
+    await this.tasks.remove(id);
+  }
+
+  @Get(':id/subtasks')
+  @ApiOperation({ summary: "List a task's direct subtasks", description: 'Ordered by id.' })
+  @ApiOkResponse({ type: [Task], headers: TOTAL_COUNT })
+  @ApiErrors(404, 422)
+  async subtasks(
+    @Param('id', ParseIdPipe) id: number,
+    @Query() query: PaginationQuery,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<Task[]> {
+    const page = await this.tasks.subtasks(id, query);
+    reply.header('X-Total-Count', String(page.total));
+    return page.items;
+  }
+}

@@ -1,0 +1,236 @@
+import { Injectable } from '@nestjs/common';
+import { TransactionHost } from '@nestjs-cls/transactional';
+import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
+import { Repository } from 'typeorm';
+import type { AuthUser } from '../auth/auth-user';
+import { PG, sqlState, violatedConstraint } from '../common/errors/database-errors';
+import {
+  ConflictError,
+  NotFoundError,
+  ValidationFailedError,
+} from '../common/errors/domain-errors';
+import { DEFAULT_PAGE_SIZE, Page, PaginationQuery } from '../common/pagination/pagination.query';
+import { CreateTaskDto } from './dto/create-task.dto';
+import { ListTasksQuery, TaskSortField } from './dto/list-tasks.query';
+import { UpdateTaskDto } from './dto/update-task.dto';
+import { assertTransition } from './task-state-machine';
+import { Task } from './task.entity';
+
+/** The fields a client may write, in the order the audit log reports them. */
+const WRITABLE_FIELDS = [
+  'title',
+  'description',
+  'status',
+  'priority',
+  'progress_percent',
+  'assigned_to',
+  'project_slug',
+  'parent_id',
+  'due_date',
+] as const satisfies readonly (keyof CreateTaskDto & keyof Task)[];
+type WritableField = (typeof WRITABLE_FIELDS)[number];
+
+export type FieldChanges = Partial<Record<WritableField, { from: unknown; to: unknown }>>;
+
+/** Any one constant serialises changes to the task tree, so two moves cannot build a cycle. */
+const TASK_TREE_LOCK = 0x7461736b; // "task"
+
+const jsonValue = (value: unknown): unknown =>
+  value instanceof Date ? value.toISOString() : value;
+
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a instanceof Date || b instanceof Date) {
+    return a instanceof Date && b instanceof Date && a.getTime() === b.getTime();
+  }
+  return a === b;
+}
+
+/** Escapes LIKE's wildcards so `q` matches literally. */
+const likePattern = (text: string): string => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+@Injectable()
+export class TasksService {
+  constructor(private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>) {}
+
+  /** Inside a request's transaction when there is one, on the pool otherwise. */
+  private get tasks(): Repository<Task> {
+    return this.txHost.tx.getRepository(Task);
+  }
+
+  async create(dto: CreateTaskDto, actor: AuthUser): Promise<Task> {
+    try {
+      const result = await this.tasks
+        .createQueryBuilder()
+        .insert()
+        .values({ ...dto, created_by: actor.id })
+        .returning('*')
+        .execute();
+      return this.tasks.create(result.raw[0] as Task);
+    } catch (error) {
+      throw this.parentError(error, dto.parent_id) ?? error;
+    }
+  }
+
+  async findOne(id: number): Promise<Task> {
+    const task = await this.tasks.findOneBy({ id });
+    if (!task) throw new NotFoundError(`Task ${id} not found`);
+    return task;
+  }
+
+  async list(query: ListTasksQuery): Promise<Page<Task>> {
+    const qb = this.tasks.createQueryBuilder('t');
+    if (query.status) qb.andWhere('t.status = :status', { status: query.status });
+    if (query.priority) qb.andWhere('t.priority = :priority', { priority: query.priority });
+    if (query.assigned_to) {
+      qb.andWhere('t.assigned_to = :assignedTo', { assignedTo: query.assigned_to });
+    }
+    if (query.project) qb.andWhere('t.project_slug = :project', { project: query.project });
+    if (query.parent_id) qb.andWhere('t.parent_id = :parentId', { parentId: query.parent_id });
+    if (query.q) {
+      qb.andWhere('(t.title ILIKE :q OR t.description ILIKE :q)', { q: likePattern(query.q) });
+    }
+
+    const sort = query.sort ?? 'id';
+    const descending = sort.startsWith('-');
+    const field = (descending ? sort.slice(1) : sort) as TaskSortField;
+    const direction = descending ? 'DESC' : 'ASC';
+    // Tasks without a due date come last in both directions; id breaks every tie, so pages
+    // are stable.
+    qb.orderBy(`t.${field}`, direction, field === 'due_date' ? 'NULLS LAST' : undefined);
+    if (field !== 'id') qb.addOrderBy('t.id', direction);
+    return this.page(qb, query);
+  }
+
+  async subtasks(id: number, query: PaginationQuery): Promise<Page<Task>> {
+    await this.assertExists(id);
+    const qb = this.tasks
+      .createQueryBuilder('t')
+      .where('t.parent_id = :id', { id })
+      .orderBy('t.id', 'ASC');
+    return this.page(qb, query);
+  }
+
+  /**
+   * A partial update. The row is locked first, so the recorded `from` values, the state-machine
+   * check and the write all see the same version of the task. Returns the changed fields (empty
+   * when the request changed nothing, which writes nothing).
+   */
+  async update(id: number, dto: UpdateTaskDto): Promise<{ task: Task; changes: FieldChanges }> {
+    // Tree lock before row lock, in every transaction that takes both: no lock-order deadlock.
+    if (dto.parent_id) await this.lockTaskTree();
+    const current = await this.lockForUpdate(id);
+    const changes: FieldChanges = {};
+    const values: Partial<Pick<Task, WritableField>> = {};
+    for (const field of WRITABLE_FIELDS) {
+      const next = dto[field];
+      if (next === undefined || sameValue(current[field], next)) continue;
+      changes[field] = { from: jsonValue(current[field]), to: jsonValue(next) };
+      Object.assign(values, { [field]: next });
+    }
+    if (Object.keys(changes).length === 0) return { task: current, changes };
+
+    if (values.status) assertTransition(current.status, values.status);
+    if (values.parent_id) await this.assertNoCycle(id, values.parent_id);
+
+    try {
+      const result = await this.tasks
+        .createQueryBuilder()
+        .update()
+        .set(values)
+        .where('id = :id', { id })
+        .returning('*')
+        .execute();
+      return { task: this.tasks.create((result.raw as Task[])[0]), changes };
+    } catch (error) {
+      throw this.parentError(error, values.parent_id) ?? error;
+    }
+  }
+
+  async remove(id: number): Promise<Task> {
+    try {
+      const result = await this.tasks
+        .createQueryBuilder()
+        .delete()
+        .where('id = :id', { id })
+        .returning('*')
+        .execute();
+      const deleted = (result.raw as Task[])[0];
+      if (!deleted) throw new NotFoundError(`Task ${id} not found`);
+      return this.tasks.create(deleted);
+    } catch (error) {
+      if (sqlState(error) === PG.foreignKeyViolation) {
+        throw new ConflictError(`Task ${id} has subtasks; delete or move them first`);
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Locks the row for this transaction. FOR NO KEY UPDATE, not FOR UPDATE: the id never changes,
+   * and this lock does not block the foreign-key checks of subtasks being created meanwhile.
+   */
+  async lockForUpdate(id: number): Promise<Task> {
+    const task = await this.tasks
+      .createQueryBuilder('t')
+      .setLock('for_no_key_update')
+      .where('t.id = :id', { id })
+      .getOne();
+    if (!task) throw new NotFoundError(`Task ${id} not found`);
+    return task;
+  }
+
+  private async assertExists(id: number): Promise<void> {
+    const exists = await this.tasks.existsBy({ id });
+    if (!exists) throw new NotFoundError(`Task ${id} not found`);
+  }
+
+  private async lockTaskTree(): Promise<void> {
+    await this.txHost.tx.query('SELECT pg_advisory_xact_lock($1)', [TASK_TREE_LOCK]);
+  }
+
+  /** Moving `id` under `parentId` must not make it its own ancestor (the tree lock is held). */
+  private async assertNoCycle(id: number, parentId: number): Promise<void> {
+    if (parentId === id) {
+      throw ValidationFailedError.field('parent_id', 'parent_id cannot be the task itself');
+    }
+    // UNION (not UNION ALL) stops the walk even if the data already held a loop.
+    const rows: unknown[] = await this.txHost.tx.query(
+      `WITH RECURSIVE ancestors(id, parent_id) AS (
+         SELECT id, parent_id FROM tasks WHERE id = $1
+         UNION
+         SELECT t.id, t.parent_id FROM tasks t JOIN ancestors a ON t.id = a.parent_id
+       )
+       SELECT 1 FROM ancestors WHERE id = $2 LIMIT 1`,
+      [parentId, id],
+    );
+    if (rows.length > 0) {
+      throw ValidationFailedError.field(
+        'parent_id',
+        `parent_id ${parentId} is a subtask of task ${id}; that would make a cycle`,
+      );
+    }
+  }
+
+  private async page(
+    qb: ReturnType<Repository<Task>['createQueryBuilder']>,
+    query: PaginationQuery,
+  ): Promise<Page<Task>> {
+    const [items, total] = await qb
+      .limit(query.limit ?? DEFAULT_PAGE_SIZE)
+      .offset(query.offset ?? 0)
+      .getManyAndCount();
+    return { items, total };
+  }
+
+  /** A foreign-key failure on `parent_id` means the named parent does not exist. */
+  private parentError(error: unknown, parentId: number | null | undefined): Error | undefined {
+    if (
+      sqlState(error) === PG.foreignKeyViolation &&
+      violatedConstraint(error) === 'fk_tasks_parent' &&
+      parentId
+    ) {
+      return ValidationFailedError.field('parent_id', `parent_id ${parentId}: no such task`);
+    }
+    return undefined;
+  }
+}
