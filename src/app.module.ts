@@ -6,6 +6,8 @@ import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-t
 import { ClsModule } from 'nestjs-cls';
 import { LoggerModule } from 'nestjs-pino';
 import { AuditInterceptor } from './audit/audit.interceptor';
+import { AuthModule } from './auth/auth.module';
+import { JwtAuthGuard } from './auth/jwt-auth.guard';
 import { ErrorEnvelopeFilter } from './common/errors/error-envelope.filter';
 import { StrictValidationPipe } from './common/validation/validation.pipe';
 import type { AppConfig } from './config/config';
@@ -45,12 +47,15 @@ export class AppModule {
             }),
           ],
         }),
+        AuthModule.forRoot(),
         HealthModule,
         TasksModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ErrorEnvelopeFilter },
         { provide: APP_PIPE, useClass: StrictValidationPipe },
+        // Guards run in this order: who is calling, then whether the database can serve them.
+        { provide: APP_GUARD, useExisting: JwtAuthGuard },
         { provide: APP_GUARD, useClass: DatabaseReadyGuard },
         { provide: APP_INTERCEPTOR, useClass: AuditInterceptor },
       ],

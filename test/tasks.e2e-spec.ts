@@ -53,6 +53,7 @@ describe('Tasks (e2e, real PostgreSQL)', () => {
         project_slug: null,
         parent_id: null,
         due_date: null,
+        created_by: 'alice',
       });
       expect(res.body.id).toEqual(expect.any(Number));
       expect(res.body.created_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);

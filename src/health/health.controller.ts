@@ -1,6 +1,7 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { Public } from '../auth/public.decorator';
 import { ServiceUnavailableError } from '../common/errors/domain-errors';
 import { ApiErrors } from '../common/openapi/api-errors.decorator';
 import { WithoutDatabase } from '../database/database-ready.guard';
@@ -28,6 +29,7 @@ const DB_PING_TIMEOUT_MS = 1500;
  * `/api/health/db` says whether it can reach PostgreSQL (readiness).
  */
 @ApiTags('health')
+@Public()
 @WithoutDatabase()
 @Controller()
 export class HealthController {

@@ -1,0 +1,28 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { PassportModule } from '@nestjs/passport';
+import { randomUUID } from 'node:crypto';
+import { JwtAuthGuard } from './jwt-auth.guard';
+import { JWT_STRATEGY_NAME, JwtStrategy } from './jwt.strategy';
+import { MeController } from './me.controller';
+import { SigningKeys } from './signing-keys';
+import { TokenVerifier } from './token-verifier';
+
+@Module({})
+export class AuthModule {
+  static forRoot(): DynamicModule {
+    const strategy = `jwt-${randomUUID()}`;
+    return {
+      module: AuthModule,
+      imports: [PassportModule.register({ defaultStrategy: strategy, session: false })],
+      controllers: [MeController],
+      providers: [
+        { provide: JWT_STRATEGY_NAME, useValue: strategy },
+        SigningKeys,
+        TokenVerifier,
+        JwtStrategy,
+        JwtAuthGuard,
+      ],
+      exports: [JwtAuthGuard],
+    };
+  }
+}

@@ -1,0 +1,60 @@
+import request from 'supertest';
+import { IS_PUBLIC } from '../src/auth/public.decorator';
+import { listRoutes, metadataOf } from './support/routes';
+import { TestApp } from './support/test-app';
+
+/**
+ * Deny by default, checked against the running app: every route a controller declares must
+ * refuse a caller without a token, unless it is on this list. A new public route has to be
+ * added here on purpose; a new private one is covered the moment it exists.
+ */
+const PUBLIC_ROUTES = ['GET /health', 'GET /api/health/db'];
+/** Served by Swagger, outside the controllers; public by contract. */
+const PUBLIC_DOCUMENTS = ['/openapi.json', '/docs'];
+
+describe('Route guards (e2e)', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await TestApp.start();
+  });
+
+  afterAll(() => t.close());
+
+  it('finds the routes (sanity check of the listing itself)', () => {
+    const names = listRoutes(t.app).map((r) => `${r.method} ${r.path}`);
+    expect(names).toEqual(
+      expect.arrayContaining(['POST /api/tasks', 'GET /api/me', ...PUBLIC_ROUTES]),
+    );
+  });
+
+  it('marks exactly the listed routes @Public()', () => {
+    const marked = listRoutes(t.app)
+      .filter((r) => metadataOf<boolean>(t.app, IS_PUBLIC, r))
+      .map((r) => `${r.method} ${r.path}`);
+    expect(marked.sort()).toEqual([...PUBLIC_ROUTES].sort());
+  });
+
+  it('answers 401 to every other route when no token is sent', async () => {
+    const open: string[] = [];
+    for (const route of listRoutes(t.app)) {
+      const name = `${route.method} ${route.path}`;
+      if (PUBLIC_ROUTES.includes(name)) continue;
+      const url = route.path.replace(/:[A-Za-z_]+/g, '1');
+      const res = await request(t.server)[route.method.toLowerCase() as 'get'](url);
+      if (res.status !== 401 || !/^Bearer/.test(String(res.headers['www-authenticate']))) {
+        open.push(`${name} -> ${res.status}`);
+      }
+    }
+    expect(open).toEqual([]);
+  });
+
+  it('serves the public routes and documents without a token', async () => {
+    for (const name of PUBLIC_ROUTES) {
+      const path = name.split(' ')[1];
+      const res = await request(t.server).get(path);
+      expect([200, 503]).toContain(res.status);
+    }
+    for (const path of PUBLIC_DOCUMENTS) await request(t.server).get(path).expect(200);
+  });
+});
