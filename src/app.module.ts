@@ -6,8 +6,10 @@ import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-t
 import { ClsModule } from 'nestjs-cls';
 import { LoggerModule } from 'nestjs-pino';
 import { AuditInterceptor } from './audit/audit.interceptor';
+import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { JwtAuthGuard } from './auth/jwt-auth.guard';
+import { AdminGuard } from './auth/require-admin';
 import { ErrorEnvelopeFilter } from './common/errors/error-envelope.filter';
 import { StrictValidationPipe } from './common/validation/validation.pipe';
 import type { AppConfig } from './config/config';
@@ -18,6 +20,7 @@ import { DatabaseReadyGuard } from './database/database-ready.guard';
 import { HealthModule } from './health/health.module';
 import { loggerOptions } from './logging/logger.options';
 import { TasksModule } from './tasks/tasks.module';
+import { WorkersModule } from './workers/workers.module';
 
 /**
  * The whole application. Cross-cutting behaviour is registered here once (APP_FILTER, APP_PIPE,
@@ -48,16 +51,19 @@ export class AppModule {
           ],
         }),
         AuthModule.forRoot(),
+        AuditModule,
         HealthModule,
         TasksModule,
+        WorkersModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ErrorEnvelopeFilter },
         { provide: APP_PIPE, useClass: StrictValidationPipe },
-        // Guards run in this order: who is calling, then whether the database can serve them.
+        // Guards run in this order: who is calling, may they, can the database serve them.
         { provide: APP_GUARD, useExisting: JwtAuthGuard },
+        { provide: APP_GUARD, useExisting: AdminGuard },
         { provide: APP_GUARD, useClass: DatabaseReadyGuard },
-        { provide: APP_INTERCEPTOR, useClass: AuditInterceptor },
+        { provide: APP_INTERCEPTOR, useExisting: AuditInterceptor },
       ],
     };
   }

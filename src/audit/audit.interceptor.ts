@@ -3,18 +3,26 @@ import { Reflector } from '@nestjs/core';
 import { TransactionHost } from '@nestjs-cls/transactional';
 import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { Observable, from, lastValueFrom } from 'rxjs';
+import type { AuthUser } from '../auth/auth-user';
 import type { AuditAction } from './audit-actions';
+import { AuditTrail } from './audit-trail';
+import { AuditService } from './audit.service';
 import { AUDITED_ACTION } from './audited.decorator';
 
 /**
- * The request boundary of every mutation: the handler of an `@Audited()` route runs inside one
- * transaction, which commits only when the handler succeeded. Services never commit.
+ * The request boundary of every mutation. The handler of an `@Audited(action)` route runs inside
+ * one transaction; when it succeeds, the entry it described (through `AuditTrail`) is appended in
+ * that same transaction, and only then does it commit. Any failure, in the handler or in the
+ * audit insert itself, rolls back both: there is never a change without its entry, or the reverse.
+ * Services never commit.
  */
 @Injectable()
 export class AuditInterceptor implements NestInterceptor {
   constructor(
     private readonly reflector: Reflector,
     private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
+    private readonly trail: AuditTrail,
+    private readonly audit: AuditService,
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
@@ -23,8 +31,20 @@ export class AuditInterceptor implements NestInterceptor {
       context.getHandler(),
     );
     if (!action) return next.handle();
+    const actor = context.switchToHttp().getRequest<{ user: AuthUser }>().user;
+
     return from(
-      this.txHost.withTransaction(() => lastValueFrom(next.handle(), { defaultValue: undefined })),
+      this.txHost.withTransaction(async () => {
+        const result = await lastValueFrom(next.handle(), { defaultValue: undefined });
+        const details = this.trail.take();
+        if (details === undefined) {
+          throw new Error(
+            `${context.getClass().name}.${context.getHandler().name} is @Audited('${action}') but recorded nothing`,
+          );
+        }
+        if (details !== 'unchanged') await this.audit.append(action, actor.id, details);
+        return result;
+      }),
     );
   }
 }

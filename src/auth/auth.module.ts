@@ -3,7 +3,9 @@ import { PassportModule } from '@nestjs/passport';
 import { randomUUID } from 'node:crypto';
 import { JwtAuthGuard } from './jwt-auth.guard';
 import { JWT_STRATEGY_NAME, JwtStrategy } from './jwt.strategy';
+import { WorkersModule } from '../workers/workers.module';
 import { MeController } from './me.controller';
+import { AdminGuard } from './require-admin';
 import { SigningKeys } from './signing-keys';
 import { TokenVerifier } from './token-verifier';
 
@@ -13,7 +15,10 @@ export class AuthModule {
     const strategy = `jwt-${randomUUID()}`;
     return {
       module: AuthModule,
-      imports: [PassportModule.register({ defaultStrategy: strategy, session: false })],
+      imports: [
+        PassportModule.register({ defaultStrategy: strategy, session: false }),
+        WorkersModule,
+      ],
       controllers: [MeController],
       providers: [
         { provide: JWT_STRATEGY_NAME, useValue: strategy },
@@ -21,8 +26,9 @@ export class AuthModule {
         TokenVerifier,
         JwtStrategy,
         JwtAuthGuard,
+        AdminGuard,
       ],
-      exports: [JwtAuthGuard],
+      exports: [JwtAuthGuard, AdminGuard],
     };
   }
 }

@@ -1,7 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { ApiAuthenticatedErrors } from '../common/openapi/api-errors.decorator';
-import { WithoutDatabase } from '../database/database-ready.guard';
+import { WorkersService } from '../workers/workers.service';
 import type { AuthUser } from './auth-user';
 import { CurrentUser } from './current-user.decorator';
 
@@ -18,7 +18,11 @@ export class MeResponse {
   @ApiProperty({ example: false, description: 'True when any of the roles is `admin`.' })
   is_admin: boolean;
 
-  @ApiProperty({ enum: ['human', 'agent'], example: 'human' })
+  @ApiProperty({
+    enum: ['human', 'agent'],
+    example: 'human',
+    description: 'From the worker registry; `human` unless registered as an agent.',
+  })
   worker_type: 'human' | 'agent';
 }
 
@@ -28,17 +32,18 @@ export class MeResponse {
 @ApiAuthenticatedErrors()
 @Controller('api/me')
 export class MeController {
+  constructor(private readonly workers: WorkersService) {}
+
   @Get()
-  @WithoutDatabase()
   @ApiOperation({ summary: 'The caller: identity from the token, and worker type' })
   @ApiOkResponse({ type: MeResponse })
-  me(@CurrentUser() user: AuthUser): MeResponse {
+  async me(@CurrentUser() user: AuthUser): Promise<MeResponse> {
     return {
       id: user.id,
       email: user.email,
       role: user.role,
       is_admin: user.isAdmin,
-      worker_type: 'human',
+      worker_type: await this.workers.typeOf(user.id),
     };
   }
 }

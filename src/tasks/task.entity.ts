@@ -35,7 +35,11 @@ import { TASK_PRIORITIES, TASK_STATUSES, TaskPriority, TaskStatus } from './task
 @Check('chk_tasks_not_own_parent', `"parent_id" <> "id"`)
 export class Task {
   @ApiProperty({ example: 42, description: 'Server-owned.' })
-  @PrimaryGeneratedColumn({ type: 'integer', primaryKeyConstraintName: 'pk_tasks' })
+  @PrimaryGeneratedColumn('identity', {
+    type: 'integer',
+    generatedIdentity: 'BY DEFAULT',
+    primaryKeyConstraintName: 'pk_tasks',
+  })
   id: number;
 
   @ApiProperty({ example: 'Write the release notes', minLength: 1, maxLength: 200 })

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { TransactionHost } from '@nestjs-cls/transactional';
 import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { Repository } from 'typeorm';
+import { AuditTrail } from '../audit/audit-trail';
 import type { AuthUser } from '../auth/auth-user';
 import { PG, sqlState, violatedConstraint } from '../common/errors/database-errors';
 import {
@@ -32,6 +33,14 @@ type WritableField = (typeof WRITABLE_FIELDS)[number];
 
 export type FieldChanges = Partial<Record<WritableField, { from: unknown; to: unknown }>>;
 
+/** The writable fields of a task as JSON: the context of `created` and `deleted` entries. */
+export function taskSnapshot(task: Task): Record<WritableField, unknown> {
+  return Object.fromEntries(WRITABLE_FIELDS.map((f) => [f, jsonValue(task[f])])) as Record<
+    WritableField,
+    unknown
+  >;
+}
+
 /** Any one constant serialises changes to the task tree, so two moves cannot build a cycle. */
 const TASK_TREE_LOCK = 0x7461736b; // "task"
 
@@ -50,7 +59,10 @@ const likePattern = (text: string): string => `%${text.replace(/[\\%_]/g, (c) =>
 
 @Injectable()
 export class TasksService {
-  constructor(private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>) {}
+  constructor(
+    private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
+    private readonly trail: AuditTrail,
+  ) {}
 
   /** Inside a request's transaction when there is one, on the pool otherwise. */
   private get tasks(): Repository<Task> {
@@ -65,7 +77,13 @@ export class TasksService {
         .values({ ...dto, created_by: actor.id })
         .returning('*')
         .execute();
-      return this.tasks.create(result.raw[0] as Task);
+      const task = this.tasks.create(result.raw[0] as Task);
+      this.trail.record({
+        taskId: task.id,
+        projectSlug: task.project_slug,
+        context: taskSnapshot(task),
+      });
+      return task;
     } catch (error) {
       throw this.parentError(error, dto.parent_id) ?? error;
     }
@@ -127,7 +145,10 @@ export class TasksService {
       changes[field] = { from: jsonValue(current[field]), to: jsonValue(next) };
       Object.assign(values, { [field]: next });
     }
-    if (Object.keys(changes).length === 0) return { task: current, changes };
+    if (Object.keys(changes).length === 0) {
+      this.trail.unchanged();
+      return { task: current, changes };
+    }
 
     if (values.status) assertTransition(current.status, values.status);
     if (values.parent_id) await this.assertNoCycle(id, values.parent_id);
@@ -140,7 +161,9 @@ export class TasksService {
         .where('id = :id', { id })
         .returning('*')
         .execute();
-      return { task: this.tasks.create((result.raw as Task[])[0]), changes };
+      const task = this.tasks.create((result.raw as Task[])[0]);
+      this.trail.record({ taskId: id, projectSlug: task.project_slug, context: changes });
+      return { task, changes };
     } catch (error) {
       throw this.parentError(error, values.parent_id) ?? error;
     }
@@ -156,7 +179,13 @@ export class TasksService {
         .execute();
       const deleted = (result.raw as Task[])[0];
       if (!deleted) throw new NotFoundError(`Task ${id} not found`);
-      return this.tasks.create(deleted);
+      const task = this.tasks.create(deleted);
+      this.trail.record({
+        taskId: id,
+        projectSlug: task.project_slug,
+        context: taskSnapshot(task),
+      });
+      return task;
     } catch (error) {
       if (sqlState(error) === PG.foreignKeyViolation) {
         throw new ConflictError(`Task ${id} has subtasks; delete or move them first`);

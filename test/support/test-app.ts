@@ -73,7 +73,7 @@ export class TestApp {
       NODE_ENV: 'test',
       DATABASE_URL: databaseUrl,
       JWKS_URL: identity.jwksUrl,
-      LOG_LEVEL: 'silent',
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
       RATE_LIMIT_PER_MINUTE: '0',
       ...options.env,
     });

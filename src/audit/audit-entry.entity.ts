@@ -1,0 +1,70 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { Column, Entity, Index } from 'typeorm';
+import { WORKER_TYPES, WorkerType } from '../workers/worker.enums';
+import { AUDIT_ACTIONS, AuditAction } from './audit-actions';
+
+/** pg returns bigint as a string; ids stay far below 2^53, so they are numbers in JSON. */
+const bigintAsNumber = {
+  to: (v: unknown) => v,
+  from: (v: string | null) => (v === null ? v : Number(v)),
+};
+
+/**
+ * One recorded change. Written in the transaction of the change itself and never updated or
+ * deleted (a trigger refuses both). `task_id` is a plain column, not a foreign key: deleting a
+ * task must not touch its history.
+ */
+@Entity({ name: 'audit_entries' })
+@Index('idx_audit_task', ['task_id', 'id'])
+@Index('idx_audit_actor', ['actor_id', 'id'])
+@Index('idx_audit_actor_type', ['actor_type', 'id'])
+@Index('idx_audit_action', ['action', 'id'])
+@Index('idx_audit_project', ['project_slug', 'id'])
+@Index('idx_audit_timestamp', ['timestamp'])
+export class AuditEntry {
+  @ApiProperty({ example: 1017 })
+  @Column({
+    type: 'bigint',
+    primary: true,
+    generated: 'identity',
+    generatedIdentity: 'BY DEFAULT',
+    primaryKeyConstraintName: 'pk_audit_entries',
+    transformer: bigintAsNumber,
+  })
+  id: number;
+
+  @ApiProperty({ type: Number, nullable: true, example: 42 })
+  @Column({ type: 'integer', nullable: true })
+  task_id: number | null;
+
+  @ApiProperty({ type: String, nullable: true, example: 'website' })
+  @Column({ type: 'varchar', length: 100, nullable: true })
+  project_slug: string | null;
+
+  @ApiProperty({ example: 'agent-claude-1' })
+  @Column({ type: 'varchar', length: 255 })
+  actor_id: string;
+
+  @ApiProperty({ enum: WORKER_TYPES, enumName: 'WorkerType', example: 'agent' })
+  @Column({ type: 'enum', enum: WORKER_TYPES, enumName: 'worker_type' })
+  actor_type: WorkerType;
+
+  @ApiProperty({ enum: AUDIT_ACTIONS, enumName: 'AuditAction', example: 'progressed' })
+  @Column({ type: 'varchar', length: 40 })
+  action: AuditAction;
+
+  @ApiProperty({
+    type: 'object',
+    nullable: true,
+    additionalProperties: true,
+    example: { percent: 60, note: 'tests pass' },
+    description:
+      '`updated`: `{field: {from, to}}` per changed field; `progressed`: `{percent, note}`; `blocked`: `{reason}`; `created`/`deleted`: the task as it was.',
+  })
+  @Column({ type: 'jsonb', nullable: true })
+  context: Record<string, unknown> | null;
+
+  @ApiProperty({ format: 'date-time', example: '2026-11-26T20:41:04.575Z' })
+  @Column({ type: 'timestamptz', default: () => 'now()' })
+  timestamp: Date;
+}

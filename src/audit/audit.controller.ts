@@ -1,0 +1,56 @@
+import { Controller, Get, Param, Query, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { ApiAuthenticatedErrors, ApiErrors } from '../common/openapi/api-errors.decorator';
+import { PaginationQuery } from '../common/pagination/pagination.query';
+import { ParseIdPipe } from '../common/validation/id.pipe';
+import { AuditEntry } from './audit-entry.entity';
+import { AuditService } from './audit.service';
+import { ListAuditQuery } from './dto/list-audit.query';
+
+const TOTAL_COUNT = {
+  'X-Total-Count': {
+    description: 'Number of entries matching the filters, ignoring limit and offset',
+    schema: { type: 'integer' },
+  },
+};
+
+/** `/api/audit` and `/api/tasks/{id}/audit`: the append-only history, oldest first. */
+@ApiTags('audit')
+@ApiBearerAuth()
+@ApiAuthenticatedErrors()
+@Controller('api')
+export class AuditController {
+  constructor(private readonly audit: AuditService) {}
+
+  @Get('audit')
+  @ApiOperation({ summary: 'Search the audit log', description: 'Filters combine with AND.' })
+  @ApiOkResponse({ type: [AuditEntry], headers: TOTAL_COUNT })
+  @ApiErrors(422)
+  async list(
+    @Query() query: ListAuditQuery,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<AuditEntry[]> {
+    const page = await this.audit.list(query);
+    reply.header('X-Total-Count', String(page.total));
+    return page.items;
+  }
+
+  @Get('tasks/:id/audit')
+  @ApiOperation({
+    summary: "A task's audit trail, oldest first",
+    description:
+      'Still available after the task is deleted; 404 only for a task that never existed.',
+  })
+  @ApiOkResponse({ type: [AuditEntry], headers: TOTAL_COUNT })
+  @ApiErrors(404, 422)
+  async forTask(
+    @Param('id', ParseIdPipe) id: number,
+    @Query() query: PaginationQuery,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<AuditEntry[]> {
+    const page = await this.audit.forTask(id, query);
+    reply.header('X-Total-Count', String(page.total));
+    return page.items;
+  }
+}

@@ -1,0 +1,42 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ArrayMaxSize, IsArray, IsIn } from 'class-validator';
+import { IsOptionalNotNull, IsText } from '../../common/validation/decorators';
+import { WORKER_TYPES, WorkerType } from '../worker.enums';
+
+export class CreateWorkerDto {
+  @ApiPropertyOptional({
+    maxLength: 255,
+    example: 'agent-claude-1',
+    description:
+      "The worker's JWT `sub`. Defaults to the caller's own; only admins may name another.",
+  })
+  @IsOptionalNotNull()
+  @IsText({ min: 1, max: 255, nonBlank: true })
+  id?: string;
+
+  @ApiProperty({ maxLength: 200, example: 'Claude (triage)' })
+  @IsText({ min: 1, max: 200, nonBlank: true })
+  name: string;
+
+  @ApiPropertyOptional({
+    enum: WORKER_TYPES,
+    enumName: 'WorkerType',
+    default: 'human',
+    description: 'Only admins may register an `agent`.',
+  })
+  @IsOptionalNotNull()
+  @IsIn(WORKER_TYPES, { message: `type must be one of ${WORKER_TYPES.join(', ')}` })
+  type?: WorkerType;
+
+  @ApiPropertyOptional({
+    type: [String],
+    maxItems: 50,
+    example: ['python', 'code-review'],
+    description: 'What the worker can do, for routing work to agents.',
+  })
+  @IsOptionalNotNull()
+  @IsArray()
+  @ArrayMaxSize(50)
+  @IsText({ min: 1, max: 100, nonBlank: true }, { each: true })
+  capabilities?: string[];
+}

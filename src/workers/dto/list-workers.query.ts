@@ -1,0 +1,12 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn } from 'class-validator';
+import { PaginationQuery } from '../../common/pagination/pagination.query';
+import { IsOptionalNotNull } from '../../common/validation/decorators';
+import { WORKER_TYPES, WorkerType } from '../worker.enums';
+
+export class ListWorkersQuery extends PaginationQuery {
+  @ApiPropertyOptional({ enum: WORKER_TYPES, enumName: 'WorkerType' })
+  @IsOptionalNotNull()
+  @IsIn(WORKER_TYPES, { message: `type must be one of ${WORKER_TYPES.join(', ')}` })
+  type?: WorkerType;
+}

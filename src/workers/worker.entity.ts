@@ -1,0 +1,28 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm';
+import { WORKER_TYPES, WorkerType } from './worker.enums';
+
+/** A registered worker: a human or an AI agent, identified by its JWT `sub`. */
+@Entity({ name: 'workers' })
+@Index('idx_workers_type', ['type', 'id'])
+export class Worker {
+  @ApiProperty({ example: 'agent-claude-1', maxLength: 255, description: 'The JWT `sub`.' })
+  @PrimaryColumn({ type: 'varchar', length: 255, primaryKeyConstraintName: 'pk_workers' })
+  id: string;
+
+  @ApiProperty({ example: 'Claude (triage)', maxLength: 200 })
+  @Column({ type: 'varchar', length: 200 })
+  name: string;
+
+  @ApiProperty({ enum: WORKER_TYPES, enumName: 'WorkerType', example: 'agent' })
+  @Column({ type: 'enum', enum: WORKER_TYPES, enumName: 'worker_type', default: 'human' })
+  type: WorkerType;
+
+  @ApiProperty({ type: [String], example: ['python', 'code-review'] })
+  @Column({ type: 'text', array: true, default: () => "'{}'" })
+  capabilities: string[];
+
+  @ApiProperty({ format: 'date-time', example: '2026-11-26T20:41:04.575Z' })
+  @CreateDateColumn({ type: 'timestamptz' })
+  created_at: Date;
+}
