@@ -38,7 +38,10 @@ const TOTAL_COUNT = {
   },
 };
 
-/** `/api/tasks`: the task board's CRUD. Lifecycle routes live in `task-lifecycle.controller.ts`. */
+/**
+ * `/api/tasks`: the task board's CRUD. Also under /api/tasks/{id}: the lifecycle routes
+ * (`task-lifecycle.controller.ts`) and the audit trail (`audit/audit.controller.ts`).
+ */
 @ApiTags('tasks')
 @ApiBearerAuth()
 @ApiAuthenticatedErrors()

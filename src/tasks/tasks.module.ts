@@ -1,10 +1,12 @@
 import { Module } from '@nestjs/common';
+import { TaskLifecycleController } from './task-lifecycle.controller';
+import { TaskLifecycleService } from './task-lifecycle.service';
 import { TasksController } from './tasks.controller';
 import { TasksService } from './tasks.service';
 
 @Module({
-  controllers: [TasksController],
-  providers: [TasksService],
+  controllers: [TasksController, TaskLifecycleController],
+  providers: [TasksService, TaskLifecycleService],
   exports: [TasksService],
 })
 export class TasksModule {}
