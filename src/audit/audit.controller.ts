@@ -1,19 +1,13 @@
 import { Controller, Get, Param, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ApiAuthenticatedErrors, ApiErrors } from '../common/openapi/api-errors.decorator';
 import { PaginationQuery } from '../common/pagination/pagination.query';
+import { ApiPageResponse, sendPage } from '../common/pagination/page-response';
 import { ParseIdPipe } from '../common/validation/id.pipe';
 import { AuditEntry } from './audit-entry.entity';
 import { AuditService } from './audit.service';
 import { ListAuditQuery } from './dto/list-audit.query';
-
-const TOTAL_COUNT = {
-  'X-Total-Count': {
-    description: 'Number of entries matching the filters, ignoring limit and offset',
-    schema: { type: 'integer' },
-  },
-};
 
 /** `/api/audit` and `/api/tasks/{id}/audit`: the append-only history, oldest first. */
 @ApiTags('audit')
@@ -25,15 +19,13 @@ export class AuditController {
 
   @Get('audit')
   @ApiOperation({ summary: 'Search the audit log', description: 'Filters combine with AND.' })
-  @ApiOkResponse({ type: [AuditEntry], headers: TOTAL_COUNT })
+  @ApiPageResponse(AuditEntry)
   @ApiErrors(422)
   async list(
     @Query() query: ListAuditQuery,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<AuditEntry[]> {
-    const page = await this.audit.list(query);
-    reply.header('X-Total-Count', String(page.total));
-    return page.items;
+    return sendPage(reply, await this.audit.list(query));
   }
 
   @Get('tasks/:id/audit')
@@ -42,15 +34,13 @@ export class AuditController {
     description:
       'Still available after the task is deleted; 404 only for a task that never existed.',
   })
-  @ApiOkResponse({ type: [AuditEntry], headers: TOTAL_COUNT })
+  @ApiPageResponse(AuditEntry)
   @ApiErrors(404, 422)
   async forTask(
     @Param('id', ParseIdPipe) id: number,
     @Query() query: PaginationQuery,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<AuditEntry[]> {
-    const page = await this.audit.forTask(id, query);
-    reply.header('X-Total-Count', String(page.total));
-    return page.items;
+    return sendPage(reply, await this.audit.forTask(id, query));
   }
 }

@@ -3,7 +3,7 @@ import { TransactionHost } from '@nestjs-cls/transactional';
 import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { Repository } from 'typeorm';
 import { NotFoundError } from '../common/errors/domain-errors';
-import { DEFAULT_PAGE_SIZE, Page, PaginationQuery } from '../common/pagination/pagination.query';
+import { Page, PaginationQuery, paginate } from '../common/pagination/pagination.query';
 import type { AuditAction } from './audit-actions';
 import { AuditEntry } from './audit-entry.entity';
 import type { AuditDetails } from './audit-trail';
@@ -47,7 +47,7 @@ export class AuditService {
     if (query.project) qb.andWhere('a.project_slug = :project', { project: query.project });
     if (query.since) qb.andWhere('a.timestamp >= :since', { since: query.since });
     if (query.until) qb.andWhere('a.timestamp < :until', { until: query.until });
-    return this.page(qb.orderBy('a.id', 'ASC'), query);
+    return paginate(qb.orderBy('a.id', 'ASC'), query);
   }
 
   /** A task's history, oldest first; it outlives the task. 404 only if there never was one. */
@@ -56,19 +56,8 @@ export class AuditService {
       .createQueryBuilder('a')
       .where('a.task_id = :taskId', { taskId })
       .orderBy('a.id', 'ASC');
-    const page = await this.page(qb, query);
+    const page = await paginate(qb, query);
     if (page.total === 0) throw new NotFoundError(`Task ${taskId} not found`);
     return page;
-  }
-
-  private async page(
-    qb: ReturnType<Repository<AuditEntry>['createQueryBuilder']>,
-    query: PaginationQuery,
-  ): Promise<Page<AuditEntry>> {
-    const [items, total] = await qb
-      .limit(query.limit ?? DEFAULT_PAGE_SIZE)
-      .offset(query.offset ?? 0)
-      .getManyAndCount();
-    return { items, total };
   }
 }

@@ -24,19 +24,13 @@ import type { AuthUser } from '../auth/auth-user';
 import { CurrentUser } from '../auth/current-user.decorator';
 import { ApiAuthenticatedErrors, ApiErrors } from '../common/openapi/api-errors.decorator';
 import { PaginationQuery } from '../common/pagination/pagination.query';
+import { ApiPageResponse, sendPage } from '../common/pagination/page-response';
 import { ParseIdPipe } from '../common/validation/id.pipe';
 import { CreateTaskDto } from './dto/create-task.dto';
 import { ListTasksQuery } from './dto/list-tasks.query';
 import { UpdateTaskDto } from './dto/update-task.dto';
 import { Task } from './task.entity';
 import { TasksService } from './tasks.service';
-
-const TOTAL_COUNT = {
-  'X-Total-Count': {
-    description: 'Number of tasks matching the filters, ignoring limit and offset',
-    schema: { type: 'integer' },
-  },
-};
 
 /**
  * `/api/tasks`: the task board's CRUD. Also under /api/tasks/{id}: the lifecycle routes
@@ -60,15 +54,13 @@ export class TasksController {
 
   @Get()
   @ApiOperation({ summary: 'List tasks', description: 'Filters combine with AND.' })
-  @ApiOkResponse({ type: [Task], headers: TOTAL_COUNT })
+  @ApiPageResponse(Task)
   @ApiErrors(422)
   async list(
     @Query() query: ListTasksQuery,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<Task[]> {
-    const page = await this.tasks.list(query);
-    reply.header('X-Total-Count', String(page.total));
-    return page.items;
+    return sendPage(reply, await this.tasks.list(query));
   }
 
   @Get(':id')
@@ -105,15 +97,13 @@ export class TasksController {
 
   @Get(':id/subtasks')
   @ApiOperation({ summary: "List a task's direct subtasks", description: 'Ordered by id.' })
-  @ApiOkResponse({ type: [Task], headers: TOTAL_COUNT })
+  @ApiPageResponse(Task)
   @ApiErrors(404, 422)
   async subtasks(
     @Param('id', ParseIdPipe) id: number,
     @Query() query: PaginationQuery,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<Task[]> {
-    const page = await this.tasks.subtasks(id, query);
-    reply.header('X-Total-Count', String(page.total));
-    return page.items;
+    return sendPage(reply, await this.tasks.subtasks(id, query));
   }
 }

@@ -10,7 +10,7 @@ import {
   NotFoundError,
   ValidationFailedError,
 } from '../common/errors/domain-errors';
-import { DEFAULT_PAGE_SIZE, Page, PaginationQuery } from '../common/pagination/pagination.query';
+import { Page, PaginationQuery, paginate } from '../common/pagination/pagination.query';
 import { CreateTaskDto } from './dto/create-task.dto';
 import { ListTasksQuery, TaskSortField } from './dto/list-tasks.query';
 import { UpdateTaskDto } from './dto/update-task.dto';
@@ -116,7 +116,7 @@ export class TasksService {
     // are stable.
     qb.orderBy(`t.${field}`, direction, field === 'due_date' ? 'NULLS LAST' : undefined);
     if (field !== 'id') qb.addOrderBy('t.id', direction);
-    return this.page(qb, query);
+    return paginate(qb, query);
   }
 
   async subtasks(id: number, query: PaginationQuery): Promise<Page<Task>> {
@@ -125,7 +125,7 @@ export class TasksService {
       .createQueryBuilder('t')
       .where('t.parent_id = :id', { id })
       .orderBy('t.id', 'ASC');
-    return this.page(qb, query);
+    return paginate(qb, query);
   }
 
   /**
@@ -238,17 +238,6 @@ export class TasksService {
         `parent_id ${parentId} is a subtask of task ${id}; that would make a cycle`,
       );
     }
-  }
-
-  private async page(
-    qb: ReturnType<Repository<Task>['createQueryBuilder']>,
-    query: PaginationQuery,
-  ): Promise<Page<Task>> {
-    const [items, total] = await qb
-      .limit(query.limit ?? DEFAULT_PAGE_SIZE)
-      .offset(query.offset ?? 0)
-      .getManyAndCount();
-    return { items, total };
   }
 
   /** A foreign-key failure on `parent_id` means the named parent does not exist. */

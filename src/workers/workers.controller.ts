@@ -24,6 +24,7 @@ import type { AuthUser } from '../auth/auth-user';
 import { CurrentUser } from '../auth/current-user.decorator';
 import { RequireAdmin } from '../auth/require-admin';
 import { ApiAuthenticatedErrors, ApiErrors } from '../common/openapi/api-errors.decorator';
+import { ApiPageResponse, sendPage } from '../common/pagination/page-response';
 import { ParseWorkerIdPipe } from '../common/validation/worker-id.pipe';
 import { CreateWorkerDto } from './dto/create-worker.dto';
 import { ListWorkersQuery } from './dto/list-workers.query';
@@ -54,18 +55,13 @@ export class WorkersController {
 
   @Get()
   @ApiOperation({ summary: 'List workers', description: 'Ordered by id.' })
-  @ApiOkResponse({
-    type: [Worker],
-    headers: { 'X-Total-Count': { description: 'Matching workers', schema: { type: 'integer' } } },
-  })
+  @ApiPageResponse(Worker)
   @ApiErrors(422)
   async list(
     @Query() query: ListWorkersQuery,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<Worker[]> {
-    const page = await this.workers.list(query);
-    reply.header('X-Total-Count', String(page.total));
-    return page.items;
+    return sendPage(reply, await this.workers.list(query));
   }
 
   @Get(':id')

@@ -5,7 +5,7 @@ import { Repository } from 'typeorm';
 import { AuditTrail } from '../audit/audit-trail';
 import type { AuthUser } from '../auth/auth-user';
 import { ConflictError, ForbiddenError, NotFoundError } from '../common/errors/domain-errors';
-import { DEFAULT_PAGE_SIZE, Page } from '../common/pagination/pagination.query';
+import { Page, paginate } from '../common/pagination/pagination.query';
 import { CreateWorkerDto } from './dto/create-worker.dto';
 import { ListWorkersQuery } from './dto/list-workers.query';
 import { UpdateWorkerDto } from './dto/update-worker.dto';
@@ -53,11 +53,7 @@ export class WorkersService {
   async list(query: ListWorkersQuery): Promise<Page<Worker>> {
     const qb = this.workers.createQueryBuilder('w').orderBy('w.id', 'ASC');
     if (query.type) qb.where('w.type = :type', { type: query.type });
-    const [items, total] = await qb
-      .limit(query.limit ?? DEFAULT_PAGE_SIZE)
-      .offset(query.offset ?? 0)
-      .getManyAndCount();
-    return { items, total };
+    return paginate(qb, query);
   }
 
   async findOne(id: string): Promise<Worker> {
