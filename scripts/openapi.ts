@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createApp } from '../src/app.factory';
@@ -6,38 +7,57 @@ import { loadConfig } from '../src/config/config';
 import { buildOpenApiDocument } from '../src/openapi/openapi';
 
 /**
- * `npm run openapi` writes openapi.json (committed, so every API change shows in review);
- * `npm run openapi:check` fails when the committed file differs from what the code produces.
+ * `npm run openapi` writes openapi.json (committed, so every API change shows in review) and the
+ * typed client's types generated from it, src/client/schema.d.ts (openapi-typescript).
+ * `npm run openapi:check` fails when either differs from what the code produces.
  * The app is built but never started, so no database is needed.
  */
-const OUTPUT = join(__dirname, '..', 'openapi.json');
+const ROOT = join(__dirname, '..');
+const DOCUMENT = join(ROOT, 'openapi.json');
+const CLIENT_TYPES = join(ROOT, 'src', 'client', 'schema.d.ts');
 
-async function main(): Promise<void> {
-  const check = process.argv.includes('--check');
+async function openApiText(): Promise<string> {
   const config = loadConfig({ ...process.env, LOG_LEVEL: 'silent' });
   const app = await createApp(config);
   const document = buildOpenApiDocument(app, config.version);
   await app.close();
-  const text = `${JSON.stringify(document, null, 2)}\n`;
+  return `${JSON.stringify(document, null, 2)}\n`;
+}
+
+/** openapi-typescript is ESM-only; its CLI reads the document and prints the types. */
+function clientTypesFor(documentPath: string): string {
+  const cli = join(ROOT, 'node_modules', 'openapi-typescript', 'bin', 'cli.js');
+  return execFileSync(process.execPath, [cli, documentPath], { encoding: 'utf8' });
+}
+
+function readOrEmpty(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+async function main(): Promise<void> {
+  const check = process.argv.includes('--check');
+  const document = await openApiText();
 
   if (check) {
-    let committed = '';
-    try {
-      committed = readFileSync(OUTPUT, 'utf8');
-    } catch {
-      // A missing file is drift too.
+    const stale: string[] = [];
+    if (readOrEmpty(DOCUMENT) !== document) stale.push('openapi.json');
+    else if (readOrEmpty(CLIENT_TYPES) !== clientTypesFor(DOCUMENT)) {
+      stale.push('src/client/schema.d.ts');
     }
-    if (committed !== text) {
-      console.error(
-        'openapi.json is out of date with the code: run `npm run openapi` and commit it.',
-      );
+    if (stale.length) {
+      console.error(`${stale.join(', ')} out of date with the code: run \`npm run openapi\` and commit.`);
       process.exit(1);
     }
-    console.log('openapi.json matches the code.');
+    console.log('openapi.json and the client types match the code.');
     return;
   }
-  writeFileSync(OUTPUT, text);
-  console.log(`wrote ${OUTPUT}`);
+  writeFileSync(DOCUMENT, document);
+  writeFileSync(CLIENT_TYPES, clientTypesFor(DOCUMENT));
+  console.log(`wrote ${DOCUMENT} and ${CLIENT_TYPES}`);
 }
 
 main().catch((error: unknown) => {

@@ -83,6 +83,13 @@ export class TestApp {
     return new TestApp(app, config, identity, databaseUrl, !options.identity);
   }
 
+  /** Listens on a free loopback port, for clients in other processes (CLI, MCP server). */
+  async listen(): Promise<string> {
+    await this.app.listen({ port: 0, host: '127.0.0.1' });
+    const address = this.server.address() as { port: number };
+    return `http://127.0.0.1:${address.port}`;
+  }
+
   get server(): Server {
     return this.app.getHttpServer();
   }

@@ -1,0 +1,80 @@
+import createClient, { type Client } from 'openapi-fetch';
+import type { components, paths } from './schema';
+
+/**
+ * The one typed client of the TaskFlow API, generated from the committed openapi.json
+ * (`npm run openapi` regenerates ./schema.d.ts). The CLI and the MCP server both call the API
+ * through it, and a frontend can use it the same way:
+ *
+ *   const api = createTaskflowClient({ baseUrl: 'http://localhost:8000', token });
+ *   const task = await unwrap(api.POST('/api/tasks/{id}/start', { params: { path: { id: 7 } } }));
+ */
+export type TaskflowClient = Client<paths>;
+export type Task = components['schemas']['Task'];
+export type Worker = components['schemas']['Worker'];
+export type AuditEntry = components['schemas']['AuditEntry'];
+export type Me = components['schemas']['MeResponse'];
+export type ErrorBody = components['schemas']['ErrorResponse'];
+
+export interface ClientOptions {
+  baseUrl: string;
+  /** A JWT from the identity server; sent as `Authorization: Bearer …` on every request. */
+  token?: string;
+  fetch?: typeof globalThis.fetch;
+}
+
+export function createTaskflowClient(options: ClientOptions): TaskflowClient {
+  const client = createClient<paths>({
+    baseUrl: options.baseUrl.replace(/\/$/, ''),
+    fetch: options.fetch,
+  });
+  const token = options.token;
+  if (token) {
+    client.use({
+      onRequest({ request }) {
+        request.headers.set('Authorization', `Bearer ${token}`);
+        return request;
+      },
+    });
+  }
+  return client;
+}
+
+/** A non-2xx answer, carrying the contract's error envelope. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: ErrorBody,
+  ) {
+    super(body.error);
+    this.name = 'ApiError';
+  }
+}
+
+/**
+ * The response's data, or an `ApiError` with the API's own message. Network failures (API not
+ * running) surface as `ApiError` with status 0.
+ */
+export async function unwrap<T>(
+  call: Promise<{ data?: T; error?: unknown; response: Response }>,
+): Promise<{ data: T; response: Response }> {
+  let result: { data?: T; error?: unknown; response: Response };
+  try {
+    result = await call;
+  } catch (error) {
+    const reason =
+      error instanceof Error
+        ? ((error.cause as Error | undefined)?.message ?? error.message)
+        : String(error);
+    throw new ApiError(0, { error: `Cannot reach the TaskFlow API (${reason})`, status_code: 0 });
+  }
+  const { data, error, response } = result;
+  if (!response.ok) {
+    const body =
+      error && typeof error === 'object' && 'error' in error
+        ? (error as ErrorBody)
+        : { error: `${response.status} ${response.statusText}`, status_code: response.status };
+    throw new ApiError(response.status, body);
+  }
+  return { data: data as T, response };
+}
