@@ -49,7 +49,9 @@ async function main(): Promise<void> {
       stale.push('src/client/schema.d.ts');
     }
     if (stale.length) {
-      console.error(`${stale.join(', ')} out of date with the code: run \`npm run openapi\` and commit.`);
+      console.error(
+        `${stale.join(', ')} out of date with the code: run \`npm run openapi\` and commit.`,
+      );
       process.exit(1);
     }
     console.log('openapi.json and the client types match the code.');

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { AuthSession, DEFAULT_PASSWORD, obtainToken, signUp } from '../../scripts/token';
-import { databaseUrl } from './env';
+import { databaseUrl, testDatabaseName } from './env';
 
 /**
  * The real Better Auth server (auth-server/server.mjs) as a child process, for tests that need
@@ -108,7 +108,7 @@ function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
 
 export async function startAuthServer(options: AuthServerOptions = {}): Promise<AuthServer> {
   counter += 1;
-  const name = `taskflow_auth_test_w${process.env.JEST_WORKER_ID ?? '0'}_${counter}`;
+  const name = testDatabaseName(`auth${counter}`);
   await recreateDatabase(name);
   const dbUrl = databaseUrl(name);
 

@@ -1,20 +1,19 @@
 import { Client } from 'pg';
 import { loadConfig } from '../../src/config/config';
 import { recreateDatabase } from '../../src/database/database-admin';
-import { TEMPLATE_DATABASE, databaseUrl } from './env';
+import { databaseUrl, templateDatabase, testDatabaseName } from './env';
 
 let counter = 0;
 
 /**
  * A private, migrated database for the calling test file: a copy of the template made by the
  * global setup. Jest runs the files of one worker one after another, so the name only has to be
- * unique per worker (and per call, for files that start several apps).
+ * unique per run, worker and call (files that start several apps call this several times).
  */
 export async function freshDatabase(): Promise<string> {
   counter += 1;
-  const name = `taskflow_test_w${process.env.JEST_WORKER_ID ?? '0'}_${counter}`;
-  const url = databaseUrl(name);
-  await recreateDatabase(loadConfig({ DATABASE_URL: url }).database, TEMPLATE_DATABASE);
+  const url = databaseUrl(testDatabaseName(`api${counter}`));
+  await recreateDatabase(loadConfig({ DATABASE_URL: url }).database, templateDatabase());
   return url;
 }
 
