@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline';
 import { createApp } from '../src/app.factory';
 import { AppConfig, ConfigError, loadConfig } from '../src/config/config';
 import { ensureDatabase, runMigrations } from '../src/database/database-admin';
+import { installGracefulShutdown } from '../src/graceful-shutdown';
 
 /**
  * `npm start` on a fresh machine: create the database if it is missing, apply pending
@@ -101,13 +102,7 @@ async function main(): Promise<void> {
   }
 
   const app = await createApp(config);
-  // The API's own shutdown hooks end this process by re-raising the signal, so no 'exit'
-  // handler would run: stop the child from the signal itself.
-  const stopAuthServer = () => authServer?.kill('SIGTERM');
-  process
-    .once('SIGINT', stopAuthServer)
-    .once('SIGTERM', stopAuthServer)
-    .once('exit', stopAuthServer);
+  installGracefulShutdown(app, config.shutdownTimeoutMs, () => authServer?.kill('SIGTERM'));
   await app.listen({ port: config.port, host: config.host });
   log(`TaskFlow API on http://localhost:${config.port} (Swagger UI: /docs)`);
 }

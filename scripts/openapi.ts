@@ -27,7 +27,10 @@ async function openApiText(): Promise<string> {
 /** openapi-typescript is ESM-only; its CLI reads the document and prints the types. */
 function clientTypesFor(documentPath: string): string {
   const cli = join(ROOT, 'node_modules', 'openapi-typescript', 'bin', 'cli.js');
-  return execFileSync(process.execPath, [cli, documentPath], { encoding: 'utf8' });
+  // Fields with a server-side default stay optional in request types (the CLI and MCP omit them).
+  return execFileSync(process.execPath, [cli, documentPath, '--default-non-nullable', 'false'], {
+    encoding: 'utf8',
+  });
 }
 
 function readOrEmpty(path: string): string {

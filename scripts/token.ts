@@ -1,6 +1,15 @@
 import { Command } from 'commander';
 import { Client } from 'pg';
 import { authDatabaseUrl } from '../auth-server/database-url';
+import {
+  BetterAuthError,
+  DEFAULT_AUTH_SERVER_URL,
+  DEFAULT_PASSWORD,
+  decodeJwtClaims,
+  fetchJwt,
+  signIn,
+  signUpOrIn,
+} from '../src/client/better-auth';
 
 /**
  * `npm run token -- --email qa@example.com [--admin] [--password …] [--name …] [--url …]`
@@ -11,29 +20,13 @@ import { authDatabaseUrl } from '../auth-server/database-url';
  * in the auth database (the admin plugin cannot promote the first admin through its API) and
  * signs in again so the JWT carries `role: "admin"`.
  *
- * The functions are exported for test/support/auth-server.ts, which runs the same HTTP flow.
+ * The HTTP flow itself is src/client/better-auth.ts (shared with `taskflow login`); only the admin
+ * promotion, which needs the auth database, lives here. `obtainToken` is exported for
+ * test/support/auth-server.ts.
  */
 
-export const DEFAULT_AUTH_SERVER_URL = 'http://localhost:3001';
-export const DEFAULT_PASSWORD = 'taskflow-dev-password';
-const REQUEST_TIMEOUT_MS = 10_000;
-
-/** A failure worth one line on stderr (exit code 1), no stack. */
+/** A failure of this script's own (the auth database), worth one line on stderr (exit code 1). */
 export class TokenError extends Error {}
-
-export interface AuthUser {
-  id: string;
-  email: string;
-  name: string;
-  role?: string | null;
-}
-
-/** A signed-in account: the user as the auth server returned it and its session cookie. */
-export interface AuthSession {
-  user: AuthUser;
-  /** Value for a `Cookie` request header. */
-  cookie: string;
-}
 
 export interface TokenRequest {
   /** Auth server base URL, e.g. http://localhost:3001 */
@@ -47,118 +40,6 @@ export interface TokenRequest {
   databaseUrl?: string;
   /** Progress messages (the CLI sends them to stderr). */
   log?: (message: string) => void;
-}
-
-interface Answer {
-  status: number;
-  body: Record<string, unknown>;
-  cookie: string;
-}
-
-async function call(baseUrl: string, path: string, init: RequestInit = {}): Promise<Answer> {
-  let response: Response;
-  try {
-    response = await fetch(new URL(path, baseUrl), {
-      ...init,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-    });
-  } catch (error) {
-    if (error instanceof Error && error.name === 'TimeoutError') {
-      throw new TokenError(
-        `the auth server at ${baseUrl} did not answer within ${REQUEST_TIMEOUT_MS / 1000} s`,
-      );
-    }
-    throw new TokenError(
-      `cannot reach the auth server at ${baseUrl}; start it with \`npm run auth-server\``,
-    );
-  }
-  const text = await response.text();
-  let body: Record<string, unknown> = {};
-  try {
-    const parsed: unknown = JSON.parse(text);
-    if (parsed && typeof parsed === 'object') body = parsed as Record<string, unknown>;
-  } catch {
-    // Not JSON: the status says enough.
-  }
-  const cookie = response.headers
-    .getSetCookie()
-    .map((header) => header.split(';')[0].trim())
-    .filter((pair) => pair.includes('=') && !pair.endsWith('='))
-    .join('; ');
-  return { status: response.status, body, cookie };
-}
-
-function failure(what: string, answer: Answer, baseUrl: string): TokenError {
-  const detail = typeof answer.body.message === 'string' ? `: ${answer.body.message}` : '';
-  const hint =
-    answer.status === 404
-      ? ` (is ${baseUrl} the auth server?)`
-      : String(answer.body.code).includes('ORIGIN')
-        ? ` (add ${new URL(baseUrl).origin} to the server's AUTH_TRUSTED_ORIGINS)`
-        : '';
-  return new TokenError(`${what} failed with HTTP ${answer.status}${detail}${hint}`);
-}
-
-function session(what: string, answer: Answer, baseUrl: string): AuthSession {
-  const user = answer.body.user as AuthUser | undefined;
-  if (!user?.id || !answer.cookie) {
-    throw new TokenError(`${what}: the auth server at ${baseUrl} returned no user or no cookie`);
-  }
-  return { user, cookie: answer.cookie };
-}
-
-/**
- * A JSON POST. Node's fetch always sends `Sec-Fetch-Mode: cors`, which makes Better Auth demand a
- * trusted Origin even without cookies; the auth server trusts its own origin, so send that.
- */
-const post = (baseUrl: string, body: unknown): RequestInit => ({
-  method: 'POST',
-  headers: { 'content-type': 'application/json', origin: new URL(baseUrl).origin },
-  body: JSON.stringify(body),
-});
-
-/** Signs up a new account (Better Auth signs it in at once). `null` if the email is taken. */
-export async function signUp(
-  baseUrl: string,
-  email: string,
-  password = DEFAULT_PASSWORD,
-  name = email.split('@')[0] || email,
-): Promise<AuthSession | null> {
-  const answer = await call(
-    baseUrl,
-    '/api/auth/sign-up/email',
-    post(baseUrl, { email, password, name }),
-  );
-  if (answer.status === 422 && String(answer.body.code).startsWith('USER_ALREADY_EXISTS')) {
-    return null;
-  }
-  if (answer.status !== 200) throw failure(`sign-up of ${email}`, answer, baseUrl);
-  return session(`sign-up of ${email}`, answer, baseUrl);
-}
-
-export async function signIn(
-  baseUrl: string,
-  email: string,
-  password = DEFAULT_PASSWORD,
-): Promise<AuthSession> {
-  const answer = await call(baseUrl, '/api/auth/sign-in/email', post(baseUrl, { email, password }));
-  if (answer.status === 401) {
-    throw new TokenError(
-      `sign-in of ${email} failed: wrong password for this existing account (see --password)`,
-    );
-  }
-  if (answer.status !== 200) throw failure(`sign-in of ${email}`, answer, baseUrl);
-  return session(`sign-in of ${email}`, answer, baseUrl);
-}
-
-/** `GET /api/auth/token` with the session cookie: a JWT signed with the current JWKS key. */
-export async function fetchJwt(baseUrl: string, cookie: string): Promise<string> {
-  const answer = await call(baseUrl, '/api/auth/token', { headers: { cookie } });
-  if (answer.status !== 200 || typeof answer.body.token !== 'string') {
-    throw failure('GET /api/auth/token', answer, baseUrl);
-  }
-  return answer.body.token;
 }
 
 /** The URL without its password, for messages. */
@@ -209,13 +90,11 @@ export async function promoteToAdmin(databaseUrl: string, userId: string): Promi
 /** Sign up (or in), optionally make the account an admin, and return a fresh JWT. */
 export async function obtainToken(request: TokenRequest): Promise<string> {
   const { url, email, password = DEFAULT_PASSWORD, log = () => undefined } = request;
-  let current = await signUp(url, email, password, request.name);
-  if (current) {
-    log(`signed up ${current.user.email} (user ${current.user.id})`);
-  } else {
-    current = await signIn(url, email, password);
-    log(`signed in ${current.user.email} (user ${current.user.id})`);
-  }
+  const signedIn = await signUpOrIn(url, email, password, request.name);
+  let current = signedIn.session;
+  log(
+    `${signedIn.created ? 'signed up' : 'signed in'} ${current.user.email} (user ${current.user.id})`,
+  );
   if (request.admin && current.user.role !== 'admin') {
     if (!request.databaseUrl) throw new TokenError('making an admin needs the auth database URL');
     await promoteToAdmin(request.databaseUrl, current.user.id);
@@ -227,16 +106,10 @@ export async function obtainToken(request: TokenRequest): Promise<string> {
 }
 
 function describe(token: string): string {
-  try {
-    const claims = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8')) as {
-      role?: string;
-      exp?: number;
-    };
-    const expires = claims.exp ? new Date(claims.exp * 1000).toISOString() : 'never';
-    return `JWT for role ${claims.role ?? '(none)'}, expires ${expires}`;
-  } catch {
-    return 'JWT (payload not decodable)';
-  }
+  const claims = decodeJwtClaims(token);
+  if (!claims) return 'JWT (payload not decodable)';
+  const expires = claims.exp ? new Date(claims.exp * 1000).toISOString() : 'never';
+  return `JWT for role ${claims.role ?? '(none)'}, expires ${expires}`;
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -285,7 +158,7 @@ async function main(argv: string[]): Promise<void> {
 if (require.main === module) {
   main(process.argv).catch((error: unknown) => {
     console.error(
-      `token: ${error instanceof TokenError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+      `token: ${error instanceof TokenError || error instanceof BetterAuthError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
     );
     process.exit(1);
   });

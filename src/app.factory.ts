@@ -5,7 +5,8 @@ import { SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import type { AppConfig } from './config/config';
-import { requestId } from './logging/logger.options';
+import { RequestLogFields, requestId } from './logging/logger.options';
+import { Metrics } from './metrics/metrics';
 import { buildOpenApiDocument } from './openapi/openapi';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -20,13 +21,14 @@ const EXPOSED_HEADERS = ['X-Total-Count', 'X-Request-Id', 'Retry-After'];
 export async function createApp(config: AppConfig): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
-    // Behind a proxy the client address comes from X-Forwarded-For (rate limiting uses it).
-    trustProxy: true,
+    // Only behind a proxy may X-Forwarded-For name the client (rate limiting keys on it).
+    trustProxy: config.trustProxy,
     routerOptions: { maxParamLength: 500 },
     genReqId: requestId,
   });
   adapter.getInstance().addHook('onRequest', (request, reply, done) => {
     reply.header('X-Request-Id', request.id);
+    (request.raw as RequestLogFields).taskflowRoute = request.routeOptions.url;
     done();
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
@@ -37,6 +39,16 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   });
   app.useLogger(app.get(Logger));
   configureJsonParsing(app);
+  const metrics = app.get(Metrics);
+  adapter.getInstance().addHook('onResponse', (request, reply, done) => {
+    metrics.observe(
+      request.method,
+      request.routeOptions.url,
+      reply.statusCode,
+      reply.elapsedTime / 1000,
+    );
+    done();
+  });
 
   await app.register(helmet, {
     // Swagger UI loads its own scripts and inline styles from /docs.
@@ -64,7 +76,6 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     swaggerOptions: { persistAuthorization: true, displayRequestDuration: true },
   });
 
-  app.enableShutdownHooks();
   return app;
 }
 

@@ -18,6 +18,9 @@ import { dataSourceOptions } from './database/data-source-options';
 import { DatabaseModule } from './database/database.module';
 import { DatabaseReadyGuard } from './database/database-ready.guard';
 import { HealthModule } from './health/health.module';
+import { MetricsModule } from './metrics/metrics.module';
+import { UserThrottlerGuard } from './throttling/user-throttler.guard';
+import { ThrottlerModule } from '@nestjs/throttler';
 import { loggerOptions } from './logging/logger.options';
 import { TasksModule } from './tasks/tasks.module';
 import { WorkersModule } from './workers/workers.module';
@@ -53,15 +56,21 @@ export class AppModule {
         AuthModule.forRoot(),
         AuditModule,
         HealthModule,
+        MetricsModule,
+        ThrottlerModule.forRoot({
+          throttlers: [{ name: 'default', ttl: 60_000, limit: config.rateLimitPerMinute }],
+          skipIf: () => config.rateLimitPerMinute === 0,
+        }),
         TasksModule,
         WorkersModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ErrorEnvelopeFilter },
         { provide: APP_PIPE, useClass: StrictValidationPipe },
-        // Guards run in this order: who is calling, may they, can the database serve them.
+        // Guards run in this order: who is calling, may they, not too often, can the database serve them.
         { provide: APP_GUARD, useExisting: JwtAuthGuard },
         { provide: APP_GUARD, useExisting: AdminGuard },
+        { provide: APP_GUARD, useClass: UserThrottlerGuard },
         { provide: APP_GUARD, useClass: DatabaseReadyGuard },
         { provide: APP_INTERCEPTOR, useExisting: AuditInterceptor },
       ],

@@ -15,6 +15,8 @@ export class AuthModule {
     const strategy = `jwt-${randomUUID()}`;
     return {
       module: AuthModule,
+      // Global: the guards it exports are registered app-wide, and metrics read the verifier.
+      global: true,
       imports: [
         PassportModule.register({ defaultStrategy: strategy, session: false }),
         WorkersModule,
@@ -28,7 +30,7 @@ export class AuthModule {
         JwtAuthGuard,
         AdminGuard,
       ],
-      exports: [JwtAuthGuard, AdminGuard],
+      exports: [JwtAuthGuard, AdminGuard, TokenVerifier],
     };
   }
 }

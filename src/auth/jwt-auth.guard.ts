@@ -2,6 +2,7 @@ import { ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard, AuthModuleOptions } from '@nestjs/passport';
 import { DomainError, UnauthenticatedError } from '../common/errors/domain-errors';
+import type { RequestLogFields } from '../logging/logger.options';
 import type { AuthUser } from './auth-user';
 import { IS_PUBLIC } from './public.decorator';
 
@@ -28,12 +29,20 @@ export class JwtAuthGuard extends AuthGuard() {
     return super.canActivate(context) as Promise<boolean>;
   }
 
-  override handleRequest<TUser = AuthUser>(error: unknown, user: TUser | false): TUser {
+  override handleRequest<TUser = AuthUser>(
+    error: unknown,
+    user: TUser | false,
+    _info: unknown,
+    context: ExecutionContext,
+  ): TUser {
     if (error instanceof DomainError) throw error;
     if (error || !user) {
       // Anything else (a bug in a strategy, say) is still an authentication failure to the client.
       throw new UnauthenticatedError('Invalid token');
     }
+    // For the request log line, written when the response finishes.
+    const raw = context.switchToHttp().getRequest<{ raw: RequestLogFields }>().raw;
+    raw.taskflowActor = (user as unknown as AuthUser).id;
     return user;
   }
 }

@@ -1,4 +1,4 @@
-import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import type { IncomingHttpHeaders } from 'node:http';
 import passport from 'passport';
 import { Strategy as CustomStrategy } from 'passport-custom';
@@ -16,10 +16,10 @@ export const JWT_STRATEGY_NAME = Symbol('JWT_STRATEGY_NAME');
  * It is registered by hand rather than through `PassportStrategy()`: Passport's registry is
  * process-wide, and a fixed name would let the last app built in a process (several live side
  * by side in the tests) answer for all of them. Each app registers under its own name and
- * removes it on shutdown.
+ * removes it once it has stopped serving.
  */
 @Injectable()
-export class JwtStrategy implements OnModuleInit, OnModuleDestroy {
+export class JwtStrategy implements OnModuleInit, OnApplicationShutdown {
   constructor(
     @Inject(JWT_STRATEGY_NAME) private readonly name: string,
     private readonly verifier: TokenVerifier,
@@ -37,7 +37,8 @@ export class JwtStrategy implements OnModuleInit, OnModuleDestroy {
     );
   }
 
-  onModuleDestroy(): void {
+  /** After the HTTP server has drained (not at module destroy, which runs before it). */
+  onApplicationShutdown(): void {
     passport.unuse(this.name);
   }
 

@@ -443,11 +443,11 @@ export interface components {
             /** @example Cover the API changes. */
             description?: string | null;
             /** @default pending */
-            status: components["schemas"]["TaskStatus"];
+            status?: components["schemas"]["TaskStatus"];
             /** @default medium */
-            priority: components["schemas"]["TaskPriority"];
+            priority?: components["schemas"]["TaskPriority"];
             /** @default 0 */
-            progress_percent: number;
+            progress_percent?: number;
             /**
              * @description A worker id (JWT `sub`). `""` means null.
              * @example usr_7f3a
@@ -519,11 +519,11 @@ export interface components {
             /** @example Cover the API changes. */
             description?: string | null;
             /** @default pending */
-            status: components["schemas"]["TaskStatus"];
+            status?: components["schemas"]["TaskStatus"];
             /** @default medium */
-            priority: components["schemas"]["TaskPriority"];
+            priority?: components["schemas"]["TaskPriority"];
             /** @default 0 */
-            progress_percent: number;
+            progress_percent?: number;
             /**
              * @description A worker id (JWT `sub`). `""` means null.
              * @example usr_7f3a
@@ -568,7 +568,7 @@ export interface components {
              * @description Only admins may register an `agent`.
              * @default human
              */
-            type: components["schemas"]["WorkerType"];
+            type?: components["schemas"]["WorkerType"];
             /**
              * @description What the worker can do, for routing work to agents.
              * @example [
@@ -608,7 +608,7 @@ export interface components {
              * @description Only admins may register an `agent`.
              * @default human
              */
-            type: components["schemas"]["WorkerType"];
+            type?: components["schemas"]["WorkerType"];
             /**
              * @description What the worker can do, for routing work to agents.
              * @example [

@@ -52,11 +52,6 @@ const intInRange = (min: number, max: number) =>
     .transform(Number)
     .refine((n) => n >= min && n <= max, `must be an integer between ${min} and ${max}`);
 
-const boolean = z
-  .string()
-  .regex(/^(true|false|1|0|yes|no)$/i, 'must be true or false')
-  .transform((v) => /^(true|1|yes)$/i.test(v));
-
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: intInRange(0, 65535).default('8000'),
@@ -121,7 +116,11 @@ const envSchema = z.object({
     .transform((v) => v.toLowerCase())
     .pipe(z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` })),
   RATE_LIMIT_PER_MINUTE: intInRange(0, 10_000_000).default('1200'),
-  METRICS_ENABLED: boolean.default('true'),
+  METRICS_PORT: intInRange(0, 65535).optional(),
+  TRUST_PROXY: z
+    .enum(['true', 'false'], { message: 'must be true or false' })
+    .default('false')
+    .transform((v) => v === 'true'),
   SHUTDOWN_TIMEOUT_MS: intInRange(0, 600_000).default('10000'),
 });
 
@@ -155,8 +154,11 @@ export interface AppConfig {
   allowedOrigins: string[];
   logLevel: LogLevel;
   rateLimitPerMinute: number;
-  metricsEnabled: boolean;
+  /** Where Prometheus metrics are served (`GET /metrics`), apart from the API; off when unset. */
+  metricsPort?: number;
   shutdownTimeoutMs: number;
+  /** Behind a proxy (the compose gateway): the client address comes from X-Forwarded-For. */
+  trustProxy: boolean;
 }
 
 /**
@@ -230,7 +232,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     allowedOrigins: e.ALLOWED_ORIGINS.map((o) => o.replace(/\/$/, '')),
     logLevel: e.LOG_LEVEL,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
-    metricsEnabled: e.METRICS_ENABLED,
+    metricsPort: e.METRICS_PORT,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    trustProxy: e.TRUST_PROXY,
   };
 }

@@ -1,6 +1,7 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { SkipThrottle } from '@nestjs/throttler';
 import { Public } from '../auth/public.decorator';
 import { ServiceUnavailableError } from '../common/errors/domain-errors';
 import { ApiErrors } from '../common/openapi/api-errors.decorator';
@@ -30,6 +31,7 @@ const DB_PING_TIMEOUT_MS = 1500;
  */
 @ApiTags('health')
 @Public()
+@SkipThrottle()
 @WithoutDatabase()
 @Controller()
 export class HealthController {

@@ -4,3 +4,12 @@ export type TaskStatus = (typeof TASK_STATUSES)[number];
 /** Declared lowest first: the PostgreSQL enum keeps this order, so `ORDER BY priority` is by rank. */
 export const TASK_PRIORITIES = ['low', 'medium', 'high', 'critical'] as const;
 export type TaskPriority = (typeof TASK_PRIORITIES)[number];
+
+export const TASK_SORT_FIELDS = ['id', 'created_at', 'updated_at', 'priority', 'due_date'] as const;
+export type TaskSortField = (typeof TASK_SORT_FIELDS)[number];
+export type TaskSort = TaskSortField | `-${TaskSortField}`;
+/** Each sort field, ascending or (with a `-` prefix) descending. */
+export const TASK_SORTS = TASK_SORT_FIELDS.flatMap((f) => [f, `-${f}`] as const) as [
+  TaskSort,
+  ...TaskSort[],
+];

@@ -12,10 +12,11 @@ import {
 } from '../common/errors/domain-errors';
 import { Page, PaginationQuery, paginate } from '../common/pagination/pagination.query';
 import { CreateTaskDto } from './dto/create-task.dto';
-import { ListTasksQuery, TaskSortField } from './dto/list-tasks.query';
+import { ListTasksQuery } from './dto/list-tasks.query';
 import { UpdateTaskDto } from './dto/update-task.dto';
 import { assertTransition } from './task-state-machine';
 import { Task } from './task.entity';
+import type { TaskSortField } from './task.enums';
 
 /** The fields a client may write, in the order the audit log reports them. */
 const WRITABLE_FIELDS = [

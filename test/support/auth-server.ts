@@ -2,7 +2,8 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { AuthSession, DEFAULT_PASSWORD, obtainToken, signUp } from '../../scripts/token';
+import { obtainToken } from '../../scripts/token';
+import { AuthSession, DEFAULT_PASSWORD, signUp } from '../../src/client/better-auth';
 import { databaseUrl, testDatabaseName } from './env';
 
 /**

@@ -2,12 +2,14 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, Max, Min } from 'class-validator';
 import { PaginationQuery } from '../../common/pagination/pagination.query';
 import { IsOptionalNotNull, IsText, ToInteger } from '../../common/validation/decorators';
-import { TASK_PRIORITIES, TASK_STATUSES, TaskPriority, TaskStatus } from '../task.enums';
+import {
+  TASK_PRIORITIES,
+  TASK_SORTS,
+  TASK_STATUSES,
+  TaskPriority,
+  TaskStatus,
+} from '../task.enums';
 import { MAX_INT32 } from './create-task.dto';
-
-export const TASK_SORT_FIELDS = ['id', 'created_at', 'updated_at', 'priority', 'due_date'] as const;
-export type TaskSortField = (typeof TASK_SORT_FIELDS)[number];
-export const TASK_SORTS = TASK_SORT_FIELDS.flatMap((f) => [f, `-${f}`]);
 
 export class ListTasksQuery extends PaginationQuery {
   @ApiPropertyOptional({ enum: TASK_STATUSES, enumName: 'TaskStatus' })

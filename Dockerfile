@@ -1,0 +1,25 @@
+# syntax=docker/dockerfile:1
+# One image for the three TaskFlow services: the API (default command), the one-shot migration
+# (node dist/scripts/migrate.js) and the bundled Better Auth server (node auth-server/server.mjs).
+
+FROM node:20.20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json .npmrc ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json nest-cli.json ormconfig.ts ./
+COPY src ./src
+COPY scripts ./scripts
+RUN npm run build && npm prune --omit=dev
+
+FROM node:20.20-bookworm-slim AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=build --chown=node:node /app/package.json ./package.json
+COPY --from=build --chown=node:node /app/node_modules ./node_modules
+COPY --from=build --chown=node:node /app/dist ./dist
+COPY --chown=node:node auth-server ./auth-server
+USER node
+EXPOSE 8000 3001 9464
+HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 \
+  CMD ["node", "dist/scripts/healthcheck.js", "http://127.0.0.1:8000/health"]
+CMD ["node", "dist/src/main.js"]

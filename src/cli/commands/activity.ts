@@ -1,0 +1,61 @@
+import { Command, Option } from 'commander';
+import { AUDIT_ACTIONS, AuditAction } from '../../audit/audit-actions';
+import { WORKER_TYPES, WorkerType } from '../../workers/worker.enums';
+import { integer } from '../arguments';
+import { action } from '../context';
+import { auditTable, workerTable } from '../views';
+
+interface AuditOptions {
+  actor?: string;
+  action?: AuditAction;
+  since?: string;
+  until?: string;
+  limit?: number;
+  offset?: number;
+}
+
+/** Who did what: the audit log and the worker registry. */
+export function registerActivityCommands(program: Command, env: NodeJS.ProcessEnv): void {
+  program
+    .command('audit')
+    .description('the audit log, oldest first: every change, who made it, human or agent')
+    .argument('[task-id]', 'only this task', integer)
+    .option('--actor <worker>', 'only this actor (worker id)')
+    .addOption(new Option('--action <action>', 'only this action').choices(AUDIT_ACTIONS))
+    .option('--since <time>', 'at or after this instant (ISO 8601)')
+    .option('--until <time>', 'before this instant (ISO 8601)')
+    .option('--limit <n>', 'at most this many (1-100, default 50)', integer)
+    .option('--offset <n>', 'skip this many', integer)
+    .action(
+      action(env, (cli, taskId: number | undefined, o: AuditOptions) => {
+        const query = {
+          task_id: taskId,
+          actor_id: o.actor,
+          action: o.action,
+          since: o.since,
+          until: o.until,
+          limit: o.limit,
+          offset: o.offset,
+        };
+        return cli.list(
+          (api) => api.GET('/api/audit', { params: { query } }),
+          auditTable,
+          'entries',
+        );
+      }),
+    );
+
+  program
+    .command('workers')
+    .description('the registered workers (humans and agents)')
+    .addOption(new Option('--type <type>', 'only this type').choices(WORKER_TYPES))
+    .action(
+      action(env, (cli, o: { type?: WorkerType }) =>
+        cli.list(
+          (api) => api.GET('/api/workers', { params: { query: { type: o.type } } }),
+          workerTable,
+          'workers',
+        ),
+      ),
+    );
+}

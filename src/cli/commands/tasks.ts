@@ -1,0 +1,151 @@
+import { Command, Option } from 'commander';
+import type { components, operations } from '../../client/schema';
+import { TASK_PRIORITIES, TASK_STATUSES, TaskPriority, TaskStatus } from '../../tasks/task.enums';
+import { integer, orNull, text } from '../arguments';
+import { action } from '../context';
+import { CliError, ExitCode } from '../exit-codes';
+import { print } from '../output';
+import { taskDetails, taskTable } from '../views';
+
+type ListQuery = NonNullable<operations['Tasks_list']['parameters']['query']>;
+type CreateBody = components['schemas']['CreateTaskDto'];
+type UpdateBody = components['schemas']['UpdateTaskDto'];
+
+interface ListOptions {
+  status?: TaskStatus;
+  priority?: TaskPriority;
+  assignedTo?: string;
+  mine?: boolean;
+  project?: string;
+  parent?: number;
+  q?: string;
+  sort?: string;
+  limit?: number;
+  offset?: number;
+}
+
+interface FieldOptions {
+  title?: string;
+  description?: string | null;
+  status?: TaskStatus;
+  priority?: TaskPriority;
+  project?: string | null;
+  parent?: number | null;
+  due?: string | null;
+  assign?: string | null;
+}
+
+/** The options `add` and `edit` share; an empty value clears a field on `edit`. */
+function withFieldOptions(command: Command): Command {
+  return command
+    .option('--description <text>', 'description', orNull(text))
+    .addOption(new Option('--priority <priority>', 'priority').choices(TASK_PRIORITIES))
+    .option('--project <slug>', 'project slug', orNull(text))
+    .option('--parent <id>', 'parent task id', orNull(integer))
+    .option('--due <date>', 'due date, ISO 8601 (e.g. 2026-12-01T17:00:00Z)', orNull(text))
+    .option('--assign <worker>', 'assign to this worker id', orNull(text));
+}
+
+/** Undefined fields are left out of the JSON body, so only what was given changes. */
+function fields(o: FieldOptions): Partial<UpdateBody> {
+  return {
+    title: o.title,
+    description: o.description,
+    status: o.status,
+    priority: o.priority,
+    project_slug: o.project,
+    parent_id: o.parent,
+    due_date: o.due,
+    assigned_to: o.assign,
+  };
+}
+
+export function registerTaskCommands(program: Command, env: NodeJS.ProcessEnv): void {
+  program
+    .command('list')
+    .description('list tasks (filters combine with AND)')
+    .addOption(new Option('--status <status>', 'only this status').choices(TASK_STATUSES))
+    .addOption(new Option('--priority <priority>', 'only this priority').choices(TASK_PRIORITIES))
+    .option('--assigned-to <worker>', 'only tasks assigned to this worker id')
+    .addOption(new Option('--mine', 'only tasks assigned to me').conflicts('assignedTo'))
+    .option('--project <slug>', 'only this project')
+    .option('--parent <id>', 'only the direct subtasks of this task', integer)
+    .option('--q <text>', 'text in the title or description')
+    .option(
+      '--sort <field>',
+      'id, created_at, updated_at, priority or due_date; a leading - sorts descending',
+    )
+    .option('--limit <n>', 'at most this many (1-100, default 50)', integer)
+    .option('--offset <n>', 'skip this many', integer)
+    .action(
+      action(env, async (cli, o: ListOptions) => {
+        const mine = o.mine ? (await cli.call((api) => api.GET('/api/me'))).data.id : undefined;
+        const query: ListQuery = {
+          status: o.status,
+          priority: o.priority,
+          assigned_to: mine ?? o.assignedTo,
+          project: o.project,
+          parent_id: o.parent,
+          q: o.q,
+          // Any text: the API's 422 lists the valid sorts.
+          sort: o.sort as ListQuery['sort'],
+          limit: o.limit,
+          offset: o.offset,
+        };
+        await cli.list((api) => api.GET('/api/tasks', { params: { query } }), taskTable, 'tasks');
+      }),
+    );
+
+  program
+    .command('show')
+    .description('show one task')
+    .argument('<id>', 'task id', integer)
+    .action(
+      action(env, (cli, id: number) =>
+        cli.show((api) => api.GET('/api/tasks/{id}', { params: { path: { id } } }), taskDetails),
+      ),
+    );
+
+  withFieldOptions(
+    program.command('add').description('create a task').argument('<title>', 'task title'),
+  ).action(
+    action(env, (cli, title: string, o: FieldOptions) => {
+      const body: CreateBody = { ...fields(o), title };
+      return cli.show((api) => api.POST('/api/tasks', { body }), taskDetails);
+    }),
+  );
+
+  withFieldOptions(
+    program
+      .command('edit')
+      .description('change some fields of a task; "" clears an optional field')
+      .argument('<id>', 'task id', integer)
+      .option('--title <title>', 'new title')
+      .addOption(
+        new Option('--status <status>', 'new status (along the state machine)').choices(
+          TASK_STATUSES,
+        ),
+      ),
+  ).action(
+    action(env, async (cli, id: number, o: FieldOptions) => {
+      const body = fields(o);
+      if (Object.values(body).every((value) => value === undefined)) {
+        throw new CliError('nothing to change: give at least one field option', ExitCode.Usage);
+      }
+      const patch = { params: { path: { id } }, body: body satisfies UpdateBody };
+      await cli.show((api) => api.PATCH('/api/tasks/{id}', patch), taskDetails);
+    }),
+  );
+
+  program
+    .command('delete')
+    .description('delete a task (refused while it has subtasks)')
+    .argument('<id>', 'task id', integer)
+    .action(
+      action(env, async (cli, id: number) => {
+        await cli.call((api) => api.DELETE('/api/tasks/{id}', { params: { path: { id } } }));
+        // 204: there is no JSON to print.
+        if (!cli.json) print(`Deleted task ${id}.`);
+      }),
+    );
+}

@@ -1,0 +1,87 @@
+import type { Command } from 'commander';
+import { createTaskflowClient, TaskflowClient, unwrap } from '../client/taskflow-client';
+import { resolveConnection } from './config';
+import { CliError, ExitCode } from './exit-codes';
+import { print } from './output';
+
+type ApiResult<T> = { data?: T; error?: unknown; response: Response };
+
+/** What a command's action gets: the API client, the environment, and how to print. */
+export class CliContext {
+  private client?: Promise<TaskflowClient>;
+
+  constructor(
+    private readonly command: Command,
+    readonly env: NodeJS.ProcessEnv,
+  ) {}
+
+  get json(): boolean {
+    return this.command.optsWithGlobals<{ json?: boolean }>().json === true;
+  }
+
+  /** Once per command, so a renewed token is fetched and written once. */
+  api(): Promise<TaskflowClient> {
+    this.client ??= this.connect();
+    return this.client;
+  }
+
+  /** Checked before any request: without a token every call would be a 401 anyway. */
+  private async connect(): Promise<TaskflowClient> {
+    const { baseUrl, token } = await resolveConnection(this.env);
+    if (!token) {
+      throw new CliError(
+        'not logged in: run `taskflow login`, or set TASKFLOW_TOKEN to a JWT',
+        ExitCode.Auth,
+      );
+    }
+    return createTaskflowClient({ baseUrl, token });
+  }
+
+  /** One API call through the typed client: its data, or an `ApiError` with the API's message. */
+  async call<T>(
+    request: (api: TaskflowClient) => Promise<ApiResult<T>>,
+  ): Promise<{ data: T; response: Response }> {
+    return unwrap(request(await this.api()));
+  }
+
+  /** One API call, its answer printed. */
+  async show<T>(
+    request: (api: TaskflowClient) => Promise<ApiResult<T>>,
+    render: (data: T) => string,
+  ): Promise<void> {
+    this.emit((await this.call(request)).data, render);
+  }
+
+  /** One list call: a table and `N of TOTAL <noun>` (X-Total-Count). */
+  async list<T>(
+    request: (api: TaskflowClient) => Promise<ApiResult<T[]>>,
+    render: (items: T[]) => string,
+    noun: string,
+  ): Promise<void> {
+    const { data, response } = await this.call(request);
+    this.emit(data, (items) => {
+      const total = response.headers.get('X-Total-Count') ?? String(items.length);
+      const count = `${items.length} of ${total} ${noun}`;
+      return items.length ? `${render(items)}\n${count}` : count;
+    });
+  }
+
+  /** The API's JSON with `--json` (for scripts), else `render` for humans. */
+  emit<T>(data: T, render: (data: T) => string): void {
+    print(this.json ? JSON.stringify(data, null, 2) : render(data));
+  }
+}
+
+/**
+ * Adapts a handler to commander's `action(...args, options, command)` calling convention and
+ * gives it a context bound to the command that runs.
+ */
+export function action<A extends unknown[]>(
+  env: NodeJS.ProcessEnv,
+  handler: (cli: CliContext, ...args: A) => Promise<void>,
+): (...args: unknown[]) => Promise<void> {
+  return (...args) => {
+    const command = args[args.length - 1] as Command;
+    return handler(new CliContext(command, env), ...(args.slice(0, -1) as A));
+  };
+}

@@ -1,0 +1,31 @@
+import { Command } from 'commander';
+import { version } from '../../package.json';
+import { registerAccountCommands } from './commands/account';
+import { registerActivityCommands } from './commands/activity';
+import { registerLifecycleCommands } from './commands/lifecycle';
+import { registerTaskCommands } from './commands/tasks';
+import { exitCodesHelp } from './exit-codes';
+
+const ENVIRONMENT_HELP = `Environment:
+  TASKFLOW_URL     API base URL (wins over the config file; default http://localhost:8000)
+  TASKFLOW_TOKEN   JWT (wins over the config file)
+  TASKFLOW_CONFIG  config file written by \`taskflow login\` (default ~/.config/taskflow/config.json)`;
+
+export function buildProgram(env: NodeJS.ProcessEnv): Command {
+  const program = new Command()
+    .name('taskflow')
+    .description('The TaskFlow task board from the command line.')
+    .version(version)
+    .option('--json', "print the API's JSON instead of a table (for scripts)")
+    .configureHelp({ showGlobalOptions: true })
+    .showHelpAfterError('(add --help for usage)')
+    // Before any subcommand exists, so they inherit it: usage errors must reach main's exit codes.
+    .exitOverride()
+    .addHelpText('after', `\n${ENVIRONMENT_HELP}\n\nExit codes:\n${exitCodesHelp()}\n`);
+
+  registerTaskCommands(program, env);
+  registerLifecycleCommands(program, env);
+  registerActivityCommands(program, env);
+  registerAccountCommands(program, env);
+  return program;
+}

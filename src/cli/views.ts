@@ -1,0 +1,87 @@
+// How the CLI shows each API object to a human; `--json` bypasses all of this.
+import type { AuditEntry, Me, Task, Worker } from '../client/taskflow-client';
+import { details, table, time } from './output';
+
+export function taskTable(tasks: readonly Task[]): string {
+  return table(
+    ['ID', 'STATUS', 'PRIORITY', 'PROGRESS', 'ASSIGNEE', 'PROJECT', 'TITLE'],
+    tasks.map((t) => [
+      t.id,
+      t.status,
+      t.priority,
+      `${t.progress_percent}%`,
+      t.assigned_to,
+      t.project_slug,
+      t.title,
+    ]),
+  );
+}
+
+export function taskDetails(task: Task): string {
+  return details([
+    ['ID', String(task.id)],
+    ['Title', task.title],
+    ['Status', task.status],
+    ['Priority', task.priority],
+    ['Progress', `${task.progress_percent}%`],
+    ['Assigned to', task.assigned_to],
+    ['Project', task.project_slug],
+    ['Parent', task.parent_id === null ? null : String(task.parent_id)],
+    ['Due', task.due_date && time(task.due_date)],
+    ['Created', `${time(task.created_at)} by ${task.created_by}`],
+    ['Updated', time(task.updated_at)],
+    ['Description', task.description],
+  ]);
+}
+
+function show(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+function isChange(value: unknown): value is { from: unknown; to: unknown } {
+  return typeof value === 'object' && value !== null && 'from' in value && 'to' in value;
+}
+
+/** `status: pending → in_progress`, `percent: 40, note: tests pass`, … */
+function contextSummary(context: AuditEntry['context']): string {
+  return Object.entries(context ?? {})
+    .filter(([, value]) => value !== null && value !== undefined)
+    .map(([key, value]) =>
+      isChange(value)
+        ? `${key}: ${show(value.from)} → ${show(value.to)}`
+        : `${key}: ${show(value)}`,
+    )
+    .join(', ');
+}
+
+export function auditTable(entries: readonly AuditEntry[]): string {
+  return table(
+    ['ID', 'TIME', 'TASK', 'ACTOR', 'TYPE', 'ACTION', 'DETAILS'],
+    entries.map((e) => [
+      e.id,
+      time(e.timestamp),
+      e.task_id,
+      e.actor_id,
+      e.actor_type,
+      e.action,
+      contextSummary(e.context),
+    ]),
+  );
+}
+
+export function workerTable(workers: readonly Worker[]): string {
+  return table(
+    ['ID', 'TYPE', 'NAME', 'CAPABILITIES', 'CREATED'],
+    workers.map((w) => [w.id, w.type, w.name, w.capabilities.join(', '), time(w.created_at)]),
+  );
+}
+
+export function meDetails(me: Me): string {
+  return details([
+    ['ID', me.id],
+    ['Email', me.email],
+    ['Role', me.role],
+    ['Admin', me.is_admin ? 'yes' : 'no'],
+    ['Worker type', me.worker_type],
+  ]);
+}

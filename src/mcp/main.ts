@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { createTaskflowClient } from '../client/taskflow-client';
+import { loadMcpConfig, McpConfigError } from './config';
+import { createTaskflowMcpServer } from './server';
+
+/**
+ * `taskflow-mcp`: the TaskFlow tools for an AI agent, over MCP on stdio. stdout carries the
+ * protocol and nothing else (one stray line breaks the client's framing), so every human-readable
+ * line goes to stderr, which agent runtimes keep as the server's log.
+ */
+const log = (line: string) => process.stderr.write(`taskflow-mcp: ${line}\n`);
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadMcpConfig(process.env);
+  } catch (error) {
+    if (!(error instanceof McpConfigError)) throw error;
+    log(error.message);
+    process.exit(1);
+  }
+
+  const api = createTaskflowClient({ baseUrl: config.baseUrl, token: config.token });
+  const server = createTaskflowMcpServer({ api, baseUrl: config.baseUrl });
+  const transport = new StdioServerTransport();
+
+  // The runtime ends a stdio server by closing its stdin; idle keep-alive sockets to the API
+  // would otherwise keep the process alive after the client has gone.
+  const shutdown = () => {
+    void server.close().finally(() => process.exit(0));
+  };
+  process.stdin.on('end', shutdown);
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+
+  await server.connect(transport);
+  log(`ready (stdio), API ${config.baseUrl}`);
+}
+
+main().catch((error: unknown) => {
+  log(`failed to start: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

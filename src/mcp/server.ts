@@ -1,0 +1,31 @@
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { version } from '../../package.json';
+import type { TaskflowClient } from '../client/taskflow-client';
+import { registerTaskflowTools } from './tools';
+
+/** Sent at initialize: runtimes that surface server instructions give the model the workflow. */
+const INSTRUCTIONS = [
+  'TaskFlow is a task board shared by humans and AI agents; you act as your own worker (whoami).',
+  "To work: list_tasks with status 'pending' → claim_task → update_progress as you go → complete_task (or request_review when a human should check).",
+  'A 409 on claim_task means another worker claimed the task first: pick another one. If you cannot finish, release_task; if you are stuck on something outside your control, block_task with a reason.',
+  'Every change is recorded in the audit trail under your id (task_audit).',
+].join('\n');
+
+export interface TaskflowMcpOptions {
+  api: TaskflowClient;
+  /** For error messages only (where the API was expected). */
+  baseUrl: string;
+}
+
+/**
+ * The MCP server with its tools, not yet connected: `main.ts` attaches it to stdio, and a test or
+ * another transport can attach it to anything else.
+ */
+export function createTaskflowMcpServer(options: TaskflowMcpOptions): McpServer {
+  const server = new McpServer(
+    { name: 'taskflow', title: 'TaskFlow', version },
+    { instructions: INSTRUCTIONS },
+  );
+  registerTaskflowTools(server, options);
+  return server;
+}

@@ -1,0 +1,462 @@
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
+// zod/v3, not zod: the SDK's types name zod/v3, and under this repo's node10 module resolution
+// the two paths are distinct declarations whose cross-inference exceeds tsc's depth limit (TS2589).
+import { z } from 'zod/v3';
+import { ApiError, type TaskflowClient, unwrap } from '../client/taskflow-client';
+import { TASK_TRANSITIONS } from '../tasks/task-state-machine';
+import { TASK_PRIORITIES, TASK_SORTS, TASK_STATUSES } from '../tasks/task.enums';
+import { apiFailure, ok, type ToolPayload, unexpectedFailure } from './results';
+
+export interface ToolContext {
+  api: TaskflowClient;
+  /** Only for messages: where the API was expected when it cannot be reached. */
+  baseUrl: string;
+}
+
+const STATUSES = TASK_STATUSES;
+const PRIORITIES = TASK_PRIORITIES;
+const SORTS = TASK_SORTS;
+
+const MAX_INT32 = 2_147_483_647;
+const STATE_MACHINE = Object.entries(TASK_TRANSITIONS)
+  .map(([from, to]) => `${from} → ${to.join('|')}`)
+  .join('; ');
+const FIND_ANOTHER = "pick another task (list_tasks with status 'pending')";
+
+/** The API's own date shapes (see ToUtcDate): a date, or a date-time with an optional offset. */
+const ISO_DATE =
+  /^\d{4}-\d{2}-\d{2}(?:[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:[Zz]|[+-]\d{2}(?::?\d{2})?)?)?$/;
+
+/** `limit`/`offset`, as every list route takes them. */
+const pagination = (items: string) => ({
+  limit: z.number().int().min(1).max(100).optional().describe('Page size, 1–100 (default 50)'),
+  offset: z
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_INT32)
+    .optional()
+    .describe(`How many ${items} to skip (default 0)`),
+});
+
+const taskId = () =>
+  z
+    .number()
+    .int()
+    .min(1, 'id must be a positive integer')
+    .max(MAX_INT32)
+    .describe('Task id (positive integer), as list_tasks and get_task return it');
+
+/** Create and update take the same fields; update makes every one optional. */
+const taskFields = {
+  title: z
+    .string()
+    .min(1)
+    .max(200)
+    .regex(/\S/, 'title must not be blank')
+    .describe('Short summary of the work, 1–200 characters, not blank'),
+  description: z
+    .string()
+    .max(10_000)
+    .nullable()
+    .describe('Details, what done means, links; up to 10 000 characters; null clears it'),
+  priority: z.enum(PRIORITIES).describe('low, medium (the default), high or critical'),
+  assigned_to: z
+    .string()
+    .max(255)
+    .nullable()
+    .describe('Worker id (JWT sub) to assign it to; null or "" leaves it unassigned'),
+  project_slug: z
+    .string()
+    .max(100)
+    .nullable()
+    .describe('Project it belongs to, e.g. "website"; up to 100 characters; null for none'),
+  parent_id: z
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_INT32)
+    .nullable()
+    .describe(
+      'Id of an existing parent task, making this a subtask (never itself or its own descendant); null or 0 for a top-level task',
+    ),
+  due_date: z
+    .string()
+    .regex(ISO_DATE, 'due_date must be ISO 8601, e.g. 2026-12-01T17:00:00Z')
+    .nullable()
+    .describe(
+      'Deadline, ISO 8601 (2026-12-01T17:00:00Z; any offset, stored as UTC; without an offset, UTC); null for none',
+    ),
+  progress_percent: z
+    .number()
+    .int()
+    .min(0, 'progress_percent must be 0–100')
+    .max(100, 'progress_percent must be 0–100')
+    .describe('Progress, integer 0–100'),
+};
+
+const READ: ToolAnnotations = { readOnlyHint: true, openWorldHint: false };
+const MOVE: ToolAnnotations = {
+  readOnlyHint: false,
+  destructiveHint: false,
+  idempotentHint: false,
+  openWorldHint: false,
+};
+
+interface ToolSpec<S extends z.ZodRawShape> {
+  title: string;
+  description: string;
+  input: S;
+  annotations: ToolAnnotations;
+  /** Added to an API error's text: what the agent should do about it. */
+  hint?: (error: ApiError, args: z.infer<z.ZodObject<S>>) => Promise<string | undefined>;
+}
+
+/**
+ * Registers one tool whose handler returns the API's JSON, and turns every failure into a tool
+ * error (`isError`) rather than a protocol error: a model sees tool errors and can act on them,
+ * while protocol errors often reach only the runtime's logs.
+ */
+function register<S extends z.ZodRawShape>(
+  server: McpServer,
+  ctx: ToolContext,
+  name: string,
+  spec: ToolSpec<S>,
+  run: (args: z.infer<z.ZodObject<S>>) => Promise<ToolPayload>,
+): void {
+  type Args = z.infer<z.ZodObject<S>>;
+  // Strict, as the API is: a misspelt field must fail, not be dropped and turn a change into a
+  // no-op.
+  const inputSchema = z.object(spec.input).strict();
+  server.registerTool(
+    name,
+    {
+      title: spec.title,
+      description: spec.description,
+      inputSchema,
+      annotations: spec.annotations,
+    },
+    async (args: Args) => {
+      try {
+        return ok(await run(args));
+      } catch (error) {
+        if (!(error instanceof ApiError)) return unexpectedFailure(error);
+        const hint = (await spec.hint?.(error, args)) ?? generalHint(error, ctx);
+        return apiFailure(error, hint);
+      }
+    },
+  );
+}
+
+function generalHint(error: ApiError, ctx: ToolContext): string | undefined {
+  switch (error.status) {
+    case 0:
+      return `is the API running at ${ctx.baseUrl}? (TASKFLOW_URL)`;
+    case 401:
+      return 'TASKFLOW_TOKEN was refused; give this MCP server a fresh token for the agent and restart it';
+    case 429:
+      return 'rate limited; wait a minute before retrying';
+    case 503:
+      return "the API's database is unavailable; retry later";
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Why a claim failed, from the task as it is now: a lost race has to read as one, so the agent
+ * moves on instead of retrying or reporting a bug.
+ */
+async function claimConflictHint(ctx: ToolContext, id: number): Promise<string> {
+  try {
+    const [{ data: task }, { data: me }] = await Promise.all([
+      unwrap(ctx.api.GET('/api/tasks/{id}', { params: { path: { id } } })),
+      unwrap(ctx.api.GET('/api/me')),
+    ]);
+    if (task.assigned_to === me.id) {
+      return 'you already hold it; carry on with update_progress, request_review or complete_task';
+    }
+    if (task.assigned_to && (task.status === 'in_progress' || task.status === 'review')) {
+      return `another worker (${task.assigned_to}) claimed it first; ${FIND_ANOTHER}`;
+    }
+    return `it is no longer pending; ${FIND_ANOTHER}`;
+  } catch {
+    return `it is no longer pending; ${FIND_ANOTHER}`;
+  }
+}
+
+/** The twelve tools. Every call goes through the typed client, so they follow openapi.json. */
+export function registerTaskflowTools(server: McpServer, ctx: ToolContext): void {
+  const { api } = ctx;
+  const path = (id: number) => ({ params: { path: { id } } });
+
+  register(
+    server,
+    ctx,
+    'list_tasks',
+    {
+      title: 'List tasks',
+      description:
+        "List tasks, filtered and paged (default 50 by id); `total` counts every match, so page on with offset while offset + tasks.length < total. For work to pick up: status 'pending'.",
+      input: {
+        status: z.enum(STATUSES).optional().describe('Only tasks in this status'),
+        priority: z.enum(PRIORITIES).optional().describe('Only tasks of this priority'),
+        assigned_to: z
+          .string()
+          .min(1)
+          .max(255)
+          .optional()
+          .describe('Only tasks assigned to this worker id (your own id: whoami)'),
+        project: z.string().min(1).max(100).optional().describe('Only tasks of this project slug'),
+        parent_id: z
+          .number()
+          .int()
+          .min(1)
+          .max(MAX_INT32)
+          .optional()
+          .describe('Only the direct subtasks of this task id'),
+        q: z
+          .string()
+          .min(1)
+          .max(200)
+          .optional()
+          .describe('Text to find in title or description, case-insensitive, 1–200 characters'),
+        sort: z
+          .enum(SORTS)
+          .optional()
+          .describe('Sort field, "-" prefix for descending (e.g. "-priority"); default "id"'),
+        ...pagination('matches'),
+      },
+      annotations: READ,
+    },
+    async (query) => {
+      const { data: tasks, response } = await unwrap(api.GET('/api/tasks', { params: { query } }));
+      const total = response.headers.get('x-total-count');
+      return {
+        total: total === null ? null : Number(total),
+        limit: query.limit ?? 50,
+        offset: query.offset ?? 0,
+        tasks,
+      };
+    },
+  );
+
+  register(
+    server,
+    ctx,
+    'get_task',
+    {
+      title: 'Get a task',
+      description: 'Get one task by id: title, description, status, priority, assignee, progress.',
+      input: { id: taskId() },
+      annotations: READ,
+    },
+    async ({ id }) => (await unwrap(api.GET('/api/tasks/{id}', path(id)))).data,
+  );
+
+  register(
+    server,
+    ctx,
+    'create_task',
+    {
+      title: 'Create a task',
+      description:
+        'Create a task with you as its creator; it starts pending and unassigned unless you say otherwise (to work on it yourself, claim_task it next).',
+      input: {
+        ...taskFields,
+        description: taskFields.description.optional(),
+        priority: taskFields.priority.optional(),
+        assigned_to: taskFields.assigned_to.optional(),
+        project_slug: taskFields.project_slug.optional(),
+        parent_id: taskFields.parent_id.optional(),
+        due_date: taskFields.due_date.optional(),
+        status: z
+          .enum(STATUSES)
+          .optional()
+          .describe('Initial status, default pending; leave it out and use claim_task to start'),
+        progress_percent: taskFields.progress_percent
+          .optional()
+          .describe('Initial progress, 0–100, default 0'),
+      },
+      annotations: MOVE,
+    },
+    async (body) => (await unwrap(api.POST('/api/tasks', { body }))).data,
+  );
+
+  register(
+    server,
+    ctx,
+    'update_task',
+    {
+      title: 'Update a task',
+      description:
+        'Change only the fields you send (title, description, priority, assignee, project, parent, due date); for status prefer the lifecycle tools (claim_task, complete_task…).',
+      input: {
+        id: taskId(),
+        title: taskFields.title.optional(),
+        description: taskFields.description.optional(),
+        status: z
+          .enum(STATUSES)
+          .optional()
+          .describe(`New status, only along the state machine (${STATE_MACHINE}), else a 409`),
+        priority: taskFields.priority.optional(),
+        progress_percent: taskFields.progress_percent.optional(),
+        assigned_to: taskFields.assigned_to.optional(),
+        project_slug: taskFields.project_slug.optional(),
+        parent_id: taskFields.parent_id.optional(),
+        due_date: taskFields.due_date.optional(),
+      },
+      annotations: { ...MOVE, destructiveHint: true, idempotentHint: true },
+    },
+    async ({ id, ...patch }) =>
+      (await unwrap(api.PATCH('/api/tasks/{id}', { ...path(id), body: patch }))).data,
+  );
+
+  register(
+    server,
+    ctx,
+    'claim_task',
+    {
+      title: 'Claim a task',
+      description:
+        'Claim a pending task and start it (pending → in_progress, assigned to you); atomic, so a 409 means another worker got it first: pick another task, do not retry.',
+      input: { id: taskId() },
+      annotations: MOVE,
+      hint: (error, { id }) =>
+        error.status === 409 ? claimConflictHint(ctx, id) : Promise.resolve(undefined),
+    },
+    async ({ id }) => (await unwrap(api.POST('/api/tasks/{id}/start', path(id)))).data,
+  );
+
+  register(
+    server,
+    ctx,
+    'update_progress',
+    {
+      title: 'Report progress',
+      description:
+        'Report progress on a task you hold (in_progress only): percent 0–100 and an optional note of what is done, recorded in the audit trail.',
+      input: {
+        id: taskId(),
+        percent: z
+          .number()
+          .int('percent must be an integer')
+          .min(0, 'percent must be 0–100')
+          .max(100, 'percent must be 0–100')
+          .describe('How far along the task is, integer 0–100'),
+        note: z
+          .string()
+          .max(1000)
+          .optional()
+          .describe('What was done or what is next, up to 1000 characters'),
+      },
+      annotations: MOVE,
+    },
+    async ({ id, ...body }) =>
+      (await unwrap(api.POST('/api/tasks/{id}/progress', { ...path(id), body }))).data,
+  );
+
+  register(
+    server,
+    ctx,
+    'request_review',
+    {
+      title: 'Request review',
+      description:
+        'Hand a task you hold to review when the work is done but needs checking (in_progress → review).',
+      input: { id: taskId() },
+      annotations: MOVE,
+    },
+    async ({ id }) => (await unwrap(api.POST('/api/tasks/{id}/review', path(id)))).data,
+  );
+
+  register(
+    server,
+    ctx,
+    'complete_task',
+    {
+      title: 'Complete a task',
+      description:
+        'Mark a task you hold completed (in_progress or review → completed, progress 100).',
+      input: { id: taskId() },
+      annotations: MOVE,
+    },
+    async ({ id }) => (await unwrap(api.POST('/api/tasks/{id}/complete', path(id)))).data,
+  );
+
+  register(
+    server,
+    ctx,
+    'block_task',
+    {
+      title: 'Block a task',
+      description:
+        'Mark a task blocked when it cannot go on (pending, in_progress or review → blocked), saying why so a human can unblock it.',
+      input: {
+        id: taskId(),
+        reason: z
+          .string()
+          .max(1000)
+          .optional()
+          .describe(
+            'What it is waiting for, up to 1000 characters (e.g. "waiting for the API key")',
+          ),
+      },
+      annotations: MOVE,
+    },
+    async ({ id, ...body }) =>
+      (await unwrap(api.POST('/api/tasks/{id}/block', { ...path(id), body }))).data,
+  );
+
+  register(
+    server,
+    ctx,
+    'release_task',
+    {
+      title: 'Release a task',
+      description:
+        'Give back a task you hold without finishing it (in_progress → pending, unassigned) so another worker can claim it.',
+      input: { id: taskId() },
+      annotations: MOVE,
+    },
+    async ({ id }) => (await unwrap(api.POST('/api/tasks/{id}/release', path(id)))).data,
+  );
+
+  register(
+    server,
+    ctx,
+    'task_audit',
+    {
+      title: "A task's audit trail",
+      description:
+        "A task's audit trail, oldest first: each action (created, started, progressed, completed…) with actor_id, actor_type (human or agent), context and timestamp.",
+      input: {
+        id: taskId(),
+        ...pagination('entries'),
+      },
+      annotations: READ,
+    },
+    async ({ id, ...query }) => {
+      const { data: entries, response } = await unwrap(
+        api.GET('/api/tasks/{id}/audit', { params: { path: { id }, query } }),
+      );
+      const total = response.headers.get('x-total-count');
+      return { task_id: id, total: total === null ? null : Number(total), entries };
+    },
+  );
+
+  register(
+    server,
+    ctx,
+    'whoami',
+    {
+      title: 'Who am I',
+      description:
+        'Who this server acts as: your worker id (use it with list_tasks assigned_to), email, role, is_admin and worker_type (agent or human).',
+      input: {},
+      annotations: READ,
+    },
+    async () => (await unwrap(api.GET('/api/me'))).data,
+  );
+}

@@ -1,0 +1,84 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { DataSource } from 'typeorm';
+import { TokenVerifier } from '../auth/token-verifier';
+
+interface PgPool {
+  totalCount: number;
+  idleCount: number;
+  waitingCount: number;
+}
+
+const CLAIM_ROUTE = '/api/tasks/:id/start';
+
+/**
+ * Prometheus metrics of one app instance (its own registry, so several apps in one process, as
+ * in the tests, do not mix their numbers). Request metrics are labelled by route pattern, never
+ * by raw URL, to keep the label set bounded.
+ */
+@Injectable()
+export class Metrics {
+  readonly registry = new Registry();
+
+  private readonly requests = new Counter({
+    name: 'taskflow_http_requests_total',
+    help: 'HTTP requests answered, by method, route pattern and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly duration = new Histogram({
+    name: 'taskflow_http_request_duration_seconds',
+    help: 'Time to answer an HTTP request, by method, route pattern and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+
+  private readonly claimConflicts = new Counter({
+    name: 'taskflow_claim_conflicts_total',
+    help: 'Claims (POST /api/tasks/{id}/start) lost to another worker or refused: 409 answers',
+    registers: [this.registry],
+  });
+
+  constructor(@InjectDataSource() dataSource: DataSource, verifier: TokenVerifier) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'taskflow_' });
+    const pool = () =>
+      dataSource.isInitialized
+        ? (dataSource.driver as unknown as { master?: PgPool }).master
+        : undefined;
+    const poolGauge = (name: string, help: string, read: (p: PgPool) => number) =>
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          const p = pool();
+          this.set(p ? read(p) : 0);
+        },
+      });
+    poolGauge('taskflow_db_pool_connections', 'Open database connections', (p) => p.totalCount);
+    poolGauge('taskflow_db_pool_idle', 'Idle database connections', (p) => p.idleCount);
+    poolGauge(
+      'taskflow_db_pool_waiting',
+      'Requests waiting for a connection',
+      (p) => p.waitingCount,
+    );
+    new Gauge({
+      name: 'taskflow_auth_verified_token_cache_hits',
+      help: 'Requests whose token was already verified (no signature check)',
+      registers: [this.registry],
+      collect() {
+        this.set(verifier.stats.cacheHits);
+      },
+    });
+  }
+
+  observe(method: string, route: string | undefined, status: number, seconds: number): void {
+    const labels = { method, route: route ?? 'unmatched', status: String(status) };
+    this.requests.inc(labels);
+    this.duration.observe(labels, seconds);
+    if (route === CLAIM_ROUTE && status === 409) this.claimConflicts.inc();
+  }
+}

@@ -1,0 +1,322 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import ts from 'typescript';
+import { AuthServer, startAuthServer } from './support/auth-server';
+import { Actor, TestApp } from './support/test-app';
+
+/**
+ * The `taskflow` CLI as a user runs it: a separate node process talking HTTP to a listening API.
+ * No build is needed: the CLI's sources are compiled once for this file into a temporary
+ * directory and run by plain node, about 0.1 s a call where ts-node takes about 1 s.
+ */
+const ROOT = join(__dirname, '..');
+const SOURCE = join(ROOT, 'src', 'cli', 'main.ts');
+let workDir: string;
+let main: string;
+
+/** TypeScript's emit with the project's compiler options; `tsc --noEmit` checks the types. */
+function compileCli(outDir: string): string {
+  const config = ts.getParsedCommandLineOfConfigFile(join(ROOT, 'tsconfig.json'), undefined, {
+    ...ts.sys,
+    onUnRecoverableConfigFileDiagnostic: (d) => {
+      throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+    },
+  });
+  const options = {
+    ...config!.options,
+    outDir,
+    noEmit: false,
+    incremental: false,
+    tsBuildInfoFile: undefined,
+    sourceMap: false,
+  };
+  if (ts.createProgram([SOURCE], options).emit().emitSkipped) {
+    throw new Error(`could not compile ${SOURCE}`);
+  }
+  return join(outDir, 'src', 'cli', 'main.js');
+}
+
+beforeAll(() => {
+  workDir = mkdtempSync(join(tmpdir(), 'taskflow-cli-'));
+  main = compileCli(join(workDir, 'build'));
+});
+
+afterAll(() => {
+  if (workDir) rmSync(workDir, { recursive: true, force: true });
+});
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** The test's environment without anything of the developer's that the CLI would read. */
+function cleanEnv(): NodeJS.ProcessEnv {
+  // The compiled files live outside the repository: node must still find its node_modules.
+  const env: NodeJS.ProcessEnv = { ...process.env, NODE_PATH: join(ROOT, 'node_modules') };
+  for (const name of ['TASKFLOW_URL', 'TASKFLOW_TOKEN', 'TASKFLOW_PASSWORD', 'AUTH_SERVER_URL']) {
+    delete env[name];
+  }
+  return env;
+}
+
+function taskflow(args: string[], env: Record<string, string>): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [main, ...args],
+      { cwd: workDir, env: { ...cleanEnv(), ...env }, timeout: 30_000 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** Fails with the CLI's stderr, which says why, instead of a bare "expected 0, got 3". */
+function ok(run: Run): Run {
+  if (run.code !== 0) throw new Error(`exit code ${run.code}\n${run.stderr}`);
+  return run;
+}
+
+describe('taskflow CLI (e2e)', () => {
+  let t: TestApp;
+  let baseUrl: string;
+  let alice: Actor;
+  let bob: Actor;
+
+  beforeAll(async () => {
+    t = await TestApp.start();
+    baseUrl = await t.listen();
+    alice = await t.actor('alice');
+    bob = await t.actor('bob');
+  });
+
+  afterAll(() => t?.close());
+
+  /** As `actor`, with no config file: the environment alone configures the CLI. */
+  const as = (actor: Actor, ...args: string[]) =>
+    taskflow(args, {
+      TASKFLOW_URL: baseUrl,
+      TASKFLOW_TOKEN: actor.token,
+      TASKFLOW_CONFIG: join(workDir, 'none.json'),
+    });
+  const json = async (actor: Actor, ...args: string[]) =>
+    JSON.parse(ok(await as(actor, '--json', ...args)).stdout);
+
+  it('takes a task from add to complete, and the audit log shows every step by its actor', async () => {
+    const added = ok(await as(alice, 'add', 'Write the CLI guide', '--project', 'cli-flow'));
+    const id = Number(/^ID\s+(\d+)$/m.exec(added.stdout)?.[1]);
+    expect(added.stdout).toMatch(/^Title\s+Write the CLI guide$/m);
+    expect(added.stdout).toMatch(/^Status\s+pending$/m);
+
+    const list = ok(await as(alice, 'list', '--project', 'cli-flow'));
+    expect(list.stdout).toMatch(
+      /^ID\s+STATUS\s+PRIORITY\s+PROGRESS\s+ASSIGNEE\s+PROJECT\s+TITLE$/m,
+    );
+    expect(list.stdout).toMatch(
+      new RegExp(`^${id}\\s+pending\\s+medium\\s+0%\\s+-\\s+cli-flow\\s+Write the CLI guide$`, 'm'),
+    );
+    expect(list.stdout).toMatch(/^1 of 1 tasks$/m);
+    expect(ok(await as(alice, 'show', String(id))).stdout).toContain('Write the CLI guide');
+
+    expect(ok(await as(alice, 'start', String(id))).stdout).toMatch(/^Assigned to\s+alice$/m);
+    expect(ok(await as(alice, 'progress', String(id), '40', '--note', 'draft')).stdout).toMatch(
+      /^Progress\s+40%$/m,
+    );
+    expect(ok(await as(alice, 'review', String(id))).stdout).toMatch(/^Status\s+review$/m);
+    expect(ok(await as(alice, 'complete', String(id))).stdout).toMatch(/^Status\s+completed$/m);
+
+    const [entries, table] = await Promise.all([
+      json(alice, 'audit', String(id)),
+      as(alice, 'audit', String(id)),
+    ]);
+    expect(entries.map((e: any) => [e.action, e.actor_id])).toEqual([
+      ['created', 'alice'],
+      ['started', 'alice'],
+      ['progressed', 'alice'],
+      ['review_requested', 'alice'],
+      ['completed', 'alice'],
+    ]);
+    expect(entries[2].context).toEqual({ percent: 40, note: 'draft' });
+    expect(ok(table).stdout).toMatch(/alice\s+human\s+progressed\s+.*percent: 40/);
+    expect(table.stdout).toMatch(/^5 of 5 entries$/m);
+  });
+
+  it('prints exactly what the API returns with --json', async () => {
+    const created = await alice
+      .post('/api/tasks', { title: 'JSON me', project_slug: 'cli-json', priority: 'high' })
+      .expect(201);
+    const id = created.body.id as number;
+    const [task, tasks, audit, me, workers] = await Promise.all([
+      json(bob, 'show', String(id)),
+      json(bob, 'list', '--project', 'cli-json', '--priority', 'high'),
+      json(bob, 'audit', '--actor', 'alice', '--action', 'created', '--limit', '100'),
+      json(bob, 'whoami'),
+      json(bob, 'workers'),
+    ]);
+    expect(task).toEqual((await bob.get(`/api/tasks/${id}`).expect(200)).body);
+    expect(tasks).toEqual(
+      (await bob.get('/api/tasks?project=cli-json&priority=high').expect(200)).body,
+    );
+    expect(audit).toEqual(
+      (await bob.get('/api/audit?actor_id=alice&action=created&limit=100').expect(200)).body,
+    );
+    expect(me).toEqual((await bob.get('/api/me').expect(200)).body);
+    expect(workers).toEqual((await bob.get('/api/workers').expect(200)).body);
+  });
+
+  it('edits, filters by --mine, blocks, unblocks, releases and deletes', async () => {
+    const id = (await json(bob, 'add', 'Mine', '--project', 'cli-mine', '--priority', 'low')).id;
+    await json(bob, 'start', String(id));
+    const [mine, others] = await Promise.all([
+      json(bob, 'list', '--mine', '--project', 'cli-mine'),
+      json(alice, 'list', '--mine', '--project', 'cli-mine'),
+    ]);
+    expect(mine.map((task: any) => task.id)).toEqual([id]);
+    expect(others).toEqual([]);
+    expect(
+      await json(bob, 'edit', String(id), '--title', 'Mine, renamed', '--project', ''),
+    ).toMatchObject({ title: 'Mine, renamed', project_slug: null });
+    expect(await json(bob, 'block', String(id), '--reason', 'waiting')).toMatchObject({
+      status: 'blocked',
+    });
+    expect(await json(bob, 'unblock', String(id))).toMatchObject({ status: 'in_progress' });
+    expect(await json(bob, 'release', String(id))).toMatchObject({
+      status: 'pending',
+      assigned_to: null,
+    });
+    expect(ok(await as(bob, 'delete', String(id))).stdout).toBe(`Deleted task ${id}.\n`);
+    await bob.get(`/api/tasks/${id}`).expect(404);
+  });
+
+  it('exits with the documented codes and prints the API message on stderr', async () => {
+    const claimed = (await alice.post('/api/tasks', { title: 'Race' }).expect(201)).body.id;
+    await alice.post(`/api/tasks/${claimed}/start`).expect(200);
+    const noConfig = { TASKFLOW_URL: baseUrl, TASKFLOW_CONFIG: join(workDir, 'none.json') };
+
+    const [missing, conflict, badToken, noToken, badPercent, notANumber, usage, down] =
+      await Promise.all([
+        as(alice, 'show', '999999'),
+        as(bob, 'start', String(claimed)),
+        taskflow(['list'], { ...noConfig, TASKFLOW_TOKEN: 'not-a-jwt' }),
+        taskflow(['list'], noConfig),
+        as(alice, 'progress', String(claimed), '150'),
+        as(alice, 'progress', String(claimed), 'half'),
+        as(alice, 'list', '--status', 'done'),
+        taskflow(['list'], {
+          ...noConfig,
+          TASKFLOW_URL: 'http://127.0.0.1:9',
+          TASKFLOW_TOKEN: 'x',
+        }),
+      ]);
+
+    expect([missing.code, missing.stderr]).toEqual([4, 'error: Task 999999 not found\n']);
+    expect(conflict.code).toBe(5);
+    expect(conflict.stderr).toMatch(/^error: .*in_progress/);
+    expect(badToken.code).toBe(3);
+    expect(badToken.stderr).toMatch(/^error: /);
+    expect(noToken.code).toBe(3);
+    expect(noToken.stderr).toContain('taskflow login');
+    expect(badPercent.code).toBe(2);
+    expect(badPercent.stderr).toMatch(/^ {2}percent: /m);
+    expect(notANumber.code).toBe(2);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain('Allowed choices are pending');
+    expect(down.code).toBe(1);
+    expect(down.stderr).toContain('Cannot reach the TaskFlow API');
+    for (const run of [missing, conflict, badToken, noToken, badPercent, usage, down]) {
+      expect(run.stdout).toBe('');
+    }
+  });
+
+  it('documents the exit codes in --help', async () => {
+    const help = ok(await taskflow(['--help'], {}));
+    for (const code of ['0', '1', '2', '3', '4', '5']) {
+      expect(help.stdout).toMatch(new RegExp(`^ {2}${code} {2}\\S`, 'm'));
+    }
+  });
+});
+
+describe('taskflow login with the real Better Auth server (e2e)', () => {
+  let auth: AuthServer;
+  let t: TestApp;
+  let baseUrl: string;
+
+  beforeAll(async () => {
+    auth = await startAuthServer();
+    t = await TestApp.start({ env: { JWKS_URL: auth.jwksUrl } });
+    baseUrl = await t.listen();
+  });
+
+  afterAll(async () => {
+    await t?.close();
+    await auth?.stop();
+  });
+
+  it('writes a private config file that later commands use alone', async () => {
+    const config = join(workDir, 'nested', 'config.json');
+    const env = { TASKFLOW_CONFIG: config };
+    const login = ok(
+      await taskflow(
+        ['login', '--email', 'cli@example.com', '--auth-url', auth.url, '--url', baseUrl],
+        env,
+      ),
+    );
+    expect(login.stdout).toMatch(/^Logged in as\s+cli@example\.com \(/m);
+    expect(statSync(config).mode & 0o777).toBe(0o600);
+    const stored = JSON.parse(readFileSync(config, 'utf8'));
+    expect(stored).toMatchObject({ url: baseUrl, auth_url: auth.url });
+    expect(stored.token.split('.')).toHaveLength(3);
+
+    const me = JSON.parse(ok(await taskflow(['--json', 'whoami'], env)).stdout);
+    expect(me).toMatchObject({ email: 'cli@example.com', worker_type: 'human' });
+
+    // Signing in again (the account exists now) works the same way.
+    ok(await taskflow(['login', '--email', 'cli@example.com', '--auth-url', auth.url], env));
+    expect(JSON.parse(readFileSync(config, 'utf8')).url).toBe(baseUrl);
+  });
+
+  it('fetches a new JWT with the stored session once the stored one expires', async () => {
+    const config = join(workDir, 'refresh.json');
+    const env = { TASKFLOW_CONFIG: config };
+    ok(
+      await taskflow(
+        ['login', '--email', 'renew@example.com', '--auth-url', auth.url, '--url', baseUrl],
+        env,
+      ),
+    );
+    // Only the claims matter for the decision to renew; the API never sees this token.
+    const expired = `e30.${Buffer.from(JSON.stringify({ exp: 1 })).toString('base64url')}.x`;
+    const stored = JSON.parse(readFileSync(config, 'utf8'));
+    writeFileSync(config, JSON.stringify({ ...stored, token: expired }));
+
+    const me = JSON.parse(ok(await taskflow(['--json', 'whoami'], env)).stdout);
+    expect(me.email).toBe('renew@example.com');
+    const renewed = JSON.parse(readFileSync(config, 'utf8')).token;
+    expect(renewed).not.toBe(expired);
+    expect(statSync(config).mode & 0o777).toBe(0o600);
+  });
+
+  it('exits 3 for a wrong password', async () => {
+    await auth.signUp('taken@example.com', 'the-right-password');
+    const run = await taskflow(
+      [
+        'login',
+        '--email',
+        'taken@example.com',
+        '--password',
+        'wrong-password',
+        '--auth-url',
+        auth.url,
+      ],
+      { TASKFLOW_CONFIG: join(workDir, 'wrong.json') },
+    );
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain('wrong password');
+  });
+});

@@ -1,0 +1,318 @@
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { createTaskflowClient } from '../src/client/taskflow-client';
+import { createTaskflowMcpServer } from '../src/mcp/server';
+import { Actor, TestApp } from './support/test-app';
+
+const ROOT = join(__dirname, '..');
+/** The server from source: ts-node without type checking starts in well under a second. */
+const SERVER_COMMAND = process.execPath;
+const SERVER_ARGS = ['--require', 'ts-node/register/transpile-only', 'src/mcp/main.ts'];
+
+const TOOLS = [
+  'block_task',
+  'claim_task',
+  'complete_task',
+  'create_task',
+  'get_task',
+  'list_tasks',
+  'release_task',
+  'request_review',
+  'task_audit',
+  'update_progress',
+  'update_task',
+  'whoami',
+];
+
+const textOf = (result: CallToolResult): string =>
+  result.content.map((c) => (c.type === 'text' ? c.text : '')).join('');
+
+describe('MCP server (e2e: stdio, real API, real PostgreSQL)', () => {
+  let t: TestApp;
+  let baseUrl: string;
+  let alice: Actor;
+  let agentToken: string;
+  let client: Client;
+  let serverLog = '';
+
+  /** Calls a tool the way an agent runtime does, and keeps the result whatever it says. */
+  const call = async (name: string, args: Record<string, unknown> = {}) =>
+    (await client.callTool({ name, arguments: args })) as CallToolResult;
+
+  /** A successful call's structured result, after checking the text says the same. */
+  const data = async (name: string, args: Record<string, unknown> = {}): Promise<any> => {
+    const result = await call(name, args);
+    if (result.isError) throw new Error(`${name} failed: ${textOf(result)}`);
+    expect(JSON.parse(textOf(result))).toEqual(result.structuredContent);
+    return result.structuredContent;
+  };
+
+  beforeAll(async () => {
+    t = await TestApp.start();
+    baseUrl = await t.listen();
+    const admin = await t.actor({ id: 'root', role: 'admin' });
+    await admin
+      .post('/api/workers', { id: 'agent-mcp', name: 'MCP agent', type: 'agent' })
+      .expect(201);
+    agentToken = (await t.actor('agent-mcp')).token;
+    alice = await t.actor('alice');
+
+    const transport = new StdioClientTransport({
+      command: SERVER_COMMAND,
+      args: SERVER_ARGS,
+      cwd: ROOT,
+      env: { TASKFLOW_URL: baseUrl, TASKFLOW_TOKEN: agentToken },
+      stderr: 'pipe',
+    });
+    transport.stderr?.on('data', (chunk: Buffer) => (serverLog += chunk.toString()));
+    client = new Client({ name: 'taskflow-mcp-e2e', version: '1.0.0' });
+    await client.connect(transport);
+  });
+
+  afterAll(async () => {
+    await client?.close();
+    await t?.close();
+  });
+
+  it('starts over stdio, logging only to stderr', async () => {
+    expect(client.getServerVersion()).toMatchObject({ name: 'taskflow' });
+    expect(client.getInstructions()).toContain('claim_task');
+    // stderr is another pipe than stdout: the line may trail the initialize answer a little.
+    for (let i = 0; i < 50 && !serverLog.includes('ready'); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(serverLog).toBe(`taskflow-mcp: ready (stdio), API ${baseUrl}\n`);
+  });
+
+  it('lists the twelve tools, each with a described input schema', async () => {
+    const { tools } = await client.listTools();
+    expect(tools.map((tool) => tool.name).sort()).toEqual(TOOLS);
+    for (const tool of tools) {
+      expect(tool.description).toBeTruthy();
+      expect(tool.inputSchema.type).toBe('object');
+      expect(tool.inputSchema).toMatchObject({ additionalProperties: false });
+      // As a triple, so a failure names the tool and field whose description is missing.
+      for (const [field, schema] of Object.entries(tool.inputSchema.properties ?? {})) {
+        expect([tool.name, field, (schema as { description?: string }).description]).toEqual([
+          tool.name,
+          field,
+          expect.any(String),
+        ]);
+      }
+    }
+    const byName = Object.fromEntries(tools.map((tool) => [tool.name, tool]));
+    expect(byName.update_progress.inputSchema).toMatchObject({
+      required: ['id', 'percent'],
+      properties: { percent: { type: 'integer', minimum: 0, maximum: 100 } },
+    });
+    expect(byName.list_tasks.inputSchema.properties).toMatchObject({
+      status: { enum: ['pending', 'in_progress', 'review', 'completed', 'blocked'] },
+      priority: { enum: ['low', 'medium', 'high', 'critical'] },
+      limit: { minimum: 1, maximum: 100 },
+      offset: { minimum: 0 },
+    });
+    expect((byName.list_tasks.inputSchema.properties as any).sort.enum).toHaveLength(10);
+    expect(byName.create_task.inputSchema.required).toEqual(['title']);
+    expect(byName.update_task.inputSchema.required).toEqual(['id']);
+    expect(byName.whoami.inputSchema.properties).toEqual({});
+    expect(byName.list_tasks.annotations).toMatchObject({ readOnlyHint: true });
+    expect(byName.claim_task.annotations).toMatchObject({ readOnlyHint: false });
+  });
+
+  it('whoami: the agent as itself', async () => {
+    expect(await data('whoami')).toMatchObject({
+      id: 'agent-mcp',
+      worker_type: 'agent',
+      is_admin: false,
+    });
+  });
+
+  it('a full agent run: create, find, claim, progress, complete, and the audit trail says who', async () => {
+    const created = await data('create_task', {
+      title: 'Summarise the incident',
+      priority: 'high',
+      project_slug: 'mcp-run',
+    });
+    expect(created).toMatchObject({
+      status: 'pending',
+      created_by: 'agent-mcp',
+      assigned_to: null,
+    });
+
+    const page = await data('list_tasks', { project: 'mcp-run', status: 'pending', limit: 10 });
+    expect(page).toMatchObject({ total: 1, limit: 10, offset: 0 });
+    expect(page.tasks.map((task: { id: number }) => task.id)).toEqual([created.id]);
+
+    expect(await data('claim_task', { id: created.id })).toMatchObject({
+      status: 'in_progress',
+      assigned_to: 'agent-mcp',
+    });
+    expect(
+      await data('update_progress', { id: created.id, percent: 40, note: 'timeline drafted' }),
+    ).toMatchObject({ status: 'in_progress', progress_percent: 40 });
+    expect(await data('complete_task', { id: created.id })).toMatchObject({
+      status: 'completed',
+      progress_percent: 100,
+    });
+    expect(await data('get_task', { id: created.id })).toMatchObject({ status: 'completed' });
+
+    const audit = await data('task_audit', { id: created.id });
+    expect(audit.total).toBe(4);
+    expect(audit.entries).toEqual([
+      expect.objectContaining({ action: 'created' }),
+      expect.objectContaining({ action: 'started' }),
+      expect.objectContaining({
+        action: 'progressed',
+        context: { percent: 40, note: 'timeline drafted' },
+      }),
+      expect.objectContaining({ action: 'completed' }),
+    ]);
+    for (const entry of audit.entries) {
+      expect(entry).toMatchObject({ actor_id: 'agent-mcp', actor_type: 'agent' });
+    }
+  });
+
+  it('update_task, request_review, block_task and release_task reach their routes', async () => {
+    const { id } = await data('create_task', { title: 'Triage the backlog' });
+    expect(
+      await data('update_task', { id, description: 'Oldest first', due_date: '2026-12-01' }),
+    ).toMatchObject({ description: 'Oldest first', due_date: '2026-12-01T00:00:00.000Z' });
+    await data('claim_task', { id });
+    expect(await data('release_task', { id })).toMatchObject({
+      status: 'pending',
+      assigned_to: null,
+    });
+    await data('claim_task', { id });
+    expect(await data('request_review', { id })).toMatchObject({ status: 'review' });
+    expect(await data('block_task', { id, reason: 'waiting for the API key' })).toMatchObject({
+      status: 'blocked',
+    });
+    const audit = await data('task_audit', { id, offset: 1, limit: 100 });
+    expect(audit.entries.map((e: { action: string }) => e.action)).toEqual([
+      'updated',
+      'started',
+      'released',
+      'started',
+      'review_requested',
+      'blocked',
+    ]);
+    expect(audit.entries[5].context).toEqual({ reason: 'waiting for the API key' });
+  });
+
+  it('a lost claim race is a tool error that says another worker won', async () => {
+    const task = await alice.post('/api/tasks', { title: 'Fix the login page' }).expect(201);
+    await alice.post(`/api/tasks/${task.body.id}/start`).expect(200);
+
+    const result = await call('claim_task', { id: task.body.id });
+    expect(result.isError).toBe(true);
+    expect(textOf(result)).toBe(
+      `409 Conflict: Task ${task.body.id} is 'in_progress'; start needs it to be 'pending' — another worker (alice) claimed it first; pick another task (list_tasks with status 'pending')`,
+    );
+    expect(result.structuredContent).toMatchObject({ status_code: 409 });
+    const after = await alice.get(`/api/tasks/${task.body.id}`).expect(200);
+    expect(after.body).toMatchObject({ status: 'in_progress', assigned_to: 'alice' });
+  });
+
+  it('rejects a percent out of range by its schema, before any request', async () => {
+    const { id } = await data('create_task', { title: 'Percent check' });
+    await data('claim_task', { id });
+    const result = await call('update_progress', { id, percent: 150 });
+    expect(result.isError).toBe(true);
+    expect(textOf(result)).toContain('update_progress');
+    expect(textOf(result)).toContain('percent must be 0–100');
+    expect(await data('get_task', { id })).toMatchObject({ progress_percent: 0 });
+
+    const typo = await call('update_task', { id, titel: 'typo' });
+    expect(typo.isError).toBe(true);
+    expect(textOf(typo)).toContain("Unrecognized key(s) in object: 'titel'");
+  });
+
+  it("passes the API's own rejections through with their status", async () => {
+    const { id } = await data('create_task', { title: 'Not started yet' });
+    const conflict = await call('update_progress', { id, percent: 10 });
+    expect(conflict.isError).toBe(true);
+    expect(textOf(conflict)).toBe(
+      `409 Conflict: Task ${id} is 'pending'; progress needs it to be 'in_progress'`,
+    );
+
+    const missing = await call('get_task', { id: 999_999 });
+    expect(textOf(missing)).toBe('404 Not Found: Task 999999 not found');
+
+    const held = await alice.post('/api/tasks', { title: "Alice's" }).expect(201);
+    await alice.post(`/api/tasks/${held.body.id}/start`).expect(200);
+    const forbidden = await call('complete_task', { id: held.body.id });
+    expect(textOf(forbidden)).toMatch(/^403 Forbidden: Task \d+ is assigned to alice/);
+  });
+
+  it('exits 1 with one clear stderr line when TASKFLOW_TOKEN is missing', async () => {
+    const child = spawn(SERVER_COMMAND, SERVER_ARGS, {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH, TASKFLOW_URL: baseUrl },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^taskflow-mcp: TASKFLOW_TOKEN is required/),
+    ]);
+  });
+
+  describe('in-process (the same server on an in-memory transport)', () => {
+    const connect = async (url: string, token: string) => {
+      const server = createTaskflowMcpServer({
+        api: createTaskflowClient({ baseUrl: url, token }),
+        baseUrl: url,
+      });
+      const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+      const local = new Client({ name: 'in-process', version: '1.0.0' });
+      await Promise.all([server.connect(serverSide), local.connect(clientSide)]);
+      return { local, close: () => local.close().then(() => server.close()) };
+    };
+
+    it('an unreachable API is a tool error that says so', async () => {
+      const closedPort = await new Promise<number>((resolve) => {
+        const probe = createServer().listen(0, '127.0.0.1', () => {
+          const { port } = probe.address() as AddressInfo;
+          probe.close(() => resolve(port));
+        });
+      });
+      const url = `http://127.0.0.1:${closedPort}`;
+      const { local, close } = await connect(url, agentToken);
+      try {
+        const result = (await local.callTool({
+          name: 'list_tasks',
+          arguments: {},
+        })) as CallToolResult;
+        expect(result.isError).toBe(true);
+        expect(textOf(result)).toMatch(
+          /^Cannot reach the TaskFlow API \(.+\) — is the API running at (.+)\? \(TASKFLOW_URL\)$/,
+        );
+        expect(textOf(result)).toContain(`running at ${url}?`);
+      } finally {
+        await close();
+      }
+    });
+
+    it('a refused token is a 401 tool error that names TASKFLOW_TOKEN', async () => {
+      const { local, close } = await connect(baseUrl, 'not-a-jwt');
+      try {
+        const result = (await local.callTool({ name: 'whoami', arguments: {} })) as CallToolResult;
+        expect(result.isError).toBe(true);
+        expect(textOf(result)).toMatch(/^401 Unauthorized: .+ — TASKFLOW_TOKEN was refused/);
+      } finally {
+        await close();
+      }
+    });
+  });
+});
