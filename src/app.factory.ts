@@ -24,6 +24,10 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     // Only behind a proxy may X-Forwarded-For name the client (rate limiting keys on it).
     trustProxy: config.trustProxy,
     routerOptions: { maxParamLength: 500 },
+    // While draining on SIGTERM, a request that arrives on an already open keep-alive connection
+    // is served like any other (Fastify's default 503 would bypass the error envelope); idle
+    // connections are closed meanwhile (graceful-shutdown.ts), so the drain stays short.
+    return503OnClosing: false,
     genReqId: requestId,
   });
   adapter.getInstance().addHook('onRequest', (request, reply, done) => {

@@ -325,14 +325,14 @@ describe('The compose stack, run as plain processes (e2e)', () => {
     expect(await api.exited).toBe(0);
 
     const responses = outcomes.filter((o): o is { status: number; body: any } => 'status' in o);
-    // Every response that arrived is complete, valid JSON: a task, or the 503 of a closing server.
+    // Every response that arrived is complete, valid JSON: a created task. (Requests sent on a
+    // connection the server closed as idle fail to send, and are not answered at all.)
     for (const r of responses) {
-      if (r.status === 201)
-        expect(r.body).toMatchObject({
-          id: expect.any(Number),
-          title: expect.stringMatching(/^burst-/),
-        });
-      else expect(r.status).toBe(503);
+      expect(r.status).toBe(201);
+      expect(r.body).toMatchObject({
+        id: expect.any(Number),
+        title: expect.stringMatching(/^burst-/),
+      });
     }
     const created = responses.filter((r) => r.status === 201).length;
     expect(created).toBeGreaterThanOrEqual(10);

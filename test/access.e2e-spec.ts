@@ -1,0 +1,164 @@
+import { Client } from 'pg';
+import request from 'supertest';
+import { sql } from './support/database';
+import { listRoutes } from './support/routes';
+import { TestApp } from './support/test-app';
+
+type Role = 'none' | 'user' | 'assignee' | 'other' | 'admin' | 'agent';
+type Outcome = 401 | 403 | 'ok';
+const ROLES: Role[] = ['none', 'user', 'assignee', 'other', 'admin', 'agent'];
+
+/** What a route needs to exist before it is called, and what is sent. */
+interface Row {
+  /** The task's status before the call (a fresh task, assigned to `assignee`). */
+  status?: 'pending' | 'in_progress' | 'review' | 'blocked';
+  query?: string;
+  body?: (unique: string) => object;
+  outcomes: Record<Role, Outcome>;
+}
+
+const open = (): Record<Role, Outcome> => ({
+  none: 'ok',
+  user: 'ok',
+  assignee: 'ok',
+  other: 'ok',
+  admin: 'ok',
+  agent: 'ok',
+});
+const signedIn = (): Record<Role, Outcome> => ({ ...open(), none: 401 });
+const assigneeOrAdmin = (): Record<Role, Outcome> => ({
+  none: 401,
+  user: 403,
+  assignee: 'ok',
+  other: 403,
+  admin: 'ok',
+  agent: 403,
+});
+const adminOnly = (): Record<Role, Outcome> => ({
+  none: 401,
+  user: 403,
+  assignee: 403,
+  other: 403,
+  admin: 'ok',
+  agent: 403,
+});
+
+/**
+ * Who may call what, exactly as CONTRACT.md says: reading is open to every authenticated user;
+ * progress, review, complete and release on someone else's task are for admins only; workers are
+ * changed by admins (and a user may register only itself, as a human: the row tries to register
+ * an agent, which only an admin may). Every route must have a row: a new route without one fails.
+ */
+const TABLE: Record<string, Row> = {
+  'GET /health': { outcomes: open() },
+  'GET /api/health/db': { outcomes: open() },
+  'GET /api/me': { outcomes: signedIn() },
+  'GET /api/tasks': { outcomes: signedIn() },
+  'POST /api/tasks': { body: (u) => ({ title: `access ${u}` }), outcomes: signedIn() },
+  'GET /api/tasks/:id': { outcomes: signedIn() },
+  'PATCH /api/tasks/:id': { body: (u) => ({ title: `renamed ${u}` }), outcomes: signedIn() },
+  'DELETE /api/tasks/:id': { outcomes: signedIn() },
+  'GET /api/tasks/:id/subtasks': { outcomes: signedIn() },
+  'GET /api/tasks/:id/audit': { outcomes: signedIn() },
+  'POST /api/tasks/:id/start': { status: 'pending', outcomes: signedIn() },
+  'POST /api/tasks/:id/progress': {
+    status: 'in_progress',
+    query: '?percent=30',
+    outcomes: assigneeOrAdmin(),
+  },
+  'POST /api/tasks/:id/review': { status: 'in_progress', outcomes: assigneeOrAdmin() },
+  'POST /api/tasks/:id/complete': { status: 'review', outcomes: assigneeOrAdmin() },
+  'POST /api/tasks/:id/block': { status: 'in_progress', outcomes: signedIn() },
+  'POST /api/tasks/:id/unblock': { status: 'blocked', outcomes: signedIn() },
+  'POST /api/tasks/:id/release': { status: 'in_progress', outcomes: assigneeOrAdmin() },
+  'GET /api/audit': { outcomes: signedIn() },
+  'POST /api/workers': {
+    body: (u) => ({ id: `new-agent-${u}`, name: 'New agent', type: 'agent' }),
+    outcomes: adminOnly(),
+  },
+  'GET /api/workers': { outcomes: signedIn() },
+  'GET /api/workers/:id': { outcomes: signedIn() },
+  'PATCH /api/workers/:id': { body: () => ({ name: 'Renamed' }), outcomes: adminOnly() },
+  'DELETE /api/workers/:id': { outcomes: adminOnly() },
+};
+
+describe('Access: every route, every kind of caller (e2e)', () => {
+  let t: TestApp;
+  let db: Client;
+  const tokens = {} as Record<Exclude<Role, 'none'>, string>;
+  let unique = 0;
+
+  beforeAll(async () => {
+    t = await TestApp.start();
+    db = await sql(t.databaseUrl);
+    tokens.admin = (await t.actor({ id: 'the-admin', role: 'admin' })).token;
+    tokens.user = (await t.actor('plain-user')).token;
+    tokens.assignee = (await t.actor('the-assignee')).token;
+    tokens.other = (await t.actor('another-user')).token;
+    tokens.agent = (await t.actor('an-agent')).token;
+    await db.query(
+      `INSERT INTO workers (id, name, type) VALUES ('the-assignee', 'Assignee', 'human'),
+         ('another-user', 'Other', 'human'), ('an-agent', 'Agent', 'agent')`,
+    );
+  });
+
+  afterAll(async () => {
+    await db.end();
+    await t.close();
+  });
+
+  it('has a row for every route, and no row for a route that does not exist', () => {
+    const routes = listRoutes(t.app).map((r) => `${r.method} ${r.path}`);
+    expect(Object.keys(TABLE).sort()).toEqual([...routes].sort());
+  });
+
+  /** A fresh task assigned to the assignee, in `status`, with its history (created through the API). */
+  const freshTask = async (status: Row['status'] = 'pending'): Promise<number> => {
+    const res = await request(t.server)
+      .post('/api/tasks')
+      .set('Authorization', `Bearer ${tokens.admin}`)
+      .send({ title: `fixture ${unique++}` })
+      .expect(201);
+    const id = res.body.id as number;
+    await db.query(`UPDATE tasks SET status = $2, assigned_to = 'the-assignee' WHERE id = $1`, [
+      id,
+      status,
+    ]);
+    return id;
+  };
+
+  const freshWorker = async (): Promise<string> => {
+    const id = `fixture-worker-${unique++}`;
+    await db.query(`INSERT INTO workers (id, name, type) VALUES ($1, 'Fixture', 'human')`, [id]);
+    return id;
+  };
+
+  const cases = Object.entries(TABLE).flatMap(([route, row]) =>
+    ROLES.map((role) => [route, role, row.outcomes[role]] as const),
+  );
+
+  it.each(cases)('%s as %s: %s', async (route, role, expected) => {
+    const row = TABLE[route];
+    const [method, pattern] = route.split(' ');
+    let path = pattern;
+    if (pattern.startsWith('/api/tasks/:id'))
+      path = pattern.replace(':id', String(await freshTask(row.status)));
+    if (pattern.startsWith('/api/workers/:id')) path = pattern.replace(':id', await freshWorker());
+    let call = request(t.server)[method.toLowerCase() as 'get'](`${path}${row.query ?? ''}`);
+    if (role !== 'none') call = call.set('Authorization', `Bearer ${tokens[role]}`);
+    if (row.body) call = call.send(row.body(String(unique++)));
+    const res = await call;
+
+    if (expected === 'ok') {
+      expect({
+        route,
+        role,
+        status: res.status,
+        ok: res.status >= 200 && res.status < 300,
+      }).toMatchObject({ ok: true });
+    } else {
+      expect({ route, role, status: res.status }).toEqual({ route, role, status: expected });
+      expect(res.body.status_code).toBe(expected);
+    }
+  });
+});

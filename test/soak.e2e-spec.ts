@@ -1,0 +1,82 @@
+import { Client } from 'pg';
+import { sql } from './support/database';
+import {
+  auditedMutations,
+  maxAuditId,
+  missingFrom,
+  replayAuditTrails,
+  runSoak,
+} from './support/soak';
+import { setUpBoard } from './support/soak-board';
+import { TestApp } from './support/test-app';
+
+/**
+ * 100 actors (60 humans, 40 registered agents) with real tokens work a board of 500 tasks at
+ * random for SOAK_SECONDS (60 in CI). Replay a run with SOAK_SEED=<seed>.
+ */
+const SECONDS = Number(process.env.SOAK_SECONDS ?? 60);
+const SEED = Number(process.env.SOAK_SEED ?? 20261126);
+
+describe(`Agent soak: 100 actors, 500 tasks, ${SECONDS} s, seed ${SEED} (e2e)`, () => {
+  let t: TestApp;
+  let db: Client;
+
+  beforeAll(async () => {
+    t = await TestApp.start();
+    db = await sql(t.databaseUrl);
+  });
+
+  afterAll(async () => {
+    await db.end();
+    await t.close();
+  });
+
+  it(
+    'keeps every invariant',
+    async () => {
+      const baseUrl = await t.listen();
+      const since = await maxAuditId(db);
+      const mint = async (spec: { id: string; role?: string }) => (await t.actor(spec)).token;
+      const board = await setUpBoard(mint, baseUrl, { humans: 60, agents: 40, tasks: 500 });
+      const boardCreated = board.taskIds.map((taskId) => ({ taskId, action: 'created' }));
+
+      const result = await runSoak({ baseUrl, ...board, seconds: SECONDS, seed: SEED });
+
+      // No 5xx, every error in the envelope, every answer complete.
+      expect(result.failures).toEqual([]);
+      expect(result.networkErrors).toBe(0);
+      expect(Object.keys(result.byStatus).filter((s) => Number(s) >= 500)).toEqual([]);
+
+      // Exactly one audit entry per successful mutation, and none without one.
+      const audited = await auditedMutations(db, since);
+      const answered = [
+        ...boardCreated.map((m, i) => ({
+          ...m,
+          actorId: board.actors[i % board.actors.length].id,
+        })),
+        ...result.mutations,
+      ];
+      expect(missingFrom(answered, audited)).toEqual([]);
+      expect(missingFrom(audited, answered)).toEqual([]);
+      expect(audited.length).toBe(answered.length);
+
+      // Replaying each task's trail gives its final row; no task was claimed twice at once.
+      const replay = await replayAuditTrails(db, since);
+      expect(replay.problems).toEqual([]);
+
+      const summary = {
+        seed: SEED,
+        seconds: SECONDS,
+        actors: board.actors.length,
+        requests: result.requests,
+        mutations: result.mutations.length,
+        audit_entries: audited.length,
+        tasks_replayed: replay.tasksReplayed,
+        by_status: result.byStatus,
+      };
+      console.log(`soak: ${JSON.stringify(summary)}`);
+      expect(result.mutations.length).toBeGreaterThan(500);
+    },
+    (SECONDS + 120) * 1000,
+  );
+});

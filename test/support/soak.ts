@@ -1,0 +1,409 @@
+import { Client } from 'pg';
+
+/**
+ * An agent soak: many actors, humans and agents, each with a real token, working one board at
+ * random for a bounded time; then invariants checked against the database. Used by the soak test
+ * and by the fault drills, against an app in this process or in a child process (it only needs a
+ * base URL).
+ */
+
+export interface SoakActor {
+  id: string;
+  token: string;
+  kind: 'human' | 'agent';
+}
+
+export interface Mutation {
+  taskId: number;
+  action: string;
+  actorId: string;
+}
+
+export interface SoakOptions {
+  baseUrl: string;
+  actors: SoakActor[];
+  /** The board; created tasks join it as the soak goes. */
+  taskIds: number[];
+  seconds: number;
+  seed: number;
+  /** Lets a drill swap a token mid-run (fresh tokens after the JWKS is stopped, say). */
+  tokenFor?: (actor: SoakActor) => string;
+}
+
+export interface SoakResult {
+  requests: number;
+  byStatus: Record<string, number>;
+  /** 2xx answers to mutating requests: each must have exactly one audit entry. */
+  mutations: Mutation[];
+  /** Anything 5xx (other than 503) or malformed: must stay empty. */
+  failures: string[];
+  /** Network-level errors (no response at all): only expected when a drill kills the server. */
+  networkErrors: number;
+}
+
+/** mulberry32: small, seedable, good enough to replay a soak exactly from its seed. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+type Op =
+  | 'create'
+  | 'patch'
+  | 'start'
+  | 'progress'
+  | 'review'
+  | 'complete'
+  | 'block'
+  | 'unblock'
+  | 'release'
+  | 'delete'
+  | 'list'
+  | 'audit';
+
+/** How often each operation is picked (weights). Claims and progress dominate, as with agents. */
+const MIX: [Op, number][] = [
+  ['create', 5],
+  ['patch', 10],
+  ['start', 18],
+  ['progress', 14],
+  ['review', 8],
+  ['complete', 8],
+  ['block', 5],
+  ['unblock', 6],
+  ['release', 6],
+  ['delete', 2],
+  ['list', 10],
+  ['audit', 8],
+];
+const TOTAL_WEIGHT = MIX.reduce((sum, [, w]) => sum + w, 0);
+const MOVE_ACTIONS: Partial<Record<Op, string>> = {
+  start: 'started',
+  progress: 'progressed',
+  review: 'review_requested',
+  complete: 'completed',
+  block: 'blocked',
+  unblock: 'unblocked',
+  release: 'released',
+};
+const STATUSES = ['pending', 'in_progress', 'review', 'completed', 'blocked'];
+const PRIORITIES = ['low', 'medium', 'high', 'critical'];
+
+export async function runSoak(options: SoakOptions): Promise<SoakResult> {
+  const random = prng(options.seed);
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
+  const ids = [...options.taskIds];
+  const result: SoakResult = {
+    requests: 0,
+    byStatus: {},
+    mutations: [],
+    failures: [],
+    networkErrors: 0,
+  };
+  const deadline = Date.now() + options.seconds * 1000;
+  let unique = 0;
+
+  const choose = (): Op => {
+    let roll = random() * TOTAL_WEIGHT;
+    for (const [op, weight] of MIX) {
+      roll -= weight;
+      if (roll < 0) return op;
+    }
+    return 'list';
+  };
+
+  const send = async (
+    actor: SoakActor,
+    method: string,
+    path: string,
+    body?: object,
+  ): Promise<{ status: number; body: any } | undefined> => {
+    result.requests += 1;
+    try {
+      const res = await fetch(`${options.baseUrl}${path}`, {
+        method,
+        headers: {
+          Authorization: `Bearer ${options.tokenFor ? options.tokenFor(actor) : actor.token}`,
+          ...(body ? { 'Content-Type': 'application/json' } : {}),
+        },
+        body: body ? JSON.stringify(body) : undefined,
+        signal: AbortSignal.timeout(20_000),
+      });
+      const text = await res.text();
+      result.byStatus[res.status] = (result.byStatus[res.status] ?? 0) + 1;
+      let parsed: any = undefined;
+      if (text) {
+        try {
+          parsed = JSON.parse(text);
+        } catch {
+          result.failures.push(`${method} ${path} -> ${res.status} with a body that is not JSON`);
+        }
+      }
+      if (res.status >= 500 && res.status !== 503) {
+        result.failures.push(`${method} ${path} -> ${res.status} ${text.slice(0, 200)}`);
+      }
+      if (res.status >= 400 && parsed?.status_code !== res.status) {
+        result.failures.push(
+          `${method} ${path} -> ${res.status} without the envelope: ${text.slice(0, 200)}`,
+        );
+      }
+      return { status: res.status, body: parsed };
+    } catch {
+      result.networkErrors += 1;
+      // No server (a drill stopped it): back off instead of spinning on refused connections.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      return undefined;
+    }
+  };
+
+  const act = async (actor: SoakActor): Promise<void> => {
+    const op = choose();
+    const id = pick(ids);
+    const mutated = (taskId: number, action: string) =>
+      result.mutations.push({ taskId, action, actorId: actor.id });
+    switch (op) {
+      case 'create': {
+        const res = await send(actor, 'POST', '/api/tasks', {
+          title: `soak ${actor.id} ${unique++}`,
+          priority: pick(PRIORITIES),
+          project_slug: pick(['alpha', 'beta', 'gamma']),
+        });
+        if (res?.status === 201) {
+          ids.push(res.body.id as number);
+          mutated(res.body.id as number, 'created');
+        }
+        return;
+      }
+      case 'patch': {
+        // A fresh title every time: a successful PATCH always changes something, so it always
+        // has an entry (a PATCH that changes nothing rightly writes none).
+        const body: Record<string, unknown> = { title: `edited ${actor.id} ${unique++}` };
+        if (random() < 0.3) body.priority = pick(PRIORITIES);
+        if (random() < 0.2) body.status = pick(STATUSES);
+        if (random() < 0.1) body.description = random() < 0.5 ? null : `note ${unique}`;
+        const res = await send(actor, 'PATCH', `/api/tasks/${id}`, body);
+        if (res?.status === 200) mutated(id, 'updated');
+        return;
+      }
+      case 'delete': {
+        const res = await send(actor, 'DELETE', `/api/tasks/${id}`);
+        if (res?.status === 204) mutated(id, 'deleted');
+        return;
+      }
+      case 'list': {
+        await send(actor, 'GET', `/api/tasks?status=${pick(STATUSES)}&limit=20&sort=-updated_at`);
+        return;
+      }
+      case 'audit': {
+        await send(
+          actor,
+          'GET',
+          random() < 0.5 ? `/api/tasks/${id}/audit` : `/api/audit?task_id=${id}`,
+        );
+        return;
+      }
+      default: {
+        const path =
+          op === 'progress'
+            ? `/api/tasks/${id}/progress?percent=${Math.floor(random() * 101)}`
+            : op === 'block'
+              ? `/api/tasks/${id}/block?reason=soak`
+              : `/api/tasks/${id}/${op}`;
+        const res = await send(actor, 'POST', path);
+        if (res?.status === 200) mutated(id, MOVE_ACTIONS[op]!);
+      }
+    }
+  };
+
+  await Promise.all(
+    options.actors.map(async (actor) => {
+      while (Date.now() < deadline) await act(actor);
+    }),
+  );
+  return result;
+}
+
+interface AuditRow {
+  id: string;
+  task_id: number;
+  actor_id: string;
+  action: string;
+  context: Record<string, any> | null;
+}
+
+const REPLAYED_FIELDS = [
+  'title',
+  'description',
+  'status',
+  'priority',
+  'progress_percent',
+  'assigned_to',
+  'project_slug',
+  'parent_id',
+  'due_date',
+] as const;
+
+/** Where a lifecycle move may start from (the contract's routes, checked by replay). */
+const MOVE_FROM: Record<string, string[]> = {
+  started: ['pending'],
+  progressed: ['in_progress'],
+  review_requested: ['in_progress'],
+  completed: ['in_progress', 'review'],
+  blocked: ['pending', 'in_progress', 'review'],
+  unblocked: ['blocked'],
+  released: ['in_progress'],
+};
+
+export interface InvariantReport {
+  tasksReplayed: number;
+  entries: number;
+  problems: string[];
+}
+
+/**
+ * Replays each task's audit trail from its `created` entry and compares the result with the row
+ * in the table (or with the `deleted` snapshot). Along the way it checks that every lifecycle
+ * entry was legal where it happened: a `started` entry only on a pending task, so no task was
+ * ever claimed by two actors at once.
+ */
+export async function replayAuditTrails(
+  db: Client,
+  sinceAuditId: number,
+): Promise<InvariantReport> {
+  const entries = (
+    await db.query<AuditRow>(
+      `SELECT id, task_id, actor_id, action, context FROM audit_entries
+       WHERE id > $1 AND task_id IS NOT NULL ORDER BY id`,
+      [sinceAuditId],
+    )
+  ).rows;
+  const rows = new Map<number, Record<string, unknown>>(
+    (await db.query('SELECT * FROM tasks')).rows.map((r) => [r.id as number, r]),
+  );
+  const byTask = new Map<number, AuditRow[]>();
+  for (const entry of entries) {
+    byTask.set(entry.task_id, [...(byTask.get(entry.task_id) ?? []), entry]);
+  }
+  const problems: string[] = [];
+  for (const [taskId, trail] of byTask) {
+    if (trail[0].action !== 'created') continue; // a task from before the soak: no full history here
+    let state: Record<string, unknown> = {};
+    let deleted = false;
+    for (const entry of trail) {
+      const where = `task ${taskId} entry ${entry.id} (${entry.action} by ${entry.actor_id})`;
+      if (deleted) problems.push(`${where}: after deletion`);
+      const from = MOVE_FROM[entry.action];
+      if (from && !from.includes(state.status as string)) {
+        problems.push(`${where}: from status ${String(state.status)}`);
+      }
+      const ctx = entry.context ?? {};
+      switch (entry.action) {
+        case 'created':
+          state = { ...ctx };
+          break;
+        case 'updated':
+          for (const [field, change] of Object.entries(ctx) as [
+            string,
+            { from: unknown; to: unknown },
+          ][]) {
+            if (JSON.stringify(state[field]) !== JSON.stringify(change.from)) {
+              problems.push(
+                `${where}: ${field} was ${JSON.stringify(state[field])}, entry says ${JSON.stringify(change.from)}`,
+              );
+            }
+            state[field] = change.to;
+          }
+          break;
+        case 'started':
+          state.status = 'in_progress';
+          state.assigned_to = entry.actor_id;
+          break;
+        case 'progressed':
+          state.progress_percent = ctx.percent;
+          break;
+        case 'review_requested':
+          state.status = 'review';
+          break;
+        case 'completed':
+          state.status = 'completed';
+          state.progress_percent = 100;
+          break;
+        case 'blocked':
+          state.status = 'blocked';
+          break;
+        case 'unblocked':
+          state.status = state.assigned_to ? 'in_progress' : 'pending';
+          break;
+        case 'released':
+          state.status = 'pending';
+          state.assigned_to = null;
+          break;
+        case 'deleted':
+          for (const field of REPLAYED_FIELDS) {
+            if (JSON.stringify(state[field]) !== JSON.stringify(ctx[field])) {
+              problems.push(
+                `${where}: replayed ${field} ${JSON.stringify(state[field])} but deleted ${JSON.stringify(ctx[field])}`,
+              );
+            }
+          }
+          deleted = true;
+          break;
+        default:
+          problems.push(`${where}: unknown action`);
+      }
+    }
+    const row = rows.get(taskId);
+    if (deleted) {
+      if (row) problems.push(`task ${taskId}: deleted in the audit log but still in the table`);
+      continue;
+    }
+    if (!row) {
+      problems.push(`task ${taskId}: gone from the table without a deleted entry`);
+      continue;
+    }
+    for (const field of REPLAYED_FIELDS) {
+      const actual = row[field] instanceof Date ? (row[field] as Date).toISOString() : row[field];
+      if (JSON.stringify(actual) !== JSON.stringify(state[field])) {
+        problems.push(
+          `task ${taskId}: ${field} is ${JSON.stringify(actual)}, replay gives ${JSON.stringify(state[field])}`,
+        );
+      }
+    }
+  }
+  return { tasksReplayed: byTask.size, entries: entries.length, problems };
+}
+
+/** The audit entries written since `sinceAuditId`, as mutations, for comparing with the 2xx seen. */
+export async function auditedMutations(db: Client, sinceAuditId: number): Promise<Mutation[]> {
+  const rows = (
+    await db.query<AuditRow>(
+      `SELECT task_id, actor_id, action FROM audit_entries WHERE id > $1 AND task_id IS NOT NULL ORDER BY id`,
+      [sinceAuditId],
+    )
+  ).rows;
+  return rows.map((r) => ({ taskId: r.task_id, action: r.action, actorId: r.actor_id }));
+}
+
+/** Multiset difference: the mutations in `a` with no counterpart in `b`. */
+export function missingFrom(a: Mutation[], b: Mutation[]): Mutation[] {
+  const counts = new Map<string, number>();
+  const key = (m: Mutation) => `${m.taskId}|${m.action}|${m.actorId}`;
+  for (const m of b) counts.set(key(m), (counts.get(key(m)) ?? 0) + 1);
+  const missing: Mutation[] = [];
+  for (const m of a) {
+    const left = counts.get(key(m)) ?? 0;
+    if (left > 0) counts.set(key(m), left - 1);
+    else missing.push(m);
+  }
+  return missing;
+}
+
+export async function maxAuditId(db: Client): Promise<number> {
+  return Number((await db.query('SELECT coalesce(max(id), 0) AS m FROM audit_entries')).rows[0].m);
+}
