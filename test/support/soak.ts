@@ -368,7 +368,7 @@ export async function replayAuditTrails(
       continue;
     }
     for (const field of REPLAYED_FIELDS) {
-      const actual = row[field] instanceof Date ? (row[field] as Date).toISOString() : row[field];
+      const actual = row[field] instanceof Date ? row[field].toISOString() : row[field];
       if (JSON.stringify(actual) !== JSON.stringify(state[field])) {
         problems.push(
           `task ${taskId}: ${field} is ${JSON.stringify(actual)}, replay gives ${JSON.stringify(state[field])}`,
