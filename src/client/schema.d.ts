@@ -461,11 +461,10 @@ export interface components {
              */
             parent_id?: number | null;
             /**
-             * Format: date-time
-             * @description Any offset is accepted; stored and returned in UTC. Without an offset, UTC.
+             * @description Any offset is accepted; stored and returned in UTC. Without an offset, UTC. `""` means null.
              * @example 2026-12-01T17:00:00+01:00
              */
-            due_date?: string | null;
+            due_date?: (string | null) | "";
         };
         Task: {
             /**
@@ -537,11 +536,10 @@ export interface components {
              */
             parent_id?: number | null;
             /**
-             * Format: date-time
-             * @description Any offset is accepted; stored and returned in UTC. Without an offset, UTC.
+             * @description Any offset is accepted; stored and returned in UTC. Without an offset, UTC. `""` means null.
              * @example 2026-12-01T17:00:00+01:00
              */
-            due_date?: string | null;
+            due_date?: (string | null) | "";
         };
         ProgressBody: {
             /**
@@ -558,7 +556,7 @@ export interface components {
         };
         CreateWorkerDto: {
             /**
-             * @description The worker's JWT `sub`. Defaults to the caller's own; only admins may name another.
+             * @description The worker's JWT `sub`, without control characters. Defaults to the caller's own; only admins may name another.
              * @example agent-claude-1
              */
             id?: string;
@@ -1178,6 +1176,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description Task id */
                 id: number;
             };
             cookie?: never;
@@ -1280,6 +1279,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description Task id */
                 id: number;
             };
             cookie?: never;
@@ -1292,6 +1292,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Malformed JSON or wrong content type */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Malformed JSON body",
+                     *       "status_code": 400
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
             };
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
             401: {
@@ -1333,6 +1348,21 @@ export interface operations {
                      * @example {
                      *       "error": "Task is 'completed' and cannot move to 'review'",
                      *       "status_code": 409
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body over 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Request body is larger than the 1 MB limit",
+                     *       "status_code": 413
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -1396,6 +1426,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description Task id */
                 id: number;
             };
             cookie?: never;
@@ -1550,6 +1581,7 @@ export interface operations {
             };
             header?: never;
             path: {
+                /** @description Task id */
                 id: number;
             };
             cookie?: never;
@@ -1654,6 +1686,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description Task id */
                 id: number;
             };
             cookie?: never;
@@ -1666,6 +1699,21 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description Malformed JSON or wrong content type */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Malformed JSON body",
+                     *       "status_code": 400
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
@@ -1708,6 +1756,21 @@ export interface operations {
                      * @example {
                      *       "error": "Task is 'completed' and cannot move to 'review'",
                      *       "status_code": 409
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body over 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Request body is larger than the 1 MB limit",
+                     *       "status_code": 413
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -1775,6 +1838,7 @@ export interface operations {
             };
             header?: never;
             path: {
+                /** @description Task id */
                 id: number;
             };
             cookie?: never;
@@ -1791,6 +1855,21 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description Malformed JSON or wrong content type */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Malformed JSON body",
+                     *       "status_code": 400
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
@@ -1848,6 +1927,21 @@ export interface operations {
                      * @example {
                      *       "error": "Task is 'completed' and cannot move to 'review'",
                      *       "status_code": 409
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body over 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Request body is larger than the 1 MB limit",
+                     *       "status_code": 413
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -1911,6 +2005,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description Task id */
                 id: number;
             };
             cookie?: never;
@@ -1923,6 +2018,21 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description Malformed JSON or wrong content type */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Malformed JSON body",
+                     *       "status_code": 400
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
@@ -1980,6 +2090,21 @@ export interface operations {
                      * @example {
                      *       "error": "Task is 'completed' and cannot move to 'review'",
                      *       "status_code": 409
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body over 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Request body is larger than the 1 MB limit",
+                     *       "status_code": 413
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -2043,6 +2168,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description Task id */
                 id: number;
             };
             cookie?: never;
@@ -2055,6 +2181,21 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description Malformed JSON or wrong content type */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Malformed JSON body",
+                     *       "status_code": 400
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
@@ -2112,6 +2253,21 @@ export interface operations {
                      * @example {
                      *       "error": "Task is 'completed' and cannot move to 'review'",
                      *       "status_code": 409
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body over 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Request body is larger than the 1 MB limit",
+                     *       "status_code": 413
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -2177,6 +2333,7 @@ export interface operations {
             };
             header?: never;
             path: {
+                /** @description Task id */
                 id: number;
             };
             cookie?: never;
@@ -2193,6 +2350,21 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description Malformed JSON or wrong content type */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Malformed JSON body",
+                     *       "status_code": 400
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
@@ -2235,6 +2407,21 @@ export interface operations {
                      * @example {
                      *       "error": "Task is 'completed' and cannot move to 'review'",
                      *       "status_code": 409
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body over 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Request body is larger than the 1 MB limit",
+                     *       "status_code": 413
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -2298,6 +2485,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description Task id */
                 id: number;
             };
             cookie?: never;
@@ -2310,6 +2498,21 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description Malformed JSON or wrong content type */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Malformed JSON body",
+                     *       "status_code": 400
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
@@ -2352,6 +2555,21 @@ export interface operations {
                      * @example {
                      *       "error": "Task is 'completed' and cannot move to 'review'",
                      *       "status_code": 409
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body over 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Request body is larger than the 1 MB limit",
+                     *       "status_code": 413
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -2415,6 +2633,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description Task id */
                 id: number;
             };
             cookie?: never;
@@ -2427,6 +2646,21 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description Malformed JSON or wrong content type */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Malformed JSON body",
+                     *       "status_code": 400
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
@@ -2484,6 +2718,21 @@ export interface operations {
                      * @example {
                      *       "error": "Task is 'completed' and cannot move to 'review'",
                      *       "status_code": 409
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body over 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Request body is larger than the 1 MB limit",
+                     *       "status_code": 413
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -2787,6 +3036,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description Worker id: the JWT `sub`, percent-encoded */
                 id: string;
             };
             cookie?: never;
@@ -2889,6 +3139,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description Worker id: the JWT `sub`, percent-encoded */
                 id: string;
             };
             cookie?: never;
@@ -2901,6 +3152,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Malformed JSON or wrong content type */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Malformed JSON body",
+                     *       "status_code": 400
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
             };
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
             401: {
@@ -2942,6 +3208,21 @@ export interface operations {
                      * @example {
                      *       "error": "Task 42 not found",
                      *       "status_code": 404
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body over 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Request body is larger than the 1 MB limit",
+                     *       "status_code": 413
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -3005,6 +3286,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description Worker id: the JWT `sub`, percent-encoded */
                 id: string;
             };
             cookie?: never;

@@ -4,7 +4,12 @@ import { Audited } from '../audit/audited.decorator';
 import type { AuthUser } from '../auth/auth-user';
 import { CurrentUser } from '../auth/current-user.decorator';
 import { ValidationFailedError } from '../common/errors/domain-errors';
-import { ApiAuthenticatedErrors, ApiErrors } from '../common/openapi/api-errors.decorator';
+import {
+  ApiAuthenticatedErrors,
+  ApiBodyErrors,
+  ApiErrors,
+} from '../common/openapi/api-errors.decorator';
+import { ApiTaskIdParam } from '../common/openapi/api-params.decorator';
 import { ParseIdPipe } from '../common/validation/id.pipe';
 import { BlockBody, BlockQuery, ProgressBody, ProgressQuery } from './dto/lifecycle.dto';
 import { TaskLifecycleService } from './task-lifecycle.service';
@@ -19,7 +24,9 @@ const ASSIGNEE_ONLY = 'On a task assigned to someone else: 403 unless the caller
 @ApiTags('task lifecycle')
 @ApiBearerAuth()
 @ApiAuthenticatedErrors()
+@ApiBodyErrors()
 @ApiErrors(404, 409, 422)
+@ApiTaskIdParam()
 @Controller('api/tasks/:id')
 export class TaskLifecycleController {
   constructor(private readonly lifecycle: TaskLifecycleService) {}
