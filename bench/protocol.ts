@@ -1,0 +1,164 @@
+/** What the orchestrator (run.ts) and the load generator (load.ts) exchange over IPC. */
+
+export type Target = 'taskflow' | 'baseline';
+
+export const WORKLOADS = {
+  get: { n: 1, title: 'GET /api/tasks/{id}', kind: 'read', baseline: true },
+  list: {
+    n: 2,
+    title: 'GET /api/tasks?project=…&status=in_progress&sort=-updated_at&limit=50',
+    kind: 'read',
+    baseline: true,
+  },
+  create: { n: 3, title: 'POST /api/tasks', kind: 'write', baseline: false },
+  progress: {
+    n: 4,
+    title: 'POST /api/tasks/{id}/progress?percent=N (by the assignee)',
+    kind: 'write',
+    baseline: true,
+  },
+  start: {
+    n: 5,
+    title: 'POST /api/tasks/{id}/start (fresh pending tasks)',
+    kind: 'write',
+    baseline: false,
+  },
+} as const satisfies Record<
+  string,
+  { n: number; title: string; kind: 'read' | 'write'; baseline: boolean }
+>;
+export type WorkloadId = keyof typeof WORKLOADS;
+export const WORKLOAD_IDS = Object.keys(WORKLOADS) as WorkloadId[];
+
+export interface LoadSpec {
+  target: Target;
+  workload: WorkloadId;
+  baseUrl: string;
+  connections: number;
+  durationS: number;
+  warmupS: number;
+  /** JWT per user id. */
+  tokens: Record<string, string>;
+  seed: number;
+  /** Workload 1: ids 1..maxTaskId all exist. */
+  maxTaskId: number;
+  /** Workloads 2 and 3. */
+  projects: string[];
+  /** Workload 4: [task id, assignee]. */
+  inProgress: [number, string][];
+  /** Workload 5: distinct pending ids, each used once. */
+  pending: number[];
+}
+
+/** One measured round of one load generator (load.ts → run.ts). */
+export interface RoundResult {
+  /** Seconds actually measured (workload 5 may stop early when its ids run out). */
+  durationS: number;
+  requests: number;
+  /** Every response's latency, ms. */
+  latencies: number[];
+  statusCounts: Record<string, number>;
+  /** Socket errors (timeouts excluded). */
+  errors: number;
+  timeouts: number;
+  stoppedEarly: boolean;
+  idsUsed: number;
+  /** process.hrtime in µs at the start and end of the measured phase (for profile windows). */
+  fromUs: number;
+  toUs: number;
+}
+
+/** A workload against a target: its rounds summed up. */
+export interface LoadResult {
+  target: Target;
+  workload: WorkloadId;
+  /** Measured rounds (TaskFlow and the baseline alternate, round by round). */
+  rounds: number;
+  /** Seconds measured, all rounds together. */
+  durationS: number;
+  requests: number;
+  rps: number;
+  latencyMs: { p50: number; p90: number; p99: number; max: number; mean: number };
+  statusCounts: Record<string, number>;
+  ok2xx: number;
+  status4xx: number;
+  status5xx: number;
+  non2xx: number;
+  /** Socket errors and timeouts (no HTTP status at all). */
+  errors: number;
+  timeouts: number;
+  /** Workload 5: true when the distinct ids ran out and the run stopped early. */
+  stoppedEarly: boolean;
+  idsUsed?: number;
+  /** The measured windows, in µs of process.hrtime (for profile summaries). */
+  windowsUs: [number, number][];
+}
+
+export type LoadMessage =
+  | { type: 'phase'; phase: 'warmup' | 'measure' | 'done'; atUs: number }
+  | { type: 'result'; result: RoundResult }
+  | { type: 'error'; message: string };
+
+export const hrtimeUs = (): number => Number(process.hrtime.bigint() / 1000n);
+
+const round2 = (n: number): number => Math.round(n * 100) / 100;
+
+function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return 0;
+  const index = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
+  return sorted[Math.max(0, index)];
+}
+
+/** Sums up the rounds of a workload against a target; percentiles over every response. */
+export function summarizeRounds(
+  target: Target,
+  workload: WorkloadId,
+  rounds: RoundResult[],
+): LoadResult {
+  const total = rounds.reduce((n, r) => n + r.latencies.length, 0);
+  const sorted = new Float64Array(total);
+  let at = 0;
+  for (const r of rounds) {
+    sorted.set(r.latencies, at);
+    at += r.latencies.length;
+  }
+  sorted.sort();
+  const statusCounts: Record<string, number> = {};
+  for (const r of rounds) {
+    for (const [code, n] of Object.entries(r.statusCounts)) {
+      statusCounts[code] = (statusCounts[code] ?? 0) + n;
+    }
+  }
+  const count = (from: number, to: number) =>
+    Object.entries(statusCounts)
+      .filter(([code]) => Number(code) >= from && Number(code) < to)
+      .reduce((sum, [, n]) => sum + n, 0);
+  const requests = rounds.reduce((n, r) => n + r.requests, 0);
+  const durationS = round2(rounds.reduce((n, r) => n + r.durationS, 0));
+  const ok2xx = count(200, 300);
+  return {
+    target,
+    workload,
+    rounds: rounds.length,
+    durationS,
+    requests,
+    rps: durationS > 0 ? round2(requests / durationS) : 0,
+    latencyMs: {
+      p50: round2(percentile(sorted, 50)),
+      p90: round2(percentile(sorted, 90)),
+      p99: round2(percentile(sorted, 99)),
+      max: round2(total ? sorted[total - 1] : 0),
+      mean: round2(total ? sorted.reduce((a, b) => a + b, 0) / total : 0),
+    },
+    statusCounts,
+    ok2xx,
+    status4xx: count(400, 500),
+    status5xx: count(500, 600),
+    non2xx: requests - ok2xx,
+    errors: rounds.reduce((n, r) => n + r.errors, 0),
+    timeouts: rounds.reduce((n, r) => n + r.timeouts, 0),
+    stoppedEarly: rounds.some((r) => r.stoppedEarly),
+    idsUsed: workload === 'start' ? rounds.reduce((n, r) => n + r.idsUsed, 0) : undefined,
+    windowsUs: rounds.map((r) => [r.fromUs, r.toUs]),
+  };
+}

@@ -1,0 +1,404 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { ProfileSummary } from './profile-summary';
+import { profileMarkdown } from './profile-summary';
+import { LoadResult, Target, WORKLOADS, WorkloadId } from './protocol';
+
+/** One measured run: a workload against a target, at a table size. */
+export interface RunRecord extends LoadResult {
+  phase: 'main' | 'growth';
+  tasks: number;
+  /** Peak VmRSS sampled during the measured phase, and VmHWM (peak since start) after it. */
+  serverRssPeakMb: number;
+  serverHwmMb: number;
+  cpu: {
+    /** CPU time of the server process per request (µs). */
+    serverUsPerRequest: number;
+    /** CPU time of the server's PostgreSQL backends per request (µs). */
+    postgresUsPerRequest: number;
+    /** CPU time of the load generator per request (µs). */
+    loadUsPerRequest: number;
+    /** How busy the whole machine was (all cores, all processes), in %. */
+    machineBusyPct: number;
+    /**
+     * The part of that used by anything but the server, its PostgreSQL backends and the load
+     * generator (PostgreSQL's background workers, the orchestrator, and whatever else runs on
+     * the machine): the noise indicator.
+     */
+    othersBusyPct: number;
+  };
+  /** Present only with --profile. */
+  profile?: ProfileSummary;
+  profileFile?: string;
+}
+
+export interface Environment {
+  date: string;
+  cpuModel: string;
+  cores: number;
+  memoryGb: number;
+  os: string;
+  node: string;
+  postgres: string;
+  postgresSettings: Record<string, string>;
+  gitCommit: string;
+  gitDirty: boolean;
+  loadAverageBefore: number[];
+  loadAverageAfter?: number[];
+}
+
+export interface Settings {
+  label: string;
+  command: string;
+  tasks: number;
+  growthTasks: number | null;
+  durationS: number;
+  warmupS: number;
+  connections: number;
+  /** TaskFlow and the baseline alternate in this many rounds per workload. */
+  rounds: number;
+  logLevel: string;
+  profile: boolean;
+  /** Extra node options given to the TaskFlow process (--api-node-args). */
+  apiNodeArgs: string[];
+  dbPoolSize: number;
+}
+
+export interface TargetCheck {
+  name: string;
+  threshold: string;
+  value: string;
+  met: boolean | null;
+  margin: string;
+}
+
+export interface Results {
+  settings: Settings;
+  environment: Environment;
+  seed: Record<string, unknown>;
+  /** RSS of each server right after start-up, before any load (per phase). */
+  startupRss: { tasks: number; taskflowMb: number; baselineMb: number }[];
+  runs: RunRecord[];
+  ratios: Partial<Record<WorkloadId, number>>;
+  growth?: {
+    tasksFrom: number;
+    tasksTo: number;
+    taskflow?: { p99From: number; p99To: number; ratio: number };
+    baseline?: { p99From: number; p99To: number; ratio: number };
+  };
+  targets: TargetCheck[];
+  failures: string[];
+}
+
+const RSS_LIMIT_MB = 250;
+
+export function find(
+  runs: RunRecord[],
+  workload: WorkloadId,
+  target: Target,
+  phase: 'main' | 'growth' = 'main',
+): RunRecord | undefined {
+  return runs.find((r) => r.workload === workload && r.target === target && r.phase === phase);
+}
+
+const pct = (ratio: number) => `${(ratio * 100).toFixed(1)} %`;
+
+/** Errors a run must not have: socket errors, timeouts, 5xx, or any non-2xx. */
+export function runFailures(run: RunRecord): string[] {
+  const name = `workload ${WORKLOADS[run.workload].n} (${run.workload}) on ${run.target}${run.phase === 'growth' ? ` at ${run.tasks} tasks` : ''}`;
+  const out: string[] = [];
+  if (run.errors + run.timeouts > 0) {
+    out.push(`${name}: ${run.errors} socket errors, ${run.timeouts} timeouts`);
+  }
+  if (run.non2xx > 0) {
+    const codes = Object.entries(run.statusCounts)
+      .filter(([code]) => !code.startsWith('2'))
+      .map(([code, n]) => `${n}× ${code}`)
+      .join(', ');
+    out.push(`${name}: ${run.non2xx} non-2xx answers (${codes})`);
+  }
+  if (run.requests === 0) out.push(`${name}: no responses at all`);
+  return out;
+}
+
+const num = (n: number, digits = 0) =>
+  n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+export function computeResults(
+  settings: Settings,
+  environment: Environment,
+  seed: Record<string, unknown>,
+  startupRss: Results['startupRss'],
+  runs: RunRecord[],
+  extraFailures: string[],
+): Results {
+  const ratios: Results['ratios'] = {};
+  for (const w of ['get', 'list', 'progress'] as const) {
+    const tf = find(runs, w, 'taskflow');
+    const base = find(runs, w, 'baseline');
+    if (tf && base && base.rps > 0) ratios[w] = Math.round((tf.rps / base.rps) * 1000) / 1000;
+  }
+
+  let growth: Results['growth'];
+  const growthRuns = runs.filter((r) => r.phase === 'growth');
+  if (growthRuns.length > 0) {
+    const pair = (target: Target) => {
+      const from = find(runs, 'list', target, 'main');
+      const to = find(runs, 'list', target, 'growth');
+      if (!from || !to) return undefined;
+      return {
+        p99From: from.latencyMs.p99,
+        p99To: to.latencyMs.p99,
+        ratio: Math.round((to.latencyMs.p99 / from.latencyMs.p99) * 100) / 100,
+      };
+    };
+    growth = {
+      tasksFrom: settings.tasks,
+      tasksTo: growthRuns[0].tasks,
+      taskflow: pair('taskflow'),
+      baseline: pair('baseline'),
+    };
+  }
+
+  const targets: TargetCheck[] = [];
+  const ratioTarget = (w: 'get' | 'list' | 'progress', min: number, label: string) => {
+    const r = ratios[w];
+    targets.push({
+      name: `${label}: workload ${WORKLOADS[w].n} (${w}) TaskFlow/baseline req/s`,
+      threshold: `≥ ${pct(min)}`,
+      value: r === undefined ? 'not measured' : pct(r),
+      met: r === undefined ? null : r >= min,
+      margin:
+        r === undefined
+          ? ''
+          : r >= min
+            ? `${((r - min) * 100).toFixed(1)} points above`
+            : `${((min - r) * 100).toFixed(1)} points short (needs ${(min / r).toFixed(2)}× the throughput)`,
+    });
+  };
+  ratioTarget('get', 0.7, 'Reads');
+  ratioTarget('list', 0.7, 'Reads');
+  ratioTarget('progress', 0.6, 'Writes');
+
+  const failures = [...extraFailures, ...runs.flatMap(runFailures)];
+  const bad = runs.reduce((n, r) => n + r.errors + r.timeouts + r.status5xx, 0);
+  const non2xx = runs.reduce((n, r) => n + r.non2xx, 0);
+  targets.push({
+    name: `Zero errors and 5xx at ${settings.connections} connections (every run, both targets)`,
+    threshold: '0',
+    value: `${bad} errors/timeouts/5xx, ${non2xx} non-2xx`,
+    met: bad === 0 && non2xx === 0,
+    margin: '',
+  });
+
+  const tfRuns = runs.filter((r) => r.target === 'taskflow');
+  const peak = Math.max(0, ...tfRuns.map((r) => Math.max(r.serverHwmMb, r.serverRssPeakMb)));
+  targets.push({
+    name: 'TaskFlow API peak RSS (VmHWM)',
+    threshold: `< ${RSS_LIMIT_MB} MB`,
+    value: tfRuns.length ? `${peak.toFixed(0)} MB` : 'not measured',
+    met: tfRuns.length ? peak < RSS_LIMIT_MB : null,
+    margin: tfRuns.length
+      ? peak < RSS_LIMIT_MB
+        ? `${(RSS_LIMIT_MB - peak).toFixed(0)} MB to spare`
+        : `${(peak - RSS_LIMIT_MB).toFixed(0)} MB over`
+      : '',
+  });
+
+  const g = growth?.taskflow;
+  targets.push({
+    name: growth
+      ? `Growth: workload 2 p99 at ${num(growth.tasksTo)} tasks vs ${num(growth.tasksFrom)} (TaskFlow)`
+      : 'Growth: workload 2 p99 at 1,000,000 tasks vs the main size',
+    threshold: '≤ 1.5×',
+    value: g ? `${g.ratio}× (${g.p99From} → ${g.p99To} ms)` : 'not measured (no growth phase)',
+    met: g ? g.ratio <= 1.5 : null,
+    margin: g ? (g.ratio <= 1.5 ? 'within' : `${(g.ratio - 1.5).toFixed(2)}× over`) : '',
+  });
+
+  return { settings, environment, seed, startupRss, runs, ratios, growth, targets, failures };
+}
+
+/** The table printed at the end of a run. */
+export function consoleTable(results: Results): string {
+  const header = [
+    'phase',
+    'workload',
+    'target',
+    'tasks',
+    'req/s',
+    'p50 ms',
+    'p99 ms',
+    '2xx',
+    '4xx',
+    '5xx',
+    'err',
+    'RSS MB',
+    'srv µs/req',
+    'pg µs/req',
+  ];
+  const rows = results.runs.map((r) => [
+    r.phase,
+    `${WORKLOADS[r.workload].n} ${r.workload}`,
+    r.target,
+    num(r.tasks),
+    num(r.rps),
+    r.latencyMs.p50.toFixed(2),
+    r.latencyMs.p99.toFixed(2),
+    num(r.ok2xx),
+    num(r.status4xx),
+    num(r.status5xx),
+    num(r.errors + r.timeouts),
+    r.serverHwmMb.toFixed(0),
+    num(r.cpu.serverUsPerRequest),
+    num(r.cpu.postgresUsPerRequest),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  const out = [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)];
+  out.push('');
+  for (const t of results.targets) {
+    const mark = t.met === null ? '  -  ' : t.met ? ' MET ' : 'MISSED';
+    out.push(
+      `[${mark}] ${t.name}: ${t.value} (target ${t.threshold})${t.margin ? `, ${t.margin}` : ''}`,
+    );
+  }
+  if (results.failures.length) {
+    out.push('', 'FAILURES:', ...results.failures.map((f) => `  - ${f}`));
+  }
+  return out.join('\n');
+}
+
+function markdown(results: Results): string {
+  const { settings: s, environment: e } = results;
+  const out: string[] = [];
+  out.push(`# TaskFlow benchmark results (${s.label})`, '');
+  out.push(
+    `Generated by \`${s.command}\` on ${e.date}: ${num(s.tasks)} tasks, ${s.durationS} s per` +
+      ` workload and target after a ${s.warmupS} s warm-up` +
+      (s.rounds > 1 ? ` (TaskFlow and the baseline alternating in ${s.rounds} rounds)` : '') +
+      `, ${s.connections} connections, TaskFlow with` +
+      ` \`LOG_LEVEL=${s.logLevel}\` and a pool of ${s.dbPoolSize}` +
+      (s.profile ? ', **under the CPU profiler (numbers are slower than normal)**' : '') +
+      (s.apiNodeArgs.length ? `, TaskFlow run with \`node ${s.apiNodeArgs.join(' ')}\`` : '') +
+      `. How to run and read this: [docs/benchmark.md](../docs/benchmark.md).`,
+    '',
+  );
+
+  out.push('## Headline: TaskFlow / raw baseline, same run', '');
+  out.push('| workload | TaskFlow req/s | baseline req/s | ratio | target |');
+  out.push('| --- | --: | --: | --: | --- |');
+  for (const w of ['get', 'list', 'progress'] as const) {
+    const tf = find(results.runs, w, 'taskflow');
+    const base = find(results.runs, w, 'baseline');
+    const r = results.ratios[w];
+    const min = w === 'progress' ? 0.6 : 0.7;
+    out.push(
+      `| ${WORKLOADS[w].n}. \`${WORKLOADS[w].title}\` | ${tf ? num(tf.rps) : '–'} | ${base ? num(base.rps) : '–'} | ${r === undefined ? '–' : `**${pct(r)}**`} | ≥ ${pct(min)}: ${r === undefined ? 'not measured' : r >= min ? 'met' : '**missed**'} |`,
+    );
+  }
+  out.push('');
+
+  out.push('## Targets', '');
+  out.push('| target | threshold | measured | met | margin |');
+  out.push('| --- | --- | --- | --- | --- |');
+  for (const t of results.targets) {
+    const met = t.met === null ? 'not measured' : t.met ? 'yes' : '**no**';
+    out.push(`| ${t.name} | ${t.threshold} | ${t.value} | ${met} | ${t.margin} |`);
+  }
+  out.push('');
+  if (results.failures.length) {
+    out.push('**Failures:**', '', ...results.failures.map((f) => `- ${f}`), '');
+  }
+
+  out.push('## Every run', '');
+  out.push(
+    '| # | workload | target | tasks | req/s | p50 ms | p99 ms | 2xx | 4xx | 5xx | errors | server RSS peak / HWM MB | server CPU µs/req | PostgreSQL CPU µs/req | load generator CPU µs/req | machine busy | of which others |',
+  );
+  out.push(
+    '| --: | --- | --- | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: |',
+  );
+  for (const r of results.runs) {
+    out.push(
+      `| ${WORKLOADS[r.workload].n} | ${r.workload}${r.stoppedEarly ? ' (ids ran out)' : ''} | ${r.target} | ${num(r.tasks)} | ${num(r.rps)} | ${r.latencyMs.p50.toFixed(2)} | ${r.latencyMs.p99.toFixed(2)} | ${num(r.ok2xx)} | ${num(r.status4xx)} | ${num(r.status5xx)} | ${num(r.errors + r.timeouts)} | ${r.serverRssPeakMb.toFixed(0)} / ${r.serverHwmMb.toFixed(0)} | ${num(r.cpu.serverUsPerRequest)} | ${num(r.cpu.postgresUsPerRequest)} | ${num(r.cpu.loadUsPerRequest)} | ${r.cpu.machineBusyPct.toFixed(0)} % | ${r.cpu.othersBusyPct.toFixed(0)} % |`,
+    );
+  }
+  out.push('');
+
+  if (results.growth) {
+    const g = results.growth;
+    out.push(`## Growth: workload 2 at ${num(g.tasksFrom)} and ${num(g.tasksTo)} tasks`, '');
+    out.push('| target | p99 at main size ms | p99 at growth size ms | ratio |');
+    out.push('| --- | --: | --: | --: |');
+    for (const [name, v] of [
+      ['TaskFlow', g.taskflow],
+      ['baseline', g.baseline],
+    ] as const) {
+      if (v)
+        out.push(`| ${name} | ${v.p99From.toFixed(2)} | ${v.p99To.toFixed(2)} | ${v.ratio}× |`);
+    }
+    out.push('');
+  }
+
+  const profiled = results.runs.filter((r) => r.profile);
+  if (profiled.length) {
+    out.push('## CPU profiles (measured phase only)', '');
+    for (const r of profiled) {
+      out.push(
+        profileMarkdown(
+          r.profile!,
+          `Workload ${WORKLOADS[r.workload].n} (${r.workload}), ${r.target}`,
+          12,
+        ),
+      );
+    }
+  }
+
+  out.push('## Environment', '');
+  out.push('| | |', '| --- | --- |');
+  out.push(`| CPU | ${e.cpuModel}, ${e.cores} cores, ${e.memoryGb} GB |`);
+  out.push(`| OS | ${e.os} |`);
+  out.push(`| Node.js | ${e.node} |`);
+  out.push(`| PostgreSQL | ${e.postgres} |`);
+  out.push(
+    `| PostgreSQL settings | ${Object.entries(e.postgresSettings)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(', ')} |`,
+  );
+  out.push(`| git commit | \`${e.gitCommit}\`${e.gitDirty ? ' (working tree has changes)' : ''} |`);
+  out.push(
+    `| load average | ${e.loadAverageBefore.map((n) => n.toFixed(2)).join(' ')} before, ${(e.loadAverageAfter ?? []).map((n) => n.toFixed(2)).join(' ')} after |`,
+  );
+  out.push(
+    `| server RSS after start-up | ${results.startupRss.map((r) => `TaskFlow ${r.taskflowMb} MB, baseline ${r.baselineMb} MB (${num(r.tasks)} tasks)`).join('; ')} |`,
+  );
+  out.push(
+    `| seed | ${Object.entries(results.seed)
+      .map(([k, v]) => `${k}: ${JSON.stringify(v)}`)
+      .join('; ')} |`,
+  );
+  out.push('');
+  out.push(
+    'The load generator, both servers and PostgreSQL share the same cores: compare the ratios, not the absolute numbers, across machines.',
+    '',
+  );
+  return out.join('\n');
+}
+
+/** Writes `<prefix>.json` and a prettier-formatted `<prefix>.md`. */
+export async function writeResults(results: Results, prefix: string): Promise<string[]> {
+  const jsonFile = `${prefix}.json`;
+  const mdFile = `${prefix}.md`;
+  writeFileSync(jsonFile, `${JSON.stringify(results, null, 2)}\n`);
+  let md = markdown(results);
+  try {
+    const prettier = await import('prettier');
+    const config = (await prettier.resolveConfig(mdFile)) ?? {};
+    md = await prettier.format(md, { ...config, filepath: mdFile });
+  } catch (error) {
+    console.warn(`(results.md left unformatted: ${(error as Error).message})`);
+  }
+  writeFileSync(mdFile, md);
+  return [path.relative(process.cwd(), jsonFile), path.relative(process.cwd(), mdFile)];
+}
