@@ -1,6 +1,8 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, Max, Min } from 'class-validator';
+import { Transform } from 'class-transformer';
+import { ArrayMaxSize, IsArray, IsIn, IsInt, Max, Min } from 'class-validator';
 import { IsOptionalNotNull, IsText, ToInteger } from '../../common/validation/decorators';
+import { TASK_PRIORITIES, TaskPriority } from '../task.enums';
 
 /**
  * `progress` and `block` take their fields as query parameters (as the seed did, handy from a
@@ -39,3 +41,70 @@ export class BlockBody {
 }
 
 export class BlockQuery extends BlockBody {}
+
+const LEASE = { minimum: 1, maximum: 86_400 };
+
+/** `lease_seconds` for start and heartbeat, in the query or a JSON body. */
+export class LeaseBody {
+  @ApiPropertyOptional({
+    ...LEASE,
+    example: 300,
+    description:
+      'Hold the task for this long; a heartbeat extends it. Once it runs out, anyone may claim the task again.',
+  })
+  @IsOptionalNotNull()
+  @IsInt()
+  @Min(LEASE.minimum)
+  @Max(LEASE.maximum)
+  lease_seconds?: number;
+}
+
+export class LeaseQuery extends LeaseBody {
+  @ToInteger()
+  override lease_seconds?: number = undefined;
+}
+
+/** The filters of claim-next, in a JSON body (or the query: see ClaimNextQuery). */
+export class ClaimNextBody extends LeaseBody {
+  @ApiPropertyOptional({ description: 'Only tasks of this project.', example: 'website' })
+  @IsOptionalNotNull()
+  @IsText({ min: 1, max: 100 })
+  project?: string;
+
+  @ApiPropertyOptional({
+    enum: TASK_PRIORITIES,
+    enumName: 'TaskPriority',
+    description: 'Only tasks of at least this priority.',
+  })
+  @IsOptionalNotNull()
+  @IsIn(TASK_PRIORITIES, { message: `min_priority must be one of ${TASK_PRIORITIES.join(', ')}` })
+  min_priority?: TaskPriority;
+
+  @ApiPropertyOptional({
+    type: [String],
+    example: ['python', 'sql'],
+    description:
+      "Only tasks whose required capabilities are all among these. Default: the caller's registered capabilities.",
+  })
+  @IsOptionalNotNull()
+  @IsArray()
+  @ArrayMaxSize(50)
+  @IsText({ min: 1, max: 100, nonBlank: true }, { each: true })
+  capabilities?: string[];
+}
+
+/** The query spelling: `capabilities` comma-separated, numbers as text. */
+export class ClaimNextQuery extends ClaimNextBody {
+  @ToInteger()
+  override lease_seconds?: number = undefined;
+
+  @Transform(({ value }) =>
+    typeof value === 'string'
+      ? value
+          .split(',')
+          .map((c) => c.trim())
+          .filter(Boolean)
+      : value,
+  )
+  override capabilities?: string[] = undefined;
+}
