@@ -1,15 +1,24 @@
 import helmet from '@fastify/helmet';
+import { Logger as NestLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
+import { frameworkErrorEnvelope } from './common/errors/error-envelope.filter';
 import type { AppConfig } from './config/config';
 import { RequestLogFields, requestId } from './logging/logger.options';
 import { Metrics } from './metrics/metrics';
 import { buildOpenApiDocument } from './openapi/openapi';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
+
+/**
+ * The router's limit on a decoded path parameter, in UTF-16 code units: a worker id (a JWT `sub`)
+ * may be 255 code points, which is up to 510 units when every one is outside the BMP (emoji).
+ */
+const MAX_PATH_PARAM_LENGTH = 2 * 255;
 
 /** Response headers a browser client may read (CORS hides the rest). */
 const EXPOSED_HEADERS = ['X-Total-Count', 'X-Request-Id', 'Retry-After'];
@@ -23,12 +32,23 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     bodyLimit: BODY_LIMIT_BYTES,
     // Only behind a proxy may X-Forwarded-For name the client (rate limiting keys on it).
     trustProxy: config.trustProxy,
-    routerOptions: { maxParamLength: 500 },
+    routerOptions: { maxParamLength: MAX_PATH_PARAM_LENGTH },
     // While draining on SIGTERM, a request that arrives on an already open keep-alive connection
     // is served like any other (Fastify's default 503 would bypass the error envelope); idle
     // connections are closed meanwhile (graceful-shutdown.ts), so the drain stays short.
     return503OnClosing: false,
     genReqId: requestId,
+    // Paths the router refuses before Nest runs: the envelope all the same (see the filter).
+    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+      const body = frameworkErrorEnvelope(error);
+      if (body.status_code >= 500) {
+        new NestLogger('ErrorEnvelope').error(
+          { err: error, req_id: request.id },
+          'Unhandled error',
+        );
+      }
+      void reply.header('X-Request-Id', request.id).code(body.status_code).send(body);
+    },
   });
   adapter.getInstance().addHook('onRequest', (request, reply, done) => {
     reply.header('X-Request-Id', request.id);

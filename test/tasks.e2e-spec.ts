@@ -225,6 +225,42 @@ describe('Tasks (e2e, real PostgreSQL)', () => {
         .expect(400);
     });
 
+    // Found by the fuzzer: class-transformer skips keys that name Object.prototype members, so
+    // the whitelist never saw them and these bodies were a 201.
+    it.each(['toString', 'constructor', 'hasOwnProperty', 'valueOf'])(
+      'refuses the key %s like any unknown field (422)',
+      async (key) => {
+        const res = await alice.post('/api/tasks', { title: 'x', [key]: 1 }).expect(422);
+        expect(res.body.details).toEqual([{ field: key, message: `${key} is not a known field` }]);
+      },
+    );
+
+    // Found by the fuzzer: a few thousand levels of nesting overflowed the stack (a 500).
+    it.each([
+      ['arrays', `${'['.repeat(5000)}${']'.repeat(5000)}`],
+      ['objects', `${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}`],
+    ])('refuses a body with thousands of nested %s with 422', async (_kind, nested) => {
+      const res = await alice
+        .post('/api/tasks')
+        .set('Content-Type', 'application/json')
+        .send(`{"title":${nested}}`)
+        .expect(422);
+      expect(res.body).toEqual({
+        error: 'Validation failed: body is nested more than 32 levels deep',
+        status_code: 422,
+        details: [{ field: 'body', message: 'body is nested more than 32 levels deep' }],
+      });
+    });
+
+    // Found by the fuzzer: 1 MB of unknown keys took seconds of CPU and an 8 MB list to refuse.
+    it('refuses a body with thousands of fields with one short 422', async () => {
+      const keys = Object.fromEntries(Array.from({ length: 50_000 }, (_, i) => [`k${i}`, 1]));
+      const res = await alice.post('/api/tasks', { title: 'x', ...keys }).expect(422);
+      expect(res.body.details).toEqual([
+        { field: 'body', message: 'body has more than 1000 fields and items in all' },
+      ]);
+    });
+
     it('answers a body in another content type with 400', async () => {
       const text = await alice
         .post('/api/tasks')
@@ -282,6 +318,20 @@ describe('Tasks (e2e, real PostgreSQL)', () => {
         expect(res.body.details).toEqual([
           { field: 'id', message: 'id must be a positive integer' },
         ]);
+      },
+    );
+
+    // Found by the fuzzer: Fastify's router answered these itself, 400 with its own body.
+    it.each(['%zz', '%', '%E0%A4%A', '%C0%AE'])(
+      'answers the path %s (not UTF-8 once decoded) with the 422 envelope',
+      async (id) => {
+        const res = await alice.get(`/api/tasks/${id}`).expect(422);
+        expect(res.body).toEqual({
+          error: 'Validation failed: the path is not valid percent-encoded UTF-8',
+          status_code: 422,
+          details: [{ field: 'path', message: 'the path is not valid percent-encoded UTF-8' }],
+        });
+        expect(res.headers['x-request-id']).toEqual(expect.any(String));
       },
     );
   });
@@ -540,6 +590,10 @@ describe('Tasks (e2e, real PostgreSQL)', () => {
       ['parent_id=x', 'parent_id'],
       ['q=', 'q'],
       ['unknown=1', 'unknown'],
+      // Found by the fuzzer: names of Object.prototype members slipped past the whitelist.
+      ['constructor=1', 'constructor'],
+      ['toString=1', 'toString'],
+      ['__proto__=1', '__proto__'],
     ])('answers ?%s with 422 naming %s', async (query, field) => {
       const res = await alice.get(`/api/tasks?${query}`).expect(422);
       expect(res.body.details.map((d: { field: string }) => d.field)).toContain(field);

@@ -72,6 +72,9 @@ describe('Workers (e2e)', () => {
       [{ name: 'n', capabilities: [''] }, 'capabilities'],
       [{ name: 'n', capabilities: Array.from({ length: 51 }, (_, i) => `c${i}`) }, 'capabilities'],
       [{ name: 'n', id: 'x'.repeat(256) }, 'id'],
+      // Found by the fuzzer: these were registered, then unreachable at /api/workers/{id} (422).
+      [{ name: 'n', id: 'tab\there' }, 'id'],
+      [{ name: 'n', id: 'bell\u0007' }, 'id'],
       [{ name: 'n', created_at: '2020-01-01T00:00:00Z' }, 'created_at'],
       [{ name: 'n', colour: 'red' }, 'colour'],
     ])('rejects %j with 422 naming %s', async (body, field) => {
@@ -99,6 +102,17 @@ describe('Workers (e2e)', () => {
       expect(res.body.name).toBe('Triage bot');
       await bob.get('/api/workers/nobody').expect(404);
       await bob.get(`/api/workers/${'x'.repeat(256)}`).expect(422);
+    });
+
+    // Found by the fuzzer: the router refused parameters over 500 UTF-16 units with its own 414.
+    it('reaches a worker whose id is 255 emoji, and answers a longer path id with 422', async () => {
+      const id = '😀'.repeat(255);
+      await admin.post('/api/workers', { id, name: 'Emoji' }).expect(201);
+      const res = await bob.get(`/api/workers/${encodeURIComponent(id)}`).expect(200);
+      expect(res.body.id).toBe(id);
+      const tooLong = await bob.get(`/api/workers/${encodeURIComponent('😀'.repeat(300))}`);
+      expect(tooLong.status).toBe(422);
+      expect(tooLong.body.status_code).toBe(422);
     });
   });
 

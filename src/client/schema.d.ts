@@ -522,11 +522,10 @@ export interface components {
              */
             parent_id?: number | null;
             /**
-             * Format: date-time
-             * @description Any offset is accepted; stored and returned in UTC. Without an offset, UTC.
+             * @description Any offset is accepted; stored and returned in UTC. Without an offset, UTC. `""` means null.
              * @example 2026-12-01T17:00:00+01:00
              */
-            due_date?: string | null;
+            due_date?: (string | null) | "";
             /**
              * @description What a worker needs to take it: claim-next offers it only to workers with all of them.
              * @example [
@@ -685,11 +684,10 @@ export interface components {
              */
             parent_id?: number | null;
             /**
-             * Format: date-time
-             * @description Any offset is accepted; stored and returned in UTC. Without an offset, UTC.
+             * @description Any offset is accepted; stored and returned in UTC. Without an offset, UTC. `""` means null.
              * @example 2026-12-01T17:00:00+01:00
              */
-            due_date?: string | null;
+            due_date?: (string | null) | "";
             /**
              * @description What a worker needs to take it: claim-next offers it only to workers with all of them.
              * @example [
@@ -707,11 +705,6 @@ export interface components {
         };
         ClaimNextBody: {
             /**
-             * @description Hold the task for this long; a heartbeat extends it. Once it runs out, anyone may claim the task again.
-             * @example 300
-             */
-            lease_seconds?: number;
-            /**
              * @description Only tasks of this project.
              * @example website
              */
@@ -726,6 +719,11 @@ export interface components {
              *     ]
              */
             capabilities?: string[];
+            /**
+             * @description Hold the task for this long; a heartbeat extends it. Once it runs out, anyone may claim the task again.
+             * @example 300
+             */
+            lease_seconds?: number;
         };
         ProgressBody: {
             /**
@@ -742,7 +740,7 @@ export interface components {
         };
         CreateWorkerDto: {
             /**
-             * @description The worker's JWT `sub`. Defaults to the caller's own; only admins may name another.
+             * @description The worker's JWT `sub`, without control characters. Defaults to the caller's own; only admins may name another.
              * @example agent-claude-1
              */
             id?: string;
@@ -984,6 +982,7 @@ export interface operations {
             };
             header?: never;
             path: {
+                /** @description Task id */
                 id: number;
             };
             cookie?: never;
@@ -1367,6 +1366,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description Task id */
                 id: number;
             };
             cookie?: never;
@@ -1469,6 +1469,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description Task id */
                 id: number;
             };
             cookie?: never;
@@ -1481,6 +1482,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Malformed JSON or wrong content type */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Malformed JSON body",
+                     *       "status_code": 400
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
             };
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
             401: {
@@ -1522,6 +1538,21 @@ export interface operations {
                      * @example {
                      *       "error": "Task is 'completed' and cannot move to 'review'",
                      *       "status_code": 409
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body over 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Request body is larger than the 1 MB limit",
+                     *       "status_code": 413
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -1585,6 +1616,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description Task id */
                 id: number;
             };
             cookie?: never;
@@ -1739,6 +1771,7 @@ export interface operations {
             };
             header?: never;
             path: {
+                /** @description Task id */
                 id: number;
             };
             cookie?: never;
@@ -1849,6 +1882,7 @@ export interface operations {
                 "Idempotency-Key"?: string;
             };
             path: {
+                /** @description Task id */
                 id: number;
             };
             cookie?: never;
@@ -1865,6 +1899,21 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description Malformed JSON or wrong content type */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Malformed JSON body",
+                     *       "status_code": 400
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
@@ -1907,6 +1956,21 @@ export interface operations {
                      * @example {
                      *       "error": "Task is 'completed' and cannot move to 'review'",
                      *       "status_code": 409
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body over 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Request body is larger than the 1 MB limit",
+                     *       "status_code": 413
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -1968,14 +2032,14 @@ export interface operations {
     TaskLifecycle_claimNext: {
         parameters: {
             query?: {
-                /** @description Hold the task for this long; a heartbeat extends it. Once it runs out, anyone may claim the task again. */
-                lease_seconds?: number;
                 /** @description Only tasks of this project. */
                 project?: string;
                 /** @description Only tasks of at least this priority. */
                 min_priority?: components["schemas"]["TaskPriority"];
-                /** @description Only tasks whose required capabilities are all among these. Default: the caller's registered capabilities. */
-                capabilities?: string[];
+                /** @description Comma-separated. Only tasks whose required capabilities are all among these. Default: the caller's registered capabilities. */
+                capabilities?: string;
+                /** @description Hold the task for this long; a heartbeat extends it. Once it runs out, anyone may claim the task again. */
+                lease_seconds?: number;
             };
             header?: {
                 /** @description Makes retries safe: a retry with the same key and request returns the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key with another request is a 422. Per caller, kept 24 hours. */
@@ -2004,6 +2068,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Malformed JSON or wrong content type */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Malformed JSON body",
+                     *       "status_code": 400
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
             };
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
             401: {
@@ -2045,6 +2124,21 @@ export interface operations {
                      * @example {
                      *       "error": "Task is 'completed' and cannot move to 'review'",
                      *       "status_code": 409
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body over 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Request body is larger than the 1 MB limit",
+                     *       "status_code": 413
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -2114,6 +2208,7 @@ export interface operations {
                 "Idempotency-Key"?: string;
             };
             path: {
+                /** @description Task id */
                 id: number;
             };
             cookie?: never;
@@ -2130,6 +2225,21 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description Malformed JSON or wrong content type */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Malformed JSON body",
+                     *       "status_code": 400
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
@@ -2187,6 +2297,21 @@ export interface operations {
                      * @example {
                      *       "error": "Task is 'completed' and cannot move to 'review'",
                      *       "status_code": 409
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body over 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Request body is larger than the 1 MB limit",
+                     *       "status_code": 413
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -2257,6 +2382,7 @@ export interface operations {
                 "Idempotency-Key"?: string;
             };
             path: {
+                /** @description Task id */
                 id: number;
             };
             cookie?: never;
@@ -2273,6 +2399,21 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description Malformed JSON or wrong content type */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Malformed JSON body",
+                     *       "status_code": 400
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
@@ -2330,6 +2471,21 @@ export interface operations {
                      * @example {
                      *       "error": "Task is 'completed' and cannot move to 'review'",
                      *       "status_code": 409
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body over 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Request body is larger than the 1 MB limit",
+                     *       "status_code": 413
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -2396,6 +2552,7 @@ export interface operations {
                 "Idempotency-Key"?: string;
             };
             path: {
+                /** @description Task id */
                 id: number;
             };
             cookie?: never;
@@ -2408,6 +2565,21 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description Malformed JSON or wrong content type */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Malformed JSON body",
+                     *       "status_code": 400
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
@@ -2465,6 +2637,21 @@ export interface operations {
                      * @example {
                      *       "error": "Task is 'completed' and cannot move to 'review'",
                      *       "status_code": 409
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body over 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Request body is larger than the 1 MB limit",
+                     *       "status_code": 413
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -2531,6 +2718,7 @@ export interface operations {
                 "Idempotency-Key"?: string;
             };
             path: {
+                /** @description Task id */
                 id: number;
             };
             cookie?: never;
@@ -2543,6 +2731,21 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description Malformed JSON or wrong content type */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Malformed JSON body",
+                     *       "status_code": 400
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
@@ -2600,6 +2803,21 @@ export interface operations {
                      * @example {
                      *       "error": "Task is 'completed' and cannot move to 'review'",
                      *       "status_code": 409
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body over 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Request body is larger than the 1 MB limit",
+                     *       "status_code": 413
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -2668,6 +2886,7 @@ export interface operations {
                 "Idempotency-Key"?: string;
             };
             path: {
+                /** @description Task id */
                 id: number;
             };
             cookie?: never;
@@ -2684,6 +2903,21 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description Malformed JSON or wrong content type */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Malformed JSON body",
+                     *       "status_code": 400
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
@@ -2726,6 +2960,21 @@ export interface operations {
                      * @example {
                      *       "error": "Task is 'completed' and cannot move to 'review'",
                      *       "status_code": 409
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body over 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Request body is larger than the 1 MB limit",
+                     *       "status_code": 413
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -2792,6 +3041,7 @@ export interface operations {
                 "Idempotency-Key"?: string;
             };
             path: {
+                /** @description Task id */
                 id: number;
             };
             cookie?: never;
@@ -2804,6 +3054,21 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description Malformed JSON or wrong content type */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Malformed JSON body",
+                     *       "status_code": 400
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
@@ -2846,6 +3111,21 @@ export interface operations {
                      * @example {
                      *       "error": "Task is 'completed' and cannot move to 'review'",
                      *       "status_code": 409
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body over 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Request body is larger than the 1 MB limit",
+                     *       "status_code": 413
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -2912,6 +3192,7 @@ export interface operations {
                 "Idempotency-Key"?: string;
             };
             path: {
+                /** @description Task id */
                 id: number;
             };
             cookie?: never;
@@ -2924,6 +3205,21 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description Malformed JSON or wrong content type */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Malformed JSON body",
+                     *       "status_code": 400
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
@@ -2981,6 +3277,21 @@ export interface operations {
                      * @example {
                      *       "error": "Task is 'completed' and cannot move to 'review'",
                      *       "status_code": 409
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body over 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Request body is larger than the 1 MB limit",
+                     *       "status_code": 413
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -3047,7 +3358,9 @@ export interface operations {
                 "Idempotency-Key"?: string;
             };
             path: {
+                /** @description Task id */
                 id: number;
+                /** @description Task id */
                 other_id: number;
             };
             cookie?: never;
@@ -3060,6 +3373,21 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TaskDetailResponse"];
+                };
+            };
+            /** @description Malformed JSON or wrong content type */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Malformed JSON body",
+                     *       "status_code": 400
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
@@ -3102,6 +3430,21 @@ export interface operations {
                      * @example {
                      *       "error": "Task is 'completed' and cannot move to 'review'",
                      *       "status_code": 409
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body over 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Request body is larger than the 1 MB limit",
+                     *       "status_code": 413
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -3165,7 +3508,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description Task id */
                 id: number;
+                /** @description Task id */
                 other_id: number;
             };
             cookie?: never;
@@ -3178,6 +3523,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Malformed JSON or wrong content type */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Malformed JSON body",
+                     *       "status_code": 400
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
             };
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
             401: {
@@ -3204,6 +3564,21 @@ export interface operations {
                      * @example {
                      *       "error": "Task 42 not found",
                      *       "status_code": 404
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body over 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Request body is larger than the 1 MB limit",
+                     *       "status_code": 413
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -3510,6 +3885,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description Worker id: the JWT `sub`, percent-encoded */
                 id: string;
             };
             cookie?: never;
@@ -3612,6 +3988,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description Worker id: the JWT `sub`, percent-encoded */
                 id: string;
             };
             cookie?: never;
@@ -3624,6 +4001,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Malformed JSON or wrong content type */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Malformed JSON body",
+                     *       "status_code": 400
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
             };
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
             401: {
@@ -3665,6 +4057,21 @@ export interface operations {
                      * @example {
                      *       "error": "Task 42 not found",
                      *       "status_code": 404
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body over 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Request body is larger than the 1 MB limit",
+                     *       "status_code": 413
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -3728,6 +4135,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description Worker id: the JWT `sub`, percent-encoded */
                 id: string;
             };
             cookie?: never;

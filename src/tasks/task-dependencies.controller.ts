@@ -7,7 +7,12 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { Audited } from '../audit/audited.decorator';
-import { ApiAuthenticatedErrors, ApiErrors } from '../common/openapi/api-errors.decorator';
+import {
+  ApiAuthenticatedErrors,
+  ApiBodyErrors,
+  ApiErrors,
+} from '../common/openapi/api-errors.decorator';
+import { ApiTaskIdParam } from '../common/openapi/api-params.decorator';
 import { ParseIdPipe } from '../common/validation/id.pipe';
 import { TaskDetailResponse } from './dto/task-detail.response';
 import { TaskDependenciesService } from './task-dependencies.service';
@@ -17,6 +22,9 @@ import { TaskDetail, TasksService } from './tasks.service';
 @ApiTags('task dependencies')
 @ApiBearerAuth()
 @ApiAuthenticatedErrors()
+@ApiBodyErrors()
+@ApiTaskIdParam()
+@ApiTaskIdParam('other_id')
 @Controller('api/tasks/:id/dependencies')
 export class TaskDependenciesController {
   constructor(

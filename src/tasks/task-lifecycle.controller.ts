@@ -11,7 +11,12 @@ import { Audited } from '../audit/audited.decorator';
 import type { AuthUser } from '../auth/auth-user';
 import { CurrentUser } from '../auth/current-user.decorator';
 import { ValidationFailedError } from '../common/errors/domain-errors';
-import { ApiAuthenticatedErrors, ApiErrors } from '../common/openapi/api-errors.decorator';
+import {
+  ApiAuthenticatedErrors,
+  ApiBodyErrors,
+  ApiErrors,
+} from '../common/openapi/api-errors.decorator';
+import { ApiTaskIdParam } from '../common/openapi/api-params.decorator';
 import { ParseIdPipe } from '../common/validation/id.pipe';
 import type { FastifyReply } from 'fastify';
 import {
@@ -37,12 +42,14 @@ const ASSIGNEE_ONLY = 'On a task assigned to someone else: 403 unless the caller
 @ApiTags('task lifecycle')
 @ApiBearerAuth()
 @ApiAuthenticatedErrors()
+@ApiBodyErrors()
 @ApiErrors(404, 409, 422)
 @Controller('api/tasks')
 export class TaskLifecycleController {
   constructor(private readonly lifecycle: TaskLifecycleService) {}
 
   @Post(':id/start')
+  @ApiTaskIdParam()
   @HttpCode(200)
   @Audited('started')
   @ApiOperation({
@@ -93,6 +100,7 @@ export class TaskLifecycleController {
   }
 
   @Post(':id/heartbeat')
+  @ApiTaskIdParam()
   @HttpCode(200)
   @Audited('lease_extended')
   @ApiOperation({
@@ -112,6 +120,7 @@ export class TaskLifecycleController {
   }
 
   @Post(':id/progress')
+  @ApiTaskIdParam()
   @HttpCode(200)
   @Audited('progressed')
   @ApiOperation({
@@ -135,6 +144,7 @@ export class TaskLifecycleController {
   }
 
   @Post(':id/review')
+  @ApiTaskIdParam()
   @HttpCode(200)
   @Audited('review_requested')
   @ApiOperation({
@@ -148,6 +158,7 @@ export class TaskLifecycleController {
   }
 
   @Post(':id/complete')
+  @ApiTaskIdParam()
   @HttpCode(200)
   @Audited('completed')
   @ApiOperation({
@@ -161,6 +172,7 @@ export class TaskLifecycleController {
   }
 
   @Post(':id/block')
+  @ApiTaskIdParam()
   @HttpCode(200)
   @Audited('blocked')
   @ApiOperation({
@@ -180,6 +192,7 @@ export class TaskLifecycleController {
   }
 
   @Post(':id/unblock')
+  @ApiTaskIdParam()
   @HttpCode(200)
   @Audited('unblocked')
   @ApiOperation({
@@ -192,6 +205,7 @@ export class TaskLifecycleController {
   }
 
   @Post(':id/release')
+  @ApiTaskIdParam()
   @HttpCode(200)
   @Audited('released')
   @ApiOperation({

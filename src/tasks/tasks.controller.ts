@@ -22,7 +22,12 @@ import type { FastifyReply } from 'fastify';
 import { Audited } from '../audit/audited.decorator';
 import type { AuthUser } from '../auth/auth-user';
 import { CurrentUser } from '../auth/current-user.decorator';
-import { ApiAuthenticatedErrors, ApiErrors } from '../common/openapi/api-errors.decorator';
+import {
+  ApiAuthenticatedErrors,
+  ApiBodyErrors,
+  ApiErrors,
+} from '../common/openapi/api-errors.decorator';
+import { ApiTaskIdParam } from '../common/openapi/api-params.decorator';
 import { PaginationQuery } from '../common/pagination/pagination.query';
 import { ApiPageResponse, sendPage } from '../common/pagination/page-response';
 import { ParseIdPipe } from '../common/validation/id.pipe';
@@ -66,6 +71,7 @@ export class TasksController {
 
   @Get(':id')
   @ApiOperation({ summary: 'Get a task, with the tasks it is blocked by' })
+  @ApiTaskIdParam()
   @ApiOkResponse({ type: TaskDetailResponse })
   @ApiErrors(404, 422)
   findOne(@Param('id', ParseIdPipe) id: number): Promise<TaskDetail> {
@@ -80,6 +86,7 @@ export class TasksController {
       'Only the fields sent change. `status` moves only along the state machine (else 409).',
   })
   @ApiOkResponse({ type: Task })
+  @ApiTaskIdParam()
   @ApiErrors(400, 404, 409, 413, 422)
   async update(@Param('id', ParseIdPipe) id: number, @Body() dto: UpdateTaskDto): Promise<Task> {
     const { task } = await this.tasks.update(id, dto);
@@ -91,6 +98,8 @@ export class TasksController {
   @Audited('deleted')
   @ApiOperation({ summary: 'Delete a task', description: '409 while it has subtasks.' })
   @ApiNoContentResponse({ description: 'Deleted' })
+  @ApiTaskIdParam()
+  @ApiBodyErrors()
   @ApiErrors(404, 409, 422)
   async remove(@Param('id', ParseIdPipe) id: number): Promise<void> {
     await this.tasks.remove(id);
@@ -99,6 +108,7 @@ export class TasksController {
   @Get(':id/subtasks')
   @ApiOperation({ summary: "List a task's direct subtasks", description: 'Ordered by id.' })
   @ApiPageResponse(Task)
+  @ApiTaskIdParam()
   @ApiErrors(404, 422)
   async subtasks(
     @Param('id', ParseIdPipe) id: number,

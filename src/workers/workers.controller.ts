@@ -23,7 +23,12 @@ import { Audited } from '../audit/audited.decorator';
 import type { AuthUser } from '../auth/auth-user';
 import { CurrentUser } from '../auth/current-user.decorator';
 import { RequireAdmin } from '../auth/require-admin';
-import { ApiAuthenticatedErrors, ApiErrors } from '../common/openapi/api-errors.decorator';
+import {
+  ApiAuthenticatedErrors,
+  ApiBodyErrors,
+  ApiErrors,
+} from '../common/openapi/api-errors.decorator';
+import { ApiWorkerIdParam } from '../common/openapi/api-params.decorator';
 import { ApiPageResponse, sendPage } from '../common/pagination/page-response';
 import { ParseWorkerIdPipe } from '../common/validation/worker-id.pipe';
 import { CreateWorkerDto } from './dto/create-worker.dto';
@@ -67,6 +72,7 @@ export class WorkersController {
   @Get(':id')
   @ApiOperation({ summary: 'Get a worker' })
   @ApiOkResponse({ type: Worker })
+  @ApiWorkerIdParam()
   @ApiErrors(404, 422)
   findOne(@Param('id', ParseWorkerIdPipe) id: string): Promise<Worker> {
     return this.workers.findOne(id);
@@ -77,6 +83,7 @@ export class WorkersController {
   @Audited('worker_updated')
   @ApiOperation({ summary: 'Update a worker (admins only)' })
   @ApiOkResponse({ type: Worker })
+  @ApiWorkerIdParam()
   @ApiErrors(400, 403, 404, 413, 422)
   update(
     @Param('id', ParseWorkerIdPipe) id: string,
@@ -91,6 +98,8 @@ export class WorkersController {
   @Audited('worker_deleted')
   @ApiOperation({ summary: 'Delete a worker (admins only)' })
   @ApiNoContentResponse({ description: 'Deleted' })
+  @ApiWorkerIdParam()
+  @ApiBodyErrors()
   @ApiErrors(403, 404, 422)
   remove(@Param('id', ParseWorkerIdPipe) id: string): Promise<void> {
     return this.workers.remove(id);

@@ -156,6 +156,27 @@ export class ErrorEnvelopeFilter implements ExceptionFilter {
   }
 }
 
+/**
+ * Fastify refuses two kinds of path before Nest (and so the filter above) ever sees the request:
+ * escapes that are not UTF-8 (`/api/tasks/%zz`) and a parameter longer than the router's
+ * `maxParamLength`. Both are a path parameter that fails validation, hence the contract's 422.
+ * Anything else the router could raise here (async constraints, which no route uses) is a 500.
+ */
+export function frameworkErrorEnvelope(error: { code?: string }): ErrorEnvelope {
+  const message =
+    error.code === 'FST_ERR_BAD_URL'
+      ? 'the path is not valid percent-encoded UTF-8'
+      : error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+        ? 'a path parameter is too long'
+        : undefined;
+  if (!message) return { error: 'Internal server error', status_code: 500 };
+  return {
+    error: `Validation failed: ${message}`,
+    status_code: HttpStatus.UNPROCESSABLE_ENTITY,
+    details: [{ field: 'path', message }],
+  };
+}
+
 function pathOf(request?: FastifyRequest): string {
   const url = request?.url ?? '';
   const q = url.indexOf('?');

@@ -66,5 +66,12 @@ export function ApiErrors(...statuses: number[]): MethodDecorator & ClassDecorat
   );
 }
 
+/**
+ * The errors of any route whose method can carry a body (POST, PATCH, DELETE), whether or not it
+ * takes one: Fastify parses whatever body is sent before the route runs, so a body that is not
+ * JSON is a 400 and one over 1 MB a 413 even on `DELETE /api/tasks/{id}` or `…/start`.
+ */
+export const ApiBodyErrors = () => ApiErrors(400, 413);
+
 /** The errors any authenticated route can answer, whatever it does. */
 export const ApiAuthenticatedErrors = () => ApiErrors(401, 429, 503);

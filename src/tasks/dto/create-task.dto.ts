@@ -78,11 +78,14 @@ export class CreateTaskDto {
   parent_id?: number | null;
 
   @ApiPropertyOptional({
-    type: String,
-    format: 'date-time',
-    nullable: true,
+    // `""` (an empty form field) is accepted as null: documented, so that clients may rely on it.
+    oneOf: [
+      { type: 'string', format: 'date-time', nullable: true },
+      { type: 'string', enum: [''] },
+    ],
     example: '2026-12-01T17:00:00+01:00',
-    description: 'Any offset is accepted; stored and returned in UTC. Without an offset, UTC.',
+    description:
+      'Any offset is accepted; stored and returned in UTC. Without an offset, UTC. `""` means null.',
   })
   @EmptyStringToNull()
   @ToUtcDate()

@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsIn, IsInt, Max, Min } from 'class-validator';
@@ -44,28 +45,39 @@ export class BlockQuery extends BlockBody {}
 
 const LEASE = { minimum: 1, maximum: 86_400 };
 
-/** `lease_seconds` for start and heartbeat, in the query or a JSON body. */
+/** `lease_seconds`, 1 to 86 400. */
+const LeaseSeconds = () =>
+  applyDecorators(
+    ApiPropertyOptional({
+      ...LEASE,
+      example: 300,
+      description:
+        'Hold the task for this long; a heartbeat extends it. Once it runs out, anyone may claim the task again.',
+    }),
+    IsOptionalNotNull(),
+    IsInt(),
+    Min(LEASE.minimum),
+    Max(LEASE.maximum),
+  );
+
+/** `lease_seconds` for start and heartbeat, in a JSON body… */
 export class LeaseBody {
-  @ApiPropertyOptional({
-    ...LEASE,
-    example: 300,
-    description:
-      'Hold the task for this long; a heartbeat extends it. Once it runs out, anyone may claim the task again.',
-  })
-  @IsOptionalNotNull()
-  @IsInt()
-  @Min(LEASE.minimum)
-  @Max(LEASE.maximum)
+  @LeaseSeconds()
   lease_seconds?: number;
 }
 
-export class LeaseQuery extends LeaseBody {
+/** …or in the query. */
+export class LeaseQuery {
+  @LeaseSeconds()
   @ToInteger()
-  override lease_seconds?: number = undefined;
+  lease_seconds?: number;
 }
 
-/** The filters of claim-next, in a JSON body (or the query: see ClaimNextQuery). */
-export class ClaimNextBody extends LeaseBody {
+const CAPABILITIES_DESCRIPTION =
+  "Only tasks whose required capabilities are all among these. Default: the caller's registered capabilities.";
+
+/** The filters of claim-next common to both spellings. */
+class ClaimFilters {
   @ApiPropertyOptional({ description: 'Only tasks of this project.', example: 'website' })
   @IsOptionalNotNull()
   @IsText({ min: 1, max: 100 })
@@ -79,25 +91,37 @@ export class ClaimNextBody extends LeaseBody {
   @IsOptionalNotNull()
   @IsIn(TASK_PRIORITIES, { message: `min_priority must be one of ${TASK_PRIORITIES.join(', ')}` })
   min_priority?: TaskPriority;
+}
 
+const Capabilities = () =>
+  applyDecorators(
+    IsOptionalNotNull(),
+    IsArray(),
+    ArrayMaxSize(50),
+    IsText({ min: 1, max: 100, nonBlank: true }, { each: true }),
+  );
+
+/** claim-next's filters in a JSON body. */
+export class ClaimNextBody extends ClaimFilters {
   @ApiPropertyOptional({
     type: [String],
     example: ['python', 'sql'],
-    description:
-      "Only tasks whose required capabilities are all among these. Default: the caller's registered capabilities.",
+    description: CAPABILITIES_DESCRIPTION,
   })
-  @IsOptionalNotNull()
-  @IsArray()
-  @ArrayMaxSize(50)
-  @IsText({ min: 1, max: 100, nonBlank: true }, { each: true })
+  @Capabilities()
   capabilities?: string[];
+
+  @LeaseSeconds()
+  lease_seconds?: number;
 }
 
-/** The query spelling: `capabilities` comma-separated, numbers as text. */
-export class ClaimNextQuery extends ClaimNextBody {
-  @ToInteger()
-  override lease_seconds?: number = undefined;
-
+/** claim-next's filters in the query: `capabilities` comma-separated, numbers as text. */
+export class ClaimNextQuery extends ClaimFilters {
+  @ApiPropertyOptional({
+    type: String,
+    example: 'python,sql',
+    description: `Comma-separated. ${CAPABILITIES_DESCRIPTION}`,
+  })
   @Transform(({ value }) =>
     typeof value === 'string'
       ? value
@@ -106,5 +130,10 @@ export class ClaimNextQuery extends ClaimNextBody {
           .filter(Boolean)
       : value,
   )
-  override capabilities?: string[] = undefined;
+  @Capabilities()
+  capabilities?: string[];
+
+  @LeaseSeconds()
+  @ToInteger()
+  lease_seconds?: number;
 }
