@@ -18,6 +18,8 @@ import { dataSourceOptions } from './database/data-source-options';
 import { DatabaseModule } from './database/database.module';
 import { DatabaseReadyGuard } from './database/database-ready.guard';
 import { HealthModule } from './health/health.module';
+import { IdempotencyInterceptor } from './idempotency/idempotency.interceptor';
+import { IdempotencyModule } from './idempotency/idempotency.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { UserThrottlerGuard } from './throttling/user-throttler.guard';
 import { ThrottlerModule } from '@nestjs/throttler';
@@ -63,6 +65,7 @@ export class AppModule {
         }),
         TasksModule,
         WorkersModule,
+        IdempotencyModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ErrorEnvelopeFilter },
@@ -72,7 +75,9 @@ export class AppModule {
         { provide: APP_GUARD, useExisting: AdminGuard },
         { provide: APP_GUARD, useClass: UserThrottlerGuard },
         { provide: APP_GUARD, useClass: DatabaseReadyGuard },
+        // In this order: the audit interceptor opens the transaction the idempotency one runs in.
         { provide: APP_INTERCEPTOR, useExisting: AuditInterceptor },
+        { provide: APP_INTERCEPTOR, useExisting: IdempotencyInterceptor },
       ],
     };
   }

@@ -14,6 +14,8 @@ interface Row {
   status?: 'pending' | 'in_progress' | 'review' | 'blocked';
   query?: string;
   body?: (unique: string) => object;
+  /** The task already waits for the `:other_id` task (to remove the dependency). */
+  dependency?: boolean;
   outcomes: Record<Role, Outcome>;
 }
 
@@ -45,7 +47,8 @@ const adminOnly = (): Record<Role, Outcome> => ({
 
 /**
  * Who may call what, exactly as CONTRACT.md says: reading is open to every authenticated user;
- * progress, review, complete and release on someone else's task are for admins only; workers are
+ * progress, review, complete, release (and heartbeat, which extends the holder's lease) on someone
+ * else's task are for admins only; workers are
  * changed by admins (and a user may register only itself, as a human: the row tries to register
  * an agent, which only an admin may). Every route must have a row: a new route without one fails.
  */
@@ -71,6 +74,10 @@ const TABLE: Record<string, Row> = {
   'POST /api/tasks/:id/block': { status: 'in_progress', outcomes: signedIn() },
   'POST /api/tasks/:id/unblock': { status: 'blocked', outcomes: signedIn() },
   'POST /api/tasks/:id/release': { status: 'in_progress', outcomes: assigneeOrAdmin() },
+  'POST /api/tasks/:id/heartbeat': { status: 'in_progress', outcomes: assigneeOrAdmin() },
+  'POST /api/tasks/claim-next': { outcomes: signedIn() },
+  'POST /api/tasks/:id/dependencies/:other_id': { outcomes: signedIn() },
+  'DELETE /api/tasks/:id/dependencies/:other_id': { dependency: true, outcomes: signedIn() },
   'GET /api/audit': { outcomes: signedIn() },
   'POST /api/workers': {
     body: (u) => ({ id: `new-agent-${u}`, name: 'New agent', type: 'agent' }),
@@ -141,24 +148,34 @@ describe('Access: every route, every kind of caller (e2e)', () => {
     const row = TABLE[route];
     const [method, pattern] = route.split(' ');
     let path = pattern;
-    if (pattern.startsWith('/api/tasks/:id'))
-      path = pattern.replace(':id', String(await freshTask(row.status)));
+    if (pattern.startsWith('/api/tasks/:id')) {
+      const id = await freshTask(row.status);
+      path = pattern.replace(':id', String(id));
+      if (pattern.includes(':other_id')) {
+        const other = await freshTask();
+        path = path.replace(':other_id', String(other));
+        if (row.dependency) {
+          await db.query('INSERT INTO task_dependencies (task_id, depends_on_id) VALUES ($1, $2)', [
+            id,
+            other,
+          ]);
+        }
+      }
+    }
     if (pattern.startsWith('/api/workers/:id')) path = pattern.replace(':id', await freshWorker());
     let call = request(t.server)[method.toLowerCase() as 'get'](`${path}${row.query ?? ''}`);
     if (role !== 'none') call = call.set('Authorization', `Bearer ${tokens[role]}`);
     if (row.body) call = call.send(row.body(String(unique++)));
     const res = await call;
 
-    if (expected === 'ok') {
-      expect({
-        route,
-        role,
-        status: res.status,
-        ok: res.status >= 200 && res.status < 300,
-      }).toMatchObject({ ok: true });
-    } else {
-      expect({ route, role, status: res.status }).toEqual({ route, role, status: expected });
-      expect(res.body.status_code).toBe(expected);
-    }
+    const outcome = res.status >= 200 && res.status < 300 ? 'ok' : res.status;
+    // The whole answer in the failure message: which route, who, what came back.
+    expect({ route, role, outcome, error: outcome === expected ? undefined : res.body }).toEqual({
+      route,
+      role,
+      outcome: expected,
+      error: undefined,
+    });
+    if (expected !== 'ok') expect(res.body.status_code).toBe(expected);
   });
 });

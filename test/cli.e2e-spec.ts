@@ -147,6 +147,66 @@ describe('taskflow CLI (e2e)', () => {
     expect(table.stdout).toMatch(/^5 of 5 entries$/m);
   });
 
+  it('next claims the best ready task, with a lease; depend makes a task wait', async () => {
+    const first = await json(
+      alice,
+      'add',
+      'lay the foundation',
+      '--project',
+      'cli-next',
+      '--priority',
+      'low',
+    );
+    const second = await json(
+      alice,
+      'add',
+      'build the walls',
+      '--project',
+      'cli-next',
+      '--priority',
+      'critical',
+    );
+    expect((await json(alice, 'depend', String(second.id), String(first.id))).blocked_by).toEqual([
+      first.id,
+    ]);
+
+    const claimed = await json(alice, 'next', '--project', 'cli-next', '--lease', '120');
+    expect(claimed).toMatchObject({
+      id: first.id,
+      assigned_to: 'alice',
+      lease_expires_at: expect.any(String),
+    });
+    expect(ok(await as(alice, 'next', '--project', 'cli-next')).stdout).toContain(
+      'nothing to claim right now',
+    );
+    expect(await json(alice, 'next', '--project', 'cli-next')).toBeNull();
+    ok(await as(alice, 'heartbeat', String(first.id), '--lease', '300'));
+    ok(await as(alice, 'complete', String(first.id)));
+    expect((await json(alice, 'next', '--project', 'cli-next')).id).toBe(second.id);
+    ok(await as(alice, 'undepend', String(second.id), String(first.id)));
+
+    // The same --idempotency-key makes a repeated command apply once.
+    const once = await json(
+      alice,
+      '--idempotency-key',
+      'cli-once',
+      'add',
+      'only once',
+      '--project',
+      'cli-next',
+    );
+    const twice = await json(
+      alice,
+      '--idempotency-key',
+      'cli-once',
+      'add',
+      'only once',
+      '--project',
+      'cli-next',
+    );
+    expect(twice.id).toBe(once.id);
+  });
+
   it('prints exactly what the API returns with --json', async () => {
     const created = await alice
       .post('/api/tasks', { title: 'JSON me', project_slug: 'cli-json', priority: 'high' })

@@ -16,13 +16,17 @@ const SERVER_COMMAND = process.execPath;
 const SERVER_ARGS = ['--require', 'ts-node/register/transpile-only', 'src/mcp/main.ts'];
 
 const TOOLS = [
+  'add_dependency',
   'block_task',
+  'claim_next_task',
   'claim_task',
   'complete_task',
   'create_task',
   'get_task',
+  'heartbeat_task',
   'list_tasks',
   'release_task',
+  'remove_dependency',
   'request_review',
   'task_audit',
   'update_progress',
@@ -90,7 +94,7 @@ describe('MCP server (e2e: stdio, real API, real PostgreSQL)', () => {
     expect(serverLog).toBe(`taskflow-mcp: ready (stdio), API ${baseUrl}\n`);
   });
 
-  it('lists the twelve tools, each with a described input schema', async () => {
+  it('lists every tool, each with a described input schema', async () => {
     const { tools } = await client.listTools();
     expect(tools.map((tool) => tool.name).sort()).toEqual(TOOLS);
     for (const tool of tools) {
@@ -176,6 +180,50 @@ describe('MCP server (e2e: stdio, real API, real PostgreSQL)', () => {
     for (const entry of audit.entries) {
       expect(entry).toMatchObject({ actor_id: 'agent-mcp', actor_type: 'agent' });
     }
+  });
+
+  it('claim_next_task, heartbeat_task and dependencies: the agent takes ready work in order', async () => {
+    const first = await data('create_task', {
+      title: 'first step',
+      project_slug: 'mcp-next',
+      priority: 'low',
+    });
+    const second = await data('create_task', {
+      title: 'second step',
+      project_slug: 'mcp-next',
+      priority: 'critical',
+    });
+    expect(await data('add_dependency', { id: second.id, depends_on: first.id })).toMatchObject({
+      blocked_by: [first.id],
+    });
+    // The critical task waits for the low one, so the low one comes first.
+    const claimed = await data('claim_next_task', {
+      project: 'mcp-next',
+      lease_seconds: 120,
+      idempotency_key: 'next-1',
+    });
+    expect(claimed.task).toMatchObject({ id: first.id, assigned_to: 'agent-mcp' });
+    expect(claimed.task.lease_expires_at).toEqual(expect.any(String));
+    // A retry with the same key gets the same answer, not a second task.
+    const retried = await data('claim_next_task', {
+      project: 'mcp-next',
+      lease_seconds: 120,
+      idempotency_key: 'next-1',
+    });
+    expect(retried.task.id).toBe(first.id);
+    expect(await data('claim_next_task', { project: 'mcp-next' })).toEqual({ task: null });
+    const beat = await data('heartbeat_task', { id: first.id, lease_seconds: 600 });
+    expect(new Date(beat.lease_expires_at).getTime()).toBeGreaterThan(
+      new Date(claimed.task.lease_expires_at).getTime(),
+    );
+    await data('complete_task', { id: first.id });
+    expect((await data('claim_next_task', { project: 'mcp-next' })).task).toMatchObject({
+      id: second.id,
+    });
+    expect(await data('remove_dependency', { id: second.id, depends_on: first.id })).toEqual({
+      id: second.id,
+      removed_dependency: first.id,
+    });
   });
 
   it('update_task, request_review, block_task and release_task reach their routes', async () => {

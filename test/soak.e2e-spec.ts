@@ -75,7 +75,7 @@ describe(`Agent soak: 100 actors, 500 tasks, ${SECONDS} s, seed ${SEED} (e2e)`, 
         by_status: result.byStatus,
       };
       console.log(`soak: ${JSON.stringify(summary)}`);
-      expect(result.mutations.length).toBeGreaterThan(500);
+      expect(result.mutations.length).toBeGreaterThan(SECONDS * 10); // it did real work
     },
     (SECONDS + 120) * 1000,
   );

@@ -34,10 +34,12 @@ describe('Tasks (e2e, real PostgreSQL)', () => {
           'description',
           'due_date',
           'id',
+          'lease_expires_at',
           'parent_id',
           'priority',
           'progress_percent',
           'project_slug',
+          'required_capabilities',
           'status',
           'title',
           'updated_at',
@@ -301,7 +303,7 @@ describe('Tasks (e2e, real PostgreSQL)', () => {
     it('returns the task', async () => {
       const task = await create({ title: 'Find me' });
       const res = await alice.get(`/api/tasks/${task.id}`).expect(200);
-      expect(res.body).toEqual(task);
+      expect(res.body).toEqual({ ...task, blocked_by: [] });
     });
 
     it('answers a missing task with 404', async () => {

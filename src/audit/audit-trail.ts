@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ClsService } from 'nestjs-cls';
+import type { AuditAction } from './audit-actions';
 
 /** What a service says about the change it made; the action comes from `@Audited()`. */
 export interface AuditDetails {
@@ -8,25 +9,54 @@ export interface AuditDetails {
   context?: Record<string, unknown> | null;
 }
 
+/** An entry of its own, recorded before the handler's main one (e.g. `lease_expired`). */
+export interface PrecedingEntry extends AuditDetails {
+  action: AuditAction;
+}
+
+interface Pending {
+  main?: AuditDetails | 'unchanged';
+  preceding: PrecedingEntry[];
+}
+
 const TRAIL = Symbol('audit-trail');
-type Pending = AuditDetails | 'unchanged';
 
 /**
  * The hand-over between a service and `AuditInterceptor`, scoped to the request (CLS). The
- * service describes what it changed; the interceptor turns that into the audit entry, inside the
+ * service describes what it changed; the interceptor turns that into audit entries, inside the
  * same transaction, after the handler has succeeded.
  */
 @Injectable()
 export class AuditTrail {
   constructor(private readonly cls: ClsService) {}
 
+  /**
+   * @internal for AuditInterceptor: opens the request's trail. The object is created here, in the
+   * interceptor's context, and filled in by reference: a nested CLS context (an inner
+   * `withTransaction`) inherits the reference, where a value it set would stay its own.
+   */
+  begin(): void {
+    this.cls.set(TRAIL, { preceding: [] } satisfies Pending);
+  }
+
+  private pending(): Pending {
+    const pending = this.cls.get<Pending | undefined>(TRAIL);
+    if (!pending) throw new Error('AuditTrail used outside an @Audited() request');
+    return pending;
+  }
+
   record(details: AuditDetails): void {
-    this.cls.set(TRAIL, details);
+    this.pending().main = details;
+  }
+
+  /** Another entry of the same change, written before the main one (same transaction). */
+  recordPreceding(entry: PrecedingEntry): void {
+    this.pending().preceding.push(entry);
   }
 
   /** The request succeeded without changing anything (e.g. a PATCH with the same values). */
   unchanged(): void {
-    this.cls.set(TRAIL, 'unchanged');
+    this.pending().main = 'unchanged';
   }
 
   /** @internal for AuditInterceptor */

@@ -4,6 +4,7 @@ import type { FastifyReply } from 'fastify';
 import { ApiAuthenticatedErrors, ApiErrors } from '../common/openapi/api-errors.decorator';
 import { PaginationQuery } from '../common/pagination/pagination.query';
 import { ApiPageResponse, sendPage } from '../common/pagination/page-response';
+import { ApiTaskIdParam } from '../common/openapi/api-params.decorator';
 import { ParseIdPipe } from '../common/validation/id.pipe';
 import { AuditEntry } from './audit-entry.entity';
 import { AuditService } from './audit.service';
@@ -29,6 +30,7 @@ export class AuditController {
   }
 
   @Get('tasks/:id/audit')
+  @ApiTaskIdParam()
   @ApiOperation({
     summary: "A task's audit trail, oldest first",
     description:

@@ -35,13 +35,15 @@ export class AuditInterceptor implements NestInterceptor {
 
     return from(
       this.txHost.withTransaction(async () => {
+        this.trail.begin();
         const result = await lastValueFrom(next.handle(), { defaultValue: undefined });
-        const details = this.trail.take();
+        const { main: details, preceding } = this.trail.take() ?? { preceding: [] };
         if (details === undefined) {
           throw new Error(
             `${context.getClass().name}.${context.getHandler().name} is @Audited('${action}') but recorded nothing`,
           );
         }
+        for (const entry of preceding) await this.audit.append(entry.action, actor.id, entry);
         if (details !== 'unchanged') await this.audit.append(action, actor.id, details);
         return result;
       }),

@@ -34,7 +34,8 @@ export class CliContext {
         ExitCode.Auth,
       );
     }
-    return createTaskflowClient({ baseUrl, token });
+    const { idempotencyKey } = this.command.optsWithGlobals<{ idempotencyKey?: string }>();
+    return createTaskflowClient({ baseUrl, token, idempotencyKey });
   }
 
   /** One API call through the typed client: its data, or an `ApiError` with the API's message. */

@@ -17,6 +17,10 @@ export function buildProgram(env: NodeJS.ProcessEnv): Command {
     .description('The TaskFlow task board from the command line.')
     .version(version)
     .option('--json', "print the API's JSON instead of a table (for scripts)")
+    .option(
+      '--idempotency-key <key>',
+      'send this Idempotency-Key with the command (retrying with the same key applies it once)',
+    )
     .configureHelp({ showGlobalOptions: true })
     .showHelpAfterError('(add --help for usage)')
     // Before any subcommand exists, so they inherit it: usage errors must reach main's exit codes.

@@ -123,7 +123,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a task */
+        /** Get a task, with the tasks it is blocked by */
         get: operations["Tasks_findOne"];
         put?: never;
         post?: never;
@@ -172,9 +172,49 @@ export interface paths {
         put?: never;
         /**
          * Claim a task and start it
-         * @description `pending → in_progress`, assigned to the caller. Atomic: of many concurrent claims exactly one wins; the others get 409.
+         * @description `pending → in_progress`, assigned to the caller, with a lease if `lease_seconds` is given. Also claims an in-progress task whose lease has expired (the audit log records `lease_expired`). Atomic: of many concurrent claims exactly one wins; the others get 409. 409 too while a dependency is unfinished.
          */
         post: operations["TaskLifecycle_start"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tasks/claim-next": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Claim the best available task
+         * @description Atomically claims the best task the caller may take: pending and unassigned (or in progress with an expired lease), with no unfinished dependency, whose required capabilities the caller has; highest priority first, then earliest due date, then lowest id. Concurrent callers each get a different task (no 409s). 204 when nothing is available. Filters in the query or a JSON body.
+         */
+        post: operations["TaskLifecycle_claimNext"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tasks/{id}/heartbeat": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Extend the lease of a task in progress
+         * @description The lease then runs `lease_seconds` (default 300) from now. Only the holder or an admin.
+         */
+        post: operations["TaskLifecycle_heartbeat"];
         delete?: never;
         options?: never;
         head?: never;
@@ -301,6 +341,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/tasks/{id}/dependencies/{other_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Make a task wait for another
+         * @description Task `id` cannot be started or claimed until task `other_id` is completed. Adding an existing dependency changes nothing; one that would close a cycle is a 409. Returns the task with its `blocked_by`.
+         */
+        post: operations["TaskDependencies_add"];
+        /** Stop a task waiting for another */
+        delete: operations["TaskDependencies_remove"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/workers": {
         parameters: {
             query?: never;
@@ -390,7 +451,7 @@ export interface components {
         /** @enum {string} */
         WorkerType: "human" | "agent";
         /** @enum {string} */
-        AuditAction: "created" | "updated" | "deleted" | "started" | "progressed" | "review_requested" | "completed" | "blocked" | "unblocked" | "released" | "worker_registered" | "worker_updated" | "worker_deleted";
+        AuditAction: "created" | "updated" | "deleted" | "started" | "progressed" | "review_requested" | "completed" | "blocked" | "unblocked" | "released" | "lease_expired" | "lease_extended" | "dependency_added" | "dependency_removed" | "worker_registered" | "worker_updated" | "worker_deleted";
         AuditEntry: {
             /** @example 1017 */
             id: number;
@@ -465,6 +526,13 @@ export interface components {
              * @example 2026-12-01T17:00:00+01:00
              */
             due_date?: (string | null) | "";
+            /**
+             * @description What a worker needs to take it: claim-next offers it only to workers with all of them.
+             * @example [
+             *       "python"
+             *     ]
+             */
+            required_capabilities?: string[];
         };
         Task: {
             /**
@@ -497,6 +565,19 @@ export interface components {
              */
             due_date: string | null;
             /**
+             * @description What a worker needs to take this task: claim-next offers it only to callers with all of them.
+             * @example [
+             *       "python"
+             *     ]
+             */
+            required_capabilities: string[];
+            /**
+             * Format: date-time
+             * @description Server-owned. While in progress under a lease: when it runs out unless the holder sends a heartbeat. After that the task can be claimed again.
+             * @example null
+             */
+            lease_expires_at: string | null;
+            /**
              * @description Server-owned: the creator's `sub`.
              * @example usr_7f3a
              */
@@ -511,6 +592,73 @@ export interface components {
              * @example 2026-11-26T20:41:04.575Z
              */
             updated_at: string;
+        };
+        TaskDetailResponse: {
+            /**
+             * @description Server-owned.
+             * @example 42
+             */
+            id: number;
+            /** @example Write the release notes */
+            title: string;
+            /** @example Cover the API changes. */
+            description: string | null;
+            /** @example pending */
+            status: components["schemas"]["TaskStatus"];
+            /** @example medium */
+            priority: components["schemas"]["TaskPriority"];
+            /** @example 0 */
+            progress_percent: number;
+            /**
+             * @description A worker id (the JWT `sub`).
+             * @example usr_7f3a
+             */
+            assigned_to: string | null;
+            /** @example website */
+            project_slug: string | null;
+            /** @example null */
+            parent_id: number | null;
+            /**
+             * Format: date-time
+             * @example 2026-12-01T17:00:00.000Z
+             */
+            due_date: string | null;
+            /**
+             * @description What a worker needs to take this task: claim-next offers it only to callers with all of them.
+             * @example [
+             *       "python"
+             *     ]
+             */
+            required_capabilities: string[];
+            /**
+             * Format: date-time
+             * @description Server-owned. While in progress under a lease: when it runs out unless the holder sends a heartbeat. After that the task can be claimed again.
+             * @example null
+             */
+            lease_expires_at: string | null;
+            /**
+             * @description Server-owned: the creator's `sub`.
+             * @example usr_7f3a
+             */
+            created_by: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            updated_at: string;
+            /**
+             * @description Ids of the tasks this one is blocked by (its dependencies), completed or not.
+             * @example [
+             *       12,
+             *       15
+             *     ]
+             */
+            blocked_by: number[];
         };
         UpdateTaskDto: {
             /** @example Write the release notes */
@@ -540,6 +688,42 @@ export interface components {
              * @example 2026-12-01T17:00:00+01:00
              */
             due_date?: (string | null) | "";
+            /**
+             * @description What a worker needs to take it: claim-next offers it only to workers with all of them.
+             * @example [
+             *       "python"
+             *     ]
+             */
+            required_capabilities?: string[];
+        };
+        LeaseBody: {
+            /**
+             * @description Hold the task for this long; a heartbeat extends it. Once it runs out, anyone may claim the task again.
+             * @example 300
+             */
+            lease_seconds?: number;
+        };
+        ClaimNextBody: {
+            /**
+             * @description Only tasks of this project.
+             * @example website
+             */
+            project?: string;
+            /** @description Only tasks of at least this priority. */
+            min_priority?: components["schemas"]["TaskPriority"];
+            /**
+             * @description Only tasks whose required capabilities are all among these. Default: the caller's registered capabilities.
+             * @example [
+             *       "python",
+             *       "sql"
+             *     ]
+             */
+            capabilities?: string[];
+            /**
+             * @description Hold the task for this long; a heartbeat extends it. Once it runs out, anyone may claim the task again.
+             * @example 300
+             */
+            lease_seconds?: number;
         };
         ProgressBody: {
             /**
@@ -798,6 +982,7 @@ export interface operations {
             };
             header?: never;
             path: {
+                /** @description Task id */
                 id: number;
             };
             cookie?: never;
@@ -967,6 +1152,8 @@ export interface operations {
                 q?: string;
                 /** @description Sort field; prefix with `-` for descending. Ties are broken by id. */
                 sort?: "id" | "-id" | "created_at" | "-created_at" | "updated_at" | "-updated_at" | "priority" | "-priority" | "due_date" | "-due_date";
+                /** @description `true`: only tasks whose dependencies are all completed; `false`: only tasks still blocked by one. */
+                ready?: boolean;
             };
             header?: never;
             path?: never;
@@ -1055,7 +1242,10 @@ export interface operations {
     Tasks_create: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes retries safe: a retry with the same key and request returns the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key with another request is a 422. Per caller, kept 24 hours. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1188,7 +1378,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Task"];
+                    "application/json": components["schemas"]["TaskDetailResponse"];
                 };
             };
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
@@ -1683,15 +1873,25 @@ export interface operations {
     };
     TaskLifecycle_start: {
         parameters: {
-            query?: never;
-            header?: never;
+            query?: {
+                /** @description Hold the task for this long; a heartbeat extends it. Once it runs out, anyone may claim the task again. */
+                lease_seconds?: number;
+            };
+            header?: {
+                /** @description Makes retries safe: a retry with the same key and request returns the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key with another request is a 422. Per caller, kept 24 hours. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description Task id */
                 id: number;
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["LeaseBody"];
+            };
+        };
         responses: {
             200: {
                 headers: {
@@ -1829,6 +2029,347 @@ export interface operations {
             };
         };
     };
+    TaskLifecycle_claimNext: {
+        parameters: {
+            query?: {
+                /** @description Only tasks of this project. */
+                project?: string;
+                /** @description Only tasks of at least this priority. */
+                min_priority?: components["schemas"]["TaskPriority"];
+                /** @description Comma-separated. Only tasks whose required capabilities are all among these. Default: the caller's registered capabilities. */
+                capabilities?: string;
+                /** @description Hold the task for this long; a heartbeat extends it. Once it runs out, anyone may claim the task again. */
+                lease_seconds?: number;
+            };
+            header?: {
+                /** @description Makes retries safe: a retry with the same key and request returns the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key with another request is a 422. Per caller, kept 24 hours. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ClaimNextBody"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description Nothing to claim right now */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed JSON or wrong content type */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Malformed JSON body",
+                     *       "status_code": 400
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Token expired",
+                     *       "status_code": 401
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task 42 not found",
+                     *       "status_code": 404
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description State conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task is 'completed' and cannot move to 'review'",
+                     *       "status_code": 409
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body over 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Request body is larger than the 1 MB limit",
+                     *       "status_code": 413
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation failed (body, query or path) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Validation failed: title must be a string of 1 to 200 characters",
+                     *       "status_code": 422,
+                     *       "details": [
+                     *         {
+                     *           "field": "title",
+                     *           "message": "title must be a string of 1 to 200 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit exceeded (see `Retry-After`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Too many requests",
+                     *       "status_code": 429
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Database unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Database unavailable, try again shortly",
+                     *       "status_code": 503
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    TaskLifecycle_heartbeat: {
+        parameters: {
+            query?: {
+                /** @description Hold the task for this long; a heartbeat extends it. Once it runs out, anyone may claim the task again. */
+                lease_seconds?: number;
+            };
+            header?: {
+                /** @description Makes retries safe: a retry with the same key and request returns the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key with another request is a 422. Per caller, kept 24 hours. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description Task id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["LeaseBody"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description Malformed JSON or wrong content type */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Malformed JSON body",
+                     *       "status_code": 400
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Token expired",
+                     *       "status_code": 401
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Only admins may do this",
+                     *       "status_code": 403
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task 42 not found",
+                     *       "status_code": 404
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description State conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task is 'completed' and cannot move to 'review'",
+                     *       "status_code": 409
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body over 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Request body is larger than the 1 MB limit",
+                     *       "status_code": 413
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation failed (body, query or path) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Validation failed: title must be a string of 1 to 200 characters",
+                     *       "status_code": 422,
+                     *       "details": [
+                     *         {
+                     *           "field": "title",
+                     *           "message": "title must be a string of 1 to 200 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit exceeded (see `Retry-After`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Too many requests",
+                     *       "status_code": 429
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Database unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Database unavailable, try again shortly",
+                     *       "status_code": 503
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     TaskLifecycle_progress: {
         parameters: {
             query?: {
@@ -1836,7 +2377,10 @@ export interface operations {
                 percent?: number;
                 note?: string;
             };
-            header?: never;
+            header?: {
+                /** @description Makes retries safe: a retry with the same key and request returns the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key with another request is a 422. Per caller, kept 24 hours. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description Task id */
                 id: number;
@@ -2003,7 +2547,10 @@ export interface operations {
     TaskLifecycle_review: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes retries safe: a retry with the same key and request returns the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key with another request is a 422. Per caller, kept 24 hours. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description Task id */
                 id: number;
@@ -2166,7 +2713,10 @@ export interface operations {
     TaskLifecycle_complete: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes retries safe: a retry with the same key and request returns the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key with another request is a 422. Per caller, kept 24 hours. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description Task id */
                 id: number;
@@ -2331,7 +2881,10 @@ export interface operations {
             query?: {
                 reason?: string;
             };
-            header?: never;
+            header?: {
+                /** @description Makes retries safe: a retry with the same key and request returns the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key with another request is a 422. Per caller, kept 24 hours. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description Task id */
                 id: number;
@@ -2483,7 +3036,10 @@ export interface operations {
     TaskLifecycle_unblock: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes retries safe: a retry with the same key and request returns the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key with another request is a 422. Per caller, kept 24 hours. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description Task id */
                 id: number;
@@ -2631,7 +3187,10 @@ export interface operations {
     TaskLifecycle_release: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes retries safe: a retry with the same key and request returns the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key with another request is a 422. Per caller, kept 24 hours. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description Task id */
                 id: number;
@@ -2718,6 +3277,293 @@ export interface operations {
                      * @example {
                      *       "error": "Task is 'completed' and cannot move to 'review'",
                      *       "status_code": 409
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body over 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Request body is larger than the 1 MB limit",
+                     *       "status_code": 413
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation failed (body, query or path) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Validation failed: title must be a string of 1 to 200 characters",
+                     *       "status_code": 422,
+                     *       "details": [
+                     *         {
+                     *           "field": "title",
+                     *           "message": "title must be a string of 1 to 200 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit exceeded (see `Retry-After`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Too many requests",
+                     *       "status_code": 429
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Database unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Database unavailable, try again shortly",
+                     *       "status_code": 503
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    TaskDependencies_add: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes retries safe: a retry with the same key and request returns the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key with another request is a 422. Per caller, kept 24 hours. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description Task id */
+                id: number;
+                /** @description Task id */
+                other_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskDetailResponse"];
+                };
+            };
+            /** @description Malformed JSON or wrong content type */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Malformed JSON body",
+                     *       "status_code": 400
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Token expired",
+                     *       "status_code": 401
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task 42 not found",
+                     *       "status_code": 404
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description State conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task is 'completed' and cannot move to 'review'",
+                     *       "status_code": 409
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body over 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Request body is larger than the 1 MB limit",
+                     *       "status_code": 413
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation failed (body, query or path) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Validation failed: title must be a string of 1 to 200 characters",
+                     *       "status_code": 422,
+                     *       "details": [
+                     *         {
+                     *           "field": "title",
+                     *           "message": "title must be a string of 1 to 200 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit exceeded (see `Retry-After`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Too many requests",
+                     *       "status_code": 429
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Database unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Database unavailable, try again shortly",
+                     *       "status_code": 503
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    TaskDependencies_remove: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Task id */
+                id: number;
+                /** @description Task id */
+                other_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed JSON or wrong content type */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Malformed JSON body",
+                     *       "status_code": 400
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Token expired",
+                     *       "status_code": 401
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task 42 not found",
+                     *       "status_code": 404
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -2885,7 +3731,10 @@ export interface operations {
     Workers_register: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes retries safe: a retry with the same key and request returns the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key with another request is a 422. Per caller, kept 24 hours. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };

@@ -20,6 +20,11 @@ export interface ClientOptions {
   baseUrl: string;
   /** A JWT from the identity server; sent as `Authorization: Bearer …` on every request. */
   token?: string;
+  /**
+   * Sent as `Idempotency-Key` on every POST made through this client: retrying the same call
+   * then applies it once. Give each logical operation its own key.
+   */
+  idempotencyKey?: string;
   fetch?: typeof globalThis.fetch;
 }
 
@@ -28,15 +33,16 @@ export function createTaskflowClient(options: ClientOptions): TaskflowClient {
     baseUrl: options.baseUrl.replace(/\/$/, ''),
     fetch: options.fetch,
   });
-  const token = options.token;
-  if (token) {
-    client.use({
-      onRequest({ request }) {
-        request.headers.set('Authorization', `Bearer ${token}`);
-        return request;
-      },
-    });
-  }
+  const { token, idempotencyKey } = options;
+  client.use({
+    onRequest({ request }) {
+      if (token) request.headers.set('Authorization', `Bearer ${token}`);
+      if (idempotencyKey && request.method === 'POST') {
+        request.headers.set('Idempotency-Key', idempotencyKey);
+      }
+      return request;
+    },
+  });
   return client;
 }
 

@@ -40,6 +40,20 @@ const pagination = (items: string) => ({
     .describe(`How many ${items} to skip (default 0)`),
 });
 
+const leaseSeconds = (note = 'Hold the task this long unless renewed with heartbeat_task') =>
+  z.number().int().min(1).max(86_400).optional().describe(`Lease in seconds, 1–86400. ${note}`);
+
+const idempotencyKey = () =>
+  z
+    .string()
+    .regex(/^[\x21-\x7e]{1,255}$/, '1 to 255 printable ASCII characters')
+    .optional()
+    .describe(
+      'Any unique string for this operation: if you retry it (say after a timeout) with the same key, it is applied once and you get the first answer back',
+    );
+
+const keyHeader = (key: string | undefined) => (key ? { 'Idempotency-Key': key } : {});
+
 const taskId = () =>
   z
     .number()
@@ -186,7 +200,7 @@ async function claimConflictHint(ctx: ToolContext, id: number): Promise<string> 
   }
 }
 
-/** The twelve tools. Every call goes through the typed client, so they follow openapi.json. */
+/** The tools. Every call goes through the typed client, so they follow openapi.json. */
 export function registerTaskflowTools(server: McpServer, ctx: ToolContext): void {
   const { api } = ctx;
   const path = (id: number) => ({ params: { path: { id } } });
@@ -278,10 +292,23 @@ export function registerTaskflowTools(server: McpServer, ctx: ToolContext): void
         progress_percent: taskFields.progress_percent
           .optional()
           .describe('Initial progress, 0–100, default 0'),
+        required_capabilities: z
+          .array(z.string().min(1).max(100))
+          .max(20)
+          .optional()
+          .describe(
+            'What a worker needs to take it; claim_next_task offers it only to those who have them all',
+          ),
+        idempotency_key: idempotencyKey(),
       },
       annotations: MOVE,
     },
-    async (body) => (await unwrap(api.POST('/api/tasks', { body }))).data,
+    async ({ idempotency_key, ...body }) =>
+      (
+        await unwrap(
+          api.POST('/api/tasks', { params: { header: keyHeader(idempotency_key) }, body }),
+        )
+      ).data,
   );
 
   register(
@@ -321,12 +348,114 @@ export function registerTaskflowTools(server: McpServer, ctx: ToolContext): void
       title: 'Claim a task',
       description:
         'Claim a pending task and start it (pending → in_progress, assigned to you); atomic, so a 409 means another worker got it first: pick another task, do not retry.',
-      input: { id: taskId() },
+      input: { id: taskId(), lease_seconds: leaseSeconds(), idempotency_key: idempotencyKey() },
       annotations: MOVE,
       hint: (error, { id }) =>
         error.status === 409 ? claimConflictHint(ctx, id) : Promise.resolve(undefined),
     },
-    async ({ id }) => (await unwrap(api.POST('/api/tasks/{id}/start', path(id)))).data,
+    async ({ id, lease_seconds, idempotency_key }) =>
+      (
+        await unwrap(
+          api.POST('/api/tasks/{id}/start', {
+            params: { path: { id }, header: keyHeader(idempotency_key) },
+            body: { lease_seconds },
+          }),
+        )
+      ).data,
+  );
+
+  register(
+    server,
+    ctx,
+    'claim_next_task',
+    {
+      title: 'Claim the next task',
+      description:
+        'Claim the best task available to you in one step (highest priority, then earliest due date; only tasks whose dependencies are done and whose required capabilities you have). Never a conflict: concurrent agents each get a different task. Returns {task: null} when there is nothing to do.',
+      input: {
+        project: z.string().min(1).max(100).optional().describe('Only tasks of this project'),
+        min_priority: z
+          .enum(PRIORITIES)
+          .optional()
+          .describe('Only tasks of at least this priority'),
+        capabilities: z
+          .array(z.string().min(1).max(100))
+          .max(50)
+          .optional()
+          .describe(
+            'Offer only tasks needing these capabilities at most; default: your registered ones',
+          ),
+        lease_seconds: leaseSeconds(),
+        idempotency_key: idempotencyKey(),
+      },
+      annotations: MOVE,
+    },
+    async ({ idempotency_key, ...body }) => {
+      const { data } = await unwrap(
+        api.POST('/api/tasks/claim-next', { params: { header: keyHeader(idempotency_key) }, body }),
+      );
+      return { task: data ?? null };
+    },
+  );
+
+  register(
+    server,
+    ctx,
+    'heartbeat_task',
+    {
+      title: 'Keep your lease',
+      description:
+        'Extend your lease on a task you hold (claimed with lease_seconds): call it before lease_expires_at, or the task can be claimed by another worker.',
+      input: { id: taskId(), lease_seconds: leaseSeconds('From now; default 300') },
+      annotations: { ...MOVE, idempotentHint: true },
+    },
+    async ({ id, lease_seconds }) =>
+      (
+        await unwrap(
+          api.POST('/api/tasks/{id}/heartbeat', { ...path(id), body: { lease_seconds } }),
+        )
+      ).data,
+  );
+
+  register(
+    server,
+    ctx,
+    'add_dependency',
+    {
+      title: 'Make a task wait for another',
+      description:
+        'Task id cannot be started or claimed until task depends_on is completed (refused if it would make a cycle). Returns the task with blocked_by.',
+      input: { id: taskId(), depends_on: taskId().describe('The task it must wait for') },
+      annotations: { ...MOVE, idempotentHint: true },
+    },
+    async ({ id, depends_on }) =>
+      (
+        await unwrap(
+          api.POST('/api/tasks/{id}/dependencies/{other_id}', {
+            params: { path: { id, other_id: depends_on } },
+          }),
+        )
+      ).data,
+  );
+
+  register(
+    server,
+    ctx,
+    'remove_dependency',
+    {
+      title: 'Stop a task waiting for another',
+      description: 'Remove the dependency of task id on task depends_on.',
+      input: { id: taskId(), depends_on: taskId().describe('The task it waits for') },
+      annotations: { ...MOVE, destructiveHint: true, idempotentHint: true },
+    },
+    async ({ id, depends_on }) => {
+      await unwrap(
+        api.DELETE('/api/tasks/{id}/dependencies/{other_id}', {
+          params: { path: { id, other_id: depends_on } },
+        }),
+      );
+      return { id, removed_dependency: depends_on };
+    },
   );
 
   register(

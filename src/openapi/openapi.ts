@@ -18,8 +18,28 @@ export function buildOpenApiDocument(app: INestApplication, version: string): Op
     .setVersion(version)
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
     .build();
-  return SwaggerModule.createDocument(app, config, {
+  const document = SwaggerModule.createDocument(app, config, {
     operationIdFactory: (controllerKey, methodKey) =>
       `${controllerKey.replace(/Controller$/, '')}_${methodKey}`,
   });
+  documentIdempotencyKey(document);
+  return document;
+}
+
+/** Every POST takes `Idempotency-Key` (IdempotencyInterceptor): said once, here. */
+function documentIdempotencyKey(document: OpenAPIObject): void {
+  for (const path of Object.values(document.paths)) {
+    if (!path.post) continue;
+    path.post.parameters = [
+      ...(path.post.parameters ?? []),
+      {
+        name: 'Idempotency-Key',
+        in: 'header',
+        required: false,
+        description:
+          'Makes retries safe: a retry with the same key and request returns the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key with another request is a 422. Per caller, kept 24 hours.',
+        schema: { type: 'string', minLength: 1, maxLength: 255 },
+      },
+    ];
+  }
 }

@@ -1,5 +1,12 @@
-import { Body, Controller, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiBody,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import { Audited } from '../audit/audited.decorator';
 import type { AuthUser } from '../auth/auth-user';
 import { CurrentUser } from '../auth/current-user.decorator';
@@ -11,40 +18,109 @@ import {
 } from '../common/openapi/api-errors.decorator';
 import { ApiTaskIdParam } from '../common/openapi/api-params.decorator';
 import { ParseIdPipe } from '../common/validation/id.pipe';
-import { BlockBody, BlockQuery, ProgressBody, ProgressQuery } from './dto/lifecycle.dto';
-import { TaskLifecycleService } from './task-lifecycle.service';
+import type { FastifyReply } from 'fastify';
+import {
+  BlockBody,
+  BlockQuery,
+  ClaimNextBody,
+  ClaimNextQuery,
+  LeaseBody,
+  LeaseQuery,
+  ProgressBody,
+  ProgressQuery,
+} from './dto/lifecycle.dto';
+import { DEFAULT_LEASE_SECONDS, TaskLifecycleService } from './task-lifecycle.service';
 import { Task } from './task.entity';
 
 const ASSIGNEE_ONLY = 'On a task assigned to someone else: 403 unless the caller is an admin.';
 
 /**
- * `POST /api/tasks/{id}/start|progress|review|complete|block|unblock|release`: the routes the CLI
- * (`taskflow start 1`), the MCP server (`claim_task`) and the web buttons share.
+ * `POST /api/tasks/{id}/start|progress|review|complete|block|unblock|release|heartbeat` and
+ * `POST /api/tasks/claim-next`: the routes the CLI (`taskflow start 1`, `taskflow next`), the MCP
+ * server (`claim_task`, `claim_next_task`) and the web buttons share.
  */
 @ApiTags('task lifecycle')
 @ApiBearerAuth()
 @ApiAuthenticatedErrors()
 @ApiBodyErrors()
 @ApiErrors(404, 409, 422)
-@ApiTaskIdParam()
-@Controller('api/tasks/:id')
+@Controller('api/tasks')
 export class TaskLifecycleController {
   constructor(private readonly lifecycle: TaskLifecycleService) {}
 
-  @Post('start')
+  @Post(':id/start')
+  @ApiTaskIdParam()
   @HttpCode(200)
   @Audited('started')
   @ApiOperation({
     summary: 'Claim a task and start it',
     description:
-      '`pending → in_progress`, assigned to the caller. Atomic: of many concurrent claims exactly one wins; the others get 409.',
+      '`pending → in_progress`, assigned to the caller, with a lease if `lease_seconds` is given. Also claims an in-progress task whose lease has expired (the audit log records `lease_expired`). Atomic: of many concurrent claims exactly one wins; the others get 409. 409 too while a dependency is unfinished.',
   })
+  @ApiBody({ type: LeaseBody, required: false })
   @ApiOkResponse({ type: Task })
-  start(@Param('id', ParseIdPipe) id: number, @CurrentUser() user: AuthUser): Promise<Task> {
-    return this.lifecycle.start(id, user);
+  start(
+    @Param('id', ParseIdPipe) id: number,
+    @Query() query: LeaseQuery,
+    @Body() body: LeaseBody,
+    @CurrentUser() user: AuthUser,
+  ): Promise<Task> {
+    return this.lifecycle.start(id, user, body?.lease_seconds ?? query.lease_seconds);
   }
 
-  @Post('progress')
+  @Post('claim-next')
+  @HttpCode(200)
+  @Audited('started')
+  @ApiOperation({
+    summary: 'Claim the best available task',
+    description:
+      'Atomically claims the best task the caller may take: pending and unassigned (or in progress with an expired lease), with no unfinished dependency, whose required capabilities the caller has; highest priority first, then earliest due date, then lowest id. Concurrent callers each get a different task (no 409s). 204 when nothing is available. Filters in the query or a JSON body.',
+  })
+  @ApiBody({ type: ClaimNextBody, required: false })
+  @ApiOkResponse({ type: Task })
+  @ApiNoContentResponse({ description: 'Nothing to claim right now' })
+  async claimNext(
+    @Query() query: ClaimNextQuery,
+    @Body() body: ClaimNextBody,
+    @CurrentUser() user: AuthUser,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<Task | undefined> {
+    const pick = <K extends keyof ClaimNextBody>(key: K) => body?.[key] ?? query[key];
+    const task = await this.lifecycle.claimNext(
+      user,
+      {
+        project: pick('project'),
+        minPriority: pick('min_priority'),
+        capabilities: pick('capabilities'),
+      },
+      pick('lease_seconds'),
+    );
+    if (!task) reply.status(204);
+    return task;
+  }
+
+  @Post(':id/heartbeat')
+  @ApiTaskIdParam()
+  @HttpCode(200)
+  @Audited('lease_extended')
+  @ApiOperation({
+    summary: 'Extend the lease of a task in progress',
+    description: `The lease then runs \`lease_seconds\` (default ${DEFAULT_LEASE_SECONDS}) from now. Only the holder or an admin.`,
+  })
+  @ApiBody({ type: LeaseBody, required: false })
+  @ApiOkResponse({ type: Task })
+  @ApiErrors(403)
+  heartbeat(
+    @Param('id', ParseIdPipe) id: number,
+    @Query() query: LeaseQuery,
+    @Body() body: LeaseBody,
+    @CurrentUser() user: AuthUser,
+  ): Promise<Task> {
+    return this.lifecycle.heartbeat(id, user, body?.lease_seconds ?? query.lease_seconds);
+  }
+
+  @Post(':id/progress')
+  @ApiTaskIdParam()
   @HttpCode(200)
   @Audited('progressed')
   @ApiOperation({
@@ -67,7 +143,8 @@ export class TaskLifecycleController {
     return this.lifecycle.progress(id, user, percent, body?.note ?? query.note ?? null);
   }
 
-  @Post('review')
+  @Post(':id/review')
+  @ApiTaskIdParam()
   @HttpCode(200)
   @Audited('review_requested')
   @ApiOperation({
@@ -80,7 +157,8 @@ export class TaskLifecycleController {
     return this.lifecycle.review(id, user);
   }
 
-  @Post('complete')
+  @Post(':id/complete')
+  @ApiTaskIdParam()
   @HttpCode(200)
   @Audited('completed')
   @ApiOperation({
@@ -93,7 +171,8 @@ export class TaskLifecycleController {
     return this.lifecycle.complete(id, user);
   }
 
-  @Post('block')
+  @Post(':id/block')
+  @ApiTaskIdParam()
   @HttpCode(200)
   @Audited('blocked')
   @ApiOperation({
@@ -112,7 +191,8 @@ export class TaskLifecycleController {
     return this.lifecycle.block(id, user, body?.reason ?? query.reason ?? null);
   }
 
-  @Post('unblock')
+  @Post(':id/unblock')
+  @ApiTaskIdParam()
   @HttpCode(200)
   @Audited('unblocked')
   @ApiOperation({
@@ -124,7 +204,8 @@ export class TaskLifecycleController {
     return this.lifecycle.unblock(id, user);
   }
 
-  @Post('release')
+  @Post(':id/release')
+  @ApiTaskIdParam()
   @HttpCode(200)
   @Audited('released')
   @ApiOperation({

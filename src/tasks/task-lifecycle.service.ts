@@ -5,11 +5,14 @@ import { Repository } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import type { AuditAction } from '../audit/audit-actions';
 import { AuditTrail } from '../audit/audit-trail';
+import { queryRows } from '../database/query-rows';
 import type { AuthUser } from '../auth/auth-user';
 import { ConflictError, ForbiddenError, NotFoundError } from '../common/errors/domain-errors';
 import { canTransition } from './task-state-machine';
 import { Task } from './task.entity';
-import type { TaskStatus } from './task.enums';
+import { TaskDependenciesService } from './task-dependencies.service';
+import { hasUnfinishedDependency } from './task-dependencies.sql';
+import type { TaskPriority, TaskStatus } from './task.enums';
 
 /** A lifecycle route: which statuses it leaves from, where it goes, who may use it. */
 interface Move {
@@ -41,6 +44,8 @@ const MOVES = {
   release: { action: 'released', from: ['in_progress'], to: 'pending', assigneeOnly: true },
 } as const satisfies Record<string, Move>;
 export type LifecycleMove = keyof typeof MOVES;
+/** The moves run by the generic conditional update (`start` is a claim, see below). */
+type SimpleMove = Exclude<LifecycleMove, 'start'>;
 
 /**
  * Every move must be an edge of the one state machine (`task-state-machine.ts`). `progress`
@@ -60,6 +65,30 @@ for (const [name, move] of Object.entries(MOVES) as [string, Move][]) {
 /** Re-diagnose at most this often when the row changed between the update and the read. */
 const MAX_ATTEMPTS = 3;
 
+/** Lease length when a heartbeat does not say. */
+export const DEFAULT_LEASE_SECONDS = 300;
+
+/** The filters of claim-next; unset ones do not filter. */
+export interface ClaimFilters {
+  project?: string;
+  minPriority?: TaskPriority;
+  /** Offer only tasks whose required capabilities are among these (default: the caller's own). */
+  capabilities?: string[];
+}
+
+/** A claimed row, with what it was before the claim (to audit a reclaimed lease). */
+type ClaimedRow = Task & {
+  prev_status: TaskStatus;
+  prev_holder: string | null;
+  prev_lease: Date | null;
+};
+
+/** Tasks a claim may take: pending ones, and in-progress ones whose lease has run out. */
+const CLAIMABLE = {
+  pending: `t.status = 'pending'`,
+  expired: `t.status = 'in_progress' AND t.lease_expires_at < now()`,
+};
+
 /**
  * The task lifecycle (`start`, `progress`, `review`, `complete`, `block`, `unblock`, `release`).
  * Each move is one conditional UPDATE: the database decides, atomically, whether the task is in
@@ -72,14 +101,115 @@ export class TaskLifecycleService {
   constructor(
     private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
     private readonly trail: AuditTrail,
+    private readonly dependencies: TaskDependenciesService,
   ) {}
 
   private get tasks(): Repository<Task> {
     return this.txHost.tx.getRepository(Task);
   }
 
-  start(id: number, caller: AuthUser): Promise<Task> {
-    return this.move(id, 'start', caller, { assigned_to: caller.id });
+  /**
+   * `start`: claim one task. Also takes an in-progress task whose lease has expired (recording
+   * `lease_expired` for the previous holder), and refuses while a dependency is unfinished.
+   */
+  async start(id: number, caller: AuthUser, leaseSeconds?: number): Promise<Task> {
+    const [claimed] = await this.claim(
+      `SELECT t.id, t.status AS prev_status, t.assigned_to AS prev_holder,
+              t.lease_expires_at AS prev_lease
+       FROM tasks t
+       WHERE t.id = $1 AND ((${CLAIMABLE.pending}) OR (${CLAIMABLE.expired}))
+         AND NOT ${hasUnfinishedDependency('t')}
+       FOR NO KEY UPDATE`,
+      [id],
+      caller,
+      leaseSeconds,
+    );
+    if (claimed) return claimed;
+
+    const current = await this.current(id);
+    if (current.status === 'pending' || this.leaseExpired(current)) {
+      await this.dependencies.assertReady(id);
+    }
+    const held =
+      current.status === 'in_progress' && current.lease_expires_at
+        ? ` (held by ${current.assigned_to ?? 'nobody'} until ${current.lease_expires_at.toISOString()})`
+        : '';
+    throw new ConflictError(
+      `Task ${id} is '${current.status}'${held}; start needs it to be 'pending'`,
+    );
+  }
+
+  /**
+   * `claim-next`: atomically claims the best available task for the caller, or returns
+   * undefined when there is none. Best = highest priority, then earliest due date, then lowest
+   * id; tasks whose lease expired come before pending ones (abandoned work first). SKIP LOCKED:
+   * concurrent claimers never queue on the same row, each takes the next one.
+   */
+  async claimNext(
+    caller: AuthUser,
+    filters: ClaimFilters,
+    leaseSeconds?: number,
+  ): Promise<Task | undefined> {
+    for (const state of [CLAIMABLE.expired, `${CLAIMABLE.pending} AND t.assigned_to IS NULL`]) {
+      const [claimed] = await this.claim(
+        `SELECT t.id, t.status AS prev_status, t.assigned_to AS prev_holder,
+                t.lease_expires_at AS prev_lease
+         FROM tasks t
+         WHERE ${state}
+           AND ($1::varchar IS NULL OR t.project_slug = $1)
+           AND ($2::task_priority IS NULL OR t.priority >= $2::task_priority)
+           AND t.required_capabilities <@ COALESCE(
+                 $3::text[], (SELECT w.capabilities FROM workers w WHERE w.id = $4), '{}')
+           AND NOT ${hasUnfinishedDependency('t')}
+         ORDER BY t.priority DESC, t.due_date ASC NULLS LAST, t.id ASC
+         LIMIT 1
+         FOR NO KEY UPDATE SKIP LOCKED`,
+        [
+          filters.project ?? null,
+          filters.minPriority ?? null,
+          filters.capabilities ?? null,
+          caller.id,
+        ],
+        caller,
+        leaseSeconds,
+      );
+      if (claimed) return claimed;
+    }
+    this.trail.unchanged();
+    return undefined;
+  }
+
+  /** Extends the lease of a task in progress; only its holder or an admin may. */
+  async heartbeat(
+    id: number,
+    caller: AuthUser,
+    leaseSeconds = DEFAULT_LEASE_SECONDS,
+  ): Promise<Task> {
+    const rows = await queryRows<Task>(
+      this.txHost.tx,
+      `UPDATE tasks SET lease_expires_at = now() + make_interval(secs => $2)
+       WHERE id = $1 AND status = 'in_progress' AND (assigned_to = $3 OR $4)
+       RETURNING *`,
+      [id, leaseSeconds, caller.id, caller.isAdmin],
+    );
+    if (rows[0]) {
+      const task = this.tasks.create(rows[0]);
+      this.trail.record({
+        taskId: id,
+        projectSlug: task.project_slug,
+        context: { lease_expires_at: task.lease_expires_at?.toISOString() ?? null },
+      });
+      return task;
+    }
+    const current = await this.current(id);
+    if (current.status !== 'in_progress') {
+      throw new ConflictError(
+        `Task ${id} is '${current.status}'; only a task in progress has a lease`,
+      );
+    }
+    throw new ForbiddenError(
+      `Task ${id} is held by ${current.assigned_to ?? 'nobody'}; only its holder or an admin may extend the lease`,
+    );
   }
 
   progress(id: number, caller: AuthUser, percent: number, note: string | null): Promise<Task> {
@@ -106,9 +236,66 @@ export class TaskLifecycleService {
     return this.move(id, 'release', caller, { assigned_to: null });
   }
 
+  /**
+   * Runs one claim: `candidate` selects (and locks) at most one row with its previous state;
+   * it becomes in_progress, assigned to the caller, with a lease when asked for.
+   */
+  private async claim(
+    candidate: string,
+    params: unknown[],
+    caller: AuthUser,
+    leaseSeconds: number | undefined,
+  ): Promise<Task[]> {
+    const n = params.length;
+    const rows = await queryRows<ClaimedRow>(
+      this.txHost.tx,
+      `WITH candidate AS (${candidate})
+       UPDATE tasks t
+       SET status = 'in_progress', assigned_to = $${n + 1}, updated_at = now(),
+           lease_expires_at = CASE WHEN $${n + 2}::int IS NULL THEN NULL
+                                   ELSE now() + make_interval(secs => $${n + 2}::int) END
+       FROM candidate WHERE t.id = candidate.id
+       RETURNING t.*, candidate.prev_status, candidate.prev_holder, candidate.prev_lease`,
+      [...params, caller.id, leaseSeconds ?? null],
+    );
+    return rows.map(({ prev_status, prev_holder, prev_lease, ...row }) => {
+      const task = this.tasks.create(row);
+      if (prev_status === 'in_progress') {
+        this.trail.recordPreceding({
+          action: 'lease_expired',
+          taskId: task.id,
+          projectSlug: task.project_slug,
+          context: {
+            previous_holder: prev_holder,
+            lease_expired_at: prev_lease?.toISOString() ?? null,
+          },
+        });
+      }
+      this.trail.record({ taskId: task.id, projectSlug: task.project_slug, context: null });
+      return task;
+    });
+  }
+
+  private async current(id: number): Promise<Task> {
+    const current = await this.tasks.findOne({
+      select: { id: true, status: true, assigned_to: true, lease_expires_at: true },
+      where: { id },
+    });
+    if (!current) throw new NotFoundError(`Task ${id} not found`);
+    return current;
+  }
+
+  private leaseExpired(task: Task): boolean {
+    return (
+      task.status === 'in_progress' &&
+      task.lease_expires_at !== null &&
+      task.lease_expires_at.getTime() < Date.now()
+    );
+  }
+
   private async move(
     id: number,
-    name: LifecycleMove,
+    name: SimpleMove,
     caller: AuthUser,
     set: QueryDeepPartialEntity<Task> = {},
     context: Record<string, unknown> | null = null,
@@ -121,10 +308,12 @@ export class TaskLifecycleService {
           ? () =>
               `CASE WHEN assigned_to IS NULL THEN 'pending'::task_status ELSE 'in_progress'::task_status END`
           : move.to;
+      // Leaving in_progress ends a lease; only start, claim-next and heartbeat grant one.
+      const lease = name === 'progress' ? {} : { lease_expires_at: null };
       const qb = this.tasks
         .createQueryBuilder()
         .update()
-        .set({ ...set, status })
+        .set({ ...set, ...lease, status })
         .where('id = :id', { id })
         .andWhere('status IN (:...from)', { from: move.from });
       if (checkAssignee) {
@@ -139,11 +328,7 @@ export class TaskLifecycleService {
       }
 
       // Nothing matched: say why, from the row as it is now.
-      const current = await this.tasks.findOne({
-        select: { id: true, status: true, assigned_to: true },
-        where: { id },
-      });
-      if (!current) throw new NotFoundError(`Task ${id} not found`);
+      const current = await this.current(id);
       if (checkAssignee && current.assigned_to !== null && current.assigned_to !== caller.id) {
         throw new ForbiddenError(
           `Task ${id} is assigned to ${current.assigned_to}; only they or an admin may ${name} it`,

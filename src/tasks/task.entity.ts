@@ -26,6 +26,9 @@ import { TASK_PRIORITIES, TASK_STATUSES, TaskPriority, TaskStatus } from './task
 @Index('idx_tasks_created_at', ['created_at', 'id'])
 @Index('idx_tasks_updated_at', ['updated_at', 'id'])
 @Index('idx_tasks_due_date', ['due_date', 'id'])
+// Partial indexes for claim-next (created in SQL: TypeORM cannot express their WHERE and DESC).
+@Index('idx_tasks_claimable', { synchronize: false })
+@Index('idx_tasks_lease', { synchronize: false })
 // Trigram (GIN) indexes for `q`: created in SQL, which TypeORM cannot express, so it leaves them be.
 @Index('idx_tasks_title_trgm', { synchronize: false })
 @Index('idx_tasks_description_trgm', { synchronize: false })
@@ -97,6 +100,26 @@ export class Task {
   })
   @Column({ type: 'timestamptz', nullable: true })
   due_date: Date | null;
+
+  @ApiProperty({
+    type: [String],
+    example: ['python'],
+    description:
+      'What a worker needs to take this task: claim-next offers it only to callers with all of them.',
+  })
+  @Column({ type: 'text', array: true, default: () => "'{}'" })
+  required_capabilities: string[];
+
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    example: null,
+    description:
+      'Server-owned. While in progress under a lease: when it runs out unless the holder sends a heartbeat. After that the task can be claimed again.',
+  })
+  @Column({ type: 'timestamptz', nullable: true })
+  lease_expires_at: Date | null;
 
   @ApiProperty({ example: 'usr_7f3a', description: "Server-owned: the creator's `sub`." })
   @Column({ type: 'varchar', length: 255 })

@@ -35,7 +35,8 @@ import { CreateTaskDto } from './dto/create-task.dto';
 import { ListTasksQuery } from './dto/list-tasks.query';
 import { UpdateTaskDto } from './dto/update-task.dto';
 import { Task } from './task.entity';
-import { TasksService } from './tasks.service';
+import { TaskDetailResponse } from './dto/task-detail.response';
+import { TaskDetail, TasksService } from './tasks.service';
 
 /**
  * `/api/tasks`: the task board's CRUD. Also under /api/tasks/{id}: the lifecycle routes
@@ -69,11 +70,11 @@ export class TasksController {
   }
 
   @Get(':id')
-  @ApiOperation({ summary: 'Get a task' })
+  @ApiOperation({ summary: 'Get a task, with the tasks it is blocked by' })
   @ApiTaskIdParam()
-  @ApiOkResponse({ type: Task })
+  @ApiOkResponse({ type: TaskDetailResponse })
   @ApiErrors(404, 422)
-  findOne(@Param('id', ParseIdPipe) id: number): Promise<Task> {
+  findOne(@Param('id', ParseIdPipe) id: number): Promise<TaskDetail> {
     return this.tasks.findOne(id);
   }
 

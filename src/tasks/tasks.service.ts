@@ -14,6 +14,8 @@ import { Page, PaginationQuery, paginate } from '../common/pagination/pagination
 import { CreateTaskDto } from './dto/create-task.dto';
 import { ListTasksQuery } from './dto/list-tasks.query';
 import { UpdateTaskDto } from './dto/update-task.dto';
+import { TaskDependenciesService } from './task-dependencies.service';
+import { hasUnfinishedDependency } from './task-dependencies.sql';
 import { assertTransition } from './task-state-machine';
 import { Task } from './task.entity';
 import type { TaskSortField } from './task.enums';
@@ -29,6 +31,7 @@ const WRITABLE_FIELDS = [
   'project_slug',
   'parent_id',
   'due_date',
+  'required_capabilities',
 ] as const satisfies readonly (keyof CreateTaskDto & keyof Task)[];
 type WritableField = (typeof WRITABLE_FIELDS)[number];
 
@@ -52,8 +55,12 @@ function sameValue(a: unknown, b: unknown): boolean {
   if (a instanceof Date || b instanceof Date) {
     return a instanceof Date && b instanceof Date && a.getTime() === b.getTime();
   }
+  if (Array.isArray(a) || Array.isArray(b)) return JSON.stringify(a) === JSON.stringify(b);
   return a === b;
 }
+
+/** A task as `GET /api/tasks/{id}` shows it: with the tasks it is blocked by. */
+export type TaskDetail = Task & { blocked_by: number[] };
 
 /** Escapes LIKE's wildcards so `q` matches literally. */
 const likePattern = (text: string): string => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
@@ -63,6 +70,7 @@ export class TasksService {
   constructor(
     private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
     private readonly trail: AuditTrail,
+    private readonly dependencies: TaskDependenciesService,
   ) {}
 
   /** Inside a request's transaction when there is one, on the pool otherwise. */
@@ -90,10 +98,16 @@ export class TasksService {
     }
   }
 
-  async findOne(id: number): Promise<Task> {
-    const task = await this.tasks.findOneBy({ id });
-    if (!task) throw new NotFoundError(`Task ${id} not found`);
-    return task;
+  /** The task and its dependencies, in one round trip. */
+  async findOne(id: number): Promise<TaskDetail> {
+    const rows: (Task & { blocked_by: number[] })[] = await this.txHost.tx.query(
+      `SELECT t.*, ARRAY(SELECT d.depends_on_id FROM task_dependencies d
+                         WHERE d.task_id = t.id ORDER BY d.depends_on_id) AS blocked_by
+       FROM tasks t WHERE t.id = $1`,
+      [id],
+    );
+    if (!rows[0]) throw new NotFoundError(`Task ${id} not found`);
+    return Object.assign(this.tasks.create(rows[0]), { blocked_by: rows[0].blocked_by });
   }
 
   async list(query: ListTasksQuery): Promise<Page<Task>> {
@@ -107,6 +121,11 @@ export class TasksService {
     if (query.parent_id) qb.andWhere('t.parent_id = :parentId', { parentId: query.parent_id });
     if (query.q) {
       qb.andWhere('(t.title ILIKE :q OR t.description ILIKE :q)', { q: likePattern(query.q) });
+    }
+    if (query.ready !== undefined) {
+      qb.andWhere(
+        query.ready ? `NOT ${hasUnfinishedDependency('t')}` : hasUnfinishedDependency('t'),
+      );
     }
 
     const sort = query.sort ?? 'id';
@@ -151,14 +170,21 @@ export class TasksService {
       return { task: current, changes };
     }
 
-    if (values.status) assertTransition(current.status, values.status);
+    if (values.status) {
+      assertTransition(current.status, values.status);
+      if (values.status === 'in_progress' && current.status === 'pending') {
+        await this.dependencies.assertReady(id);
+      }
+    }
     if (values.parent_id) await this.assertNoCycle(id, values.parent_id);
+    // A lease belongs to a holder working the task: a new status or assignee ends it.
+    const endsLease = (values.status || 'assigned_to' in values) && current.lease_expires_at;
 
     try {
       const result = await this.tasks
         .createQueryBuilder()
         .update()
-        .set(values)
+        .set(endsLease ? { ...values, lease_expires_at: null } : values)
         .where('id = :id', { id })
         .returning('*')
         .execute();
@@ -189,7 +215,11 @@ export class TasksService {
       return task;
     } catch (error) {
       if (sqlState(error) === PG.foreignKeyViolation) {
-        throw new ConflictError(`Task ${id} has subtasks; delete or move them first`);
+        throw new ConflictError(
+          violatedConstraint(error) === 'fk_task_dependencies_depends_on'
+            ? `Other tasks depend on task ${id}; remove those dependencies first`
+            : `Task ${id} has subtasks; delete or move them first`,
+        );
       }
       throw error;
     }

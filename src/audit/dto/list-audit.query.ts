@@ -13,7 +13,7 @@ import { WORKER_TYPES, WorkerType } from '../../workers/worker.enums';
 import { AUDIT_ACTIONS, AuditAction } from '../audit-actions';
 
 export class ListAuditQuery extends PaginationQuery {
-  @ApiPropertyOptional({ minimum: 1 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_INT32 })
   @IsOptionalNotNull()
   @ToInteger()
   @IsInt()

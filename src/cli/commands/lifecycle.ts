@@ -1,9 +1,12 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
+import { TASK_PRIORITIES, TaskPriority } from '../../tasks/task.enums';
 import { integer } from '../arguments';
 import { action } from '../context';
 import { taskDetails } from '../views';
 
-type Transition = 'start' | 'review' | 'complete' | 'unblock' | 'release';
+type Transition = 'review' | 'complete' | 'unblock' | 'release';
+
+const lease = (value: string): number => integer(value);
 
 /** A lifecycle route that takes nothing but the task id. */
 function transition(
@@ -25,7 +28,115 @@ function transition(
 }
 
 export function registerLifecycleCommands(program: Command, env: NodeJS.ProcessEnv): void {
-  transition(program, env, 'start', 'claim a pending task and start it (assigns it to you)');
+  program
+    .command('start')
+    .description('claim a pending task and start it (assigns it to you)')
+    .argument('<id>', 'task id', integer)
+    .option('--lease <seconds>', 'hold it this long unless renewed (taskflow heartbeat)', lease)
+    .action(
+      action(env, (cli, id: number, o: { lease?: number }) =>
+        cli.show(
+          (api) =>
+            api.POST('/api/tasks/{id}/start', {
+              params: { path: { id } },
+              body: { lease_seconds: o.lease },
+            }),
+          taskDetails,
+        ),
+      ),
+    );
+
+  program
+    .command('next')
+    .description('claim the best task available to you (priority, then due date); nothing if none')
+    .option('--project <slug>', 'only this project')
+    .addOption(
+      new Option('--min-priority <priority>', 'only at least this priority').choices(
+        TASK_PRIORITIES,
+      ),
+    )
+    .option('--capabilities <list>', 'comma-separated; default: your registered capabilities')
+    .option('--lease <seconds>', 'hold it this long unless renewed (taskflow heartbeat)', lease)
+    .action(
+      action(
+        env,
+        async (
+          cli,
+          o: {
+            project?: string;
+            minPriority?: TaskPriority;
+            capabilities?: string;
+            lease?: number;
+          },
+        ) => {
+          const { data } = await cli.call((api) =>
+            api.POST('/api/tasks/claim-next', {
+              body: {
+                project: o.project,
+                min_priority: o.minPriority,
+                capabilities: o.capabilities?.split(',').map((c) => c.trim()),
+                lease_seconds: o.lease,
+              },
+            }),
+          );
+          // 204: nothing to claim. Not an error: `--json` prints null.
+          cli.emit(data ?? null, (task) =>
+            task ? taskDetails(task) : 'nothing to claim right now',
+          );
+        },
+      ),
+    );
+
+  program
+    .command('heartbeat')
+    .description('extend your lease on a task in progress')
+    .argument('<id>', 'task id', integer)
+    .option('--lease <seconds>', 'from now (default 300)', lease)
+    .action(
+      action(env, (cli, id: number, o: { lease?: number }) =>
+        cli.show(
+          (api) =>
+            api.POST('/api/tasks/{id}/heartbeat', {
+              params: { path: { id } },
+              body: { lease_seconds: o.lease },
+            }),
+          taskDetails,
+        ),
+      ),
+    );
+
+  program
+    .command('depend')
+    .description('make a task wait for another (it cannot start until that one is completed)')
+    .argument('<id>', 'the task that waits', integer)
+    .argument('<other-id>', 'the task it waits for', integer)
+    .action(
+      action(env, (cli, id: number, otherId: number) =>
+        cli.show(
+          (api) =>
+            api.POST('/api/tasks/{id}/dependencies/{other_id}', {
+              params: { path: { id, other_id: otherId } },
+            }),
+          taskDetails,
+        ),
+      ),
+    );
+
+  program
+    .command('undepend')
+    .description('stop a task waiting for another')
+    .argument('<id>', 'the task that waits', integer)
+    .argument('<other-id>', 'the task it waits for', integer)
+    .action(
+      action(env, async (cli, id: number, otherId: number) => {
+        await cli.call((api) =>
+          api.DELETE('/api/tasks/{id}/dependencies/{other_id}', {
+            params: { path: { id, other_id: otherId } },
+          }),
+        );
+        cli.emit(null, () => `task ${id} no longer waits for task ${otherId}`);
+      }),
+    );
 
   program
     .command('progress')

@@ -1,10 +1,10 @@
 import { ApiParam } from '@nestjs/swagger';
 import { WORKER_ID_PATTERN } from '../validation/worker-id.pipe';
 
-/** `{id}` of a task, as `ParseIdPipe` takes it: a positive 32-bit integer (else 422). */
-export const ApiTaskIdParam = () =>
+/** A task id in the path, as `ParseIdPipe` takes it: a positive 32-bit integer (else 422). */
+export const ApiTaskIdParam = (name = 'id') =>
   ApiParam({
-    name: 'id',
+    name,
     description: 'Task id',
     schema: { type: 'integer', minimum: 1, maximum: 2_147_483_647 },
   });

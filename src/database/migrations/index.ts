@@ -1,9 +1,14 @@
 import { CreateTasks1764190000000 } from './1764190000000-CreateTasks';
 import { CreateWorkersAndAudit1764200000000 } from './1764200000000-CreateWorkersAndAudit';
+import { AgentsAtScale1764210000000 } from './1764210000000-AgentsAtScale';
 
 /**
  * Migrations in the order they run. Listed explicitly rather than globbed, so that the compiled
  * app, ts-node (the migration CLI) and Jest all load the same set. `npm run migration:generate`
  * writes a new file here; add its class to the end of this list.
  */
-export const MIGRATIONS = [CreateTasks1764190000000, CreateWorkersAndAudit1764200000000];
+export const MIGRATIONS = [
+  CreateTasks1764190000000,
+  CreateWorkersAndAudit1764200000000,
+  AgentsAtScale1764210000000,
+];

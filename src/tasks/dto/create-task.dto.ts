@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
 import {
   EmptyStringToNull,
   IsOptionalNotNull,
@@ -92,4 +92,17 @@ export class CreateTaskDto {
   @IsOptional()
   @IsValidDate()
   due_date?: Date | null;
+
+  @ApiPropertyOptional({
+    type: [String],
+    maxItems: 20,
+    example: ['python'],
+    description:
+      'What a worker needs to take it: claim-next offers it only to workers with all of them.',
+  })
+  @IsOptionalNotNull()
+  @IsArray()
+  @ArrayMaxSize(20)
+  @IsText({ min: 1, max: 100, nonBlank: true }, { each: true })
+  required_capabilities?: string[];
 }

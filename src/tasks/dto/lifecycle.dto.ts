@@ -1,6 +1,9 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, Max, Min } from 'class-validator';
+import { Transform } from 'class-transformer';
+import { ArrayMaxSize, IsArray, IsIn, IsInt, Max, Min } from 'class-validator';
 import { IsOptionalNotNull, IsText, ToInteger } from '../../common/validation/decorators';
+import { TASK_PRIORITIES, TaskPriority } from '../task.enums';
 
 /**
  * `progress` and `block` take their fields as query parameters (as the seed did, handy from a
@@ -39,3 +42,98 @@ export class BlockBody {
 }
 
 export class BlockQuery extends BlockBody {}
+
+const LEASE = { minimum: 1, maximum: 86_400 };
+
+/** `lease_seconds`, 1 to 86 400. */
+const LeaseSeconds = () =>
+  applyDecorators(
+    ApiPropertyOptional({
+      ...LEASE,
+      example: 300,
+      description:
+        'Hold the task for this long; a heartbeat extends it. Once it runs out, anyone may claim the task again.',
+    }),
+    IsOptionalNotNull(),
+    IsInt(),
+    Min(LEASE.minimum),
+    Max(LEASE.maximum),
+  );
+
+/** `lease_seconds` for start and heartbeat, in a JSON body… */
+export class LeaseBody {
+  @LeaseSeconds()
+  lease_seconds?: number;
+}
+
+/** …or in the query. */
+export class LeaseQuery {
+  @LeaseSeconds()
+  @ToInteger()
+  lease_seconds?: number;
+}
+
+const CAPABILITIES_DESCRIPTION =
+  "Only tasks whose required capabilities are all among these. Default: the caller's registered capabilities.";
+
+/** The filters of claim-next common to both spellings. */
+class ClaimFilters {
+  @ApiPropertyOptional({ description: 'Only tasks of this project.', example: 'website' })
+  @IsOptionalNotNull()
+  @IsText({ min: 1, max: 100 })
+  project?: string;
+
+  @ApiPropertyOptional({
+    enum: TASK_PRIORITIES,
+    enumName: 'TaskPriority',
+    description: 'Only tasks of at least this priority.',
+  })
+  @IsOptionalNotNull()
+  @IsIn(TASK_PRIORITIES, { message: `min_priority must be one of ${TASK_PRIORITIES.join(', ')}` })
+  min_priority?: TaskPriority;
+}
+
+const Capabilities = () =>
+  applyDecorators(
+    IsOptionalNotNull(),
+    IsArray(),
+    ArrayMaxSize(50),
+    IsText({ min: 1, max: 100, nonBlank: true }, { each: true }),
+  );
+
+/** claim-next's filters in a JSON body. */
+export class ClaimNextBody extends ClaimFilters {
+  @ApiPropertyOptional({
+    type: [String],
+    example: ['python', 'sql'],
+    description: CAPABILITIES_DESCRIPTION,
+  })
+  @Capabilities()
+  capabilities?: string[];
+
+  @LeaseSeconds()
+  lease_seconds?: number;
+}
+
+/** claim-next's filters in the query: `capabilities` comma-separated, numbers as text. */
+export class ClaimNextQuery extends ClaimFilters {
+  @ApiPropertyOptional({
+    type: String,
+    example: 'python,sql',
+    description: `Comma-separated. ${CAPABILITIES_DESCRIPTION}`,
+  })
+  @Transform(({ value }) =>
+    typeof value === 'string'
+      ? value
+          .split(',')
+          .map((c) => c.trim())
+          .filter(Boolean)
+      : value,
+  )
+  @Capabilities()
+  capabilities?: string[];
+
+  @LeaseSeconds()
+  @ToInteger()
+  lease_seconds?: number;
+}

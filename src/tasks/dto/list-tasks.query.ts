@@ -1,7 +1,12 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, Max, Min } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, Max, Min } from 'class-validator';
 import { PaginationQuery } from '../../common/pagination/pagination.query';
-import { IsOptionalNotNull, IsText, ToInteger } from '../../common/validation/decorators';
+import {
+  IsOptionalNotNull,
+  IsText,
+  ToBoolean,
+  ToInteger,
+} from '../../common/validation/decorators';
 import {
   TASK_PRIORITIES,
   TASK_SORTS,
@@ -56,4 +61,14 @@ export class ListTasksQuery extends PaginationQuery {
   @IsOptionalNotNull()
   @IsIn(TASK_SORTS, { message: `sort must be one of ${TASK_SORTS.join(', ')}` })
   sort?: string;
+
+  @ApiPropertyOptional({
+    type: Boolean,
+    description:
+      '`true`: only tasks whose dependencies are all completed; `false`: only tasks still blocked by one.',
+  })
+  @IsOptionalNotNull()
+  @ToBoolean()
+  @IsBoolean({ message: 'ready must be true or false' })
+  ready?: boolean;
 }

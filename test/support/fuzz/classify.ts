@@ -111,6 +111,12 @@ function checkParameter(contract: Contract, param: Parameter, text: string): str
       return `${param.in} ${param.name}=${JSON.stringify(text)} is not a number`;
     value = Number(text);
   }
+  if (type === 'boolean') {
+    if (text !== 'true' && text !== 'false') {
+      return `${param.in} ${param.name}=${JSON.stringify(text)} is not true or false`;
+    }
+    value = text === 'true';
+  }
   const problem = contract.validate(param.schema, value);
   return problem ? `${param.in} ${param.name}=${JSON.stringify(text)}: ${problem}` : null;
 }

@@ -1,0 +1,65 @@
+import { Controller, Delete, HttpCode, Param, Post } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import { Audited } from '../audit/audited.decorator';
+import {
+  ApiAuthenticatedErrors,
+  ApiBodyErrors,
+  ApiErrors,
+} from '../common/openapi/api-errors.decorator';
+import { ApiTaskIdParam } from '../common/openapi/api-params.decorator';
+import { ParseIdPipe } from '../common/validation/id.pipe';
+import { TaskDetailResponse } from './dto/task-detail.response';
+import { TaskDependenciesService } from './task-dependencies.service';
+import { TaskDetail, TasksService } from './tasks.service';
+
+/** `/api/tasks/{id}/dependencies/{other_id}`: "task id is blocked by task other_id". */
+@ApiTags('task dependencies')
+@ApiBearerAuth()
+@ApiAuthenticatedErrors()
+@ApiBodyErrors()
+@ApiTaskIdParam()
+@ApiTaskIdParam('other_id')
+@Controller('api/tasks/:id/dependencies')
+export class TaskDependenciesController {
+  constructor(
+    private readonly dependencies: TaskDependenciesService,
+    private readonly tasks: TasksService,
+  ) {}
+
+  @Post(':other_id')
+  @HttpCode(200)
+  @Audited('dependency_added')
+  @ApiOperation({
+    summary: 'Make a task wait for another',
+    description:
+      'Task `id` cannot be started or claimed until task `other_id` is completed. Adding an existing dependency changes nothing; one that would close a cycle is a 409. Returns the task with its `blocked_by`.',
+  })
+  @ApiOkResponse({ type: TaskDetailResponse })
+  @ApiErrors(404, 409, 422)
+  async add(
+    @Param('id', ParseIdPipe) id: number,
+    @Param('other_id', new ParseIdPipe('other_id')) otherId: number,
+  ): Promise<TaskDetail> {
+    await this.dependencies.add(id, otherId);
+    return this.tasks.findOne(id);
+  }
+
+  @Delete(':other_id')
+  @HttpCode(204)
+  @Audited('dependency_removed')
+  @ApiOperation({ summary: 'Stop a task waiting for another' })
+  @ApiNoContentResponse({ description: 'Removed' })
+  @ApiErrors(404, 422)
+  remove(
+    @Param('id', ParseIdPipe) id: number,
+    @Param('other_id', new ParseIdPipe('other_id')) otherId: number,
+  ): Promise<void> {
+    return this.dependencies.remove(id, otherId);
+  }
+}
