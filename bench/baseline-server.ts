@@ -1,7 +1,9 @@
 import { createServer, IncomingMessage, ServerResponse } from 'node:http';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { Pool, PoolClient } from 'pg';
+import { APPEND_AUDIT_SQL } from '../src/audit/audit.sql';
 import { AppConfig, loadConfig } from '../src/config/config';
+import { FIND_TASK_SQL, countTasksSql, moveTaskSql, pageOfTasksSql } from '../src/tasks/task.sql';
 
 /**
  * The raw baseline of `npm run bench`: what this machine can do for workloads 1, 2 and 4 with
@@ -13,35 +15,23 @@ import { AppConfig, loadConfig } from '../src/config/config';
  * same order, X-Total-Count). Every `npm run bench` first traces the statements both servers
  * send for each route (bench/sql-trace.ts) and stops if they differ.
  *
- * Which TaskFlow statements each route mirrors:
+ * Which TaskFlow statements each route mirrors (imported from TaskFlow's own SQL modules,
+ * src/tasks/task.sql.ts and src/audit/audit.sql.ts, so the text cannot drift):
  *
- * - `GET /api/tasks/:id` (workload 1): `TasksService.findOne` → `Repository.findOneBy({ id })`:
- *     SELECT "Task"."id" AS "Task_id", … "Task"."updated_at" AS "Task_updated_at"
- *       FROM "tasks" "Task" WHERE (("Task"."id" = $1)) LIMIT 1
- *   on a pooled connection, no transaction (reads are not @Audited). 404 when no row.
+ * - `GET /api/tasks/:id` (workload 1): `TasksService.findOne` → `FIND_TASK_SQL` on the pool (no
+ *   transaction: reads are not @Audited). 404 when no row.
  *
  * - `GET /api/tasks?project=&status=&sort=&limit=&offset=` (workload 2): `TasksService.list` →
- *   `paginate` → TypeORM `getManyAndCount()` on ONE connection:
- *     SELECT "t"."id" AS "t_id", … FROM "tasks" "t" WHERE "t"."status" = $1 AND
- *       "t"."project_slug" = $2 ORDER BY "t"."updated_at" DESC, "t"."id" DESC LIMIT 50 OFFSET 0
- *   then, only when TypeORM cannot infer the total from the page (the page is full, or it is
- *   empty past offset 0: `SelectQueryBuilder.lazyCount`),
- *     SELECT COUNT(1) AS "cnt" FROM "tasks" "t" WHERE "t"."status" = $1 AND "t"."project_slug" = $2
- *   The filters are added in the service's order (status, priority, assigned_to, project), so the
- *   parameter numbers match. Total in X-Total-Count.
+ *   `pageOfTasksSql(...)`, then `countTasksSql(...)` only when the page alone cannot tell the
+ *   total (it is full, or empty past offset 0). Filters in the service's order (status,
+ *   priority, assigned_to, project), so the parameter numbers match. Total in X-Total-Count.
  *
  * - `POST /api/tasks/:id/progress?percent=N` (workload 4): `AuditInterceptor` (one transaction) →
  *   `TaskLifecycleService.move('progress')` → `AuditService.append`, on ONE connection:
- *     START TRANSACTION
- *     UPDATE "tasks" SET "progress_percent" = $1, "status" = $2, "updated_at" = CURRENT_TIMESTAMP
- *       WHERE "id" = $3 AND "status" IN ($4) AND ("assigned_to" IS NULL OR "assigned_to" = $5)
- *       RETURNING *
- *     INSERT INTO audit_entries (…) VALUES ($1, $2, $3::varchar,
- *       COALESCE((SELECT type FROM workers WHERE id = $3::varchar), 'human'), $4, $5)
- *     COMMIT
- *   with context `{"percent":N,"note":null}`. When the UPDATE matches nothing, TaskFlow reads
- *   the row (`findOne` of id, status, assigned_to) to answer 404, 403 or 409, then rolls back;
- *   so does this (it never happens in the bench, whose requests are all made by the assignee).
+ *   START TRANSACTION; `moveTaskSql(progress)`; `APPEND_AUDIT_SQL`; COMMIT, with context
+ *   `{"percent":N,"note":null}`. When the UPDATE matches nothing, TaskFlow reads the row to
+ *   answer 404, 403 or 409, then rolls back; so does this (never in the bench, whose requests
+ *   are all made by the assignee).
  *
  * What it deliberately does not do (the framework's share of the cost, which the bench
  * measures): Nest's guards, pipes and interceptors, class-validator DTOs, nestjs-cls, TypeORM's
@@ -49,46 +39,26 @@ import { AppConfig, loadConfig } from '../src/config/config';
  * logging and Prometheus metrics.
  */
 
-const COLUMNS = [
-  'id',
-  'title',
-  'description',
-  'status',
-  'priority',
-  'progress_percent',
-  'assigned_to',
-  'project_slug',
-  'parent_id',
-  'due_date',
-  'created_by',
-  'created_at',
-  'updated_at',
-] as const;
-type TaskRow = Record<(typeof COLUMNS)[number], unknown>;
+type TaskRow = Record<string, unknown>;
 
 const STATUSES = ['pending', 'in_progress', 'review', 'completed', 'blocked'];
 const PRIORITIES = ['low', 'medium', 'high', 'critical'];
 const SORT_FIELDS = ['id', 'created_at', 'updated_at', 'priority', 'due_date'];
 const MAX_INT32 = 2_147_483_647;
 
-/** TypeORM's select list for an alias: `"A"."col" AS "A_col", …`. */
-const selectList = (alias: string, columns: readonly string[] = COLUMNS): string =>
-  columns.map((c) => `"${alias}"."${c}" AS "${alias}_${c}"`).join(', ');
-
-/** Back from `A_col` keys to the entity's property names, in the entity's order. */
-function fromAliased(alias: string, row: Record<string, unknown>): TaskRow {
-  const task = {} as TaskRow;
-  for (const c of COLUMNS) task[c] = row[`${alias}_${c}`];
-  return task;
-}
-
-const FIND_ONE_SQL = `SELECT ${selectList('Task')} FROM "tasks" "Task" WHERE (("Task"."id" = $1)) LIMIT 1`;
-const DIAGNOSE_SQL = `SELECT ${selectList('Task', ['id', 'status', 'assigned_to'])} FROM "tasks" "Task" WHERE (("Task"."id" = $1)) LIMIT 1`;
-const PROGRESS_SQL = `UPDATE "tasks" SET "progress_percent" = $1, "status" = $2, "updated_at" = CURRENT_TIMESTAMP WHERE "id" = $3 AND "status" IN ($4) AND ("assigned_to" IS NULL OR "assigned_to" = $5) RETURNING *`;
-const PROGRESS_SQL_ADMIN = `UPDATE "tasks" SET "progress_percent" = $1, "status" = $2, "updated_at" = CURRENT_TIMESTAMP WHERE "id" = $3 AND "status" IN ($4) RETURNING *`;
-/** Copied from src/audit/audit.service.ts, whitespace included. */
-const AUDIT_SQL = `INSERT INTO audit_entries (task_id, project_slug, actor_id, actor_type, action, context)
-       VALUES ($1, $2, $3::varchar, COALESCE((SELECT type FROM workers WHERE id = $3::varchar), 'human'), $4, $5)`;
+const DIAGNOSE_SQL = 'SELECT status, assigned_to, lease_expires_at FROM tasks WHERE id = $1';
+const PROGRESS_SQL = moveTaskSql({
+  columns: ['progress_percent'],
+  to: 'in_progress',
+  assigneeOnly: true,
+  endsLease: false,
+});
+const PROGRESS_SQL_ADMIN = moveTaskSql({
+  columns: ['progress_percent'],
+  to: 'in_progress',
+  assigneeOnly: false,
+  endsLease: false,
+});
 
 interface User {
   id: string;
@@ -183,12 +153,12 @@ async function withClient<T>(pool: Pool, work: (client: PoolClient) => Promise<T
 
 /** GET /api/tasks/:id — mirrors `TasksService.findOne`. */
 async function getTask(pool: Pool, id: number): Promise<TaskRow> {
-  const result = await pool.query(FIND_ONE_SQL, [id]);
+  const result = await pool.query(FIND_TASK_SQL, [id]);
   if (result.rows.length === 0) throw new HttpError(404, `Task ${id} not found`);
-  return fromAliased('Task', result.rows[0] as Record<string, unknown>);
+  return result.rows[0] as TaskRow;
 }
 
-/** GET /api/tasks — mirrors `TasksService.list` + `paginate` (getManyAndCount, lazy count). */
+/** GET /api/tasks — mirrors `TasksService.list` + its page (lazy count). */
 async function listTasks(
   pool: Pool,
   query: URLSearchParams,
@@ -203,7 +173,7 @@ async function listTasks(
     if (value === null) return;
     if (allowed && !allowed.includes(value)) throw new HttpError(422, `bad ${column}`);
     params.push(value);
-    where.push(`"t"."${column}" = $${params.length}`);
+    where.push(`t.${column} = $${params.length}`);
   };
   filter('status', query.get('status'), STATUSES);
   filter('priority', query.get('priority'), PRIORITIES);
@@ -216,23 +186,15 @@ async function listTasks(
   const field = descending ? sort.slice(1) : sort;
   if (!SORT_FIELDS.includes(field)) throw new HttpError(422, 'bad sort');
   const direction = descending ? 'DESC' : 'ASC';
-  const order = [`"t"."${field}" ${direction}${field === 'due_date' ? ' NULLS LAST' : ''}`];
-  if (field !== 'id') order.push(`"t"."id" ${direction}`);
-  const whereSql = where.length ? ` WHERE ${where.join(' AND ')}` : '';
+  const order = [`t.${field} ${direction}${field === 'due_date' ? ' NULLS LAST' : ''}`];
+  if (field !== 'id') order.push(`t.id ${direction}`);
 
-  const selectSql = `SELECT ${selectList('t')} FROM "tasks" "t"${whereSql} ORDER BY ${order.join(', ')} LIMIT ${limit} OFFSET ${offset}`;
-  const countSql = `SELECT COUNT(1) AS "cnt" FROM "tasks" "t"${whereSql}`;
-  return withClient(pool, async (client) => {
-    const page = await client.query(selectSql, params);
-    const items = (page.rows as Record<string, unknown>[]).map((r) => fromAliased('t', r));
-    // TypeORM's lazyCount: the total is known from the page unless it is full, or empty past 0.
-    let total = items.length + offset;
-    if (items.length === limit || (items.length === 0 && offset > 0)) {
-      const count = await client.query<{ cnt: string }>(countSql, params);
-      total = count.rows[0] ? parseInt(count.rows[0].cnt, 10) : 0;
-    }
-    return { items, total };
-  });
+  const page = await pool.query(pageOfTasksSql(where, order.join(', '), limit, offset), params);
+  const items = page.rows as TaskRow[];
+  if (items.length > 0 && items.length < limit) return { items, total: offset + items.length };
+  if (items.length === 0 && offset === 0) return { items, total: 0 };
+  const count = await pool.query<{ total: number }>(countTasksSql(where), params);
+  return { items, total: count.rows[0].total };
 }
 
 /** POST /api/tasks/:id/progress — mirrors AuditInterceptor + move('progress') + append. */
@@ -247,14 +209,14 @@ async function progress(
     await client.query('START TRANSACTION');
     try {
       const updated = user.isAdmin
-        ? await client.query(PROGRESS_SQL_ADMIN, [percent, 'in_progress', id, 'in_progress'])
-        : await client.query(PROGRESS_SQL, [percent, 'in_progress', id, 'in_progress', user.id]);
+        ? await client.query(PROGRESS_SQL_ADMIN, [id, ['in_progress'], percent])
+        : await client.query(PROGRESS_SQL, [id, ['in_progress'], user.id, percent]);
       const task = updated.rows[0] as TaskRow | undefined;
       if (!task) {
         const current = await client.query(DIAGNOSE_SQL, [id]);
         const row = current.rows[0] as Record<string, unknown> | undefined;
         if (!row) throw new HttpError(404, `Task ${id} not found`);
-        const assignee = row.Task_assigned_to as string | null;
+        const assignee = row.assigned_to as string | null;
         if (!user.isAdmin && assignee !== null && assignee !== user.id) {
           throw new HttpError(
             403,
@@ -263,10 +225,10 @@ async function progress(
         }
         throw new HttpError(
           409,
-          `Task ${id} is '${String(row.Task_status)}'; progress needs it to be 'in_progress'`,
+          `Task ${id} is '${String(row.status)}'; progress needs it to be 'in_progress'`,
         );
       }
-      await client.query(AUDIT_SQL, [
+      await client.query(APPEND_AUDIT_SQL, [
         id,
         task.project_slug ?? null,
         user.id,

@@ -91,6 +91,9 @@ class RequestSource {
           headers: this.auth(assignee),
         };
       }
+      case 'claim':
+        // Any bench user; claim-next picks the task (never a 409: SKIP LOCKED).
+        return { method: 'POST', path: '/api/tasks/claim-next', headers: this.auth() };
       case 'start': {
         // Each id once. If they run out, the run is stopped (see below); the few requests built
         // meanwhile reuse the last id and are honestly counted as the 409s they get.

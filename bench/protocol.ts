@@ -23,9 +23,17 @@ export const WORKLOADS = {
     kind: 'write',
     baseline: false,
   },
+  claim: {
+    n: 6,
+    title: 'POST /api/tasks/claim-next (20 agents at once)',
+    kind: 'write',
+    baseline: false,
+    // Twenty agents polling for work, each on its own connection.
+    connections: 20,
+  },
 } as const satisfies Record<
   string,
-  { n: number; title: string; kind: 'read' | 'write'; baseline: boolean }
+  { n: number; title: string; kind: 'read' | 'write'; baseline: boolean; connections?: number }
 >;
 export type WorkloadId = keyof typeof WORKLOADS;
 export const WORKLOAD_IDS = Object.keys(WORKLOADS) as WorkloadId[];
@@ -162,3 +170,10 @@ export function summarizeRounds(
     windowsUs: rounds.map((r) => [r.fromUs, r.toUs]),
   };
 }
+
+/**
+ * The Node options TaskFlow runs with in production (the Dockerfile's NODE_OPTIONS, checked by
+ * test/ops.e2e-spec.ts): a heap cap that keeps RSS bounded under load. The bench measures the
+ * API as it is deployed.
+ */
+export const PRODUCTION_NODE_OPTIONS = '--max-old-space-size=192';

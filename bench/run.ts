@@ -27,6 +27,7 @@ import {
 import { summarizeProfile } from './profile-summary';
 import {
   LoadSpec,
+  PRODUCTION_NODE_OPTIONS,
   RoundResult,
   summarizeRounds,
   Target,
@@ -467,6 +468,7 @@ class Bench {
     return {
       ...env,
       NODE_ENV: 'production',
+      NODE_OPTIONS: PRODUCTION_NODE_OPTIONS,
       PORT: String(port),
       HOST: '127.0.0.1',
       DATABASE_URL: this.dbUrl,
@@ -790,10 +792,13 @@ class Bench {
       }
     }
     await this.settle();
-    const pending = workload === 'start' ? await this.pendingIdsFor() : [];
+    // start takes one fresh pending task per request; claim-next needs as many to claim.
+    const pending = workload === 'start' || workload === 'claim' ? await this.pendingIdsFor() : [];
+    const definition: { n: number; connections?: number } = WORKLOADS[workload];
+    const connections = definition.connections ?? o.connections;
     const rounds = targets.length > 1 ? Math.max(1, Math.min(o.rounds, Math.floor(o.duration))) : 1;
     log(
-      `${phase === 'growth' ? `[${this.tasks.toLocaleString()} tasks] ` : ''}workload ${WORKLOADS[workload].n} (${workload}) on ${targets.join(' and ')}: ${o.warmup} s warm-up + ${o.duration} s${rounds > 1 ? ` in ${rounds} alternating rounds` : ''}, ${o.connections} connections`,
+      `${phase === 'growth' ? `[${this.tasks.toLocaleString()} tasks] ` : ''}workload ${WORKLOADS[workload].n} (${workload}) on ${targets.join(' and ')}: ${o.warmup} s warm-up + ${o.duration} s${rounds > 1 ? ` in ${rounds} alternating rounds` : ''}, ${connections} connections`,
     );
 
     const acc = Object.fromEntries(
@@ -806,7 +811,7 @@ class Bench {
           target,
           workload,
           baseUrl: server.url,
-          connections: o.connections,
+          connections,
           durationS: o.duration / rounds,
           warmupS: round === 0 ? o.warmup : 0,
           tokens: this.tokens,

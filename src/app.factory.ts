@@ -1,4 +1,3 @@
-import helmet from '@fastify/helmet';
 import { Logger as NestLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -8,7 +7,8 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { frameworkErrorEnvelope } from './common/errors/error-envelope.filter';
 import type { AppConfig } from './config/config';
-import { RequestLogFields, requestId } from './logging/logger.options';
+import { securityHeaders } from './http/security-headers';
+import { createRootLogger, logRequest, requestId } from './logging/logger';
 import { Metrics } from './metrics/metrics';
 import { buildOpenApiDocument } from './openapi/openapi';
 
@@ -50,21 +50,27 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
       void reply.header('X-Request-Id', request.id).code(body.status_code).send(body);
     },
   });
+  const headers = securityHeaders();
   adapter.getInstance().addHook('onRequest', (request, reply, done) => {
-    reply.header('X-Request-Id', request.id);
-    (request.raw as RequestLogFields).taskflowRoute = request.routeOptions.url;
+    reply.headers(headers).header('X-Request-Id', request.id);
     done();
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
-    // Fastify's own parsers only: JSON in, everything else is a 400 (no form or text bodies).
-    bodyParser: false,
-    bufferLogs: true,
-    abortOnError: false,
-  });
+  const logger = createRootLogger(config);
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forRoot(config, logger),
+    adapter,
+    {
+      // Fastify's own parsers only: JSON in, everything else is a 400 (no form or text bodies).
+      bodyParser: false,
+      bufferLogs: true,
+      abortOnError: false,
+    },
+  );
   app.useLogger(app.get(Logger));
   configureJsonParsing(app);
   const metrics = app.get(Metrics);
   adapter.getInstance().addHook('onResponse', (request, reply, done) => {
+    logRequest(logger, request, reply);
     metrics.observe(
       request.method,
       request.routeOptions.url,
@@ -72,18 +78,6 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
       reply.elapsedTime / 1000,
     );
     done();
-  });
-
-  await app.register(helmet, {
-    // Swagger UI loads its own scripts and inline styles from /docs.
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:', 'validator.swagger.io'],
-      },
-    },
   });
   app.enableCors({
     origin: config.allowedOrigins,

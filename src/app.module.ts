@@ -1,11 +1,12 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { ThrottlerModule } from '@nestjs/throttler';
 import { TypeOrmModule, getDataSourceToken } from '@nestjs/typeorm';
 import { ClsPluginTransactional } from '@nestjs-cls/transactional';
 import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { ClsModule } from 'nestjs-cls';
 import { LoggerModule } from 'nestjs-pino';
-import { AuditInterceptor } from './audit/audit.interceptor';
+import type { Logger as PinoLogger } from 'pino';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { JwtAuthGuard } from './auth/jwt-auth.guard';
@@ -18,27 +19,27 @@ import { dataSourceOptions } from './database/data-source-options';
 import { DatabaseModule } from './database/database.module';
 import { DatabaseReadyGuard } from './database/database-ready.guard';
 import { HealthModule } from './health/health.module';
-import { IdempotencyInterceptor } from './idempotency/idempotency.interceptor';
 import { IdempotencyModule } from './idempotency/idempotency.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { UserThrottlerGuard } from './throttling/user-throttler.guard';
-import { ThrottlerModule } from '@nestjs/throttler';
-import { loggerOptions } from './logging/logger.options';
+import { loggerOptions } from './logging/logger';
 import { TasksModule } from './tasks/tasks.module';
 import { WorkersModule } from './workers/workers.module';
 
 /**
  * The whole application. Cross-cutting behaviour is registered here once (APP_FILTER, APP_PIPE,
- * APP_INTERCEPTOR), so a test that builds the app from this module gets production behaviour.
+ * APP_GUARD), so a test that builds the app from this module gets production behaviour. The
+ * interceptors of mutations are bound by `@Audited()` on each mutating handler, so reads do not
+ * pass through them.
  */
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig): DynamicModule {
+  static forRoot(config: AppConfig, logger: PinoLogger): DynamicModule {
     return {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
-        LoggerModule.forRoot(loggerOptions(config)),
+        LoggerModule.forRoot(loggerOptions(logger)),
         TypeOrmModule.forRoot({
           ...dataSourceOptions(config.database),
           // DatabaseConnector connects at boot, tolerating a database that is not up yet.
@@ -47,7 +48,8 @@ export class AppModule {
         DatabaseModule,
         ClsModule.forRoot({
           global: true,
-          middleware: { mount: true },
+          // No proxy providers here: skip resolving them on every request.
+          middleware: { mount: true, resolveProxyProviders: false },
           plugins: [
             new ClsPluginTransactional({
               imports: [TypeOrmModule],
@@ -61,7 +63,6 @@ export class AppModule {
         MetricsModule,
         ThrottlerModule.forRoot({
           throttlers: [{ name: 'default', ttl: 60_000, limit: config.rateLimitPerMinute }],
-          skipIf: () => config.rateLimitPerMinute === 0,
         }),
         TasksModule,
         WorkersModule,
@@ -73,11 +74,12 @@ export class AppModule {
         // Guards run in this order: who is calling, may they, not too often, can the database serve them.
         { provide: APP_GUARD, useExisting: JwtAuthGuard },
         { provide: APP_GUARD, useExisting: AdminGuard },
-        { provide: APP_GUARD, useClass: UserThrottlerGuard },
+        // RATE_LIMIT_PER_MINUTE=0 turns limiting off: then the guard is not even registered.
+        ...(config.rateLimitPerMinute > 0
+          ? [{ provide: APP_GUARD, useClass: UserThrottlerGuard }]
+          : []),
         { provide: APP_GUARD, useClass: DatabaseReadyGuard },
-        // In this order: the audit interceptor opens the transaction the idempotency one runs in.
-        { provide: APP_INTERCEPTOR, useExisting: AuditInterceptor },
-        { provide: APP_INTERCEPTOR, useExisting: IdempotencyInterceptor },
+        // Mutations also pass AuditInterceptor (transaction, idempotency, audit), bound by @Audited().
       ],
     };
   }

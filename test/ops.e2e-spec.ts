@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Client } from 'pg';
 import { parse } from 'yaml';
+import { PRODUCTION_NODE_OPTIONS } from '../bench/protocol';
 import { fetchJwt, signUpOrIn } from '../src/client/better-auth';
 import { loadConfig } from '../src/config/config';
 import { recreateDatabase } from '../src/database/database-admin';
@@ -163,6 +164,8 @@ describe('The compose stack, run as plain processes (e2e)', () => {
     expect(dockerfile).toMatch(/^USER node$/m);
     expect(dockerfile).toMatch(/^HEALTHCHECK /m);
     expect(dockerfile).toMatch(/npm prune --omit=dev/);
+    // The benchmark measures the API with the image's Node options.
+    expect(dockerfile).toContain(`ENV NODE_OPTIONS=${PRODUCTION_NODE_OPTIONS}`);
   });
 
   it('migrate: creates the schema on an empty database, then finds nothing to do', () => {

@@ -19,3 +19,6 @@ export const AUDIT_ACTIONS = [
   'worker_deleted',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+/** Metadata key of `@Audited()`: the action a mutating handler records. */
+export const AUDITED_ACTION = 'taskflow:audited-action';

@@ -4,10 +4,10 @@ import { TransactionHost } from '@nestjs-cls/transactional';
 import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { Observable, from, lastValueFrom } from 'rxjs';
 import type { AuthUser } from '../auth/auth-user';
-import type { AuditAction } from './audit-actions';
+import { AUDITED_ACTION, AuditAction } from './audit-actions';
 import { AuditTrail } from './audit-trail';
+import { IdempotencyService } from '../idempotency/idempotency.service';
 import { AuditService } from './audit.service';
-import { AUDITED_ACTION } from './audited.decorator';
 
 /**
  * The request boundary of every mutation. The handler of an `@Audited(action)` route runs inside
@@ -23,6 +23,7 @@ export class AuditInterceptor implements NestInterceptor {
     private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
     private readonly trail: AuditTrail,
     private readonly audit: AuditService,
+    private readonly idempotency: IdempotencyService,
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
@@ -36,7 +37,9 @@ export class AuditInterceptor implements NestInterceptor {
     return from(
       this.txHost.withTransaction(async () => {
         this.trail.begin();
-        const result = await lastValueFrom(next.handle(), { defaultValue: undefined });
+        const result = await this.idempotency.once(context, () =>
+          lastValueFrom(next.handle(), { defaultValue: undefined }),
+        );
         const { main: details, preceding } = this.trail.take() ?? { preceding: [] };
         if (details === undefined) {
           throw new Error(

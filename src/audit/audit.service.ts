@@ -5,6 +5,7 @@ import { Repository } from 'typeorm';
 import { NotFoundError } from '../common/errors/domain-errors';
 import { Page, PaginationQuery, paginate } from '../common/pagination/pagination.query';
 import type { AuditAction } from './audit-actions';
+import { APPEND_AUDIT_SQL } from './audit.sql';
 import { AuditEntry } from './audit-entry.entity';
 import type { AuditDetails } from './audit-trail';
 import { ListAuditQuery } from './dto/list-audit.query';
@@ -23,19 +24,15 @@ export class AuditService {
    * costs one round trip.
    */
   async append(action: AuditAction, actorId: string, details: AuditDetails): Promise<void> {
-    await this.txHost.tx.query(
-      `INSERT INTO audit_entries (task_id, project_slug, actor_id, actor_type, action, context)
-       VALUES ($1, $2, $3::varchar, COALESCE((SELECT type FROM workers WHERE id = $3::varchar), 'human'), $4, $5)`,
-      [
-        details.taskId ?? null,
-        details.projectSlug ?? null,
-        actorId,
-        action,
-        details.context === undefined || details.context === null
-          ? null
-          : JSON.stringify(details.context),
-      ],
-    );
+    await this.txHost.tx.query(APPEND_AUDIT_SQL, [
+      details.taskId ?? null,
+      details.projectSlug ?? null,
+      actorId,
+      action,
+      details.context === undefined || details.context === null
+        ? null
+        : JSON.stringify(details.context),
+    ]);
   }
 
   async list(query: ListAuditQuery): Promise<Page<AuditEntry>> {

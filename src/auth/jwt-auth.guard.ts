@@ -2,7 +2,7 @@ import { ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard, AuthModuleOptions } from '@nestjs/passport';
 import { DomainError, UnauthenticatedError } from '../common/errors/domain-errors';
-import type { RequestLogFields } from '../logging/logger.options';
+import type { RequestLogFields } from '../logging/logger';
 import type { AuthUser } from './auth-user';
 import { IS_PUBLIC } from './public.decorator';
 

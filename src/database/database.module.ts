@@ -1,9 +1,10 @@
 import { Global, Module } from '@nestjs/common';
 import { DatabaseConnector } from './database-connector';
+import { Sql } from './sql';
 
 @Global()
 @Module({
-  providers: [DatabaseConnector],
-  exports: [DatabaseConnector],
+  providers: [DatabaseConnector, Sql],
+  exports: [DatabaseConnector, Sql],
 })
 export class DatabaseModule {}

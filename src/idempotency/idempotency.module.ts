@@ -1,9 +1,10 @@
-import { Module } from '@nestjs/common';
-import { IdempotencyInterceptor } from './idempotency.interceptor';
+import { Global, Module } from '@nestjs/common';
 import { IdempotencyService } from './idempotency.service';
 
+/** Global: `AuditInterceptor`, bound on controllers of every feature module, uses it. */
+@Global()
 @Module({
-  providers: [IdempotencyService, IdempotencyInterceptor],
-  exports: [IdempotencyService, IdempotencyInterceptor],
+  providers: [IdempotencyService],
+  exports: [IdempotencyService],
 })
 export class IdempotencyModule {}

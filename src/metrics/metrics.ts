@@ -75,10 +75,22 @@ export class Metrics {
     });
   }
 
+  /** The series of one method, route and status, bound once: labels are hashed on every call otherwise. */
+  private readonly series = new Map<
+    string,
+    { requests: Counter.Internal; duration: Histogram.Internal<'method' | 'route' | 'status'> }
+  >();
+
   observe(method: string, route: string | undefined, status: number, seconds: number): void {
-    const labels = { method, route: route ?? 'unmatched', status: String(status) };
-    this.requests.inc(labels);
-    this.duration.observe(labels, seconds);
+    const key = `${method} ${route ?? ''} ${status}`;
+    let bound = this.series.get(key);
+    if (!bound) {
+      const labels = { method, route: route ?? 'unmatched', status: String(status) };
+      bound = { requests: this.requests.labels(labels), duration: this.duration.labels(labels) };
+      this.series.set(key, bound);
+    }
+    bound.requests.inc();
+    bound.duration.observe(seconds);
     if (route === CLAIM_ROUTE && status === 409) this.claimConflicts.inc();
   }
 }

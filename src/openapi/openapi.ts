@@ -26,7 +26,7 @@ export function buildOpenApiDocument(app: INestApplication, version: string): Op
   return document;
 }
 
-/** Every POST takes `Idempotency-Key` (IdempotencyInterceptor): said once, here. */
+/** Every POST takes `Idempotency-Key` (IdempotencyService.once): said once, here. */
 function documentIdempotencyKey(document: OpenAPIObject): void {
   for (const path of Object.values(document.paths)) {
     if (!path.post) continue;

@@ -1,8 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { TransactionHost } from '@nestjs-cls/transactional';
-import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { AuditTrail } from '../audit/audit-trail';
-import { queryRows } from '../database/query-rows';
+import { Sql } from '../database/sql';
 import {
   ConflictError,
   NotFoundError,
@@ -20,12 +18,12 @@ const DEPENDENCY_GRAPH_LOCK = 0x64657073; // "deps"
 @Injectable()
 export class TaskDependenciesService {
   constructor(
-    private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
+    private readonly sql: Sql,
     private readonly trail: AuditTrail,
   ) {}
 
-  private query<T>(sql: string, params: unknown[]): Promise<T[]> {
-    return queryRows<T>(this.txHost.tx, sql, params);
+  private query<T>(text: string, params: unknown[]): Promise<T[]> {
+    return this.sql.rows<T>(text, params);
   }
 
   async add(taskId: number, dependsOnId: number): Promise<void> {

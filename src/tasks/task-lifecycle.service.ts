@@ -1,15 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { TransactionHost } from '@nestjs-cls/transactional';
-import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
-import { Repository } from 'typeorm';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import type { AuditAction } from '../audit/audit-actions';
 import { AuditTrail } from '../audit/audit-trail';
-import { queryRows } from '../database/query-rows';
+import { Sql } from '../database/sql';
 import type { AuthUser } from '../auth/auth-user';
 import { ConflictError, ForbiddenError, NotFoundError } from '../common/errors/domain-errors';
 import { canTransition } from './task-state-machine';
 import { Task } from './task.entity';
+import { CLAIMABLE, MoveColumn, claimNextCandidateSql, moveTaskSql } from './task.sql';
 import { TaskDependenciesService } from './task-dependencies.service';
 import { hasUnfinishedDependency } from './task-dependencies.sql';
 import type { TaskPriority, TaskStatus } from './task.enums';
@@ -83,12 +80,6 @@ type ClaimedRow = Task & {
   prev_lease: Date | null;
 };
 
-/** Tasks a claim may take: pending ones, and in-progress ones whose lease has run out. */
-const CLAIMABLE = {
-  pending: `t.status = 'pending'`,
-  expired: `t.status = 'in_progress' AND t.lease_expires_at < now()`,
-};
-
 /**
  * The task lifecycle (`start`, `progress`, `review`, `complete`, `block`, `unblock`, `release`).
  * Each move is one conditional UPDATE: the database decides, atomically, whether the task is in
@@ -99,14 +90,10 @@ const CLAIMABLE = {
 @Injectable()
 export class TaskLifecycleService {
   constructor(
-    private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
     private readonly trail: AuditTrail,
     private readonly dependencies: TaskDependenciesService,
+    private readonly sql: Sql,
   ) {}
-
-  private get tasks(): Repository<Task> {
-    return this.txHost.tx.getRepository(Task);
-  }
 
   /**
    * `start`: claim one task. Also takes an in-progress task whose lease has expired (recording
@@ -150,20 +137,9 @@ export class TaskLifecycleService {
     filters: ClaimFilters,
     leaseSeconds?: number,
   ): Promise<Task | undefined> {
-    for (const state of [CLAIMABLE.expired, `${CLAIMABLE.pending} AND t.assigned_to IS NULL`]) {
+    for (const state of ['expired', 'pending'] as const) {
       const [claimed] = await this.claim(
-        `SELECT t.id, t.status AS prev_status, t.assigned_to AS prev_holder,
-                t.lease_expires_at AS prev_lease
-         FROM tasks t
-         WHERE ${state}
-           AND ($1::varchar IS NULL OR t.project_slug = $1)
-           AND ($2::task_priority IS NULL OR t.priority >= $2::task_priority)
-           AND t.required_capabilities <@ COALESCE(
-                 $3::text[], (SELECT w.capabilities FROM workers w WHERE w.id = $4), '{}')
-           AND NOT ${hasUnfinishedDependency('t')}
-         ORDER BY t.priority DESC, t.due_date ASC NULLS LAST, t.id ASC
-         LIMIT 1
-         FOR NO KEY UPDATE SKIP LOCKED`,
+        claimNextCandidateSql(state),
         [
           filters.project ?? null,
           filters.minPriority ?? null,
@@ -185,15 +161,14 @@ export class TaskLifecycleService {
     caller: AuthUser,
     leaseSeconds = DEFAULT_LEASE_SECONDS,
   ): Promise<Task> {
-    const rows = await queryRows<Task>(
-      this.txHost.tx,
+    const rows = await this.sql.rows<Task>(
       `UPDATE tasks SET lease_expires_at = now() + make_interval(secs => $2)
        WHERE id = $1 AND status = 'in_progress' AND (assigned_to = $3 OR $4)
        RETURNING *`,
       [id, leaseSeconds, caller.id, caller.isAdmin],
     );
     if (rows[0]) {
-      const task = this.tasks.create(rows[0]);
+      const task = rows[0];
       this.trail.record({
         taskId: id,
         projectSlug: task.project_slug,
@@ -247,8 +222,7 @@ export class TaskLifecycleService {
     leaseSeconds: number | undefined,
   ): Promise<Task[]> {
     const n = params.length;
-    const rows = await queryRows<ClaimedRow>(
-      this.txHost.tx,
+    const rows = await this.sql.rows<ClaimedRow>(
       `WITH candidate AS (${candidate})
        UPDATE tasks t
        SET status = 'in_progress', assigned_to = $${n + 1}, updated_at = now(),
@@ -259,7 +233,7 @@ export class TaskLifecycleService {
       [...params, caller.id, leaseSeconds ?? null],
     );
     return rows.map(({ prev_status, prev_holder, prev_lease, ...row }) => {
-      const task = this.tasks.create(row);
+      const task = row;
       if (prev_status === 'in_progress') {
         this.trail.recordPreceding({
           action: 'lease_expired',
@@ -276,16 +250,17 @@ export class TaskLifecycleService {
     });
   }
 
-  private async current(id: number): Promise<Task> {
-    const current = await this.tasks.findOne({
-      select: { id: true, status: true, assigned_to: true, lease_expires_at: true },
-      where: { id },
-    });
+  private async current(
+    id: number,
+  ): Promise<Pick<Task, 'status' | 'assigned_to' | 'lease_expires_at'>> {
+    const [current] = await this.sql.rows<
+      Pick<Task, 'status' | 'assigned_to' | 'lease_expires_at'>
+    >('SELECT status, assigned_to, lease_expires_at FROM tasks WHERE id = $1', [id]);
     if (!current) throw new NotFoundError(`Task ${id} not found`);
     return current;
   }
 
-  private leaseExpired(task: Task): boolean {
+  private leaseExpired(task: Pick<Task, 'status' | 'lease_expires_at'>): boolean {
     return (
       task.status === 'in_progress' &&
       task.lease_expires_at !== null &&
@@ -297,32 +272,29 @@ export class TaskLifecycleService {
     id: number,
     name: SimpleMove,
     caller: AuthUser,
-    set: QueryDeepPartialEntity<Task> = {},
+    set: Partial<Record<MoveColumn, number | null>> = {},
     context: Record<string, unknown> | null = null,
   ): Promise<Task> {
     const move: Move = MOVES[name];
     const checkAssignee = move.assigneeOnly && !caller.isAdmin;
-    for (let attempt = 1; ; attempt++) {
-      const status =
-        move.to === 'resume'
-          ? () =>
-              `CASE WHEN assigned_to IS NULL THEN 'pending'::task_status ELSE 'in_progress'::task_status END`
-          : move.to;
+    const columns = Object.keys(set) as MoveColumn[];
+    const update = moveTaskSql({
+      columns,
+      to: move.to,
+      assigneeOnly: checkAssignee,
       // Leaving in_progress ends a lease; only start, claim-next and heartbeat grant one.
-      const lease = name === 'progress' ? {} : { lease_expires_at: null };
-      const qb = this.tasks
-        .createQueryBuilder()
-        .update()
-        .set({ ...set, ...lease, status })
-        .where('id = :id', { id })
-        .andWhere('status IN (:...from)', { from: move.from });
-      if (checkAssignee) {
-        qb.andWhere('(assigned_to IS NULL OR assigned_to = :caller)', { caller: caller.id });
-      }
-      const result = await qb.returning('*').execute();
-      const row = (result.raw as Task[])[0];
-      if (row) {
-        const task = this.tasks.create(row);
+      endsLease: name !== 'progress',
+    });
+    const params = [
+      id,
+      move.from,
+      ...(checkAssignee ? [caller.id] : []),
+      ...columns.map((c) => set[c]),
+    ];
+
+    for (let attempt = 1; ; attempt++) {
+      const [task] = await this.sql.rows<Task>(update, params);
+      if (task) {
         this.trail.record({ taskId: id, projectSlug: task.project_slug, context });
         return task;
       }

@@ -10,7 +10,8 @@ import {
   NotFoundError,
   ValidationFailedError,
 } from '../common/errors/domain-errors';
-import { Page, PaginationQuery, paginate } from '../common/pagination/pagination.query';
+import { DEFAULT_PAGE_SIZE, Page, PaginationQuery } from '../common/pagination/pagination.query';
+import { Sql } from '../database/sql';
 import { CreateTaskDto } from './dto/create-task.dto';
 import { ListTasksQuery } from './dto/list-tasks.query';
 import { UpdateTaskDto } from './dto/update-task.dto';
@@ -18,6 +19,7 @@ import { TaskDependenciesService } from './task-dependencies.service';
 import { hasUnfinishedDependency } from './task-dependencies.sql';
 import { assertTransition } from './task-state-machine';
 import { Task } from './task.entity';
+import { FIND_TASK_SQL, countTasksSql, pageOfTasksSql } from './task.sql';
 import type { TaskSortField } from './task.enums';
 
 /** The fields a client may write, in the order the audit log reports them. */
@@ -71,6 +73,7 @@ export class TasksService {
     private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
     private readonly trail: AuditTrail,
     private readonly dependencies: TaskDependenciesService,
+    private readonly sql: Sql,
   ) {}
 
   /** Inside a request's transaction when there is one, on the pool otherwise. */
@@ -100,30 +103,36 @@ export class TasksService {
 
   /** The task and its dependencies, in one round trip. */
   async findOne(id: number): Promise<TaskDetail> {
-    const rows: (Task & { blocked_by: number[] })[] = await this.txHost.tx.query(
-      `SELECT t.*, ARRAY(SELECT d.depends_on_id FROM task_dependencies d
-                         WHERE d.task_id = t.id ORDER BY d.depends_on_id) AS blocked_by
-       FROM tasks t WHERE t.id = $1`,
-      [id],
-    );
-    if (!rows[0]) throw new NotFoundError(`Task ${id} not found`);
-    return Object.assign(this.tasks.create(rows[0]), { blocked_by: rows[0].blocked_by });
+    const [task] = await this.sql.rows<TaskDetail>(FIND_TASK_SQL, [id]);
+    if (!task) throw new NotFoundError(`Task ${id} not found`);
+    return task;
   }
 
+  /**
+   * The list, in plain SQL (the busiest read of the board): each filter is a parameter, the sort
+   * column comes from the validated enum, and `id` breaks every tie in the sort's direction so
+   * that pages are stable and each sort is one index scan. Tasks without a due date come last
+   * in both directions.
+   */
   async list(query: ListTasksQuery): Promise<Page<Task>> {
-    const qb = this.tasks.createQueryBuilder('t');
-    if (query.status) qb.andWhere('t.status = :status', { status: query.status });
-    if (query.priority) qb.andWhere('t.priority = :priority', { priority: query.priority });
-    if (query.assigned_to) {
-      qb.andWhere('t.assigned_to = :assignedTo', { assignedTo: query.assigned_to });
-    }
-    if (query.project) qb.andWhere('t.project_slug = :project', { project: query.project });
-    if (query.parent_id) qb.andWhere('t.parent_id = :parentId', { parentId: query.parent_id });
-    if (query.q) {
-      qb.andWhere('(t.title ILIKE :q OR t.description ILIKE :q)', { q: likePattern(query.q) });
-    }
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const filter = (condition: (param: string) => string, value: unknown) => {
+      if (value === undefined) return;
+      params.push(value);
+      where.push(condition(`$${params.length}`));
+    };
+    filter((p) => `t.status = ${p}`, query.status);
+    filter((p) => `t.priority = ${p}`, query.priority);
+    filter((p) => `t.assigned_to = ${p}`, query.assigned_to);
+    filter((p) => `t.project_slug = ${p}`, query.project);
+    filter((p) => `t.parent_id = ${p}`, query.parent_id);
+    filter(
+      (p) => `(t.title ILIKE ${p} OR t.description ILIKE ${p})`,
+      query.q && likePattern(query.q),
+    );
     if (query.ready !== undefined) {
-      qb.andWhere(
+      where.push(
         query.ready ? `NOT ${hasUnfinishedDependency('t')}` : hasUnfinishedDependency('t'),
       );
     }
@@ -132,20 +141,30 @@ export class TasksService {
     const descending = sort.startsWith('-');
     const field = (descending ? sort.slice(1) : sort) as TaskSortField;
     const direction = descending ? 'DESC' : 'ASC';
-    // Tasks without a due date come last in both directions; id breaks every tie, so pages
-    // are stable.
-    qb.orderBy(`t.${field}`, direction, field === 'due_date' ? 'NULLS LAST' : undefined);
-    if (field !== 'id') qb.addOrderBy('t.id', direction);
-    return paginate(qb, query);
+    const order = [`t.${field} ${direction}${field === 'due_date' ? ' NULLS LAST' : ''}`];
+    if (field !== 'id') order.push(`t.id ${direction}`);
+    return this.page(where, params, order.join(', '), query);
   }
 
   async subtasks(id: number, query: PaginationQuery): Promise<Page<Task>> {
     await this.assertExists(id);
-    const qb = this.tasks
-      .createQueryBuilder('t')
-      .where('t.parent_id = :id', { id })
-      .orderBy('t.id', 'ASC');
-    return paginate(qb, query);
+    return this.page(['t.parent_id = $1'], [id], 't.id ASC', query);
+  }
+
+  /** One page, and the total: counted only when the page alone cannot tell it. */
+  private async page(
+    where: string[],
+    params: unknown[],
+    orderBy: string,
+    query: PaginationQuery,
+  ): Promise<Page<Task>> {
+    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+    const offset = query.offset ?? 0;
+    const items = await this.sql.rows<Task>(pageOfTasksSql(where, orderBy, limit, offset), params);
+    if (items.length > 0 && items.length < limit) return { items, total: offset + items.length };
+    if (items.length === 0 && offset === 0) return { items, total: 0 };
+    const [{ total }] = await this.sql.rows<{ total: number }>(countTasksSql(where), params);
+    return { items, total };
   }
 
   /**
