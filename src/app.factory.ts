@@ -7,6 +7,7 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { frameworkErrorEnvelope } from './common/errors/error-envelope.filter';
 import type { AppConfig } from './config/config';
+import { dropNoopClsEnhancers } from './http/cls-enhancers';
 import { securityHeaders } from './http/security-headers';
 import { createRootLogger, logRequest, requestId } from './logging/logger';
 import { Metrics } from './metrics/metrics';
@@ -67,6 +68,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     },
   );
   app.useLogger(app.get(Logger));
+  dropNoopClsEnhancers(app);
   configureJsonParsing(app);
   const metrics = app.get(Metrics);
   adapter.getInstance().addHook('onResponse', (request, reply, done) => {

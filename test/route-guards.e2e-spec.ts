@@ -1,3 +1,4 @@
+import type { ApplicationConfig } from '@nestjs/core';
 import request from 'supertest';
 import { IS_PUBLIC } from '../src/auth/public.decorator';
 import { listRoutes, metadataOf } from './support/routes';
@@ -33,6 +34,19 @@ describe('Route guards (e2e)', () => {
       .filter((r) => metadataOf<boolean>(t.app, IS_PUBLIC, r))
       .map((r) => `${r.method} ${r.path}`);
     expect(marked.sort()).toEqual([...PUBLIC_ROUTES].sort());
+  });
+
+  it("runs every route through TaskFlow's own guards only, and reads through no interceptor", () => {
+    // dropNoopClsEnhancers (src/http/cls-enhancers.ts) reaches into Nest's ApplicationConfig:
+    // if a Nest upgrade moves it, this fails instead of the API silently getting slower.
+    const config = (t.app as unknown as { config: ApplicationConfig }).config;
+    const names = (list: unknown[]) => list.map((e) => (e as object).constructor.name);
+    expect(names(config.getGlobalInterceptors())).toEqual([]);
+    expect(names(config.getGlobalGuards())).toEqual([
+      'JwtAuthGuard',
+      'AdminGuard',
+      'DatabaseReadyGuard',
+    ]);
   });
 
   it('answers 401 to every other route when no token is sent', async () => {
