@@ -21,12 +21,11 @@ export class Sql {
 
   async rows<T>(text: string, params: unknown[] = []): Promise<T[]> {
     if (this.txHost.isTransactionActive()) {
-      // The transaction's own pg connection: the same session, without TypeORM's per-query
-      // subscriber broadcast, which costs more than the statement's client-side work.
-      const client = this.txHost.tx.queryRunner?.connection.isInitialized
-        ? (this.txHost.tx.queryRunner as unknown as { databaseConnection?: PoolClient })
-            .databaseConnection
-        : undefined;
+      // The transaction's own pg connection: the same session, minus TypeORM's per-query
+      // wrapper (subscriber broadcast, logger hooks) that the hot write paths do not use.
+      // Errors keep their SQLSTATE either way (database-errors.ts reads both shapes).
+      const runner = this.txHost.tx.queryRunner as { databaseConnection?: PoolClient } | undefined;
+      const client = runner?.databaseConnection;
       if (client) return (await client.query(text, params)).rows as T[];
       return queryRows<T>(this.txHost.tx, text, params);
     }
