@@ -48,8 +48,11 @@ export class AppModule {
         DatabaseModule,
         ClsModule.forRoot({
           global: true,
-          // No proxy providers here: skip resolving them on every request.
-          middleware: { mount: true, resolveProxyProviders: false },
+          // No per-request middleware. The only request state in CLS is a mutation's transaction
+          // and audit trail, and AuditInterceptor's txHost.withTransaction() opens a CLS context
+          // for them when none is active; reads never touch CLS. Measured: about 10 % less CPU
+          // per write request than with the middleware (docs/benchmark.md).
+          middleware: { mount: false },
           plugins: [
             new ClsPluginTransactional({
               imports: [TypeOrmModule],

@@ -8,7 +8,8 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
  * any global interceptor, Nest runs every request through rxjs and `AsyncResource.bind`, which
  * on Node 20 also builds two `util.deprecate` wrappers per call. Dropping the pair took
  * `GET /api/tasks/{id}` from about 45 % to 61 % of the raw baseline (docs/benchmark.md). The
- * CLS context itself comes from the middleware, so nothing else changes.
+ * CLS context of a mutation comes from its transaction (see app.module.ts), so nothing else
+ * changes.
  *
  * Matched exactly (one own method, nestjs-cls's source text), never by a looser shape: a real
  * guard given as `useValue: { canActivate }` must never be dropped by accident. Must run after
