@@ -3,6 +3,7 @@ import { TransactionHost } from '@nestjs-cls/transactional';
 import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { Repository } from 'typeorm';
 import { NotFoundError } from '../common/errors/domain-errors';
+import { Sql } from '../database/sql';
 import { Page, PaginationQuery, paginate } from '../common/pagination/pagination.query';
 import type { AuditAction } from './audit-actions';
 import { APPEND_AUDIT_SQL } from './audit.sql';
@@ -12,7 +13,10 @@ import { ListAuditQuery } from './dto/list-audit.query';
 
 @Injectable()
 export class AuditService {
-  constructor(private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>) {}
+  constructor(
+    private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
+    private readonly sql: Sql,
+  ) {}
 
   private get entries(): Repository<AuditEntry> {
     return this.txHost.tx.getRepository(AuditEntry);
@@ -21,10 +25,11 @@ export class AuditService {
   /**
    * Appends one entry in the current transaction. The actor's type is read from the worker
    * registry by the same statement (`human` when the `sub` is not registered), so recording
-   * costs one round trip.
+   * costs one round trip. Every mutation pays for it, so it is plain SQL (`Sql`), in the
+   * mutation's transaction.
    */
   async append(action: AuditAction, actorId: string, details: AuditDetails): Promise<void> {
-    await this.txHost.tx.query(APPEND_AUDIT_SQL, [
+    await this.sql.rows(APPEND_AUDIT_SQL, [
       details.taskId ?? null,
       details.projectSlug ?? null,
       actorId,
