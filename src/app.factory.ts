@@ -5,7 +5,10 @@ import { SwaggerModule } from '@nestjs/swagger';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
-import { frameworkErrorEnvelope } from './common/errors/error-envelope.filter';
+import {
+  frameworkErrorEnvelope,
+  writeClientErrorEnvelope,
+} from './common/errors/error-envelope.filter';
 import type { AppConfig } from './config/config';
 import { dropNoopClsEnhancers } from './http/cls-enhancers';
 import { securityHeaders } from './http/security-headers';
@@ -39,6 +42,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     // connections are closed meanwhile (graceful-shutdown.ts), so the drain stays short.
     return503OnClosing: false,
     genReqId: requestId,
+    clientErrorHandler: writeClientErrorEnvelope,
     // Paths the router refuses before Nest runs: the envelope all the same (see the filter).
     frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
       const body = frameworkErrorEnvelope(error);

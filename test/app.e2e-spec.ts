@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import request from 'supertest';
 import { version } from '../package.json';
 import { closedPort } from './support/ports';
@@ -101,6 +102,45 @@ describe('Application shell (e2e)', () => {
         .set('X-Request-Id', 'bad id\twith tab')
         .expect(200);
       expect(minted.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    });
+  });
+
+  describe('requests refused by the HTTP parser', () => {
+    let port: number;
+    beforeAll(async () => {
+      port = Number(new URL(await t.listen()).port);
+    });
+
+    /** Sends raw bytes and reads the whole answer; the server closes the connection after it. */
+    const exchange = async (raw: string): Promise<{ status: number; body: unknown }> => {
+      const text = await new Promise<string>((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1', () => socket.end(raw));
+        let data = '';
+        socket.setEncoding('utf8');
+        socket.on('data', (chunk: string) => (data += chunk));
+        socket.on('close', () => resolve(data));
+        socket.on('error', reject);
+      });
+      const [head, body] = text.split('\r\n\r\n');
+      return { status: Number(head.split(' ')[1]), body: JSON.parse(body) as unknown };
+    };
+
+    it('answers headers over the size limit with the 431 envelope', async () => {
+      const res = await exchange(
+        `GET /api/tasks HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+      );
+      expect(res).toEqual({
+        status: 431,
+        body: { error: 'the request headers are too large', status_code: 431 },
+      });
+    });
+
+    it('answers a request that is not HTTP with the 400 envelope', async () => {
+      const res = await exchange('NONSENSE\r\n\r\n');
+      expect(res).toEqual({
+        status: 400,
+        body: { error: 'the request is not valid HTTP', status_code: 400 },
+      });
     });
   });
 

@@ -177,6 +177,32 @@ export function frameworkErrorEnvelope(error: { code?: string }): ErrorEnvelope 
   };
 }
 
+/**
+ * Requests Node's HTTP parser refuses before Fastify sees them (headers over the size limit, a
+ * malformed request line, a client too slow to send its headers): Fastify's default answer is
+ * JSON but not the envelope. Written straight to the socket, which is then closed, as Node does.
+ */
+export function writeClientErrorEnvelope(
+  error: { code?: string },
+  socket: { destroyed: boolean; writable: boolean; write(data: string): unknown; destroy(): void },
+): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, reason, message] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request Header Fields Too Large', 'the request headers are too large']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request Timeout', 'the request took too long to arrive']
+        : [400, 'Bad Request', 'the request is not valid HTTP'];
+  const body = JSON.stringify({ error: message, status_code: status } satisfies ErrorEnvelope);
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
+}
+
 function pathOf(request?: FastifyRequest): string {
   const url = request?.url ?? '';
   const q = url.indexOf('?');
