@@ -1,5 +1,6 @@
 import autocannon from 'autocannon';
 import { hrtimeUs, LoadMessage, LoadSpec, RoundResult, WorkloadId } from './protocol';
+import { prng } from './prng';
 
 /**
  * The load generator: a separate process (forked by run.ts, one per workload and target), so
@@ -10,18 +11,6 @@ import { hrtimeUs, LoadMessage, LoadSpec, RoundResult, WorkloadId } from './prot
  */
 
 const PRIORITIES = ['low', 'medium', 'high', 'critical'];
-
-/** A small seeded PRNG (mulberry32): the same spec drives the same request sequence. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Built {
   method: 'GET' | 'POST';

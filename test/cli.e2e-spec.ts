@@ -186,24 +186,9 @@ describe('taskflow CLI (e2e)', () => {
     ok(await as(alice, 'undepend', String(second.id), String(first.id)));
 
     // The same --idempotency-key makes a repeated command apply once.
-    const once = await json(
-      alice,
-      '--idempotency-key',
-      'cli-once',
-      'add',
-      'only once',
-      '--project',
-      'cli-next',
-    );
-    const twice = await json(
-      alice,
-      '--idempotency-key',
-      'cli-once',
-      'add',
-      'only once',
-      '--project',
-      'cli-next',
-    );
+    const addOnce = ['--idempotency-key', 'cli-once', 'add', 'only once', '--project', 'cli-next'];
+    const once = await json(alice, ...addOnce);
+    const twice = await json(alice, ...addOnce);
     expect(twice.id).toBe(once.id);
   });
 

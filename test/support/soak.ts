@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { prng } from '../../bench/prng';
 
 /**
  * An agent soak: many actors, humans and agents, each with a real token, working one board at
@@ -39,18 +40,6 @@ export interface SoakResult {
   failures: string[];
   /** Network-level errors (no response at all): only expected when a drill kills the server. */
   networkErrors: number;
-}
-
-/** mulberry32: small, seedable, good enough to replay a soak exactly from its seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 type Op =
