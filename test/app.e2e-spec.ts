@@ -38,7 +38,11 @@ describe('Application shell (e2e)', () => {
       try {
         const started = Date.now();
         const res = await down.anonymous.get('/api/health/db').expect(503);
-        expect(res.body).toEqual({ error: 'Database unreachable', status_code: 503 });
+        expect(res.body).toEqual({
+          error: 'Database unreachable',
+          status_code: 503,
+          code: 'database_unavailable',
+        });
         await down.anonymous.get('/health').expect(200);
         const token = (await down.actor('alice')).token;
         const data = await request(down.server)
@@ -48,6 +52,7 @@ describe('Application shell (e2e)', () => {
         expect(data.body).toEqual({
           error: 'Database unavailable, try again shortly',
           status_code: 503,
+          code: 'database_unavailable',
         });
         expect(Date.now() - started).toBeLessThan(5000);
       } finally {
@@ -131,7 +136,11 @@ describe('Application shell (e2e)', () => {
       );
       expect(res).toEqual({
         status: 431,
-        body: { error: 'the request headers are too large', status_code: 431 },
+        body: {
+          error: 'the request headers are too large',
+          status_code: 431,
+          code: 'headers_too_large',
+        },
       });
     });
 
@@ -139,7 +148,7 @@ describe('Application shell (e2e)', () => {
       const res = await exchange('NONSENSE\r\n\r\n');
       expect(res).toEqual({
         status: 400,
-        body: { error: 'the request is not valid HTTP', status_code: 400 },
+        body: { error: 'the request is not valid HTTP', status_code: 400, code: 'bad_request' },
       });
     });
   });

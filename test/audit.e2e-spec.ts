@@ -230,7 +230,11 @@ describe('Audit (e2e, real PostgreSQL)', () => {
     it('a create whose entry cannot be written leaves no task, and answers a bare 500', async () => {
       const before = Number((await db.query('SELECT count(*) FROM tasks')).rows[0].count);
       const res = await alice.post('/api/tasks', { title: 'FAULT here' }).expect(500);
-      expect(res.body).toEqual({ error: 'Internal server error', status_code: 500 });
+      expect(res.body).toEqual({
+        error: 'Internal server error',
+        status_code: 500,
+        code: 'internal_error',
+      });
       expect(JSON.stringify(res.body)).not.toMatch(/injected|audit_entries|trigger/);
       const after = Number((await db.query('SELECT count(*) FROM tasks')).rows[0].count);
       expect(after).toBe(before);

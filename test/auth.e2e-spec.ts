@@ -30,7 +30,11 @@ describe('JWT authentication (e2e, real JWKS over HTTP)', () => {
   /** Every refusal: 401, the envelope, the Bearer challenge, and never the token itself. */
   const expectRefused = async (token: string | undefined, reason: RegExp) => {
     const res = await me(token).expect(401);
-    expect(res.body).toEqual({ error: expect.stringMatching(reason), status_code: 401 });
+    expect(res.body).toEqual({
+      error: expect.stringMatching(reason),
+      status_code: 401,
+      code: 'unauthenticated',
+    });
     expect(res.headers['www-authenticate']).toMatch(/^Bearer/);
     if (token) {
       expect(JSON.stringify(res.body)).not.toContain(token);

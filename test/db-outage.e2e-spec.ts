@@ -52,6 +52,7 @@ describe('Database outage (e2e, TCP proxy between the API and PostgreSQL)', () =
       expect(res.body).toEqual({
         error: expect.stringMatching(/^Database (unavailable|unreachable)/),
         status_code: 503,
+        code: 'database_unavailable',
       });
     }
     await t.anonymous.get('/health').expect(200);

@@ -85,6 +85,7 @@ describe('Task lifecycle (e2e, real PostgreSQL)', () => {
         expect(res.body).toEqual({
           error: expect.stringContaining(`is '${from}'`),
           status_code: 409,
+          code: move === 'start' && from === 'in_progress' ? 'task_claimed' : 'invalid_transition',
         });
         expect(await entries(id)).toEqual([]);
         const row = await db.query('SELECT status FROM tasks WHERE id = $1', [id]);
@@ -197,6 +198,7 @@ describe('Task lifecycle (e2e, real PostgreSQL)', () => {
         expect(res.body).toEqual({
           error: `Task ${id} is assigned to bob; only they or an admin may ${move} it`,
           status_code: 403,
+          code: 'not_assignee',
         });
         expect(await entries(id)).toEqual([]);
         await admin.post(url(id, move)).expect(200);

@@ -18,7 +18,11 @@ describe('Rate limiting (e2e)', () => {
   it('answers 429 with the envelope and Retry-After once a user passes the limit', async () => {
     for (let i = 0; i < 5; i++) await alice.get('/api/tasks').expect(200);
     const res = await alice.get('/api/tasks').expect(429);
-    expect(res.body).toEqual({ error: 'Too many requests, slow down', status_code: 429 });
+    expect(res.body).toEqual({
+      error: 'Too many requests, slow down',
+      status_code: 429,
+      code: 'rate_limited',
+    });
     expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
     expect(Number(res.headers['retry-after'])).toBeLessThanOrEqual(60);
   });

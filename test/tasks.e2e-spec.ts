@@ -214,6 +214,7 @@ describe('Tasks (e2e, real PostgreSQL)', () => {
       expect(res.body).toEqual({
         error: expect.stringContaining('Malformed JSON'),
         status_code: 400,
+        code: 'malformed_json',
       });
     });
 
@@ -248,6 +249,7 @@ describe('Tasks (e2e, real PostgreSQL)', () => {
       expect(res.body).toEqual({
         error: 'Validation failed: body is nested more than 32 levels deep',
         status_code: 422,
+        code: 'validation_failed',
         details: [{ field: 'body', message: 'body is nested more than 32 levels deep' }],
       });
     });
@@ -270,6 +272,7 @@ describe('Tasks (e2e, real PostgreSQL)', () => {
       expect(text.body).toEqual({
         error: 'Content-Type must be application/json',
         status_code: 400,
+        code: 'unsupported_media_type',
       });
       await alice
         .post('/api/tasks')
@@ -288,6 +291,7 @@ describe('Tasks (e2e, real PostgreSQL)', () => {
       expect(res.body).toEqual({
         error: 'Request body is larger than the 1 MB limit',
         status_code: 413,
+        code: 'payload_too_large',
       });
       // Just under the limit, the body is parsed and validated (the description is too long: 422).
       const under = JSON.stringify({ title: 'big', description: 'x'.repeat(1024 * 1024 - 100) });
@@ -308,7 +312,11 @@ describe('Tasks (e2e, real PostgreSQL)', () => {
 
     it('answers a missing task with 404', async () => {
       const res = await alice.get('/api/tasks/987654').expect(404);
-      expect(res.body).toEqual({ error: 'Task 987654 not found', status_code: 404 });
+      expect(res.body).toEqual({
+        error: 'Task 987654 not found',
+        status_code: 404,
+        code: 'task_not_found',
+      });
     });
 
     it.each(['abc', '-1', '0', '1e9', '1.5', '2147483648', '99999999999999999999'])(
@@ -329,6 +337,7 @@ describe('Tasks (e2e, real PostgreSQL)', () => {
         expect(res.body).toEqual({
           error: 'Validation failed: the path is not valid percent-encoded UTF-8',
           status_code: 422,
+          code: 'validation_failed',
           details: [{ field: 'path', message: 'the path is not valid percent-encoded UTF-8' }],
         });
         expect(res.headers['x-request-id']).toEqual(expect.any(String));
@@ -373,6 +382,7 @@ describe('Tasks (e2e, real PostgreSQL)', () => {
       expect(res.body).toEqual({
         error: expect.stringContaining("Task is 'completed' and cannot move to 'pending'"),
         status_code: 409,
+        code: 'invalid_transition',
       });
       const unchanged = await alice.get(`/api/tasks/${task.id}`).expect(200);
       expect(unchanged.body.status).toBe('completed');
@@ -603,7 +613,11 @@ describe('Tasks (e2e, real PostgreSQL)', () => {
   describe('errors the contract promises everywhere', () => {
     it('answers an unknown route with the 404 envelope', async () => {
       const res = await alice.get('/api/nothing-here').expect(404);
-      expect(res.body).toEqual({ error: 'No route GET /api/nothing-here', status_code: 404 });
+      expect(res.body).toEqual({
+        error: 'No route GET /api/nothing-here',
+        status_code: 404,
+        code: 'route_not_found',
+      });
       await alice.delete('/api/tasks').expect(404);
     });
 
@@ -614,7 +628,11 @@ describe('Tasks (e2e, real PostgreSQL)', () => {
         CREATE TRIGGER explode BEFORE INSERT ON tasks FOR EACH ROW EXECUTE FUNCTION explode();`);
       try {
         const res = await alice.post('/api/tasks', { title: 'Boom' }).expect(500);
-        expect(res.body).toEqual({ error: 'Internal server error', status_code: 500 });
+        expect(res.body).toEqual({
+          error: 'Internal server error',
+          status_code: 500,
+          code: 'internal_error',
+        });
         expect(JSON.stringify(res.body)).not.toMatch(/secret|tasks|stack/);
         expect(res.headers['x-request-id']).toEqual(expect.any(String));
       } finally {

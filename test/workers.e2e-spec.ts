@@ -32,6 +32,7 @@ describe('Workers (e2e)', () => {
       expect(other.body).toEqual({
         error: 'Only admins may register another worker',
         status_code: 403,
+        code: 'admin_required',
       });
       const agent = await bob.post('/api/workers', { name: 'Bob', type: 'agent' }).expect(403);
       expect(agent.body.error).toBe('Only admins may register agents');
@@ -58,7 +59,11 @@ describe('Workers (e2e)', () => {
     it('answers a duplicate id with 409', async () => {
       await admin.post('/api/workers', { id: 'dup', name: 'First' }).expect(201);
       const res = await admin.post('/api/workers', { id: 'dup', name: 'Second' }).expect(409);
-      expect(res.body).toEqual({ error: 'Worker dup is already registered', status_code: 409 });
+      expect(res.body).toEqual({
+        error: 'Worker dup is already registered',
+        status_code: 409,
+        code: 'worker_exists',
+      });
     });
 
     it.each([
@@ -131,7 +136,11 @@ describe('Workers (e2e)', () => {
 
     it('refuses everyone else with 403, before revealing whether the worker exists', async () => {
       const res = await alice.patch('/api/workers/dave', { name: 'Hacked' }).expect(403);
-      expect(res.body).toEqual({ error: 'Only admins may do this', status_code: 403 });
+      expect(res.body).toEqual({
+        error: 'Only admins may do this',
+        status_code: 403,
+        code: 'admin_required',
+      });
       await alice.patch('/api/workers/nobody', { name: 'x' }).expect(403);
       await alice.delete('/api/workers/dave').expect(403);
       await alice.patch('/api/workers/alice', { type: 'agent' }).expect(403);

@@ -59,7 +59,7 @@ export class AuditService {
       .where('a.task_id = :taskId', { taskId })
       .orderBy('a.id', 'ASC');
     const page = await paginate(qb, query);
-    if (page.total === 0) throw new NotFoundError(`Task ${taskId} not found`);
+    if (page.total === 0) throw new NotFoundError(`Task ${taskId} not found`, 'task_not_found');
     return page;
   }
 }

@@ -21,6 +21,6 @@ export class AdminGuard implements CanActivate {
     if (!adminOnly) return true;
     const user = context.switchToHttp().getRequest<{ user?: AuthUser }>().user;
     if (user?.isAdmin) return true;
-    throw new ForbiddenError('Only admins may do this');
+    throw new ForbiddenError('Only admins may do this', 'admin_required');
   }
 }

@@ -409,6 +409,11 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @description A stable machine name for the rule that refused the request; switch on this.
+         * @enum {string}
+         */
+        ErrorCode: "malformed_json" | "bad_request" | "headers_too_large" | "request_timeout" | "payload_too_large" | "unsupported_media_type" | "unauthenticated" | "forbidden" | "admin_required" | "not_assignee" | "reviewer_is_assignee" | "capability_missing" | "not_found" | "task_not_found" | "worker_not_found" | "dependency_not_found" | "route_not_found" | "method_not_allowed" | "conflict" | "invalid_transition" | "task_claimed" | "dependency_unfinished" | "dependency_cycle" | "task_has_subtasks" | "task_has_dependents" | "worker_exists" | "idempotency_key_reused" | "concurrent_change" | "precondition_failed" | "validation_failed" | "rate_limited" | "database_unavailable" | "internal_error";
         FieldErrorDto: {
             /** @example title */
             field: string;
@@ -420,6 +425,11 @@ export interface components {
             error: string;
             /** @example 404 */
             status_code: number;
+            /**
+             * @description A stable machine name for the rule that refused the request; switch on this.
+             * @example task_not_found
+             */
+            code: components["schemas"]["ErrorCode"];
             /** @description Present on 422 only. */
             details?: components["schemas"]["FieldErrorDto"][];
         };
@@ -835,7 +845,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Token expired",
-                     *       "status_code": 401
+                     *       "status_code": 401,
+                     *       "code": "unauthenticated"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -850,7 +861,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Too many requests",
-                     *       "status_code": 429
+                     *       "status_code": 429,
+                     *       "code": "rate_limited"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -865,7 +877,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Database unavailable, try again shortly",
-                     *       "status_code": 503
+                     *       "status_code": 503,
+                     *       "code": "database_unavailable"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -915,7 +928,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Token expired",
-                     *       "status_code": 401
+                     *       "status_code": 401,
+                     *       "code": "unauthenticated"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -931,6 +945,7 @@ export interface operations {
                      * @example {
                      *       "error": "Validation failed: title must be a string of 1 to 200 characters",
                      *       "status_code": 422,
+                     *       "code": "validation_failed",
                      *       "details": [
                      *         {
                      *           "field": "title",
@@ -951,7 +966,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Too many requests",
-                     *       "status_code": 429
+                     *       "status_code": 429,
+                     *       "code": "rate_limited"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -966,7 +982,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Database unavailable, try again shortly",
-                     *       "status_code": 503
+                     *       "status_code": 503,
+                     *       "code": "database_unavailable"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -1008,7 +1025,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Token expired",
-                     *       "status_code": 401
+                     *       "status_code": 401,
+                     *       "code": "unauthenticated"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -1023,7 +1041,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Task 42 not found",
-                     *       "status_code": 404
+                     *       "status_code": 404,
+                     *       "code": "task_not_found"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -1039,6 +1058,7 @@ export interface operations {
                      * @example {
                      *       "error": "Validation failed: title must be a string of 1 to 200 characters",
                      *       "status_code": 422,
+                     *       "code": "validation_failed",
                      *       "details": [
                      *         {
                      *           "field": "title",
@@ -1059,7 +1079,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Too many requests",
-                     *       "status_code": 429
+                     *       "status_code": 429,
+                     *       "code": "rate_limited"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -1074,7 +1095,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Database unavailable, try again shortly",
-                     *       "status_code": 503
+                     *       "status_code": 503,
+                     *       "code": "database_unavailable"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -1127,7 +1149,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Database unavailable, try again shortly",
-                     *       "status_code": 503
+                     *       "status_code": 503,
+                     *       "code": "database_unavailable"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -1180,7 +1203,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Token expired",
-                     *       "status_code": 401
+                     *       "status_code": 401,
+                     *       "code": "unauthenticated"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -1196,6 +1220,7 @@ export interface operations {
                      * @example {
                      *       "error": "Validation failed: title must be a string of 1 to 200 characters",
                      *       "status_code": 422,
+                     *       "code": "validation_failed",
                      *       "details": [
                      *         {
                      *           "field": "title",
@@ -1216,7 +1241,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Too many requests",
-                     *       "status_code": 429
+                     *       "status_code": 429,
+                     *       "code": "rate_limited"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -1231,7 +1257,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Database unavailable, try again shortly",
-                     *       "status_code": 503
+                     *       "status_code": 503,
+                     *       "code": "database_unavailable"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -1272,7 +1299,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Malformed JSON body",
-                     *       "status_code": 400
+                     *       "status_code": 400,
+                     *       "code": "malformed_json"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -1287,7 +1315,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Token expired",
-                     *       "status_code": 401
+                     *       "status_code": 401,
+                     *       "code": "unauthenticated"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -1302,7 +1331,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Request body is larger than the 1 MB limit",
-                     *       "status_code": 413
+                     *       "status_code": 413,
+                     *       "code": "payload_too_large"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -1318,6 +1348,7 @@ export interface operations {
                      * @example {
                      *       "error": "Validation failed: title must be a string of 1 to 200 characters",
                      *       "status_code": 422,
+                     *       "code": "validation_failed",
                      *       "details": [
                      *         {
                      *           "field": "title",
@@ -1338,7 +1369,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Too many requests",
-                     *       "status_code": 429
+                     *       "status_code": 429,
+                     *       "code": "rate_limited"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -1353,7 +1385,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Database unavailable, try again shortly",
-                     *       "status_code": 503
+                     *       "status_code": 503,
+                     *       "code": "database_unavailable"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -1390,7 +1423,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Token expired",
-                     *       "status_code": 401
+                     *       "status_code": 401,
+                     *       "code": "unauthenticated"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -1405,7 +1439,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Task 42 not found",
-                     *       "status_code": 404
+                     *       "status_code": 404,
+                     *       "code": "task_not_found"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -1421,6 +1456,7 @@ export interface operations {
                      * @example {
                      *       "error": "Validation failed: title must be a string of 1 to 200 characters",
                      *       "status_code": 422,
+                     *       "code": "validation_failed",
                      *       "details": [
                      *         {
                      *           "field": "title",
@@ -1441,7 +1477,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Too many requests",
-                     *       "status_code": 429
+                     *       "status_code": 429,
+                     *       "code": "rate_limited"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -1456,7 +1493,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Database unavailable, try again shortly",
-                     *       "status_code": 503
+                     *       "status_code": 503,
+                     *       "code": "database_unavailable"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -1492,7 +1530,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Malformed JSON body",
-                     *       "status_code": 400
+                     *       "status_code": 400,
+                     *       "code": "malformed_json"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -1507,7 +1546,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Token expired",
-                     *       "status_code": 401
+                     *       "status_code": 401,
+                     *       "code": "unauthenticated"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -1522,7 +1562,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Task 42 not found",
-                     *       "status_code": 404
+                     *       "status_code": 404,
+                     *       "code": "task_not_found"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -1537,7 +1578,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Task is 'completed' and cannot move to 'review'",
-                     *       "status_code": 409
+                     *       "status_code": 409,
+                     *       "code": "invalid_transition"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -1552,7 +1594,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Request body is larger than the 1 MB limit",
-                     *       "status_code": 413
+                     *       "status_code": 413,
+                     *       "code": "payload_too_large"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -1568,6 +1611,7 @@ export interface operations {
                      * @example {
                      *       "error": "Validation failed: title must be a string of 1 to 200 characters",
                      *       "status_code": 422,
+                     *       "code": "validation_failed",
                      *       "details": [
                      *         {
                      *           "field": "title",
@@ -1588,7 +1632,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Too many requests",
-                     *       "status_code": 429
+                     *       "status_code": 429,
+                     *       "code": "rate_limited"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -1603,7 +1648,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Database unavailable, try again shortly",
-                     *       "status_code": 503
+                     *       "status_code": 503,
+                     *       "code": "database_unavailable"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -1644,7 +1690,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Malformed JSON body",
-                     *       "status_code": 400
+                     *       "status_code": 400,
+                     *       "code": "malformed_json"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -1659,7 +1706,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Token expired",
-                     *       "status_code": 401
+                     *       "status_code": 401,
+                     *       "code": "unauthenticated"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -1674,7 +1722,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Task 42 not found",
-                     *       "status_code": 404
+                     *       "status_code": 404,
+                     *       "code": "task_not_found"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -1689,7 +1738,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Task is 'completed' and cannot move to 'review'",
-                     *       "status_code": 409
+                     *       "status_code": 409,
+                     *       "code": "invalid_transition"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -1704,7 +1754,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Request body is larger than the 1 MB limit",
-                     *       "status_code": 413
+                     *       "status_code": 413,
+                     *       "code": "payload_too_large"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -1720,6 +1771,7 @@ export interface operations {
                      * @example {
                      *       "error": "Validation failed: title must be a string of 1 to 200 characters",
                      *       "status_code": 422,
+                     *       "code": "validation_failed",
                      *       "details": [
                      *         {
                      *           "field": "title",
@@ -1740,7 +1792,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Too many requests",
-                     *       "status_code": 429
+                     *       "status_code": 429,
+                     *       "code": "rate_limited"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -1755,7 +1808,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Database unavailable, try again shortly",
-                     *       "status_code": 503
+                     *       "status_code": 503,
+                     *       "code": "database_unavailable"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -1797,7 +1851,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Token expired",
-                     *       "status_code": 401
+                     *       "status_code": 401,
+                     *       "code": "unauthenticated"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -1812,7 +1867,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Task 42 not found",
-                     *       "status_code": 404
+                     *       "status_code": 404,
+                     *       "code": "task_not_found"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -1828,6 +1884,7 @@ export interface operations {
                      * @example {
                      *       "error": "Validation failed: title must be a string of 1 to 200 characters",
                      *       "status_code": 422,
+                     *       "code": "validation_failed",
                      *       "details": [
                      *         {
                      *           "field": "title",
@@ -1848,7 +1905,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Too many requests",
-                     *       "status_code": 429
+                     *       "status_code": 429,
+                     *       "code": "rate_limited"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -1863,7 +1921,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Database unavailable, try again shortly",
-                     *       "status_code": 503
+                     *       "status_code": 503,
+                     *       "code": "database_unavailable"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -1910,7 +1969,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Malformed JSON body",
-                     *       "status_code": 400
+                     *       "status_code": 400,
+                     *       "code": "malformed_json"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -1925,7 +1985,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Token expired",
-                     *       "status_code": 401
+                     *       "status_code": 401,
+                     *       "code": "unauthenticated"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -1940,7 +2001,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Task 42 not found",
-                     *       "status_code": 404
+                     *       "status_code": 404,
+                     *       "code": "task_not_found"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -1955,7 +2017,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Task is 'completed' and cannot move to 'review'",
-                     *       "status_code": 409
+                     *       "status_code": 409,
+                     *       "code": "invalid_transition"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -1970,7 +2033,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Request body is larger than the 1 MB limit",
-                     *       "status_code": 413
+                     *       "status_code": 413,
+                     *       "code": "payload_too_large"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -1986,6 +2050,7 @@ export interface operations {
                      * @example {
                      *       "error": "Validation failed: title must be a string of 1 to 200 characters",
                      *       "status_code": 422,
+                     *       "code": "validation_failed",
                      *       "details": [
                      *         {
                      *           "field": "title",
@@ -2006,7 +2071,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Too many requests",
-                     *       "status_code": 429
+                     *       "status_code": 429,
+                     *       "code": "rate_limited"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -2021,7 +2087,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Database unavailable, try again shortly",
-                     *       "status_code": 503
+                     *       "status_code": 503,
+                     *       "code": "database_unavailable"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -2078,7 +2145,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Malformed JSON body",
-                     *       "status_code": 400
+                     *       "status_code": 400,
+                     *       "code": "malformed_json"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -2093,7 +2161,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Token expired",
-                     *       "status_code": 401
+                     *       "status_code": 401,
+                     *       "code": "unauthenticated"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -2108,7 +2177,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Task 42 not found",
-                     *       "status_code": 404
+                     *       "status_code": 404,
+                     *       "code": "task_not_found"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -2123,7 +2193,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Task is 'completed' and cannot move to 'review'",
-                     *       "status_code": 409
+                     *       "status_code": 409,
+                     *       "code": "invalid_transition"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -2138,7 +2209,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Request body is larger than the 1 MB limit",
-                     *       "status_code": 413
+                     *       "status_code": 413,
+                     *       "code": "payload_too_large"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -2154,6 +2226,7 @@ export interface operations {
                      * @example {
                      *       "error": "Validation failed: title must be a string of 1 to 200 characters",
                      *       "status_code": 422,
+                     *       "code": "validation_failed",
                      *       "details": [
                      *         {
                      *           "field": "title",
@@ -2174,7 +2247,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Too many requests",
-                     *       "status_code": 429
+                     *       "status_code": 429,
+                     *       "code": "rate_limited"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -2189,7 +2263,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Database unavailable, try again shortly",
-                     *       "status_code": 503
+                     *       "status_code": 503,
+                     *       "code": "database_unavailable"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -2236,7 +2311,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Malformed JSON body",
-                     *       "status_code": 400
+                     *       "status_code": 400,
+                     *       "code": "malformed_json"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -2251,7 +2327,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Token expired",
-                     *       "status_code": 401
+                     *       "status_code": 401,
+                     *       "code": "unauthenticated"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -2266,7 +2343,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Only admins may do this",
-                     *       "status_code": 403
+                     *       "status_code": 403,
+                     *       "code": "forbidden"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -2281,7 +2359,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Task 42 not found",
-                     *       "status_code": 404
+                     *       "status_code": 404,
+                     *       "code": "task_not_found"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -2296,7 +2375,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Task is 'completed' and cannot move to 'review'",
-                     *       "status_code": 409
+                     *       "status_code": 409,
+                     *       "code": "invalid_transition"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -2311,7 +2391,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Request body is larger than the 1 MB limit",
-                     *       "status_code": 413
+                     *       "status_code": 413,
+                     *       "code": "payload_too_large"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -2327,6 +2408,7 @@ export interface operations {
                      * @example {
                      *       "error": "Validation failed: title must be a string of 1 to 200 characters",
                      *       "status_code": 422,
+                     *       "code": "validation_failed",
                      *       "details": [
                      *         {
                      *           "field": "title",
@@ -2347,7 +2429,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Too many requests",
-                     *       "status_code": 429
+                     *       "status_code": 429,
+                     *       "code": "rate_limited"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -2362,7 +2445,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Database unavailable, try again shortly",
-                     *       "status_code": 503
+                     *       "status_code": 503,
+                     *       "code": "database_unavailable"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -2410,7 +2494,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Malformed JSON body",
-                     *       "status_code": 400
+                     *       "status_code": 400,
+                     *       "code": "malformed_json"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -2425,7 +2510,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Token expired",
-                     *       "status_code": 401
+                     *       "status_code": 401,
+                     *       "code": "unauthenticated"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -2440,7 +2526,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Only admins may do this",
-                     *       "status_code": 403
+                     *       "status_code": 403,
+                     *       "code": "forbidden"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -2455,7 +2542,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Task 42 not found",
-                     *       "status_code": 404
+                     *       "status_code": 404,
+                     *       "code": "task_not_found"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -2470,7 +2558,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Task is 'completed' and cannot move to 'review'",
-                     *       "status_code": 409
+                     *       "status_code": 409,
+                     *       "code": "invalid_transition"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -2485,7 +2574,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Request body is larger than the 1 MB limit",
-                     *       "status_code": 413
+                     *       "status_code": 413,
+                     *       "code": "payload_too_large"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -2501,6 +2591,7 @@ export interface operations {
                      * @example {
                      *       "error": "Validation failed: title must be a string of 1 to 200 characters",
                      *       "status_code": 422,
+                     *       "code": "validation_failed",
                      *       "details": [
                      *         {
                      *           "field": "title",
@@ -2521,7 +2612,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Too many requests",
-                     *       "status_code": 429
+                     *       "status_code": 429,
+                     *       "code": "rate_limited"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -2536,7 +2628,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Database unavailable, try again shortly",
-                     *       "status_code": 503
+                     *       "status_code": 503,
+                     *       "code": "database_unavailable"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -2576,7 +2669,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Malformed JSON body",
-                     *       "status_code": 400
+                     *       "status_code": 400,
+                     *       "code": "malformed_json"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -2591,7 +2685,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Token expired",
-                     *       "status_code": 401
+                     *       "status_code": 401,
+                     *       "code": "unauthenticated"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -2606,7 +2701,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Only admins may do this",
-                     *       "status_code": 403
+                     *       "status_code": 403,
+                     *       "code": "forbidden"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -2621,7 +2717,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Task 42 not found",
-                     *       "status_code": 404
+                     *       "status_code": 404,
+                     *       "code": "task_not_found"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -2636,7 +2733,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Task is 'completed' and cannot move to 'review'",
-                     *       "status_code": 409
+                     *       "status_code": 409,
+                     *       "code": "invalid_transition"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -2651,7 +2749,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Request body is larger than the 1 MB limit",
-                     *       "status_code": 413
+                     *       "status_code": 413,
+                     *       "code": "payload_too_large"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -2667,6 +2766,7 @@ export interface operations {
                      * @example {
                      *       "error": "Validation failed: title must be a string of 1 to 200 characters",
                      *       "status_code": 422,
+                     *       "code": "validation_failed",
                      *       "details": [
                      *         {
                      *           "field": "title",
@@ -2687,7 +2787,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Too many requests",
-                     *       "status_code": 429
+                     *       "status_code": 429,
+                     *       "code": "rate_limited"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -2702,7 +2803,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Database unavailable, try again shortly",
-                     *       "status_code": 503
+                     *       "status_code": 503,
+                     *       "code": "database_unavailable"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -2742,7 +2844,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Malformed JSON body",
-                     *       "status_code": 400
+                     *       "status_code": 400,
+                     *       "code": "malformed_json"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -2757,7 +2860,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Token expired",
-                     *       "status_code": 401
+                     *       "status_code": 401,
+                     *       "code": "unauthenticated"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -2772,7 +2876,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Only admins may do this",
-                     *       "status_code": 403
+                     *       "status_code": 403,
+                     *       "code": "forbidden"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -2787,7 +2892,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Task 42 not found",
-                     *       "status_code": 404
+                     *       "status_code": 404,
+                     *       "code": "task_not_found"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -2802,7 +2908,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Task is 'completed' and cannot move to 'review'",
-                     *       "status_code": 409
+                     *       "status_code": 409,
+                     *       "code": "invalid_transition"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -2817,7 +2924,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Request body is larger than the 1 MB limit",
-                     *       "status_code": 413
+                     *       "status_code": 413,
+                     *       "code": "payload_too_large"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -2833,6 +2941,7 @@ export interface operations {
                      * @example {
                      *       "error": "Validation failed: title must be a string of 1 to 200 characters",
                      *       "status_code": 422,
+                     *       "code": "validation_failed",
                      *       "details": [
                      *         {
                      *           "field": "title",
@@ -2853,7 +2962,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Too many requests",
-                     *       "status_code": 429
+                     *       "status_code": 429,
+                     *       "code": "rate_limited"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -2868,7 +2978,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Database unavailable, try again shortly",
-                     *       "status_code": 503
+                     *       "status_code": 503,
+                     *       "code": "database_unavailable"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -2914,7 +3025,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Malformed JSON body",
-                     *       "status_code": 400
+                     *       "status_code": 400,
+                     *       "code": "malformed_json"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -2929,7 +3041,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Token expired",
-                     *       "status_code": 401
+                     *       "status_code": 401,
+                     *       "code": "unauthenticated"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -2944,7 +3057,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Task 42 not found",
-                     *       "status_code": 404
+                     *       "status_code": 404,
+                     *       "code": "task_not_found"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -2959,7 +3073,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Task is 'completed' and cannot move to 'review'",
-                     *       "status_code": 409
+                     *       "status_code": 409,
+                     *       "code": "invalid_transition"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -2974,7 +3089,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Request body is larger than the 1 MB limit",
-                     *       "status_code": 413
+                     *       "status_code": 413,
+                     *       "code": "payload_too_large"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -2990,6 +3106,7 @@ export interface operations {
                      * @example {
                      *       "error": "Validation failed: title must be a string of 1 to 200 characters",
                      *       "status_code": 422,
+                     *       "code": "validation_failed",
                      *       "details": [
                      *         {
                      *           "field": "title",
@@ -3010,7 +3127,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Too many requests",
-                     *       "status_code": 429
+                     *       "status_code": 429,
+                     *       "code": "rate_limited"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -3025,7 +3143,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Database unavailable, try again shortly",
-                     *       "status_code": 503
+                     *       "status_code": 503,
+                     *       "code": "database_unavailable"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -3065,7 +3184,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Malformed JSON body",
-                     *       "status_code": 400
+                     *       "status_code": 400,
+                     *       "code": "malformed_json"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -3080,7 +3200,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Token expired",
-                     *       "status_code": 401
+                     *       "status_code": 401,
+                     *       "code": "unauthenticated"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -3095,7 +3216,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Task 42 not found",
-                     *       "status_code": 404
+                     *       "status_code": 404,
+                     *       "code": "task_not_found"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -3110,7 +3232,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Task is 'completed' and cannot move to 'review'",
-                     *       "status_code": 409
+                     *       "status_code": 409,
+                     *       "code": "invalid_transition"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -3125,7 +3248,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Request body is larger than the 1 MB limit",
-                     *       "status_code": 413
+                     *       "status_code": 413,
+                     *       "code": "payload_too_large"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -3141,6 +3265,7 @@ export interface operations {
                      * @example {
                      *       "error": "Validation failed: title must be a string of 1 to 200 characters",
                      *       "status_code": 422,
+                     *       "code": "validation_failed",
                      *       "details": [
                      *         {
                      *           "field": "title",
@@ -3161,7 +3286,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Too many requests",
-                     *       "status_code": 429
+                     *       "status_code": 429,
+                     *       "code": "rate_limited"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -3176,7 +3302,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Database unavailable, try again shortly",
-                     *       "status_code": 503
+                     *       "status_code": 503,
+                     *       "code": "database_unavailable"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -3216,7 +3343,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Malformed JSON body",
-                     *       "status_code": 400
+                     *       "status_code": 400,
+                     *       "code": "malformed_json"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -3231,7 +3359,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Token expired",
-                     *       "status_code": 401
+                     *       "status_code": 401,
+                     *       "code": "unauthenticated"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -3246,7 +3375,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Only admins may do this",
-                     *       "status_code": 403
+                     *       "status_code": 403,
+                     *       "code": "forbidden"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -3261,7 +3391,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Task 42 not found",
-                     *       "status_code": 404
+                     *       "status_code": 404,
+                     *       "code": "task_not_found"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -3276,7 +3407,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Task is 'completed' and cannot move to 'review'",
-                     *       "status_code": 409
+                     *       "status_code": 409,
+                     *       "code": "invalid_transition"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -3291,7 +3423,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Request body is larger than the 1 MB limit",
-                     *       "status_code": 413
+                     *       "status_code": 413,
+                     *       "code": "payload_too_large"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -3307,6 +3440,7 @@ export interface operations {
                      * @example {
                      *       "error": "Validation failed: title must be a string of 1 to 200 characters",
                      *       "status_code": 422,
+                     *       "code": "validation_failed",
                      *       "details": [
                      *         {
                      *           "field": "title",
@@ -3327,7 +3461,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Too many requests",
-                     *       "status_code": 429
+                     *       "status_code": 429,
+                     *       "code": "rate_limited"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -3342,7 +3477,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Database unavailable, try again shortly",
-                     *       "status_code": 503
+                     *       "status_code": 503,
+                     *       "code": "database_unavailable"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -3384,7 +3520,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Malformed JSON body",
-                     *       "status_code": 400
+                     *       "status_code": 400,
+                     *       "code": "malformed_json"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -3399,7 +3536,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Token expired",
-                     *       "status_code": 401
+                     *       "status_code": 401,
+                     *       "code": "unauthenticated"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -3414,7 +3552,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Task 42 not found",
-                     *       "status_code": 404
+                     *       "status_code": 404,
+                     *       "code": "task_not_found"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -3429,7 +3568,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Task is 'completed' and cannot move to 'review'",
-                     *       "status_code": 409
+                     *       "status_code": 409,
+                     *       "code": "invalid_transition"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -3444,7 +3584,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Request body is larger than the 1 MB limit",
-                     *       "status_code": 413
+                     *       "status_code": 413,
+                     *       "code": "payload_too_large"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -3460,6 +3601,7 @@ export interface operations {
                      * @example {
                      *       "error": "Validation failed: title must be a string of 1 to 200 characters",
                      *       "status_code": 422,
+                     *       "code": "validation_failed",
                      *       "details": [
                      *         {
                      *           "field": "title",
@@ -3480,7 +3622,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Too many requests",
-                     *       "status_code": 429
+                     *       "status_code": 429,
+                     *       "code": "rate_limited"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -3495,7 +3638,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Database unavailable, try again shortly",
-                     *       "status_code": 503
+                     *       "status_code": 503,
+                     *       "code": "database_unavailable"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -3533,7 +3677,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Malformed JSON body",
-                     *       "status_code": 400
+                     *       "status_code": 400,
+                     *       "code": "malformed_json"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -3548,7 +3693,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Token expired",
-                     *       "status_code": 401
+                     *       "status_code": 401,
+                     *       "code": "unauthenticated"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -3563,7 +3709,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Task 42 not found",
-                     *       "status_code": 404
+                     *       "status_code": 404,
+                     *       "code": "task_not_found"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -3578,7 +3725,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Request body is larger than the 1 MB limit",
-                     *       "status_code": 413
+                     *       "status_code": 413,
+                     *       "code": "payload_too_large"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -3594,6 +3742,7 @@ export interface operations {
                      * @example {
                      *       "error": "Validation failed: title must be a string of 1 to 200 characters",
                      *       "status_code": 422,
+                     *       "code": "validation_failed",
                      *       "details": [
                      *         {
                      *           "field": "title",
@@ -3614,7 +3763,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Too many requests",
-                     *       "status_code": 429
+                     *       "status_code": 429,
+                     *       "code": "rate_limited"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -3629,7 +3779,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Database unavailable, try again shortly",
-                     *       "status_code": 503
+                     *       "status_code": 503,
+                     *       "code": "database_unavailable"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -3669,7 +3820,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Token expired",
-                     *       "status_code": 401
+                     *       "status_code": 401,
+                     *       "code": "unauthenticated"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -3685,6 +3837,7 @@ export interface operations {
                      * @example {
                      *       "error": "Validation failed: title must be a string of 1 to 200 characters",
                      *       "status_code": 422,
+                     *       "code": "validation_failed",
                      *       "details": [
                      *         {
                      *           "field": "title",
@@ -3705,7 +3858,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Too many requests",
-                     *       "status_code": 429
+                     *       "status_code": 429,
+                     *       "code": "rate_limited"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -3720,7 +3874,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Database unavailable, try again shortly",
-                     *       "status_code": 503
+                     *       "status_code": 503,
+                     *       "code": "database_unavailable"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -3761,7 +3916,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Malformed JSON body",
-                     *       "status_code": 400
+                     *       "status_code": 400,
+                     *       "code": "malformed_json"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -3776,7 +3932,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Token expired",
-                     *       "status_code": 401
+                     *       "status_code": 401,
+                     *       "code": "unauthenticated"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -3791,7 +3948,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Only admins may do this",
-                     *       "status_code": 403
+                     *       "status_code": 403,
+                     *       "code": "forbidden"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -3806,7 +3964,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Task is 'completed' and cannot move to 'review'",
-                     *       "status_code": 409
+                     *       "status_code": 409,
+                     *       "code": "invalid_transition"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -3821,7 +3980,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Request body is larger than the 1 MB limit",
-                     *       "status_code": 413
+                     *       "status_code": 413,
+                     *       "code": "payload_too_large"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -3837,6 +3997,7 @@ export interface operations {
                      * @example {
                      *       "error": "Validation failed: title must be a string of 1 to 200 characters",
                      *       "status_code": 422,
+                     *       "code": "validation_failed",
                      *       "details": [
                      *         {
                      *           "field": "title",
@@ -3857,7 +4018,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Too many requests",
-                     *       "status_code": 429
+                     *       "status_code": 429,
+                     *       "code": "rate_limited"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -3872,7 +4034,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Database unavailable, try again shortly",
-                     *       "status_code": 503
+                     *       "status_code": 503,
+                     *       "code": "database_unavailable"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -3909,7 +4072,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Token expired",
-                     *       "status_code": 401
+                     *       "status_code": 401,
+                     *       "code": "unauthenticated"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -3924,7 +4088,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Task 42 not found",
-                     *       "status_code": 404
+                     *       "status_code": 404,
+                     *       "code": "task_not_found"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -3940,6 +4105,7 @@ export interface operations {
                      * @example {
                      *       "error": "Validation failed: title must be a string of 1 to 200 characters",
                      *       "status_code": 422,
+                     *       "code": "validation_failed",
                      *       "details": [
                      *         {
                      *           "field": "title",
@@ -3960,7 +4126,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Too many requests",
-                     *       "status_code": 429
+                     *       "status_code": 429,
+                     *       "code": "rate_limited"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -3975,7 +4142,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Database unavailable, try again shortly",
-                     *       "status_code": 503
+                     *       "status_code": 503,
+                     *       "code": "database_unavailable"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -4011,7 +4179,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Malformed JSON body",
-                     *       "status_code": 400
+                     *       "status_code": 400,
+                     *       "code": "malformed_json"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -4026,7 +4195,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Token expired",
-                     *       "status_code": 401
+                     *       "status_code": 401,
+                     *       "code": "unauthenticated"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -4041,7 +4211,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Only admins may do this",
-                     *       "status_code": 403
+                     *       "status_code": 403,
+                     *       "code": "forbidden"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -4056,7 +4227,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Task 42 not found",
-                     *       "status_code": 404
+                     *       "status_code": 404,
+                     *       "code": "task_not_found"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -4071,7 +4243,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Request body is larger than the 1 MB limit",
-                     *       "status_code": 413
+                     *       "status_code": 413,
+                     *       "code": "payload_too_large"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -4087,6 +4260,7 @@ export interface operations {
                      * @example {
                      *       "error": "Validation failed: title must be a string of 1 to 200 characters",
                      *       "status_code": 422,
+                     *       "code": "validation_failed",
                      *       "details": [
                      *         {
                      *           "field": "title",
@@ -4107,7 +4281,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Too many requests",
-                     *       "status_code": 429
+                     *       "status_code": 429,
+                     *       "code": "rate_limited"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -4122,7 +4297,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Database unavailable, try again shortly",
-                     *       "status_code": 503
+                     *       "status_code": 503,
+                     *       "code": "database_unavailable"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -4163,7 +4339,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Malformed JSON body",
-                     *       "status_code": 400
+                     *       "status_code": 400,
+                     *       "code": "malformed_json"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -4178,7 +4355,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Token expired",
-                     *       "status_code": 401
+                     *       "status_code": 401,
+                     *       "code": "unauthenticated"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -4193,7 +4371,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Only admins may do this",
-                     *       "status_code": 403
+                     *       "status_code": 403,
+                     *       "code": "forbidden"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -4208,7 +4387,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Task 42 not found",
-                     *       "status_code": 404
+                     *       "status_code": 404,
+                     *       "code": "task_not_found"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -4223,7 +4403,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Request body is larger than the 1 MB limit",
-                     *       "status_code": 413
+                     *       "status_code": 413,
+                     *       "code": "payload_too_large"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -4239,6 +4420,7 @@ export interface operations {
                      * @example {
                      *       "error": "Validation failed: title must be a string of 1 to 200 characters",
                      *       "status_code": 422,
+                     *       "code": "validation_failed",
                      *       "details": [
                      *         {
                      *           "field": "title",
@@ -4259,7 +4441,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Too many requests",
-                     *       "status_code": 429
+                     *       "status_code": 429,
+                     *       "code": "rate_limited"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -4274,7 +4457,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "error": "Database unavailable, try again shortly",
-                     *       "status_code": 503
+                     *       "status_code": 503,
+                     *       "code": "database_unavailable"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];

@@ -14,7 +14,14 @@ export type Task = components['schemas']['Task'];
 export type Worker = components['schemas']['Worker'];
 export type AuditEntry = components['schemas']['AuditEntry'];
 export type Me = components['schemas']['MeResponse'];
-export type ErrorBody = components['schemas']['ErrorResponse'];
+export type ErrorCode = components['schemas']['ErrorResponse']['code'];
+/**
+ * The API's error envelope; `code` is `unreachable` when the API could not be reached at all and
+ * `unexpected_response` when something other than the API (a proxy, say) answered.
+ */
+export type ErrorBody = Omit<components['schemas']['ErrorResponse'], 'code'> & {
+  code: ErrorCode | 'unreachable' | 'unexpected_response';
+};
 
 export interface ClientOptions {
   baseUrl: string;
@@ -72,14 +79,22 @@ export async function unwrap<T>(
       error instanceof Error
         ? ((error.cause as Error | undefined)?.message ?? error.message)
         : String(error);
-    throw new ApiError(0, { error: `Cannot reach the TaskFlow API (${reason})`, status_code: 0 });
+    throw new ApiError(0, {
+      error: `Cannot reach the TaskFlow API (${reason})`,
+      status_code: 0,
+      code: 'unreachable',
+    });
   }
   const { data, error, response } = result;
   if (!response.ok) {
     const body =
       error && typeof error === 'object' && 'error' in error
         ? (error as ErrorBody)
-        : { error: `${response.status} ${response.statusText}`, status_code: response.status };
+        : {
+            error: `${response.status} ${response.statusText}`,
+            status_code: response.status,
+            code: 'unexpected_response' as const,
+          };
     throw new ApiError(response.status, body);
   }
   return { data: data as T, response };

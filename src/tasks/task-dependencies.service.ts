@@ -45,6 +45,7 @@ export class TaskDependenciesService {
     if (loop.length > 0) {
       throw new ConflictError(
         `Task ${dependsOnId} already depends on task ${taskId}: adding this would make a cycle`,
+        'dependency_cycle',
       );
     }
     const inserted = await this.query(
@@ -68,13 +69,16 @@ export class TaskDependenciesService {
       `SELECT project_slug FROM tasks WHERE id = $1`,
       [taskId],
     );
-    if (!task) throw new NotFoundError(`Task ${taskId} not found`);
+    if (!task) throw new NotFoundError(`Task ${taskId} not found`, 'task_not_found');
     const deleted = await this.query(
       `DELETE FROM task_dependencies WHERE task_id = $1 AND depends_on_id = $2 RETURNING task_id`,
       [taskId, dependsOnId],
     );
     if (deleted.length === 0) {
-      throw new NotFoundError(`Task ${taskId} does not depend on task ${dependsOnId}`);
+      throw new NotFoundError(
+        `Task ${taskId} does not depend on task ${dependsOnId}`,
+        'dependency_not_found',
+      );
     }
     this.trail.record({
       taskId,
@@ -99,6 +103,7 @@ export class TaskDependenciesService {
     if (blocker) {
       throw new ConflictError(
         `Task ${taskId} is blocked by task ${blocker.id}, which is '${blocker.status}'; it can start once that one is completed`,
+        'dependency_unfinished',
       );
     }
   }
@@ -113,9 +118,9 @@ export class TaskDependenciesService {
       [[taskId, dependsOnId]],
     );
     const task = rows.find((r) => r.id === taskId);
-    if (!task) throw new NotFoundError(`Task ${taskId} not found`);
+    if (!task) throw new NotFoundError(`Task ${taskId} not found`, 'task_not_found');
     if (!rows.some((r) => r.id === dependsOnId))
-      throw new NotFoundError(`Task ${dependsOnId} not found`);
+      throw new NotFoundError(`Task ${dependsOnId} not found`, 'task_not_found');
     return task;
   }
 }

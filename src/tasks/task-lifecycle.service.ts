@@ -123,6 +123,7 @@ export class TaskLifecycleService {
         : '';
     throw new ConflictError(
       `Task ${id} is '${current.status}'${held}; start needs it to be 'pending'`,
+      current.status === 'in_progress' ? 'task_claimed' : 'invalid_transition',
     );
   }
 
@@ -180,10 +181,12 @@ export class TaskLifecycleService {
     if (current.status !== 'in_progress') {
       throw new ConflictError(
         `Task ${id} is '${current.status}'; only a task in progress has a lease`,
+        'invalid_transition',
       );
     }
     throw new ForbiddenError(
       `Task ${id} is held by ${current.assigned_to ?? 'nobody'}; only its holder or an admin may extend the lease`,
+      'not_assignee',
     );
   }
 
@@ -256,7 +259,7 @@ export class TaskLifecycleService {
     const [current] = await this.sql.rows<
       Pick<Task, 'status' | 'assigned_to' | 'lease_expires_at'>
     >('SELECT status, assigned_to, lease_expires_at FROM tasks WHERE id = $1', [id]);
-    if (!current) throw new NotFoundError(`Task ${id} not found`);
+    if (!current) throw new NotFoundError(`Task ${id} not found`, 'task_not_found');
     return current;
   }
 
@@ -304,11 +307,13 @@ export class TaskLifecycleService {
       if (checkAssignee && current.assigned_to !== null && current.assigned_to !== caller.id) {
         throw new ForbiddenError(
           `Task ${id} is assigned to ${current.assigned_to}; only they or an admin may ${name} it`,
+          'not_assignee',
         );
       }
       if (!move.from.includes(current.status) || attempt >= MAX_ATTEMPTS) {
         throw new ConflictError(
           `Task ${id} is '${current.status}'; ${name} needs it to be ${move.from.map((s) => `'${s}'`).join(' or ')}`,
+          'invalid_transition',
         );
       }
       // The row changed between the update and this read in a way that now allows the move

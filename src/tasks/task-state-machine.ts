@@ -33,6 +33,7 @@ export class InvalidTransitionError extends ConflictError {
         (TASK_TRANSITIONS[from].length
           ? ` (from '${from}' it can move to: ${TASK_TRANSITIONS[from].join(', ')})`
           : ''),
+      'invalid_transition',
     );
   }
 }

@@ -104,7 +104,7 @@ export class TasksService {
   /** The task and its dependencies, in one round trip. */
   async findOne(id: number): Promise<TaskDetail> {
     const [task] = await this.sql.rows<TaskDetail>(FIND_TASK_SQL, [id]);
-    if (!task) throw new NotFoundError(`Task ${id} not found`);
+    if (!task) throw new NotFoundError(`Task ${id} not found`, 'task_not_found');
     return task;
   }
 
@@ -224,7 +224,7 @@ export class TasksService {
         .returning('*')
         .execute();
       const deleted = (result.raw as Task[])[0];
-      if (!deleted) throw new NotFoundError(`Task ${id} not found`);
+      if (!deleted) throw new NotFoundError(`Task ${id} not found`, 'task_not_found');
       const task = this.tasks.create(deleted);
       this.trail.record({
         taskId: id,
@@ -238,6 +238,9 @@ export class TasksService {
           violatedConstraint(error) === 'fk_task_dependencies_depends_on'
             ? `Other tasks depend on task ${id}; remove those dependencies first`
             : `Task ${id} has subtasks; delete or move them first`,
+          violatedConstraint(error) === 'fk_task_dependencies_depends_on'
+            ? 'task_has_dependents'
+            : 'task_has_subtasks',
         );
       }
       throw error;
@@ -254,13 +257,13 @@ export class TasksService {
       .setLock('for_no_key_update')
       .where('t.id = :id', { id })
       .getOne();
-    if (!task) throw new NotFoundError(`Task ${id} not found`);
+    if (!task) throw new NotFoundError(`Task ${id} not found`, 'task_not_found');
     return task;
   }
 
   private async assertExists(id: number): Promise<void> {
     const exists = await this.tasks.existsBy({ id });
-    if (!exists) throw new NotFoundError(`Task ${id} not found`);
+    if (!exists) throw new NotFoundError(`Task ${id} not found`, 'task_not_found');
   }
 
   private async lockTaskTree(): Promise<void> {

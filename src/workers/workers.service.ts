@@ -32,8 +32,10 @@ export class WorkersService {
     const id = dto.id ?? caller.id;
     const type = dto.type ?? 'human';
     if (!caller.isAdmin) {
-      if (id !== caller.id) throw new ForbiddenError('Only admins may register another worker');
-      if (type === 'agent') throw new ForbiddenError('Only admins may register agents');
+      if (id !== caller.id)
+        throw new ForbiddenError('Only admins may register another worker', 'admin_required');
+      if (type === 'agent')
+        throw new ForbiddenError('Only admins may register agents', 'admin_required');
     }
     const result = await this.workers
       .createQueryBuilder()
@@ -43,7 +45,7 @@ export class WorkersService {
       .returning('*')
       .execute();
     const worker = (result.raw as Worker[])[0];
-    if (!worker) throw new ConflictError(`Worker ${id} is already registered`);
+    if (!worker) throw new ConflictError(`Worker ${id} is already registered`, 'worker_exists');
     this.trail.record({
       context: { worker_id: id, name: worker.name, type, capabilities: worker.capabilities },
     });
@@ -58,7 +60,7 @@ export class WorkersService {
 
   async findOne(id: string): Promise<Worker> {
     const worker = await this.workers.findOneBy({ id });
-    if (!worker) throw new NotFoundError(`Worker ${id} not found`);
+    if (!worker) throw new NotFoundError(`Worker ${id} not found`, 'worker_not_found');
     return worker;
   }
 
@@ -74,7 +76,7 @@ export class WorkersService {
       .setLock('for_no_key_update')
       .where('w.id = :id', { id })
       .getOne();
-    if (!current) throw new NotFoundError(`Worker ${id} not found`);
+    if (!current) throw new NotFoundError(`Worker ${id} not found`, 'worker_not_found');
     const changes: Record<string, { from: unknown; to: unknown }> = {};
     for (const field of EDITABLE) {
       const next = dto[field];
@@ -106,7 +108,7 @@ export class WorkersService {
       .returning('*')
       .execute();
     const deleted = (result.raw as Worker[])[0];
-    if (!deleted) throw new NotFoundError(`Worker ${id} not found`);
+    if (!deleted) throw new NotFoundError(`Worker ${id} not found`, 'worker_not_found');
     this.trail.record({ context: { worker_id: id, name: deleted.name, type: deleted.type } });
   }
 }

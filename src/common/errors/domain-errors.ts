@@ -1,8 +1,12 @@
+import type { ErrorCode } from './error-codes';
+
 /**
  * Typed domain errors. Services throw these; `ErrorEnvelopeFilter` is the one place that turns
- * them into HTTP statuses, with an exhaustive switch so that a new code cannot be forgotten.
+ * them into HTTP statuses, with an exhaustive switch over the kind so that a new kind cannot be
+ * forgotten. Each error also carries its machine `code` (see `error-codes.ts`): the kind decides
+ * the HTTP status, the code tells a client which rule refused it.
  */
-export enum DomainErrorCode {
+export enum DomainErrorKind {
   Validation = 'validation',
   Unauthenticated = 'unauthenticated',
   Forbidden = 'forbidden',
@@ -18,8 +22,9 @@ export interface FieldError {
 
 export class DomainError extends Error {
   constructor(
-    readonly code: DomainErrorCode,
+    readonly kind: DomainErrorKind,
     message: string,
+    readonly code: ErrorCode,
   ) {
     super(message);
     this.name = new.target.name;
@@ -28,7 +33,11 @@ export class DomainError extends Error {
 
 export class ValidationFailedError extends DomainError {
   constructor(readonly details: FieldError[]) {
-    super(DomainErrorCode.Validation, ValidationFailedError.summarise(details));
+    super(
+      DomainErrorKind.Validation,
+      ValidationFailedError.summarise(details),
+      'validation_failed',
+    );
   }
 
   static field(field: string, message: string): ValidationFailedError {
@@ -41,32 +50,32 @@ export class ValidationFailedError extends DomainError {
 }
 
 export class UnauthenticatedError extends DomainError {
-  constructor(message: string) {
-    super(DomainErrorCode.Unauthenticated, message);
+  constructor(message: string, code: ErrorCode = 'unauthenticated') {
+    super(DomainErrorKind.Unauthenticated, message, code);
   }
 }
 
 export class ForbiddenError extends DomainError {
-  constructor(message: string) {
-    super(DomainErrorCode.Forbidden, message);
+  constructor(message: string, code: ErrorCode = 'forbidden') {
+    super(DomainErrorKind.Forbidden, message, code);
   }
 }
 
 export class NotFoundError extends DomainError {
-  constructor(message: string) {
-    super(DomainErrorCode.NotFound, message);
+  constructor(message: string, code: ErrorCode = 'not_found') {
+    super(DomainErrorKind.NotFound, message, code);
   }
 }
 
 export class ConflictError extends DomainError {
-  constructor(message: string) {
-    super(DomainErrorCode.Conflict, message);
+  constructor(message: string, code: ErrorCode = 'conflict') {
+    super(DomainErrorKind.Conflict, message, code);
   }
 }
 
 export class ServiceUnavailableError extends DomainError {
-  constructor(message: string) {
-    super(DomainErrorCode.Unavailable, message);
+  constructor(message: string, code: ErrorCode = 'database_unavailable') {
+    super(DomainErrorKind.Unavailable, message, code);
   }
 }
 

@@ -9,12 +9,14 @@ import {
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { PG, isDatabaseUnavailable, sqlState, violatedConstraint } from './database-errors';
-import { DomainError, DomainErrorCode, FieldError, assertUnreachable } from './domain-errors';
+import { DomainError, DomainErrorKind, FieldError, assertUnreachable } from './domain-errors';
+import type { ErrorCode } from './error-codes';
 
-/** The contract's error body: `{ error, status_code }`, plus `details` on a 422. */
+/** The contract's error body: `{ error, status_code, code }`, plus `details` on a 422. */
 export interface ErrorEnvelope {
   error: string;
   status_code: number;
+  code: ErrorCode;
   details?: FieldError[];
 }
 
@@ -24,28 +26,35 @@ interface Resolved {
   headers?: Record<string, string>;
 }
 
-function statusOf(code: DomainErrorCode): number {
-  switch (code) {
-    case DomainErrorCode.Validation:
+function statusOf(kind: DomainErrorKind): number {
+  switch (kind) {
+    case DomainErrorKind.Validation:
       return HttpStatus.UNPROCESSABLE_ENTITY;
-    case DomainErrorCode.Unauthenticated:
+    case DomainErrorKind.Unauthenticated:
       return HttpStatus.UNAUTHORIZED;
-    case DomainErrorCode.Forbidden:
+    case DomainErrorKind.Forbidden:
       return HttpStatus.FORBIDDEN;
-    case DomainErrorCode.NotFound:
+    case DomainErrorKind.NotFound:
       return HttpStatus.NOT_FOUND;
-    case DomainErrorCode.Conflict:
+    case DomainErrorKind.Conflict:
       return HttpStatus.CONFLICT;
-    case DomainErrorCode.Unavailable:
+    case DomainErrorKind.Unavailable:
       return HttpStatus.SERVICE_UNAVAILABLE;
     default:
-      return assertUnreachable(code);
+      return assertUnreachable(kind);
   }
 }
 
-const envelope = (status: number, error: string, details?: FieldError[]): Resolved => ({
+const envelope = (
+  status: number,
+  error: string,
+  code: ErrorCode,
+  details?: FieldError[],
+): Resolved => ({
   status,
-  body: details ? { error, status_code: status, details } : { error, status_code: status },
+  body: details
+    ? { error, status_code: status, code, details }
+    : { error, status_code: status, code },
 });
 
 /**
@@ -92,27 +101,36 @@ export class ErrorEnvelopeFilter implements ExceptionFilter {
   private resolve(exception: unknown, request: FastifyRequest | undefined): Resolved {
     if (exception instanceof DomainError) {
       const details = 'details' in exception ? (exception.details as FieldError[]) : undefined;
-      return envelope(statusOf(exception.code), exception.message, details);
+      return envelope(statusOf(exception.kind), exception.message, exception.code, details);
     }
     if (exception instanceof HttpException) {
       return this.fromHttpException(exception, request);
     }
     const state = sqlState(exception);
     if (isDatabaseUnavailable(exception)) {
-      return envelope(HttpStatus.SERVICE_UNAVAILABLE, 'Database unavailable, try again shortly');
+      return envelope(
+        HttpStatus.SERVICE_UNAVAILABLE,
+        'Database unavailable, try again shortly',
+        'database_unavailable',
+      );
     }
     switch (state as (typeof PG)[keyof typeof PG] | undefined) {
       case PG.uniqueViolation:
-        return envelope(HttpStatus.CONFLICT, 'A record with this key already exists');
+        return envelope(HttpStatus.CONFLICT, 'A record with this key already exists', 'conflict');
       case PG.foreignKeyViolation:
         return envelope(
           HttpStatus.CONFLICT,
           `The change conflicts with related records (${violatedConstraint(exception) ?? 'foreign key'})`,
+          'conflict',
         );
       case PG.serializationFailure:
       case PG.deadlockDetected:
       case PG.lockNotAvailable:
-        return envelope(HttpStatus.CONFLICT, 'Conflicting concurrent change, retry the request');
+        return envelope(
+          HttpStatus.CONFLICT,
+          'Conflicting concurrent change, retry the request',
+          'concurrent_change',
+        );
       case PG.checkViolation:
       case PG.notNullViolation:
       case PG.stringTooLong:
@@ -125,10 +143,15 @@ export class ErrorEnvelopeFilter implements ExceptionFilter {
         return envelope(
           HttpStatus.UNPROCESSABLE_ENTITY,
           'Validation failed: a value is out of range',
+          'validation_failed',
           [{ field: violatedConstraint(exception) ?? 'body', message: 'value is out of range' }],
         );
       default:
-        return envelope(HttpStatus.INTERNAL_SERVER_ERROR, 'Internal server error');
+        return envelope(
+          HttpStatus.INTERNAL_SERVER_ERROR,
+          'Internal server error',
+          'internal_error',
+        );
     }
   }
 
@@ -137,21 +160,39 @@ export class ErrorEnvelopeFilter implements ExceptionFilter {
     switch (status) {
       case HttpStatus.NOT_FOUND:
         // Nest's router answers an unknown route with "Cannot GET /x".
-        return envelope(status, `No route ${request?.method ?? ''} ${pathOf(request)}`.trim());
+        return envelope(
+          status,
+          `No route ${request?.method ?? ''} ${pathOf(request)}`.trim(),
+          'route_not_found',
+        );
       case HttpStatus.PAYLOAD_TOO_LARGE:
-        return envelope(status, 'Request body is larger than the 1 MB limit');
+        return envelope(status, 'Request body is larger than the 1 MB limit', 'payload_too_large');
       case HttpStatus.UNSUPPORTED_MEDIA_TYPE:
-        return envelope(HttpStatus.BAD_REQUEST, 'Content-Type must be application/json');
+        return envelope(
+          HttpStatus.BAD_REQUEST,
+          'Content-Type must be application/json',
+          'unsupported_media_type',
+        );
       case HttpStatus.BAD_REQUEST:
         // Fastify's JSON parser: malformed JSON, an empty JSON body, a poisoned __proto__ key.
-        return envelope(status, `Malformed JSON body: ${exception.message}`);
+        return envelope(status, `Malformed JSON body: ${exception.message}`, 'malformed_json');
       case HttpStatus.TOO_MANY_REQUESTS:
-        return envelope(status, 'Too many requests, slow down');
+        return envelope(status, 'Too many requests, slow down', 'rate_limited');
       case HttpStatus.METHOD_NOT_ALLOWED:
-        return envelope(status, `Method ${request?.method ?? ''} not allowed here`);
+        return envelope(
+          status,
+          `Method ${request?.method ?? ''} not allowed here`,
+          'method_not_allowed',
+        );
       default:
-        if (exception.getStatus() >= 500) return envelope(status, 'Internal server error');
-        return envelope(status, exception.message);
+        if (exception.getStatus() >= 500) {
+          return envelope(status, 'Internal server error', 'internal_error');
+        }
+        return envelope(
+          status,
+          exception.message,
+          status === HttpStatus.FORBIDDEN ? 'forbidden' : 'bad_request',
+        );
     }
   }
 }
@@ -169,10 +210,11 @@ export function frameworkErrorEnvelope(error: { code?: string }): ErrorEnvelope 
       : error.code === 'FST_ERR_MAX_PARAM_LENGTH'
         ? 'a path parameter is too long'
         : undefined;
-  if (!message) return { error: 'Internal server error', status_code: 500 };
+  if (!message) return { error: 'Internal server error', status_code: 500, code: 'internal_error' };
   return {
     error: `Validation failed: ${message}`,
     status_code: HttpStatus.UNPROCESSABLE_ENTITY,
+    code: 'validation_failed',
     details: [{ field: 'path', message }],
   };
 }
@@ -187,13 +229,22 @@ export function writeClientErrorEnvelope(
   socket: { destroyed: boolean; writable: boolean; write(data: string): unknown; destroy(): void },
 ): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
-  const [status, reason, message] =
+  const [status, reason, message, code]: [number, string, string, ErrorCode] =
     error.code === 'HPE_HEADER_OVERFLOW'
-      ? [431, 'Request Header Fields Too Large', 'the request headers are too large']
+      ? [
+          431,
+          'Request Header Fields Too Large',
+          'the request headers are too large',
+          'headers_too_large',
+        ]
       : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-        ? [408, 'Request Timeout', 'the request took too long to arrive']
-        : [400, 'Bad Request', 'the request is not valid HTTP'];
-  const body = JSON.stringify({ error: message, status_code: status } satisfies ErrorEnvelope);
+        ? [408, 'Request Timeout', 'the request took too long to arrive', 'request_timeout']
+        : [400, 'Bad Request', 'the request is not valid HTTP', 'bad_request'];
+  const body = JSON.stringify({
+    error: message,
+    status_code: status,
+    code,
+  } satisfies ErrorEnvelope);
   if (socket.writable) {
     socket.write(
       `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\n` +

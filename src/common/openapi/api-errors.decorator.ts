@@ -1,5 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional, ApiResponse } from '@nestjs/swagger';
+import { ERROR_CODES, ErrorCode } from '../errors/error-codes';
 
 export class FieldErrorDto {
   @ApiProperty({ example: 'title' })
@@ -17,29 +18,60 @@ export class ErrorResponse {
   @ApiProperty({ example: 404 })
   status_code: number;
 
+  @ApiProperty({
+    enum: ERROR_CODES,
+    enumName: 'ErrorCode',
+    example: 'task_not_found',
+    description: 'A stable machine name for the rule that refused the request; switch on this.',
+  })
+  code: ErrorCode;
+
   @ApiPropertyOptional({ type: [FieldErrorDto], description: 'Present on 422 only.' })
   details?: FieldErrorDto[];
 }
 
-const DESCRIPTIONS: Record<number, { description: string; example: string }> = {
-  400: { description: 'Malformed JSON or wrong content type', example: 'Malformed JSON body' },
+const DESCRIPTIONS: Record<number, { description: string; example: string; code: ErrorCode }> = {
+  400: {
+    description: 'Malformed JSON or wrong content type',
+    example: 'Malformed JSON body',
+    code: 'malformed_json',
+  },
   401: {
     description: 'Missing, invalid or expired token (with `WWW-Authenticate: Bearer`)',
     example: 'Token expired',
+    code: 'unauthenticated',
   },
-  403: { description: 'Authenticated but not allowed', example: 'Only admins may do this' },
-  404: { description: 'No such resource', example: 'Task 42 not found' },
+  403: {
+    description: 'Authenticated but not allowed',
+    example: 'Only admins may do this',
+    code: 'forbidden',
+  },
+  404: { description: 'No such resource', example: 'Task 42 not found', code: 'task_not_found' },
   409: {
     description: 'State conflict',
     example: "Task is 'completed' and cannot move to 'review'",
+    code: 'invalid_transition',
   },
-  413: { description: 'Body over 1 MB', example: 'Request body is larger than the 1 MB limit' },
+  413: {
+    description: 'Body over 1 MB',
+    example: 'Request body is larger than the 1 MB limit',
+    code: 'payload_too_large',
+  },
   422: {
     description: 'Validation failed (body, query or path)',
     example: 'Validation failed: title must be a string of 1 to 200 characters',
+    code: 'validation_failed',
   },
-  429: { description: 'Rate limit exceeded (see `Retry-After`)', example: 'Too many requests' },
-  503: { description: 'Database unreachable', example: 'Database unavailable, try again shortly' },
+  429: {
+    description: 'Rate limit exceeded (see `Retry-After`)',
+    example: 'Too many requests',
+    code: 'rate_limited',
+  },
+  503: {
+    description: 'Database unreachable',
+    example: 'Database unavailable, try again shortly',
+    code: 'database_unavailable',
+  },
 };
 
 /** Documents the listed error statuses with the envelope schema and an example each. */
@@ -53,6 +85,7 @@ export function ApiErrors(...statuses: number[]): MethodDecorator & ClassDecorat
         example: {
           error: DESCRIPTIONS[status].example,
           status_code: status,
+          code: DESCRIPTIONS[status].code,
           ...(status === 422
             ? {
                 details: [

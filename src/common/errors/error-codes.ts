@@ -1,0 +1,46 @@
+/**
+ * The machine-readable `code` of every error body: a stable snake_case name a client can switch
+ * on. One list, used by the code that throws, by the error filter, and as the `code` enum of the
+ * `ErrorResponse` schema in `openapi.json`. Add a name here before throwing it; never rename one.
+ */
+export const ERROR_CODES = [
+  // 400, 413, 415: the request itself
+  'malformed_json',
+  'bad_request',
+  'headers_too_large',
+  'request_timeout',
+  'payload_too_large',
+  'unsupported_media_type',
+  // 401, 403
+  'unauthenticated',
+  'forbidden',
+  'admin_required',
+  'not_assignee',
+  'reviewer_is_assignee',
+  'capability_missing',
+  // 404, 405
+  'not_found',
+  'task_not_found',
+  'worker_not_found',
+  'dependency_not_found',
+  'route_not_found',
+  'method_not_allowed',
+  // 409, 412
+  'conflict',
+  'invalid_transition',
+  'task_claimed',
+  'dependency_unfinished',
+  'dependency_cycle',
+  'task_has_subtasks',
+  'task_has_dependents',
+  'worker_exists',
+  'idempotency_key_reused',
+  'concurrent_change',
+  'precondition_failed',
+  // 422, 429, 5xx
+  'validation_failed',
+  'rate_limited',
+  'database_unavailable',
+  'internal_error',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
