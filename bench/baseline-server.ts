@@ -2,6 +2,7 @@ import { createServer, IncomingMessage, ServerResponse } from 'node:http';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { Pool, PoolClient } from 'pg';
 import { APPEND_AUDIT_SQL } from '../src/audit/audit.sql';
+import { ErrorCode } from '../src/common/errors/error-codes';
 import { AppConfig, loadConfig } from '../src/config/config';
 import { FIND_TASK_SQL, countTasksSql, moveTaskSql, pageOfTasksSql } from '../src/tasks/task.sql';
 
@@ -65,10 +66,20 @@ interface User {
   isAdmin: boolean;
 }
 
+/** The `code` TaskFlow's error envelope gives each status, where a route does not name its own. */
+const CODE_BY_STATUS: Record<number, ErrorCode> = {
+  401: 'unauthenticated',
+  403: 'forbidden',
+  404: 'route_not_found',
+  409: 'conflict',
+  422: 'validation_failed',
+};
+
 class HttpError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    readonly code: ErrorCode = CODE_BY_STATUS[status] ?? 'internal_error',
   ) {
     super(message);
   }
@@ -154,7 +165,7 @@ async function withClient<T>(pool: Pool, work: (client: PoolClient) => Promise<T
 /** GET /api/tasks/:id — mirrors `TasksService.findOne`. */
 async function getTask(pool: Pool, id: number): Promise<TaskRow> {
   const result = await pool.query(FIND_TASK_SQL, [id]);
-  if (result.rows.length === 0) throw new HttpError(404, `Task ${id} not found`);
+  if (result.rows.length === 0) throw new HttpError(404, `Task ${id} not found`, 'task_not_found');
   return result.rows[0] as TaskRow;
 }
 
@@ -215,17 +226,19 @@ async function progress(
       if (!task) {
         const current = await client.query(DIAGNOSE_SQL, [id]);
         const row = current.rows[0] as Record<string, unknown> | undefined;
-        if (!row) throw new HttpError(404, `Task ${id} not found`);
+        if (!row) throw new HttpError(404, `Task ${id} not found`, 'task_not_found');
         const assignee = row.assigned_to as string | null;
         if (!user.isAdmin && assignee !== null && assignee !== user.id) {
           throw new HttpError(
             403,
             `Task ${id} is assigned to ${assignee}; only they or an admin may progress it`,
+            'not_assignee',
           );
         }
         throw new HttpError(
           409,
           `Task ${id} is '${String(row.status)}'; progress needs it to be 'in_progress'`,
+          'invalid_transition',
         );
       }
       await client.query(APPEND_AUDIT_SQL, [
@@ -312,10 +325,18 @@ function main(): void {
     req.resume();
     route(pool, verify, req, res).catch((error: unknown) => {
       if (error instanceof HttpError) {
-        send(res, error.status, { error: error.message, status_code: error.status });
+        send(res, error.status, {
+          error: error.message,
+          status_code: error.status,
+          code: error.code,
+        });
       } else {
         console.error('baseline: 500', error);
-        send(res, 500, { error: 'Internal server error', status_code: 500 });
+        send(res, 500, {
+          error: 'Internal server error',
+          status_code: 500,
+          code: 'internal_error',
+        });
       }
     });
   });
