@@ -4,7 +4,14 @@ import { Pool, PoolClient } from 'pg';
 import { APPEND_AUDIT_SQL } from '../src/audit/audit.sql';
 import { ErrorCode } from '../src/common/errors/error-codes';
 import { AppConfig, loadConfig } from '../src/config/config';
-import { FIND_TASK_SQL, countTasksSql, moveTaskSql, pageOfTasksSql } from '../src/tasks/task.sql';
+import {
+  APPLY_MOVE_SQL,
+  FIND_TASK_SQL,
+  LOCK_MOVE_SUBJECT_SQL,
+  countTasksSql,
+  pageOfTasksSql,
+} from '../src/tasks/task.sql';
+import { MoveSubject, decideMove, isRefusal } from '../src/tasks/task-moves';
 
 /**
  * The raw baseline of `npm run bench`: what this machine can do for workloads 1, 2 and 4 with
@@ -29,7 +36,8 @@ import { FIND_TASK_SQL, countTasksSql, moveTaskSql, pageOfTasksSql } from '../sr
  *
  * - `POST /api/tasks/:id/progress?percent=N` (workload 4): `AuditInterceptor` (one transaction) →
  *   `TaskLifecycleService.move('progress')` → `AuditService.append`, on ONE connection:
- *   START TRANSACTION; `moveTaskSql(progress)`; `APPEND_AUDIT_SQL`; COMMIT, with context
+ *   START TRANSACTION; `LOCK_MOVE_SUBJECT_SQL`; `decideMove`; `APPLY_MOVE_SQL`;
+ *   `APPEND_AUDIT_SQL`; COMMIT, with context
  *   `{"percent":N,"note":null}`. When the UPDATE matches nothing, TaskFlow reads the row to
  *   answer 404, 403 or 409, then rolls back; so does this (never in the bench, whose requests
  *   are all made by the assignee).
@@ -46,20 +54,6 @@ const STATUSES = ['pending', 'in_progress', 'review', 'completed', 'blocked'];
 const PRIORITIES = ['low', 'medium', 'high', 'critical'];
 const SORT_FIELDS = ['id', 'created_at', 'updated_at', 'priority', 'due_date'];
 const MAX_INT32 = 2_147_483_647;
-
-const DIAGNOSE_SQL = 'SELECT status, assigned_to, lease_expires_at FROM tasks WHERE id = $1';
-const PROGRESS_SQL = moveTaskSql({
-  columns: ['progress_percent'],
-  to: 'in_progress',
-  assigneeOnly: true,
-  endsLease: false,
-});
-const PROGRESS_SQL_ADMIN = moveTaskSql({
-  columns: ['progress_percent'],
-  to: 'in_progress',
-  assigneeOnly: false,
-  endsLease: false,
-});
 
 interface User {
   id: string;
@@ -219,28 +213,29 @@ async function progress(
   return withClient(pool, async (client) => {
     await client.query('START TRANSACTION');
     try {
-      const updated = user.isAdmin
-        ? await client.query(PROGRESS_SQL_ADMIN, [id, ['in_progress'], percent])
-        : await client.query(PROGRESS_SQL, [id, ['in_progress'], user.id, percent]);
-      const task = updated.rows[0] as TaskRow | undefined;
-      if (!task) {
-        const current = await client.query(DIAGNOSE_SQL, [id]);
-        const row = current.rows[0] as Record<string, unknown> | undefined;
-        if (!row) throw new HttpError(404, `Task ${id} not found`, 'task_not_found');
-        const assignee = row.assigned_to as string | null;
-        if (!user.isAdmin && assignee !== null && assignee !== user.id) {
-          throw new HttpError(
-            403,
-            `Task ${id} is assigned to ${assignee}; only they or an admin may progress it`,
-            'not_assignee',
-          );
-        }
+      const locked = await client.query(LOCK_MOVE_SUBJECT_SQL, [id, user.id, null]);
+      const row = locked.rows[0] as TaskRow | undefined;
+      if (!row) throw new HttpError(404, `Task ${id} not found`, 'task_not_found');
+      const outcome = decideMove(
+        'progress',
+        { ...(row as unknown as MoveSubject), capabilities: {} },
+        { caller: { ...user, email: null, role: user.isAdmin ? 'admin' : 'user' } },
+      );
+      if (isRefusal(outcome)) {
         throw new HttpError(
-          409,
-          `Task ${id} is '${String(row.status)}'; progress needs it to be 'in_progress'`,
-          'invalid_transition',
+          outcome.kind === 'forbidden' ? 403 : 409,
+          outcome.message,
+          outcome.code,
         );
       }
+      const updated = await client.query(APPLY_MOVE_SQL, [
+        id,
+        outcome.status,
+        outcome.assigned_to,
+        percent,
+        'keep',
+      ]);
+      const task = updated.rows[0] as TaskRow;
       await client.query(APPEND_AUDIT_SQL, [
         id,
         task.project_slug ?? null,

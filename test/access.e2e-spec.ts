@@ -11,7 +11,7 @@ const ROLES: Role[] = ['none', 'user', 'assignee', 'other', 'admin', 'agent'];
 /** What a route needs to exist before it is called, and what is sent. */
 interface Row {
   /** The task's status before the call (a fresh task, assigned to `assignee`). */
-  status?: 'pending' | 'in_progress' | 'review' | 'blocked';
+  status?: 'pending' | 'in_progress' | 'review' | 'completed' | 'blocked';
   query?: string;
   body?: (unique: string) => object;
   /** The task already waits for the `:other_id` task (to remove the dependency). */
@@ -36,6 +36,8 @@ const assigneeOrAdmin = (): Record<Role, Outcome> => ({
   admin: 'ok',
   agent: 403,
 });
+/** Review moves: anyone but the assignee, or an admin. */
+const reviewer = (): Record<Role, Outcome> => ({ ...signedIn(), assignee: 403 });
 const adminOnly = (): Record<Role, Outcome> => ({
   none: 401,
   user: 403,
@@ -46,9 +48,10 @@ const adminOnly = (): Record<Role, Outcome> => ({
 });
 
 /**
- * Who may call what, exactly as CONTRACT.md says: reading is open to every authenticated user;
- * progress, review, complete, release (and heartbeat, which extends the holder's lease) on someone
- * else's task are for admins only; workers are
+ * Who may call what, as docs/lifecycle.md and the README say: reading is open to every
+ * authenticated user; every move on a task someone holds is theirs or an admin's (start too, on
+ * a task pre-assigned to someone), except approve and reject, which are anyone's but the
+ * assignee's; workers are
  * changed by admins (and a user may register only itself, as a human: the row tries to register
  * an agent, which only an admin may). Every route must have a row: a new route without one fails.
  */
@@ -63,16 +66,23 @@ const TABLE: Record<string, Row> = {
   'DELETE /api/tasks/:id': { outcomes: signedIn() },
   'GET /api/tasks/:id/subtasks': { outcomes: signedIn() },
   'GET /api/tasks/:id/audit': { outcomes: signedIn() },
-  'POST /api/tasks/:id/start': { status: 'pending', outcomes: signedIn() },
+  'POST /api/tasks/:id/start': { status: 'pending', outcomes: assigneeOrAdmin() },
   'POST /api/tasks/:id/progress': {
     status: 'in_progress',
     query: '?percent=30',
     outcomes: assigneeOrAdmin(),
   },
   'POST /api/tasks/:id/review': { status: 'in_progress', outcomes: assigneeOrAdmin() },
-  'POST /api/tasks/:id/complete': { status: 'review', outcomes: assigneeOrAdmin() },
-  'POST /api/tasks/:id/block': { status: 'in_progress', outcomes: signedIn() },
-  'POST /api/tasks/:id/unblock': { status: 'blocked', outcomes: signedIn() },
+  'POST /api/tasks/:id/complete': { status: 'in_progress', outcomes: assigneeOrAdmin() },
+  'POST /api/tasks/:id/approve': { status: 'review', outcomes: reviewer() },
+  'POST /api/tasks/:id/reject': {
+    status: 'review',
+    body: () => ({ reason: 'not yet' }),
+    outcomes: reviewer(),
+  },
+  'POST /api/tasks/:id/reopen': { status: 'completed', outcomes: assigneeOrAdmin() },
+  'POST /api/tasks/:id/block': { status: 'in_progress', outcomes: assigneeOrAdmin() },
+  'POST /api/tasks/:id/unblock': { status: 'blocked', outcomes: assigneeOrAdmin() },
   'POST /api/tasks/:id/release': { status: 'in_progress', outcomes: assigneeOrAdmin() },
   'POST /api/tasks/:id/heartbeat': { status: 'in_progress', outcomes: assigneeOrAdmin() },
   'POST /api/tasks/claim-next': { outcomes: signedIn() },

@@ -196,10 +196,10 @@ describe('Audit (e2e, real PostgreSQL)', () => {
 
     it('409 refused transition: neither the change nor an entry', async () => {
       const task = (
-        await alice.post('/api/tasks', { title: 'Flow', status: 'completed' }).expect(201)
+        await alice.post('/api/tasks', { title: 'Flow', status: 'blocked' }).expect(201)
       ).body;
       const entries = await written(() =>
-        alice.patch(`/api/tasks/${task.id}`, { status: 'pending', title: 'Renamed' }).expect(409),
+        alice.patch(`/api/tasks/${task.id}`, { status: 'review', title: 'Renamed' }).expect(409),
       );
       expect(entries).toEqual([]);
       expect((await alice.get(`/api/tasks/${task.id}`).expect(200)).body.title).toBe('Flow');

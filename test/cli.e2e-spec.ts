@@ -108,7 +108,7 @@ describe('taskflow CLI (e2e)', () => {
   const json = async (actor: Actor, ...args: string[]) =>
     JSON.parse(ok(await as(actor, '--json', ...args)).stdout);
 
-  it('takes a task from add to complete, and the audit log shows every step by its actor', async () => {
+  it('takes a task from add to approval, and the audit log shows every step by its actor', async () => {
     const added = ok(await as(alice, 'add', 'Write the CLI guide', '--project', 'cli-flow'));
     const id = Number(/^ID\s+(\d+)$/m.exec(added.stdout)?.[1]);
     expect(added.stdout).toMatch(/^Title\s+Write the CLI guide$/m);
@@ -129,7 +129,16 @@ describe('taskflow CLI (e2e)', () => {
       /^Progress\s+40%$/m,
     );
     expect(ok(await as(alice, 'review', String(id))).stdout).toMatch(/^Status\s+review$/m);
-    expect(ok(await as(alice, 'complete', String(id))).stdout).toMatch(/^Status\s+completed$/m);
+    // Review is someone else's: the assignee's own approval is refused (403: exit 3).
+    const own = await as(alice, 'approve', String(id));
+    expect(own.code).toBe(3);
+    expect(own.stderr).toContain('someone else (or an admin) must approve it');
+    expect((await as(bob, 'reject', String(id))).code).toBe(2); // --reason is required
+    expect(ok(await as(bob, 'reject', String(id), '--reason', 'add examples')).stdout).toMatch(
+      /^Status\s+in_progress$/m,
+    );
+    ok(await as(alice, 'review', String(id)));
+    expect(ok(await as(bob, 'approve', String(id))).stdout).toMatch(/^Status\s+completed$/m);
 
     const [entries, table] = await Promise.all([
       json(alice, 'audit', String(id)),
@@ -140,11 +149,27 @@ describe('taskflow CLI (e2e)', () => {
       ['started', 'alice'],
       ['progressed', 'alice'],
       ['review_requested', 'alice'],
-      ['completed', 'alice'],
+      ['rejected', 'bob'],
+      ['review_requested', 'alice'],
+      ['approved', 'bob'],
     ]);
     expect(entries[2].context).toEqual({ percent: 40, note: 'draft' });
+    expect(entries[4].context).toEqual({ reason: 'add examples' });
     expect(ok(table).stdout).toMatch(/alice\s+human\s+progressed\s+.*percent: 40/);
-    expect(table.stdout).toMatch(/^5 of 5 entries$/m);
+    expect(table.stdout).toMatch(/^7 of 7 entries$/m);
+  });
+
+  it("reopen and assign are the assignee's moves, refused with the auth and conflict exit codes", async () => {
+    const { id } = (await alice.post('/api/tasks', { title: 'CLI moves' }).expect(201)).body;
+    await alice.post(`/api/tasks/${id}/start`).expect(200);
+    await alice.post(`/api/tasks/${id}/complete`).expect(200);
+    // Reopening is the assignee's; handing the task over is too.
+    expect((await as(bob, 'reopen', String(id))).code).toBe(3);
+    expect(ok(await as(alice, 'reopen', String(id))).stdout).toMatch(/^Status\s+in_progress$/m);
+    expect(ok(await as(alice, 'assign', String(id), 'bob')).stdout).toMatch(/^Assigned to\s+bob$/m);
+    expect((await as(alice, 'assign', String(id), 'alice')).code).toBe(3);
+    // A task in progress keeps a holder: unassigning it is a conflict (exit 5).
+    expect((await as(bob, 'assign', String(id), '')).code).toBe(5);
   });
 
   it('next claims the best ready task, with a lease; depend makes a task wait', async () => {

@@ -10,7 +10,7 @@ const OUTCOMES: Record<Move, Partial<Record<TaskStatus, TaskStatus>>> = {
   start: { pending: 'in_progress' },
   progress: { in_progress: 'in_progress' },
   review: { in_progress: 'review' },
-  complete: { in_progress: 'completed', review: 'completed' },
+  complete: { in_progress: 'completed' },
   block: { pending: 'blocked', in_progress: 'blocked', review: 'blocked' },
   unblock: { blocked: 'in_progress' },
   release: { in_progress: 'pending' },
@@ -143,7 +143,7 @@ describe('Task lifecycle (e2e, real PostgreSQL)', () => {
     });
 
     it('complete sets progress to 100', async () => {
-      const id = await taskIn('review');
+      const id = await taskIn('in_progress');
       expect(
         (await alice.post(`/api/tasks/${id}/complete`).expect(200)).body.progress_percent,
       ).toBe(100);
@@ -155,7 +155,7 @@ describe('Task lifecycle (e2e, real PostgreSQL)', () => {
         .post(`/api/tasks/${a}/block?reason=${encodeURIComponent('waiting on API key')}`)
         .expect(200);
       expect((await entries(a))[0].context).toEqual({ reason: 'waiting on API key' });
-      const b = await taskIn('review');
+      const b = await taskIn('review', 'bob');
       await bob.post(`/api/tasks/${b}/block`, { reason: 'needs design' }).expect(200);
       expect((await entries(b))[0]).toMatchObject({
         actor_id: 'bob',
@@ -168,7 +168,7 @@ describe('Task lifecycle (e2e, real PostgreSQL)', () => {
 
     it('unblock goes back to work when assigned, to the queue when not', async () => {
       const held = await taskIn('blocked', 'alice');
-      expect((await bob.post(`/api/tasks/${held}/unblock`).expect(200)).body.status).toBe(
+      expect((await alice.post(`/api/tasks/${held}/unblock`).expect(200)).body.status).toBe(
         'in_progress',
       );
       const free = await taskIn('blocked', null);
@@ -190,7 +190,7 @@ describe('Task lifecycle (e2e, real PostgreSQL)', () => {
   });
 
   describe('ownership', () => {
-    it.each(['progress', 'review', 'complete', 'release'] as const)(
+    it.each(['progress', 'review', 'complete', 'release', 'block'] as const)(
       "%s on someone else's task is 403, and fine for an admin",
       async (move) => {
         const id = await taskIn('in_progress', 'bob');
@@ -207,17 +207,23 @@ describe('Task lifecycle (e2e, real PostgreSQL)', () => {
     );
 
     it.each(['progress', 'review', 'complete', 'release'] as const)(
-      '%s on an unassigned task is open to anyone',
+      '%s on a task in progress that nobody holds (older data) is for admins only',
       async (move) => {
         const id = await taskIn('in_progress', null);
-        await bob.post(url(id, move)).expect(200);
+        const res = await bob.post(url(id, move)).expect(403);
+        expect(res.body.code).toBe('not_assignee');
+        await admin.post(url(id, move)).expect(200);
       },
     );
 
-    it("block and unblock stay open on someone else's task", async () => {
-      const id = await taskIn('in_progress', 'bob');
-      await alice.post(`/api/tasks/${id}/block`).expect(200);
-      await alice.post(`/api/tasks/${id}/unblock`).expect(200);
+    it("block and unblock are the assignee's, and anyone's while the task is unassigned", async () => {
+      const held = await taskIn('blocked', 'bob');
+      expect((await alice.post(`/api/tasks/${held}/unblock`).expect(403)).body.code).toBe(
+        'not_assignee',
+      );
+      const free = await taskIn('pending', null);
+      await alice.post(`/api/tasks/${free}/block`).expect(200);
+      await bob.post(`/api/tasks/${free}/unblock`).expect(200);
     });
   });
 
@@ -230,9 +236,10 @@ describe('Task lifecycle (e2e, real PostgreSQL)', () => {
       expect(winners).toHaveLength(1);
       expect(results.filter((r) => r.status === 409)).toHaveLength(49);
       for (const loser of results.filter((r) => r.status === 409)) {
-        expect(loser.body.error).toBe(
-          `Task ${id} is 'in_progress'; start needs it to be 'pending'`,
-        );
+        expect(loser.body).toMatchObject({
+          code: 'task_claimed',
+          error: expect.stringContaining(`Task ${id} is 'in_progress' (claimed by racer-`),
+        });
       }
       const trail = await entries(id);
       expect(trail.filter((e) => e.action === 'started')).toHaveLength(1);

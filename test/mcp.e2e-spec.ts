@@ -17,6 +17,8 @@ const SERVER_ARGS = ['--require', 'ts-node/register/transpile-only', 'src/mcp/ma
 
 const TOOLS = [
   'add_dependency',
+  'approve_task',
+  'assign_task',
   'block_task',
   'claim_next_task',
   'claim_task',
@@ -25,8 +27,10 @@ const TOOLS = [
   'get_task',
   'heartbeat_task',
   'list_tasks',
+  'reject_task',
   'release_task',
   'remove_dependency',
+  'reopen_task',
   'request_review',
   'task_audit',
   'update_progress',
@@ -182,6 +186,42 @@ describe('MCP server (e2e: stdio, real API, real PostgreSQL)', () => {
     }
   });
 
+  it("reviews another agent's work with approve_task and reject_task, never its own", async () => {
+    const other = await t.actor('agent-other');
+    const work = (await other.post('/api/tasks', { title: 'to review' }).expect(201)).body;
+    await other.post(`/api/tasks/${work.id}/start`).expect(200);
+    await other.post(`/api/tasks/${work.id}/review`).expect(200);
+    expect(await data('reject_task', { id: work.id, reason: 'no tests' })).toMatchObject({
+      status: 'in_progress',
+      assigned_to: 'agent-other',
+    });
+    await other.post(`/api/tasks/${work.id}/review`).expect(200);
+    expect(await data('approve_task', { id: work.id })).toMatchObject({
+      status: 'completed',
+      progress_percent: 100,
+    });
+
+    const own = await data('create_task', { title: 'my own' });
+    await data('claim_task', { id: own.id });
+    await data('request_review', { id: own.id });
+    const refused = await call('approve_task', { id: own.id });
+    expect(refused.isError).toBe(true);
+    expect(textOf(refused)).toMatch(
+      /^403 Forbidden: .* — you are its assignee: another worker or an admin has to approve or reject it$/,
+    );
+    expect(refused.structuredContent).toMatchObject({ code: 'reviewer_is_assignee' });
+    expect(await data('assign_task', { id: own.id, worker: 'alice' })).toMatchObject({
+      status: 'review',
+      assigned_to: 'alice',
+    });
+    await alice.post(`/api/tasks/${own.id}/reject`, { reason: 'redo' }).expect(403);
+
+    const done = await data('create_task', { title: 'done too early' });
+    await data('claim_task', { id: done.id });
+    await data('complete_task', { id: done.id });
+    expect(await data('reopen_task', { id: done.id })).toMatchObject({ status: 'in_progress' });
+  });
+
   it('claim_next_task, heartbeat_task and dependencies: the agent takes ready work in order', async () => {
     const first = await data('create_task', {
       title: 'first step',
@@ -260,7 +300,7 @@ describe('MCP server (e2e: stdio, real API, real PostgreSQL)', () => {
     const result = await call('claim_task', { id: task.body.id });
     expect(result.isError).toBe(true);
     expect(textOf(result)).toBe(
-      `409 Conflict: Task ${task.body.id} is 'in_progress'; start needs it to be 'pending' — another worker (alice) claimed it first; pick another task (list_tasks with status 'pending')`,
+      `409 Conflict: Task ${task.body.id} is 'in_progress' (claimed by alice); start needs it to be 'pending' — another worker (alice) claimed it first; pick another task (list_tasks with status 'pending')`,
     );
     expect(result.structuredContent).toMatchObject({ status_code: 409 });
     const after = await alice.get(`/api/tasks/${task.body.id}`).expect(200);

@@ -59,12 +59,17 @@ describe('Query plans of the hot paths (real PostgreSQL)', () => {
     [
       'claim-next among pending tasks',
       claimNextCandidateSql('pending'),
-      [null, null, null, 'agent'],
+      ['agent', null, null, null],
+    ],
+    [
+      'claim-next among tasks pre-assigned to the caller',
+      claimNextCandidateSql('mine'),
+      ['agent', null, null, null],
     ],
     [
       'claim-next among expired leases',
       claimNextCandidateSql('expired'),
-      [null, 'high', null, 'agent'],
+      ['agent', null, 'high', null],
     ],
     [
       'a task audit trail',

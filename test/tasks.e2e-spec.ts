@@ -5,11 +5,13 @@ import { Actor, TestApp } from './support/test-app';
 describe('Tasks (e2e, real PostgreSQL)', () => {
   let t: TestApp;
   let alice: Actor;
+  let bob: Actor;
   let db: Client;
 
   beforeAll(async () => {
     t = await TestApp.start();
     alice = await t.actor('alice');
+    bob = await t.actor('bob');
     db = await sql(t.databaseUrl);
   });
 
@@ -356,7 +358,7 @@ describe('Tasks (e2e, real PostgreSQL)', () => {
     });
 
     it('clears nullable fields with null or "" and rejects null for required ones', async () => {
-      const task = await create({ title: 'Clear', assigned_to: 'bob', description: 'd' });
+      const task = await create({ title: 'Clear', assigned_to: 'alice', description: 'd' });
       const res = await alice
         .patch(`/api/tasks/${task.id}`, { assigned_to: '', description: null })
         .expect(200);
@@ -373,14 +375,19 @@ describe('Tasks (e2e, real PostgreSQL)', () => {
       expect(res.body).toEqual(task);
     });
 
-    it('moves status only along the state machine, else 409 naming the current status', async () => {
+    it('moves status only by the move that reaches it, else 409 naming the current status', async () => {
       const task = await create({ title: 'Flow' });
       await alice.patch(`/api/tasks/${task.id}`, { status: 'in_progress' }).expect(200);
       await alice.patch(`/api/tasks/${task.id}`, { status: 'review' }).expect(200);
-      await alice.patch(`/api/tasks/${task.id}`, { status: 'completed' }).expect(200);
+      // Approving is someone else's move.
+      const own = await alice.patch(`/api/tasks/${task.id}`, { status: 'completed' }).expect(403);
+      expect(own.body.code).toBe('reviewer_is_assignee');
+      await bob.patch(`/api/tasks/${task.id}`, { status: 'completed' }).expect(200);
       const res = await alice.patch(`/api/tasks/${task.id}`, { status: 'pending' }).expect(409);
       expect(res.body).toEqual({
-        error: expect.stringContaining("Task is 'completed' and cannot move to 'pending'"),
+        error: expect.stringContaining(
+          `Task ${task.id} is 'completed' and cannot move to 'pending'`,
+        ),
         status_code: 409,
         code: 'invalid_transition',
       });
@@ -474,7 +481,13 @@ describe('Tasks (e2e, real PostgreSQL)', () => {
     beforeAll(async () => {
       await db.query('DELETE FROM tasks WHERE parent_id IS NOT NULL');
       await db.query('DELETE FROM tasks');
-      const make = async (key: string, body: object) => [key, (await create(body)).id] as const;
+      // Created through the API, then put in their status directly: the arrangement, not the
+      // subject (create takes pending or blocked only; the moves have their own tests).
+      const make = async (key: string, { status, ...body }: Record<string, unknown>) => {
+        const { id } = await create(body);
+        if (status) await db.query('UPDATE tasks SET status = $1 WHERE id = $2', [status, id]);
+        return [key, id as number] as const;
+      };
       const entries = [
         await make('a', {
           title: 'Alpha launch plan',

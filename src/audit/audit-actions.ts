@@ -1,4 +1,4 @@
-/** The audit log's action names, as CONTRACT.md lists them. */
+/** The audit log's action names (docs/lifecycle.md says which move writes which). */
 export const AUDIT_ACTIONS = [
   'created',
   'updated',
@@ -7,9 +7,13 @@ export const AUDIT_ACTIONS = [
   'progressed',
   'review_requested',
   'completed',
+  'approved',
+  'rejected',
   'blocked',
   'unblocked',
   'released',
+  'reopened',
+  'assigned',
   'lease_expired',
   'lease_extended',
   'dependency_added',

@@ -9,14 +9,15 @@ export interface AuditDetails {
   context?: Record<string, unknown> | null;
 }
 
-/** An entry of its own, recorded before the handler's main one (e.g. `lease_expired`). */
-export interface PrecedingEntry extends AuditDetails {
-  action: AuditAction;
+/** An entry as it will be appended; without `action`, the handler's `@Audited()` one. */
+export interface RecordedEntry extends AuditDetails {
+  action?: AuditAction;
 }
 
 interface Pending {
-  main?: AuditDetails | 'unchanged';
-  preceding: PrecedingEntry[];
+  /** In the order the changes were made, which is the order they are appended in. */
+  entries: RecordedEntry[];
+  unchanged: boolean;
 }
 
 const TRAIL = Symbol('audit-trail');
@@ -36,7 +37,7 @@ export class AuditTrail {
    * `withTransaction`) inherits the reference, where a value it set would stay its own.
    */
   begin(): void {
-    this.cls.set(TRAIL, { preceding: [] } satisfies Pending);
+    this.cls.set(TRAIL, { entries: [], unchanged: false } satisfies Pending);
   }
 
   private pending(): Pending {
@@ -45,18 +46,22 @@ export class AuditTrail {
     return pending;
   }
 
+  /** The change the handler made, as its `@Audited()` action. */
   record(details: AuditDetails): void {
-    this.pending().main = details;
+    this.pending().entries.push(details);
   }
 
-  /** Another entry of the same change, written before the main one (same transaction). */
-  recordPreceding(entry: PrecedingEntry): void {
-    this.pending().preceding.push(entry);
+  /**
+   * A change with an action of its own, in the same transaction: a move made through `PATCH`
+   * (`completed`, `assigned`…), or the `lease_expired` that precedes a takeover.
+   */
+  recordAs(action: AuditAction, details: AuditDetails): void {
+    this.pending().entries.push({ ...details, action });
   }
 
   /** The request succeeded without changing anything (e.g. a PATCH with the same values). */
   unchanged(): void {
-    this.pending().main = 'unchanged';
+    this.pending().unchanged = true;
   }
 
   /** @internal for AuditInterceptor */

@@ -40,14 +40,14 @@ export class AuditInterceptor implements NestInterceptor {
         const result = await this.idempotency.once(context, () =>
           lastValueFrom(next.handle(), { defaultValue: undefined }),
         );
-        const { main: details, preceding } = this.trail.take() ?? { preceding: [] };
-        if (details === undefined) {
+        const { entries, unchanged } = this.trail.take() ?? { entries: [], unchanged: false };
+        if (entries.length === 0 && !unchanged) {
           throw new Error(
             `${context.getClass().name}.${context.getHandler().name} is @Audited('${action}') but recorded nothing`,
           );
         }
-        for (const entry of preceding) await this.audit.append(entry.action, actor.id, entry);
-        if (details !== 'unchanged') await this.audit.append(action, actor.id, details);
+        for (const entry of entries)
+          await this.audit.append(entry.action ?? action, actor.id, entry);
         return result;
       }),
     );

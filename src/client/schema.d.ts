@@ -108,7 +108,10 @@ export interface paths {
          */
         get: operations["Tasks_list"];
         put?: never;
-        /** Create a task */
+        /**
+         * Create a task
+         * @description `status` is `pending` (default) or `blocked`: work starts with a move, never at creation. `assigned_to` pre-assigns the task: only that worker (or an admin) may then start it, and the worker must have registered its `required_capabilities` (403 `capability_missing`).
+         */
         post: operations["Tasks_create"];
         delete?: never;
         options?: never;
@@ -136,7 +139,7 @@ export interface paths {
         head?: never;
         /**
          * Update some fields of a task
-         * @description Only the fields sent change. `status` moves only along the state machine (else 409).
+         * @description Only the fields sent change, in one transaction. `assigned_to` is the move `assign` (an unassigned pending task: anyone; otherwise the assignee or an admin) and `status` is the move that reaches it (`in_progress` from `pending` is `start`, `completed` from `review` is `approve`…), with the same rules, status codes and audit actions as the lifecycle routes; a status no move reaches is 409 `invalid_transition`. `review → in_progress` is `reject`, which needs a reason: use `POST /api/tasks/{id}/reject`.
          */
         patch: operations["Tasks_update"];
         trace?: never;
@@ -172,7 +175,7 @@ export interface paths {
         put?: never;
         /**
          * Claim a task and start it
-         * @description `pending → in_progress`, assigned to the caller, with a lease if `lease_seconds` is given. Also claims an in-progress task whose lease has expired (the audit log records `lease_expired`). Atomic: of many concurrent claims exactly one wins; the others get 409. 409 too while a dependency is unfinished.
+         * @description `pending → in_progress`, assigned to the caller (a task pre-assigned to someone else: only they or an admin may start it, 403 `not_assignee`), with a lease if `lease_seconds` is given. The holder must have registered every `required_capabilities` entry (403 `capability_missing`). Also claims an in-progress task whose lease has expired (the audit log records `lease_expired`). Atomic: of many concurrent claims exactly one wins; the others get 409 `task_claimed`. 409 `dependency_unfinished` while a dependency is not completed.
          */
         post: operations["TaskLifecycle_start"];
         delete?: never;
@@ -192,7 +195,7 @@ export interface paths {
         put?: never;
         /**
          * Claim the best available task
-         * @description Atomically claims the best task the caller may take: pending and unassigned (or in progress with an expired lease), with no unfinished dependency, whose required capabilities the caller has; highest priority first, then earliest due date, then lowest id. Concurrent callers each get a different task (no 409s). 204 when nothing is available. Filters in the query or a JSON body.
+         * @description Atomically claims the best task the caller may start: in progress with an expired lease first, then pending tasks pre-assigned to the caller, then unassigned pending ones (never a task pre-assigned to someone else); with no unfinished dependency, and whose required capabilities the caller has registered (`capabilities` narrows that set, never widens it); highest priority first, then earliest due date, then lowest id. Concurrent callers each get a different task (no 409s). 204 when nothing is available. Filters in the query or a JSON body.
          */
         post: operations["TaskLifecycle_claimNext"];
         delete?: never;
@@ -232,7 +235,7 @@ export interface paths {
         put?: never;
         /**
          * Report progress
-         * @description Only `in_progress`. `percent` (0–100) is required, as a query parameter or in a JSON body. On a task assigned to someone else: 403 unless the caller is an admin.
+         * @description Only `in_progress`. `percent` (0–100) is required, as a query parameter or in a JSON body. Only the assignee or an admin (else 403 `not_assignee`).
          */
         post: operations["TaskLifecycle_progress"];
         delete?: never;
@@ -252,7 +255,7 @@ export interface paths {
         put?: never;
         /**
          * Ask for review
-         * @description `in_progress → review`. On a task assigned to someone else: 403 unless the caller is an admin.
+         * @description `in_progress → review`. Only the assignee or an admin (else 403 `not_assignee`).
          */
         post: operations["TaskLifecycle_review"];
         delete?: never;
@@ -272,7 +275,7 @@ export interface paths {
         put?: never;
         /**
          * Complete a task
-         * @description `in_progress` or `review → completed`, progress 100. On a task assigned to someone else: 403 unless the caller is an admin.
+         * @description `in_progress → completed`, progress 100. A task in review is completed by `approve`. Only the assignee or an admin (else 403 `not_assignee`).
          */
         post: operations["TaskLifecycle_complete"];
         delete?: never;
@@ -292,7 +295,7 @@ export interface paths {
         put?: never;
         /**
          * Mark a task blocked
-         * @description `pending`, `in_progress` or `review → blocked`; `reason` in the query or a JSON body.
+         * @description `pending`, `in_progress` or `review → blocked`; `reason` in the query or a JSON body. The assignee or an admin; anyone while the task is unassigned.
          */
         post: operations["TaskLifecycle_block"];
         delete?: never;
@@ -312,7 +315,7 @@ export interface paths {
         put?: never;
         /**
          * Unblock a task
-         * @description `blocked → in_progress` when assigned, else `pending`.
+         * @description `blocked → in_progress` when assigned, else `pending`. The assignee or an admin; anyone while the task is unassigned. Into `in_progress`: 409 `dependency_unfinished` while a dependency is not completed.
          */
         post: operations["TaskLifecycle_unblock"];
         delete?: never;
@@ -332,9 +335,69 @@ export interface paths {
         put?: never;
         /**
          * Give a task back
-         * @description `in_progress → pending`, assignment cleared. On a task assigned to someone else: 403 unless the caller is an admin.
+         * @description `in_progress → pending`, assignment cleared. Only the assignee or an admin (else 403 `not_assignee`).
          */
         post: operations["TaskLifecycle_release"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tasks/{id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Approve a task in review
+         * @description `review → completed`, progress 100. Anyone but the assignee, or an admin: the assignee gets 403 `reviewer_is_assignee`.
+         */
+        post: operations["TaskLifecycle_approve"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tasks/{id}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a task in review back to work
+         * @description `review → in_progress`, still assigned; `reason` (required) in the query or a JSON body. Anyone but the assignee, or an admin: the assignee gets 403 `reviewer_is_assignee`.
+         */
+        post: operations["TaskLifecycle_reject"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tasks/{id}/reopen": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reopen a completed task
+         * @description `completed → in_progress`, still assigned. Only the assignee or an admin (else 403 `not_assignee`). 409 `dependency_unfinished` while a dependency is not completed.
+         */
+        post: operations["TaskLifecycle_reopen"];
         delete?: never;
         options?: never;
         head?: never;
@@ -377,7 +440,7 @@ export interface paths {
         put?: never;
         /**
          * Register a worker
-         * @description Admins register anyone, including agents. A plain user may register only itself, and only as `human`.
+         * @description Admins register anyone, including agents, with capabilities. A plain user may register only itself, only as `human`, and without capabilities (422): capabilities decide which tasks a worker may claim, so only an admin grants them.
          */
         post: operations["Workers_register"];
         delete?: never;
@@ -461,7 +524,7 @@ export interface components {
         /** @enum {string} */
         WorkerType: "human" | "agent";
         /** @enum {string} */
-        AuditAction: "created" | "updated" | "deleted" | "started" | "progressed" | "review_requested" | "completed" | "blocked" | "unblocked" | "released" | "lease_expired" | "lease_extended" | "dependency_added" | "dependency_removed" | "worker_registered" | "worker_updated" | "worker_deleted";
+        AuditAction: "created" | "updated" | "deleted" | "started" | "progressed" | "review_requested" | "completed" | "approved" | "rejected" | "blocked" | "unblocked" | "released" | "reopened" | "assigned" | "lease_expired" | "lease_extended" | "dependency_added" | "dependency_removed" | "worker_registered" | "worker_updated" | "worker_deleted";
         AuditEntry: {
             /** @example 1017 */
             id: number;
@@ -505,16 +568,18 @@ export interface components {
             database: string;
         };
         /** @enum {string} */
-        TaskStatus: "pending" | "in_progress" | "review" | "completed" | "blocked";
-        /** @enum {string} */
         TaskPriority: "low" | "medium" | "high" | "critical";
         CreateTaskDto: {
             /** @example Write the release notes */
             title: string;
             /** @example Cover the API changes. */
             description?: string | null;
-            /** @default pending */
-            status?: components["schemas"]["TaskStatus"];
+            /**
+             * @description A new task waits (`pending`) or is `blocked`; work starts with a move.
+             * @default pending
+             * @enum {string}
+             */
+            status?: "pending" | "blocked";
             /** @default medium */
             priority?: components["schemas"]["TaskPriority"];
             /** @default 0 */
@@ -544,6 +609,8 @@ export interface components {
              */
             required_capabilities?: string[];
         };
+        /** @enum {string} */
+        TaskStatus: "pending" | "in_progress" | "review" | "completed" | "blocked";
         Task: {
             /**
              * @description Server-owned.
@@ -675,8 +742,6 @@ export interface components {
             title?: string;
             /** @example Cover the API changes. */
             description?: string | null;
-            /** @default pending */
-            status?: components["schemas"]["TaskStatus"];
             /** @default medium */
             priority?: components["schemas"]["TaskPriority"];
             /** @default 0 */
@@ -705,6 +770,8 @@ export interface components {
              *     ]
              */
             required_capabilities?: string[];
+            /** @description Makes the move that reaches this status (409 when none does). */
+            status?: components["schemas"]["TaskStatus"];
         };
         LeaseBody: {
             /**
@@ -746,6 +813,13 @@ export interface components {
         };
         BlockBody: {
             /** @example waiting for the API key */
+            reason?: string;
+        };
+        RejectBody: {
+            /**
+             * @description Required, here or in the query: what the assignee should change.
+             * @example the tests do not cover the empty list
+             */
             reason?: string;
         };
         CreateWorkerDto: {
@@ -1322,6 +1396,22 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Only admins may do this",
+                     *       "status_code": 403,
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Body over 1 MB */
             413: {
                 headers: {
@@ -1713,6 +1803,22 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Only admins may do this",
+                     *       "status_code": 403,
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description No such resource */
             404: {
                 headers: {
@@ -1987,6 +2093,22 @@ export interface operations {
                      *       "error": "Token expired",
                      *       "status_code": 401,
                      *       "code": "unauthenticated"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Only admins may do this",
+                     *       "status_code": 403,
+                     *       "code": "forbidden"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -3048,6 +3170,22 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Only admins may do this",
+                     *       "status_code": 403,
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description No such resource */
             404: {
                 headers: {
@@ -3207,6 +3345,22 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Only admins may do this",
+                     *       "status_code": 403,
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description No such resource */
             404: {
                 headers: {
@@ -3312,6 +3466,538 @@ export interface operations {
         };
     };
     TaskLifecycle_release: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes retries safe: a retry with the same key and request returns the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key with another request is a 422. Per caller, kept 24 hours. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description Task id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description Malformed JSON or wrong content type */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Malformed JSON body",
+                     *       "status_code": 400,
+                     *       "code": "malformed_json"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Token expired",
+                     *       "status_code": 401,
+                     *       "code": "unauthenticated"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Only admins may do this",
+                     *       "status_code": 403,
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task 42 not found",
+                     *       "status_code": 404,
+                     *       "code": "task_not_found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description State conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task is 'completed' and cannot move to 'review'",
+                     *       "status_code": 409,
+                     *       "code": "invalid_transition"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body over 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Request body is larger than the 1 MB limit",
+                     *       "status_code": 413,
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation failed (body, query or path) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Validation failed: title must be a string of 1 to 200 characters",
+                     *       "status_code": 422,
+                     *       "code": "validation_failed",
+                     *       "details": [
+                     *         {
+                     *           "field": "title",
+                     *           "message": "title must be a string of 1 to 200 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit exceeded (see `Retry-After`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Too many requests",
+                     *       "status_code": 429,
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Database unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Database unavailable, try again shortly",
+                     *       "status_code": 503,
+                     *       "code": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    TaskLifecycle_approve: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes retries safe: a retry with the same key and request returns the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key with another request is a 422. Per caller, kept 24 hours. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description Task id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description Malformed JSON or wrong content type */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Malformed JSON body",
+                     *       "status_code": 400,
+                     *       "code": "malformed_json"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Token expired",
+                     *       "status_code": 401,
+                     *       "code": "unauthenticated"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Only admins may do this",
+                     *       "status_code": 403,
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task 42 not found",
+                     *       "status_code": 404,
+                     *       "code": "task_not_found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description State conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task is 'completed' and cannot move to 'review'",
+                     *       "status_code": 409,
+                     *       "code": "invalid_transition"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body over 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Request body is larger than the 1 MB limit",
+                     *       "status_code": 413,
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation failed (body, query or path) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Validation failed: title must be a string of 1 to 200 characters",
+                     *       "status_code": 422,
+                     *       "code": "validation_failed",
+                     *       "details": [
+                     *         {
+                     *           "field": "title",
+                     *           "message": "title must be a string of 1 to 200 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit exceeded (see `Retry-After`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Too many requests",
+                     *       "status_code": 429,
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Database unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Database unavailable, try again shortly",
+                     *       "status_code": 503,
+                     *       "code": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    TaskLifecycle_reject: {
+        parameters: {
+            query?: {
+                /** @description Required, here or in the query: what the assignee should change. */
+                reason?: string;
+            };
+            header?: {
+                /** @description Makes retries safe: a retry with the same key and request returns the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key with another request is a 422. Per caller, kept 24 hours. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description Task id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RejectBody"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description Malformed JSON or wrong content type */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Malformed JSON body",
+                     *       "status_code": 400,
+                     *       "code": "malformed_json"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Token expired",
+                     *       "status_code": 401,
+                     *       "code": "unauthenticated"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Only admins may do this",
+                     *       "status_code": 403,
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task 42 not found",
+                     *       "status_code": 404,
+                     *       "code": "task_not_found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description State conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task is 'completed' and cannot move to 'review'",
+                     *       "status_code": 409,
+                     *       "code": "invalid_transition"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body over 1 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Request body is larger than the 1 MB limit",
+                     *       "status_code": 413,
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation failed (body, query or path) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Validation failed: title must be a string of 1 to 200 characters",
+                     *       "status_code": 422,
+                     *       "code": "validation_failed",
+                     *       "details": [
+                     *         {
+                     *           "field": "title",
+                     *           "message": "title must be a string of 1 to 200 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit exceeded (see `Retry-After`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Too many requests",
+                     *       "status_code": 429,
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Database unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Database unavailable, try again shortly",
+                     *       "status_code": 503,
+                     *       "code": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    TaskLifecycle_reopen: {
         parameters: {
             query?: never;
             header?: {

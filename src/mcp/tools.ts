@@ -4,8 +4,9 @@ import type { ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 // the two paths are distinct declarations whose cross-inference exceeds tsc's depth limit (TS2589).
 import { z } from 'zod/v3';
 import { ApiError, type TaskflowClient, unwrap } from '../client/taskflow-client';
-import { TASK_TRANSITIONS } from '../tasks/task-state-machine';
+import { TASK_TRANSITIONS } from '../tasks/task-moves';
 import { TASK_PRIORITIES, TASK_SORTS, TASK_STATUSES } from '../tasks/task.enums';
+import { INITIAL_STATUSES } from '../tasks/dto/create-task.dto';
 import { apiFailure, ok, type ToolPayload, unexpectedFailure } from './results';
 
 export interface ToolContext {
@@ -164,6 +165,14 @@ function register<S extends z.ZodRawShape>(
 }
 
 function generalHint(error: ApiError, ctx: ToolContext): string | undefined {
+  switch (error.body.code) {
+    case 'reviewer_is_assignee':
+      return 'you are its assignee: another worker or an admin has to approve or reject it';
+    case 'capability_missing':
+      return `capabilities come from the worker registry, which only an admin changes; ${FIND_ANOTHER}`;
+    case 'dependency_unfinished':
+      return 'finish (or wait for) the task it depends on first';
+  }
   switch (error.status) {
     case 0:
       return `is the API running at ${ctx.baseUrl}? (TASKFLOW_URL)`;
@@ -286,9 +295,11 @@ export function registerTaskflowTools(server: McpServer, ctx: ToolContext): void
         parent_id: taskFields.parent_id.optional(),
         due_date: taskFields.due_date.optional(),
         status: z
-          .enum(STATUSES)
+          .enum(INITIAL_STATUSES)
           .optional()
-          .describe('Initial status, default pending; leave it out and use claim_task to start'),
+          .describe(
+            'Initial status: pending (the default) or blocked; to work on it, claim_task it next',
+          ),
         progress_percent: taskFields.progress_percent
           .optional()
           .describe('Initial progress, 0–100, default 0'),
@@ -326,7 +337,9 @@ export function registerTaskflowTools(server: McpServer, ctx: ToolContext): void
         status: z
           .enum(STATUSES)
           .optional()
-          .describe(`New status, only along the state machine (${STATE_MACHINE}), else a 409`),
+          .describe(
+            `New status: the lifecycle move that reaches it, with the same rules (${STATE_MACHINE}), else a 409`,
+          ),
         priority: taskFields.priority.optional(),
         progress_percent: taskFields.progress_percent.optional(),
         assigned_to: taskFields.assigned_to.optional(),
@@ -507,11 +520,80 @@ export function registerTaskflowTools(server: McpServer, ctx: ToolContext): void
     {
       title: 'Complete a task',
       description:
-        'Mark a task you hold completed (in_progress or review → completed, progress 100).',
+        'Mark a task you hold completed (in_progress → completed, progress 100). A task in review is completed by someone else with approve_task.',
       input: { id: taskId() },
       annotations: MOVE,
     },
     async ({ id }) => (await unwrap(api.POST('/api/tasks/{id}/complete', path(id)))).data,
+  );
+
+  register(
+    server,
+    ctx,
+    'approve_task',
+    {
+      title: 'Approve a task in review',
+      description:
+        "Sign off someone else's work (review → completed, progress 100). The assignee cannot approve their own task; another worker (human or agent) or an admin can.",
+      input: { id: taskId() },
+      annotations: MOVE,
+    },
+    async ({ id }) => (await unwrap(api.POST('/api/tasks/{id}/approve', path(id)))).data,
+  );
+
+  register(
+    server,
+    ctx,
+    'reject_task',
+    {
+      title: 'Send a task in review back',
+      description:
+        "Send someone else's work back to its assignee (review → in_progress), saying what to fix. The assignee cannot reject their own task.",
+      input: {
+        id: taskId(),
+        reason: z
+          .string()
+          .min(1)
+          .max(1000)
+          .describe('What must change before it can be approved, up to 1000 characters'),
+      },
+      annotations: MOVE,
+    },
+    async ({ id, reason }) =>
+      (await unwrap(api.POST('/api/tasks/{id}/reject', { ...path(id), body: { reason } }))).data,
+  );
+
+  register(
+    server,
+    ctx,
+    'reopen_task',
+    {
+      title: 'Reopen a completed task',
+      description:
+        'Put a completed task you held back in progress (completed → in_progress), e.g. when its result turned out wrong. Refused while a dependency is not completed.',
+      input: { id: taskId() },
+      annotations: MOVE,
+    },
+    async ({ id }) => (await unwrap(api.POST('/api/tasks/{id}/reopen', path(id)))).data,
+  );
+
+  register(
+    server,
+    ctx,
+    'assign_task',
+    {
+      title: 'Assign a task',
+      description:
+        'Give a task to a worker (or null to unassign a pending or blocked one). Anyone may pre-assign an unassigned pending task; otherwise only its assignee (a hand-off) or an admin. The new holder must have registered the capabilities it requires.',
+      input: {
+        id: taskId(),
+        worker: taskFields.assigned_to.describe('The worker id to give it to, or null'),
+      },
+      annotations: { ...MOVE, idempotentHint: true },
+    },
+    async ({ id, worker }) =>
+      (await unwrap(api.PATCH('/api/tasks/{id}', { ...path(id), body: { assigned_to: worker } })))
+        .data,
   );
 
   register(

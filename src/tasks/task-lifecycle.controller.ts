@@ -28,16 +28,23 @@ import {
   LeaseQuery,
   ProgressBody,
   ProgressQuery,
+  RejectBody,
+  RejectQuery,
 } from './dto/lifecycle.dto';
 import { DEFAULT_LEASE_SECONDS, TaskLifecycleService } from './task-lifecycle.service';
 import { Task } from './task.entity';
 
-const ASSIGNEE_ONLY = 'On a task assigned to someone else: 403 unless the caller is an admin.';
+const ASSIGNEE_ONLY = 'Only the assignee or an admin (else 403 `not_assignee`).';
+const REVIEWER =
+  'Anyone but the assignee, or an admin: the assignee gets 403 `reviewer_is_assignee`.';
+const DEPENDENCIES = '409 `dependency_unfinished` while a dependency is not completed.';
 
 /**
- * `POST /api/tasks/{id}/start|progress|review|complete|block|unblock|release|heartbeat` and
- * `POST /api/tasks/claim-next`: the routes the CLI (`taskflow start 1`, `taskflow next`), the MCP
- * server (`claim_task`, `claim_next_task`) and the web buttons share.
+ * `POST /api/tasks/{id}/start|progress|review|approve|reject|complete|block|unblock|release|
+ * reopen|heartbeat` and `POST /api/tasks/claim-next`: the routes the CLI (`taskflow start 1`,
+ * `taskflow next`), the MCP server (`claim_task`, `claim_next_task`) and the web buttons share.
+ * Each is one move of the move table (task-moves.ts), which `PATCH /api/tasks/{id}` and
+ * `POST /api/tasks` go through as well.
  */
 @ApiTags('task lifecycle')
 @ApiBearerAuth()
@@ -55,10 +62,11 @@ export class TaskLifecycleController {
   @ApiOperation({
     summary: 'Claim a task and start it',
     description:
-      '`pending → in_progress`, assigned to the caller, with a lease if `lease_seconds` is given. Also claims an in-progress task whose lease has expired (the audit log records `lease_expired`). Atomic: of many concurrent claims exactly one wins; the others get 409. 409 too while a dependency is unfinished.',
+      '`pending → in_progress`, assigned to the caller (a task pre-assigned to someone else: only they or an admin may start it, 403 `not_assignee`), with a lease if `lease_seconds` is given. The holder must have registered every `required_capabilities` entry (403 `capability_missing`). Also claims an in-progress task whose lease has expired (the audit log records `lease_expired`). Atomic: of many concurrent claims exactly one wins; the others get 409 `task_claimed`. 409 `dependency_unfinished` while a dependency is not completed.',
   })
   @ApiBody({ type: LeaseBody, required: false })
   @ApiOkResponse({ type: Task })
+  @ApiErrors(403)
   start(
     @Param('id', ParseIdPipe) id: number,
     @Query() query: LeaseQuery,
@@ -74,7 +82,7 @@ export class TaskLifecycleController {
   @ApiOperation({
     summary: 'Claim the best available task',
     description:
-      'Atomically claims the best task the caller may take: pending and unassigned (or in progress with an expired lease), with no unfinished dependency, whose required capabilities the caller has; highest priority first, then earliest due date, then lowest id. Concurrent callers each get a different task (no 409s). 204 when nothing is available. Filters in the query or a JSON body.',
+      'Atomically claims the best task the caller may start: in progress with an expired lease first, then pending tasks pre-assigned to the caller, then unassigned pending ones (never a task pre-assigned to someone else); with no unfinished dependency, and whose required capabilities the caller has registered (`capabilities` narrows that set, never widens it); highest priority first, then earliest due date, then lowest id. Concurrent callers each get a different task (no 409s). 204 when nothing is available. Filters in the query or a JSON body.',
   })
   @ApiBody({ type: ClaimNextBody, required: false })
   @ApiOkResponse({ type: Task })
@@ -154,7 +162,7 @@ export class TaskLifecycleController {
   @ApiOkResponse({ type: Task })
   @ApiErrors(403)
   review(@Param('id', ParseIdPipe) id: number, @CurrentUser() user: AuthUser): Promise<Task> {
-    return this.lifecycle.review(id, user);
+    return this.lifecycle.move(id, 'review', user);
   }
 
   @Post(':id/complete')
@@ -163,12 +171,12 @@ export class TaskLifecycleController {
   @Audited('completed')
   @ApiOperation({
     summary: 'Complete a task',
-    description: `\`in_progress\` or \`review → completed\`, progress 100. ${ASSIGNEE_ONLY}`,
+    description: `\`in_progress → completed\`, progress 100. A task in review is completed by \`approve\`. ${ASSIGNEE_ONLY}`,
   })
   @ApiOkResponse({ type: Task })
   @ApiErrors(403)
   complete(@Param('id', ParseIdPipe) id: number, @CurrentUser() user: AuthUser): Promise<Task> {
-    return this.lifecycle.complete(id, user);
+    return this.lifecycle.move(id, 'complete', user);
   }
 
   @Post(':id/block')
@@ -178,10 +186,11 @@ export class TaskLifecycleController {
   @ApiOperation({
     summary: 'Mark a task blocked',
     description:
-      '`pending`, `in_progress` or `review → blocked`; `reason` in the query or a JSON body.',
+      '`pending`, `in_progress` or `review → blocked`; `reason` in the query or a JSON body. The assignee or an admin; anyone while the task is unassigned.',
   })
   @ApiBody({ type: BlockBody, required: false })
   @ApiOkResponse({ type: Task })
+  @ApiErrors(403)
   block(
     @Param('id', ParseIdPipe) id: number,
     @Query() query: BlockQuery,
@@ -197,11 +206,12 @@ export class TaskLifecycleController {
   @Audited('unblocked')
   @ApiOperation({
     summary: 'Unblock a task',
-    description: '`blocked → in_progress` when assigned, else `pending`.',
+    description: `\`blocked → in_progress\` when assigned, else \`pending\`. The assignee or an admin; anyone while the task is unassigned. Into \`in_progress\`: ${DEPENDENCIES}`,
   })
   @ApiOkResponse({ type: Task })
+  @ApiErrors(403)
   unblock(@Param('id', ParseIdPipe) id: number, @CurrentUser() user: AuthUser): Promise<Task> {
-    return this.lifecycle.unblock(id, user);
+    return this.lifecycle.move(id, 'unblock', user);
   }
 
   @Post(':id/release')
@@ -215,6 +225,58 @@ export class TaskLifecycleController {
   @ApiOkResponse({ type: Task })
   @ApiErrors(403)
   release(@Param('id', ParseIdPipe) id: number, @CurrentUser() user: AuthUser): Promise<Task> {
-    return this.lifecycle.release(id, user);
+    return this.lifecycle.move(id, 'release', user);
+  }
+
+  @Post(':id/approve')
+  @ApiTaskIdParam()
+  @HttpCode(200)
+  @Audited('approved')
+  @ApiOperation({
+    summary: 'Approve a task in review',
+    description: `\`review → completed\`, progress 100. ${REVIEWER}`,
+  })
+  @ApiOkResponse({ type: Task })
+  @ApiErrors(403)
+  approve(@Param('id', ParseIdPipe) id: number, @CurrentUser() user: AuthUser): Promise<Task> {
+    return this.lifecycle.move(id, 'approve', user);
+  }
+
+  @Post(':id/reject')
+  @ApiTaskIdParam()
+  @HttpCode(200)
+  @Audited('rejected')
+  @ApiOperation({
+    summary: 'Send a task in review back to work',
+    description: `\`review → in_progress\`, still assigned; \`reason\` (required) in the query or a JSON body. ${REVIEWER}`,
+  })
+  @ApiBody({ type: RejectBody, required: false })
+  @ApiOkResponse({ type: Task })
+  @ApiErrors(403)
+  reject(
+    @Param('id', ParseIdPipe) id: number,
+    @Query() query: RejectQuery,
+    @Body() body: RejectBody,
+    @CurrentUser() user: AuthUser,
+  ): Promise<Task> {
+    const reason = body?.reason ?? query.reason;
+    if (reason === undefined) {
+      throw ValidationFailedError.field('reason', 'reason is required (query or JSON body)');
+    }
+    return this.lifecycle.reject(id, user, reason);
+  }
+
+  @Post(':id/reopen')
+  @ApiTaskIdParam()
+  @HttpCode(200)
+  @Audited('reopened')
+  @ApiOperation({
+    summary: 'Reopen a completed task',
+    description: `\`completed → in_progress\`, still assigned. ${ASSIGNEE_ONLY} ${DEPENDENCIES}`,
+  })
+  @ApiOkResponse({ type: Task })
+  @ApiErrors(403)
+  reopen(@Param('id', ParseIdPipe) id: number, @CurrentUser() user: AuthUser): Promise<Task> {
+    return this.lifecycle.move(id, 'reopen', user);
   }
 }

@@ -19,33 +19,38 @@ export const countTasksSql = (where: string[]) =>
 
 const whereClause = (where: string[]) => (where.length ? ` WHERE ${where.join(' AND ')}` : '');
 
-/** The columns a lifecycle move may set besides its status. */
-export type MoveColumn = 'progress_percent' | 'assigned_to';
+/**
+ * What a move is decided on (see task-moves.ts): the task, the first dependency that is not
+ * completed, and the registered capabilities of the workers who could hold it after the move
+ * (the caller $2, the current assignee, a named new holder $3), read only when the task requires
+ * some. The row is locked until the transaction ends, so the decision and the write see the same
+ * version of the task: concurrent moves on one task queue here, and each is decided on the state
+ * the previous one left.
+ */
+const moveSubjectColumns = (caller: string, holder: string) => `t.*,
+  (SELECT json_build_object('id', b.id, 'status', b.status)
+     FROM task_dependencies d JOIN tasks b ON b.id = d.depends_on_id
+     WHERE d.task_id = t.id AND b.status <> 'completed' ORDER BY b.id LIMIT 1) AS blocker,
+  CASE WHEN cardinality(t.required_capabilities) > 0 THEN
+    (SELECT json_object_agg(w.id, w.capabilities) FROM workers w
+       WHERE w.id IN (${caller}, t.assigned_to, ${holder})) END AS capabilities_by_worker`;
+
+/** Locks one task for a move. Parameters: $1 the id, $2 the caller, $3 a new holder or null. */
+export const LOCK_MOVE_SUBJECT_SQL = `SELECT ${moveSubjectColumns('$2', '$3::varchar')} FROM tasks t WHERE t.id = $1 FOR NO KEY UPDATE`;
 
 /**
- * A lifecycle move as one conditional UPDATE. Parameters: $1 the task id, $2 the statuses it may
- * leave from, then (when `assigneeOnly`) the caller, then the values of `columns` in order.
+ * Writes the outcome of a move. Parameters: $1 id, $2 status, $3 holder, $4 progress (null keeps
+ * it), $5 the lease: 'keep', 'end', or seconds from now as text.
  */
-export function moveTaskSql(options: {
-  columns: MoveColumn[];
-  /** A status, or `resume` (back to in_progress when assigned, else pending). */
-  to: string;
-  assigneeOnly: boolean;
-  /** Whether the move ends a lease (every move but progress). */
-  endsLease: boolean;
-}): string {
-  let n = options.assigneeOnly ? 3 : 2;
-  const assignments = options.columns.map((column) => `${column} = $${++n}`);
-  assignments.push(
-    options.to === 'resume'
-      ? `status = CASE WHEN assigned_to IS NULL THEN 'pending'::task_status ELSE 'in_progress'::task_status END`
-      : `status = '${options.to}'`,
-    'updated_at = now()',
-  );
-  if (options.endsLease) assignments.push('lease_expires_at = NULL');
-  const assignee = options.assigneeOnly ? ' AND (assigned_to IS NULL OR assigned_to = $3)' : '';
-  return `UPDATE tasks SET ${assignments.join(', ')} WHERE id = $1 AND status = ANY($2::task_status[])${assignee} RETURNING *`;
-}
+export const APPLY_MOVE_SQL = `UPDATE tasks SET status = $2, assigned_to = $3,
+  progress_percent = COALESCE($4::int, progress_percent),
+  lease_expires_at = CASE $5::text WHEN 'keep' THEN lease_expires_at WHEN 'end' THEN NULL
+                     ELSE now() + make_interval(secs => $5::text::int) END,
+  updated_at = now()
+  WHERE id = $1 RETURNING *`;
+
+/** A worker's registered capabilities (a pre-assignment at creation checks them). */
+export const WORKER_CAPABILITIES_SQL = `SELECT capabilities FROM workers WHERE id = $1`;
 
 /** Tasks a claim may take: pending ones, and in-progress ones whose lease has run out. */
 export const CLAIMABLE = {
@@ -54,22 +59,30 @@ export const CLAIMABLE = {
 };
 
 /**
- * claim-next's candidate: the best task in `state` the caller may take, locked, skipping rows
- * other claimers hold. Parameters: $1 project, $2 min priority, $3 capabilities (null: the
- * caller's registered ones), $4 the caller. The pending variant walks `idx_tasks_claimable`
- * in order (see test/query-plans.e2e-spec.ts).
+ * claim-next's candidate, locked and with what its move is decided on, skipping rows other
+ * claimers hold. `state`: tasks whose lease ran out, pending tasks pre-assigned to the caller,
+ * then unassigned pending ones (never a task pre-assigned to someone else). Only tasks whose
+ * required capabilities the caller has registered, narrowed by the filter. Parameters: $1 the
+ * caller, $2 project, $3 min priority, $4 the capabilities filter (null: no narrowing). The
+ * unassigned variant walks
+ * `idx_tasks_claimable` in order (see test/query-plans.e2e-spec.ts).
  */
-export function claimNextCandidateSql(state: 'expired' | 'pending'): string {
+export function claimNextCandidateSql(state: 'expired' | 'mine' | 'pending'): string {
   const where =
-    state === 'expired' ? CLAIMABLE.expired : `${CLAIMABLE.pending} AND t.assigned_to IS NULL`;
-  return `SELECT t.id, t.status AS prev_status, t.assigned_to AS prev_holder, t.lease_expires_at AS prev_lease
+    state === 'expired'
+      ? CLAIMABLE.expired
+      : state === 'mine'
+        ? `${CLAIMABLE.pending} AND t.assigned_to = $1`
+        : `${CLAIMABLE.pending} AND t.assigned_to IS NULL`;
+  return `SELECT ${moveSubjectColumns('$1', 'NULL')}
      FROM tasks t
      WHERE ${where}
-       AND ($1::varchar IS NULL OR t.project_slug = $1)
-       AND ($2::task_priority IS NULL OR t.priority >= $2::task_priority)
-       AND t.required_capabilities <@ COALESCE($3::text[], (SELECT w.capabilities FROM workers w WHERE w.id = $4), '{}')
+       AND ($2::varchar IS NULL OR t.project_slug = $2)
+       AND ($3::task_priority IS NULL OR t.priority >= $3::task_priority)
+       AND t.required_capabilities <@ COALESCE((SELECT w.capabilities FROM workers w WHERE w.id = $1), '{}')
+       AND ($4::text[] IS NULL OR t.required_capabilities <@ $4::text[])
        AND NOT ${hasUnfinishedDependency('t')}
      ORDER BY t.priority DESC, t.due_date ASC NULLS LAST, t.id ASC
      LIMIT 1
-     FOR NO KEY UPDATE SKIP LOCKED`;
+     FOR NO KEY UPDATE OF t SKIP LOCKED`;
 }

@@ -51,9 +51,13 @@ export class TasksController {
 
   @Post()
   @Audited('created')
-  @ApiOperation({ summary: 'Create a task' })
+  @ApiOperation({
+    summary: 'Create a task',
+    description:
+      '`status` is `pending` (default) or `blocked`: work starts with a move, never at creation. `assigned_to` pre-assigns the task: only that worker (or an admin) may then start it, and the worker must have registered its `required_capabilities` (403 `capability_missing`).',
+  })
   @ApiCreatedResponse({ type: Task })
-  @ApiErrors(400, 413, 422)
+  @ApiErrors(400, 403, 413, 422)
   create(@Body() dto: CreateTaskDto, @CurrentUser() user: AuthUser): Promise<Task> {
     return this.tasks.create(dto, user);
   }
@@ -83,13 +87,17 @@ export class TasksController {
   @ApiOperation({
     summary: 'Update some fields of a task',
     description:
-      'Only the fields sent change. `status` moves only along the state machine (else 409).',
+      'Only the fields sent change, in one transaction. `assigned_to` is the move `assign` (an unassigned pending task: anyone; otherwise the assignee or an admin) and `status` is the move that reaches it (`in_progress` from `pending` is `start`, `completed` from `review` is `approve`…), with the same rules, status codes and audit actions as the lifecycle routes; a status no move reaches is 409 `invalid_transition`. `review → in_progress` is `reject`, which needs a reason: use `POST /api/tasks/{id}/reject`.',
   })
   @ApiOkResponse({ type: Task })
   @ApiTaskIdParam()
-  @ApiErrors(400, 404, 409, 413, 422)
-  async update(@Param('id', ParseIdPipe) id: number, @Body() dto: UpdateTaskDto): Promise<Task> {
-    const { task } = await this.tasks.update(id, dto);
+  @ApiErrors(400, 403, 404, 409, 413, 422)
+  async update(
+    @Param('id', ParseIdPipe) id: number,
+    @Body() dto: UpdateTaskDto,
+    @CurrentUser() user: AuthUser,
+  ): Promise<Task> {
+    const { task } = await this.tasks.update(id, dto, user);
     return task;
   }
 

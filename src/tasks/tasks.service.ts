@@ -7,6 +7,7 @@ import type { AuthUser } from '../auth/auth-user';
 import { PG, sqlState, violatedConstraint } from '../common/errors/database-errors';
 import {
   ConflictError,
+  ForbiddenError,
   NotFoundError,
   ValidationFailedError,
 } from '../common/errors/domain-errors';
@@ -15,14 +16,17 @@ import { Sql } from '../database/sql';
 import { CreateTaskDto } from './dto/create-task.dto';
 import { ListTasksQuery } from './dto/list-tasks.query';
 import { UpdateTaskDto } from './dto/update-task.dto';
-import { TaskDependenciesService } from './task-dependencies.service';
 import { hasUnfinishedDependency } from './task-dependencies.sql';
-import { assertTransition } from './task-state-machine';
+import { LockedTask, TaskLifecycleService } from './task-lifecycle.service';
+import { InvalidTransitionError, decideMove, isRefusal, moveForStatus } from './task-moves';
 import { Task } from './task.entity';
-import { FIND_TASK_SQL, countTasksSql, pageOfTasksSql } from './task.sql';
+import { FIND_TASK_SQL, WORKER_CAPABILITIES_SQL, countTasksSql, pageOfTasksSql } from './task.sql';
 import type { TaskSortField } from './task.enums';
 
-/** The fields a client may write, in the order the audit log reports them. */
+/**
+ * The fields a client may write, in the order the audit log reports them. `status` and
+ * `assigned_to` are written only by moves (task-moves.ts); the others by `updated`.
+ */
 const WRITABLE_FIELDS = [
   'title',
   'description',
@@ -36,6 +40,9 @@ const WRITABLE_FIELDS = [
   'required_capabilities',
 ] as const satisfies readonly (keyof CreateTaskDto & keyof Task)[];
 type WritableField = (typeof WRITABLE_FIELDS)[number];
+type MoveField = 'status' | 'assigned_to';
+const isMoveField = (field: WritableField): field is MoveField =>
+  field === 'status' || field === 'assigned_to';
 
 export type FieldChanges = Partial<Record<WritableField, { from: unknown; to: unknown }>>;
 
@@ -61,6 +68,13 @@ function sameValue(a: unknown, b: unknown): boolean {
   return a === b;
 }
 
+/** A task without the decision columns a locked row carries. */
+function plainTask(task: Task | LockedTask): Task {
+  if (!('blocker' in task)) return task;
+  const { blocker: _blocker, capabilities_by_worker: _capabilities, ...plain } = task;
+  return plain;
+}
+
 /** A task as `GET /api/tasks/{id}` shows it: with the tasks it is blocked by. */
 export type TaskDetail = Task & { blocked_by: number[] };
 
@@ -72,7 +86,7 @@ export class TasksService {
   constructor(
     private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
     private readonly trail: AuditTrail,
-    private readonly dependencies: TaskDependenciesService,
+    private readonly lifecycle: TaskLifecycleService,
     private readonly sql: Sql,
   ) {}
 
@@ -81,7 +95,12 @@ export class TasksService {
     return this.txHost.tx.getRepository(Task);
   }
 
+  /**
+   * A new task is `pending` or `blocked` (the DTO refuses other statuses), never claimed: an
+   * `assigned_to` is a pre-assignment, decided as the move `assign` on an unassigned pending task.
+   */
   async create(dto: CreateTaskDto, actor: AuthUser): Promise<Task> {
+    if (dto.assigned_to) await this.assertPreAssignable(dto, actor);
     try {
       const result = await this.tasks
         .createQueryBuilder()
@@ -168,51 +187,69 @@ export class TasksService {
   }
 
   /**
-   * A partial update. The row is locked first, so the recorded `from` values, the state-machine
-   * check and the write all see the same version of the task. Returns the changed fields (empty
-   * when the request changed nothing, which writes nothing).
+   * A partial update, in one transaction: the plain fields first (audited as `updated`), then
+   * `assigned_to` as the move `assign`, then `status` as the move that reaches it (each audited
+   * as that move, with the same rules as its lifecycle route). The row is locked first, so the
+   * recorded `from` values, the decisions and the writes all see the same version of the task.
+   * A refused move rolls back the whole request. Returns the changed fields (empty when the
+   * request changed nothing, which writes nothing).
    */
-  async update(id: number, dto: UpdateTaskDto): Promise<{ task: Task; changes: FieldChanges }> {
+  async update(
+    id: number,
+    dto: UpdateTaskDto,
+    caller: AuthUser,
+  ): Promise<{ task: Task; changes: FieldChanges }> {
     // Tree lock before row lock, in every transaction that takes both: no lock-order deadlock.
     if (dto.parent_id) await this.lockTaskTree();
-    const current = await this.lockForUpdate(id);
+    let current: Task | LockedTask = await this.lifecycle.lock(id, caller, dto.assigned_to);
     const changes: FieldChanges = {};
     const values: Partial<Pick<Task, WritableField>> = {};
     for (const field of WRITABLE_FIELDS) {
       const next = dto[field];
       if (next === undefined || sameValue(current[field], next)) continue;
       changes[field] = { from: jsonValue(current[field]), to: jsonValue(next) };
-      Object.assign(values, { [field]: next });
+      if (!isMoveField(field)) Object.assign(values, { [field]: next });
     }
     if (Object.keys(changes).length === 0) {
       this.trail.unchanged();
-      return { task: current, changes };
+      return { task: plainTask(current), changes };
     }
 
-    if (values.status) {
-      assertTransition(current.status, values.status);
-      if (values.status === 'in_progress' && current.status === 'pending') {
-        await this.dependencies.assertReady(id);
+    // A status no move reaches is refused before anything is written.
+    const target = changes.status ? dto.status : undefined;
+    const move = target && moveForStatus(current.status, target);
+    if (target && !move) throw new InvalidTransitionError(id, current.status, target);
+
+    if (Object.keys(values).length > 0) {
+      if (values.parent_id) await this.assertNoCycle(id, values.parent_id);
+      try {
+        const result = await this.tasks
+          .createQueryBuilder()
+          .update()
+          .set(values)
+          .where('id = :id', { id })
+          .returning('*')
+          .execute();
+        current = this.tasks.create((result.raw as Task[])[0]);
+      } catch (error) {
+        throw this.parentError(error, values.parent_id) ?? error;
       }
+      const fieldChanges = Object.fromEntries(
+        Object.entries(changes).filter(([field]) => !isMoveField(field as WritableField)),
+      );
+      this.trail.record({ taskId: id, projectSlug: current.project_slug, context: fieldChanges });
     }
-    if (values.parent_id) await this.assertNoCycle(id, values.parent_id);
-    // A lease belongs to a holder working the task: a new status or assignee ends it.
-    const endsLease = (values.status || 'assigned_to' in values) && current.lease_expires_at;
-
-    try {
-      const result = await this.tasks
-        .createQueryBuilder()
-        .update()
-        .set(endsLease ? { ...values, lease_expires_at: null } : values)
-        .where('id = :id', { id })
-        .returning('*')
-        .execute();
-      const task = this.tasks.create((result.raw as Task[])[0]);
-      this.trail.record({ taskId: id, projectSlug: task.project_slug, context: changes });
-      return { task, changes };
-    } catch (error) {
-      throw this.parentError(error, values.parent_id) ?? error;
+    if (changes.assigned_to) {
+      const locked = await this.lifecycle.lock(id, caller, dto.assigned_to);
+      current = await this.lifecycle.apply(locked, 'assign', caller, {
+        holder: dto.assigned_to ?? null,
+      });
     }
+    if (target && move) {
+      const locked = await this.lifecycle.lock(id, caller);
+      current = await this.lifecycle.apply(locked, move, caller, { expectStatus: target });
+    }
+    return { task: plainTask(current), changes };
   }
 
   async remove(id: number): Promise<Task> {
@@ -247,20 +284,6 @@ export class TasksService {
     }
   }
 
-  /**
-   * Locks the row for this transaction. FOR NO KEY UPDATE, not FOR UPDATE: the id never changes,
-   * and this lock does not block the foreign-key checks of subtasks being created meanwhile.
-   */
-  async lockForUpdate(id: number): Promise<Task> {
-    const task = await this.tasks
-      .createQueryBuilder('t')
-      .setLock('for_no_key_update')
-      .where('t.id = :id', { id })
-      .getOne();
-    if (!task) throw new NotFoundError(`Task ${id} not found`, 'task_not_found');
-    return task;
-  }
-
   private async assertExists(id: number): Promise<void> {
     const exists = await this.tasks.existsBy({ id });
     if (!exists) throw new NotFoundError(`Task ${id} not found`, 'task_not_found');
@@ -291,6 +314,33 @@ export class TasksService {
         `parent_id ${parentId} is a subtask of task ${id}; that would make a cycle`,
       );
     }
+  }
+
+  /** A pre-assignment at creation is `assign` on an unassigned pending task (capabilities). */
+  private async assertPreAssignable(dto: CreateTaskDto, caller: AuthUser): Promise<void> {
+    const holder = dto.assigned_to as string;
+    const required = dto.required_capabilities ?? [];
+    const capabilities: Record<string, string[]> = {};
+    if (required.length > 0) {
+      const [worker] = await this.sql.rows<{ capabilities: string[] }>(WORKER_CAPABILITIES_SQL, [
+        holder,
+      ]);
+      if (worker) capabilities[holder] = worker.capabilities;
+    }
+    const outcome = decideMove(
+      'assign',
+      {
+        id: 0,
+        status: 'pending',
+        assigned_to: null,
+        lease_expires_at: null,
+        required_capabilities: required,
+        blocker: null,
+        capabilities,
+      },
+      { caller, holder },
+    );
+    if (isRefusal(outcome)) throw new ForbiddenError(outcome.message, outcome.code);
   }
 
   /** A foreign-key failure on `parent_id` means the named parent does not exist. */

@@ -50,7 +50,7 @@ export class WorkersController {
   @ApiOperation({
     summary: 'Register a worker',
     description:
-      'Admins register anyone, including agents. A plain user may register only itself, and only as `human`.',
+      'Admins register anyone, including agents, with capabilities. A plain user may register only itself, only as `human`, and without capabilities (422): capabilities decide which tasks a worker may claim, so only an admin grants them.',
   })
   @ApiCreatedResponse({ type: Worker })
   @ApiErrors(400, 403, 409, 413, 422)

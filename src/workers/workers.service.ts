@@ -4,7 +4,12 @@ import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-t
 import { Repository } from 'typeorm';
 import { AuditTrail } from '../audit/audit-trail';
 import type { AuthUser } from '../auth/auth-user';
-import { ConflictError, ForbiddenError, NotFoundError } from '../common/errors/domain-errors';
+import {
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  ValidationFailedError,
+} from '../common/errors/domain-errors';
 import { Page, paginate } from '../common/pagination/pagination.query';
 import { CreateWorkerDto } from './dto/create-worker.dto';
 import { ListWorkersQuery } from './dto/list-workers.query';
@@ -27,7 +32,10 @@ export class WorkersService {
     return this.txHost.tx.getRepository(Worker);
   }
 
-  /** Admins register anyone; a plain user only itself, and only as `human`. */
+  /**
+   * Admins register anyone; a plain user only itself, only as `human` and with no capabilities:
+   * capabilities gate which tasks a worker may claim, so only an admin grants them.
+   */
   async register(dto: CreateWorkerDto, caller: AuthUser): Promise<Worker> {
     const id = dto.id ?? caller.id;
     const type = dto.type ?? 'human';
@@ -36,6 +44,12 @@ export class WorkersService {
         throw new ForbiddenError('Only admins may register another worker', 'admin_required');
       if (type === 'agent')
         throw new ForbiddenError('Only admins may register agents', 'admin_required');
+      if (dto.capabilities?.length) {
+        throw ValidationFailedError.field(
+          'capabilities',
+          'capabilities are granted by an admin; register without them',
+        );
+      }
     }
     const result = await this.workers
       .createQueryBuilder()

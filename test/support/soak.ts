@@ -18,6 +18,13 @@ export interface Mutation {
   taskId: number;
   action: string;
   actorId: string;
+  /**
+   * A 200 that may or may not have written this entry: a PATCH to the status (or holder) the
+   * task already had changes nothing and rightly writes nothing. `actions` lists the entries
+   * it may have written (PATCH status=in_progress is `started`, `unblocked` or `reopened`,
+   * depending on where the task was).
+   */
+  optional?: { actions: string[] };
 }
 
 export interface SoakOptions {
@@ -52,6 +59,10 @@ type Op =
   | 'block'
   | 'unblock'
   | 'release'
+  | 'approve'
+  | 'reject'
+  | 'reopen'
+  | 'assign'
   | 'delete'
   | 'list'
   | 'audit';
@@ -67,6 +78,10 @@ const MIX: [Op, number][] = [
   ['block', 5],
   ['unblock', 6],
   ['release', 6],
+  ['approve', 4],
+  ['reject', 3],
+  ['reopen', 2],
+  ['assign', 3],
   ['delete', 2],
   ['list', 10],
   ['audit', 8],
@@ -80,6 +95,17 @@ const MOVE_ACTIONS: Partial<Record<Op, string>> = {
   block: 'blocked',
   unblock: 'unblocked',
   release: 'released',
+  approve: 'approved',
+  reject: 'rejected',
+  reopen: 'reopened',
+};
+/** The entries a PATCH to each status may write: the moves that reach it. */
+const MOVES_TO: Record<string, string[]> = {
+  pending: ['released', 'unblocked'],
+  in_progress: ['started', 'unblocked', 'reopened', 'rejected'],
+  review: ['review_requested'],
+  completed: ['completed', 'approved'],
+  blocked: ['blocked'],
 };
 const STATUSES = ['pending', 'in_progress', 'review', 'completed', 'blocked'];
 const PRIORITIES = ['low', 'medium', 'high', 'critical'];
@@ -177,7 +203,32 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         if (random() < 0.2) body.status = pick(STATUSES);
         if (random() < 0.1) body.description = random() < 0.5 ? null : `note ${unique}`;
         const res = await send(actor, 'PATCH', `/api/tasks/${id}`, body);
-        if (res?.status === 200) mutated(id, 'updated');
+        if (res?.status === 200) {
+          mutated(id, 'updated');
+          if (body.status) {
+            const actions = MOVES_TO[body.status as string];
+            result.mutations.push({
+              taskId: id,
+              action: actions[0],
+              actorId: actor.id,
+              optional: { actions },
+            });
+          }
+        }
+        return;
+      }
+      case 'assign': {
+        const res = await send(actor, 'PATCH', `/api/tasks/${id}`, {
+          assigned_to: random() < 0.2 ? null : pick(options.actors).id,
+        });
+        if (res?.status === 200) {
+          result.mutations.push({
+            taskId: id,
+            action: 'assigned',
+            actorId: actor.id,
+            optional: { actions: ['assigned'] },
+          });
+        }
         return;
       }
       case 'delete': {
@@ -201,8 +252,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         const path =
           op === 'progress'
             ? `/api/tasks/${id}/progress?percent=${Math.floor(random() * 101)}`
-            : op === 'block'
-              ? `/api/tasks/${id}/block?reason=soak`
+            : op === 'block' || op === 'reject'
+              ? `/api/tasks/${id}/${op}?reason=soak`
               : `/api/tasks/${id}/${op}`;
         const res = await send(actor, 'POST', path);
         if (res?.status === 200) mutated(id, MOVE_ACTIONS[op]!);
@@ -243,10 +294,13 @@ const MOVE_FROM: Record<string, string[]> = {
   started: ['pending'],
   progressed: ['in_progress'],
   review_requested: ['in_progress'],
-  completed: ['in_progress', 'review'],
+  completed: ['in_progress'],
+  approved: ['review'],
+  rejected: ['review'],
   blocked: ['pending', 'in_progress', 'review'],
   unblocked: ['blocked'],
   released: ['in_progress'],
+  reopened: ['completed'],
 };
 
 export interface InvariantReport {
@@ -310,8 +364,21 @@ export async function replayAuditTrails(
           }
           break;
         case 'started':
+          // A pre-assigned task is started for its assignee.
           state.status = 'in_progress';
-          state.assigned_to = entry.actor_id;
+          state.assigned_to = state.assigned_to ?? entry.actor_id;
+          break;
+        case 'assigned':
+          if (JSON.stringify(state.assigned_to) !== JSON.stringify(ctx.from)) {
+            problems.push(
+              `${where}: holder was ${JSON.stringify(state.assigned_to)}, entry says ${JSON.stringify(ctx.from)}`,
+            );
+          }
+          state.assigned_to = ctx.to;
+          break;
+        case 'rejected':
+        case 'reopened':
+          state.status = 'in_progress';
           break;
         case 'progressed':
           state.progress_percent = ctx.percent;
@@ -320,6 +387,7 @@ export async function replayAuditTrails(
           state.status = 'review';
           break;
         case 'completed':
+        case 'approved':
           state.status = 'completed';
           state.progress_percent = 100;
           break;
@@ -379,18 +447,35 @@ export async function auditedMutations(db: Client, sinceAuditId: number): Promis
   return rows.map((r) => ({ taskId: r.task_id, action: r.action, actorId: r.actor_id }));
 }
 
-/** Multiset difference: the mutations in `a` with no counterpart in `b`. */
-export function missingFrom(a: Mutation[], b: Mutation[]): Mutation[] {
+/**
+ * Pairs the 2xx answers with the audit entries written: `unaudited` are answers that must have
+ * an entry and have none; `unanswered` are entries no answer accounts for. Exact pairs first,
+ * then the optional answers (a PATCH that may have been a no-op) take what is left.
+ */
+export function pairMutations(
+  answered: Mutation[],
+  audited: Mutation[],
+): { unaudited: Mutation[]; unanswered: Mutation[] } {
+  const key = (m: Mutation, action = m.action) => `${m.taskId}|${action}|${m.actorId}`;
   const counts = new Map<string, number>();
-  const key = (m: Mutation) => `${m.taskId}|${m.action}|${m.actorId}`;
-  for (const m of b) counts.set(key(m), (counts.get(key(m)) ?? 0) + 1);
-  const missing: Mutation[] = [];
-  for (const m of a) {
-    const left = counts.get(key(m)) ?? 0;
-    if (left > 0) counts.set(key(m), left - 1);
-    else missing.push(m);
+  for (const m of audited) counts.set(key(m), (counts.get(key(m)) ?? 0) + 1);
+  const takeOne = (k: string): boolean => {
+    const left = counts.get(k) ?? 0;
+    if (left > 0) counts.set(k, left - 1);
+    return left > 0;
+  };
+  const unaudited = answered.filter((m) => !m.optional && !takeOne(key(m)));
+  for (const m of answered.filter((a) => a.optional)) {
+    m.optional?.actions.some((action) => takeOne(key(m, action)));
   }
-  return missing;
+  const unanswered: Mutation[] = [];
+  for (const m of audited) {
+    if ((counts.get(key(m)) ?? 0) > 0) {
+      counts.set(key(m), (counts.get(key(m)) ?? 0) - 1);
+      unanswered.push(m);
+    }
+  }
+  return { unaudited, unanswered };
 }
 
 export async function maxAuditId(db: Client): Promise<number> {

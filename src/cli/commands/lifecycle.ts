@@ -4,7 +4,7 @@ import { integer } from '../arguments';
 import { action } from '../context';
 import { taskDetails } from '../views';
 
-type Transition = 'review' | 'complete' | 'unblock' | 'release';
+type Transition = 'review' | 'complete' | 'approve' | 'unblock' | 'release' | 'reopen';
 
 const lease = (value: string): number => integer(value);
 
@@ -158,7 +158,26 @@ export function registerLifecycleCommands(program: Command, env: NodeJS.ProcessE
     );
 
   transition(program, env, 'review', 'ask for review (in_progress → review)');
-  transition(program, env, 'complete', 'complete a task (progress 100)');
+  transition(program, env, 'complete', 'complete a task you hold (in_progress → completed)');
+  transition(program, env, 'approve', "approve someone else's task in review (review → completed)");
+
+  program
+    .command('reject')
+    .description("send someone else's task in review back to them (review → in_progress)")
+    .argument('<id>', 'task id', integer)
+    .requiredOption('--reason <text>', 'what must change before it can be approved')
+    .action(
+      action(env, (cli, id: number, o: { reason: string }) =>
+        cli.show(
+          (api) =>
+            api.POST('/api/tasks/{id}/reject', {
+              params: { path: { id } },
+              body: { reason: o.reason },
+            }),
+          taskDetails,
+        ),
+      ),
+    );
 
   program
     .command('block')
@@ -180,4 +199,23 @@ export function registerLifecycleCommands(program: Command, env: NodeJS.ProcessE
 
   transition(program, env, 'unblock', 'unblock a task (in_progress when assigned, else pending)');
   transition(program, env, 'release', 'give a task back (in_progress → pending, unassigned)');
+  transition(program, env, 'reopen', 'reopen a completed task (completed → in_progress)');
+
+  program
+    .command('assign')
+    .description('give a task to a worker (a hand-off, or a pre-assignment); "" unassigns')
+    .argument('<id>', 'task id', integer)
+    .argument('<worker>', 'worker id, or "" to unassign')
+    .action(
+      action(env, (cli, id: number, worker: string) =>
+        cli.show(
+          (api) =>
+            api.PATCH('/api/tasks/{id}', {
+              params: { path: { id } },
+              body: { assigned_to: worker === '' ? null : worker },
+            }),
+          taskDetails,
+        ),
+      ),
+    );
 }

@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import type { components, operations } from '../../client/schema';
 import { TASK_PRIORITIES, TASK_STATUSES, TaskPriority, TaskStatus } from '../../tasks/task.enums';
+import { INITIAL_STATUSES } from '../../tasks/dto/create-task.dto';
 import { integer, orNull, text } from '../arguments';
 import { action } from '../context';
 import { CliError, ExitCode } from '../exit-codes';
@@ -47,11 +48,10 @@ function withFieldOptions(command: Command): Command {
 }
 
 /** Undefined fields are left out of the JSON body, so only what was given changes. */
-function fields(o: FieldOptions): Partial<UpdateBody> {
+function fields(o: FieldOptions): Omit<UpdateBody, 'status'> {
   return {
     title: o.title,
     description: o.description,
-    status: o.status,
     priority: o.priority,
     project_slug: o.project,
     parent_id: o.parent,
@@ -107,10 +107,18 @@ export function registerTaskCommands(program: Command, env: NodeJS.ProcessEnv): 
     );
 
   withFieldOptions(
-    program.command('add').description('create a task').argument('<title>', 'task title'),
+    program
+      .command('add')
+      .description('create a task')
+      .argument('<title>', 'task title')
+      .addOption(
+        new Option('--status <status>', 'initial status (default pending)').choices(
+          INITIAL_STATUSES,
+        ),
+      ),
   ).action(
-    action(env, (cli, title: string, o: FieldOptions) => {
-      const body: CreateBody = { ...fields(o), title };
+    action(env, (cli, title: string, o: FieldOptions & { status?: CreateBody['status'] }) => {
+      const body: CreateBody = { ...fields(o), status: o.status, title };
       return cli.show((api) => api.POST('/api/tasks', { body }), taskDetails);
     }),
   );
@@ -122,13 +130,14 @@ export function registerTaskCommands(program: Command, env: NodeJS.ProcessEnv): 
       .argument('<id>', 'task id', integer)
       .option('--title <title>', 'new title')
       .addOption(
-        new Option('--status <status>', 'new status (along the state machine)').choices(
-          TASK_STATUSES,
-        ),
+        new Option(
+          '--status <status>',
+          'new status: the move that reaches it (taskflow help moves)',
+        ).choices(TASK_STATUSES),
       ),
   ).action(
     action(env, async (cli, id: number, o: FieldOptions) => {
-      const body = fields(o);
+      const body = { ...fields(o), status: o.status };
       if (Object.values(body).every((value) => value === undefined)) {
         throw new CliError('nothing to change: give at least one field option', ExitCode.Usage);
       }

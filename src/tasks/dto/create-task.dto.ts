@@ -8,7 +8,10 @@ import {
   IsValidDate,
   ToUtcDate,
 } from '../../common/validation/decorators';
-import { TASK_PRIORITIES, TASK_STATUSES, TaskPriority, TaskStatus } from '../task.enums';
+import { TASK_PRIORITIES, TaskPriority, TaskStatus } from '../task.enums';
+
+/** The statuses a task may be created in. */
+export const INITIAL_STATUSES = ['pending', 'blocked'] as const satisfies readonly TaskStatus[];
 
 export const MAX_INT32 = 2_147_483_647;
 
@@ -28,9 +31,15 @@ export class CreateTaskDto {
   @IsText({ max: 10_000 })
   description?: string | null;
 
-  @ApiPropertyOptional({ enum: TASK_STATUSES, enumName: 'TaskStatus', default: 'pending' })
+  @ApiPropertyOptional({
+    enum: INITIAL_STATUSES,
+    default: 'pending',
+    description: 'A new task waits (`pending`) or is `blocked`; work starts with a move.',
+  })
   @IsOptionalNotNull()
-  @IsIn(TASK_STATUSES, { message: `status must be one of ${TASK_STATUSES.join(', ')}` })
+  @IsIn(INITIAL_STATUSES, {
+    message: `status must be one of ${INITIAL_STATUSES.join(', ')} when creating a task`,
+  })
   status?: TaskStatus;
 
   @ApiPropertyOptional({ enum: TASK_PRIORITIES, enumName: 'TaskPriority', default: 'medium' })

@@ -6,7 +6,7 @@ import { IsOptionalNotNull, IsText, ToInteger } from '../../common/validation/de
 import { TASK_PRIORITIES, TaskPriority } from '../task.enums';
 
 /**
- * `progress` and `block` take their fields as query parameters (as the seed did, handy from a
+ * `progress`, `block` and `reject` take their fields as query parameters (as the seed did, handy from a
  * shell or Swagger) or in a JSON body (handy for typed clients); the controller merges the two.
  * The query spelling differs only in turning the text "60" into a number.
  */
@@ -42,6 +42,19 @@ export class BlockBody {
 }
 
 export class BlockQuery extends BlockBody {}
+
+export class RejectBody {
+  @ApiPropertyOptional({
+    maxLength: 1000,
+    example: 'the tests do not cover the empty list',
+    description: 'Required, here or in the query: what the assignee should change.',
+  })
+  @IsOptionalNotNull()
+  @IsText({ min: 1, max: 1000, nonBlank: true })
+  reason?: string;
+}
+
+export class RejectQuery extends RejectBody {}
 
 const LEASE = { minimum: 1, maximum: 86_400 };
 

@@ -133,13 +133,27 @@ export class FuzzRunner {
         : spec.assignee === 'other'
           ? this.identities.other.id
           : null;
+    // Created pending (or blocked) and moved on by its holder, as any client has to.
     const { body: task } = (await this.setup(
       'POST',
       '/api/tasks',
       this.identities.user,
-      { title: `fuzz ${spec.status}`, status: spec.status, assigned_to: assignee },
+      {
+        title: `fuzz ${spec.status}`,
+        status: spec.status === 'blocked' ? 'blocked' : 'pending',
+        assigned_to: assignee,
+      },
       [201],
     )) as { body: { id: number } };
+    const holder = spec.assignee === 'other' ? this.identities.other : this.identities.user;
+    const moves = {
+      in_progress: ['start'],
+      review: ['start', 'review'],
+      completed: ['start', 'complete'],
+    };
+    for (const move of moves[spec.status as keyof typeof moves] ?? []) {
+      await this.setup('POST', `/api/tasks/${task.id}/${move}`, holder, undefined, [200]);
+    }
     if (spec.withChild) {
       await this.setup(
         'POST',

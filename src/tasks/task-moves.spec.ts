@@ -1,0 +1,169 @@
+import type { AuthUser } from '../auth/auth-user';
+import { TASK_STATUSES, TaskStatus } from './task.enums';
+import {
+  InvalidTransitionError,
+  MoveSubject,
+  TASK_TRANSITIONS,
+  decideMove,
+  isRefusal,
+  moveForStatus,
+} from './task-moves';
+
+/** The status changes the lifecycle allows, written out edge by edge. */
+const EDGES = [
+  'pending>in_progress', // start
+  'pending>blocked', // block
+  'in_progress>review', // review
+  'in_progress>completed', // complete
+  'in_progress>blocked', // block
+  'in_progress>pending', // release
+  'review>completed', // approve
+  'review>in_progress', // reject
+  'review>blocked', // block
+  'blocked>pending', // unblock, unassigned
+  'blocked>in_progress', // unblock, assigned
+  'completed>in_progress', // reopen
+];
+
+const user = (id: string, isAdmin = false): AuthUser => ({
+  id,
+  email: null,
+  role: isAdmin ? 'admin' : 'user',
+  isAdmin,
+});
+
+const task = (overrides: Partial<MoveSubject> = {}): MoveSubject => ({
+  id: 7,
+  status: 'pending',
+  assigned_to: null,
+  lease_expires_at: null,
+  required_capabilities: [],
+  blocker: null,
+  capabilities: {},
+  ...overrides,
+});
+
+describe('the move table', () => {
+  const pairs = TASK_STATUSES.flatMap((from) => TASK_STATUSES.map((to) => [from, to] as const));
+
+  it.each(pairs)('%s -> %s is reachable exactly when the lifecycle lists it', (from, to) => {
+    expect(TASK_TRANSITIONS[from].includes(to)).toBe(EDGES.includes(`${from}>${to}`));
+    expect(moveForStatus(from, to) !== undefined).toBe(EDGES.includes(`${from}>${to}`));
+  });
+
+  it('names the move behind each PATCH status', () => {
+    const move = (from: TaskStatus, to: TaskStatus) => moveForStatus(from, to);
+    expect(move('review', 'completed')).toBe('approve');
+    expect(move('in_progress', 'completed')).toBe('complete');
+    expect(move('review', 'in_progress')).toBe('reject');
+    expect(move('completed', 'in_progress')).toBe('reopen');
+    expect(move('blocked', 'pending')).toBe('unblock');
+    expect(move('in_progress', 'pending')).toBe('release');
+  });
+
+  it('refuses an unreachable status with a 409 naming where the task can go', () => {
+    const error = new InvalidTransitionError(3, 'completed', 'review');
+    expect(error.message).toBe(
+      "Task 3 is 'completed' and cannot move to 'review' (from 'completed' it can move to: in_progress)",
+    );
+    expect(error.code).toBe('invalid_transition');
+  });
+
+  describe('decideMove', () => {
+    it('checks the status first, then who, then the preconditions', () => {
+      const held = task({ status: 'completed', assigned_to: 'bob' });
+      // Wrong status and wrong caller: the status answers.
+      expect(decideMove('complete', held, { caller: user('alice') })).toMatchObject({
+        kind: 'conflict',
+        code: 'invalid_transition',
+      });
+      // Right status, wrong caller, unfinished dependency: the caller answers.
+      const waiting = task({
+        status: 'completed',
+        assigned_to: 'bob',
+        blocker: { id: 1, status: 'pending' },
+      });
+      expect(decideMove('reopen', waiting, { caller: user('alice') })).toMatchObject({
+        kind: 'forbidden',
+        code: 'not_assignee',
+      });
+      expect(decideMove('reopen', waiting, { caller: user('bob') })).toMatchObject({
+        kind: 'conflict',
+        code: 'dependency_unfinished',
+      });
+    });
+
+    it('starts a pre-assigned task for its assignee, even when an admin starts it', () => {
+      const pre = task({ assigned_to: 'bob' });
+      expect(decideMove('start', pre, { caller: user('alice') })).toMatchObject({
+        code: 'not_assignee',
+      });
+      expect(decideMove('start', pre, { caller: user('root', true) })).toEqual({
+        status: 'in_progress',
+        assigned_to: 'bob',
+      });
+    });
+
+    it('lets anyone take over a task whose lease expired, recording whose it was', () => {
+      const expiredAt = new Date('2026-01-01T00:00:00Z');
+      const outcome = decideMove(
+        'start',
+        task({ status: 'in_progress', assigned_to: 'bob', lease_expires_at: expiredAt }),
+        { caller: user('alice'), now: new Date('2026-01-01T00:01:00Z') },
+      );
+      expect(outcome).toEqual({
+        status: 'in_progress',
+        assigned_to: 'alice',
+        takeover: { previous_holder: 'bob', lease_expired_at: expiredAt },
+      });
+    });
+
+    it("checks the new holder's registered capabilities, not the caller's", () => {
+      const gpu = task({
+        required_capabilities: ['gpu'],
+        capabilities: { alice: ['gpu'], bob: [] },
+      });
+      expect(decideMove('assign', gpu, { caller: user('alice'), holder: 'bob' })).toMatchObject({
+        kind: 'forbidden',
+        code: 'capability_missing',
+      });
+      expect(decideMove('assign', gpu, { caller: user('bob'), holder: 'alice' })).toEqual({
+        status: 'pending',
+        assigned_to: 'alice',
+      });
+    });
+
+    it('keeps a holder on work in progress or in review: unassigning is a release', () => {
+      for (const status of ['in_progress', 'review'] as const) {
+        const outcome = decideMove('assign', task({ status, assigned_to: 'bob' }), {
+          caller: user('bob'),
+          holder: null,
+        });
+        expect(isRefusal(outcome) && outcome.code).toBe('invalid_transition');
+      }
+    });
+
+    it('makes PATCH land where it asked: unblocking an unassigned task is not in_progress', () => {
+      expect(
+        decideMove('unblock', task({ status: 'blocked' }), {
+          caller: user('alice'),
+          expectStatus: 'in_progress',
+        }),
+      ).toMatchObject({ kind: 'conflict', code: 'invalid_transition' });
+    });
+
+    it('refuses a rejection without a reason', () => {
+      const review = task({ status: 'review', assigned_to: 'bob' });
+      expect(decideMove('reject', review, { caller: user('alice') })).toMatchObject({
+        kind: 'validation',
+      });
+      expect(decideMove('reject', review, { caller: user('alice'), reason: ' ' })).toMatchObject({
+        kind: 'validation',
+      });
+      expect(decideMove('reject', review, { caller: user('alice'), reason: 'redo' })).toEqual({
+        status: 'in_progress',
+        assigned_to: 'bob',
+      });
+    });
+  });
+});

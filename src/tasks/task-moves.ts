@@ -1,0 +1,434 @@
+import type { AuditAction } from '../audit/audit-actions';
+import type { AuthUser } from '../auth/auth-user';
+import { ConflictError } from '../common/errors/domain-errors';
+import type { ErrorCode } from '../common/errors/error-codes';
+import type { TaskStatus } from './task.enums';
+
+/**
+ * The move table: the only ways a task's status, holder or lease change. Every door (each
+ * lifecycle route, `PATCH status` / `PATCH assigned_to`, `POST /api/tasks`, claim-next, a lease
+ * takeover) names a move here and gets its answer from `decideMove`, so the same request gets the
+ * same answer whichever door it comes through. docs/lifecycle.md is this table in prose.
+ */
+
+/** Who may make a move, before any precondition. Admins may make every move. */
+export type MoveActor =
+  /** Anyone on an unassigned task; only the assignee on a pre-assigned one. */
+  | 'claimant'
+  /** Only the assignee. */
+  | 'assignee'
+  /** Anyone but the assignee: a reviewer. */
+  | 'reviewer'
+  /** The assignee; anyone while the task is unassigned. */
+  | 'assignee_or_anyone_unassigned'
+  /** Anyone on an unassigned pending task; otherwise the assignee (a hand-off). */
+  | 'assigner';
+
+export interface MoveRule {
+  action: AuditAction;
+  from: readonly TaskStatus[];
+  /** `same`: status unchanged; `resume`: `in_progress` when the task has a holder, else `pending`. */
+  to: TaskStatus | 'same' | 'resume';
+  who: MoveActor;
+  /** What happens to the holder: the caller takes it (if free), it is cleared, or it is given. */
+  holder: 'keep' | 'claim' | 'clear' | 'given';
+  /** Every dependency must be completed when the task ends up `in_progress`. */
+  checksDependencies: boolean;
+  /** The (new) holder's registered capabilities must cover the task's required ones. */
+  checksCapabilities: boolean;
+  /** The move needs a non-blank reason (`reject`). */
+  needsReason?: boolean;
+  /** Sets progress to this. */
+  progress?: number;
+  /** `grant`: a lease may be taken; `keep`: it stays; `extend`: it is renewed; `end`: it ends. */
+  lease: 'grant' | 'keep' | 'extend' | 'end';
+}
+
+export const MOVES = {
+  start: {
+    action: 'started',
+    from: ['pending'],
+    to: 'in_progress',
+    who: 'claimant',
+    holder: 'claim',
+    checksDependencies: true,
+    checksCapabilities: true,
+    lease: 'grant',
+  },
+  progress: {
+    action: 'progressed',
+    from: ['in_progress'],
+    to: 'same',
+    who: 'assignee',
+    holder: 'keep',
+    checksDependencies: false,
+    checksCapabilities: false,
+    lease: 'keep',
+  },
+  heartbeat: {
+    action: 'lease_extended',
+    from: ['in_progress'],
+    to: 'same',
+    who: 'assignee',
+    holder: 'keep',
+    checksDependencies: false,
+    checksCapabilities: false,
+    lease: 'extend',
+  },
+  review: {
+    action: 'review_requested',
+    from: ['in_progress'],
+    to: 'review',
+    who: 'assignee',
+    holder: 'keep',
+    checksDependencies: false,
+    checksCapabilities: false,
+    lease: 'end',
+  },
+  approve: {
+    action: 'approved',
+    from: ['review'],
+    to: 'completed',
+    who: 'reviewer',
+    holder: 'keep',
+    checksDependencies: false,
+    checksCapabilities: false,
+    progress: 100,
+    lease: 'end',
+  },
+  reject: {
+    action: 'rejected',
+    from: ['review'],
+    to: 'in_progress',
+    who: 'reviewer',
+    holder: 'keep',
+    checksDependencies: false,
+    checksCapabilities: false,
+    needsReason: true,
+    lease: 'end',
+  },
+  complete: {
+    action: 'completed',
+    from: ['in_progress'],
+    to: 'completed',
+    who: 'assignee',
+    holder: 'keep',
+    checksDependencies: false,
+    checksCapabilities: false,
+    progress: 100,
+    lease: 'end',
+  },
+  block: {
+    action: 'blocked',
+    from: ['pending', 'in_progress', 'review'],
+    to: 'blocked',
+    who: 'assignee_or_anyone_unassigned',
+    holder: 'keep',
+    checksDependencies: false,
+    checksCapabilities: false,
+    lease: 'end',
+  },
+  unblock: {
+    action: 'unblocked',
+    from: ['blocked'],
+    to: 'resume',
+    who: 'assignee_or_anyone_unassigned',
+    holder: 'keep',
+    checksDependencies: true,
+    checksCapabilities: false,
+    lease: 'end',
+  },
+  release: {
+    action: 'released',
+    from: ['in_progress'],
+    to: 'pending',
+    who: 'assignee',
+    holder: 'clear',
+    checksDependencies: false,
+    checksCapabilities: false,
+    lease: 'end',
+  },
+  reopen: {
+    action: 'reopened',
+    from: ['completed'],
+    to: 'in_progress',
+    who: 'assignee',
+    holder: 'keep',
+    checksDependencies: true,
+    checksCapabilities: false,
+    lease: 'end',
+  },
+  assign: {
+    action: 'assigned',
+    from: ['pending', 'in_progress', 'review', 'blocked', 'completed'],
+    to: 'same',
+    who: 'assigner',
+    holder: 'given',
+    checksDependencies: false,
+    checksCapabilities: true,
+    lease: 'end',
+  },
+} as const satisfies Record<string, MoveRule>;
+
+export type MoveName = keyof typeof MOVES;
+export const MOVE_NAMES = Object.keys(MOVES) as MoveName[];
+
+/**
+ * The state machine, derived from the table: from each status, the statuses some move reaches.
+ * Not a second table: nothing decides with it; it only describes the moves (errors, docs, MCP).
+ */
+export const TASK_TRANSITIONS: Readonly<Record<TaskStatus, readonly TaskStatus[]>> = (() => {
+  const edges: Record<TaskStatus, TaskStatus[]> = {
+    pending: [],
+    in_progress: [],
+    review: [],
+    completed: [],
+    blocked: [],
+  };
+  for (const rule of Object.values(MOVES) as MoveRule[]) {
+    const targets: TaskStatus[] =
+      rule.to === 'same' ? [] : rule.to === 'resume' ? ['in_progress', 'pending'] : [rule.to];
+    for (const from of rule.from) {
+      for (const to of targets) if (to !== from && !edges[from].includes(to)) edges[from].push(to);
+    }
+  }
+  return edges;
+})();
+
+/**
+ * `PATCH {status}`: the move that takes a task from `from` to `to`. A status no move reaches
+ * from there has none (409). `blocked → pending|in_progress` is `unblock`, which then has to
+ * land where the request asked (see `decideMove`'s `expectStatus`).
+ */
+export function moveForStatus(from: TaskStatus, to: TaskStatus): MoveName | undefined {
+  return (Object.keys(MOVES) as MoveName[]).find((name) => {
+    const rule: MoveRule = MOVES[name];
+    if (rule.to === 'same' || !rule.from.includes(from)) return false;
+    return rule.to === 'resume' ? to === 'in_progress' || to === 'pending' : rule.to === to;
+  });
+}
+
+/** What the database says about the task at the time of the move (its row is locked). */
+export interface MoveSubject {
+  id: number;
+  status: TaskStatus;
+  assigned_to: string | null;
+  lease_expires_at: Date | null;
+  required_capabilities: string[];
+  /** The first dependency that is not completed, if any. */
+  blocker: { id: number; status: TaskStatus } | null;
+  /**
+   * Registered capabilities of the workers the move concerns (the caller, the assignee, a new
+   * holder); a worker missing here has none. Only read when the task requires some.
+   */
+  capabilities: Readonly<Record<string, readonly string[]>>;
+}
+
+export interface MoveRequest {
+  caller: AuthUser;
+  /** `assign`: the new holder (null unassigns). */
+  holder?: string | null;
+  /** `reject`, `block`: why. */
+  reason?: string | null;
+  /** `PATCH {status}`: the status the client asked for; the move must land there. */
+  expectStatus?: TaskStatus;
+  now?: Date;
+}
+
+/** The row after an allowed move. */
+export interface MoveOutcome {
+  status: TaskStatus;
+  assigned_to: string | null;
+  /** Set when a lease expired and the task is being taken over (audited as `lease_expired`). */
+  takeover?: { previous_holder: string | null; lease_expired_at: Date };
+}
+
+export type MoveRefusal = {
+  kind: 'forbidden' | 'conflict' | 'validation';
+  code: ErrorCode;
+  message: string;
+};
+
+/** A lease that has run out frees the task: anyone may start it again (a takeover). */
+export function leaseExpired(task: MoveSubject, now: Date): boolean {
+  return (
+    task.status === 'in_progress' &&
+    task.lease_expires_at !== null &&
+    task.lease_expires_at.getTime() < now.getTime()
+  );
+}
+
+/** The worker who would hold the task after `name`. */
+export function holderAfter(
+  name: MoveName,
+  task: Pick<MoveSubject, 'assigned_to' | 'status' | 'lease_expires_at'>,
+  request: Pick<MoveRequest, 'caller' | 'holder'>,
+  takeover = false,
+): string | null {
+  const rule: MoveRule = MOVES[name];
+  switch (rule.holder) {
+    case 'claim':
+      // A pre-assigned task is started for its assignee (by them, or by an admin).
+      return takeover ? request.caller.id : (task.assigned_to ?? request.caller.id);
+    case 'clear':
+      return null;
+    case 'given':
+      return request.holder ?? null;
+    case 'keep':
+      return task.assigned_to;
+  }
+}
+
+/**
+ * Decides one move against the locked row: the refusal to answer, or the row's new status and
+ * holder. Pure: the same inputs always give the same answer, whichever door asked.
+ * Order of checks: status (409), who may (403), preconditions (409, or 403 for capabilities).
+ */
+export function decideMove(
+  name: MoveName,
+  task: MoveSubject,
+  request: MoveRequest,
+): MoveOutcome | MoveRefusal {
+  const rule: MoveRule = MOVES[name];
+  const { caller } = request;
+  const now = request.now ?? new Date();
+  const takeover = name === 'start' && leaseExpired(task, now);
+
+  if (!rule.from.includes(task.status) && !takeover) {
+    const claimed = name === 'start' && task.status === 'in_progress';
+    const held =
+      claimed && task.lease_expires_at
+        ? ` (held by ${task.assigned_to ?? 'nobody'} until ${task.lease_expires_at.toISOString()})`
+        : claimed
+          ? ` (claimed by ${task.assigned_to ?? 'nobody'})`
+          : '';
+    return {
+      kind: 'conflict',
+      code: claimed ? 'task_claimed' : 'invalid_transition',
+      message: `Task ${task.id} is '${task.status}'${held}; ${name} needs it to be ${rule.from.map((s) => `'${s}'`).join(' or ')}`,
+    };
+  }
+
+  const refusal = takeover ? undefined : whoRefuses(rule, name, task, caller);
+  if (refusal) return refusal;
+
+  const holder = holderAfter(name, task, request, takeover);
+  if (
+    name === 'assign' &&
+    holder === null &&
+    (task.status === 'in_progress' || task.status === 'review')
+  ) {
+    return {
+      kind: 'conflict',
+      code: 'invalid_transition',
+      message: `Task ${task.id} is '${task.status}' and must keep a holder; release it instead`,
+    };
+  }
+  const status: TaskStatus =
+    rule.to === 'same'
+      ? task.status
+      : rule.to === 'resume'
+        ? holder
+          ? 'in_progress'
+          : 'pending'
+        : rule.to;
+  if (request.expectStatus && request.expectStatus !== status) {
+    return {
+      kind: 'conflict',
+      code: 'invalid_transition',
+      message: `Task ${task.id} is '${task.status}'; ${name} takes it to '${status}', not '${request.expectStatus}' (${status === 'pending' ? 'it has no assignee' : 'it has an assignee'})`,
+    };
+  }
+  if (rule.needsReason && !request.reason?.trim()) {
+    return {
+      kind: 'validation',
+      code: 'validation_failed',
+      message: `${name} needs a reason: POST /api/tasks/${task.id}/${name} with {"reason": "…"}`,
+    };
+  }
+  if (rule.checksDependencies && status === 'in_progress' && task.blocker) {
+    return {
+      kind: 'conflict',
+      code: 'dependency_unfinished',
+      message: `Task ${task.id} is blocked by task ${task.blocker.id}, which is '${task.blocker.status}'; it can start once that one is completed`,
+    };
+  }
+  if (rule.checksCapabilities && holder !== null) {
+    const have = new Set(task.capabilities[holder] ?? []);
+    const missing = task.required_capabilities.filter((c) => !have.has(c));
+    if (missing.length > 0) {
+      return {
+        kind: 'forbidden',
+        code: 'capability_missing',
+        message: `Task ${task.id} requires ${missing.map((c) => `'${c}'`).join(', ')}, which ${holder === caller.id ? 'you have' : `${holder} has`} not registered`,
+      };
+    }
+  }
+  return {
+    status,
+    assigned_to: holder,
+    ...(takeover
+      ? {
+          takeover: {
+            previous_holder: task.assigned_to,
+            lease_expired_at: task.lease_expires_at as Date,
+          },
+        }
+      : {}),
+  };
+}
+
+function whoRefuses(
+  rule: MoveRule,
+  name: MoveName,
+  task: MoveSubject,
+  caller: AuthUser,
+): MoveRefusal | undefined {
+  if (caller.isAdmin) return undefined;
+  const assignee = task.assigned_to;
+  const isAssignee = assignee !== null && assignee === caller.id;
+  const notAssignee = (): MoveRefusal => ({
+    kind: 'forbidden',
+    code: 'not_assignee',
+    message:
+      assignee === null
+        ? `Task ${task.id} has no assignee; only an admin may ${name} it`
+        : `Task ${task.id} is assigned to ${assignee}; only they or an admin may ${name} it`,
+  });
+  switch (rule.who) {
+    case 'claimant':
+      return assignee === null || isAssignee ? undefined : notAssignee();
+    case 'assignee':
+      return isAssignee ? undefined : notAssignee();
+    case 'assignee_or_anyone_unassigned':
+      return assignee === null || isAssignee ? undefined : notAssignee();
+    case 'reviewer':
+      return isAssignee
+        ? {
+            kind: 'forbidden',
+            code: 'reviewer_is_assignee',
+            message: `Task ${task.id} is assigned to you; someone else (or an admin) must ${name} it`,
+          }
+        : undefined;
+    case 'assigner':
+      return (assignee === null && task.status === 'pending') || isAssignee
+        ? undefined
+        : notAssignee();
+  }
+}
+
+export function isRefusal(result: MoveOutcome | MoveRefusal): result is MoveRefusal {
+  return 'kind' in result;
+}
+
+/** `PATCH {status}` to a status no move reaches from the current one. */
+export class InvalidTransitionError extends ConflictError {
+  constructor(id: number, from: TaskStatus, to: TaskStatus) {
+    const reachable = TASK_TRANSITIONS[from];
+    super(
+      `Task ${id} is '${from}' and cannot move to '${to}'` +
+        (reachable.length ? ` (from '${from}' it can move to: ${reachable.join(', ')})` : ''),
+      'invalid_transition',
+    );
+  }
+}
