@@ -789,7 +789,7 @@ export interface components {
             /** @description Only tasks of at least this priority. */
             min_priority?: components["schemas"]["TaskPriority"];
             /**
-             * @description Only tasks whose required capabilities are all among these. Default: the caller's registered capabilities.
+             * @description Only tasks whose required capabilities are all among these and among the caller's registered ones: it narrows the registered set, never widens it. Default: the registered set.
              * @example [
              *       "python",
              *       "sql"
@@ -2225,7 +2225,7 @@ export interface operations {
                 project?: string;
                 /** @description Only tasks of at least this priority. */
                 min_priority?: components["schemas"]["TaskPriority"];
-                /** @description Comma-separated. Only tasks whose required capabilities are all among these. Default: the caller's registered capabilities. */
+                /** @description Comma-separated. Only tasks whose required capabilities are all among these and among the caller's registered ones: it narrows the registered set, never widens it. Default: the registered set. */
                 capabilities?: string;
                 /** @description Hold the task for this long; a heartbeat extends it. Once it runs out, anyone may claim the task again. */
                 lease_seconds?: number;

@@ -396,7 +396,7 @@ export function registerTaskflowTools(server: McpServer, ctx: ToolContext): void
           .max(50)
           .optional()
           .describe(
-            'Offer only tasks needing these capabilities at most; default: your registered ones',
+            'Narrow the search to tasks needing at most these of your registered capabilities (it cannot add any); default: all of them',
           ),
         lease_seconds: leaseSeconds(),
         idempotency_key: idempotencyKey(),

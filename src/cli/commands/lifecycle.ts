@@ -55,7 +55,10 @@ export function registerLifecycleCommands(program: Command, env: NodeJS.ProcessE
         TASK_PRIORITIES,
       ),
     )
-    .option('--capabilities <list>', 'comma-separated; default: your registered capabilities')
+    .option(
+      '--capabilities <list>',
+      'comma-separated; narrows your registered capabilities (default: all of them)',
+    )
     .option('--lease <seconds>', 'hold it this long unless renewed (taskflow heartbeat)', lease)
     .action(
       action(

@@ -87,7 +87,7 @@ export class LeaseQuery {
 }
 
 const CAPABILITIES_DESCRIPTION =
-  "Only tasks whose required capabilities are all among these. Default: the caller's registered capabilities.";
+  "Only tasks whose required capabilities are all among these and among the caller's registered ones: it narrows the registered set, never widens it. Default: the registered set.";
 
 /** The filters of claim-next common to both spellings. */
 class ClaimFilters {
