@@ -8,6 +8,7 @@ import { ClsModule } from 'nestjs-cls';
 import { LoggerModule } from 'nestjs-pino';
 import type { Logger as PinoLogger } from 'pino';
 import { AuditModule } from './audit/audit.module';
+import { AuditVerifyModule } from './audit-verify/audit-verify.module';
 import { AuthModule } from './auth/auth.module';
 import { JwtAuthGuard } from './auth/jwt-auth.guard';
 import { AdminGuard } from './auth/require-admin';
@@ -62,6 +63,7 @@ export class AppModule {
         }),
         AuthModule.forRoot(),
         AuditModule,
+        AuditVerifyModule,
         HealthModule,
         MetricsModule,
         ThrottlerModule.forRoot({
