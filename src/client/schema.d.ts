@@ -867,7 +867,7 @@ export interface components {
         };
         CreateWorkerDto: {
             /**
-             * @description The worker's JWT `sub`, without control characters. Defaults to the caller's own; only admins may name another.
+             * @description The worker's JWT `sub`, without control or bidirectional-override characters. Defaults to the caller's own; only admins may name another.
              * @example agent-claude-1
              */
             id?: string;
@@ -1627,7 +1627,7 @@ export interface operations {
                     "application/json": components["schemas"]["Task"];
                 };
             };
-            /** @description Malformed JSON or wrong content type */
+            /** @description Malformed JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1670,6 +1670,22 @@ export interface operations {
                      *       "error": "Request body is larger than the 1 MB limit",
                      *       "status_code": 413,
                      *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A body that is not `application/json`, or a `Content-Encoding` other than identity */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Content-Type must be application/json",
+                     *       "status_code": 415,
+                     *       "code": "unsupported_media_type"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -1858,7 +1874,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Malformed JSON or wrong content type */
+            /** @description Malformed JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1933,6 +1949,22 @@ export interface operations {
                      *       "error": "Request body is larger than the 1 MB limit",
                      *       "status_code": 413,
                      *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A body that is not `application/json`, or a `Content-Encoding` other than identity */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Content-Type must be application/json",
+                     *       "status_code": 415,
+                     *       "code": "unsupported_media_type"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -2018,7 +2050,7 @@ export interface operations {
                     "application/json": components["schemas"]["Task"];
                 };
             };
-            /** @description Malformed JSON or wrong content type */
+            /** @description Malformed JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2093,6 +2125,22 @@ export interface operations {
                      *       "error": "Request body is larger than the 1 MB limit",
                      *       "status_code": 413,
                      *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A body that is not `application/json`, or a `Content-Encoding` other than identity */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Content-Type must be application/json",
+                     *       "status_code": 415,
+                     *       "code": "unsupported_media_type"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -2297,7 +2345,7 @@ export interface operations {
                     "application/json": components["schemas"]["Task"];
                 };
             };
-            /** @description Malformed JSON or wrong content type */
+            /** @description Malformed JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2372,6 +2420,22 @@ export interface operations {
                      *       "error": "Request body is larger than the 1 MB limit",
                      *       "status_code": 413,
                      *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A body that is not `application/json`, or a `Content-Encoding` other than identity */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Content-Type must be application/json",
+                     *       "status_code": 415,
+                     *       "code": "unsupported_media_type"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -2473,7 +2537,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Malformed JSON or wrong content type */
+            /** @description Malformed JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2548,6 +2612,22 @@ export interface operations {
                      *       "error": "Request body is larger than the 1 MB limit",
                      *       "status_code": 413,
                      *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A body that is not `application/json`, or a `Content-Encoding` other than identity */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Content-Type must be application/json",
+                     *       "status_code": 415,
+                     *       "code": "unsupported_media_type"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -2639,7 +2719,7 @@ export interface operations {
                     "application/json": components["schemas"]["Task"];
                 };
             };
-            /** @description Malformed JSON or wrong content type */
+            /** @description Malformed JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2730,6 +2810,22 @@ export interface operations {
                      *       "error": "Request body is larger than the 1 MB limit",
                      *       "status_code": 413,
                      *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A body that is not `application/json`, or a `Content-Encoding` other than identity */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Content-Type must be application/json",
+                     *       "status_code": 415,
+                     *       "code": "unsupported_media_type"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -2822,7 +2918,7 @@ export interface operations {
                     "application/json": components["schemas"]["Task"];
                 };
             };
-            /** @description Malformed JSON or wrong content type */
+            /** @description Malformed JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2913,6 +3009,22 @@ export interface operations {
                      *       "error": "Request body is larger than the 1 MB limit",
                      *       "status_code": 413,
                      *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A body that is not `application/json`, or a `Content-Encoding` other than identity */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Content-Type must be application/json",
+                     *       "status_code": 415,
+                     *       "code": "unsupported_media_type"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -2997,7 +3109,7 @@ export interface operations {
                     "application/json": components["schemas"]["Task"];
                 };
             };
-            /** @description Malformed JSON or wrong content type */
+            /** @description Malformed JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3088,6 +3200,22 @@ export interface operations {
                      *       "error": "Request body is larger than the 1 MB limit",
                      *       "status_code": 413,
                      *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A body that is not `application/json`, or a `Content-Encoding` other than identity */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Content-Type must be application/json",
+                     *       "status_code": 415,
+                     *       "code": "unsupported_media_type"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -3172,7 +3300,7 @@ export interface operations {
                     "application/json": components["schemas"]["Task"];
                 };
             };
-            /** @description Malformed JSON or wrong content type */
+            /** @description Malformed JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3263,6 +3391,22 @@ export interface operations {
                      *       "error": "Request body is larger than the 1 MB limit",
                      *       "status_code": 413,
                      *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A body that is not `application/json`, or a `Content-Encoding` other than identity */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Content-Type must be application/json",
+                     *       "status_code": 415,
+                     *       "code": "unsupported_media_type"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -3353,7 +3497,7 @@ export interface operations {
                     "application/json": components["schemas"]["Task"];
                 };
             };
-            /** @description Malformed JSON or wrong content type */
+            /** @description Malformed JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3428,6 +3572,22 @@ export interface operations {
                      *       "error": "Request body is larger than the 1 MB limit",
                      *       "status_code": 413,
                      *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A body that is not `application/json`, or a `Content-Encoding` other than identity */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Content-Type must be application/json",
+                     *       "status_code": 415,
+                     *       "code": "unsupported_media_type"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -3512,7 +3672,7 @@ export interface operations {
                     "application/json": components["schemas"]["Task"];
                 };
             };
-            /** @description Malformed JSON or wrong content type */
+            /** @description Malformed JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3587,6 +3747,22 @@ export interface operations {
                      *       "error": "Request body is larger than the 1 MB limit",
                      *       "status_code": 413,
                      *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A body that is not `application/json`, or a `Content-Encoding` other than identity */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Content-Type must be application/json",
+                     *       "status_code": 415,
+                     *       "code": "unsupported_media_type"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -3671,7 +3847,7 @@ export interface operations {
                     "application/json": components["schemas"]["Task"];
                 };
             };
-            /** @description Malformed JSON or wrong content type */
+            /** @description Malformed JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3767,6 +3943,22 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description A body that is not `application/json`, or a `Content-Encoding` other than identity */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Content-Type must be application/json",
+                     *       "status_code": 415,
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Validation failed (body, query or path) */
             422: {
                 headers: {
@@ -3848,7 +4040,7 @@ export interface operations {
                     "application/json": components["schemas"]["TaskDetailResponse"];
                 };
             };
-            /** @description Malformed JSON or wrong content type */
+            /** @description Malformed JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3923,6 +4115,22 @@ export interface operations {
                      *       "error": "Request body is larger than the 1 MB limit",
                      *       "status_code": 413,
                      *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A body that is not `application/json`, or a `Content-Encoding` other than identity */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Content-Type must be application/json",
+                     *       "status_code": 415,
+                     *       "code": "unsupported_media_type"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -4005,7 +4213,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Malformed JSON or wrong content type */
+            /** @description Malformed JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4064,6 +4272,22 @@ export interface operations {
                      *       "error": "Request body is larger than the 1 MB limit",
                      *       "status_code": 413,
                      *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A body that is not `application/json`, or a `Content-Encoding` other than identity */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Content-Type must be application/json",
+                     *       "status_code": 415,
+                     *       "code": "unsupported_media_type"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -4244,7 +4468,7 @@ export interface operations {
                     "application/json": components["schemas"]["Worker"];
                 };
             };
-            /** @description Malformed JSON or wrong content type */
+            /** @description Malformed JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4319,6 +4543,22 @@ export interface operations {
                      *       "error": "Request body is larger than the 1 MB limit",
                      *       "status_code": 413,
                      *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A body that is not `application/json`, or a `Content-Encoding` other than identity */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Content-Type must be application/json",
+                     *       "status_code": 415,
+                     *       "code": "unsupported_media_type"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -4507,7 +4747,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Malformed JSON or wrong content type */
+            /** @description Malformed JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4582,6 +4822,22 @@ export interface operations {
                      *       "error": "Request body is larger than the 1 MB limit",
                      *       "status_code": 413,
                      *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A body that is not `application/json`, or a `Content-Encoding` other than identity */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Content-Type must be application/json",
+                     *       "status_code": 415,
+                     *       "code": "unsupported_media_type"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -4667,7 +4923,7 @@ export interface operations {
                     "application/json": components["schemas"]["Worker"];
                 };
             };
-            /** @description Malformed JSON or wrong content type */
+            /** @description Malformed JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4742,6 +4998,22 @@ export interface operations {
                      *       "error": "Request body is larger than the 1 MB limit",
                      *       "status_code": 413,
                      *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A body that is not `application/json`, or a `Content-Encoding` other than identity */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Content-Type must be application/json",
+                     *       "status_code": 415,
+                     *       "code": "unsupported_media_type"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];

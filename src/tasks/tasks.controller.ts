@@ -53,7 +53,7 @@ export class TasksController {
   @Audited('created')
   @ApiOperation({ summary: 'Create a task' })
   @ApiCreatedResponse({ type: Task })
-  @ApiErrors(400, 413, 422)
+  @ApiErrors(400, 413, 415, 422)
   create(@Body() dto: CreateTaskDto, @CurrentUser() user: AuthUser): Promise<Task> {
     return this.tasks.create(dto, user);
   }
@@ -87,7 +87,7 @@ export class TasksController {
   })
   @ApiOkResponse({ type: Task })
   @ApiTaskIdParam()
-  @ApiErrors(400, 404, 409, 413, 422)
+  @ApiErrors(400, 404, 409, 413, 415, 422)
   async update(@Param('id', ParseIdPipe) id: number, @Body() dto: UpdateTaskDto): Promise<Task> {
     const { task } = await this.tasks.update(id, dto);
     return task;
