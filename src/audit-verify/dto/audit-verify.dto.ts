@@ -1,4 +1,4 @@
-import { ApiProperty, PickType } from '@nestjs/swagger';
+import { ApiExtraModels, ApiProperty, PickType, getSchemaPath } from '@nestjs/swagger';
 import { ListAuditQuery } from '../../audit/dto/list-audit.query';
 
 /** `GET /api/audit/verify`: the same `task_id` and `since` as the audit search. */
@@ -30,6 +30,7 @@ export class BrokenEntry {
   reason: BrokenReason;
 }
 
+@ApiExtraModels(BrokenEntry)
 export class AuditVerifyResponse {
   @ApiProperty({ example: 5120, description: 'Entries recomputed (those matching the filters).' })
   checked: number;
@@ -37,7 +38,8 @@ export class AuditVerifyResponse {
   @ApiProperty({ example: true, description: 'True when every checked entry is intact.' })
   ok: boolean;
 
-  @ApiProperty({ type: BrokenEntry, nullable: true })
+  // No `type`: beside `allOf`, `type: object` would make `null` invalid to JSON Schema readers.
+  @ApiProperty({ nullable: true, allOf: [{ $ref: getSchemaPath(BrokenEntry) }] })
   first_broken: BrokenEntry | null;
 }
 
