@@ -1,7 +1,10 @@
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import { loadConfig } from './src/config/config';
-import { dataSourceOptions } from './src/database/data-source-options';
+import { migrationDataSourceOptions } from './src/database/app-role';
 
-/** The DataSource the TypeORM CLI uses (`npm run migration:run|revert|generate`). */
-export default new DataSource(dataSourceOptions(loadConfig().database));
+/**
+ * The DataSource the TypeORM CLI uses (`npm run migration:run|revert|generate`): the owner's
+ * connection (MIGRATIONS_DATABASE_URL, else DATABASE_URL).
+ */
+export default new DataSource(migrationDataSourceOptions(loadConfig().database));

@@ -3,7 +3,8 @@ import { Client } from 'pg';
 /**
  * Bulk seeding of the bench database, in a handful of set-based statements (generate_series),
  * so that a million tasks take seconds. The secondary indexes of `tasks` and `audit_entries` are
- * dropped first and rebuilt afterwards from their own definitions (read from pg_indexes), which
+ * dropped first (but not the unique ones: the audit chain's trigger finds each chain's head
+ * through them, row by row) and rebuilt afterwards from their own definitions (read from pg_indexes), which
  * is much faster than maintaining them row by row and leaves the schema exactly as the
  * migrations made it.
  *
@@ -131,6 +132,7 @@ async function secondaryIndexes(client: Client): Promise<{ name: string; def: st
     `SELECT i.indexname, i.indexdef FROM pg_indexes i
       WHERE i.schemaname = current_schema() AND i.tablename = ANY($1)
         AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)
+        AND i.indexdef NOT LIKE 'CREATE UNIQUE INDEX %'
       ORDER BY i.tablename, i.indexname`,
     [SEED_TABLES],
   );

@@ -11,6 +11,7 @@ import {
 } from './common/errors/error-envelope.filter';
 import type { AppConfig } from './config/config';
 import { dropNoopClsEnhancers } from './http/cls-enhancers';
+import { refuseContentEncoding } from './http/content-encoding';
 import { securityHeaders } from './http/security-headers';
 import { createRootLogger, logRequest, requestId } from './logging/logger';
 import { Metrics } from './metrics/metrics';
@@ -60,6 +61,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     reply.headers(headers).header('X-Request-Id', request.id);
     done();
   });
+  adapter.getInstance().addHook('onRequest', refuseContentEncoding);
   const logger = createRootLogger(config);
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(config, logger),

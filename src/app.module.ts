@@ -8,6 +8,7 @@ import { ClsModule } from 'nestjs-cls';
 import { LoggerModule } from 'nestjs-pino';
 import type { Logger as PinoLogger } from 'pino';
 import { AuditModule } from './audit/audit.module';
+import { AuditVerifyModule } from './audit-verify/audit-verify.module';
 import { AuthModule } from './auth/auth.module';
 import { JwtAuthGuard } from './auth/jwt-auth.guard';
 import { AdminGuard } from './auth/require-admin';
@@ -62,6 +63,7 @@ export class AppModule {
         }),
         AuthModule.forRoot(),
         AuditModule,
+        AuditVerifyModule,
         HealthModule,
         MetricsModule,
         ThrottlerModule.forRoot({
@@ -74,13 +76,14 @@ export class AppModule {
       providers: [
         { provide: APP_FILTER, useClass: ErrorEnvelopeFilter },
         { provide: APP_PIPE, useClass: StrictValidationPipe },
-        // Guards run in this order: who is calling, may they, not too often, can the database serve them.
-        { provide: APP_GUARD, useExisting: JwtAuthGuard },
-        { provide: APP_GUARD, useExisting: AdminGuard },
-        // RATE_LIMIT_PER_MINUTE=0 turns limiting off: then the guard is not even registered.
+        // Guards run in this order: not too often (before any signature check), who is calling,
+        // may they, can the database serve them. RATE_LIMIT_PER_MINUTE=0 turns limiting off:
+        // then the throttler is not even registered.
         ...(config.rateLimitPerMinute > 0
           ? [{ provide: APP_GUARD, useClass: UserThrottlerGuard }]
           : []),
+        { provide: APP_GUARD, useExisting: JwtAuthGuard },
+        { provide: APP_GUARD, useExisting: AdminGuard },
         { provide: APP_GUARD, useClass: DatabaseReadyGuard },
         // Mutations also pass AuditInterceptor (transaction, idempotency, audit), bound by @Audited().
       ],

@@ -89,6 +89,8 @@ const TABLE: Record<string, Row> = {
   'POST /api/tasks/:id/dependencies/:other_id': { outcomes: signedIn() },
   'DELETE /api/tasks/:id/dependencies/:other_id': { dependency: true, outcomes: signedIn() },
   'GET /api/audit': { outcomes: signedIn() },
+  'GET /api/audit/verify': { outcomes: adminOnly() },
+  'GET /api/audit/heads': { outcomes: adminOnly() },
   'POST /api/workers': {
     body: (u) => ({ id: `new-agent-${u}`, name: 'New agent', type: 'agent' }),
     outcomes: adminOnly(),

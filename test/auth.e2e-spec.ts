@@ -168,6 +168,82 @@ describe('JWT authentication (e2e, real JWKS over HTTP)', () => {
     });
   });
 
+  describe('identity hygiene: a sub that is not a valid worker id is a 401', () => {
+    it.each([
+      ['empty', ''],
+      ['NUL', 'ali\u0000ce'],
+      ['newline', 'alice\nadmin'],
+      ['ESC', 'alice\u001b[2J'],
+      ['DEL', 'alice\u007f'],
+      ['C1 control', 'alice\u0085'],
+      ['right-to-left override', 'alice\u202egnp.exe'],
+      ['right-to-left mark', 'alice\u200f'],
+      ['isolate', '\u2067alice\u2069'],
+      ['256 characters', 'a'.repeat(256)],
+    ])('%s', async (_what, sub) => {
+      await expectRefused(await identity.token({ sub }), /^Token subject is missing or invalid$/);
+    });
+
+    it('accepts 255 characters, including ones outside the BMP', async () => {
+      const sub = `${'é'.repeat(127)}${'😀'.repeat(128)}`;
+      const res = await me(await identity.token({ sub })).expect(200);
+      expect(res.body.id).toBe(sub);
+    });
+  });
+
+  describe('clock claims', () => {
+    const at = (claims: { iat?: number; nbf?: number }) =>
+      new SignJWT({ sub: 'clock', ...claims })
+        .setProtectedHeader({ alg: 'EdDSA', kid: identity.publicJwk('EdDSA').kid })
+        .setExpirationTime(now() + 7200)
+        .setIssuer(identity.issuer)
+        .setAudience(identity.audience);
+
+    it('refuses an iat an hour in the future', async () => {
+      const token = await identity.sign(at({ iat: now() + 3600 }));
+      await expectRefused(token, /^Token is issued in the future$/);
+    });
+
+    it('refuses an nbf an hour in the future', async () => {
+      await expectRefused(
+        await identity.sign(at({ nbf: now() + 3600 })),
+        /^Token is not valid yet$/,
+      );
+    });
+
+    it('tolerates a few seconds of skew (JWT_CLOCK_TOLERANCE_S, 30 by default)', async () => {
+      await me(await identity.sign(at({ iat: now() + 10, nbf: now() + 10 }))).expect(200);
+    });
+
+    it('takes its leeway from JWT_CLOCK_TOLERANCE_S', async () => {
+      const strict = await TestApp.start({ identity, env: { JWT_CLOCK_TOLERANCE_S: '0' } });
+      try {
+        const res = await request(strict.server)
+          .get('/api/me')
+          .set('Authorization', `Bearer ${await identity.sign(at({ iat: now() + 10 }))}`)
+          .expect(401);
+        expect(res.body.error).toBe('Token is issued in the future');
+      } finally {
+        await strict.close();
+      }
+    });
+  });
+
+  describe('caching by others', () => {
+    it('marks every authenticated answer Cache-Control: no-store, errors included', async () => {
+      const token = await identity.token({ sub: 'cache-me' });
+      const ok = await me(token).expect(200);
+      expect(ok.headers['cache-control']).toBe('no-store');
+      const missing = await request(t.server)
+        .get('/api/tasks/999999')
+        .set('Authorization', `Bearer ${token}`)
+        .expect(404);
+      expect(missing.headers['cache-control']).toBe('no-store');
+      // Again from the verified-token cache.
+      expect((await me(token).expect(200)).headers['cache-control']).toBe('no-store');
+    });
+  });
+
   describe('configured checks', () => {
     let strict: TestApp;
 

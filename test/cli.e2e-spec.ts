@@ -1,87 +1,20 @@
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import ts from 'typescript';
 import { AuthServer, startAuthServer } from './support/auth-server';
+import { CompiledCli, Run, compileCli, ok } from './support/cli';
 import { Actor, TestApp } from './support/test-app';
 
-/**
- * The `taskflow` CLI as a user runs it: a separate node process talking HTTP to a listening API.
- * No build is needed: the CLI's sources are compiled once for this file into a temporary
- * directory and run by plain node, about 0.1 s a call where ts-node takes about 1 s.
- */
-const ROOT = join(__dirname, '..');
-const SOURCE = join(ROOT, 'src', 'cli', 'main.ts');
+let cli: CompiledCli;
 let workDir: string;
-let main: string;
-
-/** TypeScript's emit with the project's compiler options; `tsc --noEmit` checks the types. */
-function compileCli(outDir: string): string {
-  const config = ts.getParsedCommandLineOfConfigFile(join(ROOT, 'tsconfig.json'), undefined, {
-    ...ts.sys,
-    onUnRecoverableConfigFileDiagnostic: (d) => {
-      throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'));
-    },
-  });
-  const options = {
-    ...config!.options,
-    outDir,
-    noEmit: false,
-    incremental: false,
-    tsBuildInfoFile: undefined,
-    sourceMap: false,
-  };
-  if (ts.createProgram([SOURCE], options).emit().emitSkipped) {
-    throw new Error(`could not compile ${SOURCE}`);
-  }
-  return join(outDir, 'src', 'cli', 'main.js');
-}
 
 beforeAll(() => {
-  workDir = mkdtempSync(join(tmpdir(), 'taskflow-cli-'));
-  main = compileCli(join(workDir, 'build'));
+  cli = compileCli();
+  workDir = cli.workDir;
 });
 
-afterAll(() => {
-  if (workDir) rmSync(workDir, { recursive: true, force: true });
-});
+afterAll(() => cli?.remove());
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** The test's environment without anything of the developer's that the CLI would read. */
-function cleanEnv(): NodeJS.ProcessEnv {
-  // The compiled files live outside the repository: node must still find its node_modules.
-  const env: NodeJS.ProcessEnv = { ...process.env, NODE_PATH: join(ROOT, 'node_modules') };
-  for (const name of ['TASKFLOW_URL', 'TASKFLOW_TOKEN', 'TASKFLOW_PASSWORD', 'AUTH_SERVER_URL']) {
-    delete env[name];
-  }
-  return env;
-}
-
-function taskflow(args: string[], env: Record<string, string>): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [main, ...args],
-      { cwd: workDir, env: { ...cleanEnv(), ...env }, timeout: 30_000 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
-
-/** Fails with the CLI's stderr, which says why, instead of a bare "expected 0, got 3". */
-function ok(run: Run): Run {
-  if (run.code !== 0) throw new Error(`exit code ${run.code}\n${run.stderr}`);
-  return run;
-}
+const taskflow = (args: string[], env: Record<string, string>): Promise<Run> => cli.run(args, env);
 
 describe('taskflow CLI (e2e)', () => {
   let t: TestApp;
@@ -306,7 +239,7 @@ describe('taskflow CLI (e2e)', () => {
 
   it('documents the exit codes in --help', async () => {
     const help = ok(await taskflow(['--help'], {}));
-    for (const code of ['0', '1', '2', '3', '4', '5']) {
+    for (const code of ['0', '1', '2', '3', '4', '5', '6']) {
       expect(help.stdout).toMatch(new RegExp(`^ {2}${code} {2}\\S`, 'm'));
     }
   });

@@ -10,7 +10,7 @@ import { fetchJwt, signUpOrIn } from '../src/client/better-auth';
 import { loadConfig } from '../src/config/config';
 import { recreateDatabase } from '../src/database/database-admin';
 import { closedPort } from './support/ports';
-import { databaseUrl, testDatabaseName } from './support/env';
+import { TEST_APP_ROLE, apiDatabaseEnv, databaseUrl, testDatabaseName } from './support/env';
 
 /**
  * The docker-compose stack, without Docker (no engine on these machines): the exact commands its
@@ -160,6 +160,7 @@ describe('The compose stack, run as plain processes (e2e)', () => {
     }
     const text = readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8');
     expect(text).toMatch(/POSTGRES_PASSWORD:\?/);
+    expect(text).toMatch(/APP_DB_PASSWORD:\?/);
     expect(text).toMatch(/BETTER_AUTH_SECRET:\?/);
     expect(dockerfile).toMatch(/^USER node$/m);
     expect(dockerfile).toMatch(/^HEALTHCHECK /m);
@@ -168,10 +169,24 @@ describe('The compose stack, run as plain processes (e2e)', () => {
     expect(dockerfile).toContain(`ENV NODE_OPTIONS=${PRODUCTION_NODE_OPTIONS}`);
   });
 
+  it('uses two roles: migrate as the owner, the API as the restricted app role', () => {
+    const secrets = { POSTGRES_PASSWORD: 'owner-pw', APP_DB_PASSWORD: 'app-pw' };
+    const migrate = interpolate(compose.services.migrate.environment!, secrets);
+    const apiService = interpolate(compose.services.api.environment!, secrets);
+    const user = (url: string) => new URL(url).username;
+    expect(user(migrate.MIGRATIONS_DATABASE_URL)).toBe('postgres');
+    expect(user(migrate.DATABASE_URL)).toBe('taskflow_app');
+    expect(new URL(migrate.DATABASE_URL).password).toBe('app-pw');
+    expect(apiService.DATABASE_URL).toBe(migrate.DATABASE_URL);
+    expect(apiService.MIGRATIONS_DATABASE_URL).toBeUndefined();
+  });
+
   it('migrate: creates the schema on an empty database, then finds nothing to do', () => {
-    const env = { ...baseEnv(), DATABASE_URL: apiDatabaseUrl, NODE_ENV: 'production' };
+    // The compose environment, on this run's database and with the tests' app role.
+    const env = { ...baseEnv(), ...apiDatabaseEnv(apiDatabaseUrl), NODE_ENV: 'production' };
     const first = run(compose.services.migrate.command, env);
     expect(first).toEqual({ status: 0, output: expect.stringContaining('applied CreateTasks') });
+    expect(first.output).toContain(`role ${TEST_APP_ROLE} can log in`);
     const again = run(compose.services.migrate.command, env);
     expect(again).toEqual({ status: 0, output: expect.stringContaining('schema is up to date') });
     // The migrate service's own healthcheck: the database answers.
@@ -202,9 +217,12 @@ describe('The compose stack, run as plain processes (e2e)', () => {
     const authUrl = `http://localhost:${ports.auth}`;
     apiEnv = {
       ...baseEnv(),
-      ...interpolate(compose.services.api.environment!, { POSTGRES_PASSWORD: 'unused' }),
+      ...interpolate(compose.services.api.environment!, {
+        POSTGRES_PASSWORD: 'unused',
+        APP_DB_PASSWORD: 'unused',
+      }),
       PORT: String(ports.api),
-      DATABASE_URL: apiDatabaseUrl,
+      ...apiDatabaseEnv(apiDatabaseUrl),
       AUTH_SERVER_URL: authUrl,
       JWT_ISSUER: authUrl,
       JWT_AUDIENCE: authUrl,
@@ -227,6 +245,10 @@ describe('The compose stack, run as plain processes (e2e)', () => {
     ).toBe(0);
     const metrics = await fetch(`http://127.0.0.1:${ports.metrics}/metrics`);
     expect(metrics.status).toBe(200);
+    // As the restricted role: no warning, in the log or in the readiness answer.
+    const ready = await fetch(`http://127.0.0.1:${ports.api}/api/health/db`);
+    expect(await ready.json()).toEqual({ database: 'connected' });
+    expect(api.lines.join('\n')).not.toContain('SECURITY WARNING');
 
     const { session } = await signUpOrIn(authUrl, 'ops@example.com', 'correct horse battery');
     token = await fetchJwt(authUrl, session.cookie);
@@ -275,6 +297,26 @@ describe('The compose stack, run as plain processes (e2e)', () => {
     expect(everything).not.toContain('hunter2-secret');
     expect(everything).not.toContain('correct horse battery');
     expect(everything.toLowerCase()).not.toContain('authorization');
+  });
+
+  it('warns loudly, and says so at /api/health/db, when production connects as a superuser', async () => {
+    const port = await closedPort();
+    const privileged = Service.start(compose.services.api.command, {
+      ...apiEnv,
+      PORT: String(port),
+      METRICS_PORT: '',
+      DATABASE_URL: apiDatabaseUrl, // postgres: a superuser on this server
+    });
+    services.push(privileged);
+    await privileged.waitFor(/SECURITY WARNING: connected as a superuser/);
+    const ready = await fetch(`http://127.0.0.1:${port}/api/health/db`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({
+      database: 'connected',
+      warning: expect.stringMatching(/^connected as a superuser/),
+    });
+    privileged.child.kill('SIGTERM');
+    expect(await privileged.exited).toBe(0);
   });
 
   it('honours LOG_LEVEL: at warn, no request lines', async () => {

@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { TokenVerifier } from '../src/auth/token-verifier';
 import { MetricsServer } from '../src/metrics/metrics-server';
 import { Actor, TestApp } from './support/test-app';
 
@@ -16,6 +17,9 @@ describe('Rate limiting (e2e)', () => {
   afterAll(() => t.close());
 
   it('answers 429 with the envelope and Retry-After once a user passes the limit', async () => {
+    // A token's first request is counted for the client IP (it is not verified yet), the rest
+    // for its user.
+    await alice.get('/api/me').expect(200);
     for (let i = 0; i < 5; i++) await alice.get('/api/tasks').expect(200);
     const res = await alice.get('/api/tasks').expect(429);
     expect(res.body).toEqual({
@@ -29,6 +33,65 @@ describe('Rate limiting (e2e)', () => {
 
   it('counts per user: another user is not affected', async () => {
     await bob.get('/api/tasks').expect(200);
+  });
+
+  it('limits 401s per IP before any signature is checked, for every way of failing auth', async () => {
+    // Its own app and limit: the counters above are per process and already spent.
+    const guarded = await TestApp.start({
+      identity: t.identity,
+      env: { RATE_LIMIT_PER_MINUTE: '6' },
+    });
+    try {
+      const stats = guarded.app.get(TokenVerifier).stats;
+      const forged = `${(await guarded.actor('mallory')).token.slice(0, -4)}AAAA`;
+      const attempts = [
+        undefined,
+        'Basic x',
+        `Bearer ${forged}`,
+        `Bearer ${forged}`,
+        'Bearer x.y.z',
+        undefined,
+      ];
+      for (const header of attempts) {
+        const req = guarded.anonymous.get('/api/tasks');
+        await (header ? req.set('Authorization', header) : req).expect(401);
+      }
+      const before = stats.signatureChecks;
+      const limited = await guarded.anonymous
+        .get('/api/tasks')
+        .set('Authorization', `Bearer ${forged}`)
+        .expect(429);
+      expect(limited.body).toEqual({
+        error: 'Too many requests, slow down',
+        status_code: 429,
+        code: 'rate_limited',
+      });
+      expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+      expect(stats.signatureChecks).toBe(before); // refused before the signature was looked at
+    } finally {
+      await guarded.close();
+    }
+  });
+
+  it('counts a verified token for its user, apart from its IP', async () => {
+    const guarded = await TestApp.start({
+      identity: t.identity,
+      env: { RATE_LIMIT_PER_MINUTE: '3' },
+    });
+    try {
+      const carol = await guarded.actor('carol');
+      await carol.get('/api/me').expect(200); // a new token: counted for the IP (1 of 3)
+      await carol.get('/api/me').expect(200); // verified: counted for carol (1 of 3)
+      await carol.get('/api/me').expect(200);
+      await carol.get('/api/me').expect(200);
+      await carol.get('/api/me').expect(429);
+      // The IP still has two requests left for callers without a verified token.
+      await guarded.anonymous.get('/api/me').expect(401);
+      await guarded.anonymous.get('/api/me').expect(401);
+      await guarded.anonymous.get('/api/me').expect(429);
+    } finally {
+      await guarded.close();
+    }
   });
 
   it('never limits the health checks', async () => {

@@ -1,15 +1,17 @@
 import { DataSource } from 'typeorm';
 import { loadConfig } from '../src/config/config';
-import { dataSourceOptions } from '../src/database/data-source-options';
+import { migrationDataSourceOptions } from '../src/database/app-role';
 import { MIGRATIONS } from '../src/database/migrations';
 import { freshDatabase } from './support/database';
+import { TEST_APP_ROLE } from './support/env';
 
 describe('Schema and migrations (real PostgreSQL)', () => {
   let ds: DataSource;
 
   beforeAll(async () => {
     const url = await freshDatabase(); // the template: every migration applied
-    ds = new DataSource(dataSourceOptions(loadConfig({ DATABASE_URL: url }).database));
+    const config = loadConfig({ DATABASE_URL: url, DATABASE_APP_ROLE: TEST_APP_ROLE });
+    ds = new DataSource(migrationDataSourceOptions(config.database));
     await ds.initialize();
   });
 

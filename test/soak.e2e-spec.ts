@@ -62,6 +62,12 @@ describe(`Agent soak: 100 actors, 500 tasks, ${SECONDS} s, seed ${SEED} (e2e)`, 
       const replay = await replayAuditTrails(db, since);
       expect(replay.problems).toEqual([]);
 
+      // 100 actors writing at once left every hash chain whole (one per task, one per worker).
+      const admin = await t.actor({ id: 'soak-auditor', role: 'admin' });
+      const verified = (await admin.get('/api/audit/verify').expect(200)).body;
+      expect(verified).toEqual({ checked: expect.any(Number), ok: true, first_broken: null });
+      expect(verified.checked).toBeGreaterThanOrEqual(audited.length);
+
       const summary = {
         seed: SEED,
         seconds: SECONDS,
@@ -70,6 +76,7 @@ describe(`Agent soak: 100 actors, 500 tasks, ${SECONDS} s, seed ${SEED} (e2e)`, 
         mutations: result.mutations.length,
         audit_entries: audited.length,
         tasks_replayed: replay.tasksReplayed,
+        chain_entries_verified: verified.checked,
         by_status: result.byStatus,
       };
       console.log(`soak: ${JSON.stringify(summary)}`);

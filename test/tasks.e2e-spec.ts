@@ -265,22 +265,22 @@ describe('Tasks (e2e, real PostgreSQL)', () => {
       ]);
     });
 
-    it('answers a body in another content type with 400', async () => {
+    it('answers a body in another content type with 415', async () => {
       const text = await alice
         .post('/api/tasks')
         .set('Content-Type', 'text/plain')
         .send('title=x')
-        .expect(400);
+        .expect(415);
       expect(text.body).toEqual({
         error: 'Content-Type must be application/json',
-        status_code: 400,
+        status_code: 415,
         code: 'unsupported_media_type',
       });
       await alice
         .post('/api/tasks')
         .set('Content-Type', 'application/x-www-form-urlencoded')
         .send('title=x')
-        .expect(400);
+        .expect(415);
     });
 
     it('answers a body over 1 MB with 413, and accepts one just under', async () => {

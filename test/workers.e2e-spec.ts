@@ -56,6 +56,22 @@ describe('Workers (e2e)', () => {
       await admin.post('/api/workers', { id: 'dave', name: 'Dave' }).expect(201);
     });
 
+    it.each([
+      ['a newline', 'bot\nadmin'],
+      ['an ESC', 'bot\u001b[31m'],
+      ['a right-to-left override', 'bot\u202etxt.exe'],
+      ['a right-to-left mark', 'bot\u200f'],
+    ])(
+      'refuses an id with %s, in the body and in the path (422), as tokens do',
+      async (_what, id) => {
+        const res = await admin.post('/api/workers', { id, name: 'Sneaky' }).expect(422);
+        expect(res.body.details).toEqual([
+          { field: 'id', message: expect.stringMatching(/bidirectional/) },
+        ]);
+        await admin.get(`/api/workers/${encodeURIComponent(id)}`).expect(422);
+      },
+    );
+
     it('answers a duplicate id with 409', async () => {
       await admin.post('/api/workers', { id: 'dup', name: 'First' }).expect(201);
       const res = await admin.post('/api/workers', { id: 'dup', name: 'Second' }).expect(409);

@@ -21,6 +21,9 @@ const bigintAsNumber = {
 @Index('idx_audit_action', ['action', 'id'])
 @Index('idx_audit_project', ['project_slug', 'id'])
 @Index('idx_audit_timestamp', ['timestamp'])
+// Partial and expression indexes, which TypeORM cannot describe: see the AuditHashChain migration.
+@Index('uq_audit_task_chain', { synchronize: false })
+@Index('uq_audit_worker_chain', { synchronize: false })
 export class AuditEntry {
   @ApiProperty({ example: 1017 })
   @Column({
@@ -67,4 +70,29 @@ export class AuditEntry {
   @ApiProperty({ format: 'date-time', example: '2026-11-26T20:41:04.575Z' })
   @Column({ type: 'timestamptz', default: () => 'now()' })
   timestamp: Date;
+
+  @ApiProperty({
+    example: 7,
+    description:
+      "Position in its chain (the task's, or for entries about no task the worker's), from 1.",
+  })
+  @Column({ type: 'integer' })
+  chain_seq: number;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
+    description: 'The `hash` of the previous entry of the same chain; null for the first.',
+  })
+  @Column({ type: 'char', length: 64, nullable: true })
+  prev_hash: string | null;
+
+  @ApiProperty({
+    example: '60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752',
+    description:
+      'SHA-256 (hex) over the entry and `prev_hash`, computed by the database on insert; `GET /api/audit/verify` recomputes it.',
+  })
+  @Column({ type: 'char', length: 64 })
+  hash: string;
 }

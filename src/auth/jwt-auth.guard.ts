@@ -1,6 +1,7 @@
 import { ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard, AuthModuleOptions } from '@nestjs/passport';
+import type { FastifyReply } from 'fastify';
 import { DomainError, UnauthenticatedError } from '../common/errors/domain-errors';
 import type { RequestLogFields } from '../logging/logger';
 import type { AuthUser } from './auth-user';
@@ -43,6 +44,8 @@ export class JwtAuthGuard extends AuthGuard() {
     // For the request log line, written when the response finishes.
     const raw = context.switchToHttp().getRequest<{ raw: RequestLogFields }>().raw;
     raw.taskflowActor = (user as unknown as AuthUser).id;
+    // An answer for one caller: no shared cache (a proxy, a CDN) may keep it for another.
+    context.switchToHttp().getResponse<FastifyReply>().header('Cache-Control', 'no-store');
     return user;
   }
 }

@@ -2,7 +2,7 @@ import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs
 import type { IncomingHttpHeaders } from 'node:http';
 import passport from 'passport';
 import { Strategy as CustomStrategy } from 'passport-custom';
-import { UnauthenticatedError } from '../common/errors/domain-errors';
+import { bearerToken } from './bearer-token';
 import type { AuthUser } from './auth-user';
 import { TokenVerifier } from './token-verifier';
 
@@ -43,10 +43,6 @@ export class JwtStrategy implements OnModuleInit, OnApplicationShutdown {
   }
 
   async validate(request: { headers: IncomingHttpHeaders }): Promise<AuthUser> {
-    const header = request.headers.authorization;
-    if (!header) throw new UnauthenticatedError('Missing bearer token');
-    const match = /^Bearer[ ]+([^ ]+)[ ]*$/i.exec(header);
-    if (!match) throw new UnauthenticatedError('Authorization header must be "Bearer <token>"');
-    return this.verifier.verify(match[1]);
+    return this.verifier.verify(bearerToken(request.headers.authorization));
   }
 }

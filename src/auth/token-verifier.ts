@@ -2,13 +2,12 @@ import { Inject, Injectable } from '@nestjs/common';
 import { decodeProtectedHeader, errors as joseErrors, jwtVerify, JWTPayload } from 'jose';
 import { LRUCache } from 'lru-cache';
 import { UnauthenticatedError } from '../common/errors/domain-errors';
+import { isValidWorkerId } from '../common/validation/worker-id';
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
 import { AuthUser, isAdminRole } from './auth-user';
 import { SigningKeys } from './signing-keys';
 
-/** Seconds of clock skew tolerated between this API and the identity server. */
-const CLOCK_TOLERANCE_S = 30;
 /** Bounds the memory of the verified-token cache (a token plus its user is ~1 KB). */
 const VERIFIED_TOKENS_MAX = 10_000;
 /** A Better Auth JWT is well under 2 KB; anything this large is not worth parsing. */
@@ -31,6 +30,11 @@ export class TokenVerifier {
     private readonly keys: SigningKeys,
   ) {
     this.algorithms = config.auth.algorithms;
+  }
+
+  /** The user of a token verified earlier and not expired yet, without verifying anything. */
+  cached(token: string): AuthUser | undefined {
+    return this.verified.get(token);
   }
 
   async verify(token: string): Promise<AuthUser> {
@@ -67,13 +71,14 @@ export class TokenVerifier {
         algorithms: [header.alg],
         issuer: this.config.auth.issuer,
         audience: this.config.auth.audience,
-        clockTolerance: CLOCK_TOLERANCE_S,
+        clockTolerance: this.config.auth.clockToleranceS,
         requiredClaims: ['sub', 'exp'],
       }));
     } catch (error) {
       throw new UnauthenticatedError(reasonOf(error));
     }
 
+    checkIssuedAt(payload, this.config.auth.clockToleranceS);
     const user = toUser(payload);
     const ttl = (payload.exp as number) * 1000 - Date.now();
     if (ttl > 0) this.verified.set(token, user, { ttl });
@@ -100,11 +105,24 @@ function reasonOf(error: unknown): string {
   return 'Malformed token';
 }
 
-function toUser(payload: JWTPayload): AuthUser {
-  const sub = payload.sub;
-  if (typeof sub !== 'string' || sub.length === 0 || sub.length > 255) {
-    throw new UnauthenticatedError('Token subject is missing or invalid');
+/**
+ * A token issued (or valid only from) later than now, beyond the clock tolerance, was minted by
+ * a clock that is wrong or by someone stockpiling tokens: jose checks `nbf` but not `iat`.
+ */
+export function checkIssuedAt(payload: JWTPayload, toleranceS: number): void {
+  const latest = Math.floor(Date.now() / 1000) + toleranceS;
+  if (typeof payload.iat === 'number' && payload.iat > latest) {
+    throw new UnauthenticatedError('Token is issued in the future');
   }
+  if (typeof payload.nbf === 'number' && payload.nbf > latest) {
+    throw new UnauthenticatedError('Token is not valid yet');
+  }
+}
+
+/** The caller a verified payload names; its `sub` must be a valid worker id (worker-id.ts). */
+export function toUser(payload: JWTPayload): AuthUser {
+  const sub = payload.sub;
+  if (!isValidWorkerId(sub)) throw new UnauthenticatedError('Token subject is missing or invalid');
   const role = typeof payload.role === 'string' && payload.role ? payload.role : 'user';
   return {
     id: sub,

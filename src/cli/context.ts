@@ -16,7 +16,12 @@ export class CliContext {
   ) {}
 
   get json(): boolean {
-    return this.command.optsWithGlobals<{ json?: boolean }>().json === true;
+    return this.options<{ json?: boolean }>().json === true;
+  }
+
+  /** The command's options with those of every command above it. */
+  options<T extends object>(): T {
+    return this.command.optsWithGlobals<T>();
   }
 
   /** Once per command, so a renewed token is fetched and written once. */

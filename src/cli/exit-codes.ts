@@ -13,6 +13,7 @@ export const ExitCode = {
   Auth: 3,
   NotFound: 4,
   Conflict: 5,
+  AuditBroken: 6,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -41,6 +42,10 @@ export const EXIT_CODES: readonly ExitCodeMeaning[] = [
     code: ExitCode.Conflict,
     meaning: 'conflict (API 409: transition not allowed, task claimed by someone else…)',
     statuses: [409],
+  },
+  {
+    code: ExitCode.AuditBroken,
+    meaning: '`audit verify` found a broken audit chain (an entry edited, inserted or deleted)',
   },
 ];
 

@@ -1,5 +1,5 @@
 // How the CLI shows each API object to a human; `--json` bypasses all of this.
-import type { AuditEntry, Me, Task, Worker } from '../client/taskflow-client';
+import type { AuditEntry, AuditVerification, Me, Task, Worker } from '../client/taskflow-client';
 import { details, table, time } from './output';
 
 export function taskTable(tasks: readonly Task[]): string {
@@ -67,6 +67,19 @@ export function auditTable(entries: readonly AuditEntry[]): string {
       contextSummary(e.context),
     ]),
   );
+}
+
+const BREAK_MEANINGS: Record<string, string> = {
+  content_changed: 'its content differs from what was hashed when it was written',
+  entries_missing: 'entries of its chain before it are missing',
+  prev_hash_mismatch: 'it does not follow the entry before it in its chain',
+};
+
+export function auditVerification(result: AuditVerification): string {
+  if (result.ok) return `intact: ${result.checked} entries checked`;
+  const broken = result.first_broken!;
+  const task = broken.task_id === null ? '' : ` (task ${broken.task_id})`;
+  return `BROKEN: ${result.checked} entries checked; first broken entry ${broken.id}${task}: ${BREAK_MEANINGS[broken.reason]}`;
 }
 
 export function workerTable(workers: readonly Worker[]): string {

@@ -13,6 +13,7 @@ export type TaskflowClient = Client<paths>;
 export type Task = components['schemas']['Task'];
 export type Worker = components['schemas']['Worker'];
 export type AuditEntry = components['schemas']['AuditEntry'];
+export type AuditVerification = components['schemas']['AuditVerifyResponse'];
 export type Me = components['schemas']['MeResponse'];
 export type ErrorCode = components['schemas']['ErrorResponse']['code'];
 /**

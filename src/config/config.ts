@@ -26,6 +26,8 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export const DEFAULT_AUTH_SERVER_URL = 'http://localhost:3001';
 export const DEFAULT_DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/taskflow';
+/** The login role the API runs as: it owns nothing and may only append to the audit log. */
+export const DEFAULT_APP_ROLE = 'taskflow_app';
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -52,20 +54,25 @@ const intInRange = (min: number, max: number) =>
     .transform(Number)
     .refine((n) => n >= min && n <= max, `must be an integer between ${min} and ${max}`);
 
+const postgresUrl = z.string().refine((v) => {
+  try {
+    return ['postgres:', 'postgresql:'].includes(new URL(v).protocol);
+  } catch {
+    return false;
+  }
+}, 'must be a postgresql:// URL');
+
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: intInRange(0, 65535).default('8000'),
   HOST: z.string().min(1).default('0.0.0.0'),
-  DATABASE_URL: z
+  DATABASE_URL: postgresUrl.default(DEFAULT_DATABASE_URL),
+  MIGRATIONS_DATABASE_URL: postgresUrl.optional(),
+  // Spelled into GRANT statements and connection strings: a plain lower-case identifier only.
+  DATABASE_APP_ROLE: z
     .string()
-    .default(DEFAULT_DATABASE_URL)
-    .refine((v) => {
-      try {
-        return ['postgres:', 'postgresql:'].includes(new URL(v).protocol);
-      } catch {
-        return false;
-      }
-    }, 'must be a postgresql:// URL'),
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier (a-z, 0-9, _)')
+    .default(DEFAULT_APP_ROLE),
   DB_POOL_SIZE: intInRange(1, 500).default('10'),
   DB_CONNECT_TIMEOUT_MS: intInRange(100, 120_000).default('3000'),
   DB_STATEMENT_TIMEOUT_MS: intInRange(100, 3_600_000).default('15000'),
@@ -73,6 +80,7 @@ const envSchema = z.object({
   JWKS_URL: httpUrl.optional(),
   JWT_ISSUER: z.string().min(1).optional(),
   JWT_AUDIENCE: z.string().min(1).optional(),
+  JWT_CLOCK_TOLERANCE_S: intInRange(0, 300).default('30'),
   JWT_ALGORITHMS: z
     .string()
     .default('EdDSA,ES256,RS256')
@@ -124,11 +132,18 @@ const envSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: intInRange(0, 600_000).default('10000'),
 });
 
-export interface DatabaseConfig {
+export interface DatabaseConnection {
   /** The connection string without `sslmode`, which is translated into `ssl` below. */
   url: string;
   /** `false`, or the TLS options handed to node-postgres. */
   ssl: false | { rejectUnauthorized: boolean };
+}
+
+export interface DatabaseConfig extends DatabaseConnection {
+  /** The owner's connection (MIGRATIONS_DATABASE_URL): migrations, and creating the database. */
+  owner: DatabaseConnection;
+  /** The role the migrations grant the API's privileges to (DATABASE_APP_ROLE). */
+  appRole: string;
   poolSize: number;
   connectTimeoutMs: number;
   statementTimeoutMs: number;
@@ -142,6 +157,8 @@ export interface AuthConfig {
   issuer?: string;
   audience?: string;
   algorithms: JwtAlgorithm[];
+  /** Seconds of clock skew allowed on `exp`, and on `iat`/`nbf` lying in the future. */
+  clockToleranceS: number;
 }
 
 export interface AppConfig {
@@ -166,7 +183,7 @@ export interface AppConfig {
  * verifying the certificate, `verify-ca`/`verify-full` verify it, `disable`/absent mean plain TCP.
  * node-postgres would otherwise treat `require` as `verify-full`, so the mode is resolved here.
  */
-export function parseDatabaseUrl(raw: string): Pick<DatabaseConfig, 'url' | 'ssl'> {
+export function parseDatabaseUrl(raw: string, variable = 'DATABASE_URL'): DatabaseConnection {
   const url = new URL(raw);
   const mode = (url.searchParams.get('sslmode') ?? 'disable').toLowerCase();
   url.searchParams.delete('sslmode');
@@ -184,7 +201,7 @@ export function parseDatabaseUrl(raw: string): Pick<DatabaseConfig, 'url' | 'ssl
         return { rejectUnauthorized: true };
       default:
         throw new ConfigError(
-          `Invalid configuration: DATABASE_URL: unknown sslmode "${mode}" (use disable, require, verify-ca or verify-full)`,
+          `Invalid configuration: ${variable}: unknown sslmode "${mode}" (use disable, require, verify-ca or verify-full)`,
         );
     }
   })();
@@ -192,7 +209,7 @@ export function parseDatabaseUrl(raw: string): Pick<DatabaseConfig, 'url' | 'ssl
 }
 
 /** Never echo a value that may hold a secret (a password inside DATABASE_URL). */
-const SECRET_VARIABLES = new Set(['DATABASE_URL']);
+const SECRET_VARIABLES = new Set(['DATABASE_URL', 'MIGRATIONS_DATABASE_URL']);
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   // An empty variable (`JWT_ISSUER=` in an .env file) means "unset", as in most tools.
@@ -217,6 +234,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     host: e.HOST,
     database: {
       ...parseDatabaseUrl(e.DATABASE_URL),
+      owner: parseDatabaseUrl(
+        e.MIGRATIONS_DATABASE_URL ?? e.DATABASE_URL,
+        e.MIGRATIONS_DATABASE_URL ? 'MIGRATIONS_DATABASE_URL' : 'DATABASE_URL',
+      ),
+      appRole: e.DATABASE_APP_ROLE,
       poolSize: e.DB_POOL_SIZE,
       connectTimeoutMs: e.DB_CONNECT_TIMEOUT_MS,
       statementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS,
@@ -228,6 +250,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       issuer: e.JWT_ISSUER,
       audience: e.JWT_AUDIENCE,
       algorithms: e.JWT_ALGORITHMS,
+      clockToleranceS: e.JWT_CLOCK_TOLERANCE_S,
     },
     allowedOrigins: e.ALLOWED_ORIGINS.map((o) => o.replace(/\/$/, '')),
     logLevel: e.LOG_LEVEL,

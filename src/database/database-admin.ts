@@ -1,23 +1,27 @@
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import type { DatabaseConfig } from '../config/config';
-import { dataSourceOptions } from './data-source-options';
+import { PG, sqlState } from '../common/errors/database-errors';
+import { migrationDataSourceOptions } from './app-role';
 
 const DUPLICATE_DATABASE = '42P04';
 
 function databaseName(db: DatabaseConfig): string {
-  const name = decodeURIComponent(new URL(db.url).pathname.replace(/^\//, ''));
-  if (!name) throw new Error('DATABASE_URL names no database');
+  const name = decodeURIComponent(new URL(db.owner.url).pathname.replace(/^\//, ''));
+  if (!name) throw new Error('MIGRATIONS_DATABASE_URL (or DATABASE_URL) names no database');
   return name;
 }
 
-/** The same server, but the `postgres` maintenance database, for CREATE/DROP DATABASE. */
+/**
+ * The same server as the owner (MIGRATIONS_DATABASE_URL), but the `postgres` maintenance
+ * database, for CREATE/DROP DATABASE and roles.
+ */
 function maintenanceClient(db: DatabaseConfig): Client {
-  const url = new URL(db.url);
+  const url = new URL(db.owner.url);
   url.pathname = '/postgres';
   return new Client({
     connectionString: url.toString(),
-    ssl: db.ssl,
+    ssl: db.owner.ssl,
     connectionTimeoutMillis: db.connectTimeoutMs,
   });
 }
@@ -60,9 +64,61 @@ export async function recreateDatabase(db: DatabaseConfig, template?: string): P
   }
 }
 
-/** Applies pending migrations; returns the names of those it ran. */
+/**
+ * Makes the app role (DATABASE_APP_ROLE) a login role, with `password` when given. Roles belong
+ * to the whole server, so other processes may be doing the same at this moment (parallel test
+ * runs, several migrate containers): losing that race is fine, whoever wins made the same role.
+ */
+export async function ensureAppRole(db: DatabaseConfig, password?: string): Promise<void> {
+  const client = maintenanceClient(db);
+  await client.connect();
+  try {
+    const role = quoteIdent(db.appRole);
+    const secret = password === undefined ? '' : ` PASSWORD ${client.escapeLiteral(password)}`;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const found = await client.query<{ rolcanlogin: boolean }>(
+          'SELECT rolcanlogin FROM pg_roles WHERE rolname = $1',
+          [db.appRole],
+        );
+        if (found.rowCount === 0) {
+          await client.query(`CREATE ROLE ${role} LOGIN${secret}`);
+        } else if (!found.rows[0].rolcanlogin || password !== undefined) {
+          await client.query(`ALTER ROLE ${role} LOGIN${secret}`);
+        }
+        return;
+      } catch (error) {
+        // duplicate_object / unique_violation: created meanwhile; XX000 "tuple concurrently
+        // updated": altered meanwhile. Either way, look again.
+        const state = sqlState(error);
+        const raced =
+          state === PG.duplicateObject ||
+          state === PG.uniqueViolation ||
+          state === PG.internalError;
+        if (!raced || attempt >= 5) throw error;
+      }
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * When the API's connection (DATABASE_URL) is the app role's and the owner's is another, makes
+ * sure that role can log in with the password DATABASE_URL carries: the deploy step then leaves
+ * the API nothing to set up. Returns whether it did.
+ */
+export async function prepareAppRole(db: DatabaseConfig): Promise<boolean> {
+  const api = new URL(db.url);
+  if (decodeURIComponent(api.username) !== db.appRole) return false;
+  if (decodeURIComponent(new URL(db.owner.url).username) === db.appRole) return false;
+  await ensureAppRole(db, api.password ? decodeURIComponent(api.password) : undefined);
+  return true;
+}
+
+/** Applies pending migrations as the owner; returns the names of those it ran. */
 export async function runMigrations(db: DatabaseConfig): Promise<string[]> {
-  const dataSource = new DataSource(dataSourceOptions(db));
+  const dataSource = new DataSource(migrationDataSourceOptions(db));
   await dataSource.initialize();
   try {
     const ran = await dataSource.runMigrations({ transaction: 'each' });

@@ -1,10 +1,17 @@
 import { Controller, Get, Inject } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import {
+  ApiOkResponse,
+  ApiOperation,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiTags,
+} from '@nestjs/swagger';
 import { TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { SkipThrottle } from '@nestjs/throttler';
 import { Public } from '../auth/public.decorator';
 import { ServiceUnavailableError } from '../common/errors/domain-errors';
 import { ApiErrors } from '../common/openapi/api-errors.decorator';
+import { DatabaseConnector } from '../database/database-connector';
 import { WithoutDatabase } from '../database/database-ready.guard';
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
@@ -20,6 +27,14 @@ class HealthResponse {
 class DatabaseHealthResponse {
   @ApiProperty({ example: 'connected' })
   database: 'connected';
+
+  @ApiPropertyOptional({
+    example:
+      "connected as a superuser: this API could disable the audit log's triggers; run it as the restricted role (DATABASE_APP_ROLE)",
+    description:
+      'Present when the API connects as a superuser or as the owner of the audit table, which could switch its protection off.',
+  })
+  warning?: string;
 }
 
 /** A database ping longer than this counts as down: health checks must answer promptly. */
@@ -38,6 +53,7 @@ export class HealthController {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly db: TypeOrmHealthIndicator,
+    private readonly connector: DatabaseConnector,
   ) {}
 
   @Get('health')
@@ -56,6 +72,7 @@ export class HealthController {
     if (result.database?.status !== 'up') {
       throw new ServiceUnavailableError('Database unreachable');
     }
-    return { database: 'connected' };
+    const warning = this.connector.privilegeWarning;
+    return warning ? { database: 'connected', warning } : { database: 'connected' };
   }
 }

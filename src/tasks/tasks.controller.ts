@@ -57,7 +57,7 @@ export class TasksController {
       '`status` is `pending` (default) or `blocked`: work starts with a move, never at creation. `assigned_to` pre-assigns the task: only that worker (or an admin) may then start it, and the worker must have registered its `required_capabilities` (403 `capability_missing`).',
   })
   @ApiCreatedResponse({ type: Task })
-  @ApiErrors(400, 403, 413, 422)
+  @ApiErrors(400, 403, 413, 415, 422)
   create(@Body() dto: CreateTaskDto, @CurrentUser() user: AuthUser): Promise<Task> {
     return this.tasks.create(dto, user);
   }
@@ -91,7 +91,7 @@ export class TasksController {
   })
   @ApiOkResponse({ type: Task })
   @ApiTaskIdParam()
-  @ApiErrors(400, 403, 404, 409, 413, 422)
+  @ApiErrors(400, 403, 404, 409, 413, 415, 422)
   async update(
     @Param('id', ParseIdPipe) id: number,
     @Body() dto: UpdateTaskDto,

@@ -1,16 +1,40 @@
 import { Injectable } from '@nestjs/common';
-import { ThrottlerGuard } from '@nestjs/throttler';
-import type { AuthUser } from '../auth/auth-user';
+import { Reflector } from '@nestjs/core';
+import {
+  InjectThrottlerOptions,
+  InjectThrottlerStorage,
+  ThrottlerGuard,
+  type ThrottlerModuleOptions,
+  type ThrottlerStorage,
+} from '@nestjs/throttler';
+import type { IncomingHttpHeaders } from 'node:http';
+import { bearerTokenOrUndefined } from '../auth/bearer-token';
+import { TokenVerifier } from '../auth/token-verifier';
 
 /**
- * Rate limiting per caller: the verified user when there is one (it runs after the JWT guard),
- * the client IP otherwise. Limits are kept in memory, so each API replica counts on its own.
+ * Rate limiting, in front of authentication (the first global guard), so that requests with no
+ * token or a bad one are limited before they cost a signature check. One throttler, two keys:
+ * a token already verified (in the verifier's cache, a lookup) counts for its user; anything
+ * else counts for the client IP, including the first request of a new valid token. Counters are
+ * kept in memory, so each API replica counts on its own.
  */
 @Injectable()
 export class UserThrottlerGuard extends ThrottlerGuard {
-  protected override getTracker(request: { user?: AuthUser; ip?: string }): Promise<string> {
-    return Promise.resolve(
-      request.user ? `user:${request.user.id}` : `ip:${request.ip ?? 'unknown'}`,
-    );
+  constructor(
+    @InjectThrottlerOptions() options: ThrottlerModuleOptions,
+    @InjectThrottlerStorage() storage: ThrottlerStorage,
+    reflector: Reflector,
+    private readonly verifier: TokenVerifier,
+  ) {
+    super(options, storage, reflector);
+  }
+
+  protected override getTracker(request: {
+    headers: IncomingHttpHeaders;
+    ip?: string;
+  }): Promise<string> {
+    const token = bearerTokenOrUndefined(request.headers.authorization);
+    const user = token === undefined ? undefined : this.verifier.cached(token);
+    return Promise.resolve(user ? `user:${user.id}` : `ip:${request.ip ?? 'unknown'}`);
   }
 }

@@ -53,7 +53,7 @@ export class WorkersController {
       'Admins register anyone, including agents, with capabilities. A plain user may register only itself, only as `human`, and without capabilities (422): capabilities decide which tasks a worker may claim, so only an admin grants them.',
   })
   @ApiCreatedResponse({ type: Worker })
-  @ApiErrors(400, 403, 409, 413, 422)
+  @ApiErrors(400, 403, 409, 413, 415, 422)
   register(@Body() dto: CreateWorkerDto, @CurrentUser() user: AuthUser): Promise<Worker> {
     return this.workers.register(dto, user);
   }
@@ -84,7 +84,7 @@ export class WorkersController {
   @ApiOperation({ summary: 'Update a worker (admins only)' })
   @ApiOkResponse({ type: Worker })
   @ApiWorkerIdParam()
-  @ApiErrors(400, 403, 404, 413, 422)
+  @ApiErrors(400, 403, 404, 413, 415, 422)
   update(
     @Param('id', ParseWorkerIdPipe) id: string,
     @Body() dto: UpdateWorkerDto,

@@ -31,3 +31,30 @@ export function databaseUrl(name: string): string {
   url.pathname = `/${name}`;
   return url.toString();
 }
+
+/**
+ * The restricted role the tested API connects as, as in production (DATABASE_APP_ROLE). Its own
+ * name, so that tests never touch the password `npm start` gives `taskflow_app` on this machine.
+ * Roles are shared by the whole server: every run uses this one and none ever drops it.
+ */
+export const TEST_APP_ROLE = 'taskflow_test_app';
+
+/** The same database, as the app role (trust authentication: no password). */
+export function asAppRole(url: string): string {
+  const parsed = new URL(url);
+  parsed.username = TEST_APP_ROLE;
+  parsed.password = '';
+  return parsed.toString();
+}
+
+/**
+ * The environment of an API on the database `ownerUrl`: connected as the app role, migrating
+ * (when it does) as the owner, like the compose stack.
+ */
+export function apiDatabaseEnv(ownerUrl: string): Record<string, string> {
+  return {
+    DATABASE_URL: asAppRole(ownerUrl),
+    MIGRATIONS_DATABASE_URL: ownerUrl,
+    DATABASE_APP_ROLE: TEST_APP_ROLE,
+  };
+}

@@ -1,8 +1,8 @@
 import 'reflect-metadata';
 import { Client } from 'pg';
 import { loadConfig } from '../../src/config/config';
-import { recreateDatabase, runMigrations } from '../../src/database/database-admin';
-import { TEST_DATABASE_PREFIX, databaseUrl, templateDatabase } from './env';
+import { ensureAppRole, recreateDatabase, runMigrations } from '../../src/database/database-admin';
+import { TEST_APP_ROLE, TEST_DATABASE_PREFIX, databaseUrl, templateDatabase } from './env';
 
 const isAlive = (pid: number): boolean => {
   try {
@@ -33,11 +33,18 @@ async function dropStaleDatabases(): Promise<void> {
   }
 }
 
-/** Once per `npm test`: a freshly migrated template that every test file copies. */
+/**
+ * Once per `npm test`: a freshly migrated template that every test file copies, with the grants
+ * of the app role the tested APIs connect as (copies keep them).
+ */
 export default async function globalSetup(): Promise<void> {
   process.env.TASKFLOW_TEST_RUN = String(process.pid);
   await dropStaleDatabases();
-  const { database } = loadConfig({ DATABASE_URL: databaseUrl(templateDatabase()) });
+  const { database } = loadConfig({
+    DATABASE_URL: databaseUrl(templateDatabase()),
+    DATABASE_APP_ROLE: TEST_APP_ROLE,
+  });
   await recreateDatabase(database);
+  await ensureAppRole(database);
   await runMigrations(database);
 }

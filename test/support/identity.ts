@@ -86,6 +86,11 @@ export class TestIdentityProvider {
       .sign(key.privateKey);
   }
 
+  /** Signs a token built by the test (odd claims), with the newest key of its header's alg. */
+  sign(jwt: SignJWT, alg: SigningAlgorithm = 'EdDSA'): Promise<string> {
+    return jwt.sign(this.newest(alg).privateKey);
+  }
+
   async listen(port = this.port): Promise<void> {
     this.server = createServer((req, res) => {
       if (req.url !== '/jwks') {

@@ -5,6 +5,7 @@ import request from 'supertest';
 import { createApp } from '../../src/app.factory';
 import { AppConfig, loadConfig } from '../../src/config/config';
 import { freshDatabase } from './database';
+import { apiDatabaseEnv } from './env';
 import { TestIdentityProvider } from './identity';
 
 export interface ActorSpec {
@@ -49,13 +50,14 @@ export interface TestAppOptions {
   env?: Record<string, string>;
   /** Reuse a provider (to stop it mid-test, rotate keys…); one is started otherwise. */
   identity?: TestIdentityProvider;
-  /** Reuse an existing database instead of a fresh copy of the template. */
+  /** Reuse an existing database instead of a fresh copy of the template (the owner's URL). */
   databaseUrl?: string;
 }
 
 /**
  * The application exactly as `main.ts` builds it (same module, filters, pipes, guards), on a
- * private PostgreSQL database, trusting a local JWKS served over HTTP.
+ * private PostgreSQL database which it reaches as the restricted app role, trusting a local JWKS
+ * served over HTTP. `databaseUrl` is the owner's connection, for what the tests check in SQL.
  */
 export class TestApp {
   private constructor(
@@ -71,7 +73,7 @@ export class TestApp {
     const databaseUrl = options.databaseUrl ?? (await freshDatabase());
     const config = loadConfig({
       NODE_ENV: 'test',
-      DATABASE_URL: databaseUrl,
+      ...apiDatabaseEnv(databaseUrl),
       JWKS_URL: identity.jwksUrl,
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
       RATE_LIMIT_PER_MINUTE: '0',

@@ -3,7 +3,8 @@ import { AUDIT_ACTIONS, AuditAction } from '../../audit/audit-actions';
 import { WORKER_TYPES, WorkerType } from '../../workers/worker.enums';
 import { integer } from '../arguments';
 import { action } from '../context';
-import { auditTable, workerTable } from '../views';
+import { CliError, ExitCode } from '../exit-codes';
+import { auditTable, auditVerification, workerTable } from '../views';
 
 interface AuditOptions {
   actor?: string;
@@ -16,7 +17,7 @@ interface AuditOptions {
 
 /** Who did what: the audit log and the worker registry. */
 export function registerActivityCommands(program: Command, env: NodeJS.ProcessEnv): void {
-  program
+  const audit = program
     .command('audit')
     .description('the audit log, oldest first: every change, who made it, human or agent')
     .argument('[task-id]', 'only this task', integer)
@@ -42,6 +43,31 @@ export function registerActivityCommands(program: Command, env: NodeJS.ProcessEn
           auditTable,
           'entries',
         );
+      }),
+    );
+
+  // `--since` is the parent's option: commander gives `audit` its own options wherever they
+  // appear on the line, so `audit verify --since …` arrives there.
+  audit
+    .command('verify')
+    .description(
+      'recompute the audit hash chains (admins); exit 0 when intact, 6 when an entry was tampered with',
+    )
+    .argument('[task-id]', 'only this task', integer)
+    .action(
+      action(env, async (cli, taskId: number | undefined) => {
+        const { since } = cli.options<{ since?: string }>();
+        const { data } = await cli.call((api) =>
+          api.GET('/api/audit/verify', { params: { query: { task_id: taskId, since } } }),
+        );
+        cli.emit(data, auditVerification);
+        if (!data.ok) {
+          const broken = data.first_broken!;
+          throw new CliError(
+            `audit chain broken at entry ${broken.id} (${broken.reason})`,
+            ExitCode.AuditBroken,
+          );
+        }
       }),
     );
 

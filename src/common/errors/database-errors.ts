@@ -23,6 +23,9 @@ export const PG = {
   queryCanceled: '57014',
   lockNotAvailable: '55P03',
   raiseException: 'P0001',
+  duplicateObject: '42710',
+  insufficientPrivilege: '42501',
+  internalError: 'XX000',
 } as const;
 
 const UNAVAILABLE_SQLSTATE_PREFIXES = ['08', '53', '57P'];

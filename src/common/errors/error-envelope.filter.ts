@@ -168,11 +168,7 @@ export class ErrorEnvelopeFilter implements ExceptionFilter {
       case HttpStatus.PAYLOAD_TOO_LARGE:
         return envelope(status, 'Request body is larger than the 1 MB limit', 'payload_too_large');
       case HttpStatus.UNSUPPORTED_MEDIA_TYPE:
-        return envelope(
-          HttpStatus.BAD_REQUEST,
-          'Content-Type must be application/json',
-          'unsupported_media_type',
-        );
+        return envelope(status, 'Content-Type must be application/json', 'unsupported_media_type');
       case HttpStatus.BAD_REQUEST:
         // Fastify's JSON parser: malformed JSON, an empty JSON body, a poisoned __proto__ key.
         return envelope(status, `Malformed JSON body: ${exception.message}`, 'malformed_json');

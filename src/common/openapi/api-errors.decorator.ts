@@ -32,7 +32,7 @@ export class ErrorResponse {
 
 const DESCRIPTIONS: Record<number, { description: string; example: string; code: ErrorCode }> = {
   400: {
-    description: 'Malformed JSON or wrong content type',
+    description: 'Malformed JSON',
     example: 'Malformed JSON body',
     code: 'malformed_json',
   },
@@ -56,6 +56,12 @@ const DESCRIPTIONS: Record<number, { description: string; example: string; code:
     description: 'Body over 1 MB',
     example: 'Request body is larger than the 1 MB limit',
     code: 'payload_too_large',
+  },
+  415: {
+    description:
+      'A body that is not `application/json`, or a `Content-Encoding` other than identity',
+    example: 'Content-Type must be application/json',
+    code: 'unsupported_media_type',
   },
   422: {
     description: 'Validation failed (body, query or path)',
@@ -101,10 +107,11 @@ export function ApiErrors(...statuses: number[]): MethodDecorator & ClassDecorat
 
 /**
  * The errors of any route whose method can carry a body (POST, PATCH, DELETE), whether or not it
- * takes one: Fastify parses whatever body is sent before the route runs, so a body that is not
- * JSON is a 400 and one over 1 MB a 413 even on `DELETE /api/tasks/{id}` or `…/start`.
+ * takes one: Fastify parses whatever body is sent before the route runs, so malformed JSON is a
+ * 400, a body over 1 MB a 413 and one in another content type a 415 even on
+ * `DELETE /api/tasks/{id}` or `…/start`.
  */
-export const ApiBodyErrors = () => ApiErrors(400, 413);
+export const ApiBodyErrors = () => ApiErrors(400, 413, 415);
 
 /** The errors any authenticated route can answer, whatever it does. */
 export const ApiAuthenticatedErrors = () => ApiErrors(401, 429, 503);

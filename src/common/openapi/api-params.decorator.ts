@@ -1,5 +1,5 @@
 import { ApiParam } from '@nestjs/swagger';
-import { WORKER_ID_PATTERN } from '../validation/worker-id.pipe';
+import { WORKER_ID_PATTERN } from '../validation/worker-id';
 
 /** A task id in the path, as `ParseIdPipe` takes it: a positive 32-bit integer (else 422). */
 export const ApiTaskIdParam = (name = 'id') =>

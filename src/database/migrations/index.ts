@@ -1,6 +1,8 @@
 import { CreateTasks1764190000000 } from './1764190000000-CreateTasks';
 import { CreateWorkersAndAudit1764200000000 } from './1764200000000-CreateWorkersAndAudit';
 import { AgentsAtScale1764210000000 } from './1764210000000-AgentsAtScale';
+import { AuditHashChain1764250000000 } from './1764250000000-AuditHashChain';
+import { AppRoleGrants1764260000000 } from './1764260000000-AppRoleGrants';
 
 /**
  * Migrations in the order they run. Listed explicitly rather than globbed, so that the compiled
@@ -11,4 +13,6 @@ export const MIGRATIONS = [
   CreateTasks1764190000000,
   CreateWorkersAndAudit1764200000000,
   AgentsAtScale1764210000000,
+  AuditHashChain1764250000000,
+  AppRoleGrants1764260000000,
 ];

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, IsArray, IsIn, Matches } from 'class-validator';
 import { IsOptionalNotNull, IsText } from '../../common/validation/decorators';
-import { WORKER_ID_PATTERN } from '../../common/validation/worker-id.pipe';
+import { WORKER_ID_PATTERN, WORKER_ID_RULE } from '../../common/validation/worker-id';
 import { WORKER_TYPES, WorkerType } from '../worker.enums';
 
 export class CreateWorkerDto {
@@ -10,11 +10,11 @@ export class CreateWorkerDto {
     pattern: WORKER_ID_PATTERN.source,
     example: 'agent-claude-1',
     description:
-      "The worker's JWT `sub`, without control characters. Defaults to the caller's own; only admins may name another.",
+      "The worker's JWT `sub`, without control or bidirectional-override characters. Defaults to the caller's own; only admins may name another.",
   })
   @IsOptionalNotNull()
   @IsText({ min: 1, max: 255, nonBlank: true })
-  @Matches(WORKER_ID_PATTERN, { message: 'id must not contain control characters' })
+  @Matches(WORKER_ID_PATTERN, { message: `id must be ${WORKER_ID_RULE}` })
   id?: string;
 
   @ApiProperty({ maxLength: 200, example: 'Claude (triage)' })

@@ -11,7 +11,7 @@ export const SLOW_MS = Number(process.env.FUZZ_SLOW_MS ?? 2000);
 export interface Judgement {
   /** Contract breaches: any one fails the run. */
   failures: string[];
-  /** A request valid by the document refused with 400/413/422: the document is looser than the code. */
+  /** A request valid by the document refused with 400/413/415/422: the document is looser than the code. */
   stricterThanDocumented?: string;
 }
 
@@ -93,7 +93,7 @@ export function judge(
 
   if (op.secured && !authenticated) {
     const allowed = new Set([401]);
-    if (verdict.transport.body) [400, 413].forEach((s) => allowed.add(s));
+    if (verdict.transport.body) [400, 413, 415].forEach((s) => allowed.add(s));
     if (verdict.transport.url || verdict.violations.some((v) => v.startsWith('path')))
       allowed.add(422);
     if (!allowed.has(status)) {
@@ -107,7 +107,7 @@ export function judge(
   }
 
   let stricterThanDocumented: string | undefined;
-  if (verdict.violations.length === 0 && authenticated && [400, 413, 422].includes(status)) {
+  if (verdict.violations.length === 0 && authenticated && [400, 413, 415, 422].includes(status)) {
     const envelope = body as { error?: string; details?: { field: string; message: string }[] };
     stricterThanDocumented = envelope?.details?.length
       ? envelope.details.map((d) => `${d.field}: ${d.message}`).join('; ')

@@ -1,0 +1,70 @@
+import { ApiExtraModels, ApiProperty, PickType, getSchemaPath } from '@nestjs/swagger';
+import { ListAuditQuery } from '../../audit/dto/list-audit.query';
+
+/** `GET /api/audit/verify`: the same `task_id` and `since` as the audit search. */
+export class VerifyAuditQuery extends PickType(ListAuditQuery, ['task_id', 'since'] as const) {}
+
+/** `GET /api/audit/heads`: optionally one task's chain, paged like every list. */
+export class AuditHeadsQuery extends PickType(ListAuditQuery, [
+  'task_id',
+  'limit',
+  'offset',
+] as const) {}
+
+export const BROKEN_REASONS = ['content_changed', 'entries_missing', 'prev_hash_mismatch'] as const;
+export type BrokenReason = (typeof BROKEN_REASONS)[number];
+
+export class BrokenEntry {
+  @ApiProperty({ example: 1017, description: 'The first entry (lowest id) whose check fails.' })
+  id: number;
+
+  @ApiProperty({ type: Number, nullable: true, example: 42 })
+  task_id: number | null;
+
+  @ApiProperty({
+    enum: BROKEN_REASONS,
+    enumName: 'AuditChainBreak',
+    description:
+      '`content_changed`: the entry differs from what was hashed (edited, or forged without the trigger); `entries_missing`: entries of its chain before it were deleted; `prev_hash_mismatch`: it does not follow the entry before it.',
+  })
+  reason: BrokenReason;
+}
+
+@ApiExtraModels(BrokenEntry)
+export class AuditVerifyResponse {
+  @ApiProperty({ example: 5120, description: 'Entries recomputed (those matching the filters).' })
+  checked: number;
+
+  @ApiProperty({ example: true, description: 'True when every checked entry is intact.' })
+  ok: boolean;
+
+  // No `type`: beside `allOf`, `type: object` would make `null` invalid to JSON Schema readers.
+  @ApiProperty({ nullable: true, allOf: [{ $ref: getSchemaPath(BrokenEntry) }] })
+  first_broken: BrokenEntry | null;
+}
+
+export class AuditHead {
+  @ApiProperty({
+    example: 'task:42',
+    description: '`task:<id>`, or `worker:<id>` for entries about no task.',
+  })
+  chain: string;
+
+  @ApiProperty({ type: Number, nullable: true, example: 42 })
+  task_id: number | null;
+
+  @ApiProperty({ type: String, nullable: true, example: null })
+  worker_id: string | null;
+
+  @ApiProperty({ example: 7, description: 'How many entries the chain has.' })
+  chain_seq: number;
+
+  @ApiProperty({ example: '60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752' })
+  hash: string;
+
+  @ApiProperty({ example: 1017, description: 'The id of the newest entry.' })
+  entry_id: number;
+
+  @ApiProperty({ format: 'date-time', example: '2026-11-26T20:41:04.575Z' })
+  timestamp: Date;
+}
