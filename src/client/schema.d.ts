@@ -588,87 +588,33 @@ export interface components {
              */
             lease_expires_at: string | null;
             /**
-             * @description Server-owned: the creator's `sub`.
-             * @example usr_7f3a
-             */
-            created_by: string;
-            /**
-             * Format: date-time
-             * @example 2026-11-26T20:41:04.575Z
-             */
-            created_at: string;
-            /**
-             * Format: date-time
-             * @example 2026-11-26T20:41:04.575Z
-             */
-            updated_at: string;
-        };
-        TaskDetailResponse: {
-            /**
-             * @description Server-owned.
-             * @example 42
-             */
-            id: number;
-            /** @example Write the release notes */
-            title: string;
-            /** @example Cover the API changes. */
-            description: string | null;
-            /** @example pending */
-            status: components["schemas"]["TaskStatus"];
-            /** @example medium */
-            priority: components["schemas"]["TaskPriority"];
-            /** @example 0 */
-            progress_percent: number;
-            /**
-             * @description A worker id (the JWT `sub`).
-             * @example usr_7f3a
-             */
-            assigned_to: string | null;
-            /** @example website */
-            project_slug: string | null;
-            /** @example null */
-            parent_id: number | null;
-            /**
-             * Format: date-time
-             * @example 2026-12-01T17:00:00.000Z
-             */
-            due_date: string | null;
-            /**
-             * @description What a worker needs to take this task: claim-next offers it only to callers with all of them.
-             * @example [
-             *       "python"
-             *     ]
-             */
-            required_capabilities: string[];
-            /**
-             * Format: date-time
-             * @description Server-owned. While in progress under a lease: when it runs out unless the holder sends a heartbeat. After that the task can be claimed again.
-             * @example null
-             */
-            lease_expires_at: string | null;
-            /**
-             * @description Server-owned: the creator's `sub`.
-             * @example usr_7f3a
-             */
-            created_by: string;
-            /**
-             * Format: date-time
-             * @example 2026-11-26T20:41:04.575Z
-             */
-            created_at: string;
-            /**
-             * Format: date-time
-             * @example 2026-11-26T20:41:04.575Z
-             */
-            updated_at: string;
-            /**
-             * @description Ids of the tasks this one is blocked by (its dependencies), completed or not.
+             * @description Server-owned: ids of the tasks this one is blocked by (its dependencies), completed or not.
              * @example [
              *       12,
              *       15
              *     ]
              */
             blocked_by: number[];
+            /**
+             * @description Server-owned: one more on every change. The `ETag` of a task answer is `"<id>-<version>"`; send it back in `If-Match` to write only if nobody changed the task meanwhile.
+             * @example 3
+             */
+            version: number;
+            /**
+             * @description Server-owned: the creator's `sub`.
+             * @example usr_7f3a
+             */
+            created_by: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            updated_at: string;
         };
         UpdateTaskDto: {
             /** @example Write the release notes */
@@ -1411,7 +1357,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TaskDetailResponse"];
+                    "application/json": components["schemas"]["Task"];
                 };
             };
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
@@ -3508,7 +3454,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TaskDetailResponse"];
+                    "application/json": components["schemas"]["Task"];
                 };
             };
             /** @description Malformed JSON or wrong content type */

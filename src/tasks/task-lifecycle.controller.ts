@@ -30,6 +30,7 @@ import {
   ProgressQuery,
 } from './dto/lifecycle.dto';
 import { DEFAULT_LEASE_SECONDS, TaskLifecycleService } from './task-lifecycle.service';
+import { TaskConditionalRequests } from './task-etag';
 import { Task } from './task.entity';
 
 const ASSIGNEE_ONLY = 'On a task assigned to someone else: 403 unless the caller is an admin.';
@@ -44,6 +45,7 @@ const ASSIGNEE_ONLY = 'On a task assigned to someone else: 403 unless the caller
 @ApiAuthenticatedErrors()
 @ApiBodyErrors()
 @ApiErrors(404, 409, 422)
+@TaskConditionalRequests()
 @Controller('api/tasks')
 export class TaskLifecycleController {
   constructor(private readonly lifecycle: TaskLifecycleService) {}

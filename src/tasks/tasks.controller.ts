@@ -34,9 +34,9 @@ import { ParseIdPipe } from '../common/validation/id.pipe';
 import { CreateTaskDto } from './dto/create-task.dto';
 import { ListTasksQuery } from './dto/list-tasks.query';
 import { UpdateTaskDto } from './dto/update-task.dto';
+import { TaskConditionalRequests } from './task-etag';
 import { Task } from './task.entity';
-import { TaskDetailResponse } from './dto/task-detail.response';
-import { TaskDetail, TasksService } from './tasks.service';
+import { TasksService } from './tasks.service';
 
 /**
  * `/api/tasks`: the task board's CRUD. Also under /api/tasks/{id}: the lifecycle routes
@@ -45,6 +45,7 @@ import { TaskDetail, TasksService } from './tasks.service';
 @ApiTags('tasks')
 @ApiBearerAuth()
 @ApiAuthenticatedErrors()
+@TaskConditionalRequests()
 @Controller('api/tasks')
 export class TasksController {
   constructor(private readonly tasks: TasksService) {}
@@ -72,9 +73,9 @@ export class TasksController {
   @Get(':id')
   @ApiOperation({ summary: 'Get a task, with the tasks it is blocked by' })
   @ApiTaskIdParam()
-  @ApiOkResponse({ type: TaskDetailResponse })
+  @ApiOkResponse({ type: Task })
   @ApiErrors(404, 422)
-  findOne(@Param('id', ParseIdPipe) id: number): Promise<TaskDetail> {
+  findOne(@Param('id', ParseIdPipe) id: number): Promise<Task> {
     return this.tasks.findOne(id);
   }
 

@@ -23,6 +23,8 @@ export const PG = {
   queryCanceled: '57014',
   lockNotAvailable: '55P03',
   raiseException: 'P0001',
+  /** TaskFlow's own: trg_tasks_version refused a write armed with a stale If-Match. */
+  versionMismatch: 'TF412',
 } as const;
 
 const UNAVAILABLE_SQLSTATE_PREFIXES = ['08', '53', '57P'];

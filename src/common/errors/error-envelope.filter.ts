@@ -38,6 +38,8 @@ function statusOf(kind: DomainErrorKind): number {
       return HttpStatus.NOT_FOUND;
     case DomainErrorKind.Conflict:
       return HttpStatus.CONFLICT;
+    case DomainErrorKind.PreconditionFailed:
+      return HttpStatus.PRECONDITION_FAILED;
     case DomainErrorKind.Unavailable:
       return HttpStatus.SERVICE_UNAVAILABLE;
     default:
@@ -122,6 +124,12 @@ export class ErrorEnvelopeFilter implements ExceptionFilter {
           HttpStatus.CONFLICT,
           `The change conflicts with related records (${violatedConstraint(exception) ?? 'foreign key'})`,
           'conflict',
+        );
+      case PG.versionMismatch:
+        return envelope(
+          HttpStatus.PRECONDITION_FAILED,
+          'The task changed since the version in If-Match; read it again',
+          'precondition_failed',
         );
       case PG.serializationFailure:
       case PG.deadlockDetected:

@@ -1,6 +1,7 @@
 import { CreateTasks1764190000000 } from './1764190000000-CreateTasks';
 import { CreateWorkersAndAudit1764200000000 } from './1764200000000-CreateWorkersAndAudit';
 import { AgentsAtScale1764210000000 } from './1764210000000-AgentsAtScale';
+import { TaskVersionsAndBlockedBy1764220000000 } from './1764220000000-TaskVersionsAndBlockedBy';
 
 /**
  * Migrations in the order they run. Listed explicitly rather than globbed, so that the compiled
@@ -11,4 +12,5 @@ export const MIGRATIONS = [
   CreateTasks1764190000000,
   CreateWorkersAndAudit1764200000000,
   AgentsAtScale1764210000000,
+  TaskVersionsAndBlockedBy1764220000000,
 ];

@@ -1,0 +1,107 @@
+import {
+  CallHandler,
+  ExecutionContext,
+  Injectable,
+  NestInterceptor,
+  UseInterceptors,
+  applyDecorators,
+} from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Observable, map } from 'rxjs';
+import type { EntityManager } from 'typeorm';
+import { CheckBeforeWrite } from '../audit/write-precondition';
+import { PreconditionFailedError } from '../common/errors/domain-errors';
+import { queryRows } from '../database/query-rows';
+
+/**
+ * Conditional requests on tasks (RFC 9110 §13). A task's strong `ETag` is `"<id>-<version>"`;
+ * the database adds one to `version` on every write of the row (trigger `trg_tasks_version`).
+ */
+export const etagOf = (task: { id: number; version: number }): string =>
+  `"${task.id}-${task.version}"`;
+
+/** `*`, or the entity tags listed in an `If-Match` / `If-None-Match` header. */
+export function entityTags(header: string | string[] | undefined): string[] | undefined {
+  if (header === undefined) return undefined;
+  const text = Array.isArray(header) ? header.join(',') : header;
+  return text
+    .split(',')
+    .map((tag) => tag.trim())
+    .filter(Boolean);
+}
+
+/** A valid task id as `ParseIdPipe` would take it; anything else is left to the pipe's 422. */
+function taskIdOf(request: FastifyRequest): number | undefined {
+  const raw = (request.params as { id?: unknown } | undefined)?.id;
+  if (typeof raw !== 'string' || !/^[1-9]\d{0,9}$/.test(raw)) return undefined;
+  const id = Number(raw);
+  return id <= 2_147_483_647 ? id : undefined;
+}
+
+/**
+ * `If-Match` on a write to `/api/tasks/{id}…`: 412 unless the task is still at a listed version,
+ * and nothing changes. Checked in the write's transaction before anything else runs (a stale
+ * request is a 412 even where the move itself would be refused), then armed for the transaction
+ * so that the trigger refuses the write if another request committed in between: no lock is
+ * held from here to the write, so no lock order is imposed on the handler. A task that does not
+ * exist is left to the handler's 404. Weak tags never match (strong comparison).
+ */
+export async function checkIfMatch(tx: EntityManager, request: FastifyRequest): Promise<void> {
+  const tags = entityTags(request.headers['if-match']);
+  const id = taskIdOf(request);
+  if (!tags || id === undefined) return;
+  const [task] = await queryRows<{ id: number; version: number }>(
+    tx,
+    `SELECT id, version FROM tasks WHERE id = $1`,
+    [id],
+  );
+  if (!task || tags.includes('*')) return;
+  const current = etagOf(task);
+  if (!tags.includes(current)) {
+    throw new PreconditionFailedError(
+      `Task ${id} is now at ${current}, not ${tags.join(', ')}; read it again and retry`,
+    );
+  }
+  await tx.query(`SELECT set_config('taskflow.if_match', $1, true)`, [`${id}-${task.version}`]);
+}
+
+const isVersionedTask = (body: unknown): body is { id: number; version: number } =>
+  typeof body === 'object' &&
+  body !== null &&
+  !Array.isArray(body) &&
+  typeof (body as { id?: unknown }).id === 'number' &&
+  typeof (body as { version?: unknown }).version === 'number';
+
+/**
+ * Sends the `ETag` of every answer that is one task, and answers a `GET` whose `If-None-Match`
+ * names it with 304 and no body (cheap polling: the row is read, nothing is serialised or sent).
+ */
+@Injectable()
+export class TaskETagInterceptor implements NestInterceptor {
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const http = context.switchToHttp();
+    const request = http.getRequest<FastifyRequest>();
+    const reply = http.getResponse<FastifyReply>();
+    return next.handle().pipe(
+      map((body: unknown) => {
+        if (!isVersionedTask(body)) return body;
+        const etag = etagOf(body);
+        void reply.header('ETag', etag);
+        const unchanged = entityTags(request.headers['if-none-match']);
+        // If-None-Match compares weakly: W/"1-2" names the same version as "1-2".
+        if (
+          request.method === 'GET' &&
+          unchanged?.some((tag) => tag === '*' || tag.replace(/^W\//, '') === etag)
+        ) {
+          void reply.status(304);
+          return undefined;
+        }
+        return body;
+      }),
+    );
+  }
+}
+
+/** On a tasks controller: ETags on its task answers, `If-Match` on its writes. */
+export const TaskConditionalRequests = () =>
+  applyDecorators(CheckBeforeWrite(checkIfMatch), UseInterceptors(TaskETagInterceptor));
