@@ -22,7 +22,7 @@ const bigintAsNumber = {
 @Index('idx_audit_project', ['project_slug', 'id'])
 @Index('idx_audit_timestamp', ['timestamp'])
 export class AuditEntry {
-  @ApiProperty({ example: 1017 })
+  @ApiProperty({ type: 'integer', example: 1017 })
   @Column({
     type: 'bigint',
     primary: true,
@@ -33,7 +33,7 @@ export class AuditEntry {
   })
   id: number;
 
-  @ApiProperty({ type: Number, nullable: true, example: 42 })
+  @ApiProperty({ type: 'integer', nullable: true, example: 42 })
   @Column({ type: 'integer', nullable: true })
   task_id: number | null;
 

@@ -192,7 +192,7 @@ export interface paths {
         put?: never;
         /**
          * Claim the best available task
-         * @description Atomically claims the best task the caller may take: pending and unassigned (or in progress with an expired lease), with no unfinished dependency, whose required capabilities the caller has; highest priority first, then earliest due date, then lowest id. Concurrent callers each get a different task (no 409s). 204 when nothing is available. Filters in the query or a JSON body.
+         * @description Atomically claims the best task the caller may take: pending and unassigned (or in progress with an expired lease), with no unfinished dependency, whose required capabilities the caller has; highest priority first, then earliest due date, then lowest id. Concurrent callers each get a different task (no 409s). 204 when nothing is available. The same fields are also accepted as query parameters (`?percent=60`), for older clients; a field sent in both with different values is a 422.
          */
         post: operations["TaskLifecycle_claimNext"];
         delete?: never;
@@ -232,7 +232,7 @@ export interface paths {
         put?: never;
         /**
          * Report progress
-         * @description Only `in_progress`. `percent` (0–100) is required, as a query parameter or in a JSON body. On a task assigned to someone else: 403 unless the caller is an admin.
+         * @description Only `in_progress`. On a task assigned to someone else: 403 unless the caller is an admin. The same fields are also accepted as query parameters (`?percent=60`), for older clients; a field sent in both with different values is a 422.
          */
         post: operations["TaskLifecycle_progress"];
         delete?: never;
@@ -292,7 +292,7 @@ export interface paths {
         put?: never;
         /**
          * Mark a task blocked
-         * @description `pending`, `in_progress` or `review → blocked`; `reason` in the query or a JSON body.
+         * @description `pending`, `in_progress` or `review → blocked`. The same fields are also accepted as query parameters (`?percent=60`), for older clients; a field sent in both with different values is a 422.
          */
         post: operations["TaskLifecycle_block"];
         delete?: never;
@@ -423,7 +423,10 @@ export interface components {
         ErrorResponse: {
             /** @example Task 42 not found */
             error: string;
-            /** @example 404 */
+            /**
+             * @description The HTTP status, repeated.
+             * @example 404
+             */
             status_code: number;
             /**
              * @description A stable machine name for the rule that refused the request; switch on this.
@@ -520,22 +523,23 @@ export interface components {
             /** @default 0 */
             progress_percent?: number;
             /**
-             * @description A worker id (JWT `sub`). `""` means null.
+             * @description A worker id (JWT `sub`); `null` clears it.
              * @example usr_7f3a
              */
             assigned_to?: string | null;
             /** @example website */
             project_slug?: string | null;
             /**
-             * @description An existing task, never this task or one of its descendants. `0` means null.
-             * @example null
+             * @description An existing task, never this task or one of its descendants; `null` clears it.
+             * @example 7
              */
             parent_id?: number | null;
             /**
-             * @description Any offset is accepted; stored and returned in UTC. Without an offset, UTC. `""` means null.
+             * Format: date-time
+             * @description Any offset is accepted; stored and returned in UTC. Without an offset, UTC. `null` clears it.
              * @example 2026-12-01T17:00:00+01:00
              */
-            due_date?: (string | null) | "";
+            due_date?: string | null;
             /**
              * @description What a worker needs to take it: claim-next offers it only to workers with all of them.
              * @example [
@@ -621,29 +625,27 @@ export interface components {
             title?: string;
             /** @example Cover the API changes. */
             description?: string | null;
-            /** @default pending */
             status?: components["schemas"]["TaskStatus"];
-            /** @default medium */
             priority?: components["schemas"]["TaskPriority"];
-            /** @default 0 */
             progress_percent?: number;
             /**
-             * @description A worker id (JWT `sub`). `""` means null.
+             * @description A worker id (JWT `sub`); `null` clears it.
              * @example usr_7f3a
              */
             assigned_to?: string | null;
             /** @example website */
             project_slug?: string | null;
             /**
-             * @description An existing task, never this task or one of its descendants. `0` means null.
-             * @example null
+             * @description An existing task, never this task or one of its descendants; `null` clears it.
+             * @example 7
              */
             parent_id?: number | null;
             /**
-             * @description Any offset is accepted; stored and returned in UTC. Without an offset, UTC. `""` means null.
+             * Format: date-time
+             * @description Any offset is accepted; stored and returned in UTC. Without an offset, UTC. `null` clears it.
              * @example 2026-12-01T17:00:00+01:00
              */
-            due_date?: (string | null) | "";
+            due_date?: string | null;
             /**
              * @description What a worker needs to take it: claim-next offers it only to workers with all of them.
              * @example [
@@ -668,7 +670,7 @@ export interface components {
             /** @description Only tasks of at least this priority. */
             min_priority?: components["schemas"]["TaskPriority"];
             /**
-             * @description Only tasks whose required capabilities are all among these. Default: the caller's registered capabilities.
+             * @description Only tasks whose required capabilities are all among these, which must be among the caller's registered ones. Default: the caller's registered capabilities.
              * @example [
              *       "python",
              *       "sql"
@@ -682,11 +684,8 @@ export interface components {
             lease_seconds?: number;
         };
         ProgressBody: {
-            /**
-             * @description Required, here or in the query.
-             * @example 60
-             */
-            percent?: number;
+            /** @example 60 */
+            percent: number;
             /** @example tests pass */
             note?: string;
         };
@@ -742,10 +741,7 @@ export interface components {
         UpdateWorkerDto: {
             /** @example Claude (triage) */
             name?: string;
-            /**
-             * @description Only admins may register an `agent`.
-             * @default human
-             */
+            /** @description Only admins may register an `agent`. */
             type?: components["schemas"]["WorkerType"];
             /**
              * @description What the worker can do, for routing work to agents.
@@ -1878,10 +1874,7 @@ export interface operations {
     };
     TaskLifecycle_start: {
         parameters: {
-            query?: {
-                /** @description Hold the task for this long; a heartbeat extends it. Once it runs out, anyone may claim the task again. */
-                lease_seconds?: number;
-            };
+            query?: never;
             header?: {
                 /** @description Makes retries safe: a retry with the same key and request returns the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key with another request is a 422. Per caller, kept 24 hours. */
                 "Idempotency-Key"?: string;
@@ -2044,16 +2037,7 @@ export interface operations {
     };
     TaskLifecycle_claimNext: {
         parameters: {
-            query?: {
-                /** @description Only tasks of this project. */
-                project?: string;
-                /** @description Only tasks of at least this priority. */
-                min_priority?: components["schemas"]["TaskPriority"];
-                /** @description Comma-separated. Only tasks whose required capabilities are all among these. Default: the caller's registered capabilities. */
-                capabilities?: string;
-                /** @description Hold the task for this long; a heartbeat extends it. Once it runs out, anyone may claim the task again. */
-                lease_seconds?: number;
-            };
+            query?: never;
             header?: {
                 /** @description Makes retries safe: a retry with the same key and request returns the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key with another request is a 422. Per caller, kept 24 hours. */
                 "Idempotency-Key"?: string;
@@ -2220,10 +2204,7 @@ export interface operations {
     };
     TaskLifecycle_heartbeat: {
         parameters: {
-            query?: {
-                /** @description Hold the task for this long; a heartbeat extends it. Once it runs out, anyone may claim the task again. */
-                lease_seconds?: number;
-            };
+            query?: never;
             header?: {
                 /** @description Makes retries safe: a retry with the same key and request returns the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key with another request is a 422. Per caller, kept 24 hours. */
                 "Idempotency-Key"?: string;
@@ -2402,11 +2383,7 @@ export interface operations {
     };
     TaskLifecycle_progress: {
         parameters: {
-            query?: {
-                /** @description Required, here or in the query. */
-                percent?: number;
-                note?: string;
-            };
+            query?: never;
             header?: {
                 /** @description Makes retries safe: a retry with the same key and request returns the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key with another request is a 422. Per caller, kept 24 hours. */
                 "Idempotency-Key"?: string;
@@ -2417,7 +2394,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 "application/json": components["schemas"]["ProgressBody"];
             };
@@ -2935,9 +2912,7 @@ export interface operations {
     };
     TaskLifecycle_block: {
         parameters: {
-            query?: {
-                reason?: string;
-            };
+            query?: never;
             header?: {
                 /** @description Makes retries safe: a retry with the same key and request returns the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key with another request is a 422. Per caller, kept 24 hours. */
                 "Idempotency-Key"?: string;

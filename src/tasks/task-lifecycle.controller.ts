@@ -22,6 +22,7 @@ import type { FastifyReply } from 'fastify';
 import {
   BlockBody,
   BlockQuery,
+  bodyOrQuery,
   ClaimNextBody,
   ClaimNextQuery,
   LeaseBody,
@@ -34,6 +35,8 @@ import { TaskConditionalRequests } from './task-etag';
 import { Task } from './task.entity';
 
 const ASSIGNEE_ONLY = 'On a task assigned to someone else: 403 unless the caller is an admin.';
+const QUERY_FORM =
+  'The same fields are also accepted as query parameters (`?percent=60`), for older clients; a field sent in both with different values is a 422.';
 
 /**
  * `POST /api/tasks/{id}/start|progress|review|complete|block|unblock|release|heartbeat` and
@@ -67,7 +70,7 @@ export class TaskLifecycleController {
     @Body() body: LeaseBody,
     @CurrentUser() user: AuthUser,
   ): Promise<Task> {
-    return this.lifecycle.start(id, user, body?.lease_seconds ?? query.lease_seconds);
+    return this.lifecycle.start(id, user, bodyOrQuery(body, query).lease_seconds);
   }
 
   @Post('claim-next')
@@ -76,7 +79,8 @@ export class TaskLifecycleController {
   @ApiOperation({
     summary: 'Claim the best available task',
     description:
-      'Atomically claims the best task the caller may take: pending and unassigned (or in progress with an expired lease), with no unfinished dependency, whose required capabilities the caller has; highest priority first, then earliest due date, then lowest id. Concurrent callers each get a different task (no 409s). 204 when nothing is available. Filters in the query or a JSON body.',
+      'Atomically claims the best task the caller may take: pending and unassigned (or in progress with an expired lease), with no unfinished dependency, whose required capabilities the caller has; highest priority first, then earliest due date, then lowest id. Concurrent callers each get a different task (no 409s). 204 when nothing is available. ' +
+      QUERY_FORM,
   })
   @ApiBody({ type: ClaimNextBody, required: false })
   @ApiOkResponse({ type: Task })
@@ -87,15 +91,15 @@ export class TaskLifecycleController {
     @CurrentUser() user: AuthUser,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<Task | undefined> {
-    const pick = <K extends keyof ClaimNextBody>(key: K) => body?.[key] ?? query[key];
+    const input = bodyOrQuery<ClaimNextBody>(body, query);
     const task = await this.lifecycle.claimNext(
       user,
       {
-        project: pick('project'),
-        minPriority: pick('min_priority'),
-        capabilities: pick('capabilities'),
+        project: input.project,
+        minPriority: input.min_priority,
+        capabilities: input.capabilities,
       },
-      pick('lease_seconds'),
+      input.lease_seconds,
     );
     if (!task) reply.status(204);
     return task;
@@ -118,7 +122,7 @@ export class TaskLifecycleController {
     @Body() body: LeaseBody,
     @CurrentUser() user: AuthUser,
   ): Promise<Task> {
-    return this.lifecycle.heartbeat(id, user, body?.lease_seconds ?? query.lease_seconds);
+    return this.lifecycle.heartbeat(id, user, bodyOrQuery(body, query).lease_seconds);
   }
 
   @Post(':id/progress')
@@ -127,9 +131,9 @@ export class TaskLifecycleController {
   @Audited('progressed')
   @ApiOperation({
     summary: 'Report progress',
-    description: `Only \`in_progress\`. \`percent\` (0–100) is required, as a query parameter or in a JSON body. ${ASSIGNEE_ONLY}`,
+    description: `Only \`in_progress\`. ${ASSIGNEE_ONLY} ${QUERY_FORM}`,
   })
-  @ApiBody({ type: ProgressBody, required: false })
+  @ApiBody({ type: ProgressBody, required: true })
   @ApiOkResponse({ type: Task })
   @ApiErrors(403)
   progress(
@@ -138,11 +142,11 @@ export class TaskLifecycleController {
     @Body() body: ProgressBody,
     @CurrentUser() user: AuthUser,
   ): Promise<Task> {
-    const percent = body?.percent ?? query.percent;
+    const { percent, note } = bodyOrQuery<ProgressBody>(body, query);
     if (percent === undefined) {
       throw ValidationFailedError.field('percent', 'percent is required (query or JSON body)');
     }
-    return this.lifecycle.progress(id, user, percent, body?.note ?? query.note ?? null);
+    return this.lifecycle.progress(id, user, percent, note ?? null);
   }
 
   @Post(':id/review')
@@ -179,8 +183,7 @@ export class TaskLifecycleController {
   @Audited('blocked')
   @ApiOperation({
     summary: 'Mark a task blocked',
-    description:
-      '`pending`, `in_progress` or `review → blocked`; `reason` in the query or a JSON body.',
+    description: `\`pending\`, \`in_progress\` or \`review → blocked\`. ${QUERY_FORM}`,
   })
   @ApiBody({ type: BlockBody, required: false })
   @ApiOkResponse({ type: Task })
@@ -190,7 +193,7 @@ export class TaskLifecycleController {
     @Body() body: BlockBody,
     @CurrentUser() user: AuthUser,
   ): Promise<Task> {
-    return this.lifecycle.block(id, user, body?.reason ?? query.reason ?? null);
+    return this.lifecycle.block(id, user, bodyOrQuery<BlockBody>(body, query).reason ?? null);
   }
 
   @Post(':id/unblock')
