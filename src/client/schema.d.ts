@@ -11,7 +11,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The caller: identity from the token, and worker type */
+        /**
+         * The caller: identity from the token, and worker type
+         * @description What the token says (`sub`, email, roles) and what the worker registry says (`human` unless registered as an `agent`).
+         */
         get: operations["Me_me"];
         put?: never;
         post?: never;
@@ -68,7 +71,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Liveness: the process is up (no database access) */
+        /**
+         * Liveness: the process is up (no database access)
+         * @description Public, never rate limited. Restart the process when this fails.
+         */
         get: operations["Health_health"];
         put?: never;
         post?: never;
@@ -85,7 +91,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: the database answers */
+        /**
+         * Readiness: the database answers
+         * @description Public, never rate limited. Send no traffic to a replica while this is 503.
+         */
         get: operations["Health_database"];
         put?: never;
         post?: never;
@@ -108,7 +117,10 @@ export interface paths {
          */
         get: operations["Tasks_list"];
         put?: never;
-        /** Create a task */
+        /**
+         * Create a task
+         * @description The caller becomes `created_by`. Unknown or server-owned fields are a 422, never silently ignored.
+         */
         post: operations["Tasks_create"];
         delete?: never;
         options?: never;
@@ -123,7 +135,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a task, with the tasks it is blocked by */
+        /**
+         * Get a task, with the tasks it is blocked by
+         * @description Send the `ETag` of the last answer in `If-None-Match` to poll cheaply: 304 while the task is unchanged.
+         */
         get: operations["Tasks_findOne"];
         put?: never;
         post?: never;
@@ -355,7 +370,10 @@ export interface paths {
          * @description Task `id` cannot be started or claimed until task `other_id` is completed. Adding an existing dependency changes nothing; one that would close a cycle is a 409. Returns the task with its `blocked_by`.
          */
         post: operations["TaskDependencies_add"];
-        /** Stop a task waiting for another */
+        /**
+         * Stop a task waiting for another
+         * @description Task `id` no longer waits for task `other_id`; 404 when it did not.
+         */
         delete: operations["TaskDependencies_remove"];
         options?: never;
         head?: never;
@@ -393,15 +411,24 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a worker */
+        /**
+         * Get a worker
+         * @description Its type (`human` or `agent`) and capabilities, as registered.
+         */
         get: operations["Workers_findOne"];
         put?: never;
         post?: never;
-        /** Delete a worker (admins only) */
+        /**
+         * Delete a worker (admins only)
+         * @description Its past audit entries keep its id; from now on it counts as a human again.
+         */
         delete: operations["Workers_remove"];
         options?: never;
         head?: never;
-        /** Update a worker (admins only) */
+        /**
+         * Update a worker (admins only)
+         * @description Only the fields sent change; the id never does.
+         */
         patch: operations["Workers_update"];
         trace?: never;
     };
@@ -465,35 +492,8 @@ export interface components {
         WorkerType: "human" | "agent";
         /** @enum {string} */
         AuditAction: "created" | "updated" | "deleted" | "started" | "progressed" | "review_requested" | "completed" | "blocked" | "unblocked" | "released" | "lease_expired" | "lease_extended" | "dependency_added" | "dependency_removed" | "worker_registered" | "worker_updated" | "worker_deleted";
-        AuditEntry: {
-            /** @example 1017 */
-            id: number;
-            /** @example 42 */
-            task_id: number | null;
-            /** @example website */
-            project_slug: string | null;
-            /** @example agent-claude-1 */
-            actor_id: string;
-            /** @example agent */
-            actor_type: components["schemas"]["WorkerType"];
-            /** @example progressed */
-            action: components["schemas"]["AuditAction"];
-            /**
-             * @description `updated`: `{field: {from, to}}` per changed field; `progressed`: `{percent, note}`; `blocked`: `{reason}`; `created`/`deleted`: the task as it was.
-             * @example {
-             *       "percent": 60,
-             *       "note": "tests pass"
-             *     }
-             */
-            context: {
-                [key: string]: unknown;
-            } | null;
-            /**
-             * Format: date-time
-             * @example 2026-11-26T20:41:04.575Z
-             */
-            timestamp: string;
-        };
+        /** @description One recorded change: who (`actor_id`, `actor_type`), what (`action`) and how (`context`, whose shape depends on `action`). */
+        AuditEntry: components["schemas"]["AuditEntryCreated"] | components["schemas"]["AuditEntryUpdated"] | components["schemas"]["AuditEntryDeleted"] | components["schemas"]["AuditEntryStarted"] | components["schemas"]["AuditEntryProgressed"] | components["schemas"]["AuditEntryReviewRequested"] | components["schemas"]["AuditEntryCompleted"] | components["schemas"]["AuditEntryBlocked"] | components["schemas"]["AuditEntryUnblocked"] | components["schemas"]["AuditEntryReleased"] | components["schemas"]["AuditEntryLeaseExpired"] | components["schemas"]["AuditEntryLeaseExtended"] | components["schemas"]["AuditEntryDependencyAdded"] | components["schemas"]["AuditEntryDependencyRemoved"] | components["schemas"]["AuditEntryWorkerRegistered"] | components["schemas"]["AuditEntryWorkerUpdated"] | components["schemas"]["AuditEntryWorkerDeleted"];
         HealthResponse: {
             /** @example healthy */
             status: string;
@@ -752,6 +752,525 @@ export interface components {
              */
             capabilities?: string[];
         };
+        /** @description The task as it was created, or as it was when deleted. */
+        AuditTaskSnapshot: {
+            title: string;
+            description: string | null;
+            status: components["schemas"]["TaskStatus"];
+            priority: components["schemas"]["TaskPriority"];
+            progress_percent: number;
+            assigned_to: string | null;
+            project_slug: string | null;
+            parent_id: number | null;
+            /** Format: date-time */
+            due_date: string | null;
+            required_capabilities: string[];
+        };
+        /** @description Each changed field, with its value before and after. */
+        AuditTaskChanges: {
+            title?: {
+                from: string;
+                to: string;
+            };
+            description?: {
+                from: string | null;
+                to: string | null;
+            };
+            status?: {
+                from: components["schemas"]["TaskStatus"];
+                to: components["schemas"]["TaskStatus"];
+            };
+            priority?: {
+                from: components["schemas"]["TaskPriority"];
+                to: components["schemas"]["TaskPriority"];
+            };
+            progress_percent?: {
+                from: number;
+                to: number;
+            };
+            assigned_to?: {
+                from: string | null;
+                to: string | null;
+            };
+            project_slug?: {
+                from: string | null;
+                to: string | null;
+            };
+            parent_id?: {
+                from: number | null;
+                to: number | null;
+            };
+            due_date?: {
+                /** Format: date-time */
+                from: string | null;
+                /** Format: date-time */
+                to: string | null;
+            };
+            required_capabilities?: {
+                from: string[];
+                to: string[];
+            };
+        };
+        AuditProgress: {
+            percent: number;
+            note: string | null;
+        };
+        AuditReason: {
+            reason: string | null;
+        };
+        /** @description Whose lease ran out, and when: written just before the `started` of the new holder. */
+        AuditLeaseExpired: {
+            previous_holder: string | null;
+            /** Format: date-time */
+            lease_expired_at: string | null;
+        };
+        AuditLeaseExtended: {
+            /** Format: date-time */
+            lease_expires_at: string | null;
+        };
+        /** @description The task this one waits for (or no longer waits for). */
+        AuditDependency: {
+            depends_on: number;
+        };
+        AuditWorkerRegistered: {
+            worker_id: string;
+            name: string;
+            type: components["schemas"]["WorkerType"];
+            capabilities: string[];
+        };
+        AuditWorkerChanges: {
+            worker_id: string;
+            name?: {
+                from: string;
+                to: string;
+            };
+            type?: {
+                from: components["schemas"]["WorkerType"];
+                to: components["schemas"]["WorkerType"];
+            };
+            capabilities?: {
+                from: string[];
+                to: string[];
+            };
+        };
+        AuditWorkerDeleted: {
+            worker_id: string;
+            name: string;
+            type: components["schemas"]["WorkerType"];
+        };
+        /** @description An audit entry of action `created`. */
+        AuditEntryCreated: {
+            /** @example 1017 */
+            id: number;
+            /** @example 42 */
+            task_id: number | null;
+            /** @example website */
+            project_slug: string | null;
+            /** @example agent-claude-1 */
+            actor_id: string;
+            /** @example agent */
+            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            timestamp: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "created";
+            context: components["schemas"]["AuditTaskSnapshot"];
+        };
+        /** @description An audit entry of action `updated`. */
+        AuditEntryUpdated: {
+            /** @example 1017 */
+            id: number;
+            /** @example 42 */
+            task_id: number | null;
+            /** @example website */
+            project_slug: string | null;
+            /** @example agent-claude-1 */
+            actor_id: string;
+            /** @example agent */
+            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            timestamp: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "updated";
+            context: components["schemas"]["AuditTaskChanges"];
+        };
+        /** @description An audit entry of action `deleted`. */
+        AuditEntryDeleted: {
+            /** @example 1017 */
+            id: number;
+            /** @example 42 */
+            task_id: number | null;
+            /** @example website */
+            project_slug: string | null;
+            /** @example agent-claude-1 */
+            actor_id: string;
+            /** @example agent */
+            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            timestamp: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "deleted";
+            context: components["schemas"]["AuditTaskSnapshot"];
+        };
+        /** @description An audit entry of action `started`. */
+        AuditEntryStarted: {
+            /** @example 1017 */
+            id: number;
+            /** @example 42 */
+            task_id: number | null;
+            /** @example website */
+            project_slug: string | null;
+            /** @example agent-claude-1 */
+            actor_id: string;
+            /** @example agent */
+            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            timestamp: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "started";
+            /** @description Always null. */
+            context: Record<string, never> | null;
+        };
+        /** @description An audit entry of action `progressed`. */
+        AuditEntryProgressed: {
+            /** @example 1017 */
+            id: number;
+            /** @example 42 */
+            task_id: number | null;
+            /** @example website */
+            project_slug: string | null;
+            /** @example agent-claude-1 */
+            actor_id: string;
+            /** @example agent */
+            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            timestamp: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "progressed";
+            context: components["schemas"]["AuditProgress"];
+        };
+        /** @description An audit entry of action `review_requested`. */
+        AuditEntryReviewRequested: {
+            /** @example 1017 */
+            id: number;
+            /** @example 42 */
+            task_id: number | null;
+            /** @example website */
+            project_slug: string | null;
+            /** @example agent-claude-1 */
+            actor_id: string;
+            /** @example agent */
+            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            timestamp: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "review_requested";
+            /** @description Always null. */
+            context: Record<string, never> | null;
+        };
+        /** @description An audit entry of action `completed`. */
+        AuditEntryCompleted: {
+            /** @example 1017 */
+            id: number;
+            /** @example 42 */
+            task_id: number | null;
+            /** @example website */
+            project_slug: string | null;
+            /** @example agent-claude-1 */
+            actor_id: string;
+            /** @example agent */
+            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            timestamp: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "completed";
+            /** @description Always null. */
+            context: Record<string, never> | null;
+        };
+        /** @description An audit entry of action `blocked`. */
+        AuditEntryBlocked: {
+            /** @example 1017 */
+            id: number;
+            /** @example 42 */
+            task_id: number | null;
+            /** @example website */
+            project_slug: string | null;
+            /** @example agent-claude-1 */
+            actor_id: string;
+            /** @example agent */
+            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            timestamp: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "blocked";
+            context: components["schemas"]["AuditReason"];
+        };
+        /** @description An audit entry of action `unblocked`. */
+        AuditEntryUnblocked: {
+            /** @example 1017 */
+            id: number;
+            /** @example 42 */
+            task_id: number | null;
+            /** @example website */
+            project_slug: string | null;
+            /** @example agent-claude-1 */
+            actor_id: string;
+            /** @example agent */
+            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            timestamp: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "unblocked";
+            /** @description Always null. */
+            context: Record<string, never> | null;
+        };
+        /** @description An audit entry of action `released`. */
+        AuditEntryReleased: {
+            /** @example 1017 */
+            id: number;
+            /** @example 42 */
+            task_id: number | null;
+            /** @example website */
+            project_slug: string | null;
+            /** @example agent-claude-1 */
+            actor_id: string;
+            /** @example agent */
+            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            timestamp: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "released";
+            /** @description Always null. */
+            context: Record<string, never> | null;
+        };
+        /** @description An audit entry of action `lease_expired`. */
+        AuditEntryLeaseExpired: {
+            /** @example 1017 */
+            id: number;
+            /** @example 42 */
+            task_id: number | null;
+            /** @example website */
+            project_slug: string | null;
+            /** @example agent-claude-1 */
+            actor_id: string;
+            /** @example agent */
+            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            timestamp: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "lease_expired";
+            context: components["schemas"]["AuditLeaseExpired"];
+        };
+        /** @description An audit entry of action `lease_extended`. */
+        AuditEntryLeaseExtended: {
+            /** @example 1017 */
+            id: number;
+            /** @example 42 */
+            task_id: number | null;
+            /** @example website */
+            project_slug: string | null;
+            /** @example agent-claude-1 */
+            actor_id: string;
+            /** @example agent */
+            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            timestamp: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "lease_extended";
+            context: components["schemas"]["AuditLeaseExtended"];
+        };
+        /** @description An audit entry of action `dependency_added`. */
+        AuditEntryDependencyAdded: {
+            /** @example 1017 */
+            id: number;
+            /** @example 42 */
+            task_id: number | null;
+            /** @example website */
+            project_slug: string | null;
+            /** @example agent-claude-1 */
+            actor_id: string;
+            /** @example agent */
+            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            timestamp: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "dependency_added";
+            context: components["schemas"]["AuditDependency"];
+        };
+        /** @description An audit entry of action `dependency_removed`. */
+        AuditEntryDependencyRemoved: {
+            /** @example 1017 */
+            id: number;
+            /** @example 42 */
+            task_id: number | null;
+            /** @example website */
+            project_slug: string | null;
+            /** @example agent-claude-1 */
+            actor_id: string;
+            /** @example agent */
+            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            timestamp: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "dependency_removed";
+            context: components["schemas"]["AuditDependency"];
+        };
+        /** @description An audit entry of action `worker_registered`. */
+        AuditEntryWorkerRegistered: {
+            /** @example 1017 */
+            id: number;
+            /** @example 42 */
+            task_id: number | null;
+            /** @example website */
+            project_slug: string | null;
+            /** @example agent-claude-1 */
+            actor_id: string;
+            /** @example agent */
+            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            timestamp: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "worker_registered";
+            context: components["schemas"]["AuditWorkerRegistered"];
+        };
+        /** @description An audit entry of action `worker_updated`. */
+        AuditEntryWorkerUpdated: {
+            /** @example 1017 */
+            id: number;
+            /** @example 42 */
+            task_id: number | null;
+            /** @example website */
+            project_slug: string | null;
+            /** @example agent-claude-1 */
+            actor_id: string;
+            /** @example agent */
+            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            timestamp: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "worker_updated";
+            context: components["schemas"]["AuditWorkerChanges"];
+        };
+        /** @description An audit entry of action `worker_deleted`. */
+        AuditEntryWorkerDeleted: {
+            /** @example 1017 */
+            id: number;
+            /** @example 42 */
+            task_id: number | null;
+            /** @example website */
+            project_slug: string | null;
+            /** @example agent-claude-1 */
+            actor_id: string;
+            /** @example agent */
+            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            timestamp: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "worker_deleted";
+            context: components["schemas"]["AuditWorkerDeleted"];
+        };
     };
     responses: never;
     parameters: never;
@@ -770,8 +1289,11 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The caller */
             200: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -781,6 +1303,10 @@ export interface operations {
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
             401: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -797,6 +1323,10 @@ export interface operations {
             /** @description Rate limit exceeded (see `Retry-After`) */
             429: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -813,6 +1343,10 @@ export interface operations {
             /** @description Database unreachable */
             503: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -851,10 +1385,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description One page of the matching entries, oldest first */
             200: {
                 headers: {
                     /** @description How many items match the filters, ignoring limit and offset */
-                    "X-Total-Count"?: number;
+                    "X-Total-Count": number;
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -864,6 +1401,10 @@ export interface operations {
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
             401: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -880,6 +1421,8 @@ export interface operations {
             /** @description Validation failed (body, query or path) */
             422: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -902,6 +1445,10 @@ export interface operations {
             /** @description Rate limit exceeded (see `Retry-After`) */
             429: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -918,6 +1465,10 @@ export interface operations {
             /** @description Database unreachable */
             503: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -948,10 +1499,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description One page of the task's entries, oldest first */
             200: {
                 headers: {
                     /** @description How many items match the filters, ignoring limit and offset */
-                    "X-Total-Count"?: number;
+                    "X-Total-Count": number;
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -961,6 +1515,10 @@ export interface operations {
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
             401: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -977,6 +1535,8 @@ export interface operations {
             /** @description No such resource */
             404: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -993,6 +1553,8 @@ export interface operations {
             /** @description Validation failed (body, query or path) */
             422: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1015,6 +1577,10 @@ export interface operations {
             /** @description Rate limit exceeded (see `Retry-After`) */
             429: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1031,6 +1597,10 @@ export interface operations {
             /** @description Database unreachable */
             503: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1055,8 +1625,11 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The process is up */
             200: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1074,8 +1647,11 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The database answers */
             200: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1085,6 +1661,10 @@ export interface operations {
             /** @description Database unreachable */
             503: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1126,10 +1706,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description One page of the matching tasks, in the requested order */
             200: {
                 headers: {
                     /** @description How many items match the filters, ignoring limit and offset */
-                    "X-Total-Count"?: number;
+                    "X-Total-Count": number;
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1139,6 +1722,10 @@ export interface operations {
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
             401: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1155,6 +1742,8 @@ export interface operations {
             /** @description Validation failed (body, query or path) */
             422: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1177,6 +1766,10 @@ export interface operations {
             /** @description Rate limit exceeded (see `Retry-After`) */
             429: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1193,6 +1786,10 @@ export interface operations {
             /** @description Database unreachable */
             503: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1220,12 +1817,28 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "title": "Write the release notes",
+                 *       "description": "Cover the API changes.",
+                 *       "priority": "high",
+                 *       "project_slug": "website",
+                 *       "due_date": "2026-12-01T17:00:00Z"
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateTaskDto"];
             };
         };
         responses: {
+            /** @description The created task */
             201: {
                 headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same `Idempotency-Key`; absent otherwise. */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description The task's version, `"<id>-<version>"`: send it back in `If-Match` or `If-None-Match`. */
+                    ETag: string;
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1235,6 +1848,8 @@ export interface operations {
             /** @description Malformed JSON or wrong content type */
             400: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1251,6 +1866,10 @@ export interface operations {
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
             401: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1267,6 +1886,8 @@ export interface operations {
             /** @description Body over 1 MB */
             413: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1283,6 +1904,8 @@ export interface operations {
             /** @description Validation failed (body, query or path) */
             422: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1305,6 +1928,10 @@ export interface operations {
             /** @description Rate limit exceeded (see `Retry-After`) */
             429: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1321,6 +1948,10 @@ export interface operations {
             /** @description Database unreachable */
             503: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1339,7 +1970,10 @@ export interface operations {
     Tasks_findOne: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The `ETag` you hold: 304 with no body while the task is still at that version. */
+                "If-None-Match"?: string;
+            };
             path: {
                 /** @description Task id */
                 id: number;
@@ -1348,17 +1982,35 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The task */
             200: {
                 headers: {
+                    /** @description The task's version, `"<id>-<version>"`: send it back in `If-Match` or `If-None-Match`. */
+                    ETag: string;
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Task"];
                 };
             };
+            /** @description Not modified: the task is still at the version named in `If-None-Match`. */
+            304: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
             401: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1375,6 +2027,8 @@ export interface operations {
             /** @description No such resource */
             404: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1391,6 +2045,8 @@ export interface operations {
             /** @description Validation failed (body, query or path) */
             422: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1413,6 +2069,10 @@ export interface operations {
             /** @description Rate limit exceeded (see `Retry-After`) */
             429: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1429,6 +2089,10 @@ export interface operations {
             /** @description Database unreachable */
             503: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1447,7 +2111,10 @@ export interface operations {
     Tasks_remove: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Write only if the task is still at this version (its `ETag`); else 412 and nothing changes. `*` matches any version. */
+                "If-Match"?: string;
+            };
             path: {
                 /** @description Task id */
                 id: number;
@@ -1459,6 +2126,8 @@ export interface operations {
             /** @description Deleted */
             204: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -1466,6 +2135,8 @@ export interface operations {
             /** @description Malformed JSON or wrong content type */
             400: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1482,6 +2153,10 @@ export interface operations {
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
             401: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1498,6 +2173,8 @@ export interface operations {
             /** @description No such resource */
             404: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1514,6 +2191,8 @@ export interface operations {
             /** @description State conflict */
             409: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1527,9 +2206,29 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description The task changed since the version in `If-Match`; nothing was changed */
+            412: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task 42 is now at \"42-4\", not \"42-3\"; read it again and retry",
+                     *       "status_code": 412,
+                     *       "code": "precondition_failed"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Body over 1 MB */
             413: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1546,6 +2245,8 @@ export interface operations {
             /** @description Validation failed (body, query or path) */
             422: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1568,6 +2269,10 @@ export interface operations {
             /** @description Rate limit exceeded (see `Retry-After`) */
             429: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1584,6 +2289,10 @@ export interface operations {
             /** @description Database unreachable */
             503: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1602,7 +2311,10 @@ export interface operations {
     Tasks_update: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Write only if the task is still at this version (its `ETag`); else 412 and nothing changes. `*` matches any version. */
+                "If-Match"?: string;
+            };
             path: {
                 /** @description Task id */
                 id: number;
@@ -1611,12 +2323,23 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "title": "Write the release notes for 2.0",
+                 *       "due_date": null
+                 *     }
+                 */
                 "application/json": components["schemas"]["UpdateTaskDto"];
             };
         };
         responses: {
+            /** @description The task as it is now */
             200: {
                 headers: {
+                    /** @description The task's version, `"<id>-<version>"`: send it back in `If-Match` or `If-None-Match`. */
+                    ETag: string;
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1626,6 +2349,8 @@ export interface operations {
             /** @description Malformed JSON or wrong content type */
             400: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1642,6 +2367,10 @@ export interface operations {
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
             401: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1658,6 +2387,8 @@ export interface operations {
             /** @description No such resource */
             404: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1674,6 +2405,8 @@ export interface operations {
             /** @description State conflict */
             409: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1687,9 +2420,29 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description The task changed since the version in `If-Match`; nothing was changed */
+            412: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task 42 is now at \"42-4\", not \"42-3\"; read it again and retry",
+                     *       "status_code": 412,
+                     *       "code": "precondition_failed"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Body over 1 MB */
             413: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1706,6 +2459,8 @@ export interface operations {
             /** @description Validation failed (body, query or path) */
             422: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1728,6 +2483,10 @@ export interface operations {
             /** @description Rate limit exceeded (see `Retry-After`) */
             429: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1744,6 +2503,10 @@ export interface operations {
             /** @description Database unreachable */
             503: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1774,10 +2537,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description One page of the direct subtasks */
             200: {
                 headers: {
                     /** @description How many items match the filters, ignoring limit and offset */
-                    "X-Total-Count"?: number;
+                    "X-Total-Count": number;
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1787,6 +2553,10 @@ export interface operations {
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
             401: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1803,6 +2573,8 @@ export interface operations {
             /** @description No such resource */
             404: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1819,6 +2591,8 @@ export interface operations {
             /** @description Validation failed (body, query or path) */
             422: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1841,6 +2615,10 @@ export interface operations {
             /** @description Rate limit exceeded (see `Retry-After`) */
             429: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1857,6 +2635,10 @@ export interface operations {
             /** @description Database unreachable */
             503: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1878,6 +2660,8 @@ export interface operations {
             header?: {
                 /** @description Makes retries safe: a retry with the same key and request returns the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key with another request is a 422. Per caller, kept 24 hours. */
                 "Idempotency-Key"?: string;
+                /** @description Write only if the task is still at this version (its `ETag`); else 412 and nothing changes. `*` matches any version. */
+                "If-Match"?: string;
             };
             path: {
                 /** @description Task id */
@@ -1887,12 +2671,24 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "lease_seconds": 300
+                 *     }
+                 */
                 "application/json": components["schemas"]["LeaseBody"];
             };
         };
         responses: {
+            /** @description The task after the move */
             200: {
                 headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same `Idempotency-Key`; absent otherwise. */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description The task's version, `"<id>-<version>"`: send it back in `If-Match` or `If-None-Match`. */
+                    ETag: string;
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1902,6 +2698,8 @@ export interface operations {
             /** @description Malformed JSON or wrong content type */
             400: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1918,6 +2716,10 @@ export interface operations {
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
             401: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1934,6 +2736,8 @@ export interface operations {
             /** @description No such resource */
             404: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1950,6 +2754,8 @@ export interface operations {
             /** @description State conflict */
             409: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1963,9 +2769,29 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description The task changed since the version in `If-Match`; nothing was changed */
+            412: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task 42 is now at \"42-4\", not \"42-3\"; read it again and retry",
+                     *       "status_code": 412,
+                     *       "code": "precondition_failed"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Body over 1 MB */
             413: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1982,6 +2808,8 @@ export interface operations {
             /** @description Validation failed (body, query or path) */
             422: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2004,6 +2832,10 @@ export interface operations {
             /** @description Rate limit exceeded (see `Retry-After`) */
             429: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2020,6 +2852,10 @@ export interface operations {
             /** @description Database unreachable */
             503: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2047,12 +2883,28 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "project": "website",
+                 *       "capabilities": [
+                 *         "python"
+                 *       ],
+                 *       "lease_seconds": 300
+                 *     }
+                 */
                 "application/json": components["schemas"]["ClaimNextBody"];
             };
         };
         responses: {
+            /** @description The task the caller now holds */
             200: {
                 headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same `Idempotency-Key`; absent otherwise. */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description The task's version, `"<id>-<version>"`: send it back in `If-Match` or `If-None-Match`. */
+                    ETag: string;
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2062,6 +2914,8 @@ export interface operations {
             /** @description Nothing to claim right now */
             204: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -2069,6 +2923,8 @@ export interface operations {
             /** @description Malformed JSON or wrong content type */
             400: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2085,6 +2941,10 @@ export interface operations {
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
             401: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2101,6 +2961,8 @@ export interface operations {
             /** @description No such resource */
             404: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2117,6 +2979,8 @@ export interface operations {
             /** @description State conflict */
             409: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2133,6 +2997,8 @@ export interface operations {
             /** @description Body over 1 MB */
             413: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2149,6 +3015,8 @@ export interface operations {
             /** @description Validation failed (body, query or path) */
             422: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2171,6 +3039,10 @@ export interface operations {
             /** @description Rate limit exceeded (see `Retry-After`) */
             429: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2187,6 +3059,10 @@ export interface operations {
             /** @description Database unreachable */
             503: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2208,6 +3084,8 @@ export interface operations {
             header?: {
                 /** @description Makes retries safe: a retry with the same key and request returns the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key with another request is a 422. Per caller, kept 24 hours. */
                 "Idempotency-Key"?: string;
+                /** @description Write only if the task is still at this version (its `ETag`); else 412 and nothing changes. `*` matches any version. */
+                "If-Match"?: string;
             };
             path: {
                 /** @description Task id */
@@ -2217,12 +3095,24 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "lease_seconds": 300
+                 *     }
+                 */
                 "application/json": components["schemas"]["LeaseBody"];
             };
         };
         responses: {
+            /** @description The task after the move */
             200: {
                 headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same `Idempotency-Key`; absent otherwise. */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description The task's version, `"<id>-<version>"`: send it back in `If-Match` or `If-None-Match`. */
+                    ETag: string;
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2232,6 +3122,8 @@ export interface operations {
             /** @description Malformed JSON or wrong content type */
             400: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2248,6 +3140,10 @@ export interface operations {
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
             401: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2264,6 +3160,8 @@ export interface operations {
             /** @description Authenticated but not allowed */
             403: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2280,6 +3178,8 @@ export interface operations {
             /** @description No such resource */
             404: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2296,6 +3196,8 @@ export interface operations {
             /** @description State conflict */
             409: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2309,9 +3211,29 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description The task changed since the version in `If-Match`; nothing was changed */
+            412: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task 42 is now at \"42-4\", not \"42-3\"; read it again and retry",
+                     *       "status_code": 412,
+                     *       "code": "precondition_failed"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Body over 1 MB */
             413: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2328,6 +3250,8 @@ export interface operations {
             /** @description Validation failed (body, query or path) */
             422: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2350,6 +3274,10 @@ export interface operations {
             /** @description Rate limit exceeded (see `Retry-After`) */
             429: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2366,6 +3294,10 @@ export interface operations {
             /** @description Database unreachable */
             503: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2387,6 +3319,8 @@ export interface operations {
             header?: {
                 /** @description Makes retries safe: a retry with the same key and request returns the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key with another request is a 422. Per caller, kept 24 hours. */
                 "Idempotency-Key"?: string;
+                /** @description Write only if the task is still at this version (its `ETag`); else 412 and nothing changes. `*` matches any version. */
+                "If-Match"?: string;
             };
             path: {
                 /** @description Task id */
@@ -2396,12 +3330,25 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "percent": 60,
+                 *       "note": "tests pass"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ProgressBody"];
             };
         };
         responses: {
+            /** @description The task after the move */
             200: {
                 headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same `Idempotency-Key`; absent otherwise. */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description The task's version, `"<id>-<version>"`: send it back in `If-Match` or `If-None-Match`. */
+                    ETag: string;
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2411,6 +3358,8 @@ export interface operations {
             /** @description Malformed JSON or wrong content type */
             400: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2427,6 +3376,10 @@ export interface operations {
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
             401: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2443,6 +3396,8 @@ export interface operations {
             /** @description Authenticated but not allowed */
             403: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2459,6 +3414,8 @@ export interface operations {
             /** @description No such resource */
             404: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2475,6 +3432,8 @@ export interface operations {
             /** @description State conflict */
             409: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2488,9 +3447,29 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description The task changed since the version in `If-Match`; nothing was changed */
+            412: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task 42 is now at \"42-4\", not \"42-3\"; read it again and retry",
+                     *       "status_code": 412,
+                     *       "code": "precondition_failed"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Body over 1 MB */
             413: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2507,6 +3486,8 @@ export interface operations {
             /** @description Validation failed (body, query or path) */
             422: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2529,6 +3510,10 @@ export interface operations {
             /** @description Rate limit exceeded (see `Retry-After`) */
             429: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2545,6 +3530,10 @@ export interface operations {
             /** @description Database unreachable */
             503: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2566,6 +3555,8 @@ export interface operations {
             header?: {
                 /** @description Makes retries safe: a retry with the same key and request returns the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key with another request is a 422. Per caller, kept 24 hours. */
                 "Idempotency-Key"?: string;
+                /** @description Write only if the task is still at this version (its `ETag`); else 412 and nothing changes. `*` matches any version. */
+                "If-Match"?: string;
             };
             path: {
                 /** @description Task id */
@@ -2575,8 +3566,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The task after the move */
             200: {
                 headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same `Idempotency-Key`; absent otherwise. */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description The task's version, `"<id>-<version>"`: send it back in `If-Match` or `If-None-Match`. */
+                    ETag: string;
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2586,6 +3584,8 @@ export interface operations {
             /** @description Malformed JSON or wrong content type */
             400: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2602,6 +3602,10 @@ export interface operations {
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
             401: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2618,6 +3622,8 @@ export interface operations {
             /** @description Authenticated but not allowed */
             403: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2634,6 +3640,8 @@ export interface operations {
             /** @description No such resource */
             404: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2650,6 +3658,8 @@ export interface operations {
             /** @description State conflict */
             409: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2663,9 +3673,29 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description The task changed since the version in `If-Match`; nothing was changed */
+            412: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task 42 is now at \"42-4\", not \"42-3\"; read it again and retry",
+                     *       "status_code": 412,
+                     *       "code": "precondition_failed"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Body over 1 MB */
             413: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2682,6 +3712,8 @@ export interface operations {
             /** @description Validation failed (body, query or path) */
             422: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2704,6 +3736,10 @@ export interface operations {
             /** @description Rate limit exceeded (see `Retry-After`) */
             429: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2720,6 +3756,10 @@ export interface operations {
             /** @description Database unreachable */
             503: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2741,6 +3781,8 @@ export interface operations {
             header?: {
                 /** @description Makes retries safe: a retry with the same key and request returns the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key with another request is a 422. Per caller, kept 24 hours. */
                 "Idempotency-Key"?: string;
+                /** @description Write only if the task is still at this version (its `ETag`); else 412 and nothing changes. `*` matches any version. */
+                "If-Match"?: string;
             };
             path: {
                 /** @description Task id */
@@ -2750,8 +3792,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The task after the move */
             200: {
                 headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same `Idempotency-Key`; absent otherwise. */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description The task's version, `"<id>-<version>"`: send it back in `If-Match` or `If-None-Match`. */
+                    ETag: string;
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2761,6 +3810,8 @@ export interface operations {
             /** @description Malformed JSON or wrong content type */
             400: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2777,6 +3828,10 @@ export interface operations {
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
             401: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2793,6 +3848,8 @@ export interface operations {
             /** @description Authenticated but not allowed */
             403: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2809,6 +3866,8 @@ export interface operations {
             /** @description No such resource */
             404: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2825,6 +3884,8 @@ export interface operations {
             /** @description State conflict */
             409: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2838,9 +3899,29 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description The task changed since the version in `If-Match`; nothing was changed */
+            412: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task 42 is now at \"42-4\", not \"42-3\"; read it again and retry",
+                     *       "status_code": 412,
+                     *       "code": "precondition_failed"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Body over 1 MB */
             413: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2857,6 +3938,8 @@ export interface operations {
             /** @description Validation failed (body, query or path) */
             422: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2879,6 +3962,10 @@ export interface operations {
             /** @description Rate limit exceeded (see `Retry-After`) */
             429: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2895,6 +3982,10 @@ export interface operations {
             /** @description Database unreachable */
             503: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2916,6 +4007,8 @@ export interface operations {
             header?: {
                 /** @description Makes retries safe: a retry with the same key and request returns the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key with another request is a 422. Per caller, kept 24 hours. */
                 "Idempotency-Key"?: string;
+                /** @description Write only if the task is still at this version (its `ETag`); else 412 and nothing changes. `*` matches any version. */
+                "If-Match"?: string;
             };
             path: {
                 /** @description Task id */
@@ -2925,12 +4018,24 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "reason": "waiting for the API key"
+                 *     }
+                 */
                 "application/json": components["schemas"]["BlockBody"];
             };
         };
         responses: {
+            /** @description The task after the move */
             200: {
                 headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same `Idempotency-Key`; absent otherwise. */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description The task's version, `"<id>-<version>"`: send it back in `If-Match` or `If-None-Match`. */
+                    ETag: string;
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2940,6 +4045,8 @@ export interface operations {
             /** @description Malformed JSON or wrong content type */
             400: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2956,6 +4063,10 @@ export interface operations {
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
             401: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2972,6 +4083,8 @@ export interface operations {
             /** @description No such resource */
             404: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2988,6 +4101,8 @@ export interface operations {
             /** @description State conflict */
             409: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3001,9 +4116,29 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description The task changed since the version in `If-Match`; nothing was changed */
+            412: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task 42 is now at \"42-4\", not \"42-3\"; read it again and retry",
+                     *       "status_code": 412,
+                     *       "code": "precondition_failed"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Body over 1 MB */
             413: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3020,6 +4155,8 @@ export interface operations {
             /** @description Validation failed (body, query or path) */
             422: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3042,6 +4179,10 @@ export interface operations {
             /** @description Rate limit exceeded (see `Retry-After`) */
             429: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3058,6 +4199,10 @@ export interface operations {
             /** @description Database unreachable */
             503: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3079,6 +4224,8 @@ export interface operations {
             header?: {
                 /** @description Makes retries safe: a retry with the same key and request returns the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key with another request is a 422. Per caller, kept 24 hours. */
                 "Idempotency-Key"?: string;
+                /** @description Write only if the task is still at this version (its `ETag`); else 412 and nothing changes. `*` matches any version. */
+                "If-Match"?: string;
             };
             path: {
                 /** @description Task id */
@@ -3088,8 +4235,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The task after the move */
             200: {
                 headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same `Idempotency-Key`; absent otherwise. */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description The task's version, `"<id>-<version>"`: send it back in `If-Match` or `If-None-Match`. */
+                    ETag: string;
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3099,6 +4253,8 @@ export interface operations {
             /** @description Malformed JSON or wrong content type */
             400: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3115,6 +4271,10 @@ export interface operations {
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
             401: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3131,6 +4291,8 @@ export interface operations {
             /** @description No such resource */
             404: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3147,6 +4309,8 @@ export interface operations {
             /** @description State conflict */
             409: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3160,9 +4324,29 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description The task changed since the version in `If-Match`; nothing was changed */
+            412: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task 42 is now at \"42-4\", not \"42-3\"; read it again and retry",
+                     *       "status_code": 412,
+                     *       "code": "precondition_failed"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Body over 1 MB */
             413: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3179,6 +4363,8 @@ export interface operations {
             /** @description Validation failed (body, query or path) */
             422: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3201,6 +4387,10 @@ export interface operations {
             /** @description Rate limit exceeded (see `Retry-After`) */
             429: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3217,6 +4407,10 @@ export interface operations {
             /** @description Database unreachable */
             503: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3238,6 +4432,8 @@ export interface operations {
             header?: {
                 /** @description Makes retries safe: a retry with the same key and request returns the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key with another request is a 422. Per caller, kept 24 hours. */
                 "Idempotency-Key"?: string;
+                /** @description Write only if the task is still at this version (its `ETag`); else 412 and nothing changes. `*` matches any version. */
+                "If-Match"?: string;
             };
             path: {
                 /** @description Task id */
@@ -3247,8 +4443,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The task after the move */
             200: {
                 headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same `Idempotency-Key`; absent otherwise. */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description The task's version, `"<id>-<version>"`: send it back in `If-Match` or `If-None-Match`. */
+                    ETag: string;
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3258,6 +4461,8 @@ export interface operations {
             /** @description Malformed JSON or wrong content type */
             400: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3274,6 +4479,10 @@ export interface operations {
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
             401: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3290,6 +4499,8 @@ export interface operations {
             /** @description Authenticated but not allowed */
             403: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3306,6 +4517,8 @@ export interface operations {
             /** @description No such resource */
             404: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3322,6 +4535,8 @@ export interface operations {
             /** @description State conflict */
             409: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3335,9 +4550,29 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description The task changed since the version in `If-Match`; nothing was changed */
+            412: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task 42 is now at \"42-4\", not \"42-3\"; read it again and retry",
+                     *       "status_code": 412,
+                     *       "code": "precondition_failed"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Body over 1 MB */
             413: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3354,6 +4589,8 @@ export interface operations {
             /** @description Validation failed (body, query or path) */
             422: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3376,6 +4613,10 @@ export interface operations {
             /** @description Rate limit exceeded (see `Retry-After`) */
             429: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3392,6 +4633,10 @@ export interface operations {
             /** @description Database unreachable */
             503: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3413,6 +4658,8 @@ export interface operations {
             header?: {
                 /** @description Makes retries safe: a retry with the same key and request returns the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key with another request is a 422. Per caller, kept 24 hours. */
                 "Idempotency-Key"?: string;
+                /** @description Write only if the task is still at this version (its `ETag`); else 412 and nothing changes. `*` matches any version. */
+                "If-Match"?: string;
             };
             path: {
                 /** @description Task id */
@@ -3424,8 +4671,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The task, with its `blocked_by` */
             200: {
                 headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same `Idempotency-Key`; absent otherwise. */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description The task's version, `"<id>-<version>"`: send it back in `If-Match` or `If-None-Match`. */
+                    ETag: string;
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3435,6 +4689,8 @@ export interface operations {
             /** @description Malformed JSON or wrong content type */
             400: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3451,6 +4707,10 @@ export interface operations {
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
             401: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3467,6 +4727,8 @@ export interface operations {
             /** @description No such resource */
             404: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3483,6 +4745,8 @@ export interface operations {
             /** @description State conflict */
             409: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3496,9 +4760,29 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description The task changed since the version in `If-Match`; nothing was changed */
+            412: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task 42 is now at \"42-4\", not \"42-3\"; read it again and retry",
+                     *       "status_code": 412,
+                     *       "code": "precondition_failed"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Body over 1 MB */
             413: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3515,6 +4799,8 @@ export interface operations {
             /** @description Validation failed (body, query or path) */
             422: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3537,6 +4823,10 @@ export interface operations {
             /** @description Rate limit exceeded (see `Retry-After`) */
             429: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3553,6 +4843,10 @@ export interface operations {
             /** @description Database unreachable */
             503: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3571,7 +4865,10 @@ export interface operations {
     TaskDependencies_remove: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Write only if the task is still at this version (its `ETag`); else 412 and nothing changes. `*` matches any version. */
+                "If-Match"?: string;
+            };
             path: {
                 /** @description Task id */
                 id: number;
@@ -3585,6 +4882,8 @@ export interface operations {
             /** @description Removed */
             204: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -3592,6 +4891,8 @@ export interface operations {
             /** @description Malformed JSON or wrong content type */
             400: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3608,6 +4909,10 @@ export interface operations {
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
             401: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3624,6 +4929,8 @@ export interface operations {
             /** @description No such resource */
             404: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3637,9 +4944,29 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description The task changed since the version in `If-Match`; nothing was changed */
+            412: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task 42 is now at \"42-4\", not \"42-3\"; read it again and retry",
+                     *       "status_code": 412,
+                     *       "code": "precondition_failed"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Body over 1 MB */
             413: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3656,6 +4983,8 @@ export interface operations {
             /** @description Validation failed (body, query or path) */
             422: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3678,6 +5007,10 @@ export interface operations {
             /** @description Rate limit exceeded (see `Retry-After`) */
             429: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3694,6 +5027,10 @@ export interface operations {
             /** @description Database unreachable */
             503: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3722,10 +5059,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description One page of workers */
             200: {
                 headers: {
                     /** @description How many items match the filters, ignoring limit and offset */
-                    "X-Total-Count"?: number;
+                    "X-Total-Count": number;
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3735,6 +5075,10 @@ export interface operations {
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
             401: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3751,6 +5095,8 @@ export interface operations {
             /** @description Validation failed (body, query or path) */
             422: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3773,6 +5119,10 @@ export interface operations {
             /** @description Rate limit exceeded (see `Retry-After`) */
             429: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3789,6 +5139,10 @@ export interface operations {
             /** @description Database unreachable */
             503: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3816,12 +5170,28 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "id": "agent-claude-1",
+                 *       "name": "Claude (triage)",
+                 *       "type": "agent",
+                 *       "capabilities": [
+                 *         "python",
+                 *         "code-review"
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateWorkerDto"];
             };
         };
         responses: {
+            /** @description The registered worker */
             201: {
                 headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same `Idempotency-Key`; absent otherwise. */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3831,6 +5201,8 @@ export interface operations {
             /** @description Malformed JSON or wrong content type */
             400: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3847,6 +5219,10 @@ export interface operations {
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
             401: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3863,6 +5239,8 @@ export interface operations {
             /** @description Authenticated but not allowed */
             403: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3879,6 +5257,8 @@ export interface operations {
             /** @description State conflict */
             409: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3895,6 +5275,8 @@ export interface operations {
             /** @description Body over 1 MB */
             413: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3911,6 +5293,8 @@ export interface operations {
             /** @description Validation failed (body, query or path) */
             422: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3933,6 +5317,10 @@ export interface operations {
             /** @description Rate limit exceeded (see `Retry-After`) */
             429: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3949,6 +5337,10 @@ export interface operations {
             /** @description Database unreachable */
             503: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3976,8 +5368,11 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The worker */
             200: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3987,6 +5382,10 @@ export interface operations {
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
             401: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4003,6 +5402,8 @@ export interface operations {
             /** @description No such resource */
             404: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4019,6 +5420,8 @@ export interface operations {
             /** @description Validation failed (body, query or path) */
             422: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4041,6 +5444,10 @@ export interface operations {
             /** @description Rate limit exceeded (see `Retry-After`) */
             429: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4057,6 +5464,10 @@ export interface operations {
             /** @description Database unreachable */
             503: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4087,6 +5498,8 @@ export interface operations {
             /** @description Deleted */
             204: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -4094,6 +5507,8 @@ export interface operations {
             /** @description Malformed JSON or wrong content type */
             400: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4110,6 +5525,10 @@ export interface operations {
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
             401: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4126,6 +5545,8 @@ export interface operations {
             /** @description Authenticated but not allowed */
             403: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4142,6 +5563,8 @@ export interface operations {
             /** @description No such resource */
             404: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4158,6 +5581,8 @@ export interface operations {
             /** @description Body over 1 MB */
             413: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4174,6 +5599,8 @@ export interface operations {
             /** @description Validation failed (body, query or path) */
             422: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4196,6 +5623,10 @@ export interface operations {
             /** @description Rate limit exceeded (see `Retry-After`) */
             429: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4212,6 +5643,10 @@ export interface operations {
             /** @description Database unreachable */
             503: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4239,12 +5674,24 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "capabilities": [
+                 *         "python",
+                 *         "code-review",
+                 *         "sql"
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["UpdateWorkerDto"];
             };
         };
         responses: {
+            /** @description The worker as it is now */
             200: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4254,6 +5701,8 @@ export interface operations {
             /** @description Malformed JSON or wrong content type */
             400: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4270,6 +5719,10 @@ export interface operations {
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
             401: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4286,6 +5739,8 @@ export interface operations {
             /** @description Authenticated but not allowed */
             403: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4302,6 +5757,8 @@ export interface operations {
             /** @description No such resource */
             404: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4318,6 +5775,8 @@ export interface operations {
             /** @description Body over 1 MB */
             413: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4334,6 +5793,8 @@ export interface operations {
             /** @description Validation failed (body, query or path) */
             422: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4356,6 +5817,10 @@ export interface operations {
             /** @description Rate limit exceeded (see `Retry-After`) */
             429: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4372,6 +5837,10 @@ export interface operations {
             /** @description Database unreachable */
             503: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {

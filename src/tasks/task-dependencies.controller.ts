@@ -42,7 +42,7 @@ export class TaskDependenciesController {
     description:
       'Task `id` cannot be started or claimed until task `other_id` is completed. Adding an existing dependency changes nothing; one that would close a cycle is a 409. Returns the task with its `blocked_by`.',
   })
-  @ApiOkResponse({ type: Task })
+  @ApiOkResponse({ type: Task, description: 'The task, with its `blocked_by`' })
   @ApiErrors(404, 409, 422)
   async add(
     @Param('id', ParseIdPipe) id: number,
@@ -55,7 +55,10 @@ export class TaskDependenciesController {
   @Delete(':other_id')
   @HttpCode(204)
   @Audited('dependency_removed')
-  @ApiOperation({ summary: 'Stop a task waiting for another' })
+  @ApiOperation({
+    summary: 'Stop a task waiting for another',
+    description: 'Task `id` no longer waits for task `other_id`; 404 when it did not.',
+  })
   @ApiNoContentResponse({ description: 'Removed' })
   @ApiErrors(404, 422)
   remove(

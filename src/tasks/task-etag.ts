@@ -6,6 +6,11 @@ import {
   UseInterceptors,
   applyDecorators,
 } from '@nestjs/common';
+import type { OpenAPIObject } from '@nestjs/swagger';
+import type {
+  OperationObject,
+  ResponseObject,
+} from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Observable, map } from 'rxjs';
 import type { EntityManager } from 'typeorm';
@@ -105,3 +110,71 @@ export class TaskETagInterceptor implements NestInterceptor {
 /** On a tasks controller: ETags on its task answers, `If-Match` on its writes. */
 export const TaskConditionalRequests = () =>
   applyDecorators(CheckBeforeWrite(checkIfMatch), UseInterceptors(TaskETagInterceptor));
+
+const TASK_SCHEMA = '#/components/schemas/Task';
+
+/**
+ * The same rules in `openapi.json`: `ETag` on every answer that is a task, `If-Match` (and its
+ * 412) on every write under `/api/tasks/{id}`, `If-None-Match` (and its 304) on reading one.
+ */
+export function documentConditionalRequests(document: OpenAPIObject): void {
+  for (const [path, item] of Object.entries(document.paths)) {
+    for (const [method, value] of Object.entries(item)) {
+      const op = value as OperationObject;
+      if (!op?.responses) continue;
+      for (const response of Object.values(op.responses) as ResponseObject[]) {
+        const schema = response.content?.['application/json']?.schema as { $ref?: string };
+        if (schema?.$ref !== TASK_SCHEMA) continue;
+        response.headers = {
+          ...response.headers,
+          ETag: {
+            description:
+              'The task\'s version, `"<id>-<version>"`: send it back in `If-Match` or `If-None-Match`.',
+            schema: { type: 'string', example: '"42-3"' },
+            required: true,
+          },
+        };
+      }
+      if (!path.startsWith('/api/tasks/{id}')) continue;
+      if (method === 'get' && path === '/api/tasks/{id}') {
+        op.parameters = [...(op.parameters ?? []), CONDITION_HEADERS.ifNoneMatch];
+        op.responses['304'] = {
+          description: 'Not modified: the task is still at the version named in `If-None-Match`.',
+        };
+      } else if (method !== 'get') {
+        op.parameters = [...(op.parameters ?? []), CONDITION_HEADERS.ifMatch];
+        op.responses['412'] = {
+          description: 'The task changed since the version in `If-Match`; nothing was changed',
+          content: {
+            'application/json': {
+              schema: { $ref: '#/components/schemas/ErrorResponse' },
+              example: {
+                error: 'Task 42 is now at "42-4", not "42-3"; read it again and retry',
+                status_code: 412,
+                code: 'precondition_failed',
+              },
+            },
+          },
+        };
+      }
+    }
+  }
+}
+
+const CONDITION_HEADERS = {
+  ifMatch: {
+    name: 'If-Match',
+    in: 'header' as const,
+    required: false,
+    description:
+      'Write only if the task is still at this version (its `ETag`); else 412 and nothing changes. `*` matches any version.',
+    schema: { type: 'string', example: '"42-3"' },
+  },
+  ifNoneMatch: {
+    name: 'If-None-Match',
+    in: 'header' as const,
+    required: false,
+    description: 'The `ETag` you hold: 304 with no body while the task is still at that version.',
+    schema: { type: 'string', example: '"42-3"' },
+  },
+};

@@ -63,7 +63,7 @@ export class TaskLifecycleController {
       '`pending → in_progress`, assigned to the caller, with a lease if `lease_seconds` is given. Also claims an in-progress task whose lease has expired (the audit log records `lease_expired`). Atomic: of many concurrent claims exactly one wins; the others get 409. 409 too while a dependency is unfinished.',
   })
   @ApiBody({ type: LeaseBody, required: false })
-  @ApiOkResponse({ type: Task })
+  @ApiOkResponse({ type: Task, description: 'The task after the move' })
   start(
     @Param('id', ParseIdPipe) id: number,
     @Query() query: LeaseQuery,
@@ -83,7 +83,7 @@ export class TaskLifecycleController {
       QUERY_FORM,
   })
   @ApiBody({ type: ClaimNextBody, required: false })
-  @ApiOkResponse({ type: Task })
+  @ApiOkResponse({ type: Task, description: 'The task the caller now holds' })
   @ApiNoContentResponse({ description: 'Nothing to claim right now' })
   async claimNext(
     @Query() query: ClaimNextQuery,
@@ -114,7 +114,7 @@ export class TaskLifecycleController {
     description: `The lease then runs \`lease_seconds\` (default ${DEFAULT_LEASE_SECONDS}) from now. Only the holder or an admin.`,
   })
   @ApiBody({ type: LeaseBody, required: false })
-  @ApiOkResponse({ type: Task })
+  @ApiOkResponse({ type: Task, description: 'The task after the move' })
   @ApiErrors(403)
   heartbeat(
     @Param('id', ParseIdPipe) id: number,
@@ -134,7 +134,7 @@ export class TaskLifecycleController {
     description: `Only \`in_progress\`. ${ASSIGNEE_ONLY} ${QUERY_FORM}`,
   })
   @ApiBody({ type: ProgressBody, required: true })
-  @ApiOkResponse({ type: Task })
+  @ApiOkResponse({ type: Task, description: 'The task after the move' })
   @ApiErrors(403)
   progress(
     @Param('id', ParseIdPipe) id: number,
@@ -157,7 +157,7 @@ export class TaskLifecycleController {
     summary: 'Ask for review',
     description: `\`in_progress → review\`. ${ASSIGNEE_ONLY}`,
   })
-  @ApiOkResponse({ type: Task })
+  @ApiOkResponse({ type: Task, description: 'The task after the move' })
   @ApiErrors(403)
   review(@Param('id', ParseIdPipe) id: number, @CurrentUser() user: AuthUser): Promise<Task> {
     return this.lifecycle.review(id, user);
@@ -171,7 +171,7 @@ export class TaskLifecycleController {
     summary: 'Complete a task',
     description: `\`in_progress\` or \`review → completed\`, progress 100. ${ASSIGNEE_ONLY}`,
   })
-  @ApiOkResponse({ type: Task })
+  @ApiOkResponse({ type: Task, description: 'The task after the move' })
   @ApiErrors(403)
   complete(@Param('id', ParseIdPipe) id: number, @CurrentUser() user: AuthUser): Promise<Task> {
     return this.lifecycle.complete(id, user);
@@ -186,7 +186,7 @@ export class TaskLifecycleController {
     description: `\`pending\`, \`in_progress\` or \`review → blocked\`. ${QUERY_FORM}`,
   })
   @ApiBody({ type: BlockBody, required: false })
-  @ApiOkResponse({ type: Task })
+  @ApiOkResponse({ type: Task, description: 'The task after the move' })
   block(
     @Param('id', ParseIdPipe) id: number,
     @Query() query: BlockQuery,
@@ -204,7 +204,7 @@ export class TaskLifecycleController {
     summary: 'Unblock a task',
     description: '`blocked → in_progress` when assigned, else `pending`.',
   })
-  @ApiOkResponse({ type: Task })
+  @ApiOkResponse({ type: Task, description: 'The task after the move' })
   unblock(@Param('id', ParseIdPipe) id: number, @CurrentUser() user: AuthUser): Promise<Task> {
     return this.lifecycle.unblock(id, user);
   }
@@ -217,7 +217,7 @@ export class TaskLifecycleController {
     summary: 'Give a task back',
     description: `\`in_progress → pending\`, assignment cleared. ${ASSIGNEE_ONLY}`,
   })
-  @ApiOkResponse({ type: Task })
+  @ApiOkResponse({ type: Task, description: 'The task after the move' })
   @ApiErrors(403)
   release(@Param('id', ParseIdPipe) id: number, @CurrentUser() user: AuthUser): Promise<Task> {
     return this.lifecycle.release(id, user);

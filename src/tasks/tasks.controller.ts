@@ -52,8 +52,12 @@ export class TasksController {
 
   @Post()
   @Audited('created')
-  @ApiOperation({ summary: 'Create a task' })
-  @ApiCreatedResponse({ type: Task })
+  @ApiOperation({
+    summary: 'Create a task',
+    description:
+      'The caller becomes `created_by`. Unknown or server-owned fields are a 422, never silently ignored.',
+  })
+  @ApiCreatedResponse({ type: Task, description: 'The created task' })
   @ApiErrors(400, 413, 422)
   create(@Body() dto: CreateTaskDto, @CurrentUser() user: AuthUser): Promise<Task> {
     return this.tasks.create(dto, user);
@@ -61,7 +65,7 @@ export class TasksController {
 
   @Get()
   @ApiOperation({ summary: 'List tasks', description: 'Filters combine with AND.' })
-  @ApiPageResponse(Task)
+  @ApiPageResponse(Task, 'One page of the matching tasks, in the requested order')
   @ApiErrors(422)
   async list(
     @Query() query: ListTasksQuery,
@@ -71,9 +75,13 @@ export class TasksController {
   }
 
   @Get(':id')
-  @ApiOperation({ summary: 'Get a task, with the tasks it is blocked by' })
+  @ApiOperation({
+    summary: 'Get a task, with the tasks it is blocked by',
+    description:
+      'Send the `ETag` of the last answer in `If-None-Match` to poll cheaply: 304 while the task is unchanged.',
+  })
   @ApiTaskIdParam()
-  @ApiOkResponse({ type: Task })
+  @ApiOkResponse({ type: Task, description: 'The task' })
   @ApiErrors(404, 422)
   findOne(@Param('id', ParseIdPipe) id: number): Promise<Task> {
     return this.tasks.findOne(id);
@@ -86,7 +94,7 @@ export class TasksController {
     description:
       'Only the fields sent change. `status` moves only along the state machine (else 409).',
   })
-  @ApiOkResponse({ type: Task })
+  @ApiOkResponse({ type: Task, description: 'The task as it is now' })
   @ApiTaskIdParam()
   @ApiErrors(400, 404, 409, 413, 422)
   async update(@Param('id', ParseIdPipe) id: number, @Body() dto: UpdateTaskDto): Promise<Task> {
@@ -108,7 +116,7 @@ export class TasksController {
 
   @Get(':id/subtasks')
   @ApiOperation({ summary: "List a task's direct subtasks", description: 'Ordered by id.' })
-  @ApiPageResponse(Task)
+  @ApiPageResponse(Task, 'One page of the direct subtasks')
   @ApiTaskIdParam()
   @ApiErrors(404, 422)
   async subtasks(
