@@ -260,9 +260,9 @@ describe('MCP server (e2e: stdio, real API, real PostgreSQL)', () => {
     const result = await call('claim_task', { id: task.body.id });
     expect(result.isError).toBe(true);
     expect(textOf(result)).toBe(
-      `409 Conflict: Task ${task.body.id} is 'in_progress'; start needs it to be 'pending' — another worker (alice) claimed it first; pick another task (list_tasks with status 'pending')`,
+      `409 Conflict: Task ${task.body.id} is 'in_progress'; start needs it to be 'pending' — another worker claimed it first (or you already hold it: get_task tells); pick another task (list_tasks with status 'pending')`,
     );
-    expect(result.structuredContent).toMatchObject({ status_code: 409 });
+    expect(result.structuredContent).toMatchObject({ status_code: 409, code: 'task_claimed' });
     const after = await alice.get(`/api/tasks/${task.body.id}`).expect(200);
     expect(after.body).toMatchObject({ status: 'in_progress', assigned_to: 'alice' });
   });
