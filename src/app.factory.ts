@@ -14,6 +14,7 @@ import { dropNoopClsEnhancers } from './http/cls-enhancers';
 import { securityHeaders } from './http/security-headers';
 import { createRootLogger, logRequest, requestId } from './logging/logger';
 import { Metrics } from './metrics/metrics';
+import { sendTaskETag } from './tasks/task-etag';
 import { buildOpenApiDocument } from './openapi/openapi';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -64,6 +65,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
       void reply.header('X-Request-Id', request.id).code(body.status_code).send(body);
     },
   });
+  adapter.getInstance().addHook('preSerialization', sendTaskETag);
   const headers = securityHeaders();
   adapter.getInstance().addHook('onRequest', (request, reply, done) => {
     reply.headers(headers).header('X-Request-Id', request.id);

@@ -1,18 +1,9 @@
-import {
-  CallHandler,
-  ExecutionContext,
-  Injectable,
-  NestInterceptor,
-  UseInterceptors,
-  applyDecorators,
-} from '@nestjs/common';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import type {
   OperationObject,
   ResponseObject,
 } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Observable, map } from 'rxjs';
 import type { EntityManager } from 'typeorm';
 import { CheckBeforeWrite } from '../audit/write-precondition';
 import { PreconditionFailedError } from '../common/errors/domain-errors';
@@ -78,38 +69,38 @@ const isVersionedTask = (body: unknown): body is { id: number; version: number }
   typeof (body as { version?: unknown }).version === 'number';
 
 /**
- * Sends the `ETag` of every answer that is one task, and answers a `GET` whose `If-None-Match`
- * names it with 304 and no body (cheap polling: the row is read, nothing is serialised or sent).
+ * A Fastify `preSerialization` hook: sends the `ETag` of every answer that is one task, and
+ * answers a `GET` whose `If-None-Match` names it with 304 and no body (cheap polling: the row
+ * is read, nothing is serialised or sent). A hook on the answer rather than a Nest interceptor,
+ * so that reads, the board's hot path, still run through no interceptor at all.
  */
-@Injectable()
-export class TaskETagInterceptor implements NestInterceptor {
-  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const http = context.switchToHttp();
-    const request = http.getRequest<FastifyRequest>();
-    const reply = http.getResponse<FastifyReply>();
-    return next.handle().pipe(
-      map((body: unknown) => {
-        if (!isVersionedTask(body)) return body;
-        const etag = etagOf(body);
-        void reply.header('ETag', etag);
-        const unchanged = entityTags(request.headers['if-none-match']);
-        // If-None-Match compares weakly: W/"1-2" names the same version as "1-2".
-        if (
-          request.method === 'GET' &&
-          unchanged?.some((tag) => tag === '*' || tag.replace(/^W\//, '') === etag)
-        ) {
-          void reply.status(304);
-          return undefined;
-        }
-        return body;
-      }),
-    );
+export function sendTaskETag(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  payload: unknown,
+  done: (error: Error | null, payload?: unknown) => void,
+): void {
+  if (!isVersionedTask(payload)) {
+    done(null, payload);
+    return;
   }
+  const etag = etagOf(payload);
+  void reply.header('ETag', etag);
+  const unchanged = entityTags(request.headers['if-none-match']);
+  // If-None-Match compares weakly: W/"1-2" names the same version as "1-2".
+  if (
+    request.method === 'GET' &&
+    unchanged?.some((tag) => tag === '*' || tag.replace(/^W\//, '') === etag)
+  ) {
+    void reply.code(304).removeHeader('content-type');
+    done(null, null);
+    return;
+  }
+  done(null, payload);
 }
 
-/** On a tasks controller: ETags on its task answers, `If-Match` on its writes. */
-export const TaskConditionalRequests = () =>
-  applyDecorators(CheckBeforeWrite(checkIfMatch), UseInterceptors(TaskETagInterceptor));
+/** On a tasks controller: `If-Match` on its writes (its answers get their ETag from `sendTaskETag`). */
+export const TaskConditionalRequests = () => CheckBeforeWrite(checkIfMatch);
 
 const TASK_SCHEMA = '#/components/schemas/Task';
 
