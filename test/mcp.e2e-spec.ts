@@ -281,6 +281,25 @@ describe('MCP server (e2e: stdio, real API, real PostgreSQL)', () => {
     expect(textOf(typo)).toContain("Unrecognized key(s) in object: 'titel'");
   });
 
+  it('update_task with if_version applies only to the version read, else a 412 with its hint', async () => {
+    const { id, version } = await data('create_task', { title: 'Shared with a person' });
+    expect(await data('update_task', { id, priority: 'high', if_version: version })).toMatchObject({
+      priority: 'high',
+      version: version + 1,
+    });
+    await alice.patch(`/api/tasks/${id}`, { title: 'Renamed by a person' }).expect(200);
+    const stale = await call('update_task', { id, priority: 'low', if_version: version + 1 });
+    expect(stale.isError).toBe(true);
+    expect(stale.structuredContent).toMatchObject({
+      status_code: 412,
+      code: 'precondition_failed',
+    });
+    expect(textOf(stale)).toMatch(
+      /^412 Precondition Failed: .* — the task changed since you read it/,
+    );
+    expect(await data('get_task', { id })).toMatchObject({ priority: 'high' });
+  });
+
   it("passes the API's own rejections through with their status", async () => {
     const { id } = await data('create_task', { title: 'Not started yet' });
     const conflict = await call('update_progress', { id, percent: 10 });

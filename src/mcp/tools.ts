@@ -296,11 +296,22 @@ export function registerTaskflowTools(server: McpServer, ctx: ToolContext): void
         project_slug: taskFields.project_slug.optional(),
         parent_id: taskFields.parent_id.optional(),
         due_date: taskFields.due_date.optional(),
+        if_version: z
+          .number()
+          .int()
+          .min(1)
+          .optional()
+          .describe(
+            "The task's `version` as you last read it: the change applies only if nobody changed the task since (else a 412 and nothing changes)",
+          ),
       },
       annotations: { ...MOVE, destructiveHint: true, idempotentHint: true },
     },
-    async ({ id, ...patch }) =>
-      (await unwrap(api.PATCH('/api/tasks/{id}', { ...path(id), body: patch }))).data,
+    async ({ id, if_version, ...patch }) => {
+      const header = if_version === undefined ? {} : { 'If-Match': `"${id}-${if_version}"` };
+      const params = { path: { id }, header };
+      return (await unwrap(api.PATCH('/api/tasks/{id}', { params, body: patch }))).data;
+    },
   );
 
   register(
