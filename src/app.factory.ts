@@ -15,6 +15,7 @@ import { refuseContentEncoding } from './http/content-encoding';
 import { securityHeaders } from './http/security-headers';
 import { createRootLogger, logRequest, requestId } from './logging/logger';
 import { Metrics } from './metrics/metrics';
+import { sendTaskETag } from './tasks/task-etag';
 import { buildOpenApiDocument } from './openapi/openapi';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -25,8 +26,17 @@ export const BODY_LIMIT_BYTES = 1024 * 1024;
  */
 const MAX_PATH_PARAM_LENGTH = 2 * 255;
 
-/** Response headers a browser client may read (CORS hides the rest). */
-const EXPOSED_HEADERS = ['X-Total-Count', 'X-Request-Id', 'Retry-After'];
+/**
+ * CORS for a browser frontend on another origin (`ALLOWED_ORIGINS`): the methods it calls, the
+ * request headers it sends (a preflight refuses any other), and the response headers it may
+ * read (the browser hides the rest from scripts). The preflight is cached for 10 minutes.
+ */
+const CORS = {
+  methods: ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE', 'OPTIONS'],
+  allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'If-Match', 'If-None-Match'],
+  exposedHeaders: ['ETag', 'X-Total-Count', 'X-Request-Id', 'Retry-After', 'Idempotent-Replayed'],
+  maxAge: 600,
+};
 
 /**
  * Builds the configured application without listening: `main.ts` listens on it, and the tests
@@ -56,6 +66,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
       void reply.header('X-Request-Id', request.id).code(body.status_code).send(body);
     },
   });
+  adapter.getInstance().addHook('preSerialization', sendTaskETag);
   const headers = securityHeaders();
   adapter.getInstance().addHook('onRequest', (request, reply, done) => {
     reply.headers(headers).header('X-Request-Id', request.id);
@@ -87,12 +98,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     );
     done();
   });
-  app.enableCors({
-    origin: config.allowedOrigins,
-    credentials: true,
-    exposedHeaders: EXPOSED_HEADERS,
-    maxAge: 600,
-  });
+  app.enableCors({ ...CORS, origin: config.allowedOrigins, credentials: true });
 
   const document = buildOpenApiDocument(app, config.version);
   SwaggerModule.setup('docs', app, document, {

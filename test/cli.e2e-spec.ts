@@ -197,6 +197,33 @@ describe('taskflow CLI (e2e)', () => {
     await bob.get(`/api/tasks/${id}`).expect(404);
   });
 
+  it('edits with --if-version only while nobody else changed the task (else exit 5)', async () => {
+    const task = await json(bob, 'add', 'Shared', '--project', 'cli-versions');
+    expect(task.version).toBe(1);
+    const shown = ok(await as(bob, 'show', String(task.id))).stdout;
+    expect(shown).toMatch(/Version\s+1/);
+    const edited = await json(bob, 'edit', String(task.id), '--title', 'Mine', '--if-version', '1');
+    expect(edited).toMatchObject({ title: 'Mine', version: 2 });
+
+    // Alice edited it meanwhile: Bob's edit from version 2 is refused, and changes nothing.
+    await alice.patch(`/api/tasks/${task.id}`, { title: 'Hers' }).expect(200);
+    const stale = await as(
+      bob,
+      'edit',
+      String(task.id),
+      '--title',
+      'Mine again',
+      '--if-version',
+      '2',
+    );
+    expect(stale.code).toBe(5);
+    expect(stale.stderr).toContain('--if-version');
+    expect((await bob.get(`/api/tasks/${task.id}`).expect(200)).body).toMatchObject({
+      title: 'Hers',
+      version: 3,
+    });
+  });
+
   it('exits with the documented codes and prints the API message on stderr', async () => {
     const claimed = (await alice.post('/api/tasks', { title: 'Race' }).expect(201)).body.id;
     await alice.post(`/api/tasks/${claimed}/start`).expect(200);

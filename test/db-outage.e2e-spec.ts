@@ -54,6 +54,7 @@ describe('Database outage (e2e, TCP proxy between the API and PostgreSQL)', () =
         status_code: 503,
         code: 'database_unavailable',
       });
+      expect(res.headers['retry-after']).toBe('5');
     }
     await t.anonymous.get('/health').expect(200);
 

@@ -300,9 +300,9 @@ describe('MCP server (e2e: stdio, real API, real PostgreSQL)', () => {
     const result = await call('claim_task', { id: task.body.id });
     expect(result.isError).toBe(true);
     expect(textOf(result)).toBe(
-      `409 Conflict: Task ${task.body.id} is 'in_progress' (claimed by alice); start needs it to be 'pending' — another worker (alice) claimed it first; pick another task (list_tasks with status 'pending')`,
+      `409 Conflict: Task ${task.body.id} is 'in_progress' (claimed by alice); start needs it to be 'pending' — another worker claimed it first (or you already hold it: get_task tells); pick another task (list_tasks with status 'pending')`,
     );
-    expect(result.structuredContent).toMatchObject({ status_code: 409 });
+    expect(result.structuredContent).toMatchObject({ status_code: 409, code: 'task_claimed' });
     const after = await alice.get(`/api/tasks/${task.body.id}`).expect(200);
     expect(after.body).toMatchObject({ status: 'in_progress', assigned_to: 'alice' });
   });
@@ -319,6 +319,25 @@ describe('MCP server (e2e: stdio, real API, real PostgreSQL)', () => {
     const typo = await call('update_task', { id, titel: 'typo' });
     expect(typo.isError).toBe(true);
     expect(textOf(typo)).toContain("Unrecognized key(s) in object: 'titel'");
+  });
+
+  it('update_task with if_version applies only to the version read, else a 412 with its hint', async () => {
+    const { id, version } = await data('create_task', { title: 'Shared with a person' });
+    expect(await data('update_task', { id, priority: 'high', if_version: version })).toMatchObject({
+      priority: 'high',
+      version: version + 1,
+    });
+    await alice.patch(`/api/tasks/${id}`, { title: 'Renamed by a person' }).expect(200);
+    const stale = await call('update_task', { id, priority: 'low', if_version: version + 1 });
+    expect(stale.isError).toBe(true);
+    expect(stale.structuredContent).toMatchObject({
+      status_code: 412,
+      code: 'precondition_failed',
+    });
+    expect(textOf(stale)).toMatch(
+      /^412 Precondition Failed: .* — the task changed since you read it/,
+    );
+    expect(await data('get_task', { id })).toMatchObject({ priority: 'high' });
   });
 
   it("passes the API's own rejections through with their status", async () => {

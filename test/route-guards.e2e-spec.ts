@@ -36,6 +36,20 @@ describe('Route guards (e2e)', () => {
     expect(marked.sort()).toEqual([...PUBLIC_ROUTES].sort());
   });
 
+  it('documents bearer auth once, globally, with exactly the @Public() routes opting out', async () => {
+    const doc = (await request(t.server).get('/openapi.json').expect(200)).body;
+    expect(doc.security).toEqual([{ bearer: [] }]);
+    const optedOut: string[] = [];
+    for (const [path, item] of Object.entries(doc.paths as Record<string, object>)) {
+      for (const [method, op] of Object.entries(item as Record<string, { security?: unknown[] }>)) {
+        // Anything else than "the global default" or "public" would be a third, unchecked case.
+        expect([undefined, 0]).toContain(op.security?.length);
+        if (op.security) optedOut.push(`${method.toUpperCase()} ${path}`);
+      }
+    }
+    expect(optedOut.sort()).toEqual([...PUBLIC_ROUTES].sort());
+  });
+
   it("runs every route through TaskFlow's own guards only, and reads through no interceptor", () => {
     // dropNoopClsEnhancers (src/http/cls-enhancers.ts) reaches into Nest's ApplicationConfig:
     // if a Nest upgrade moves it, this fails instead of the API silently getting slower.

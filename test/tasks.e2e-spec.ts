@@ -31,6 +31,7 @@ describe('Tasks (e2e, real PostgreSQL)', () => {
       expect(Object.keys(res.body).sort()).toEqual(
         [
           'assigned_to',
+          'blocked_by',
           'created_at',
           'created_by',
           'description',
@@ -45,6 +46,7 @@ describe('Tasks (e2e, real PostgreSQL)', () => {
           'status',
           'title',
           'updated_at',
+          'version',
         ].sort(),
       );
       expect(res.body).toMatchObject({

@@ -27,7 +27,10 @@ export class AuditVerifyController {
     description:
       'One chain per task, and one per worker for entries about no task. Detects an edited, inserted or deleted entry anywhere but at the very end of a chain; deleting the newest entries of a chain is only visible against heads exported earlier (`GET /api/audit/heads`).',
   })
-  @ApiOkResponse({ type: AuditVerifyResponse })
+  @ApiOkResponse({
+    type: AuditVerifyResponse,
+    description: 'How many entries were checked, and the first broken one',
+  })
   @ApiErrors(403, 422)
   verify(@Query() query: VerifyAuditQuery): Promise<AuditVerifyResponse> {
     return this.chains.verify(query);
@@ -39,7 +42,7 @@ export class AuditVerifyController {
     description:
       'Keep these somewhere the database cannot reach: an entry that later disagrees with an exported head, or a chain shorter than its exported `chain_seq`, was tampered with.',
   })
-  @ApiPageResponse(AuditHead)
+  @ApiPageResponse(AuditHead, 'One page of chain heads')
   @ApiErrors(403, 422)
   async heads(
     @Query() query: AuditHeadsQuery,

@@ -25,7 +25,7 @@ const bigintAsNumber = {
 @Index('uq_audit_task_chain', { synchronize: false })
 @Index('uq_audit_worker_chain', { synchronize: false })
 export class AuditEntry {
-  @ApiProperty({ example: 1017 })
+  @ApiProperty({ type: 'integer', example: 1017 })
   @Column({
     type: 'bigint',
     primary: true,
@@ -36,7 +36,7 @@ export class AuditEntry {
   })
   id: number;
 
-  @ApiProperty({ type: Number, nullable: true, example: 42 })
+  @ApiProperty({ type: 'integer', nullable: true, example: 42 })
   @Column({ type: 'integer', nullable: true })
   task_id: number | null;
 

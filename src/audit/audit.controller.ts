@@ -20,7 +20,7 @@ export class AuditController {
 
   @Get('audit')
   @ApiOperation({ summary: 'Search the audit log', description: 'Filters combine with AND.' })
-  @ApiPageResponse(AuditEntry)
+  @ApiPageResponse(AuditEntry, 'One page of the matching entries, oldest first')
   @ApiErrors(422)
   async list(
     @Query() query: ListAuditQuery,
@@ -36,7 +36,7 @@ export class AuditController {
     description:
       'Still available after the task is deleted; 404 only for a task that never existed.',
   })
-  @ApiPageResponse(AuditEntry)
+  @ApiPageResponse(AuditEntry, "One page of the task's entries, oldest first")
   @ApiErrors(404, 422)
   async forTask(
     @Param('id', ParseIdPipe) id: number,

@@ -3,11 +3,13 @@ import { Reflector } from '@nestjs/core';
 import { TransactionHost } from '@nestjs-cls/transactional';
 import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { Observable, from, lastValueFrom } from 'rxjs';
+import type { FastifyRequest } from 'fastify';
 import type { AuthUser } from '../auth/auth-user';
 import { AUDITED_ACTION, AuditAction } from './audit-actions';
 import { AuditTrail } from './audit-trail';
 import { IdempotencyService } from '../idempotency/idempotency.service';
 import { AuditService } from './audit.service';
+import { WRITE_PRECONDITION, WritePrecondition } from './write-precondition';
 
 /**
  * The request boundary of every mutation. The handler of an `@Audited(action)` route runs inside
@@ -32,14 +34,20 @@ export class AuditInterceptor implements NestInterceptor {
       context.getHandler(),
     );
     if (!action) return next.handle();
-    const actor = context.switchToHttp().getRequest<{ user: AuthUser }>().user;
+    const request = context.switchToHttp().getRequest<FastifyRequest & { user: AuthUser }>();
+    const actor = request.user;
+    const precondition = this.reflector.getAllAndOverride<WritePrecondition | undefined>(
+      WRITE_PRECONDITION,
+      [context.getHandler(), context.getClass()],
+    );
 
     return from(
       this.txHost.withTransaction(async () => {
         this.trail.begin();
-        const result = await this.idempotency.once(context, () =>
-          lastValueFrom(next.handle(), { defaultValue: undefined }),
-        );
+        const result = await this.idempotency.once(context, async () => {
+          await precondition?.(this.txHost.tx, request);
+          return lastValueFrom(next.handle(), { defaultValue: undefined });
+        });
         const { entries, unchanged } = this.trail.take() ?? { entries: [], unchanged: false };
         if (entries.length === 0 && !unchanged) {
           throw new Error(

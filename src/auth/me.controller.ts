@@ -35,8 +35,12 @@ export class MeController {
   constructor(private readonly workers: WorkersService) {}
 
   @Get()
-  @ApiOperation({ summary: 'The caller: identity from the token, and worker type' })
-  @ApiOkResponse({ type: MeResponse })
+  @ApiOperation({
+    summary: 'The caller: identity from the token, and worker type',
+    description:
+      'What the token says (`sub`, email, roles) and what the worker registry says (`human` unless registered as an `agent`).',
+  })
+  @ApiOkResponse({ type: MeResponse, description: 'The caller' })
   async me(@CurrentUser() user: AuthUser): Promise<MeResponse> {
     return {
       id: user.id,

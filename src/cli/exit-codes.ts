@@ -40,8 +40,9 @@ export const EXIT_CODES: readonly ExitCodeMeaning[] = [
   { code: ExitCode.NotFound, meaning: 'not found (API 404)', statuses: [404] },
   {
     code: ExitCode.Conflict,
-    meaning: 'conflict (API 409: transition not allowed, task claimed by someone else…)',
-    statuses: [409],
+    meaning:
+      'conflict (API 409: transition not allowed, task claimed by someone else…; 412: the task changed since --if-version)',
+    statuses: [409, 412],
   },
   {
     code: ExitCode.AuditBroken,

@@ -1,5 +1,5 @@
 import { BetterAuthError } from '../client/better-auth';
-import { ApiError } from '../client/taskflow-client';
+import { ApiError, type ErrorBody } from '../client/taskflow-client';
 import { CliError } from './exit-codes';
 
 /**
@@ -54,15 +54,21 @@ export function print(text: string): void {
   process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
 }
 
+/** What to do next, by the API's machine `code` (never by parsing its message). */
+const HINTS: Partial<Record<ErrorBody['code'], string>> = {
+  unauthenticated: 'run `taskflow login`, or set TASKFLOW_TOKEN to a valid JWT',
+  precondition_failed:
+    'someone changed the task meanwhile: `taskflow show` it, then edit again with its new --if-version',
+  task_claimed: 'someone else holds it: `taskflow list --status pending` for another one',
+  dependency_unfinished: 'it waits for another task: `taskflow show` it to see which (Blocked by)',
+};
+
 /** The API's own message (and a 422's field details) for stderr. */
 export function errorMessage(error: unknown): string {
   if (error instanceof ApiError) {
     const details = (error.body.details ?? []).map((d) => `\n  ${d.field}: ${d.message}`);
-    const hint =
-      error.status === 401
-        ? '\n  (run `taskflow login`, or set TASKFLOW_TOKEN to a valid JWT)'
-        : '';
-    return `${error.body.error}${details.join('')}${hint}`;
+    const hint = HINTS[error.body.code];
+    return `${error.body.error}${details.join('')}${hint ? `\n  (${hint})` : ''}`;
   }
   if (error instanceof CliError || error instanceof BetterAuthError) return error.message;
   return error instanceof Error ? (error.stack ?? error.message) : String(error);

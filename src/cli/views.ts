@@ -30,6 +30,8 @@ export function taskDetails(task: Task): string {
     ['Due', task.due_date && time(task.due_date)],
     ['Created', `${time(task.created_at)} by ${task.created_by}`],
     ['Updated', time(task.updated_at)],
+    ['Blocked by', task.blocked_by.length ? task.blocked_by.join(', ') : null],
+    ['Version', String(task.version)],
     ['Description', task.description],
   ]);
 }

@@ -11,7 +11,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The caller: identity from the token, and worker type */
+        /**
+         * The caller: identity from the token, and worker type
+         * @description What the token says (`sub`, email, roles) and what the worker registry says (`human` unless registered as an `agent`).
+         */
         get: operations["Me_me"];
         put?: never;
         post?: never;
@@ -108,7 +111,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Liveness: the process is up (no database access) */
+        /**
+         * Liveness: the process is up (no database access)
+         * @description Public, never rate limited. Restart the process when this fails.
+         */
         get: operations["Health_health"];
         put?: never;
         post?: never;
@@ -125,7 +131,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: the database answers */
+        /**
+         * Readiness: the database answers
+         * @description Public, never rate limited. Send no traffic to a replica while this is 503.
+         */
         get: operations["Health_database"];
         put?: never;
         post?: never;
@@ -150,7 +159,7 @@ export interface paths {
         put?: never;
         /**
          * Create a task
-         * @description `status` is `pending` (default) or `blocked`: work starts with a move, never at creation. `assigned_to` pre-assigns the task: only that worker (or an admin) may then start it, and the worker must have registered its `required_capabilities` (403 `capability_missing`).
+         * @description The caller becomes `created_by`. `status` is `pending` (default) or `blocked`: work starts with a move, never at creation. `assigned_to` pre-assigns the task: only that worker (or an admin) may then start it, and the worker must have registered its `required_capabilities` (403 `capability_missing`). Unknown or server-owned fields are a 422, never silently ignored.
          */
         post: operations["Tasks_create"];
         delete?: never;
@@ -166,7 +175,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a task, with the tasks it is blocked by */
+        /**
+         * Get a task, with the tasks it is blocked by
+         * @description Send the `ETag` of the last answer in `If-None-Match` to poll cheaply: 304 while the task is unchanged.
+         */
         get: operations["Tasks_findOne"];
         put?: never;
         post?: never;
@@ -235,7 +247,7 @@ export interface paths {
         put?: never;
         /**
          * Claim the best available task
-         * @description Atomically claims the best task the caller may start: in progress with an expired lease first, then pending tasks pre-assigned to the caller, then unassigned pending ones (never a task pre-assigned to someone else); with no unfinished dependency, and whose required capabilities the caller has registered (`capabilities` narrows that set, never widens it); highest priority first, then earliest due date, then lowest id. Concurrent callers each get a different task (no 409s). 204 when nothing is available. Filters in the query or a JSON body.
+         * @description Atomically claims the best task the caller may start: in progress with an expired lease first, then pending tasks pre-assigned to the caller, then unassigned pending ones (never a task pre-assigned to someone else); with no unfinished dependency, and whose required capabilities the caller has registered (`capabilities` narrows that set, never widens it); highest priority first, then earliest due date, then lowest id. Concurrent callers each get a different task (no 409s). 204 when nothing is available. The same fields are also accepted as query parameters (`?percent=60`), for older clients; a field sent in both with different values is a 422.
          */
         post: operations["TaskLifecycle_claimNext"];
         delete?: never;
@@ -275,7 +287,7 @@ export interface paths {
         put?: never;
         /**
          * Report progress
-         * @description Only `in_progress`. `percent` (0–100) is required, as a query parameter or in a JSON body. Only the assignee or an admin (else 403 `not_assignee`).
+         * @description Only `in_progress`. Only the assignee or an admin (else 403 `not_assignee`). The same fields are also accepted as query parameters (`?percent=60`), for older clients; a field sent in both with different values is a 422.
          */
         post: operations["TaskLifecycle_progress"];
         delete?: never;
@@ -335,7 +347,7 @@ export interface paths {
         put?: never;
         /**
          * Mark a task blocked
-         * @description `pending`, `in_progress` or `review → blocked`; `reason` in the query or a JSON body. The assignee or an admin; anyone while the task is unassigned.
+         * @description `pending`, `in_progress` or `review → blocked`. The assignee or an admin; anyone while the task is unassigned. The same fields are also accepted as query parameters (`?percent=60`), for older clients; a field sent in both with different values is a 422.
          */
         post: operations["TaskLifecycle_block"];
         delete?: never;
@@ -415,7 +427,7 @@ export interface paths {
         put?: never;
         /**
          * Send a task in review back to work
-         * @description `review → in_progress`, still assigned; `reason` (required) in the query or a JSON body. Anyone but the assignee, or an admin: the assignee gets 403 `reviewer_is_assignee`.
+         * @description `review → in_progress`, still assigned, with the `reason` the assignee should act on. Anyone but the assignee, or an admin: the assignee gets 403 `reviewer_is_assignee`. The same fields are also accepted as query parameters (`?percent=60`), for older clients; a field sent in both with different values is a 422.
          */
         post: operations["TaskLifecycle_reject"];
         delete?: never;
@@ -458,7 +470,10 @@ export interface paths {
          * @description Task `id` cannot be started or claimed until task `other_id` is completed. Adding an existing dependency changes nothing; one that would close a cycle is a 409. Returns the task with its `blocked_by`.
          */
         post: operations["TaskDependencies_add"];
-        /** Stop a task waiting for another */
+        /**
+         * Stop a task waiting for another
+         * @description Task `id` no longer waits for task `other_id`; 404 when it did not.
+         */
         delete: operations["TaskDependencies_remove"];
         options?: never;
         head?: never;
@@ -496,15 +511,24 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a worker */
+        /**
+         * Get a worker
+         * @description Its type (`human` or `agent`) and capabilities, as registered.
+         */
         get: operations["Workers_findOne"];
         put?: never;
         post?: never;
-        /** Delete a worker (admins only) */
+        /**
+         * Delete a worker (admins only)
+         * @description Its past audit entries keep its id; from now on it counts as a human again.
+         */
         delete: operations["Workers_remove"];
         options?: never;
         head?: never;
-        /** Update a worker (admins only) */
+        /**
+         * Update a worker (admins only)
+         * @description Only the fields sent change; the id never does.
+         */
         patch: operations["Workers_update"];
         trace?: never;
     };
@@ -526,7 +550,10 @@ export interface components {
         ErrorResponse: {
             /** @example Task 42 not found */
             error: string;
-            /** @example 404 */
+            /**
+             * @description The HTTP status, repeated.
+             * @example 404
+             */
             status_code: number;
             /**
              * @description A stable machine name for the rule that refused the request; switch on this.
@@ -565,66 +592,8 @@ export interface components {
         WorkerType: "human" | "agent";
         /** @enum {string} */
         AuditAction: "created" | "updated" | "deleted" | "started" | "progressed" | "review_requested" | "completed" | "approved" | "rejected" | "blocked" | "unblocked" | "released" | "reopened" | "assigned" | "lease_expired" | "lease_extended" | "dependency_added" | "dependency_removed" | "worker_registered" | "worker_updated" | "worker_deleted";
-        AuditEntry: {
-            /** @example 1017 */
-            id: number;
-            /** @example 42 */
-            task_id: number | null;
-            /** @example website */
-            project_slug: string | null;
-            /** @example agent-claude-1 */
-            actor_id: string;
-            /** @example agent */
-            actor_type: components["schemas"]["WorkerType"];
-            /** @example progressed */
-            action: components["schemas"]["AuditAction"];
-            /**
-             * @description `updated`: `{field: {from, to}}` per changed field; `progressed`: `{percent, note}`; `blocked`: `{reason}`; `created`/`deleted`: the task as it was.
-             * @example {
-             *       "percent": 60,
-             *       "note": "tests pass"
-             *     }
-             */
-            context: {
-                [key: string]: unknown;
-            } | null;
-            /**
-             * Format: date-time
-             * @example 2026-11-26T20:41:04.575Z
-             */
-            timestamp: string;
-            /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
-             * @example 7
-             */
-            chain_seq: number;
-            /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
-             * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
-             */
-            prev_hash: string | null;
-            /**
-             * @description SHA-256 (hex) over the entry and `prev_hash`, computed by the database on insert; `GET /api/audit/verify` recomputes it.
-             * @example 60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752
-             */
-            hash: string;
-        };
-        /**
-         * @description `content_changed`: the entry differs from what was hashed (edited, or forged without the trigger); `entries_missing`: entries of its chain before it were deleted; `prev_hash_mismatch`: it does not follow the entry before it.
-         * @enum {string}
-         */
-        AuditChainBreak: "content_changed" | "entries_missing" | "prev_hash_mismatch";
-        BrokenEntry: {
-            /**
-             * @description The first entry (lowest id) whose check fails.
-             * @example 1017
-             */
-            id: number;
-            /** @example 42 */
-            task_id: number | null;
-            /** @description `content_changed`: the entry differs from what was hashed (edited, or forged without the trigger); `entries_missing`: entries of its chain before it were deleted; `prev_hash_mismatch`: it does not follow the entry before it. */
-            reason: components["schemas"]["AuditChainBreak"];
-        };
+        /** @description One recorded change: who (`actor_id`, `actor_type`), what (`action`) and how (`context`, whose shape depends on `action`). */
+        AuditEntry: components["schemas"]["AuditEntryCreated"] | components["schemas"]["AuditEntryUpdated"] | components["schemas"]["AuditEntryDeleted"] | components["schemas"]["AuditEntryStarted"] | components["schemas"]["AuditEntryProgressed"] | components["schemas"]["AuditEntryReviewRequested"] | components["schemas"]["AuditEntryCompleted"] | components["schemas"]["AuditEntryApproved"] | components["schemas"]["AuditEntryRejected"] | components["schemas"]["AuditEntryBlocked"] | components["schemas"]["AuditEntryUnblocked"] | components["schemas"]["AuditEntryReleased"] | components["schemas"]["AuditEntryReopened"] | components["schemas"]["AuditEntryAssigned"] | components["schemas"]["AuditEntryLeaseExpired"] | components["schemas"]["AuditEntryLeaseExtended"] | components["schemas"]["AuditEntryDependencyAdded"] | components["schemas"]["AuditEntryDependencyRemoved"] | components["schemas"]["AuditEntryWorkerRegistered"] | components["schemas"]["AuditEntryWorkerUpdated"] | components["schemas"]["AuditEntryWorkerDeleted"];
         AuditVerifyResponse: {
             /**
              * @description Entries recomputed (those matching the filters).
@@ -636,7 +605,18 @@ export interface components {
              * @example true
              */
             ok: boolean;
-            first_broken: components["schemas"]["BrokenEntry"] | null;
+            /** @description The first entry (lowest id) whose check fails; null when every chain is intact. */
+            first_broken?: {
+                /** @example 1017 */
+                id: number;
+                /** @example 42 */
+                task_id: number | null;
+                /**
+                 * @description `content_changed`: the entry differs from what was hashed (edited, or forged without the trigger); `entries_missing`: entries of its chain before it were deleted; `prev_hash_mismatch`: it does not follow the entry before it.
+                 * @enum {string}
+                 */
+                reason: "content_changed" | "entries_missing" | "prev_hash_mismatch";
+            } | null;
         };
         AuditHead: {
             /**
@@ -702,22 +682,23 @@ export interface components {
             /** @default 0 */
             progress_percent?: number;
             /**
-             * @description A worker id (JWT `sub`). `""` means null.
+             * @description A worker id (JWT `sub`); `null` clears it.
              * @example usr_7f3a
              */
             assigned_to?: string | null;
             /** @example website */
             project_slug?: string | null;
             /**
-             * @description An existing task, never this task or one of its descendants. `0` means null.
-             * @example null
+             * @description An existing task, never this task or one of its descendants; `null` clears it.
+             * @example 7
              */
             parent_id?: number | null;
             /**
-             * @description Any offset is accepted; stored and returned in UTC. Without an offset, UTC. `""` means null.
+             * Format: date-time
+             * @description Any offset is accepted; stored and returned in UTC. Without an offset, UTC. `null` clears it.
              * @example 2026-12-01T17:00:00+01:00
              */
-            due_date?: (string | null) | "";
+            due_date?: string | null;
             /**
              * @description What a worker needs to take it: claim-next offers it only to workers with all of them.
              * @example [
@@ -772,114 +753,59 @@ export interface components {
              */
             lease_expires_at: string | null;
             /**
-             * @description Server-owned: the creator's `sub`.
-             * @example usr_7f3a
-             */
-            created_by: string;
-            /**
-             * Format: date-time
-             * @example 2026-11-26T20:41:04.575Z
-             */
-            created_at: string;
-            /**
-             * Format: date-time
-             * @example 2026-11-26T20:41:04.575Z
-             */
-            updated_at: string;
-        };
-        TaskDetailResponse: {
-            /**
-             * @description Server-owned.
-             * @example 42
-             */
-            id: number;
-            /** @example Write the release notes */
-            title: string;
-            /** @example Cover the API changes. */
-            description: string | null;
-            /** @example pending */
-            status: components["schemas"]["TaskStatus"];
-            /** @example medium */
-            priority: components["schemas"]["TaskPriority"];
-            /** @example 0 */
-            progress_percent: number;
-            /**
-             * @description A worker id (the JWT `sub`).
-             * @example usr_7f3a
-             */
-            assigned_to: string | null;
-            /** @example website */
-            project_slug: string | null;
-            /** @example null */
-            parent_id: number | null;
-            /**
-             * Format: date-time
-             * @example 2026-12-01T17:00:00.000Z
-             */
-            due_date: string | null;
-            /**
-             * @description What a worker needs to take this task: claim-next offers it only to callers with all of them.
-             * @example [
-             *       "python"
-             *     ]
-             */
-            required_capabilities: string[];
-            /**
-             * Format: date-time
-             * @description Server-owned. While in progress under a lease: when it runs out unless the holder sends a heartbeat. After that the task can be claimed again.
-             * @example null
-             */
-            lease_expires_at: string | null;
-            /**
-             * @description Server-owned: the creator's `sub`.
-             * @example usr_7f3a
-             */
-            created_by: string;
-            /**
-             * Format: date-time
-             * @example 2026-11-26T20:41:04.575Z
-             */
-            created_at: string;
-            /**
-             * Format: date-time
-             * @example 2026-11-26T20:41:04.575Z
-             */
-            updated_at: string;
-            /**
-             * @description Ids of the tasks this one is blocked by (its dependencies), completed or not.
+             * @description Server-owned: ids of the tasks this one is blocked by (its dependencies), completed or not.
              * @example [
              *       12,
              *       15
              *     ]
              */
             blocked_by: number[];
+            /**
+             * @description Server-owned: one more on every change. The `ETag` of a task answer is `"<id>-<version>"`; send it back in `If-Match` to write only if nobody changed the task meanwhile.
+             * @example 3
+             */
+            version: number;
+            /**
+             * @description Server-owned: the creator's `sub`.
+             * @example usr_7f3a
+             */
+            created_by: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            updated_at: string;
         };
         UpdateTaskDto: {
             /** @example Write the release notes */
             title?: string;
             /** @example Cover the API changes. */
             description?: string | null;
-            /** @default medium */
             priority?: components["schemas"]["TaskPriority"];
-            /** @default 0 */
             progress_percent?: number;
             /**
-             * @description A worker id (JWT `sub`). `""` means null.
+             * @description A worker id (JWT `sub`); `null` clears it.
              * @example usr_7f3a
              */
             assigned_to?: string | null;
             /** @example website */
             project_slug?: string | null;
             /**
-             * @description An existing task, never this task or one of its descendants. `0` means null.
-             * @example null
+             * @description An existing task, never this task or one of its descendants; `null` clears it.
+             * @example 7
              */
             parent_id?: number | null;
             /**
-             * @description Any offset is accepted; stored and returned in UTC. Without an offset, UTC. `""` means null.
+             * Format: date-time
+             * @description Any offset is accepted; stored and returned in UTC. Without an offset, UTC. `null` clears it.
              * @example 2026-12-01T17:00:00+01:00
              */
-            due_date?: (string | null) | "";
+            due_date?: string | null;
             /**
              * @description What a worker needs to take it: claim-next offers it only to workers with all of them.
              * @example [
@@ -920,11 +846,8 @@ export interface components {
             lease_seconds?: number;
         };
         ProgressBody: {
-            /**
-             * @description Required, here or in the query.
-             * @example 60
-             */
-            percent?: number;
+            /** @example 60 */
+            percent: number;
             /** @example tests pass */
             note?: string;
         };
@@ -934,10 +857,10 @@ export interface components {
         };
         RejectBody: {
             /**
-             * @description Required, here or in the query: what the assignee should change.
+             * @description What the assignee should change.
              * @example the tests do not cover the empty list
              */
-            reason?: string;
+            reason: string;
         };
         CreateWorkerDto: {
             /**
@@ -987,10 +910,7 @@ export interface components {
         UpdateWorkerDto: {
             /** @example Claude (triage) */
             name?: string;
-            /**
-             * @description Only admins may register an `agent`.
-             * @default human
-             */
+            /** @description Only admins may register an `agent`. */
             type?: components["schemas"]["WorkerType"];
             /**
              * @description What the worker can do, for routing work to agents.
@@ -1000,6 +920,947 @@ export interface components {
              *     ]
              */
             capabilities?: string[];
+        };
+        /** @description The task as it was created, or as it was when deleted. */
+        AuditTaskSnapshot: {
+            title: string;
+            description: string | null;
+            status: components["schemas"]["TaskStatus"];
+            priority: components["schemas"]["TaskPriority"];
+            progress_percent: number;
+            assigned_to: string | null;
+            project_slug: string | null;
+            parent_id: number | null;
+            /** Format: date-time */
+            due_date: string | null;
+            required_capabilities: string[];
+        };
+        /** @description Each changed field, with its value before and after. */
+        AuditTaskChanges: {
+            title?: {
+                from: string;
+                to: string;
+            };
+            description?: {
+                from: string | null;
+                to: string | null;
+            };
+            status?: {
+                from: components["schemas"]["TaskStatus"];
+                to: components["schemas"]["TaskStatus"];
+            };
+            priority?: {
+                from: components["schemas"]["TaskPriority"];
+                to: components["schemas"]["TaskPriority"];
+            };
+            progress_percent?: {
+                from: number;
+                to: number;
+            };
+            assigned_to?: {
+                from: string | null;
+                to: string | null;
+            };
+            project_slug?: {
+                from: string | null;
+                to: string | null;
+            };
+            parent_id?: {
+                from: number | null;
+                to: number | null;
+            };
+            due_date?: {
+                /** Format: date-time */
+                from: string | null;
+                /** Format: date-time */
+                to: string | null;
+            };
+            required_capabilities?: {
+                from: string[];
+                to: string[];
+            };
+        };
+        AuditProgress: {
+            percent: number;
+            note: string | null;
+        };
+        AuditReason: {
+            reason: string | null;
+        };
+        /** @description What the reviewer asked the assignee to change. */
+        AuditRejection: {
+            reason: string;
+        };
+        /** @description The holder before and after (`null`: nobody). */
+        AuditAssignment: {
+            from: string | null;
+            to: string | null;
+        };
+        /** @description Whose lease ran out, and when: written just before the `started` of the new holder. */
+        AuditLeaseExpired: {
+            previous_holder: string | null;
+            /** Format: date-time */
+            lease_expired_at: string | null;
+        };
+        AuditLeaseExtended: {
+            /** Format: date-time */
+            lease_expires_at: string | null;
+        };
+        /** @description The task this one waits for (or no longer waits for). */
+        AuditDependency: {
+            depends_on: number;
+        };
+        AuditWorkerRegistered: {
+            worker_id: string;
+            name: string;
+            type: components["schemas"]["WorkerType"];
+            capabilities: string[];
+        };
+        AuditWorkerChanges: {
+            worker_id: string;
+            name?: {
+                from: string;
+                to: string;
+            };
+            type?: {
+                from: components["schemas"]["WorkerType"];
+                to: components["schemas"]["WorkerType"];
+            };
+            capabilities?: {
+                from: string[];
+                to: string[];
+            };
+        };
+        AuditWorkerDeleted: {
+            worker_id: string;
+            name: string;
+            type: components["schemas"]["WorkerType"];
+        };
+        /** @description An audit entry of action `created`. */
+        AuditEntryCreated: {
+            /** @example 1017 */
+            id: number;
+            /** @example 42 */
+            task_id: number | null;
+            /** @example website */
+            project_slug: string | null;
+            /** @example agent-claude-1 */
+            actor_id: string;
+            /** @example agent */
+            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            timestamp: string;
+            /**
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @example 7
+             */
+            chain_seq: number;
+            /**
+             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+             */
+            prev_hash: string | null;
+            /**
+             * @description SHA-256 (hex) over the entry and `prev_hash`, computed by the database on insert; `GET /api/audit/verify` recomputes it.
+             * @example 60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752
+             */
+            hash: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "created";
+            context: components["schemas"]["AuditTaskSnapshot"];
+        };
+        /** @description An audit entry of action `updated`. */
+        AuditEntryUpdated: {
+            /** @example 1017 */
+            id: number;
+            /** @example 42 */
+            task_id: number | null;
+            /** @example website */
+            project_slug: string | null;
+            /** @example agent-claude-1 */
+            actor_id: string;
+            /** @example agent */
+            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            timestamp: string;
+            /**
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @example 7
+             */
+            chain_seq: number;
+            /**
+             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+             */
+            prev_hash: string | null;
+            /**
+             * @description SHA-256 (hex) over the entry and `prev_hash`, computed by the database on insert; `GET /api/audit/verify` recomputes it.
+             * @example 60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752
+             */
+            hash: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "updated";
+            context: components["schemas"]["AuditTaskChanges"];
+        };
+        /** @description An audit entry of action `deleted`. */
+        AuditEntryDeleted: {
+            /** @example 1017 */
+            id: number;
+            /** @example 42 */
+            task_id: number | null;
+            /** @example website */
+            project_slug: string | null;
+            /** @example agent-claude-1 */
+            actor_id: string;
+            /** @example agent */
+            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            timestamp: string;
+            /**
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @example 7
+             */
+            chain_seq: number;
+            /**
+             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+             */
+            prev_hash: string | null;
+            /**
+             * @description SHA-256 (hex) over the entry and `prev_hash`, computed by the database on insert; `GET /api/audit/verify` recomputes it.
+             * @example 60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752
+             */
+            hash: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "deleted";
+            context: components["schemas"]["AuditTaskSnapshot"];
+        };
+        /** @description An audit entry of action `started`. */
+        AuditEntryStarted: {
+            /** @example 1017 */
+            id: number;
+            /** @example 42 */
+            task_id: number | null;
+            /** @example website */
+            project_slug: string | null;
+            /** @example agent-claude-1 */
+            actor_id: string;
+            /** @example agent */
+            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            timestamp: string;
+            /**
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @example 7
+             */
+            chain_seq: number;
+            /**
+             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+             */
+            prev_hash: string | null;
+            /**
+             * @description SHA-256 (hex) over the entry and `prev_hash`, computed by the database on insert; `GET /api/audit/verify` recomputes it.
+             * @example 60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752
+             */
+            hash: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "started";
+            /** @description Always null. */
+            context: Record<string, never> | null;
+        };
+        /** @description An audit entry of action `progressed`. */
+        AuditEntryProgressed: {
+            /** @example 1017 */
+            id: number;
+            /** @example 42 */
+            task_id: number | null;
+            /** @example website */
+            project_slug: string | null;
+            /** @example agent-claude-1 */
+            actor_id: string;
+            /** @example agent */
+            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            timestamp: string;
+            /**
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @example 7
+             */
+            chain_seq: number;
+            /**
+             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+             */
+            prev_hash: string | null;
+            /**
+             * @description SHA-256 (hex) over the entry and `prev_hash`, computed by the database on insert; `GET /api/audit/verify` recomputes it.
+             * @example 60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752
+             */
+            hash: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "progressed";
+            context: components["schemas"]["AuditProgress"];
+        };
+        /** @description An audit entry of action `review_requested`. */
+        AuditEntryReviewRequested: {
+            /** @example 1017 */
+            id: number;
+            /** @example 42 */
+            task_id: number | null;
+            /** @example website */
+            project_slug: string | null;
+            /** @example agent-claude-1 */
+            actor_id: string;
+            /** @example agent */
+            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            timestamp: string;
+            /**
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @example 7
+             */
+            chain_seq: number;
+            /**
+             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+             */
+            prev_hash: string | null;
+            /**
+             * @description SHA-256 (hex) over the entry and `prev_hash`, computed by the database on insert; `GET /api/audit/verify` recomputes it.
+             * @example 60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752
+             */
+            hash: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "review_requested";
+            /** @description Always null. */
+            context: Record<string, never> | null;
+        };
+        /** @description An audit entry of action `completed`. */
+        AuditEntryCompleted: {
+            /** @example 1017 */
+            id: number;
+            /** @example 42 */
+            task_id: number | null;
+            /** @example website */
+            project_slug: string | null;
+            /** @example agent-claude-1 */
+            actor_id: string;
+            /** @example agent */
+            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            timestamp: string;
+            /**
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @example 7
+             */
+            chain_seq: number;
+            /**
+             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+             */
+            prev_hash: string | null;
+            /**
+             * @description SHA-256 (hex) over the entry and `prev_hash`, computed by the database on insert; `GET /api/audit/verify` recomputes it.
+             * @example 60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752
+             */
+            hash: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "completed";
+            /** @description Always null. */
+            context: Record<string, never> | null;
+        };
+        /** @description An audit entry of action `approved`. */
+        AuditEntryApproved: {
+            /** @example 1017 */
+            id: number;
+            /** @example 42 */
+            task_id: number | null;
+            /** @example website */
+            project_slug: string | null;
+            /** @example agent-claude-1 */
+            actor_id: string;
+            /** @example agent */
+            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            timestamp: string;
+            /**
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @example 7
+             */
+            chain_seq: number;
+            /**
+             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+             */
+            prev_hash: string | null;
+            /**
+             * @description SHA-256 (hex) over the entry and `prev_hash`, computed by the database on insert; `GET /api/audit/verify` recomputes it.
+             * @example 60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752
+             */
+            hash: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "approved";
+            /** @description Always null. */
+            context: Record<string, never> | null;
+        };
+        /** @description An audit entry of action `rejected`. */
+        AuditEntryRejected: {
+            /** @example 1017 */
+            id: number;
+            /** @example 42 */
+            task_id: number | null;
+            /** @example website */
+            project_slug: string | null;
+            /** @example agent-claude-1 */
+            actor_id: string;
+            /** @example agent */
+            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            timestamp: string;
+            /**
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @example 7
+             */
+            chain_seq: number;
+            /**
+             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+             */
+            prev_hash: string | null;
+            /**
+             * @description SHA-256 (hex) over the entry and `prev_hash`, computed by the database on insert; `GET /api/audit/verify` recomputes it.
+             * @example 60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752
+             */
+            hash: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "rejected";
+            context: components["schemas"]["AuditRejection"];
+        };
+        /** @description An audit entry of action `blocked`. */
+        AuditEntryBlocked: {
+            /** @example 1017 */
+            id: number;
+            /** @example 42 */
+            task_id: number | null;
+            /** @example website */
+            project_slug: string | null;
+            /** @example agent-claude-1 */
+            actor_id: string;
+            /** @example agent */
+            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            timestamp: string;
+            /**
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @example 7
+             */
+            chain_seq: number;
+            /**
+             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+             */
+            prev_hash: string | null;
+            /**
+             * @description SHA-256 (hex) over the entry and `prev_hash`, computed by the database on insert; `GET /api/audit/verify` recomputes it.
+             * @example 60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752
+             */
+            hash: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "blocked";
+            context: components["schemas"]["AuditReason"];
+        };
+        /** @description An audit entry of action `unblocked`. */
+        AuditEntryUnblocked: {
+            /** @example 1017 */
+            id: number;
+            /** @example 42 */
+            task_id: number | null;
+            /** @example website */
+            project_slug: string | null;
+            /** @example agent-claude-1 */
+            actor_id: string;
+            /** @example agent */
+            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            timestamp: string;
+            /**
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @example 7
+             */
+            chain_seq: number;
+            /**
+             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+             */
+            prev_hash: string | null;
+            /**
+             * @description SHA-256 (hex) over the entry and `prev_hash`, computed by the database on insert; `GET /api/audit/verify` recomputes it.
+             * @example 60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752
+             */
+            hash: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "unblocked";
+            /** @description Always null. */
+            context: Record<string, never> | null;
+        };
+        /** @description An audit entry of action `released`. */
+        AuditEntryReleased: {
+            /** @example 1017 */
+            id: number;
+            /** @example 42 */
+            task_id: number | null;
+            /** @example website */
+            project_slug: string | null;
+            /** @example agent-claude-1 */
+            actor_id: string;
+            /** @example agent */
+            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            timestamp: string;
+            /**
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @example 7
+             */
+            chain_seq: number;
+            /**
+             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+             */
+            prev_hash: string | null;
+            /**
+             * @description SHA-256 (hex) over the entry and `prev_hash`, computed by the database on insert; `GET /api/audit/verify` recomputes it.
+             * @example 60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752
+             */
+            hash: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "released";
+            /** @description Always null. */
+            context: Record<string, never> | null;
+        };
+        /** @description An audit entry of action `reopened`. */
+        AuditEntryReopened: {
+            /** @example 1017 */
+            id: number;
+            /** @example 42 */
+            task_id: number | null;
+            /** @example website */
+            project_slug: string | null;
+            /** @example agent-claude-1 */
+            actor_id: string;
+            /** @example agent */
+            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            timestamp: string;
+            /**
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @example 7
+             */
+            chain_seq: number;
+            /**
+             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+             */
+            prev_hash: string | null;
+            /**
+             * @description SHA-256 (hex) over the entry and `prev_hash`, computed by the database on insert; `GET /api/audit/verify` recomputes it.
+             * @example 60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752
+             */
+            hash: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "reopened";
+            /** @description Always null. */
+            context: Record<string, never> | null;
+        };
+        /** @description An audit entry of action `assigned`. */
+        AuditEntryAssigned: {
+            /** @example 1017 */
+            id: number;
+            /** @example 42 */
+            task_id: number | null;
+            /** @example website */
+            project_slug: string | null;
+            /** @example agent-claude-1 */
+            actor_id: string;
+            /** @example agent */
+            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            timestamp: string;
+            /**
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @example 7
+             */
+            chain_seq: number;
+            /**
+             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+             */
+            prev_hash: string | null;
+            /**
+             * @description SHA-256 (hex) over the entry and `prev_hash`, computed by the database on insert; `GET /api/audit/verify` recomputes it.
+             * @example 60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752
+             */
+            hash: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "assigned";
+            context: components["schemas"]["AuditAssignment"];
+        };
+        /** @description An audit entry of action `lease_expired`. */
+        AuditEntryLeaseExpired: {
+            /** @example 1017 */
+            id: number;
+            /** @example 42 */
+            task_id: number | null;
+            /** @example website */
+            project_slug: string | null;
+            /** @example agent-claude-1 */
+            actor_id: string;
+            /** @example agent */
+            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            timestamp: string;
+            /**
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @example 7
+             */
+            chain_seq: number;
+            /**
+             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+             */
+            prev_hash: string | null;
+            /**
+             * @description SHA-256 (hex) over the entry and `prev_hash`, computed by the database on insert; `GET /api/audit/verify` recomputes it.
+             * @example 60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752
+             */
+            hash: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "lease_expired";
+            context: components["schemas"]["AuditLeaseExpired"];
+        };
+        /** @description An audit entry of action `lease_extended`. */
+        AuditEntryLeaseExtended: {
+            /** @example 1017 */
+            id: number;
+            /** @example 42 */
+            task_id: number | null;
+            /** @example website */
+            project_slug: string | null;
+            /** @example agent-claude-1 */
+            actor_id: string;
+            /** @example agent */
+            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            timestamp: string;
+            /**
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @example 7
+             */
+            chain_seq: number;
+            /**
+             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+             */
+            prev_hash: string | null;
+            /**
+             * @description SHA-256 (hex) over the entry and `prev_hash`, computed by the database on insert; `GET /api/audit/verify` recomputes it.
+             * @example 60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752
+             */
+            hash: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "lease_extended";
+            context: components["schemas"]["AuditLeaseExtended"];
+        };
+        /** @description An audit entry of action `dependency_added`. */
+        AuditEntryDependencyAdded: {
+            /** @example 1017 */
+            id: number;
+            /** @example 42 */
+            task_id: number | null;
+            /** @example website */
+            project_slug: string | null;
+            /** @example agent-claude-1 */
+            actor_id: string;
+            /** @example agent */
+            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            timestamp: string;
+            /**
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @example 7
+             */
+            chain_seq: number;
+            /**
+             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+             */
+            prev_hash: string | null;
+            /**
+             * @description SHA-256 (hex) over the entry and `prev_hash`, computed by the database on insert; `GET /api/audit/verify` recomputes it.
+             * @example 60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752
+             */
+            hash: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "dependency_added";
+            context: components["schemas"]["AuditDependency"];
+        };
+        /** @description An audit entry of action `dependency_removed`. */
+        AuditEntryDependencyRemoved: {
+            /** @example 1017 */
+            id: number;
+            /** @example 42 */
+            task_id: number | null;
+            /** @example website */
+            project_slug: string | null;
+            /** @example agent-claude-1 */
+            actor_id: string;
+            /** @example agent */
+            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            timestamp: string;
+            /**
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @example 7
+             */
+            chain_seq: number;
+            /**
+             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+             */
+            prev_hash: string | null;
+            /**
+             * @description SHA-256 (hex) over the entry and `prev_hash`, computed by the database on insert; `GET /api/audit/verify` recomputes it.
+             * @example 60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752
+             */
+            hash: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "dependency_removed";
+            context: components["schemas"]["AuditDependency"];
+        };
+        /** @description An audit entry of action `worker_registered`. */
+        AuditEntryWorkerRegistered: {
+            /** @example 1017 */
+            id: number;
+            /** @example 42 */
+            task_id: number | null;
+            /** @example website */
+            project_slug: string | null;
+            /** @example agent-claude-1 */
+            actor_id: string;
+            /** @example agent */
+            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            timestamp: string;
+            /**
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @example 7
+             */
+            chain_seq: number;
+            /**
+             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+             */
+            prev_hash: string | null;
+            /**
+             * @description SHA-256 (hex) over the entry and `prev_hash`, computed by the database on insert; `GET /api/audit/verify` recomputes it.
+             * @example 60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752
+             */
+            hash: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "worker_registered";
+            context: components["schemas"]["AuditWorkerRegistered"];
+        };
+        /** @description An audit entry of action `worker_updated`. */
+        AuditEntryWorkerUpdated: {
+            /** @example 1017 */
+            id: number;
+            /** @example 42 */
+            task_id: number | null;
+            /** @example website */
+            project_slug: string | null;
+            /** @example agent-claude-1 */
+            actor_id: string;
+            /** @example agent */
+            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            timestamp: string;
+            /**
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @example 7
+             */
+            chain_seq: number;
+            /**
+             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+             */
+            prev_hash: string | null;
+            /**
+             * @description SHA-256 (hex) over the entry and `prev_hash`, computed by the database on insert; `GET /api/audit/verify` recomputes it.
+             * @example 60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752
+             */
+            hash: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "worker_updated";
+            context: components["schemas"]["AuditWorkerChanges"];
+        };
+        /** @description An audit entry of action `worker_deleted`. */
+        AuditEntryWorkerDeleted: {
+            /** @example 1017 */
+            id: number;
+            /** @example 42 */
+            task_id: number | null;
+            /** @example website */
+            project_slug: string | null;
+            /** @example agent-claude-1 */
+            actor_id: string;
+            /** @example agent */
+            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            timestamp: string;
+            /**
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @example 7
+             */
+            chain_seq: number;
+            /**
+             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+             */
+            prev_hash: string | null;
+            /**
+             * @description SHA-256 (hex) over the entry and `prev_hash`, computed by the database on insert; `GET /api/audit/verify` recomputes it.
+             * @example 60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752
+             */
+            hash: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "worker_deleted";
+            context: components["schemas"]["AuditWorkerDeleted"];
         };
     };
     responses: never;
@@ -1019,8 +1880,11 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The caller */
             200: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1030,6 +1894,10 @@ export interface operations {
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
             401: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1046,6 +1914,10 @@ export interface operations {
             /** @description Rate limit exceeded (see `Retry-After`) */
             429: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1062,6 +1934,10 @@ export interface operations {
             /** @description Database unreachable */
             503: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1100,10 +1976,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description One page of the matching entries, oldest first */
             200: {
                 headers: {
                     /** @description How many items match the filters, ignoring limit and offset */
-                    "X-Total-Count"?: number;
+                    "X-Total-Count": number;
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1113,6 +1992,10 @@ export interface operations {
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
             401: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1129,6 +2012,8 @@ export interface operations {
             /** @description Validation failed (body, query or path) */
             422: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1151,6 +2036,10 @@ export interface operations {
             /** @description Rate limit exceeded (see `Retry-After`) */
             429: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1167,6 +2056,10 @@ export interface operations {
             /** @description Database unreachable */
             503: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1197,10 +2090,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description One page of the task's entries, oldest first */
             200: {
                 headers: {
                     /** @description How many items match the filters, ignoring limit and offset */
-                    "X-Total-Count"?: number;
+                    "X-Total-Count": number;
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1210,6 +2106,10 @@ export interface operations {
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
             401: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1226,6 +2126,8 @@ export interface operations {
             /** @description No such resource */
             404: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1242,6 +2144,8 @@ export interface operations {
             /** @description Validation failed (body, query or path) */
             422: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1264,6 +2168,10 @@ export interface operations {
             /** @description Rate limit exceeded (see `Retry-After`) */
             429: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1280,6 +2188,10 @@ export interface operations {
             /** @description Database unreachable */
             503: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1308,8 +2220,11 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description How many entries were checked, and the first broken one */
             200: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1319,6 +2234,10 @@ export interface operations {
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
             401: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1335,6 +2254,8 @@ export interface operations {
             /** @description Authenticated but not allowed */
             403: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1351,6 +2272,8 @@ export interface operations {
             /** @description Validation failed (body, query or path) */
             422: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1373,6 +2296,10 @@ export interface operations {
             /** @description Rate limit exceeded (see `Retry-After`) */
             429: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1389,6 +2316,10 @@ export interface operations {
             /** @description Database unreachable */
             503: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1417,10 +2348,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description One page of chain heads */
             200: {
                 headers: {
                     /** @description How many items match the filters, ignoring limit and offset */
-                    "X-Total-Count"?: number;
+                    "X-Total-Count": number;
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1430,6 +2364,10 @@ export interface operations {
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
             401: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1446,6 +2384,8 @@ export interface operations {
             /** @description Authenticated but not allowed */
             403: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1462,6 +2402,8 @@ export interface operations {
             /** @description Validation failed (body, query or path) */
             422: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1484,6 +2426,10 @@ export interface operations {
             /** @description Rate limit exceeded (see `Retry-After`) */
             429: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1500,6 +2446,10 @@ export interface operations {
             /** @description Database unreachable */
             503: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1524,8 +2474,11 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The process is up */
             200: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1543,8 +2496,11 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The database answers */
             200: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1554,6 +2510,10 @@ export interface operations {
             /** @description Database unreachable */
             503: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1595,10 +2555,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description One page of the matching tasks, in the requested order */
             200: {
                 headers: {
                     /** @description How many items match the filters, ignoring limit and offset */
-                    "X-Total-Count"?: number;
+                    "X-Total-Count": number;
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1608,6 +2571,10 @@ export interface operations {
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
             401: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1624,6 +2591,8 @@ export interface operations {
             /** @description Validation failed (body, query or path) */
             422: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1646,6 +2615,10 @@ export interface operations {
             /** @description Rate limit exceeded (see `Retry-After`) */
             429: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1662,6 +2635,10 @@ export interface operations {
             /** @description Database unreachable */
             503: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1689,12 +2666,28 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "title": "Write the release notes",
+                 *       "description": "Cover the API changes.",
+                 *       "priority": "high",
+                 *       "project_slug": "website",
+                 *       "due_date": "2026-12-01T17:00:00Z"
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateTaskDto"];
             };
         };
         responses: {
+            /** @description The created task */
             201: {
                 headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same `Idempotency-Key`; absent otherwise. */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description The task's version, `"<id>-<version>"`: send it back in `If-Match` or `If-None-Match`. */
+                    ETag: string;
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1704,6 +2697,8 @@ export interface operations {
             /** @description Malformed JSON */
             400: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1720,6 +2715,10 @@ export interface operations {
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
             401: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1736,6 +2735,8 @@ export interface operations {
             /** @description Authenticated but not allowed */
             403: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1752,6 +2753,8 @@ export interface operations {
             /** @description Body over 1 MB */
             413: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1768,6 +2771,8 @@ export interface operations {
             /** @description A body that is not `application/json`, or a `Content-Encoding` other than identity */
             415: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1784,6 +2789,8 @@ export interface operations {
             /** @description Validation failed (body, query or path) */
             422: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1806,6 +2813,10 @@ export interface operations {
             /** @description Rate limit exceeded (see `Retry-After`) */
             429: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1822,6 +2833,10 @@ export interface operations {
             /** @description Database unreachable */
             503: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1840,7 +2855,10 @@ export interface operations {
     Tasks_findOne: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The `ETag` you hold: 304 with no body while the task is still at that version. */
+                "If-None-Match"?: string;
+            };
             path: {
                 /** @description Task id */
                 id: number;
@@ -1849,17 +2867,35 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The task */
             200: {
                 headers: {
+                    /** @description The task's version, `"<id>-<version>"`: send it back in `If-Match` or `If-None-Match`. */
+                    ETag: string;
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TaskDetailResponse"];
+                    "application/json": components["schemas"]["Task"];
                 };
+            };
+            /** @description Not modified: the task is still at the version named in `If-None-Match`. */
+            304: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
             401: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1876,6 +2912,8 @@ export interface operations {
             /** @description No such resource */
             404: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1892,6 +2930,8 @@ export interface operations {
             /** @description Validation failed (body, query or path) */
             422: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1914,6 +2954,10 @@ export interface operations {
             /** @description Rate limit exceeded (see `Retry-After`) */
             429: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1930,6 +2974,10 @@ export interface operations {
             /** @description Database unreachable */
             503: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1948,7 +2996,10 @@ export interface operations {
     Tasks_remove: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Write only if the task is still at this version (its `ETag`); else 412 and nothing changes. `*` matches any version. */
+                "If-Match"?: string;
+            };
             path: {
                 /** @description Task id */
                 id: number;
@@ -1960,6 +3011,8 @@ export interface operations {
             /** @description Deleted */
             204: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -1967,6 +3020,8 @@ export interface operations {
             /** @description Malformed JSON */
             400: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1983,6 +3038,10 @@ export interface operations {
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
             401: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1999,6 +3058,8 @@ export interface operations {
             /** @description No such resource */
             404: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2015,6 +3076,8 @@ export interface operations {
             /** @description State conflict */
             409: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2028,9 +3091,29 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description The task changed since the version in `If-Match`; nothing was changed */
+            412: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task 42 is now at \"42-4\", not \"42-3\"; read it again and retry",
+                     *       "status_code": 412,
+                     *       "code": "precondition_failed"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Body over 1 MB */
             413: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2047,6 +3130,8 @@ export interface operations {
             /** @description A body that is not `application/json`, or a `Content-Encoding` other than identity */
             415: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2063,6 +3148,8 @@ export interface operations {
             /** @description Validation failed (body, query or path) */
             422: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2085,6 +3172,10 @@ export interface operations {
             /** @description Rate limit exceeded (see `Retry-After`) */
             429: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2101,6 +3192,10 @@ export interface operations {
             /** @description Database unreachable */
             503: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2119,7 +3214,10 @@ export interface operations {
     Tasks_update: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Write only if the task is still at this version (its `ETag`); else 412 and nothing changes. `*` matches any version. */
+                "If-Match"?: string;
+            };
             path: {
                 /** @description Task id */
                 id: number;
@@ -2128,12 +3226,23 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "title": "Write the release notes for 2.0",
+                 *       "due_date": null
+                 *     }
+                 */
                 "application/json": components["schemas"]["UpdateTaskDto"];
             };
         };
         responses: {
+            /** @description The task as it is now */
             200: {
                 headers: {
+                    /** @description The task's version, `"<id>-<version>"`: send it back in `If-Match` or `If-None-Match`. */
+                    ETag: string;
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2143,6 +3252,8 @@ export interface operations {
             /** @description Malformed JSON */
             400: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2159,6 +3270,10 @@ export interface operations {
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
             401: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2175,6 +3290,8 @@ export interface operations {
             /** @description Authenticated but not allowed */
             403: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2191,6 +3308,8 @@ export interface operations {
             /** @description No such resource */
             404: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2207,6 +3326,8 @@ export interface operations {
             /** @description State conflict */
             409: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2220,9 +3341,29 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description The task changed since the version in `If-Match`; nothing was changed */
+            412: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task 42 is now at \"42-4\", not \"42-3\"; read it again and retry",
+                     *       "status_code": 412,
+                     *       "code": "precondition_failed"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Body over 1 MB */
             413: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2239,6 +3380,8 @@ export interface operations {
             /** @description A body that is not `application/json`, or a `Content-Encoding` other than identity */
             415: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2255,6 +3398,8 @@ export interface operations {
             /** @description Validation failed (body, query or path) */
             422: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2277,6 +3422,10 @@ export interface operations {
             /** @description Rate limit exceeded (see `Retry-After`) */
             429: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2293,6 +3442,10 @@ export interface operations {
             /** @description Database unreachable */
             503: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2323,10 +3476,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description One page of the direct subtasks */
             200: {
                 headers: {
                     /** @description How many items match the filters, ignoring limit and offset */
-                    "X-Total-Count"?: number;
+                    "X-Total-Count": number;
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2336,6 +3492,10 @@ export interface operations {
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
             401: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2352,6 +3512,8 @@ export interface operations {
             /** @description No such resource */
             404: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2368,6 +3530,8 @@ export interface operations {
             /** @description Validation failed (body, query or path) */
             422: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2390,6 +3554,10 @@ export interface operations {
             /** @description Rate limit exceeded (see `Retry-After`) */
             429: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2406,6 +3574,10 @@ export interface operations {
             /** @description Database unreachable */
             503: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2423,13 +3595,12 @@ export interface operations {
     };
     TaskLifecycle_start: {
         parameters: {
-            query?: {
-                /** @description Hold the task for this long; a heartbeat extends it. Once it runs out, anyone may claim the task again. */
-                lease_seconds?: number;
-            };
+            query?: never;
             header?: {
                 /** @description Makes retries safe: a retry with the same key and request returns the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key with another request is a 422. Per caller, kept 24 hours. */
                 "Idempotency-Key"?: string;
+                /** @description Write only if the task is still at this version (its `ETag`); else 412 and nothing changes. `*` matches any version. */
+                "If-Match"?: string;
             };
             path: {
                 /** @description Task id */
@@ -2439,12 +3610,24 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "lease_seconds": 300
+                 *     }
+                 */
                 "application/json": components["schemas"]["LeaseBody"];
             };
         };
         responses: {
+            /** @description The task after the move */
             200: {
                 headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same `Idempotency-Key`; absent otherwise. */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description The task's version, `"<id>-<version>"`: send it back in `If-Match` or `If-None-Match`. */
+                    ETag: string;
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2454,6 +3637,8 @@ export interface operations {
             /** @description Malformed JSON */
             400: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2470,6 +3655,10 @@ export interface operations {
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
             401: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2486,6 +3675,8 @@ export interface operations {
             /** @description Authenticated but not allowed */
             403: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2502,6 +3693,8 @@ export interface operations {
             /** @description No such resource */
             404: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2518,6 +3711,8 @@ export interface operations {
             /** @description State conflict */
             409: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2531,9 +3726,29 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description The task changed since the version in `If-Match`; nothing was changed */
+            412: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task 42 is now at \"42-4\", not \"42-3\"; read it again and retry",
+                     *       "status_code": 412,
+                     *       "code": "precondition_failed"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Body over 1 MB */
             413: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2550,6 +3765,8 @@ export interface operations {
             /** @description A body that is not `application/json`, or a `Content-Encoding` other than identity */
             415: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2566,6 +3783,8 @@ export interface operations {
             /** @description Validation failed (body, query or path) */
             422: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2588,6 +3807,10 @@ export interface operations {
             /** @description Rate limit exceeded (see `Retry-After`) */
             429: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2604,6 +3827,10 @@ export interface operations {
             /** @description Database unreachable */
             503: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2621,16 +3848,7 @@ export interface operations {
     };
     TaskLifecycle_claimNext: {
         parameters: {
-            query?: {
-                /** @description Only tasks of this project. */
-                project?: string;
-                /** @description Only tasks of at least this priority. */
-                min_priority?: components["schemas"]["TaskPriority"];
-                /** @description Comma-separated. Only tasks whose required capabilities are all among these and among the caller's registered ones: it narrows the registered set, never widens it. Default: the registered set. */
-                capabilities?: string;
-                /** @description Hold the task for this long; a heartbeat extends it. Once it runs out, anyone may claim the task again. */
-                lease_seconds?: number;
-            };
+            query?: never;
             header?: {
                 /** @description Makes retries safe: a retry with the same key and request returns the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key with another request is a 422. Per caller, kept 24 hours. */
                 "Idempotency-Key"?: string;
@@ -2640,12 +3858,28 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "project": "website",
+                 *       "capabilities": [
+                 *         "python"
+                 *       ],
+                 *       "lease_seconds": 300
+                 *     }
+                 */
                 "application/json": components["schemas"]["ClaimNextBody"];
             };
         };
         responses: {
+            /** @description The task the caller now holds */
             200: {
                 headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same `Idempotency-Key`; absent otherwise. */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description The task's version, `"<id>-<version>"`: send it back in `If-Match` or `If-None-Match`. */
+                    ETag: string;
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2655,6 +3889,8 @@ export interface operations {
             /** @description Nothing to claim right now */
             204: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -2662,6 +3898,8 @@ export interface operations {
             /** @description Malformed JSON */
             400: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2678,6 +3916,10 @@ export interface operations {
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
             401: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2694,6 +3936,8 @@ export interface operations {
             /** @description No such resource */
             404: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2710,6 +3954,8 @@ export interface operations {
             /** @description State conflict */
             409: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2726,6 +3972,8 @@ export interface operations {
             /** @description Body over 1 MB */
             413: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2742,6 +3990,8 @@ export interface operations {
             /** @description A body that is not `application/json`, or a `Content-Encoding` other than identity */
             415: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2758,6 +4008,8 @@ export interface operations {
             /** @description Validation failed (body, query or path) */
             422: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2780,6 +4032,10 @@ export interface operations {
             /** @description Rate limit exceeded (see `Retry-After`) */
             429: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2796,6 +4052,10 @@ export interface operations {
             /** @description Database unreachable */
             503: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2813,13 +4073,12 @@ export interface operations {
     };
     TaskLifecycle_heartbeat: {
         parameters: {
-            query?: {
-                /** @description Hold the task for this long; a heartbeat extends it. Once it runs out, anyone may claim the task again. */
-                lease_seconds?: number;
-            };
+            query?: never;
             header?: {
                 /** @description Makes retries safe: a retry with the same key and request returns the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key with another request is a 422. Per caller, kept 24 hours. */
                 "Idempotency-Key"?: string;
+                /** @description Write only if the task is still at this version (its `ETag`); else 412 and nothing changes. `*` matches any version. */
+                "If-Match"?: string;
             };
             path: {
                 /** @description Task id */
@@ -2829,12 +4088,24 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "lease_seconds": 300
+                 *     }
+                 */
                 "application/json": components["schemas"]["LeaseBody"];
             };
         };
         responses: {
+            /** @description The task after the move */
             200: {
                 headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same `Idempotency-Key`; absent otherwise. */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description The task's version, `"<id>-<version>"`: send it back in `If-Match` or `If-None-Match`. */
+                    ETag: string;
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2844,6 +4115,8 @@ export interface operations {
             /** @description Malformed JSON */
             400: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2860,6 +4133,10 @@ export interface operations {
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
             401: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2876,6 +4153,8 @@ export interface operations {
             /** @description Authenticated but not allowed */
             403: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2892,6 +4171,8 @@ export interface operations {
             /** @description No such resource */
             404: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2908,6 +4189,8 @@ export interface operations {
             /** @description State conflict */
             409: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2921,9 +4204,29 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description The task changed since the version in `If-Match`; nothing was changed */
+            412: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task 42 is now at \"42-4\", not \"42-3\"; read it again and retry",
+                     *       "status_code": 412,
+                     *       "code": "precondition_failed"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Body over 1 MB */
             413: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2940,6 +4243,8 @@ export interface operations {
             /** @description A body that is not `application/json`, or a `Content-Encoding` other than identity */
             415: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2956,6 +4261,8 @@ export interface operations {
             /** @description Validation failed (body, query or path) */
             422: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2978,6 +4285,10 @@ export interface operations {
             /** @description Rate limit exceeded (see `Retry-After`) */
             429: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2994,6 +4305,10 @@ export interface operations {
             /** @description Database unreachable */
             503: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3011,14 +4326,12 @@ export interface operations {
     };
     TaskLifecycle_progress: {
         parameters: {
-            query?: {
-                /** @description Required, here or in the query. */
-                percent?: number;
-                note?: string;
-            };
+            query?: never;
             header?: {
                 /** @description Makes retries safe: a retry with the same key and request returns the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key with another request is a 422. Per caller, kept 24 hours. */
                 "Idempotency-Key"?: string;
+                /** @description Write only if the task is still at this version (its `ETag`); else 412 and nothing changes. `*` matches any version. */
+                "If-Match"?: string;
             };
             path: {
                 /** @description Task id */
@@ -3026,14 +4339,27 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "percent": 60,
+                 *       "note": "tests pass"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ProgressBody"];
             };
         };
         responses: {
+            /** @description The task after the move */
             200: {
                 headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same `Idempotency-Key`; absent otherwise. */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description The task's version, `"<id>-<version>"`: send it back in `If-Match` or `If-None-Match`. */
+                    ETag: string;
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3043,6 +4369,8 @@ export interface operations {
             /** @description Malformed JSON */
             400: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3059,6 +4387,10 @@ export interface operations {
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
             401: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3075,6 +4407,8 @@ export interface operations {
             /** @description Authenticated but not allowed */
             403: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3091,6 +4425,8 @@ export interface operations {
             /** @description No such resource */
             404: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3107,6 +4443,8 @@ export interface operations {
             /** @description State conflict */
             409: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3120,9 +4458,29 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description The task changed since the version in `If-Match`; nothing was changed */
+            412: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task 42 is now at \"42-4\", not \"42-3\"; read it again and retry",
+                     *       "status_code": 412,
+                     *       "code": "precondition_failed"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Body over 1 MB */
             413: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3139,6 +4497,8 @@ export interface operations {
             /** @description A body that is not `application/json`, or a `Content-Encoding` other than identity */
             415: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3155,6 +4515,8 @@ export interface operations {
             /** @description Validation failed (body, query or path) */
             422: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3177,6 +4539,10 @@ export interface operations {
             /** @description Rate limit exceeded (see `Retry-After`) */
             429: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3193,6 +4559,10 @@ export interface operations {
             /** @description Database unreachable */
             503: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3214,6 +4584,8 @@ export interface operations {
             header?: {
                 /** @description Makes retries safe: a retry with the same key and request returns the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key with another request is a 422. Per caller, kept 24 hours. */
                 "Idempotency-Key"?: string;
+                /** @description Write only if the task is still at this version (its `ETag`); else 412 and nothing changes. `*` matches any version. */
+                "If-Match"?: string;
             };
             path: {
                 /** @description Task id */
@@ -3223,8 +4595,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The task after the move */
             200: {
                 headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same `Idempotency-Key`; absent otherwise. */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description The task's version, `"<id>-<version>"`: send it back in `If-Match` or `If-None-Match`. */
+                    ETag: string;
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3234,6 +4613,8 @@ export interface operations {
             /** @description Malformed JSON */
             400: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3250,6 +4631,10 @@ export interface operations {
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
             401: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3266,6 +4651,8 @@ export interface operations {
             /** @description Authenticated but not allowed */
             403: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3282,6 +4669,8 @@ export interface operations {
             /** @description No such resource */
             404: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3298,6 +4687,8 @@ export interface operations {
             /** @description State conflict */
             409: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3311,9 +4702,29 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description The task changed since the version in `If-Match`; nothing was changed */
+            412: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task 42 is now at \"42-4\", not \"42-3\"; read it again and retry",
+                     *       "status_code": 412,
+                     *       "code": "precondition_failed"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Body over 1 MB */
             413: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3330,6 +4741,8 @@ export interface operations {
             /** @description A body that is not `application/json`, or a `Content-Encoding` other than identity */
             415: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3346,6 +4759,8 @@ export interface operations {
             /** @description Validation failed (body, query or path) */
             422: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3368,6 +4783,10 @@ export interface operations {
             /** @description Rate limit exceeded (see `Retry-After`) */
             429: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3384,6 +4803,10 @@ export interface operations {
             /** @description Database unreachable */
             503: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3405,6 +4828,8 @@ export interface operations {
             header?: {
                 /** @description Makes retries safe: a retry with the same key and request returns the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key with another request is a 422. Per caller, kept 24 hours. */
                 "Idempotency-Key"?: string;
+                /** @description Write only if the task is still at this version (its `ETag`); else 412 and nothing changes. `*` matches any version. */
+                "If-Match"?: string;
             };
             path: {
                 /** @description Task id */
@@ -3414,8 +4839,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The task after the move */
             200: {
                 headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same `Idempotency-Key`; absent otherwise. */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description The task's version, `"<id>-<version>"`: send it back in `If-Match` or `If-None-Match`. */
+                    ETag: string;
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3425,6 +4857,8 @@ export interface operations {
             /** @description Malformed JSON */
             400: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3441,6 +4875,10 @@ export interface operations {
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
             401: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3457,6 +4895,8 @@ export interface operations {
             /** @description Authenticated but not allowed */
             403: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3473,6 +4913,8 @@ export interface operations {
             /** @description No such resource */
             404: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3489,6 +4931,8 @@ export interface operations {
             /** @description State conflict */
             409: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3502,9 +4946,29 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description The task changed since the version in `If-Match`; nothing was changed */
+            412: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task 42 is now at \"42-4\", not \"42-3\"; read it again and retry",
+                     *       "status_code": 412,
+                     *       "code": "precondition_failed"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Body over 1 MB */
             413: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3521,6 +4985,8 @@ export interface operations {
             /** @description A body that is not `application/json`, or a `Content-Encoding` other than identity */
             415: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3537,6 +5003,8 @@ export interface operations {
             /** @description Validation failed (body, query or path) */
             422: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3559,6 +5027,10 @@ export interface operations {
             /** @description Rate limit exceeded (see `Retry-After`) */
             429: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3575,6 +5047,10 @@ export interface operations {
             /** @description Database unreachable */
             503: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3592,12 +5068,12 @@ export interface operations {
     };
     TaskLifecycle_block: {
         parameters: {
-            query?: {
-                reason?: string;
-            };
+            query?: never;
             header?: {
                 /** @description Makes retries safe: a retry with the same key and request returns the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key with another request is a 422. Per caller, kept 24 hours. */
                 "Idempotency-Key"?: string;
+                /** @description Write only if the task is still at this version (its `ETag`); else 412 and nothing changes. `*` matches any version. */
+                "If-Match"?: string;
             };
             path: {
                 /** @description Task id */
@@ -3607,12 +5083,24 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "reason": "waiting for the API key"
+                 *     }
+                 */
                 "application/json": components["schemas"]["BlockBody"];
             };
         };
         responses: {
+            /** @description The task after the move */
             200: {
                 headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same `Idempotency-Key`; absent otherwise. */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description The task's version, `"<id>-<version>"`: send it back in `If-Match` or `If-None-Match`. */
+                    ETag: string;
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3622,6 +5110,8 @@ export interface operations {
             /** @description Malformed JSON */
             400: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3638,6 +5128,10 @@ export interface operations {
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
             401: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3654,6 +5148,8 @@ export interface operations {
             /** @description Authenticated but not allowed */
             403: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3670,6 +5166,8 @@ export interface operations {
             /** @description No such resource */
             404: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3686,6 +5184,8 @@ export interface operations {
             /** @description State conflict */
             409: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3699,9 +5199,29 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description The task changed since the version in `If-Match`; nothing was changed */
+            412: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task 42 is now at \"42-4\", not \"42-3\"; read it again and retry",
+                     *       "status_code": 412,
+                     *       "code": "precondition_failed"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Body over 1 MB */
             413: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3718,6 +5238,8 @@ export interface operations {
             /** @description A body that is not `application/json`, or a `Content-Encoding` other than identity */
             415: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3734,6 +5256,8 @@ export interface operations {
             /** @description Validation failed (body, query or path) */
             422: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3756,6 +5280,10 @@ export interface operations {
             /** @description Rate limit exceeded (see `Retry-After`) */
             429: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3772,6 +5300,10 @@ export interface operations {
             /** @description Database unreachable */
             503: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3793,6 +5325,8 @@ export interface operations {
             header?: {
                 /** @description Makes retries safe: a retry with the same key and request returns the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key with another request is a 422. Per caller, kept 24 hours. */
                 "Idempotency-Key"?: string;
+                /** @description Write only if the task is still at this version (its `ETag`); else 412 and nothing changes. `*` matches any version. */
+                "If-Match"?: string;
             };
             path: {
                 /** @description Task id */
@@ -3802,8 +5336,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The task after the move */
             200: {
                 headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same `Idempotency-Key`; absent otherwise. */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description The task's version, `"<id>-<version>"`: send it back in `If-Match` or `If-None-Match`. */
+                    ETag: string;
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3813,6 +5354,8 @@ export interface operations {
             /** @description Malformed JSON */
             400: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3829,6 +5372,10 @@ export interface operations {
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
             401: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3845,6 +5392,8 @@ export interface operations {
             /** @description Authenticated but not allowed */
             403: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3861,6 +5410,8 @@ export interface operations {
             /** @description No such resource */
             404: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3877,6 +5428,8 @@ export interface operations {
             /** @description State conflict */
             409: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3890,9 +5443,29 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description The task changed since the version in `If-Match`; nothing was changed */
+            412: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task 42 is now at \"42-4\", not \"42-3\"; read it again and retry",
+                     *       "status_code": 412,
+                     *       "code": "precondition_failed"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Body over 1 MB */
             413: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3909,6 +5482,8 @@ export interface operations {
             /** @description A body that is not `application/json`, or a `Content-Encoding` other than identity */
             415: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3925,6 +5500,8 @@ export interface operations {
             /** @description Validation failed (body, query or path) */
             422: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3947,6 +5524,10 @@ export interface operations {
             /** @description Rate limit exceeded (see `Retry-After`) */
             429: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3963,6 +5544,10 @@ export interface operations {
             /** @description Database unreachable */
             503: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3984,6 +5569,8 @@ export interface operations {
             header?: {
                 /** @description Makes retries safe: a retry with the same key and request returns the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key with another request is a 422. Per caller, kept 24 hours. */
                 "Idempotency-Key"?: string;
+                /** @description Write only if the task is still at this version (its `ETag`); else 412 and nothing changes. `*` matches any version. */
+                "If-Match"?: string;
             };
             path: {
                 /** @description Task id */
@@ -3993,8 +5580,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The task after the move */
             200: {
                 headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same `Idempotency-Key`; absent otherwise. */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description The task's version, `"<id>-<version>"`: send it back in `If-Match` or `If-None-Match`. */
+                    ETag: string;
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4004,6 +5598,8 @@ export interface operations {
             /** @description Malformed JSON */
             400: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4020,6 +5616,10 @@ export interface operations {
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
             401: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4036,6 +5636,8 @@ export interface operations {
             /** @description Authenticated but not allowed */
             403: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4052,6 +5654,8 @@ export interface operations {
             /** @description No such resource */
             404: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4068,6 +5672,8 @@ export interface operations {
             /** @description State conflict */
             409: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4081,9 +5687,29 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description The task changed since the version in `If-Match`; nothing was changed */
+            412: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task 42 is now at \"42-4\", not \"42-3\"; read it again and retry",
+                     *       "status_code": 412,
+                     *       "code": "precondition_failed"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Body over 1 MB */
             413: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4100,6 +5726,8 @@ export interface operations {
             /** @description A body that is not `application/json`, or a `Content-Encoding` other than identity */
             415: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4116,6 +5744,8 @@ export interface operations {
             /** @description Validation failed (body, query or path) */
             422: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4138,6 +5768,10 @@ export interface operations {
             /** @description Rate limit exceeded (see `Retry-After`) */
             429: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4154,6 +5788,10 @@ export interface operations {
             /** @description Database unreachable */
             503: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4175,6 +5813,8 @@ export interface operations {
             header?: {
                 /** @description Makes retries safe: a retry with the same key and request returns the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key with another request is a 422. Per caller, kept 24 hours. */
                 "Idempotency-Key"?: string;
+                /** @description Write only if the task is still at this version (its `ETag`); else 412 and nothing changes. `*` matches any version. */
+                "If-Match"?: string;
             };
             path: {
                 /** @description Task id */
@@ -4184,8 +5824,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The task after the move */
             200: {
                 headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same `Idempotency-Key`; absent otherwise. */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description The task's version, `"<id>-<version>"`: send it back in `If-Match` or `If-None-Match`. */
+                    ETag: string;
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4195,6 +5842,8 @@ export interface operations {
             /** @description Malformed JSON */
             400: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4211,6 +5860,10 @@ export interface operations {
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
             401: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4227,6 +5880,8 @@ export interface operations {
             /** @description Authenticated but not allowed */
             403: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4243,6 +5898,8 @@ export interface operations {
             /** @description No such resource */
             404: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4259,6 +5916,8 @@ export interface operations {
             /** @description State conflict */
             409: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4272,9 +5931,29 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description The task changed since the version in `If-Match`; nothing was changed */
+            412: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task 42 is now at \"42-4\", not \"42-3\"; read it again and retry",
+                     *       "status_code": 412,
+                     *       "code": "precondition_failed"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Body over 1 MB */
             413: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4291,6 +5970,8 @@ export interface operations {
             /** @description A body that is not `application/json`, or a `Content-Encoding` other than identity */
             415: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4307,6 +5988,8 @@ export interface operations {
             /** @description Validation failed (body, query or path) */
             422: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4329,6 +6012,10 @@ export interface operations {
             /** @description Rate limit exceeded (see `Retry-After`) */
             429: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4345,6 +6032,10 @@ export interface operations {
             /** @description Database unreachable */
             503: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4362,13 +6053,12 @@ export interface operations {
     };
     TaskLifecycle_reject: {
         parameters: {
-            query?: {
-                /** @description Required, here or in the query: what the assignee should change. */
-                reason?: string;
-            };
+            query?: never;
             header?: {
                 /** @description Makes retries safe: a retry with the same key and request returns the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key with another request is a 422. Per caller, kept 24 hours. */
                 "Idempotency-Key"?: string;
+                /** @description Write only if the task is still at this version (its `ETag`); else 412 and nothing changes. `*` matches any version. */
+                "If-Match"?: string;
             };
             path: {
                 /** @description Task id */
@@ -4376,14 +6066,26 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "reason": "the tests do not cover the empty list"
+                 *     }
+                 */
                 "application/json": components["schemas"]["RejectBody"];
             };
         };
         responses: {
+            /** @description The task after the move */
             200: {
                 headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same `Idempotency-Key`; absent otherwise. */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description The task's version, `"<id>-<version>"`: send it back in `If-Match` or `If-None-Match`. */
+                    ETag: string;
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4393,6 +6095,8 @@ export interface operations {
             /** @description Malformed JSON */
             400: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4409,6 +6113,10 @@ export interface operations {
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
             401: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4425,6 +6133,8 @@ export interface operations {
             /** @description Authenticated but not allowed */
             403: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4441,6 +6151,8 @@ export interface operations {
             /** @description No such resource */
             404: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4457,6 +6169,8 @@ export interface operations {
             /** @description State conflict */
             409: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4470,9 +6184,29 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description The task changed since the version in `If-Match`; nothing was changed */
+            412: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task 42 is now at \"42-4\", not \"42-3\"; read it again and retry",
+                     *       "status_code": 412,
+                     *       "code": "precondition_failed"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Body over 1 MB */
             413: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4489,6 +6223,8 @@ export interface operations {
             /** @description A body that is not `application/json`, or a `Content-Encoding` other than identity */
             415: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4505,6 +6241,8 @@ export interface operations {
             /** @description Validation failed (body, query or path) */
             422: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4527,6 +6265,10 @@ export interface operations {
             /** @description Rate limit exceeded (see `Retry-After`) */
             429: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4543,6 +6285,10 @@ export interface operations {
             /** @description Database unreachable */
             503: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4564,6 +6310,8 @@ export interface operations {
             header?: {
                 /** @description Makes retries safe: a retry with the same key and request returns the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key with another request is a 422. Per caller, kept 24 hours. */
                 "Idempotency-Key"?: string;
+                /** @description Write only if the task is still at this version (its `ETag`); else 412 and nothing changes. `*` matches any version. */
+                "If-Match"?: string;
             };
             path: {
                 /** @description Task id */
@@ -4573,8 +6321,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The task after the move */
             200: {
                 headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same `Idempotency-Key`; absent otherwise. */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description The task's version, `"<id>-<version>"`: send it back in `If-Match` or `If-None-Match`. */
+                    ETag: string;
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4584,6 +6339,8 @@ export interface operations {
             /** @description Malformed JSON */
             400: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4600,6 +6357,10 @@ export interface operations {
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
             401: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4616,6 +6377,8 @@ export interface operations {
             /** @description Authenticated but not allowed */
             403: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4632,6 +6395,8 @@ export interface operations {
             /** @description No such resource */
             404: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4648,6 +6413,8 @@ export interface operations {
             /** @description State conflict */
             409: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4661,9 +6428,29 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description The task changed since the version in `If-Match`; nothing was changed */
+            412: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task 42 is now at \"42-4\", not \"42-3\"; read it again and retry",
+                     *       "status_code": 412,
+                     *       "code": "precondition_failed"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Body over 1 MB */
             413: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4680,6 +6467,8 @@ export interface operations {
             /** @description A body that is not `application/json`, or a `Content-Encoding` other than identity */
             415: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4696,6 +6485,8 @@ export interface operations {
             /** @description Validation failed (body, query or path) */
             422: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4718,6 +6509,10 @@ export interface operations {
             /** @description Rate limit exceeded (see `Retry-After`) */
             429: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4734,6 +6529,10 @@ export interface operations {
             /** @description Database unreachable */
             503: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4755,6 +6554,8 @@ export interface operations {
             header?: {
                 /** @description Makes retries safe: a retry with the same key and request returns the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key with another request is a 422. Per caller, kept 24 hours. */
                 "Idempotency-Key"?: string;
+                /** @description Write only if the task is still at this version (its `ETag`); else 412 and nothing changes. `*` matches any version. */
+                "If-Match"?: string;
             };
             path: {
                 /** @description Task id */
@@ -4766,17 +6567,26 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The task, with its `blocked_by` */
             200: {
                 headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same `Idempotency-Key`; absent otherwise. */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description The task's version, `"<id>-<version>"`: send it back in `If-Match` or `If-None-Match`. */
+                    ETag: string;
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TaskDetailResponse"];
+                    "application/json": components["schemas"]["Task"];
                 };
             };
             /** @description Malformed JSON */
             400: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4793,6 +6603,10 @@ export interface operations {
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
             401: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4809,6 +6623,8 @@ export interface operations {
             /** @description No such resource */
             404: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4825,6 +6641,8 @@ export interface operations {
             /** @description State conflict */
             409: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4838,9 +6656,29 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description The task changed since the version in `If-Match`; nothing was changed */
+            412: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task 42 is now at \"42-4\", not \"42-3\"; read it again and retry",
+                     *       "status_code": 412,
+                     *       "code": "precondition_failed"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Body over 1 MB */
             413: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4857,6 +6695,8 @@ export interface operations {
             /** @description A body that is not `application/json`, or a `Content-Encoding` other than identity */
             415: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4873,6 +6713,8 @@ export interface operations {
             /** @description Validation failed (body, query or path) */
             422: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4895,6 +6737,10 @@ export interface operations {
             /** @description Rate limit exceeded (see `Retry-After`) */
             429: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4911,6 +6757,10 @@ export interface operations {
             /** @description Database unreachable */
             503: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4929,7 +6779,10 @@ export interface operations {
     TaskDependencies_remove: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Write only if the task is still at this version (its `ETag`); else 412 and nothing changes. `*` matches any version. */
+                "If-Match"?: string;
+            };
             path: {
                 /** @description Task id */
                 id: number;
@@ -4943,6 +6796,8 @@ export interface operations {
             /** @description Removed */
             204: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -4950,6 +6805,8 @@ export interface operations {
             /** @description Malformed JSON */
             400: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4966,6 +6823,10 @@ export interface operations {
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
             401: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4982,6 +6843,8 @@ export interface operations {
             /** @description No such resource */
             404: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4995,9 +6858,29 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description The task changed since the version in `If-Match`; nothing was changed */
+            412: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task 42 is now at \"42-4\", not \"42-3\"; read it again and retry",
+                     *       "status_code": 412,
+                     *       "code": "precondition_failed"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Body over 1 MB */
             413: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5014,6 +6897,8 @@ export interface operations {
             /** @description A body that is not `application/json`, or a `Content-Encoding` other than identity */
             415: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5030,6 +6915,8 @@ export interface operations {
             /** @description Validation failed (body, query or path) */
             422: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5052,6 +6939,10 @@ export interface operations {
             /** @description Rate limit exceeded (see `Retry-After`) */
             429: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5068,6 +6959,10 @@ export interface operations {
             /** @description Database unreachable */
             503: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5096,10 +6991,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description One page of workers */
             200: {
                 headers: {
                     /** @description How many items match the filters, ignoring limit and offset */
-                    "X-Total-Count"?: number;
+                    "X-Total-Count": number;
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5109,6 +7007,10 @@ export interface operations {
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
             401: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5125,6 +7027,8 @@ export interface operations {
             /** @description Validation failed (body, query or path) */
             422: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5147,6 +7051,10 @@ export interface operations {
             /** @description Rate limit exceeded (see `Retry-After`) */
             429: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5163,6 +7071,10 @@ export interface operations {
             /** @description Database unreachable */
             503: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5190,12 +7102,28 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "id": "agent-claude-1",
+                 *       "name": "Claude (triage)",
+                 *       "type": "agent",
+                 *       "capabilities": [
+                 *         "python",
+                 *         "code-review"
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateWorkerDto"];
             };
         };
         responses: {
+            /** @description The registered worker */
             201: {
                 headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same `Idempotency-Key`; absent otherwise. */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5205,6 +7133,8 @@ export interface operations {
             /** @description Malformed JSON */
             400: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5221,6 +7151,10 @@ export interface operations {
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
             401: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5237,6 +7171,8 @@ export interface operations {
             /** @description Authenticated but not allowed */
             403: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5253,6 +7189,8 @@ export interface operations {
             /** @description State conflict */
             409: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5269,6 +7207,8 @@ export interface operations {
             /** @description Body over 1 MB */
             413: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5285,6 +7225,8 @@ export interface operations {
             /** @description A body that is not `application/json`, or a `Content-Encoding` other than identity */
             415: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5301,6 +7243,8 @@ export interface operations {
             /** @description Validation failed (body, query or path) */
             422: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5323,6 +7267,10 @@ export interface operations {
             /** @description Rate limit exceeded (see `Retry-After`) */
             429: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5339,6 +7287,10 @@ export interface operations {
             /** @description Database unreachable */
             503: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5366,8 +7318,11 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The worker */
             200: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5377,6 +7332,10 @@ export interface operations {
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
             401: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5393,6 +7352,8 @@ export interface operations {
             /** @description No such resource */
             404: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5409,6 +7370,8 @@ export interface operations {
             /** @description Validation failed (body, query or path) */
             422: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5431,6 +7394,10 @@ export interface operations {
             /** @description Rate limit exceeded (see `Retry-After`) */
             429: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5447,6 +7414,10 @@ export interface operations {
             /** @description Database unreachable */
             503: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5477,6 +7448,8 @@ export interface operations {
             /** @description Deleted */
             204: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -5484,6 +7457,8 @@ export interface operations {
             /** @description Malformed JSON */
             400: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5500,6 +7475,10 @@ export interface operations {
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
             401: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5516,6 +7495,8 @@ export interface operations {
             /** @description Authenticated but not allowed */
             403: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5532,6 +7513,8 @@ export interface operations {
             /** @description No such resource */
             404: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5548,6 +7531,8 @@ export interface operations {
             /** @description Body over 1 MB */
             413: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5564,6 +7549,8 @@ export interface operations {
             /** @description A body that is not `application/json`, or a `Content-Encoding` other than identity */
             415: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5580,6 +7567,8 @@ export interface operations {
             /** @description Validation failed (body, query or path) */
             422: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5602,6 +7591,10 @@ export interface operations {
             /** @description Rate limit exceeded (see `Retry-After`) */
             429: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5618,6 +7611,10 @@ export interface operations {
             /** @description Database unreachable */
             503: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5645,12 +7642,24 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "capabilities": [
+                 *         "python",
+                 *         "code-review",
+                 *         "sql"
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["UpdateWorkerDto"];
             };
         };
         responses: {
+            /** @description The worker as it is now */
             200: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5660,6 +7669,8 @@ export interface operations {
             /** @description Malformed JSON */
             400: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5676,6 +7687,10 @@ export interface operations {
             /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
             401: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5692,6 +7707,8 @@ export interface operations {
             /** @description Authenticated but not allowed */
             403: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5708,6 +7725,8 @@ export interface operations {
             /** @description No such resource */
             404: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5724,6 +7743,8 @@ export interface operations {
             /** @description Body over 1 MB */
             413: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5740,6 +7761,8 @@ export interface operations {
             /** @description A body that is not `application/json`, or a `Content-Encoding` other than identity */
             415: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5756,6 +7779,8 @@ export interface operations {
             /** @description Validation failed (body, query or path) */
             422: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5778,6 +7803,10 @@ export interface operations {
             /** @description Rate limit exceeded (see `Retry-After`) */
             429: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5794,6 +7823,10 @@ export interface operations {
             /** @description Database unreachable */
             503: {
                 headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {

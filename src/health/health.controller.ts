@@ -57,15 +57,21 @@ export class HealthController {
   ) {}
 
   @Get('health')
-  @ApiOperation({ summary: 'Liveness: the process is up (no database access)' })
-  @ApiOkResponse({ type: HealthResponse })
+  @ApiOperation({
+    summary: 'Liveness: the process is up (no database access)',
+    description: 'Public, never rate limited. Restart the process when this fails.',
+  })
+  @ApiOkResponse({ type: HealthResponse, description: 'The process is up' })
   health(): HealthResponse {
     return { status: 'healthy', version: this.config.version };
   }
 
   @Get('api/health/db')
-  @ApiOperation({ summary: 'Readiness: the database answers' })
-  @ApiOkResponse({ type: DatabaseHealthResponse })
+  @ApiOperation({
+    summary: 'Readiness: the database answers',
+    description: 'Public, never rate limited. Send no traffic to a replica while this is 503.',
+  })
+  @ApiOkResponse({ type: DatabaseHealthResponse, description: 'The database answers' })
   @ApiErrors(503)
   async database(): Promise<DatabaseHealthResponse> {
     const result = await this.db.pingCheck('database', { timeout: DB_PING_TIMEOUT_MS });

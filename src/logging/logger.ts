@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Params } from 'nestjs-pino';
-import pino, { Logger } from 'pino';
+import pino, { DestinationStream, Logger } from 'pino';
 import type { AppConfig } from '../config/config';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -22,6 +22,8 @@ export function requestId(req: IncomingMessage): string {
  * write per line: under load that is one system call for dozens of requests.
  */
 export function createRootLogger(config: AppConfig): Logger {
+  const pretty = prettyLogStream(config.nodeEnv, process.stdout.isTTY === true);
+  if (pretty) return pino({ level: config.logLevel }, pretty);
   const destination = pino.destination({ dest: 1, sync: false, minLength: 4096 });
   const flush = setInterval(() => destination.flush(), 100);
   flush.unref();
@@ -35,6 +37,34 @@ export function createRootLogger(config: AppConfig): Logger {
     }
   });
   return pino({ level: config.logLevel }, destination);
+}
+
+/**
+ * Outside production, at a terminal, the lines are pretty-printed (pino-pretty) for the person
+ * reading them; anywhere else (production, a pipe, a log collector) they stay one JSON line per
+ * request. pino-pretty is a dev dependency: a production install (`npm ci --omit=dev`, the
+ * container image) does not have it, and then the lines stay JSON whatever NODE_ENV says.
+ */
+export function prettyLogStream(
+  nodeEnv: AppConfig['nodeEnv'],
+  isTerminal: boolean,
+  destination: NodeJS.WritableStream | number = 1,
+): DestinationStream | undefined {
+  if (nodeEnv === 'production' || !isTerminal) return undefined;
+  let pretty: typeof import('pino-pretty');
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- optional: absent in production installs
+    pretty = require('pino-pretty') as typeof import('pino-pretty');
+  } catch {
+    return undefined;
+  }
+  return pretty({
+    destination,
+    colorize: true,
+    sync: true,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname',
+  });
 }
 
 /**

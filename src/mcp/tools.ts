@@ -7,6 +7,7 @@ import { ApiError, type TaskflowClient, unwrap } from '../client/taskflow-client
 import { TASK_TRANSITIONS } from '../tasks/task-moves';
 import { TASK_PRIORITIES, TASK_SORTS, TASK_STATUSES } from '../tasks/task.enums';
 import { INITIAL_STATUSES } from '../tasks/dto/create-task.dto';
+import { claimHint, hintFor } from './hints';
 import { apiFailure, ok, type ToolPayload, unexpectedFailure } from './results';
 
 export interface ToolContext {
@@ -23,7 +24,6 @@ const MAX_INT32 = 2_147_483_647;
 const STATE_MACHINE = Object.entries(TASK_TRANSITIONS)
   .map(([from, to]) => `${from} → ${to.join('|')}`)
   .join('; ');
-const FIND_ANOTHER = "pick another task (list_tasks with status 'pending')";
 
 /** The API's own date shapes (see ToUtcDate): a date, or a date-time with an optional offset. */
 const ISO_DATE =
@@ -124,8 +124,8 @@ interface ToolSpec<S extends z.ZodRawShape> {
   description: string;
   input: S;
   annotations: ToolAnnotations;
-  /** Added to an API error's text: what the agent should do about it. */
-  hint?: (error: ApiError, args: z.infer<z.ZodObject<S>>) => Promise<string | undefined>;
+  /** Added to an API error's text: what the agent should do about it (default: `hintFor`). */
+  hint?: (error: ApiError, baseUrl: string) => string | undefined;
 }
 
 /**
@@ -157,56 +157,11 @@ function register<S extends z.ZodRawShape>(
         return ok(await run(args));
       } catch (error) {
         if (!(error instanceof ApiError)) return unexpectedFailure(error);
-        const hint = (await spec.hint?.(error, args)) ?? generalHint(error, ctx);
+        const hint = (spec.hint ?? hintFor)(error, ctx.baseUrl);
         return apiFailure(error, hint);
       }
     },
   );
-}
-
-function generalHint(error: ApiError, ctx: ToolContext): string | undefined {
-  switch (error.body.code) {
-    case 'reviewer_is_assignee':
-      return 'you are its assignee: another worker or an admin has to approve or reject it';
-    case 'capability_missing':
-      return `capabilities come from the worker registry, which only an admin changes; ${FIND_ANOTHER}`;
-    case 'dependency_unfinished':
-      return 'finish (or wait for) the task it depends on first';
-  }
-  switch (error.status) {
-    case 0:
-      return `is the API running at ${ctx.baseUrl}? (TASKFLOW_URL)`;
-    case 401:
-      return 'TASKFLOW_TOKEN was refused; give this MCP server a fresh token for the agent and restart it';
-    case 429:
-      return 'rate limited; wait a minute before retrying';
-    case 503:
-      return "the API's database is unavailable; retry later";
-    default:
-      return undefined;
-  }
-}
-
-/**
- * Why a claim failed, from the task as it is now: a lost race has to read as one, so the agent
- * moves on instead of retrying or reporting a bug.
- */
-async function claimConflictHint(ctx: ToolContext, id: number): Promise<string> {
-  try {
-    const [{ data: task }, { data: me }] = await Promise.all([
-      unwrap(ctx.api.GET('/api/tasks/{id}', { params: { path: { id } } })),
-      unwrap(ctx.api.GET('/api/me')),
-    ]);
-    if (task.assigned_to === me.id) {
-      return 'you already hold it; carry on with update_progress, request_review or complete_task';
-    }
-    if (task.assigned_to && (task.status === 'in_progress' || task.status === 'review')) {
-      return `another worker (${task.assigned_to}) claimed it first; ${FIND_ANOTHER}`;
-    }
-    return `it is no longer pending; ${FIND_ANOTHER}`;
-  } catch {
-    return `it is no longer pending; ${FIND_ANOTHER}`;
-  }
 }
 
 /** The tools. Every call goes through the typed client, so they follow openapi.json. */
@@ -346,11 +301,22 @@ export function registerTaskflowTools(server: McpServer, ctx: ToolContext): void
         project_slug: taskFields.project_slug.optional(),
         parent_id: taskFields.parent_id.optional(),
         due_date: taskFields.due_date.optional(),
+        if_version: z
+          .number()
+          .int()
+          .min(1)
+          .optional()
+          .describe(
+            "The task's `version` as you last read it: the change applies only if nobody changed the task since (else a 412 and nothing changes)",
+          ),
       },
       annotations: { ...MOVE, destructiveHint: true, idempotentHint: true },
     },
-    async ({ id, ...patch }) =>
-      (await unwrap(api.PATCH('/api/tasks/{id}', { ...path(id), body: patch }))).data,
+    async ({ id, if_version, ...patch }) => {
+      const header = if_version === undefined ? {} : { 'If-Match': `"${id}-${if_version}"` };
+      const params = { path: { id }, header };
+      return (await unwrap(api.PATCH('/api/tasks/{id}', { params, body: patch }))).data;
+    },
   );
 
   register(
@@ -363,8 +329,7 @@ export function registerTaskflowTools(server: McpServer, ctx: ToolContext): void
         'Claim a pending task and start it (pending → in_progress, assigned to you); atomic, so a 409 means another worker got it first: pick another task, do not retry.',
       input: { id: taskId(), lease_seconds: leaseSeconds(), idempotency_key: idempotencyKey() },
       annotations: MOVE,
-      hint: (error, { id }) =>
-        error.status === 409 ? claimConflictHint(ctx, id) : Promise.resolve(undefined),
+      hint: claimHint,
     },
     async ({ id, lease_seconds, idempotency_key }) =>
       (

@@ -14,9 +14,10 @@ import {
 } from '../common/openapi/api-errors.decorator';
 import { ApiTaskIdParam } from '../common/openapi/api-params.decorator';
 import { ParseIdPipe } from '../common/validation/id.pipe';
-import { TaskDetailResponse } from './dto/task-detail.response';
 import { TaskDependenciesService } from './task-dependencies.service';
-import { TaskDetail, TasksService } from './tasks.service';
+import { TaskConditionalRequests } from './task-etag';
+import { Task } from './task.entity';
+import { TasksService } from './tasks.service';
 
 /** `/api/tasks/{id}/dependencies/{other_id}`: "task id is blocked by task other_id". */
 @ApiTags('task dependencies')
@@ -25,6 +26,7 @@ import { TaskDetail, TasksService } from './tasks.service';
 @ApiBodyErrors()
 @ApiTaskIdParam()
 @ApiTaskIdParam('other_id')
+@TaskConditionalRequests()
 @Controller('api/tasks/:id/dependencies')
 export class TaskDependenciesController {
   constructor(
@@ -40,12 +42,12 @@ export class TaskDependenciesController {
     description:
       'Task `id` cannot be started or claimed until task `other_id` is completed. Adding an existing dependency changes nothing; one that would close a cycle is a 409. Returns the task with its `blocked_by`.',
   })
-  @ApiOkResponse({ type: TaskDetailResponse })
+  @ApiOkResponse({ type: Task, description: 'The task, with its `blocked_by`' })
   @ApiErrors(404, 409, 422)
   async add(
     @Param('id', ParseIdPipe) id: number,
     @Param('other_id', new ParseIdPipe('other_id')) otherId: number,
-  ): Promise<TaskDetail> {
+  ): Promise<Task> {
     await this.dependencies.add(id, otherId);
     return this.tasks.findOne(id);
   }
@@ -53,7 +55,10 @@ export class TaskDependenciesController {
   @Delete(':other_id')
   @HttpCode(204)
   @Audited('dependency_removed')
-  @ApiOperation({ summary: 'Stop a task waiting for another' })
+  @ApiOperation({
+    summary: 'Stop a task waiting for another',
+    description: 'Task `id` no longer waits for task `other_id`; 404 when it did not.',
+  })
   @ApiNoContentResponse({ description: 'Removed' })
   @ApiErrors(404, 422)
   remove(

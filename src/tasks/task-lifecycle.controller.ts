@@ -22,6 +22,7 @@ import type { FastifyReply } from 'fastify';
 import {
   BlockBody,
   BlockQuery,
+  bodyOrQuery,
   ClaimNextBody,
   ClaimNextQuery,
   LeaseBody,
@@ -32,12 +33,15 @@ import {
   RejectQuery,
 } from './dto/lifecycle.dto';
 import { DEFAULT_LEASE_SECONDS, TaskLifecycleService } from './task-lifecycle.service';
+import { TaskConditionalRequests } from './task-etag';
 import { Task } from './task.entity';
 
 const ASSIGNEE_ONLY = 'Only the assignee or an admin (else 403 `not_assignee`).';
 const REVIEWER =
   'Anyone but the assignee, or an admin: the assignee gets 403 `reviewer_is_assignee`.';
 const DEPENDENCIES = '409 `dependency_unfinished` while a dependency is not completed.';
+const QUERY_FORM =
+  'The same fields are also accepted as query parameters (`?percent=60`), for older clients; a field sent in both with different values is a 422.';
 
 /**
  * `POST /api/tasks/{id}/start|progress|review|approve|reject|complete|block|unblock|release|
@@ -51,6 +55,7 @@ const DEPENDENCIES = '409 `dependency_unfinished` while a dependency is not comp
 @ApiAuthenticatedErrors()
 @ApiBodyErrors()
 @ApiErrors(404, 409, 422)
+@TaskConditionalRequests()
 @Controller('api/tasks')
 export class TaskLifecycleController {
   constructor(private readonly lifecycle: TaskLifecycleService) {}
@@ -65,7 +70,7 @@ export class TaskLifecycleController {
       '`pending → in_progress`, assigned to the caller (a task pre-assigned to someone else: only they or an admin may start it, 403 `not_assignee`), with a lease if `lease_seconds` is given. The holder must have registered every `required_capabilities` entry (403 `capability_missing`). Also claims an in-progress task whose lease has expired (the audit log records `lease_expired`). Atomic: of many concurrent claims exactly one wins; the others get 409 `task_claimed`. 409 `dependency_unfinished` while a dependency is not completed.',
   })
   @ApiBody({ type: LeaseBody, required: false })
-  @ApiOkResponse({ type: Task })
+  @ApiOkResponse({ type: Task, description: 'The task after the move' })
   @ApiErrors(403)
   start(
     @Param('id', ParseIdPipe) id: number,
@@ -73,7 +78,7 @@ export class TaskLifecycleController {
     @Body() body: LeaseBody,
     @CurrentUser() user: AuthUser,
   ): Promise<Task> {
-    return this.lifecycle.start(id, user, body?.lease_seconds ?? query.lease_seconds);
+    return this.lifecycle.start(id, user, bodyOrQuery(body, query).lease_seconds);
   }
 
   @Post('claim-next')
@@ -82,10 +87,11 @@ export class TaskLifecycleController {
   @ApiOperation({
     summary: 'Claim the best available task',
     description:
-      'Atomically claims the best task the caller may start: in progress with an expired lease first, then pending tasks pre-assigned to the caller, then unassigned pending ones (never a task pre-assigned to someone else); with no unfinished dependency, and whose required capabilities the caller has registered (`capabilities` narrows that set, never widens it); highest priority first, then earliest due date, then lowest id. Concurrent callers each get a different task (no 409s). 204 when nothing is available. Filters in the query or a JSON body.',
+      'Atomically claims the best task the caller may start: in progress with an expired lease first, then pending tasks pre-assigned to the caller, then unassigned pending ones (never a task pre-assigned to someone else); with no unfinished dependency, and whose required capabilities the caller has registered (`capabilities` narrows that set, never widens it); highest priority first, then earliest due date, then lowest id. Concurrent callers each get a different task (no 409s). 204 when nothing is available. ' +
+      QUERY_FORM,
   })
   @ApiBody({ type: ClaimNextBody, required: false })
-  @ApiOkResponse({ type: Task })
+  @ApiOkResponse({ type: Task, description: 'The task the caller now holds' })
   @ApiNoContentResponse({ description: 'Nothing to claim right now' })
   async claimNext(
     @Query() query: ClaimNextQuery,
@@ -93,15 +99,15 @@ export class TaskLifecycleController {
     @CurrentUser() user: AuthUser,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<Task | undefined> {
-    const pick = <K extends keyof ClaimNextBody>(key: K) => body?.[key] ?? query[key];
+    const input = bodyOrQuery<ClaimNextBody>(body, query);
     const task = await this.lifecycle.claimNext(
       user,
       {
-        project: pick('project'),
-        minPriority: pick('min_priority'),
-        capabilities: pick('capabilities'),
+        project: input.project,
+        minPriority: input.min_priority,
+        capabilities: input.capabilities,
       },
-      pick('lease_seconds'),
+      input.lease_seconds,
     );
     if (!task) reply.status(204);
     return task;
@@ -116,7 +122,7 @@ export class TaskLifecycleController {
     description: `The lease then runs \`lease_seconds\` (default ${DEFAULT_LEASE_SECONDS}) from now. Only the holder or an admin.`,
   })
   @ApiBody({ type: LeaseBody, required: false })
-  @ApiOkResponse({ type: Task })
+  @ApiOkResponse({ type: Task, description: 'The task after the move' })
   @ApiErrors(403)
   heartbeat(
     @Param('id', ParseIdPipe) id: number,
@@ -124,7 +130,7 @@ export class TaskLifecycleController {
     @Body() body: LeaseBody,
     @CurrentUser() user: AuthUser,
   ): Promise<Task> {
-    return this.lifecycle.heartbeat(id, user, body?.lease_seconds ?? query.lease_seconds);
+    return this.lifecycle.heartbeat(id, user, bodyOrQuery(body, query).lease_seconds);
   }
 
   @Post(':id/progress')
@@ -133,10 +139,10 @@ export class TaskLifecycleController {
   @Audited('progressed')
   @ApiOperation({
     summary: 'Report progress',
-    description: `Only \`in_progress\`. \`percent\` (0–100) is required, as a query parameter or in a JSON body. ${ASSIGNEE_ONLY}`,
+    description: `Only \`in_progress\`. ${ASSIGNEE_ONLY} ${QUERY_FORM}`,
   })
-  @ApiBody({ type: ProgressBody, required: false })
-  @ApiOkResponse({ type: Task })
+  @ApiBody({ type: ProgressBody, required: true })
+  @ApiOkResponse({ type: Task, description: 'The task after the move' })
   @ApiErrors(403)
   progress(
     @Param('id', ParseIdPipe) id: number,
@@ -144,11 +150,11 @@ export class TaskLifecycleController {
     @Body() body: ProgressBody,
     @CurrentUser() user: AuthUser,
   ): Promise<Task> {
-    const percent = body?.percent ?? query.percent;
+    const { percent, note } = bodyOrQuery<ProgressBody>(body, query);
     if (percent === undefined) {
       throw ValidationFailedError.field('percent', 'percent is required (query or JSON body)');
     }
-    return this.lifecycle.progress(id, user, percent, body?.note ?? query.note ?? null);
+    return this.lifecycle.progress(id, user, percent, note ?? null);
   }
 
   @Post(':id/review')
@@ -159,7 +165,7 @@ export class TaskLifecycleController {
     summary: 'Ask for review',
     description: `\`in_progress → review\`. ${ASSIGNEE_ONLY}`,
   })
-  @ApiOkResponse({ type: Task })
+  @ApiOkResponse({ type: Task, description: 'The task after the move' })
   @ApiErrors(403)
   review(@Param('id', ParseIdPipe) id: number, @CurrentUser() user: AuthUser): Promise<Task> {
     return this.lifecycle.move(id, 'review', user);
@@ -173,7 +179,7 @@ export class TaskLifecycleController {
     summary: 'Complete a task',
     description: `\`in_progress → completed\`, progress 100. A task in review is completed by \`approve\`. ${ASSIGNEE_ONLY}`,
   })
-  @ApiOkResponse({ type: Task })
+  @ApiOkResponse({ type: Task, description: 'The task after the move' })
   @ApiErrors(403)
   complete(@Param('id', ParseIdPipe) id: number, @CurrentUser() user: AuthUser): Promise<Task> {
     return this.lifecycle.move(id, 'complete', user);
@@ -185,11 +191,10 @@ export class TaskLifecycleController {
   @Audited('blocked')
   @ApiOperation({
     summary: 'Mark a task blocked',
-    description:
-      '`pending`, `in_progress` or `review → blocked`; `reason` in the query or a JSON body. The assignee or an admin; anyone while the task is unassigned.',
+    description: `\`pending\`, \`in_progress\` or \`review → blocked\`. The assignee or an admin; anyone while the task is unassigned. ${QUERY_FORM}`,
   })
   @ApiBody({ type: BlockBody, required: false })
-  @ApiOkResponse({ type: Task })
+  @ApiOkResponse({ type: Task, description: 'The task after the move' })
   @ApiErrors(403)
   block(
     @Param('id', ParseIdPipe) id: number,
@@ -197,7 +202,7 @@ export class TaskLifecycleController {
     @Body() body: BlockBody,
     @CurrentUser() user: AuthUser,
   ): Promise<Task> {
-    return this.lifecycle.block(id, user, body?.reason ?? query.reason ?? null);
+    return this.lifecycle.block(id, user, bodyOrQuery<BlockBody>(body, query).reason ?? null);
   }
 
   @Post(':id/unblock')
@@ -208,7 +213,7 @@ export class TaskLifecycleController {
     summary: 'Unblock a task',
     description: `\`blocked → in_progress\` when assigned, else \`pending\`. The assignee or an admin; anyone while the task is unassigned. Into \`in_progress\`: ${DEPENDENCIES}`,
   })
-  @ApiOkResponse({ type: Task })
+  @ApiOkResponse({ type: Task, description: 'The task after the move' })
   @ApiErrors(403)
   unblock(@Param('id', ParseIdPipe) id: number, @CurrentUser() user: AuthUser): Promise<Task> {
     return this.lifecycle.move(id, 'unblock', user);
@@ -222,7 +227,7 @@ export class TaskLifecycleController {
     summary: 'Give a task back',
     description: `\`in_progress → pending\`, assignment cleared. ${ASSIGNEE_ONLY}`,
   })
-  @ApiOkResponse({ type: Task })
+  @ApiOkResponse({ type: Task, description: 'The task after the move' })
   @ApiErrors(403)
   release(@Param('id', ParseIdPipe) id: number, @CurrentUser() user: AuthUser): Promise<Task> {
     return this.lifecycle.move(id, 'release', user);
@@ -236,7 +241,7 @@ export class TaskLifecycleController {
     summary: 'Approve a task in review',
     description: `\`review → completed\`, progress 100. ${REVIEWER}`,
   })
-  @ApiOkResponse({ type: Task })
+  @ApiOkResponse({ type: Task, description: 'The task after the move' })
   @ApiErrors(403)
   approve(@Param('id', ParseIdPipe) id: number, @CurrentUser() user: AuthUser): Promise<Task> {
     return this.lifecycle.move(id, 'approve', user);
@@ -248,10 +253,10 @@ export class TaskLifecycleController {
   @Audited('rejected')
   @ApiOperation({
     summary: 'Send a task in review back to work',
-    description: `\`review → in_progress\`, still assigned; \`reason\` (required) in the query or a JSON body. ${REVIEWER}`,
+    description: `\`review → in_progress\`, still assigned, with the \`reason\` the assignee should act on. ${REVIEWER} ${QUERY_FORM}`,
   })
-  @ApiBody({ type: RejectBody, required: false })
-  @ApiOkResponse({ type: Task })
+  @ApiBody({ type: RejectBody, required: true })
+  @ApiOkResponse({ type: Task, description: 'The task after the move' })
   @ApiErrors(403)
   reject(
     @Param('id', ParseIdPipe) id: number,
@@ -259,7 +264,7 @@ export class TaskLifecycleController {
     @Body() body: RejectBody,
     @CurrentUser() user: AuthUser,
   ): Promise<Task> {
-    const reason = body?.reason ?? query.reason;
+    const { reason } = bodyOrQuery<RejectBody>(body, query);
     if (reason === undefined) {
       throw ValidationFailedError.field('reason', 'reason is required (query or JSON body)');
     }
@@ -274,7 +279,7 @@ export class TaskLifecycleController {
     summary: 'Reopen a completed task',
     description: `\`completed → in_progress\`, still assigned. ${ASSIGNEE_ONLY} ${DEPENDENCIES}`,
   })
-  @ApiOkResponse({ type: Task })
+  @ApiOkResponse({ type: Task, description: 'The task after the move' })
   @ApiErrors(403)
   reopen(@Param('id', ParseIdPipe) id: number, @CurrentUser() user: AuthUser): Promise<Task> {
     return this.lifecycle.move(id, 'reopen', user);

@@ -37,7 +37,7 @@ import { TASK_PRIORITIES, TASK_STATUSES, TaskPriority, TaskStatus } from './task
 @Check('chk_tasks_progress_range', `"progress_percent" BETWEEN 0 AND 100`)
 @Check('chk_tasks_not_own_parent', `"parent_id" <> "id"`)
 export class Task {
-  @ApiProperty({ example: 42, description: 'Server-owned.' })
+  @ApiProperty({ type: 'integer', example: 42, description: 'Server-owned.' })
   @PrimaryGeneratedColumn('identity', {
     type: 'integer',
     generatedIdentity: 'BY DEFAULT',
@@ -66,7 +66,7 @@ export class Task {
   @Column({ type: 'enum', enum: TASK_PRIORITIES, enumName: 'task_priority', default: 'medium' })
   priority: TaskPriority;
 
-  @ApiProperty({ minimum: 0, maximum: 100, example: 0 })
+  @ApiProperty({ type: 'integer', minimum: 0, maximum: 100, example: 0 })
   @Column({ type: 'smallint', default: 0 })
   progress_percent: number;
 
@@ -84,7 +84,7 @@ export class Task {
   @Column({ type: 'varchar', length: 100, nullable: true })
   project_slug: string | null;
 
-  @ApiProperty({ type: Number, nullable: true, example: null })
+  @ApiProperty({ type: 'integer', nullable: true, example: null })
   @Column({ type: 'integer', nullable: true })
   parent_id: number | null;
 
@@ -120,6 +120,26 @@ export class Task {
   })
   @Column({ type: 'timestamptz', nullable: true })
   lease_expires_at: Date | null;
+
+  @ApiProperty({
+    type: 'array',
+    items: { type: 'integer' },
+    example: [12, 15],
+    description:
+      'Server-owned: ids of the tasks this one is blocked by (its dependencies), completed or not.',
+  })
+  @Column({ type: 'integer', array: true, default: () => "'{}'" })
+  blocked_by: number[];
+
+  @ApiProperty({
+    type: 'integer',
+    minimum: 1,
+    example: 3,
+    description:
+      'Server-owned: one more on every change. The `ETag` of a task answer is `"<id>-<version>"`; send it back in `If-Match` to write only if nobody changed the task meanwhile.',
+  })
+  @Column({ type: 'integer', default: 1 })
+  version: number;
 
   @ApiProperty({ example: 'usr_7f3a', description: "Server-owned: the creator's `sub`." })
   @Column({ type: 'varchar', length: 255 })

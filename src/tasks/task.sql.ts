@@ -6,8 +6,8 @@ import { hasUnfinishedDependency } from './task-dependencies.sql';
  * identical queries.
  */
 
-/** `GET /api/tasks/{id}`: the task and the ids of the tasks it depends on. */
-export const FIND_TASK_SQL = `SELECT t.*, ARRAY(SELECT d.depends_on_id FROM task_dependencies d WHERE d.task_id = t.id ORDER BY d.depends_on_id) AS blocked_by FROM tasks t WHERE t.id = $1`;
+/** `GET /api/tasks/{id}` (`blocked_by` is a column, kept by a trigger on task_dependencies). */
+export const FIND_TASK_SQL = `SELECT t.* FROM tasks t WHERE t.id = $1`;
 
 /** One page of tasks matching `where` (conditions on alias `t`), in `orderBy` order. */
 export const pageOfTasksSql = (where: string[], orderBy: string, limit: number, offset: number) =>

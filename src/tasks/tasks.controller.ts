@@ -34,9 +34,9 @@ import { ParseIdPipe } from '../common/validation/id.pipe';
 import { CreateTaskDto } from './dto/create-task.dto';
 import { ListTasksQuery } from './dto/list-tasks.query';
 import { UpdateTaskDto } from './dto/update-task.dto';
+import { TaskConditionalRequests } from './task-etag';
 import { Task } from './task.entity';
-import { TaskDetailResponse } from './dto/task-detail.response';
-import { TaskDetail, TasksService } from './tasks.service';
+import { TasksService } from './tasks.service';
 
 /**
  * `/api/tasks`: the task board's CRUD. Also under /api/tasks/{id}: the lifecycle routes
@@ -45,6 +45,7 @@ import { TaskDetail, TasksService } from './tasks.service';
 @ApiTags('tasks')
 @ApiBearerAuth()
 @ApiAuthenticatedErrors()
+@TaskConditionalRequests()
 @Controller('api/tasks')
 export class TasksController {
   constructor(private readonly tasks: TasksService) {}
@@ -54,9 +55,9 @@ export class TasksController {
   @ApiOperation({
     summary: 'Create a task',
     description:
-      '`status` is `pending` (default) or `blocked`: work starts with a move, never at creation. `assigned_to` pre-assigns the task: only that worker (or an admin) may then start it, and the worker must have registered its `required_capabilities` (403 `capability_missing`).',
+      'The caller becomes `created_by`. `status` is `pending` (default) or `blocked`: work starts with a move, never at creation. `assigned_to` pre-assigns the task: only that worker (or an admin) may then start it, and the worker must have registered its `required_capabilities` (403 `capability_missing`). Unknown or server-owned fields are a 422, never silently ignored.',
   })
-  @ApiCreatedResponse({ type: Task })
+  @ApiCreatedResponse({ type: Task, description: 'The created task' })
   @ApiErrors(400, 403, 413, 415, 422)
   create(@Body() dto: CreateTaskDto, @CurrentUser() user: AuthUser): Promise<Task> {
     return this.tasks.create(dto, user);
@@ -64,7 +65,7 @@ export class TasksController {
 
   @Get()
   @ApiOperation({ summary: 'List tasks', description: 'Filters combine with AND.' })
-  @ApiPageResponse(Task)
+  @ApiPageResponse(Task, 'One page of the matching tasks, in the requested order')
   @ApiErrors(422)
   async list(
     @Query() query: ListTasksQuery,
@@ -74,11 +75,15 @@ export class TasksController {
   }
 
   @Get(':id')
-  @ApiOperation({ summary: 'Get a task, with the tasks it is blocked by' })
+  @ApiOperation({
+    summary: 'Get a task, with the tasks it is blocked by',
+    description:
+      'Send the `ETag` of the last answer in `If-None-Match` to poll cheaply: 304 while the task is unchanged.',
+  })
   @ApiTaskIdParam()
-  @ApiOkResponse({ type: TaskDetailResponse })
+  @ApiOkResponse({ type: Task, description: 'The task' })
   @ApiErrors(404, 422)
-  findOne(@Param('id', ParseIdPipe) id: number): Promise<TaskDetail> {
+  findOne(@Param('id', ParseIdPipe) id: number): Promise<Task> {
     return this.tasks.findOne(id);
   }
 
@@ -89,7 +94,7 @@ export class TasksController {
     description:
       'Only the fields sent change, in one transaction. `assigned_to` is the move `assign` (an unassigned pending task: anyone; otherwise the assignee or an admin) and `status` is the move that reaches it (`in_progress` from `pending` is `start`, `completed` from `review` is `approve`…), with the same rules, status codes and audit actions as the lifecycle routes; a status no move reaches is 409 `invalid_transition`. `review → in_progress` is `reject`, which needs a reason: use `POST /api/tasks/{id}/reject`.',
   })
-  @ApiOkResponse({ type: Task })
+  @ApiOkResponse({ type: Task, description: 'The task as it is now' })
   @ApiTaskIdParam()
   @ApiErrors(400, 403, 404, 409, 413, 415, 422)
   async update(
@@ -115,7 +120,7 @@ export class TasksController {
 
   @Get(':id/subtasks')
   @ApiOperation({ summary: "List a task's direct subtasks", description: 'Ordered by id.' })
-  @ApiPageResponse(Task)
+  @ApiPageResponse(Task, 'One page of the direct subtasks')
   @ApiTaskIdParam()
   @ApiErrors(404, 422)
   async subtasks(

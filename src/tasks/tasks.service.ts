@@ -75,9 +75,6 @@ function plainTask(task: Task | LockedTask): Task {
   return plain;
 }
 
-/** A task as `GET /api/tasks/{id}` shows it: with the tasks it is blocked by. */
-export type TaskDetail = Task & { blocked_by: number[] };
-
 /** Escapes LIKE's wildcards so `q` matches literally. */
 const likePattern = (text: string): string => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
@@ -120,9 +117,8 @@ export class TasksService {
     }
   }
 
-  /** The task and its dependencies, in one round trip. */
-  async findOne(id: number): Promise<TaskDetail> {
-    const [task] = await this.sql.rows<TaskDetail>(FIND_TASK_SQL, [id]);
+  async findOne(id: number): Promise<Task> {
+    const [task] = await this.sql.rows<Task>(FIND_TASK_SQL, [id]);
     if (!task) throw new NotFoundError(`Task ${id} not found`, 'task_not_found');
     return task;
   }

@@ -52,7 +52,7 @@ export class WorkersController {
     description:
       'Admins register anyone, including agents, with capabilities. A plain user may register only itself, only as `human`, and without capabilities (422): capabilities decide which tasks a worker may claim, so only an admin grants them.',
   })
-  @ApiCreatedResponse({ type: Worker })
+  @ApiCreatedResponse({ type: Worker, description: 'The registered worker' })
   @ApiErrors(400, 403, 409, 413, 415, 422)
   register(@Body() dto: CreateWorkerDto, @CurrentUser() user: AuthUser): Promise<Worker> {
     return this.workers.register(dto, user);
@@ -60,7 +60,7 @@ export class WorkersController {
 
   @Get()
   @ApiOperation({ summary: 'List workers', description: 'Ordered by id.' })
-  @ApiPageResponse(Worker)
+  @ApiPageResponse(Worker, 'One page of workers')
   @ApiErrors(422)
   async list(
     @Query() query: ListWorkersQuery,
@@ -70,8 +70,11 @@ export class WorkersController {
   }
 
   @Get(':id')
-  @ApiOperation({ summary: 'Get a worker' })
-  @ApiOkResponse({ type: Worker })
+  @ApiOperation({
+    summary: 'Get a worker',
+    description: 'Its type (`human` or `agent`) and capabilities, as registered.',
+  })
+  @ApiOkResponse({ type: Worker, description: 'The worker' })
   @ApiWorkerIdParam()
   @ApiErrors(404, 422)
   findOne(@Param('id', ParseWorkerIdPipe) id: string): Promise<Worker> {
@@ -81,8 +84,11 @@ export class WorkersController {
   @Patch(':id')
   @RequireAdmin()
   @Audited('worker_updated')
-  @ApiOperation({ summary: 'Update a worker (admins only)' })
-  @ApiOkResponse({ type: Worker })
+  @ApiOperation({
+    summary: 'Update a worker (admins only)',
+    description: 'Only the fields sent change; the id never does.',
+  })
+  @ApiOkResponse({ type: Worker, description: 'The worker as it is now' })
   @ApiWorkerIdParam()
   @ApiErrors(400, 403, 404, 413, 415, 422)
   update(
@@ -96,7 +102,10 @@ export class WorkersController {
   @HttpCode(204)
   @RequireAdmin()
   @Audited('worker_deleted')
-  @ApiOperation({ summary: 'Delete a worker (admins only)' })
+  @ApiOperation({
+    summary: 'Delete a worker (admins only)',
+    description: 'Its past audit entries keep its id; from now on it counts as a human again.',
+  })
   @ApiNoContentResponse({ description: 'Deleted' })
   @ApiWorkerIdParam()
   @ApiBodyErrors()

@@ -1,4 +1,4 @@
-import { ApiExtraModels, ApiProperty, PickType, getSchemaPath } from '@nestjs/swagger';
+import { ApiProperty, PickType } from '@nestjs/swagger';
 import { ListAuditQuery } from '../../audit/dto/list-audit.query';
 
 /** `GET /api/audit/verify`: the same `task_id` and `since` as the audit search. */
@@ -14,32 +14,44 @@ export class AuditHeadsQuery extends PickType(ListAuditQuery, [
 export const BROKEN_REASONS = ['content_changed', 'entries_missing', 'prev_hash_mismatch'] as const;
 export type BrokenReason = (typeof BROKEN_REASONS)[number];
 
-export class BrokenEntry {
-  @ApiProperty({ example: 1017, description: 'The first entry (lowest id) whose check fails.' })
+export interface BrokenEntry {
   id: number;
-
-  @ApiProperty({ type: Number, nullable: true, example: 42 })
   task_id: number | null;
-
-  @ApiProperty({
-    enum: BROKEN_REASONS,
-    enumName: 'AuditChainBreak',
-    description:
-      '`content_changed`: the entry differs from what was hashed (edited, or forged without the trigger); `entries_missing`: entries of its chain before it were deleted; `prev_hash_mismatch`: it does not follow the entry before it.',
-  })
   reason: BrokenReason;
 }
 
-@ApiExtraModels(BrokenEntry)
+const BROKEN_REASONS_DESCRIPTION =
+  '`content_changed`: the entry differs from what was hashed (edited, or forged without the trigger); `entries_missing`: entries of its chain before it were deleted; `prev_hash_mismatch`: it does not follow the entry before it.';
+
 export class AuditVerifyResponse {
-  @ApiProperty({ example: 5120, description: 'Entries recomputed (those matching the filters).' })
+  @ApiProperty({
+    type: 'integer',
+    example: 5120,
+    description: 'Entries recomputed (those matching the filters).',
+  })
   checked: number;
 
   @ApiProperty({ example: true, description: 'True when every checked entry is intact.' })
   ok: boolean;
 
-  // No `type`: beside `allOf`, `type: object` would make `null` invalid to JSON Schema readers.
-  @ApiProperty({ nullable: true, allOf: [{ $ref: getSchemaPath(BrokenEntry) }] })
+  // Spelled out rather than a `$ref` to BrokenEntry: OpenAPI 3.0 lets `nullable` apply only
+  // beside a `type`, and a `$ref` (or `allOf` of one) would make `null` invalid.
+  @ApiProperty({
+    type: 'object',
+    nullable: true,
+    additionalProperties: false,
+    properties: {
+      id: { type: 'integer', example: 1017 },
+      task_id: { type: 'integer', nullable: true, example: 42 },
+      reason: {
+        type: 'string',
+        enum: [...BROKEN_REASONS],
+        description: BROKEN_REASONS_DESCRIPTION,
+      },
+    },
+    required: ['id', 'task_id', 'reason'],
+    description: 'The first entry (lowest id) whose check fails; null when every chain is intact.',
+  })
   first_broken: BrokenEntry | null;
 }
 
@@ -50,19 +62,19 @@ export class AuditHead {
   })
   chain: string;
 
-  @ApiProperty({ type: Number, nullable: true, example: 42 })
+  @ApiProperty({ type: 'integer', nullable: true, example: 42 })
   task_id: number | null;
 
   @ApiProperty({ type: String, nullable: true, example: null })
   worker_id: string | null;
 
-  @ApiProperty({ example: 7, description: 'How many entries the chain has.' })
+  @ApiProperty({ type: 'integer', example: 7, description: 'How many entries the chain has.' })
   chain_seq: number;
 
   @ApiProperty({ example: '60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752' })
   hash: string;
 
-  @ApiProperty({ example: 1017, description: 'The id of the newest entry.' })
+  @ApiProperty({ type: 'integer', example: 1017, description: 'The id of the newest entry.' })
   entry_id: number;
 
   @ApiProperty({ format: 'date-time', example: '2026-11-26T20:41:04.575Z' })

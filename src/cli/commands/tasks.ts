@@ -129,19 +129,27 @@ export function registerTaskCommands(program: Command, env: NodeJS.ProcessEnv): 
       .description('change some fields of a task; "" clears an optional field')
       .argument('<id>', 'task id', integer)
       .option('--title <title>', 'new title')
+      .option(
+        '--if-version <n>',
+        'only if the task is still at this version (as `show` printed it); else exit 5 and nothing changes',
+        integer,
+      )
       .addOption(
         new Option(
           '--status <status>',
-          'new status: the move that reaches it (taskflow help moves)',
+          'new status, by the move that reaches it (start, review, approve…) and its rules',
         ).choices(TASK_STATUSES),
       ),
   ).action(
-    action(env, async (cli, id: number, o: FieldOptions) => {
+    action(env, async (cli, id: number, o: FieldOptions & { ifVersion?: number }) => {
       const body = { ...fields(o), status: o.status };
       if (Object.values(body).every((value) => value === undefined)) {
         throw new CliError('nothing to change: give at least one field option', ExitCode.Usage);
       }
-      const patch = { params: { path: { id } }, body: body satisfies UpdateBody };
+      // The task's ETag is "<id>-<version>": the API refuses the edit (412) if anyone changed
+      // the task since that version was read, so two editors never overwrite each other.
+      const header = o.ifVersion === undefined ? {} : { 'If-Match': `"${id}-${o.ifVersion}"` };
+      const patch = { params: { path: { id }, header }, body: body satisfies UpdateBody };
       await cli.show((api) => api.PATCH('/api/tasks/{id}', patch), taskDetails);
     }),
   );

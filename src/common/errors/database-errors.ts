@@ -26,6 +26,8 @@ export const PG = {
   duplicateObject: '42710',
   insufficientPrivilege: '42501',
   internalError: 'XX000',
+  /** TaskFlow's own: trg_tasks_version refused a write armed with a stale If-Match. */
+  versionMismatch: 'TF412',
 } as const;
 
 const UNAVAILABLE_SQLSTATE_PREFIXES = ['08', '53', '57P'];

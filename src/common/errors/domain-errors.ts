@@ -12,6 +12,7 @@ export enum DomainErrorKind {
   Forbidden = 'forbidden',
   NotFound = 'not_found',
   Conflict = 'conflict',
+  PreconditionFailed = 'precondition_failed',
   Unavailable = 'unavailable',
 }
 
@@ -70,6 +71,13 @@ export class NotFoundError extends DomainError {
 export class ConflictError extends DomainError {
   constructor(message: string, code: ErrorCode = 'conflict') {
     super(DomainErrorKind.Conflict, message, code);
+  }
+}
+
+/** A conditional request (`If-Match`) names a version that is no longer current. */
+export class PreconditionFailedError extends DomainError {
+  constructor(message: string) {
+    super(DomainErrorKind.PreconditionFailed, message, 'precondition_failed');
   }
 }
 

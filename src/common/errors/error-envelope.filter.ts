@@ -12,6 +12,8 @@ import { PG, isDatabaseUnavailable, sqlState, violatedConstraint } from './datab
 import { DomainError, DomainErrorKind, FieldError, assertUnreachable } from './domain-errors';
 import type { ErrorCode } from './error-codes';
 
+const RETRY_UNAVAILABLE_AFTER_SECONDS = 5;
+
 /** The contract's error body: `{ error, status_code, code }`, plus `details` on a 422. */
 export interface ErrorEnvelope {
   error: string;
@@ -38,6 +40,8 @@ function statusOf(kind: DomainErrorKind): number {
       return HttpStatus.NOT_FOUND;
     case DomainErrorKind.Conflict:
       return HttpStatus.CONFLICT;
+    case DomainErrorKind.PreconditionFailed:
+      return HttpStatus.PRECONDITION_FAILED;
     case DomainErrorKind.Unavailable:
       return HttpStatus.SERVICE_UNAVAILABLE;
     default:
@@ -89,6 +93,10 @@ export class ErrorEnvelopeFilter implements ExceptionFilter {
     }
 
     const adapter = this.adapterHost.httpAdapter;
+    if (status === HttpStatus.SERVICE_UNAVAILABLE) {
+      // An outage is usually a restart or a failover: worth retrying soon, not in a tight loop.
+      adapter.setHeader(reply, 'Retry-After', String(RETRY_UNAVAILABLE_AFTER_SECONDS));
+    }
     if (status === HttpStatus.UNAUTHORIZED) {
       adapter.setHeader(reply, 'WWW-Authenticate', wwwAuthenticate(resolved.body.error));
     }
@@ -122,6 +130,12 @@ export class ErrorEnvelopeFilter implements ExceptionFilter {
           HttpStatus.CONFLICT,
           `The change conflicts with related records (${violatedConstraint(exception) ?? 'foreign key'})`,
           'conflict',
+        );
+      case PG.versionMismatch:
+        return envelope(
+          HttpStatus.PRECONDITION_FAILED,
+          'The task changed since the version in If-Match; read it again',
+          'precondition_failed',
         );
       case PG.serializationFailure:
       case PG.deadlockDetected:

@@ -15,7 +15,7 @@ export class ErrorResponse {
   @ApiProperty({ example: 'Task 42 not found' })
   error: string;
 
-  @ApiProperty({ example: 404 })
+  @ApiProperty({ type: 'integer', example: 404, description: 'The HTTP status, repeated.' })
   status_code: number;
 
   @ApiProperty({

@@ -4,13 +4,15 @@ import type { FastifyReply } from 'fastify';
 import type { Page } from './pagination.query';
 
 /** Documents a list response: an array of `type`, with `X-Total-Count`. */
-export const ApiPageResponse = (type: Type<unknown>) =>
+export const ApiPageResponse = (type: Type<unknown>, description: string) =>
   applyDecorators(
     ApiOkResponse({
       type: [type],
+      description,
       headers: {
         'X-Total-Count': {
           description: 'How many items match the filters, ignoring limit and offset',
+          required: true,
           schema: { type: 'integer' },
         },
       },

@@ -9,7 +9,12 @@ const MAX_OFFSET = 2_147_483_647;
 
 /** `limit` 1–100 (default 50) and `offset` ≥ 0, shared by every list route. */
 export class PaginationQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE })
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    maximum: MAX_PAGE_SIZE,
+    default: DEFAULT_PAGE_SIZE,
+  })
   @IsOptionalNotNull()
   @ToInteger()
   @IsInt()
@@ -17,7 +22,7 @@ export class PaginationQuery {
   @Max(MAX_PAGE_SIZE)
   limit?: number;
 
-  @ApiPropertyOptional({ minimum: 0, default: 0 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, maximum: MAX_OFFSET, default: 0 })
   @IsOptionalNotNull()
   @ToInteger()
   @IsInt()

@@ -1,6 +1,7 @@
 import { CreateTasks1764190000000 } from './1764190000000-CreateTasks';
 import { CreateWorkersAndAudit1764200000000 } from './1764200000000-CreateWorkersAndAudit';
 import { AgentsAtScale1764210000000 } from './1764210000000-AgentsAtScale';
+import { TaskVersionsAndBlockedBy1764220000000 } from './1764220000000-TaskVersionsAndBlockedBy';
 import { AuditHashChain1764250000000 } from './1764250000000-AuditHashChain';
 import { AppRoleGrants1764260000000 } from './1764260000000-AppRoleGrants';
 
@@ -13,6 +14,7 @@ export const MIGRATIONS = [
   CreateTasks1764190000000,
   CreateWorkersAndAudit1764200000000,
   AgentsAtScale1764210000000,
+  TaskVersionsAndBlockedBy1764220000000,
   AuditHashChain1764250000000,
   AppRoleGrants1764260000000,
 ];

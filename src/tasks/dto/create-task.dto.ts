@@ -47,7 +47,7 @@ export class CreateTaskDto {
   @IsIn(TASK_PRIORITIES, { message: `priority must be one of ${TASK_PRIORITIES.join(', ')}` })
   priority?: TaskPriority;
 
-  @ApiPropertyOptional({ minimum: 0, maximum: 100, default: 0 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, maximum: 100, default: 0 })
   @IsOptionalNotNull()
   @IsInt()
   @Min(0)
@@ -59,7 +59,7 @@ export class CreateTaskDto {
     nullable: true,
     maxLength: 255,
     example: 'usr_7f3a',
-    description: 'A worker id (JWT `sub`). `""` means null.',
+    description: 'A worker id (JWT `sub`); `null` clears it.',
   })
   @EmptyStringToNull()
   @IsOptional()
@@ -72,12 +72,15 @@ export class CreateTaskDto {
   @IsText({ min: 1, max: 100 })
   project_slug?: string | null;
 
+  // Older clients (and Swagger UI's prefilled forms) send 0 for "no parent": still accepted as
+  // null, but left out of the schema so that generated types say what a new client should send.
   @ApiPropertyOptional({
-    type: Number,
+    type: 'integer',
     nullable: true,
-    minimum: 0,
-    example: null,
-    description: 'An existing task, never this task or one of its descendants. `0` means null.',
+    minimum: 1,
+    maximum: MAX_INT32,
+    example: 7,
+    description: 'An existing task, never this task or one of its descendants; `null` clears it.',
   })
   @Transform(({ value }) => (value === 0 ? null : value))
   @IsOptional()
@@ -86,15 +89,15 @@ export class CreateTaskDto {
   @Max(MAX_INT32)
   parent_id?: number | null;
 
+  // `""` (an empty form field) is still accepted as null for older clients, but left out of the
+  // schema: a `oneOf` with it made generated types `string | null | ''`.
   @ApiPropertyOptional({
-    // `""` (an empty form field) is accepted as null: documented, so that clients may rely on it.
-    oneOf: [
-      { type: 'string', format: 'date-time', nullable: true },
-      { type: 'string', enum: [''] },
-    ],
+    type: String,
+    format: 'date-time',
+    nullable: true,
     example: '2026-12-01T17:00:00+01:00',
     description:
-      'Any offset is accepted; stored and returned in UTC. Without an offset, UTC. `""` means null.',
+      'Any offset is accepted; stored and returned in UTC. Without an offset, UTC. `null` clears it.',
   })
   @EmptyStringToNull()
   @ToUtcDate()

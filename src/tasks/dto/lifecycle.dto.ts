@@ -1,111 +1,127 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsIn, IsInt, Max, Min } from 'class-validator';
+import { ValidationFailedError } from '../../common/errors/domain-errors';
 import { IsOptionalNotNull, IsText, ToInteger } from '../../common/validation/decorators';
 import { TASK_PRIORITIES, TaskPriority } from '../task.enums';
 
 /**
- * `progress`, `block` and `reject` take their fields as query parameters (as the seed did, handy from a
- * shell or Swagger) or in a JSON body (handy for typed clients); the controller merges the two.
- * The query spelling differs only in turning the text "60" into a number.
+ * The inputs of the lifecycle routes. The JSON body is the documented form (these `…Body`
+ * classes, in openapi.json). The query form (`?percent=60`) is still accepted for the seed's
+ * clients, handy from a shell, but left out of the schema so that generated clients offer one
+ * way only; `bodyOrQuery` merges the two. The `…Query` classes validate the same fields with
+ * text turned into numbers, and carry no schema.
  */
+
+/** One input from a lifecycle route's body and query: both may say a field, never differently. */
+export function bodyOrQuery<T extends object>(body: T | undefined, query: T): T {
+  const merged = { ...query } as Record<string, unknown>;
+  for (const [field, value] of Object.entries(body ?? {})) {
+    if (value === undefined) continue;
+    const other = merged[field];
+    if (other !== undefined && JSON.stringify(other) !== JSON.stringify(value)) {
+      throw ValidationFailedError.field(
+        field,
+        `${field} is in both the JSON body and the query, with different values; send it once`,
+      );
+    }
+    merged[field] = value;
+  }
+  return merged as T;
+}
+
+const Percent = () => applyDecorators(IsOptionalNotNull(), IsInt(), Min(0), Max(100));
+const Note = () => applyDecorators(IsOptionalNotNull(), IsText({ max: 1000 }));
+
 export class ProgressBody {
-  @ApiPropertyOptional({
-    minimum: 0,
-    maximum: 100,
-    example: 60,
-    description: 'Required, here or in the query.',
-  })
-  @IsOptionalNotNull()
-  @IsInt()
-  @Min(0)
-  @Max(100)
+  // Required by the schema. The validator lets it be missing only so that the query may carry
+  // it; the controller refuses a request that has it in neither.
+  @ApiProperty({ type: 'integer', minimum: 0, maximum: 100, example: 60 })
+  @Percent()
   percent?: number;
 
   @ApiPropertyOptional({ maxLength: 1000, example: 'tests pass' })
-  @IsOptionalNotNull()
-  @IsText({ max: 1000 })
+  @Note()
   note?: string;
 }
 
-export class ProgressQuery extends ProgressBody {
+export class ProgressQuery {
+  @Percent()
   @ToInteger()
-  override percent?: number = undefined;
+  percent?: number;
+
+  @Note()
+  note?: string;
 }
+
+const Reason = () => applyDecorators(IsOptionalNotNull(), IsText({ max: 1000 }));
 
 export class BlockBody {
   @ApiPropertyOptional({ maxLength: 1000, example: 'waiting for the API key' })
-  @IsOptionalNotNull()
-  @IsText({ max: 1000 })
+  @Reason()
   reason?: string;
 }
 
-export class BlockQuery extends BlockBody {}
+export class BlockQuery {
+  @Reason()
+  reason?: string;
+}
+
+const RejectReason = () =>
+  applyDecorators(IsOptionalNotNull(), IsText({ min: 1, max: 1000, nonBlank: true }));
 
 export class RejectBody {
-  @ApiPropertyOptional({
+  // Required by the schema; the validator lets it be missing only so that the query may carry
+  // it, and the controller refuses a request that has it in neither.
+  @ApiProperty({
     maxLength: 1000,
     example: 'the tests do not cover the empty list',
-    description: 'Required, here or in the query: what the assignee should change.',
+    description: 'What the assignee should change.',
   })
-  @IsOptionalNotNull()
-  @IsText({ min: 1, max: 1000, nonBlank: true })
+  @RejectReason()
   reason?: string;
 }
 
-export class RejectQuery extends RejectBody {}
+export class RejectQuery {
+  @RejectReason()
+  reason?: string;
+}
 
 const LEASE = { minimum: 1, maximum: 86_400 };
-
-/** `lease_seconds`, 1 to 86 400. */
 const LeaseSeconds = () =>
-  applyDecorators(
-    ApiPropertyOptional({
-      ...LEASE,
-      example: 300,
-      description:
-        'Hold the task for this long; a heartbeat extends it. Once it runs out, anyone may claim the task again.',
-    }),
-    IsOptionalNotNull(),
-    IsInt(),
-    Min(LEASE.minimum),
-    Max(LEASE.maximum),
-  );
+  applyDecorators(IsOptionalNotNull(), IsInt(), Min(LEASE.minimum), Max(LEASE.maximum));
 
-/** `lease_seconds` for start and heartbeat, in a JSON body… */
+const ApiLeaseSeconds = () =>
+  ApiPropertyOptional({
+    type: 'integer',
+    ...LEASE,
+    example: 300,
+    description:
+      'Hold the task for this long; a heartbeat extends it. Once it runs out, anyone may claim the task again.',
+  });
+
+/** `lease_seconds` for start and heartbeat, 1 to 86 400. */
 export class LeaseBody {
+  @ApiLeaseSeconds()
   @LeaseSeconds()
   lease_seconds?: number;
 }
 
-/** …or in the query. */
 export class LeaseQuery {
   @LeaseSeconds()
   @ToInteger()
   lease_seconds?: number;
 }
 
-const CAPABILITIES_DESCRIPTION =
-  "Only tasks whose required capabilities are all among these and among the caller's registered ones: it narrows the registered set, never widens it. Default: the registered set.";
-
-/** The filters of claim-next common to both spellings. */
-class ClaimFilters {
-  @ApiPropertyOptional({ description: 'Only tasks of this project.', example: 'website' })
-  @IsOptionalNotNull()
-  @IsText({ min: 1, max: 100 })
-  project?: string;
-
-  @ApiPropertyOptional({
-    enum: TASK_PRIORITIES,
-    enumName: 'TaskPriority',
-    description: 'Only tasks of at least this priority.',
-  })
-  @IsOptionalNotNull()
-  @IsIn(TASK_PRIORITIES, { message: `min_priority must be one of ${TASK_PRIORITIES.join(', ')}` })
-  min_priority?: TaskPriority;
-}
-
+const Project = () => applyDecorators(IsOptionalNotNull(), IsText({ min: 1, max: 100 }));
+const MinPriority = () =>
+  applyDecorators(
+    IsOptionalNotNull(),
+    IsIn(TASK_PRIORITIES, {
+      message: `min_priority must be one of ${TASK_PRIORITIES.join(', ')}`,
+    }),
+  );
 const Capabilities = () =>
   applyDecorators(
     IsOptionalNotNull(),
@@ -114,33 +130,52 @@ const Capabilities = () =>
     IsText({ min: 1, max: 100, nonBlank: true }, { each: true }),
   );
 
-/** claim-next's filters in a JSON body. */
-export class ClaimNextBody extends ClaimFilters {
+/** claim-next's filters. */
+export class ClaimNextBody {
+  @ApiPropertyOptional({ description: 'Only tasks of this project.', example: 'website' })
+  @Project()
+  project?: string;
+
+  @ApiPropertyOptional({
+    enum: TASK_PRIORITIES,
+    enumName: 'TaskPriority',
+    description: 'Only tasks of at least this priority.',
+  })
+  @MinPriority()
+  min_priority?: TaskPriority;
+
   @ApiPropertyOptional({
     type: [String],
     example: ['python', 'sql'],
-    description: CAPABILITIES_DESCRIPTION,
+    description:
+      "Only tasks whose required capabilities are all among these and among the caller's registered ones: it narrows the registered set, never widens it. Default: the registered set.",
   })
   @Capabilities()
   capabilities?: string[];
 
+  @ApiLeaseSeconds()
   @LeaseSeconds()
   lease_seconds?: number;
 }
 
-/** claim-next's filters in the query: `capabilities` comma-separated, numbers as text. */
-export class ClaimNextQuery extends ClaimFilters {
-  @ApiPropertyOptional({
-    type: String,
-    example: 'python,sql',
-    description: `Comma-separated. ${CAPABILITIES_DESCRIPTION}`,
-  })
+/**
+ * The same filters in the query. `capabilities` is a list there too: repeat the key
+ * (`?capabilities=python&capabilities=sql`) or separate with commas (`?capabilities=python,sql`).
+ */
+export class ClaimNextQuery {
+  @Project()
+  project?: string;
+
+  @MinPriority()
+  min_priority?: TaskPriority;
+
   @Transform(({ value }) =>
-    typeof value === 'string'
-      ? value
-          .split(',')
-          .map((c) => c.trim())
-          .filter(Boolean)
+    typeof value === 'string' || Array.isArray(value)
+      ? ([] as unknown[])
+          .concat(value)
+          .flatMap((item) => (typeof item === 'string' ? item.split(',') : [item]))
+          .map((item) => (typeof item === 'string' ? item.trim() : item))
+          .filter((item) => item !== '')
       : value,
   )
   @Capabilities()

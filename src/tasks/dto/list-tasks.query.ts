@@ -37,7 +37,12 @@ export class ListTasksQuery extends PaginationQuery {
   @IsText({ min: 1, max: 100 })
   project?: string;
 
-  @ApiPropertyOptional({ minimum: 1, description: 'Only the direct subtasks of this task.' })
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    maximum: MAX_INT32,
+    description: 'Only the direct subtasks of this task.',
+  })
   @IsOptionalNotNull()
   @ToInteger()
   @IsInt()

@@ -1,18 +1,15 @@
-import { ApiPropertyOptional, OmitType, PartialType } from '@nestjs/swagger';
+import { ApiPropertyOptional, OmitType } from '@nestjs/swagger';
 import { IsIn } from 'class-validator';
+import { PatchType } from '../../common/openapi/patch-type';
 import { IsOptionalNotNull } from '../../common/validation/decorators';
 import { TASK_STATUSES, TaskStatus } from '../task.enums';
 import { CreateTaskDto } from './create-task.dto';
 
 /**
- * Every field optional; a field that is sent is validated as on create, so `null` is accepted
- * only where the field is nullable (`skipNullProperties: false`). `status` is the one field with
- * another rule: any status may be asked for, and the move table decides (create takes only
- * `pending` or `blocked`).
+ * Only the fields sent change; see `PatchType`. `status` has its own rule: any status may be
+ * asked for, and the move table decides (create takes only `pending` or `blocked`).
  */
-export class UpdateTaskDto extends PartialType(OmitType(CreateTaskDto, ['status'] as const), {
-  skipNullProperties: false,
-}) {
+export class UpdateTaskDto extends PatchType(OmitType(CreateTaskDto, ['status'] as const)) {
   @ApiPropertyOptional({
     enum: TASK_STATUSES,
     enumName: 'TaskStatus',

@@ -1,7 +1,6 @@
-import { OmitType, PartialType } from '@nestjs/swagger';
+import { OmitType } from '@nestjs/swagger';
+import { PatchType } from '../../common/openapi/patch-type';
 import { CreateWorkerDto } from './create-worker.dto';
 
-/** Name, type and capabilities; the id (the JWT `sub`) never changes. */
-export class UpdateWorkerDto extends PartialType(OmitType(CreateWorkerDto, ['id'] as const), {
-  skipNullProperties: false,
-}) {}
+/** Name, type and capabilities; the id (the JWT `sub`) never changes. Only the fields sent change. */
+export class UpdateWorkerDto extends PatchType(OmitType(CreateWorkerDto, ['id'] as const)) {}

@@ -15,7 +15,8 @@ export interface Parameter {
 export interface DocumentedResponse {
   /** The JSON body's schema; none for a response without content (204). */
   schema?: Schema;
-  headers: Record<string, Schema>;
+  /** By lower-case name; `required` ones must be sent, the others are checked when they are. */
+  headers: Record<string, { schema: Schema; required: boolean }>;
 }
 
 export interface Operation {
@@ -139,7 +140,7 @@ export class Contract {
             headers: Object.fromEntries(
               Object.entries((response.headers ?? {}) as Record<string, Schema>).map(([k, v]) => [
                 k.toLowerCase(),
-                v.schema as Schema,
+                { schema: v.schema as Schema, required: v.required === true },
               ]),
             ),
           });
@@ -163,7 +164,8 @@ export class Contract {
               }
             : undefined,
           responses,
-          secured: Array.isArray(op.security) && op.security.length > 0,
+          // Bearer auth is the document's default; a public route opts out with `security: []`.
+          secured: ((op.security ?? this.document.security ?? []) as unknown[]).length > 0,
         });
       }
     }

@@ -1,0 +1,16 @@
+import { SetMetadata } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import type { EntityManager } from 'typeorm';
+
+/**
+ * A condition on the current state that a write must meet, checked by `AuditInterceptor` inside
+ * the write's own transaction, right before the handler (and after an `Idempotency-Key` replay,
+ * which answers as the first request did). It throws to refuse the request; nothing is written.
+ */
+export type WritePrecondition = (tx: EntityManager, request: FastifyRequest) => Promise<void>;
+
+export const WRITE_PRECONDITION = 'taskflow:write-precondition';
+
+/** Attaches a `WritePrecondition` to the `@Audited` handlers of a controller or to one handler. */
+export const CheckBeforeWrite = (check: WritePrecondition) =>
+  SetMetadata(WRITE_PRECONDITION, check);

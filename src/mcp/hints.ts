@@ -1,0 +1,47 @@
+import type { ApiError, ErrorBody } from '../client/taskflow-client';
+
+type Code = ErrorBody['code'];
+
+export const FIND_ANOTHER = "pick another task (list_tasks with status 'pending')";
+
+/**
+ * What an agent should do about a refusal, chosen by the API's machine `code` alone: no extra
+ * request to find out why (the code already says which rule refused it). A tool may say more
+ * for its own case (`claim_task`); codes not listed here need no advice beyond the message.
+ */
+const HINTS: Partial<Record<Code, (baseUrl: string) => string>> = {
+  unreachable: (baseUrl) => `is the API running at ${baseUrl}? (TASKFLOW_URL)`,
+  unauthenticated: () =>
+    'TASKFLOW_TOKEN was refused; give this MCP server a fresh token for the agent and restart it',
+  rate_limited: () => 'rate limited; wait a minute before retrying',
+  database_unavailable: () => "the API's database is unavailable; retry later",
+  task_claimed: () => `another worker holds it; ${FIND_ANOTHER}`,
+  dependency_unfinished: () =>
+    `it waits for a task that is not completed yet; ${FIND_ANOTHER}, or finish that one first`,
+  not_assignee: () => 'it is assigned to another worker: only they (or an admin) may do that',
+  capability_missing: () =>
+    `you (or the worker it would go to) have not registered a capability it requires; only an admin grants them (whoami shows yours); ${FIND_ANOTHER}`,
+  reviewer_is_assignee: () =>
+    'you are its assignee: another worker or an admin has to approve or reject it',
+  admin_required: () => 'only an admin may do that',
+  precondition_failed: () => 'the task changed since you read it: get_task, then decide again',
+};
+
+export function hintFor(error: ApiError, baseUrl: string): string | undefined {
+  return HINTS[error.body.code]?.(baseUrl);
+}
+
+/**
+ * claim_task's own reading: a lost race must read as one, so that the agent moves on instead
+ * of retrying or reporting a bug.
+ */
+export function claimHint(error: ApiError, baseUrl: string): string | undefined {
+  switch (error.body.code) {
+    case 'task_claimed':
+      return `another worker claimed it first (or you already hold it: get_task tells); ${FIND_ANOTHER}`;
+    case 'invalid_transition':
+      return `it is no longer pending; ${FIND_ANOTHER}`;
+    default:
+      return hintFor(error, baseUrl);
+  }
+}

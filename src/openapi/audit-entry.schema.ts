@@ -1,0 +1,165 @@
+import type { OpenAPIObject } from '@nestjs/swagger';
+import type {
+  ReferenceObject,
+  SchemaObject,
+} from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
+import { AUDIT_ACTIONS, AuditAction } from '../audit/audit-actions';
+
+/**
+ * `AuditEntry` as a `oneOf` discriminated by `action`: each action's `context` has its own
+ * schema, so a generated client knows that a `progressed` entry has `context.percent`. The
+ * table is keyed by every action, so a new action does not compile until its context is
+ * described here; the fuzzer checks real entries against these schemas.
+ */
+type Schema = SchemaObject | ReferenceObject;
+const ref = (name: string): ReferenceObject => ({ $ref: `#/components/schemas/${name}` });
+/** A `$ref` takes no sibling keywords in OpenAPI 3.0: a nullable reference is wrapped. */
+const nullable = (schema: Schema): SchemaObject =>
+  '$ref' in schema ? { allOf: [schema], nullable: true } : { ...schema, nullable: true };
+const closed = (
+  properties: Record<string, Schema>,
+  required = Object.keys(properties),
+): SchemaObject => ({
+  type: 'object',
+  properties,
+  ...(required.length ? { required } : {}),
+  additionalProperties: false,
+});
+
+const text: SchemaObject = { type: 'string' };
+const integer: SchemaObject = { type: 'integer' };
+const timestamp: SchemaObject = { type: 'string', format: 'date-time' };
+const strings: SchemaObject = { type: 'array', items: text };
+const change = (value: Schema, canBeNull: boolean): SchemaObject => {
+  const side = canBeNull ? nullable(value) : value;
+  return closed({ from: side, to: side });
+};
+
+/** The writable fields of a task, and whether each may be null. */
+const TASK_FIELDS: [string, Schema, boolean][] = [
+  ['title', text, false],
+  ['description', text, true],
+  ['status', ref('TaskStatus'), false],
+  ['priority', ref('TaskPriority'), false],
+  ['progress_percent', integer, false],
+  ['assigned_to', text, true],
+  ['project_slug', text, true],
+  ['parent_id', integer, true],
+  ['due_date', timestamp, true],
+  ['required_capabilities', strings, false],
+];
+
+/** Context schemas, by name; an action refers to one of them, or has no context (null). */
+const CONTEXTS: Record<string, SchemaObject> = {
+  AuditTaskSnapshot: {
+    ...closed(
+      Object.fromEntries(TASK_FIELDS.map(([f, schema, n]) => [f, n ? nullable(schema) : schema])),
+    ),
+    description: 'The task as it was created, or as it was when deleted.',
+  },
+  AuditTaskChanges: {
+    ...closed(
+      Object.fromEntries(TASK_FIELDS.map(([field, schema, n]) => [field, change(schema, n)])),
+      [],
+    ),
+    description: 'Each changed field, with its value before and after.',
+  },
+  AuditProgress: closed({ percent: integer, note: nullable(text) }),
+  AuditReason: closed({ reason: nullable(text) }),
+  AuditRejection: {
+    ...closed({ reason: text }),
+    description: 'What the reviewer asked the assignee to change.',
+  },
+  AuditAssignment: {
+    ...closed({ from: nullable(text), to: nullable(text) }),
+    description: 'The holder before and after (`null`: nobody).',
+  },
+  AuditLeaseExpired: {
+    ...closed({ previous_holder: nullable(text), lease_expired_at: nullable(timestamp) }),
+    description:
+      'Whose lease ran out, and when: written just before the `started` of the new holder.',
+  },
+  AuditLeaseExtended: closed({ lease_expires_at: nullable(timestamp) }),
+  AuditDependency: {
+    ...closed({ depends_on: integer }),
+    description: 'The task this one waits for (or no longer waits for).',
+  },
+  AuditWorkerRegistered: closed({
+    worker_id: text,
+    name: text,
+    type: ref('WorkerType'),
+    capabilities: strings,
+  }),
+  AuditWorkerChanges: closed(
+    {
+      worker_id: text,
+      name: change(text, false),
+      type: change(ref('WorkerType'), false),
+      capabilities: change(strings, false),
+    },
+    ['worker_id'],
+  ),
+  AuditWorkerDeleted: closed({ worker_id: text, name: text, type: ref('WorkerType') }),
+};
+
+const AUDIT_CONTEXT_OF: Record<AuditAction, keyof typeof CONTEXTS | null> = {
+  created: 'AuditTaskSnapshot',
+  updated: 'AuditTaskChanges',
+  deleted: 'AuditTaskSnapshot',
+  started: null,
+  progressed: 'AuditProgress',
+  review_requested: null,
+  completed: null,
+  approved: null,
+  rejected: 'AuditRejection',
+  reopened: null,
+  assigned: 'AuditAssignment',
+  blocked: 'AuditReason',
+  unblocked: null,
+  released: null,
+  lease_expired: 'AuditLeaseExpired',
+  lease_extended: 'AuditLeaseExtended',
+  dependency_added: 'AuditDependency',
+  dependency_removed: 'AuditDependency',
+  worker_registered: 'AuditWorkerRegistered',
+  worker_updated: 'AuditWorkerChanges',
+  worker_deleted: 'AuditWorkerDeleted',
+};
+
+const entryName = (action: AuditAction): string =>
+  `AuditEntry${action.replace(/(^|_)([a-z])/g, (_m, _sep, c: string) => c.toUpperCase())}`;
+
+/**
+ * Replaces the `AuditEntry` schema that `@ApiProperty` produced (its `context` an open object)
+ * with one variant per action; the common fields are taken from it, so they are declared once.
+ */
+export function documentAuditEntries(document: OpenAPIObject): void {
+  const schemas = document.components!.schemas as Record<string, Schema>;
+  const base = schemas.AuditEntry as SchemaObject;
+  const { action: _action, context: _context, ...common } = base.properties!;
+  Object.assign(schemas, CONTEXTS);
+  const mapping: Record<string, string> = {};
+  for (const action of AUDIT_ACTIONS) {
+    const context = AUDIT_CONTEXT_OF[action];
+    const entry: SchemaObject = {
+      ...closed({
+        ...common,
+        action: { type: 'string', enum: [action] },
+        context: context
+          ? ref(context)
+          : // Always null. Not `enum: [null]`: openapi-fetch drops a property typed plain `null`
+            // from response types, so the closed empty object stands beside it instead.
+            { type: 'object', nullable: true, maxProperties: 0, description: 'Always null.' },
+      }),
+      description: `An audit entry of action \`${action}\`.`,
+    };
+    schemas[entryName(action)] = entry;
+    mapping[action] = ref(entryName(action)).$ref;
+  }
+  schemas.AuditEntry = {
+    description:
+      'One recorded change: who (`actor_id`, `actor_type`), what (`action`) and how (`context`, whose shape depends on `action`).',
+    oneOf: AUDIT_ACTIONS.map((action) => ref(entryName(action))),
+    discriminator: { propertyName: 'action', mapping },
+  };
+}

@@ -1,0 +1,27 @@
+/**
+ * The example request body of each body schema, as Swagger UI pre-fills it and as the document
+ * shows it. Written by hand rather than assembled from property examples: a PATCH example with
+ * every field would reset whatever a tester did not mean to change.
+ */
+export const REQUEST_EXAMPLES: Record<string, unknown> = {
+  CreateTaskDto: {
+    title: 'Write the release notes',
+    description: 'Cover the API changes.',
+    priority: 'high',
+    project_slug: 'website',
+    due_date: '2026-12-01T17:00:00Z',
+  },
+  UpdateTaskDto: { title: 'Write the release notes for 2.0', due_date: null },
+  LeaseBody: { lease_seconds: 300 },
+  ProgressBody: { percent: 60, note: 'tests pass' },
+  BlockBody: { reason: 'waiting for the API key' },
+  RejectBody: { reason: 'the tests do not cover the empty list' },
+  ClaimNextBody: { project: 'website', capabilities: ['python'], lease_seconds: 300 },
+  CreateWorkerDto: {
+    id: 'agent-claude-1',
+    name: 'Claude (triage)',
+    type: 'agent',
+    capabilities: ['python', 'code-review'],
+  },
+  UpdateWorkerDto: { capabilities: ['python', 'code-review', 'sql'] },
+};

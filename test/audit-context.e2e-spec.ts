@@ -1,0 +1,71 @@
+import { join } from 'node:path';
+import { AUDIT_ACTIONS } from '../src/audit/audit-actions';
+import { Contract } from './support/fuzz/contract';
+import { TestApp } from './support/test-app';
+
+/**
+ * openapi.json types each audit action's `context` (a `oneOf` on `action`): every kind of entry
+ * the API really writes must match its own variant, and no other.
+ */
+describe('Typed audit context (e2e)', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await TestApp.start();
+  });
+
+  afterAll(() => t.close());
+
+  it('writes every action with a context its schema describes exactly', async () => {
+    const admin = await t.actor({ id: 'root', role: 'admin' });
+    const bob = await t.actor('bob');
+    await admin.post('/api/workers', { id: 'bob', name: 'Bob', type: 'agent' }).expect(201);
+    await admin.patch('/api/workers/bob', { name: 'Bobby', capabilities: ['go'] }).expect(200);
+    const other = (await admin.post('/api/tasks', { title: 'Other' }).expect(201)).body.id;
+    const id = (
+      await admin
+        .post('/api/tasks', { title: 'All the moves', due_date: '2026-12-01T10:00:00Z' })
+        .expect(201)
+    ).body.id;
+    await admin.patch(`/api/tasks/${id}`, { title: 'Renamed', due_date: null }).expect(200);
+    await admin.post(`/api/tasks/${id}/dependencies/${other}`).expect(200);
+    await admin.delete(`/api/tasks/${id}/dependencies/${other}`).expect(204);
+    await admin.post(`/api/tasks/${id}/start`, { lease_seconds: 1 }).expect(200);
+    await admin.post(`/api/tasks/${id}/heartbeat`, { lease_seconds: 1 }).expect(200);
+    await admin.post(`/api/tasks/${id}/progress`, { percent: 10 }).expect(200);
+    await admin.post(`/api/tasks/${id}/progress`, { percent: 20, note: 'half' }).expect(200);
+    await admin.post(`/api/tasks/${id}/block`).expect(200);
+    await admin.post(`/api/tasks/${id}/unblock`).expect(200);
+    await admin.post(`/api/tasks/${id}/release`).expect(200);
+    await admin.post(`/api/tasks/${id}/start`, { lease_seconds: 1 }).expect(200);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await bob.post(`/api/tasks/${id}/start`).expect(200); // takes over: lease_expired
+    await bob.post(`/api/tasks/${id}/review`).expect(200);
+    await admin.post(`/api/tasks/${id}/reject`, { reason: 'add tests' }).expect(200);
+    await bob.post(`/api/tasks/${id}/review`).expect(200);
+    await admin.post(`/api/tasks/${id}/approve`).expect(200);
+    await bob.post(`/api/tasks/${id}/reopen`).expect(200);
+    await bob.post(`/api/tasks/${id}/complete`).expect(200);
+    await bob.patch(`/api/tasks/${id}`, { assigned_to: 'root' }).expect(200);
+    await admin.delete(`/api/tasks/${other}`).expect(204);
+    await admin.delete('/api/workers/bob').expect(204);
+
+    const entries = (await admin.get('/api/audit?limit=100').expect(200)).body as {
+      action: string;
+    }[];
+    expect(new Set(entries.map((e) => e.action))).toEqual(new Set(AUDIT_ACTIONS));
+
+    const contract = Contract.load(join(__dirname, '..', 'openapi.json'));
+    const variant = (action: string) => ({
+      $ref: `#/components/schemas/AuditEntry${action.replace(/(^|_)([a-z])/g, (_m, _s, c: string) => c.toUpperCase())}`,
+    });
+    for (const entry of entries) {
+      expect({ entry, problem: contract.validate(variant(entry.action), entry) }).toEqual({
+        entry,
+        problem: null,
+      });
+      // The union as a whole: exactly one variant takes it (oneOf).
+      expect(contract.validate({ $ref: '#/components/schemas/AuditEntry' }, entry)).toBeNull();
+    }
+  });
+});
