@@ -40,10 +40,10 @@ class StrategyGuard extends AuthGuard() {
 /**
  * The global guard (APP_GUARD): every route needs a valid bearer token unless it is marked
  * `@Public()`. A token verified earlier comes from the cache; any other is inspected without
- * verification (`TokenVerifier.inspect`: size, header, `alg` within JWT_ALGORITHMS) and handed to
- * the one strategy for its `alg`, so no token is verified twice: EdDSA to `JoseStrategy`, RS256
- * and ES256 to `PassportJwtStrategy`. Failures are 401s whose message says why, never echoing
- * the token.
+ * verification (`TokenVerifier.inspect`: size, header, `alg` within JWT_ALGORITHMS, no `crit`)
+ * and handed to the one strategy for its `alg`, so no token is verified twice: EdDSA to
+ * `JoseStrategy`, RS256 and ES256 to `PassportJwtStrategy`. Failures are 401s whose message says
+ * why, never echoing the token.
  */
 @Injectable()
 export class JwtAuthGuard implements CanActivate {
