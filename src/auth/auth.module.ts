@@ -1,10 +1,11 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { PassportModule } from '@nestjs/passport';
 import { randomUUID } from 'node:crypto';
-import { JwtAuthGuard } from './jwt-auth.guard';
-import { JWT_STRATEGY_NAME, JwtStrategy } from './jwt.strategy';
 import { WorkersModule } from '../workers/workers.module';
+import { STRATEGY_PREFIX } from './app-strategy';
+import { JoseStrategy } from './jose.strategy';
+import { JwtAuthGuard } from './jwt-auth.guard';
 import { MeController } from './me.controller';
+import { PassportJwtStrategy } from './passport-jwt.strategy';
 import { AdminGuard } from './require-admin';
 import { SigningKeys } from './signing-keys';
 import { TokenVerifier } from './token-verifier';
@@ -12,21 +13,19 @@ import { TokenVerifier } from './token-verifier';
 @Module({})
 export class AuthModule {
   static forRoot(): DynamicModule {
-    const strategy = `jwt-${randomUUID()}`;
+    const prefix = `jwt-${randomUUID()}`;
     return {
       module: AuthModule,
       // Global: the guards it exports are registered app-wide, and metrics read the verifier.
       global: true,
-      imports: [
-        PassportModule.register({ defaultStrategy: strategy, session: false }),
-        WorkersModule,
-      ],
+      imports: [WorkersModule],
       controllers: [MeController],
       providers: [
-        { provide: JWT_STRATEGY_NAME, useValue: strategy },
+        { provide: STRATEGY_PREFIX, useValue: prefix },
         SigningKeys,
         TokenVerifier,
-        JwtStrategy,
+        JoseStrategy,
+        PassportJwtStrategy,
         JwtAuthGuard,
         AdminGuard,
       ],

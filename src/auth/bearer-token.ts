@@ -1,6 +1,7 @@
 import { UnauthenticatedError } from '../common/errors/domain-errors';
 
-const BEARER = /^Bearer[ ]+([^ ]+)[ ]*$/i;
+/** No whitespace in the token: passport-jwt's extractor must read the same token as this. */
+const BEARER = /^Bearer[ ]+(\S+)[ ]*$/i;
 
 /** The token of `Authorization: Bearer <token>`, or a 401 saying what is wrong with the header. */
 export function bearerToken(header: string | undefined): string {

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { KeyObject, createPublicKey } from 'node:crypto';
-import { JwksClient, SigningKeyNotFoundError } from 'jwks-rsa';
+import { JwksClient, Options as JwksOptions, SigningKeyNotFoundError } from 'jwks-rsa';
 import { UnauthenticatedError } from '../common/errors/domain-errors';
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
@@ -13,11 +13,41 @@ const STALE_KEY_GRACE_MS = 24 * 60 * 60 * 1000;
 const JWKS_REFETCHES_PER_MINUTE = 10;
 
 /**
- * The public keys of the identity server, fetched from JWKS_URL by jwks-rsa (never from the
- * token: `jku`, `x5u` and embedded `jwk` headers are ignored). jwks-rsa caches them per `kid`,
- * rate-limits refetches (an unknown `kid` costs at most one, which is how rotation is picked
- * up), and keeps serving a cached key while the JWKS endpoint is unreachable.
+ * How both verification paths read the identity server's keys with jwks-rsa: from JWKS_URL
+ * (never from the token: `jku`, `x5u` and embedded `jwk` headers are ignored), cached per `kid`,
+ * refetched at most JWKS_REFETCHES_PER_MINUTE times a minute (an unknown `kid` costs at most one,
+ * which is how rotation is picked up), a cached key kept while the JWKS endpoint is unreachable.
+ * The jose path (`SigningKeys`) and the passport-jwt path (`passportJwtSecret`) each hold a
+ * client built from these options, so each has its own cache and its own refetch budget.
  */
+export function jwksClientOptions(config: AppConfig, logger: Logger): JwksOptions {
+  return {
+    jwksUri: config.auth.jwksUrl,
+    cache: true,
+    cacheMaxEntries: 20,
+    cacheMaxAge: KEY_CACHE_MS,
+    cacheMaxAgeFallback: STALE_KEY_GRACE_MS,
+    onStaleCacheFallback: (error, kid) =>
+      logger.warn(`JWKS unreachable (${error.message}); using the cached key ${kid ?? ''}`),
+    rateLimit: true,
+    jwksRequestsPerMinute: JWKS_REFETCHES_PER_MINUTE,
+    timeout: 5000,
+  };
+}
+
+/** The 401 for a key jwks-rsa could not give: unknown `kid`, refetch budget spent, JWKS down. */
+export function unknownKeyError(error: unknown, logger: Logger): UnauthenticatedError {
+  if (
+    error instanceof SigningKeyNotFoundError ||
+    (error as Error | null)?.name === 'JwksRateLimitError'
+  ) {
+    return new UnauthenticatedError('Token signed with an unknown key');
+  }
+  logger.warn(`Cannot read the JWKS: ${(error as Error | null)?.message ?? String(error)}`);
+  return new UnauthenticatedError('Token signed with an unknown key (signing keys unavailable)');
+}
+
+/** The public keys of the identity server for the jose (EdDSA) path; see `jwksClientOptions`. */
 @Injectable()
 export class SigningKeys {
   private readonly logger = new Logger('SigningKeys');
@@ -26,18 +56,7 @@ export class SigningKeys {
   private readonly parsed = new Map<string, KeyObject>();
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
-    this.client = new JwksClient({
-      jwksUri: config.auth.jwksUrl,
-      cache: true,
-      cacheMaxEntries: 20,
-      cacheMaxAge: KEY_CACHE_MS,
-      cacheMaxAgeFallback: STALE_KEY_GRACE_MS,
-      onStaleCacheFallback: (error, kid) =>
-        this.logger.warn(`JWKS unreachable (${error.message}); using the cached key ${kid ?? ''}`),
-      rateLimit: true,
-      jwksRequestsPerMinute: JWKS_REFETCHES_PER_MINUTE,
-      timeout: 5000,
-    });
+    this.client = new JwksClient(jwksClientOptions(config, this.logger));
   }
 
   /** The key for `kid`, with the algorithm the JWKS declares for it (if any). */
@@ -52,14 +71,7 @@ export class SigningKeys {
       }
       return { key, alg: signingKey.alg };
     } catch (error) {
-      if (
-        error instanceof SigningKeyNotFoundError ||
-        (error as Error).name === 'JwksRateLimitError'
-      ) {
-        throw new UnauthenticatedError('Token signed with an unknown key');
-      }
-      this.logger.warn(`Cannot read the JWKS: ${(error as Error).message}`);
-      throw new UnauthenticatedError('Token signed with an unknown key (signing keys unavailable)');
+      throw unknownKeyError(error, this.logger);
     }
   }
 }

@@ -1,12 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { decodeProtectedHeader, errors as joseErrors, jwtVerify, JWTPayload } from 'jose';
+import { decodeProtectedHeader, JWTPayload } from 'jose';
 import { LRUCache } from 'lru-cache';
 import { UnauthenticatedError } from '../common/errors/domain-errors';
 import { isValidWorkerId } from '../common/validation/worker-id';
-import type { AppConfig } from '../config/config';
+import type { AppConfig, JwtAlgorithm } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
 import { AuthUser, isAdminRole } from './auth-user';
-import { SigningKeys } from './signing-keys';
 
 /** Bounds the memory of the verified-token cache (a token plus its user is ~1 KB). */
 const VERIFIED_TOKENS_MAX = 10_000;
@@ -14,21 +13,23 @@ const VERIFIED_TOKENS_MAX = 10_000;
 const MAX_TOKEN_LENGTH = 8192;
 
 /**
- * Verifies bearer tokens: EdDSA, ES256, RS256 (… within JWT_ALGORITHMS) with jose, which unlike
- * jsonwebtoken (and so passport-jwt) can verify EdDSA. A verified token is remembered until its
- * `exp` so that a busy client does not pay for a signature check on every request.
+ * What both verification paths share, around the signature check that each does with its own
+ * package (`JoseStrategy` for EdDSA, `PassportJwtStrategy` for RS256 and ES256):
+ * - before it, `inspect`: the size, the protected header (decoded, not verified) and its `alg`,
+ *   which must be one of JWT_ALGORITHMS; `JwtAuthGuard` picks the strategy by that `alg`;
+ * - after it, `accept`: the claim checks neither package makes the same way (`exp` required,
+ *   `iat`/`nbf` not in the future, a `sub` that is a valid worker id), then the cache;
+ * - the verified-token cache: a token verified earlier is not verified again until its `exp`,
+ *   so a busy client does not pay for a signature check on every request.
  */
 @Injectable()
 export class TokenVerifier {
   private readonly verified = new LRUCache<string, AuthUser>({ max: VERIFIED_TOKENS_MAX });
-  private readonly algorithms: string[];
+  private readonly algorithms: readonly string[];
   /** Counters for /metrics: how often the cache saved a signature check. */
   readonly stats = { cacheHits: 0, signatureChecks: 0 };
 
-  constructor(
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly keys: SigningKeys,
-  ) {
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
     this.algorithms = config.auth.algorithms;
   }
 
@@ -37,48 +38,46 @@ export class TokenVerifier {
     return this.verified.get(token);
   }
 
-  async verify(token: string): Promise<AuthUser> {
-    const cached = this.verified.get(token);
-    if (cached) {
-      this.stats.cacheHits += 1;
-      return cached;
-    }
-    if (token.length > MAX_TOKEN_LENGTH) throw new UnauthenticatedError('Malformed token');
+  /** As `cached`, counted as a cache hit (the guard's lookup). */
+  lookup(token: string): AuthUser | undefined {
+    const user = this.verified.get(token);
+    if (user) this.stats.cacheHits += 1;
+    return user;
+  }
 
+  /**
+   * The token's algorithm, after the checks that need no key: `none`, HS256-with-the-public-key
+   * and the like never get as far as a strategy or the JWKS.
+   */
+  inspect(token: string): JwtAlgorithm {
+    if (token.length > MAX_TOKEN_LENGTH) throw new UnauthenticatedError('Malformed token');
     let header: ReturnType<typeof decodeProtectedHeader>;
     try {
       header = decodeProtectedHeader(token);
     } catch {
       throw new UnauthenticatedError('Malformed token');
     }
-    // Checked before any key lookup: `none`, HS256-with-the-public-key and the like never get
-    // as far as the JWKS.
     if (typeof header.alg !== 'string' || !this.algorithms.includes(header.alg)) {
       throw new UnauthenticatedError(
         `Token algorithm ${JSON.stringify(header.alg ?? null)} is not accepted`,
       );
     }
-    const kid = typeof header.kid === 'string' && header.kid.length <= 256 ? header.kid : undefined;
-    const { key, alg: keyAlg } = await this.keys.get(kid);
-    if (keyAlg && keyAlg !== header.alg) {
-      throw new UnauthenticatedError('Token algorithm does not match its signing key');
+    // RFC 7515: a recipient must refuse extensions it does not understand, and this API
+    // understands none. jose refuses them itself; jsonwebtoken (passport-jwt) ignores them.
+    if (header.crit !== undefined) {
+      throw new UnauthenticatedError(
+        'Token header has critical extensions this API does not understand',
+      );
     }
+    return header.alg as JwtAlgorithm;
+  }
 
-    let payload: JWTPayload;
-    this.stats.signatureChecks += 1;
-    try {
-      ({ payload } = await jwtVerify(token, key, {
-        algorithms: [header.alg],
-        issuer: this.config.auth.issuer,
-        audience: this.config.auth.audience,
-        clockTolerance: this.config.auth.clockToleranceS,
-        requiredClaims: ['sub', 'exp'],
-      }));
-    } catch (error) {
-      throw new UnauthenticatedError(reasonOf(error));
+  /** After a valid signature: the shared claim checks, then the caller, remembered until `exp`. */
+  accept(token: string, payload: JWTPayload): AuthUser {
+    if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
+      throw new UnauthenticatedError('Malformed token');
     }
-
-    checkIssuedAt(payload, this.config.auth.clockToleranceS);
+    checkTimeClaims(payload, this.config.auth.clockToleranceS);
     const user = toUser(payload);
     const ttl = (payload.exp as number) * 1000 - Date.now();
     if (ttl > 0) this.verified.set(token, user, { ttl });
@@ -86,30 +85,24 @@ export class TokenVerifier {
   }
 }
 
-function reasonOf(error: unknown): string {
-  if (error instanceof joseErrors.JWTExpired) return 'Token expired';
-  if (error instanceof joseErrors.JWTClaimValidationFailed) {
-    switch (error.claim) {
-      case 'iss':
-        return 'Token issuer is not trusted';
-      case 'aud':
-        return 'Token audience is not this API';
-      case 'nbf':
-        return 'Token is not valid yet';
-      default:
-        return `Token claim "${error.claim}" is missing or invalid`;
-    }
-  }
-  if (error instanceof joseErrors.JWSSignatureVerificationFailed) return 'Invalid token signature';
-  if (error instanceof joseErrors.JOSEAlgNotAllowed) return 'Token algorithm is not accepted';
-  return 'Malformed token';
+/** The 401 for a claim of the wrong type, or a required one missing. */
+export function invalidClaim(claim: string): UnauthenticatedError {
+  return new UnauthenticatedError(`Token claim "${claim}" is missing or invalid`);
 }
 
 /**
- * A token issued (or valid only from) later than now, beyond the clock tolerance, was minted by
- * a clock that is wrong or by someone stockpiling tokens: jose checks `nbf` but not `iat`.
+ * `exp` is required, and a token issued (or valid only from) later than now, beyond the clock
+ * tolerance, was minted by a clock that is wrong or by someone stockpiling tokens: neither jose
+ * nor jsonwebtoken checks `iat`, and jsonwebtoken does not require `exp`. (Both check an `exp`
+ * in the past and an `nbf` in the future themselves, with the same tolerance.)
  */
-export function checkIssuedAt(payload: JWTPayload, toleranceS: number): void {
+export function checkTimeClaims(payload: JWTPayload, toleranceS: number): void {
+  if (typeof payload.exp !== 'number') throw invalidClaim('exp');
+  for (const claim of ['iat', 'nbf'] as const) {
+    if (payload[claim] !== undefined && typeof payload[claim] !== 'number') {
+      throw invalidClaim(claim);
+    }
+  }
   const latest = Math.floor(Date.now() / 1000) + toleranceS;
   if (typeof payload.iat === 'number' && payload.iat > latest) {
     throw new UnauthenticatedError('Token is issued in the future');

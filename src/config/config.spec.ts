@@ -60,6 +60,10 @@ describe('loadConfig', () => {
     [{ JWKS_URL: 'ftp://keys' }, /JWKS_URL/],
     [{ JWT_ALGORITHMS: 'EdDSA,HS256' }, /JWT_ALGORITHMS unknown or forbidden algorithm "HS256"/],
     [{ JWT_ALGORITHMS: 'none' }, /JWT_ALGORITHMS unknown or forbidden algorithm "none"/],
+    [
+      { JWT_ALGORITHMS: 'EdDSA,PS256' },
+      /unknown or forbidden algorithm "PS256" \(allowed: EdDSA, ES256, RS256;/,
+    ],
     [{ ALLOWED_ORIGINS: '*' }, /ALLOWED_ORIGINS "\*" is not allowed/],
     [{ ALLOWED_ORIGINS: 'http://ok.example.com,not-an-origin' }, /ALLOWED_ORIGINS "not-an-origin"/],
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL must be one of/],

@@ -7,18 +7,11 @@ import { version } from '../../package.json';
  * process can print it and exit instead of failing later with a stack trace.
  */
 
-export const SUPPORTED_JWT_ALGORITHMS = [
-  'EdDSA',
-  'ES256',
-  'ES384',
-  'ES512',
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-] as const;
+/**
+ * The algorithms a strategy verifies: EdDSA with jose, RS256 and ES256 with passport-jwt
+ * (src/auth/*.strategy.ts). Anything else is refused at start-up rather than at every request.
+ */
+export const SUPPORTED_JWT_ALGORITHMS = ['EdDSA', 'ES256', 'RS256'] as const;
 export type JwtAlgorithm = (typeof SUPPORTED_JWT_ALGORITHMS)[number];
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CryptoKey, JWK, JWTPayload, SignJWT, exportJWK, generateKeyPair } from 'jose';
+import { CryptoKey, JWK, JWTPayload, SignJWT, SignOptions, exportJWK, generateKeyPair } from 'jose';
 
 export type SigningAlgorithm = 'EdDSA' | 'ES256' | 'RS256';
 
@@ -20,12 +20,16 @@ export interface TokenOptions {
   expiresIn?: number;
   issuer?: string;
   audience?: string;
+  /** More protected header parameters (`jku`, `x5u`…). */
+  header?: Record<string, unknown>;
 }
 
 /**
  * A real JWKS over HTTP with keys the tests generate, standing in for the Better Auth server
  * where a test needs to mint tokens itself (expired ones, foreign keys, other algorithms).
  * Nothing here is mocked on the API side: it fetches and verifies exactly as in production.
+ * Ed25519 keys sign EdDSA tokens (the API's jose path), P-256 and RSA keys ES256 and RS256
+ * tokens (its passport-jwt path); every key is generated when the provider starts, none is kept.
  */
 export class TestIdentityProvider {
   readonly issuer = 'http://identity.test';
@@ -61,11 +65,15 @@ export class TestIdentityProvider {
   }
 
   /** A key the JWKS never publishes: tokens it signs have an unknown `kid`. */
-  async unpublishedKey(alg: SigningAlgorithm = 'EdDSA'): Promise<{ kid: string; key: CryptoKey }> {
-    const { privateKey } = await generateKeyPair(alg, {
+  async unpublishedKey(
+    alg: SigningAlgorithm = 'EdDSA',
+  ): Promise<{ kid: string; key: CryptoKey; publicJwk: JWK }> {
+    const { privateKey, publicKey } = await generateKeyPair(alg, {
       crv: alg === 'EdDSA' ? 'Ed25519' : undefined,
+      extractable: true,
     });
-    return { kid: randomUUID(), key: privateKey };
+    const kid = randomUUID();
+    return { kid, key: privateKey, publicJwk: { ...(await exportJWK(publicKey)), kid, alg } };
   }
 
   publicJwk(alg: SigningAlgorithm = 'EdDSA'): JWK {
@@ -78,7 +86,7 @@ export class TestIdentityProvider {
     if (!key) throw new Error(`no key ${options.kid ?? alg}`);
     const now = Math.floor(Date.now() / 1000);
     return new SignJWT(claims)
-      .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT' })
+      .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT', ...options.header })
       .setIssuedAt(now)
       .setExpirationTime(now + (options.expiresIn ?? 3600))
       .setIssuer(options.issuer ?? this.issuer)
@@ -87,8 +95,8 @@ export class TestIdentityProvider {
   }
 
   /** Signs a token built by the test (odd claims), with the newest key of its header's alg. */
-  sign(jwt: SignJWT, alg: SigningAlgorithm = 'EdDSA'): Promise<string> {
-    return jwt.sign(this.newest(alg).privateKey);
+  sign(jwt: SignJWT, alg: SigningAlgorithm = 'EdDSA', options?: SignOptions): Promise<string> {
+    return jwt.sign(this.newest(alg).privateKey, options);
   }
 
   async listen(port = this.port): Promise<void> {
