@@ -1,7 +1,7 @@
 import { createServer, IncomingMessage, ServerResponse } from 'node:http';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { Pool, PoolClient } from 'pg';
-import { APPEND_AUDIT_SQL } from '../src/audit/audit.sql';
+import { APPEND_AUDIT_SQL } from '../src/audit/audit-entry.repository';
 import { ErrorCode } from '../src/common/errors/error-codes';
 import { AppConfig, loadConfig } from '../src/config/config';
 import {
@@ -10,7 +10,7 @@ import {
   LOCK_MOVE_SUBJECT_SQL,
   countTasksSql,
   pageOfTasksSql,
-} from '../src/tasks/task.sql';
+} from '../src/tasks/task.repository';
 import { MoveSubject, decideMove, isRefusal } from '../src/tasks/task-moves';
 
 /**
@@ -24,7 +24,7 @@ import { MoveSubject, decideMove, isRefusal } from '../src/tasks/task-moves';
  * send for each route (bench/sql-trace.ts) and stops if they differ.
  *
  * Which TaskFlow statements each route mirrors (imported from TaskFlow's own SQL modules,
- * src/tasks/task.sql.ts and src/audit/audit.sql.ts, so the text cannot drift):
+ * src/tasks/task.repository.ts and src/audit/audit-entry.repository.ts, so the text cannot drift):
  *
  * - `GET /api/tasks/:id` (workload 1): `TasksService.findOne` → `FIND_TASK_SQL` on the pool (no
  *   transaction: reads are not @Audited). 404 when no row.

@@ -10,7 +10,6 @@ import {
   writeClientErrorEnvelope,
 } from './common/errors/error-envelope.filter';
 import type { AppConfig } from './config/config';
-import { dropNoopClsEnhancers } from './http/cls-enhancers';
 import { refuseContentEncoding } from './http/content-encoding';
 import { securityHeaders } from './http/security-headers';
 import { createRootLogger, logRequest, requestId } from './logging/logger';
@@ -85,7 +84,6 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     },
   );
   app.useLogger(app.get(Logger));
-  dropNoopClsEnhancers(app);
   configureJsonParsing(app);
   const metrics = app.get(Metrics);
   adapter.getInstance().addHook('onResponse', (request, reply, done) => {

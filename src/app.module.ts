@@ -1,10 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
-import { TypeOrmModule, getDataSourceToken } from '@nestjs/typeorm';
-import { ClsPluginTransactional } from '@nestjs-cls/transactional';
-import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
-import { ClsModule } from 'nestjs-cls';
+import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggerModule } from 'nestjs-pino';
 import type { Logger as PinoLogger } from 'pino';
 import { AuditModule } from './audit/audit.module';
@@ -19,6 +16,7 @@ import { ConfigModule } from './config/config.module';
 import { dataSourceOptions } from './database/data-source-options';
 import { DatabaseModule } from './database/database.module';
 import { DatabaseReadyGuard } from './database/database-ready.guard';
+import { PgPool } from './database/pg-pool';
 import { HealthModule } from './health/health.module';
 import { IdempotencyModule } from './idempotency/idempotency.module';
 import { MetricsModule } from './metrics/metrics.module';
@@ -36,6 +34,7 @@ import { WorkersModule } from './workers/workers.module';
 @Module({})
 export class AppModule {
   static forRoot(config: AppConfig, logger: PinoLogger): DynamicModule {
+    const pool = new PgPool();
     return {
       module: AppModule,
       imports: [
@@ -45,22 +44,9 @@ export class AppModule {
           ...dataSourceOptions(config.database),
           // DatabaseConnector connects at boot, tolerating a database that is not up yet.
           manualInitialization: true,
+          driver: pool.driver(),
         }),
-        DatabaseModule,
-        ClsModule.forRoot({
-          global: true,
-          // No per-request middleware. The only request state in CLS is a mutation's transaction
-          // and audit trail, and AuditInterceptor's txHost.withTransaction() opens a CLS context
-          // for them when none is active; reads never touch CLS. Measured: about 10 % less CPU
-          // per write request than with the middleware (docs/benchmark.md).
-          middleware: { mount: false },
-          plugins: [
-            new ClsPluginTransactional({
-              imports: [TypeOrmModule],
-              adapter: new TransactionalAdapterTypeOrm({ dataSourceToken: getDataSourceToken() }),
-            }),
-          ],
-        }),
+        DatabaseModule.forRoot(pool),
         AuthModule.forRoot(),
         AuditModule,
         AuditVerifyModule,

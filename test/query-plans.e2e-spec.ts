@@ -4,7 +4,7 @@ import {
   claimNextCandidateSql,
   countTasksSql,
   pageOfTasksSql,
-} from '../src/tasks/task.sql';
+} from '../src/tasks/task.repository';
 import { freshDatabase, sql } from './support/database';
 
 /**

@@ -1,4 +1,5 @@
 import { DataSource } from 'typeorm';
+import { ENTITIES } from '../ormconfig';
 import { loadConfig } from '../src/config/config';
 import { migrationDataSourceOptions } from '../src/database/app-role';
 import { MIGRATIONS } from '../src/database/migrations';
@@ -11,7 +12,7 @@ describe('Schema and migrations (real PostgreSQL)', () => {
   beforeAll(async () => {
     const url = await freshDatabase(); // the template: every migration applied
     const config = loadConfig({ DATABASE_URL: url, DATABASE_APP_ROLE: TEST_APP_ROLE });
-    ds = new DataSource(migrationDataSourceOptions(config.database));
+    ds = new DataSource({ ...migrationDataSourceOptions(config.database), entities: ENTITIES });
     await ds.initialize();
   });
 

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Column, Entity, Index } from 'typeorm';
-import { WORKER_TYPES, WorkerType } from '../workers/worker.enums';
+import { WORKER_TYPES, WorkerType } from '../common/worker-types';
 import { AUDIT_ACTIONS, AuditAction } from './audit-actions';
 
 /** pg returns bigint as a string; ids stay far below 2^53, so they are numbers in JSON. */

@@ -1,52 +1,48 @@
 import { Injectable } from '@nestjs/common';
-import { ClsService } from 'nestjs-cls';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { AuditAction } from './audit-actions';
 
-/** What a service says about the change it made; the action comes from `@Audited()`. */
+/** What a service says about the change it made; the action comes from the unit of work. */
 export interface AuditDetails {
   taskId?: number | null;
   projectSlug?: string | null;
   context?: Record<string, unknown> | null;
 }
 
-/** An entry as it will be appended; without `action`, the handler's `@Audited()` one. */
+/** An entry as it will be appended; without `action`, the unit of work's own. */
 export interface RecordedEntry extends AuditDetails {
   action?: AuditAction;
 }
 
-interface Pending {
+/** What one unit of work has recorded so far. */
+export interface PendingEntries {
   /** In the order the changes were made, which is the order they are appended in. */
   entries: RecordedEntry[];
   unchanged: boolean;
 }
 
-const TRAIL = Symbol('audit-trail');
-
 /**
- * The hand-over between a service and `AuditInterceptor`, scoped to the request (CLS). The
- * service describes what it changed; the interceptor turns that into audit entries, inside the
- * same transaction, after the handler has succeeded.
+ * The hand-over between a service and the unit of work that runs it. The service describes
+ * what it changed; `UnitOfWork` appends those entries in the same transaction once the work
+ * has succeeded. Scoped by `AsyncLocalStorage`, so concurrent units of work never mix.
  */
 @Injectable()
 export class AuditTrail {
-  constructor(private readonly cls: ClsService) {}
+  private readonly current = new AsyncLocalStorage<PendingEntries>();
 
-  /**
-   * @internal for AuditInterceptor: opens the request's trail. The object is created here, in the
-   * interceptor's context, and filled in by reference: a nested CLS context (an inner
-   * `withTransaction`) inherits the reference, where a value it set would stay its own.
-   */
-  begin(): void {
-    this.cls.set(TRAIL, { entries: [], unchanged: false } satisfies Pending);
+  /** @internal for UnitOfWork: runs `work` with a fresh trail and hands that trail back. */
+  collect<T>(work: (pending: PendingEntries) => Promise<T>): Promise<T> {
+    const pending: PendingEntries = { entries: [], unchanged: false };
+    return this.current.run(pending, () => work(pending));
   }
 
-  private pending(): Pending {
-    const pending = this.cls.get<Pending | undefined>(TRAIL);
-    if (!pending) throw new Error('AuditTrail used outside an @Audited() request');
+  private pending(): PendingEntries {
+    const pending = this.current.getStore();
+    if (!pending) throw new Error('AuditTrail used outside a unit of work (UnitOfWork.run)');
     return pending;
   }
 
-  /** The change the handler made, as its `@Audited()` action. */
+  /** The change the work made, as its own action. */
   record(details: AuditDetails): void {
     this.pending().entries.push(details);
   }
@@ -59,15 +55,8 @@ export class AuditTrail {
     this.pending().entries.push({ ...details, action });
   }
 
-  /** The request succeeded without changing anything (e.g. a PATCH with the same values). */
+  /** The work succeeded without changing anything (e.g. a PATCH with the same values). */
   unchanged(): void {
     this.pending().unchanged = true;
-  }
-
-  /** @internal for AuditInterceptor */
-  take(): Pending | undefined {
-    const pending = this.cls.get<Pending | undefined>(TRAIL);
-    this.cls.set(TRAIL, undefined);
-    return pending;
   }
 }

@@ -1,63 +1,80 @@
-import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
-import { TransactionHost } from '@nestjs-cls/transactional';
-import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
+import { CallHandler, ExecutionContext, Injectable, NestInterceptor, Type } from '@nestjs/common';
+import { HTTP_CODE_METADATA } from '@nestjs/common/constants';
+import { ModuleRef, Reflector } from '@nestjs/core';
 import { Observable, from, lastValueFrom } from 'rxjs';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthUser } from '../auth/auth-user';
+import {
+  IDEMPOTENCY_HEADER,
+  fingerprintOf,
+  idempotencyKeyOf,
+} from '../idempotency/idempotency.service';
 import { AUDITED_ACTION, AuditAction } from './audit-actions';
-import { AuditTrail } from './audit-trail';
-import { IdempotencyService } from '../idempotency/idempotency.service';
-import { AuditService } from './audit.service';
+import { UnitOfWork } from './unit-of-work';
 import { WRITE_PRECONDITION, WritePrecondition } from './write-precondition';
 
 /**
- * The request boundary of every mutation. The handler of an `@Audited(action)` route runs inside
- * one transaction; when it succeeds, the entry it described (through `AuditTrail`) is appended in
- * that same transaction, and only then does it commit. Any failure, in the handler or in the
- * audit insert itself, rolls back both: there is never a change without its entry, or the reverse.
- * Services never commit.
+ * The HTTP adapter of `UnitOfWork`: an `@Audited(action)` handler runs as one unit of work by
+ * the caller, once per `Idempotency-Key` on a POST, after the route's write precondition
+ * (`If-Match`). A replayed answer keeps its first status and says `Idempotent-Replayed: true`.
  */
 @Injectable()
 export class AuditInterceptor implements NestInterceptor {
   constructor(
     private readonly reflector: Reflector,
-    private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
-    private readonly trail: AuditTrail,
-    private readonly audit: AuditService,
-    private readonly idempotency: IdempotencyService,
+    private readonly moduleRef: ModuleRef,
+    private readonly unitOfWork: UnitOfWork,
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const action = this.reflector.get<AuditAction | undefined>(
-      AUDITED_ACTION,
-      context.getHandler(),
-    );
+    const handler = context.getHandler();
+    const action = this.reflector.get<AuditAction | undefined>(AUDITED_ACTION, handler);
     if (!action) return next.handle();
-    const request = context.switchToHttp().getRequest<FastifyRequest & { user: AuthUser }>();
-    const actor = request.user;
-    const precondition = this.reflector.getAllAndOverride<WritePrecondition | undefined>(
+    const http = context.switchToHttp();
+    const request = http.getRequest<FastifyRequest & { user: AuthUser }>();
+    const reply = http.getResponse<FastifyReply>();
+    const preconditionType = this.reflector.getAllAndOverride<Type<WritePrecondition> | undefined>(
       WRITE_PRECONDITION,
-      [context.getHandler(), context.getClass()],
+      [handler, context.getClass()],
     );
+    const precondition =
+      preconditionType && this.moduleRef.get(preconditionType, { strict: false });
+    const key =
+      request.method === 'POST' ? idempotencyKeyOf(request.headers[IDEMPOTENCY_HEADER]) : undefined;
 
+    const work = {
+      actorId: request.user.id,
+      action,
+      name: `${context.getClass().name}.${handler.name}`,
+    };
+    const idempotent =
+      key === undefined
+        ? undefined
+        : {
+            key,
+            fingerprint: fingerprintOf(request.method, request.url, request.body),
+            statusCode: () => this.statusOf(handler, reply),
+          };
     return from(
-      this.txHost.withTransaction(async () => {
-        this.trail.begin();
-        const result = await this.idempotency.once(context, async () => {
-          await precondition?.(this.txHost.tx, request);
+      this.unitOfWork
+        .runOnce(work, idempotent, async () => {
+          await precondition?.check(request);
           return lastValueFrom(next.handle(), { defaultValue: undefined });
-        });
-        const { entries, unchanged } = this.trail.take() ?? { entries: [], unchanged: false };
-        if (entries.length === 0 && !unchanged) {
-          throw new Error(
-            `${context.getClass().name}.${context.getHandler().name} is @Audited('${action}') but recorded nothing`,
-          );
-        }
-        for (const entry of entries)
-          await this.audit.append(entry.action ?? action, actor.id, entry);
-        return result;
-      }),
+        })
+        .then((outcome) => {
+          if (!outcome.replayed) return outcome.value;
+          reply.status(outcome.statusCode).header('Idempotent-Replayed', 'true');
+          return outcome.response ?? undefined;
+        }),
     );
+  }
+
+  /** The status the answer will have: set by the handler, else its @HttpCode, else 201. */
+  private statusOf(
+    handler: ReturnType<ExecutionContext['getHandler']>,
+    reply: FastifyReply,
+  ): number {
+    if (reply.statusCode !== 200) return reply.statusCode;
+    return this.reflector.get<number | undefined>(HTTP_CODE_METADATA, handler) ?? 201;
   }
 }

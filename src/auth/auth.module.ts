@@ -1,10 +1,8 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { WorkersModule } from '../workers/workers.module';
 import { STRATEGY_PREFIX } from './app-strategy';
 import { JoseStrategy } from './jose.strategy';
 import { JwtAuthGuard } from './jwt-auth.guard';
-import { MeController } from './me.controller';
 import { PassportJwtStrategy } from './passport-jwt.strategy';
 import { AdminGuard } from './require-admin';
 import { SigningKeys } from './signing-keys';
@@ -18,8 +16,6 @@ export class AuthModule {
       module: AuthModule,
       // Global: the guards it exports are registered app-wide, and metrics read the verifier.
       global: true,
-      imports: [WorkersModule],
-      controllers: [MeController],
       providers: [
         { provide: STRATEGY_PREFIX, useValue: prefix },
         SigningKeys,

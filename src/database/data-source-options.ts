@@ -1,18 +1,18 @@
 import type { DataSourceOptions } from 'typeorm';
 import type { DatabaseConfig } from '../config/config';
-import { ENTITIES } from './entities';
 import { MIGRATIONS } from './migrations';
 
 /**
  * TypeORM options shared by the app (`TypeOrmModule`) and the migration CLI (`ormconfig.ts`).
- * The schema comes from migrations only: `synchronize` stays off everywhere.
+ * The schema comes from migrations only: `synchronize` stays off everywhere. No entities: the
+ * repositories write their own SQL, so only the migration CLI and the schema test, which compare
+ * the entities with the database, load them (`ormconfig.ts`).
  */
 export function dataSourceOptions(db: DatabaseConfig): DataSourceOptions {
   return {
     type: 'postgres',
     url: db.url,
     ssl: db.ssl,
-    entities: ENTITIES,
     migrations: MIGRATIONS,
     migrationsTableName: 'migrations',
     migrationsTransactionMode: 'each',

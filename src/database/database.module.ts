@@ -1,10 +1,20 @@
-import { Global, Module } from '@nestjs/common';
+import { DynamicModule, Global, Module } from '@nestjs/common';
 import { DatabaseConnector } from './database-connector';
-import { Sql } from './sql';
+import { Db } from './db';
+import { PgPool } from './pg-pool';
 
+/**
+ * Global: every feature's repositories run their SQL through `Db`. The `PgPool` is the one the
+ * app's TypeORM DataSource was configured with (see app.module.ts).
+ */
 @Global()
-@Module({
-  providers: [DatabaseConnector, Sql],
-  exports: [DatabaseConnector, Sql],
-})
-export class DatabaseModule {}
+@Module({})
+export class DatabaseModule {
+  static forRoot(pool: PgPool): DynamicModule {
+    return {
+      module: DatabaseModule,
+      providers: [{ provide: PgPool, useValue: pool }, DatabaseConnector, Db],
+      exports: [PgPool, DatabaseConnector, Db],
+    };
+  }
+}

@@ -1,10 +1,11 @@
 import { Global, Module } from '@nestjs/common';
+import { IdempotencyKeyRepository } from './idempotency-key.repository';
 import { IdempotencyService } from './idempotency.service';
 
-/** Global: `AuditInterceptor`, bound on controllers of every feature module, uses it. */
+/** Global: the unit of work, which every feature's writes run through, uses it. */
 @Global()
 @Module({
-  providers: [IdempotencyService],
+  providers: [IdempotencyKeyRepository, IdempotencyService],
   exports: [IdempotencyService],
 })
 export class IdempotencyModule {}

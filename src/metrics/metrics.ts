@@ -1,14 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
+import type { Pool } from 'pg';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { DataSource } from 'typeorm';
 import { TokenVerifier } from '../auth/token-verifier';
-
-interface PgPool {
-  totalCount: number;
-  idleCount: number;
-  waitingCount: number;
-}
+import { PgPool } from '../database/pg-pool';
 
 const CLAIM_ROUTE = '/api/tasks/:id/start';
 
@@ -42,13 +36,10 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  constructor(@InjectDataSource() dataSource: DataSource, verifier: TokenVerifier) {
+  constructor(pgPool: PgPool, verifier: TokenVerifier) {
     collectDefaultMetrics({ register: this.registry, prefix: 'taskflow_' });
-    const pool = () =>
-      dataSource.isInitialized
-        ? (dataSource.driver as unknown as { master?: PgPool }).master
-        : undefined;
-    const poolGauge = (name: string, help: string, read: (p: PgPool) => number) =>
+    const pool = () => pgPool.current;
+    const poolGauge = (name: string, help: string, read: (p: Pool) => number) =>
       new Gauge({
         name,
         help,

@@ -3,11 +3,11 @@ import type {
   OperationObject,
   ResponseObject,
 } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
+import { Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { EntityManager } from 'typeorm';
-import { CheckBeforeWrite } from '../audit/write-precondition';
+import { CheckBeforeWrite, WritePrecondition } from '../audit/write-precondition';
 import { PreconditionFailedError } from '../common/errors/domain-errors';
-import { queryRows } from '../database/query-rows';
+import { TaskRepository } from './task.repository';
 
 /**
  * Conditional requests on tasks (RFC 9110 §13). A task's strong `ETag` is `"<id>-<version>"`;
@@ -42,23 +42,24 @@ function taskIdOf(request: FastifyRequest): number | undefined {
  * held from here to the write, so no lock order is imposed on the handler. A task that does not
  * exist is left to the handler's 404. Weak tags never match (strong comparison).
  */
-export async function checkIfMatch(tx: EntityManager, request: FastifyRequest): Promise<void> {
-  const tags = entityTags(request.headers['if-match']);
-  const id = taskIdOf(request);
-  if (!tags || id === undefined) return;
-  const [task] = await queryRows<{ id: number; version: number }>(
-    tx,
-    `SELECT id, version FROM tasks WHERE id = $1`,
-    [id],
-  );
-  if (!task || tags.includes('*')) return;
-  const current = etagOf(task);
-  if (!tags.includes(current)) {
-    throw new PreconditionFailedError(
-      `Task ${id} is now at ${current}, not ${tags.join(', ')}; read it again and retry`,
-    );
+@Injectable()
+export class TaskIfMatch implements WritePrecondition {
+  constructor(private readonly tasks: TaskRepository) {}
+
+  async check(request: FastifyRequest): Promise<void> {
+    const tags = entityTags(request.headers['if-match']);
+    const id = taskIdOf(request);
+    if (!tags || id === undefined) return;
+    const version = await this.tasks.versionOf(id);
+    if (version === undefined || tags.includes('*')) return;
+    const current = etagOf({ id, version });
+    if (!tags.includes(current)) {
+      throw new PreconditionFailedError(
+        `Task ${id} is now at ${current}, not ${tags.join(', ')}; read it again and retry`,
+      );
+    }
+    await this.tasks.expectVersion(id, version);
   }
-  await tx.query(`SELECT set_config('taskflow.if_match', $1, true)`, [`${id}-${task.version}`]);
 }
 
 const isVersionedTask = (body: unknown): body is { id: number; version: number } =>
@@ -100,7 +101,7 @@ export function sendTaskETag(
 }
 
 /** On a tasks controller: `If-Match` on its writes (its answers get their ETag from `sendTaskETag`). */
-export const TaskConditionalRequests = () => CheckBeforeWrite(checkIfMatch);
+export const TaskConditionalRequests = () => CheckBeforeWrite(TaskIfMatch);
 
 const TASK_SCHEMA = '#/components/schemas/Task';
 

@@ -8,9 +8,8 @@ import {
   NotFoundError,
   ValidationFailedError,
 } from '../common/errors/domain-errors';
-import { Sql } from '../database/sql';
 import { Task } from './task.entity';
-import type { TaskPriority, TaskStatus } from './task.enums';
+import type { TaskStatus } from './task.enums';
 import {
   MOVES,
   MoveName,
@@ -20,18 +19,10 @@ import {
   decideMove,
   isRefusal,
 } from './task-moves';
-import { APPLY_MOVE_SQL, LOCK_MOVE_SUBJECT_SQL, claimNextCandidateSql } from './task.sql';
+import { ClaimFilters, LockedTask, TaskRepository } from './task.repository';
 
 /** Lease length when a heartbeat does not say. */
 export const DEFAULT_LEASE_SECONDS = 300;
-
-/** The filters of claim-next; unset ones do not filter. */
-export interface ClaimFilters {
-  project?: string;
-  minPriority?: TaskPriority;
-  /** Narrows the caller's registered capabilities (never widens them). */
-  capabilities?: string[];
-}
 
 /** What a move may carry besides its name and caller. */
 export interface MoveOptions {
@@ -48,12 +39,6 @@ export interface MoveOptions {
   expectStatus?: TaskStatus;
 }
 
-/** A locked row as `LOCK_MOVE_SUBJECT_SQL` returns it. */
-export type LockedTask = Task & {
-  blocker: { id: number; status: TaskStatus } | null;
-  capabilities_by_worker: Record<string, string[]> | null;
-};
-
 /**
  * Makes moves (task-moves.ts): every change of a task's status, holder or lease, through
  * whichever door it comes (lifecycle routes, PATCH, create, claim-next). Each move locks the
@@ -66,16 +51,12 @@ export type LockedTask = Task & {
 export class TaskLifecycleService {
   constructor(
     private readonly trail: AuditTrail,
-    private readonly sql: Sql,
+    private readonly tasks: TaskRepository,
   ) {}
 
   /** Locks the task for a move (404 when missing). */
   async lock(id: number, caller: AuthUser, holder?: string | null): Promise<LockedTask> {
-    const [row] = await this.sql.rows<LockedTask>(LOCK_MOVE_SUBJECT_SQL, [
-      id,
-      caller.id,
-      holder ?? null,
-    ]);
+    const row = await this.tasks.lockForMove(id, caller.id, holder ?? null);
     if (!row) throw new NotFoundError(`Task ${id} not found`, 'task_not_found');
     return row;
   }
@@ -103,6 +84,7 @@ export class TaskLifecycleService {
     options: MoveOptions = {},
   ): Promise<Task> {
     const rule: MoveRule = MOVES[name];
+    const before = locked.task;
     const outcome = decideMove(name, subjectOf(locked), {
       caller,
       holder: options.holder,
@@ -113,20 +95,16 @@ export class TaskLifecycleService {
 
     const lease =
       rule.lease === 'grant'
-        ? options.leaseSeconds === undefined
-          ? 'end'
-          : String(options.leaseSeconds)
+        ? (options.leaseSeconds ?? 'end')
         : rule.lease === 'extend'
-          ? String(options.leaseSeconds ?? DEFAULT_LEASE_SECONDS)
+          ? (options.leaseSeconds ?? DEFAULT_LEASE_SECONDS)
           : rule.lease;
-    const progress = name === 'progress' ? options.percent : rule.progress;
-    const [task] = await this.sql.rows<Task>(APPLY_MOVE_SQL, [
-      locked.id,
-      outcome.status,
-      outcome.assigned_to,
-      progress ?? null,
+    const task = await this.tasks.applyMove(before.id, {
+      status: outcome.status,
+      assignedTo: outcome.assigned_to,
+      progress: name === 'progress' ? options.percent : rule.progress,
       lease,
-    ]);
+    });
 
     if (outcome.takeover) {
       this.trail.recordAs('lease_expired', {
@@ -141,7 +119,7 @@ export class TaskLifecycleService {
     this.trail.recordAs(rule.action, {
       taskId: task.id,
       projectSlug: task.project_slug,
-      context: moveContext(name, locked, task, options),
+      context: moveContext(name, before, task, options),
     });
     return task;
   }
@@ -162,13 +140,8 @@ export class TaskLifecycleService {
     filters: ClaimFilters,
     leaseSeconds?: number,
   ): Promise<Task | undefined> {
-    for (const state of ['expired', 'mine', 'pending'] as const) {
-      const [candidate] = await this.sql.rows<LockedTask>(claimNextCandidateSql(state), [
-        caller.id,
-        filters.project ?? null,
-        filters.minPriority ?? null,
-        filters.capabilities ?? null,
-      ]);
+    for (const tier of ['expired', 'mine', 'pending'] as const) {
+      const candidate = await this.tasks.claimCandidate(tier, caller.id, filters);
       if (candidate) return this.apply(candidate, 'start', caller, { leaseSeconds });
     }
     this.trail.unchanged();
@@ -193,15 +166,15 @@ export class TaskLifecycleService {
 }
 
 /** The decision's view of a locked row. */
-function subjectOf(locked: LockedTask): MoveSubject {
+function subjectOf({ task, blocker, capabilities }: LockedTask): MoveSubject {
   return {
-    id: locked.id,
-    status: locked.status,
-    assigned_to: locked.assigned_to,
-    lease_expires_at: locked.lease_expires_at,
-    required_capabilities: locked.required_capabilities,
-    blocker: locked.blocker,
-    capabilities: locked.capabilities_by_worker ?? {},
+    id: task.id,
+    status: task.status,
+    assigned_to: task.assigned_to,
+    lease_expires_at: task.lease_expires_at,
+    required_capabilities: task.required_capabilities,
+    blocker,
+    capabilities,
   };
 }
 

@@ -1,14 +1,26 @@
 import { Module } from '@nestjs/common';
+import { WorkersModule } from '../workers/workers.module';
 import { TaskDependenciesController } from './task-dependencies.controller';
 import { TaskDependenciesService } from './task-dependencies.service';
+import { TaskDependencyRepository } from './task-dependency.repository';
+import { TaskIfMatch } from './task-etag';
 import { TaskLifecycleController } from './task-lifecycle.controller';
 import { TaskLifecycleService } from './task-lifecycle.service';
+import { TaskRepository } from './task.repository';
 import { TasksController } from './tasks.controller';
 import { TasksService } from './tasks.service';
 
 @Module({
+  imports: [WorkersModule],
   controllers: [TasksController, TaskLifecycleController, TaskDependenciesController],
-  providers: [TasksService, TaskLifecycleService, TaskDependenciesService],
-  exports: [TasksService],
+  providers: [
+    TaskRepository,
+    TaskDependencyRepository,
+    TasksService,
+    TaskLifecycleService,
+    TaskDependenciesService,
+    TaskIfMatch,
+  ],
+  exports: [TasksService, TaskLifecycleService, TaskDependenciesService],
 })
 export class TasksModule {}

@@ -1,7 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { TransactionHost } from '@nestjs-cls/transactional';
-import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
-import { Repository } from 'typeorm';
 import { AuditTrail } from '../audit/audit-trail';
 import type { AuthUser } from '../auth/auth-user';
 import { PG, sqlState, violatedConstraint } from '../common/errors/database-errors';
@@ -12,34 +9,27 @@ import {
   ValidationFailedError,
 } from '../common/errors/domain-errors';
 import { DEFAULT_PAGE_SIZE, Page, PaginationQuery } from '../common/pagination/pagination.query';
-import { Sql } from '../database/sql';
+import { WorkerRepository } from '../workers/worker.repository';
 import { CreateTaskDto } from './dto/create-task.dto';
 import { ListTasksQuery } from './dto/list-tasks.query';
 import { UpdateTaskDto } from './dto/update-task.dto';
-import { hasUnfinishedDependency } from './task-dependencies.sql';
-import { LockedTask, TaskLifecycleService } from './task-lifecycle.service';
+import { TaskLifecycleService } from './task-lifecycle.service';
 import { InvalidTransitionError, decideMove, isRefusal, moveForStatus } from './task-moves';
 import { Task } from './task.entity';
-import { FIND_TASK_SQL, WORKER_CAPABILITIES_SQL, countTasksSql, pageOfTasksSql } from './task.sql';
 import type { TaskSortField } from './task.enums';
+import {
+  TASK_WRITABLE_COLUMNS,
+  TaskRepository,
+  TaskValues,
+  TaskWritableColumn,
+} from './task.repository';
 
 /**
  * The fields a client may write, in the order the audit log reports them. `status` and
  * `assigned_to` are written only by moves (task-moves.ts); the others by `updated`.
  */
-const WRITABLE_FIELDS = [
-  'title',
-  'description',
-  'status',
-  'priority',
-  'progress_percent',
-  'assigned_to',
-  'project_slug',
-  'parent_id',
-  'due_date',
-  'required_capabilities',
-] as const satisfies readonly (keyof CreateTaskDto & keyof Task)[];
-type WritableField = (typeof WRITABLE_FIELDS)[number];
+const WRITABLE_FIELDS = TASK_WRITABLE_COLUMNS satisfies readonly (keyof CreateTaskDto)[];
+type WritableField = TaskWritableColumn;
 type MoveField = 'status' | 'assigned_to';
 const isMoveField = (field: WritableField): field is MoveField =>
   field === 'status' || field === 'assigned_to';
@@ -54,9 +44,6 @@ export function taskSnapshot(task: Task): Record<WritableField, unknown> {
   >;
 }
 
-/** Any one constant serialises changes to the task tree, so two moves cannot build a cycle. */
-const TASK_TREE_LOCK = 0x7461736b; // "task"
-
 const jsonValue = (value: unknown): unknown =>
   value instanceof Date ? value.toISOString() : value;
 
@@ -68,29 +55,14 @@ function sameValue(a: unknown, b: unknown): boolean {
   return a === b;
 }
 
-/** A task without the decision columns a locked row carries. */
-function plainTask(task: Task | LockedTask): Task {
-  if (!('blocker' in task)) return task;
-  const { blocker: _blocker, capabilities_by_worker: _capabilities, ...plain } = task;
-  return plain;
-}
-
-/** Escapes LIKE's wildcards so `q` matches literally. */
-const likePattern = (text: string): string => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-
 @Injectable()
 export class TasksService {
   constructor(
-    private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
+    private readonly tasks: TaskRepository,
+    private readonly workers: WorkerRepository,
     private readonly trail: AuditTrail,
     private readonly lifecycle: TaskLifecycleService,
-    private readonly sql: Sql,
   ) {}
-
-  /** Inside a request's transaction when there is one, on the pool otherwise. */
-  private get tasks(): Repository<Task> {
-    return this.txHost.tx.getRepository(Task);
-  }
 
   /**
    * A new task is `pending` or `blocked` (the DTO refuses other statuses), never claimed: an
@@ -99,13 +71,7 @@ export class TasksService {
   async create(dto: CreateTaskDto, actor: AuthUser): Promise<Task> {
     if (dto.assigned_to) await this.assertPreAssignable(dto, actor);
     try {
-      const result = await this.tasks
-        .createQueryBuilder()
-        .insert()
-        .values({ ...dto, created_by: actor.id })
-        .returning('*')
-        .execute();
-      const task = this.tasks.create(result.raw[0] as Task);
+      const task = await this.tasks.insert({ ...dto, created_by: actor.id });
       this.trail.record({
         taskId: task.id,
         projectSlug: task.project_slug,
@@ -118,68 +84,39 @@ export class TasksService {
   }
 
   async findOne(id: number): Promise<Task> {
-    const [task] = await this.sql.rows<Task>(FIND_TASK_SQL, [id]);
+    const task = await this.tasks.find(id);
     if (!task) throw new NotFoundError(`Task ${id} not found`, 'task_not_found');
     return task;
   }
 
-  /**
-   * The list, in plain SQL (the busiest read of the board): each filter is a parameter, the sort
-   * column comes from the validated enum, and `id` breaks every tie in the sort's direction so
-   * that pages are stable and each sort is one index scan. Tasks without a due date come last
-   * in both directions.
-   */
-  async list(query: ListTasksQuery): Promise<Page<Task>> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    const filter = (condition: (param: string) => string, value: unknown) => {
-      if (value === undefined) return;
-      params.push(value);
-      where.push(condition(`$${params.length}`));
-    };
-    filter((p) => `t.status = ${p}`, query.status);
-    filter((p) => `t.priority = ${p}`, query.priority);
-    filter((p) => `t.assigned_to = ${p}`, query.assigned_to);
-    filter((p) => `t.project_slug = ${p}`, query.project);
-    filter((p) => `t.parent_id = ${p}`, query.parent_id);
-    filter(
-      (p) => `(t.title ILIKE ${p} OR t.description ILIKE ${p})`,
-      query.q && likePattern(query.q),
-    );
-    if (query.ready !== undefined) {
-      where.push(
-        query.ready ? `NOT ${hasUnfinishedDependency('t')}` : hasUnfinishedDependency('t'),
-      );
-    }
-
+  /** The list; the sort comes from the validated enum, ties broken by id. */
+  list(query: ListTasksQuery): Promise<Page<Task>> {
     const sort = query.sort ?? 'id';
     const descending = sort.startsWith('-');
-    const field = (descending ? sort.slice(1) : sort) as TaskSortField;
-    const direction = descending ? 'DESC' : 'ASC';
-    const order = [`t.${field} ${direction}${field === 'due_date' ? ' NULLS LAST' : ''}`];
-    if (field !== 'id') order.push(`t.id ${direction}`);
-    return this.page(where, params, order.join(', '), query);
+    return this.tasks.page(
+      {
+        status: query.status,
+        priority: query.priority,
+        assignedTo: query.assigned_to,
+        project: query.project,
+        parentId: query.parent_id,
+        text: query.q,
+        ready: query.ready,
+      },
+      { field: (descending ? sort.slice(1) : sort) as TaskSortField, descending },
+      query.limit ?? DEFAULT_PAGE_SIZE,
+      query.offset ?? 0,
+    );
   }
 
   async subtasks(id: number, query: PaginationQuery): Promise<Page<Task>> {
     await this.assertExists(id);
-    return this.page(['t.parent_id = $1'], [id], 't.id ASC', query);
-  }
-
-  /** One page, and the total: counted only when the page alone cannot tell it. */
-  private async page(
-    where: string[],
-    params: unknown[],
-    orderBy: string,
-    query: PaginationQuery,
-  ): Promise<Page<Task>> {
-    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const offset = query.offset ?? 0;
-    const items = await this.sql.rows<Task>(pageOfTasksSql(where, orderBy, limit, offset), params);
-    if (items.length > 0 && items.length < limit) return { items, total: offset + items.length };
-    if (items.length === 0 && offset === 0) return { items, total: 0 };
-    const [{ total }] = await this.sql.rows<{ total: number }>(countTasksSql(where), params);
-    return { items, total };
+    return this.tasks.page(
+      { parentId: id },
+      { field: 'id', descending: false },
+      query.limit ?? DEFAULT_PAGE_SIZE,
+      query.offset ?? 0,
+    );
   }
 
   /**
@@ -196,10 +133,10 @@ export class TasksService {
     caller: AuthUser,
   ): Promise<{ task: Task; changes: FieldChanges }> {
     // Tree lock before row lock, in every transaction that takes both: no lock-order deadlock.
-    if (dto.parent_id) await this.lockTaskTree();
-    let current: Task | LockedTask = await this.lifecycle.lock(id, caller, dto.assigned_to);
+    if (dto.parent_id) await this.tasks.lockTree();
+    let current: Task = (await this.lifecycle.lock(id, caller, dto.assigned_to)).task;
     const changes: FieldChanges = {};
-    const values: Partial<Pick<Task, WritableField>> = {};
+    const values: TaskValues = {};
     for (const field of WRITABLE_FIELDS) {
       const next = dto[field];
       if (next === undefined || sameValue(current[field], next)) continue;
@@ -208,7 +145,7 @@ export class TasksService {
     }
     if (Object.keys(changes).length === 0) {
       this.trail.unchanged();
-      return { task: plainTask(current), changes };
+      return { task: current, changes };
     }
 
     // A status no move reaches is refused before anything is written.
@@ -219,14 +156,7 @@ export class TasksService {
     if (Object.keys(values).length > 0) {
       if (values.parent_id) await this.assertNoCycle(id, values.parent_id);
       try {
-        const result = await this.tasks
-          .createQueryBuilder()
-          .update()
-          .set(values)
-          .where('id = :id', { id })
-          .returning('*')
-          .execute();
-        current = this.tasks.create((result.raw as Task[])[0]);
+        current = await this.tasks.update(id, values);
       } catch (error) {
         throw this.parentError(error, values.parent_id) ?? error;
       }
@@ -245,20 +175,13 @@ export class TasksService {
       const locked = await this.lifecycle.lock(id, caller);
       current = await this.lifecycle.apply(locked, move, caller, { expectStatus: target });
     }
-    return { task: plainTask(current), changes };
+    return { task: current, changes };
   }
 
   async remove(id: number): Promise<Task> {
     try {
-      const result = await this.tasks
-        .createQueryBuilder()
-        .delete()
-        .where('id = :id', { id })
-        .returning('*')
-        .execute();
-      const deleted = (result.raw as Task[])[0];
-      if (!deleted) throw new NotFoundError(`Task ${id} not found`, 'task_not_found');
-      const task = this.tasks.create(deleted);
+      const task = await this.tasks.delete(id);
+      if (!task) throw new NotFoundError(`Task ${id} not found`, 'task_not_found');
       this.trail.record({
         taskId: id,
         projectSlug: task.project_slug,
@@ -281,12 +204,8 @@ export class TasksService {
   }
 
   private async assertExists(id: number): Promise<void> {
-    const exists = await this.tasks.existsBy({ id });
-    if (!exists) throw new NotFoundError(`Task ${id} not found`, 'task_not_found');
-  }
-
-  private async lockTaskTree(): Promise<void> {
-    await this.txHost.tx.query('SELECT pg_advisory_xact_lock($1)', [TASK_TREE_LOCK]);
+    if (!(await this.tasks.exists(id)))
+      throw new NotFoundError(`Task ${id} not found`, 'task_not_found');
   }
 
   /** Moving `id` under `parentId` must not make it its own ancestor (the tree lock is held). */
@@ -294,17 +213,7 @@ export class TasksService {
     if (parentId === id) {
       throw ValidationFailedError.field('parent_id', 'parent_id cannot be the task itself');
     }
-    // UNION (not UNION ALL) stops the walk even if the data already held a loop.
-    const rows: unknown[] = await this.txHost.tx.query(
-      `WITH RECURSIVE ancestors(id, parent_id) AS (
-         SELECT id, parent_id FROM tasks WHERE id = $1
-         UNION
-         SELECT t.id, t.parent_id FROM tasks t JOIN ancestors a ON t.id = a.parent_id
-       )
-       SELECT 1 FROM ancestors WHERE id = $2 LIMIT 1`,
-      [parentId, id],
-    );
-    if (rows.length > 0) {
+    if (await this.tasks.isAncestorOrSelf(id, parentId)) {
       throw ValidationFailedError.field(
         'parent_id',
         `parent_id ${parentId} is a subtask of task ${id}; that would make a cycle`,
@@ -318,10 +227,8 @@ export class TasksService {
     const required = dto.required_capabilities ?? [];
     const capabilities: Record<string, string[]> = {};
     if (required.length > 0) {
-      const [worker] = await this.sql.rows<{ capabilities: string[] }>(WORKER_CAPABILITIES_SQL, [
-        holder,
-      ]);
-      if (worker) capabilities[holder] = worker.capabilities;
+      const registered = await this.workers.capabilitiesOf(holder);
+      if (registered) capabilities[holder] = registered;
     }
     const outcome = decideMove(
       'assign',

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm';
-import { WORKER_TYPES, WorkerType } from './worker.enums';
+import { WORKER_TYPES, WorkerType } from '../common/worker-types';
 
 /** A registered worker: a human or an AI agent, identified by its JWT `sub`. */
 @Entity({ name: 'workers' })

@@ -1,7 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { TransactionHost } from '@nestjs-cls/transactional';
-import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
-import { Repository } from 'typeorm';
 import { AuditTrail } from '../audit/audit-trail';
 import type { AuthUser } from '../auth/auth-user';
 import {
@@ -10,12 +7,13 @@ import {
   NotFoundError,
   ValidationFailedError,
 } from '../common/errors/domain-errors';
-import { Page, paginate } from '../common/pagination/pagination.query';
+import { DEFAULT_PAGE_SIZE, Page } from '../common/pagination/pagination.query';
 import { CreateWorkerDto } from './dto/create-worker.dto';
 import { ListWorkersQuery } from './dto/list-workers.query';
 import { UpdateWorkerDto } from './dto/update-worker.dto';
 import { Worker } from './worker.entity';
-import type { WorkerType } from './worker.enums';
+import { WorkerChanges, WorkerRepository } from './worker.repository';
+import type { WorkerType } from '../common/worker-types';
 
 const EDITABLE = ['name', 'type', 'capabilities'] as const;
 
@@ -24,13 +22,9 @@ const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
 @Injectable()
 export class WorkersService {
   constructor(
-    private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
+    private readonly workers: WorkerRepository,
     private readonly trail: AuditTrail,
   ) {}
-
-  private get workers(): Repository<Worker> {
-    return this.txHost.tx.getRepository(Worker);
-  }
 
   /**
    * Admins register anyone; a plain user only itself, only as `human` and with no capabilities:
@@ -51,45 +45,36 @@ export class WorkersService {
         );
       }
     }
-    const result = await this.workers
-      .createQueryBuilder()
-      .insert()
-      .values({ id, name: dto.name, type, capabilities: dto.capabilities ?? [] })
-      .orIgnore()
-      .returning('*')
-      .execute();
-    const worker = (result.raw as Worker[])[0];
+    const worker = await this.workers.insert({
+      id,
+      name: dto.name,
+      type,
+      capabilities: dto.capabilities ?? [],
+    });
     if (!worker) throw new ConflictError(`Worker ${id} is already registered`, 'worker_exists');
     this.trail.record({
       context: { worker_id: id, name: worker.name, type, capabilities: worker.capabilities },
     });
-    return this.workers.create(worker);
+    return worker;
   }
 
-  async list(query: ListWorkersQuery): Promise<Page<Worker>> {
-    const qb = this.workers.createQueryBuilder('w').orderBy('w.id', 'ASC');
-    if (query.type) qb.where('w.type = :type', { type: query.type });
-    return paginate(qb, query);
+  list(query: ListWorkersQuery): Promise<Page<Worker>> {
+    return this.workers.page(query.type, query.limit ?? DEFAULT_PAGE_SIZE, query.offset ?? 0);
   }
 
   async findOne(id: string): Promise<Worker> {
-    const worker = await this.workers.findOneBy({ id });
+    const worker = await this.workers.find(id);
     if (!worker) throw new NotFoundError(`Worker ${id} not found`, 'worker_not_found');
     return worker;
   }
 
   /** The caller's type as the registry knows it; `human` for an unregistered `sub`. */
   async typeOf(id: string): Promise<WorkerType> {
-    const worker = await this.workers.findOne({ select: { type: true }, where: { id } });
-    return worker?.type ?? 'human';
+    return (await this.workers.typeOf(id)) ?? 'human';
   }
 
   async update(id: string, dto: UpdateWorkerDto): Promise<Worker> {
-    const current = await this.workers
-      .createQueryBuilder('w')
-      .setLock('for_no_key_update')
-      .where('w.id = :id', { id })
-      .getOne();
+    const current = await this.workers.lock(id);
     if (!current) throw new NotFoundError(`Worker ${id} not found`, 'worker_not_found');
     const changes: Record<string, { from: unknown; to: unknown }> = {};
     for (const field of EDITABLE) {
@@ -102,26 +87,16 @@ export class WorkersService {
       this.trail.unchanged();
       return current;
     }
-    const values = Object.fromEntries(Object.entries(changes).map(([k, v]) => [k, v.to]));
-    const result = await this.workers
-      .createQueryBuilder()
-      .update()
-      .set(values)
-      .where('id = :id', { id })
-      .returning('*')
-      .execute();
+    const values = Object.fromEntries(
+      Object.entries(changes).map(([k, v]) => [k, v.to]),
+    ) as WorkerChanges;
+    const updated = await this.workers.update(id, values);
     this.trail.record({ context: { worker_id: id, ...changes } });
-    return this.workers.create((result.raw as Worker[])[0]);
+    return updated;
   }
 
   async remove(id: string): Promise<void> {
-    const result = await this.workers
-      .createQueryBuilder()
-      .delete()
-      .where('id = :id', { id })
-      .returning('*')
-      .execute();
-    const deleted = (result.raw as Worker[])[0];
+    const deleted = await this.workers.delete(id);
     if (!deleted) throw new NotFoundError(`Worker ${id} not found`, 'worker_not_found');
     this.trail.record({ context: { worker_id: id, name: deleted.name, type: deleted.type } });
   }

@@ -1,5 +1,6 @@
 import { ApiProperty, PickType } from '@nestjs/swagger';
 import { ListAuditQuery } from '../../audit/dto/list-audit.query';
+import { BROKEN_REASONS, BrokenReason } from '../../audit/audit-entry.repository';
 
 /** `GET /api/audit/verify`: the same `task_id` and `since` as the audit search. */
 export class VerifyAuditQuery extends PickType(ListAuditQuery, ['task_id', 'since'] as const) {}
@@ -10,9 +11,6 @@ export class AuditHeadsQuery extends PickType(ListAuditQuery, [
   'limit',
   'offset',
 ] as const) {}
-
-export const BROKEN_REASONS = ['content_changed', 'entries_missing', 'prev_hash_mismatch'] as const;
-export type BrokenReason = (typeof BROKEN_REASONS)[number];
 
 export interface BrokenEntry {
   id: number;

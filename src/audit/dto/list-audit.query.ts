@@ -9,7 +9,7 @@ import {
   ToUtcDate,
 } from '../../common/validation/decorators';
 import { MAX_INT32 } from '../../tasks/dto/create-task.dto';
-import { WORKER_TYPES, WorkerType } from '../../workers/worker.enums';
+import { WORKER_TYPES, WorkerType } from '../../common/worker-types';
 import { AUDIT_ACTIONS, AuditAction } from '../audit-actions';
 
 export class ListAuditQuery extends PaginationQuery {

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { AUDIT_ACTIONS, AuditAction } from '../../audit/audit-actions';
-import { WORKER_TYPES, WorkerType } from '../../workers/worker.enums';
+import { WORKER_TYPES, WorkerType } from '../../common/worker-types';
 import { integer } from '../arguments';
 import { action } from '../context';
 import { CliError, ExitCode } from '../exit-codes';

@@ -1,6 +1,5 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, Max, Min } from 'class-validator';
-import type { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
 import { IsOptionalNotNull, ToInteger } from '../validation/decorators';
 
 export const DEFAULT_PAGE_SIZE = 50;
@@ -35,16 +34,4 @@ export class PaginationQuery {
 export interface Page<T> {
   items: T[];
   total: number;
-}
-
-/** Runs an ordered query for one page, plus the count of everything it matches. */
-export async function paginate<T extends ObjectLiteral>(
-  qb: SelectQueryBuilder<T>,
-  query: PaginationQuery,
-): Promise<Page<T>> {
-  const [items, total] = await qb
-    .limit(query.limit ?? DEFAULT_PAGE_SIZE)
-    .offset(query.offset ?? 0)
-    .getManyAndCount();
-  return { items, total };
 }

@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, IsArray, IsIn, Matches } from 'class-validator';
 import { IsOptionalNotNull, IsText } from '../../common/validation/decorators';
 import { WORKER_ID_PATTERN, WORKER_ID_RULE } from '../../common/validation/worker-id';
-import { WORKER_TYPES, WorkerType } from '../worker.enums';
+import { WORKER_TYPES, WorkerType } from '../../common/worker-types';
 
 export class CreateWorkerDto {
   @ApiPropertyOptional({

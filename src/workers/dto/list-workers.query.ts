@@ -2,7 +2,7 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn } from 'class-validator';
 import { PaginationQuery } from '../../common/pagination/pagination.query';
 import { IsOptionalNotNull } from '../../common/validation/decorators';
-import { WORKER_TYPES, WorkerType } from '../worker.enums';
+import { WORKER_TYPES, WorkerType } from '../../common/worker-types';
 
 export class ListWorkersQuery extends PaginationQuery {
   @ApiPropertyOptional({ enum: WORKER_TYPES, enumName: 'WorkerType' })

@@ -1,9 +1,9 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { ApiAuthenticatedErrors } from '../common/openapi/api-errors.decorator';
-import { WorkersService } from '../workers/workers.service';
-import type { AuthUser } from './auth-user';
-import { CurrentUser } from './current-user.decorator';
+import { WorkersService } from './workers.service';
+import type { AuthUser } from '../auth/auth-user';
+import { CurrentUser } from '../auth/current-user.decorator';
 
 export class MeResponse {
   @ApiProperty({ example: 'usr_7f3a', description: 'The JWT `sub`; also the worker id.' })

@@ -1,0 +1,176 @@
+import { Injectable } from '@nestjs/common';
+import type { Page } from '../common/pagination/pagination.query';
+import type { WorkerType } from '../common/worker-types';
+import { Conditions } from '../database/conditions';
+import { Db } from '../database/db';
+import type { AuditAction } from './audit-actions';
+import type { AuditEntry } from './audit-entry.entity';
+
+/** An entry to append; the database fills in the id, timestamp, actor type and hash chain. */
+export interface NewAuditEntry {
+  action: AuditAction;
+  actorId: string;
+  taskId?: number | null;
+  projectSlug?: string | null;
+  context?: Record<string, unknown> | null;
+}
+
+export interface AuditFilters {
+  taskId?: number;
+  actorId?: string;
+  actorType?: WorkerType;
+  action?: AuditAction;
+  project?: string;
+  since?: Date;
+  until?: Date;
+}
+
+/** Why `verify` found a chain broken. */
+export const BROKEN_REASONS = ['content_changed', 'entries_missing', 'prev_hash_mismatch'] as const;
+export type BrokenReason = (typeof BROKEN_REASONS)[number];
+
+export interface ChainCheck {
+  checked: number;
+  firstBroken: { id: number; taskId: number | null; reason: BrokenReason } | null;
+}
+
+export interface ChainHead {
+  chain: string;
+  task_id: number | null;
+  worker_id: string | null;
+  chain_seq: number;
+  hash: string;
+  entry_id: number;
+  timestamp: Date;
+}
+
+/**
+ * An entry, with the actor's type read from the worker registry by the same statement (`human`
+ * when the `sub` is not registered), so recording costs one round trip. The chain columns are
+ * filled in by the insert trigger (AuditHashChain migration). Exported for the benchmark's
+ * baseline, which runs the same statement.
+ */
+export const APPEND_AUDIT_SQL = `INSERT INTO audit_entries (task_id, project_slug, actor_id, actor_type, action, context) VALUES ($1, $2, $3::varchar, COALESCE((SELECT type FROM workers WHERE id = $3::varchar), 'human'), $4, $5)`;
+
+/**
+ * Recomputes every chain touched by the filters ($1 task id, $2 since) and returns how many
+ * entries were checked and the first broken one. The hash is the database's `audit_entry_hash()`,
+ * the same function the insert trigger uses, so verifier and writer cannot disagree about the
+ * canonical form. The window runs over whole chains before `since` is applied, so the first
+ * entry after `since` is still checked against its predecessor.
+ */
+const VERIFY_CHAINS_SQL = `
+WITH chained AS (
+  SELECT e.*,
+         lag(chain_seq) OVER chain AS previous_seq,
+         lag(hash) OVER chain AS previous_hash
+    FROM audit_entries e
+   WHERE ($1::integer IS NULL OR task_id = $1::integer)
+  WINDOW chain AS (PARTITION BY audit_chain_key(task_id, context, actor_id) ORDER BY chain_seq, id)
+), checked AS (
+  SELECT id, task_id,
+         CASE
+           WHEN hash IS DISTINCT FROM audit_entry_hash(id, chain_seq, task_id, project_slug,
+                  actor_id, actor_type, action, context, "timestamp", prev_hash)
+             THEN 'content_changed'
+           WHEN chain_seq IS DISTINCT FROM COALESCE(previous_seq, 0) + 1 THEN 'entries_missing'
+           WHEN prev_hash IS DISTINCT FROM previous_hash THEN 'prev_hash_mismatch'
+         END AS reason
+    FROM chained
+   WHERE ($2::timestamptz IS NULL OR "timestamp" >= $2::timestamptz)
+)
+SELECT (SELECT count(*) FROM checked)::integer AS checked, broken.id, broken.task_id, broken.reason
+  FROM (SELECT 1) AS one
+  LEFT JOIN LATERAL (
+    SELECT id, task_id, reason FROM checked WHERE reason IS NOT NULL ORDER BY id LIMIT 1
+  ) AS broken ON true`;
+
+/** The newest entry of each chain ($1 task id or null), one page ($2 limit, $3 offset). */
+const CHAIN_HEADS_SQL = `
+SELECT DISTINCT ON (chain) chain, task_id,
+       CASE WHEN task_id IS NULL THEN COALESCE(context ->> 'worker_id', actor_id) END AS worker_id,
+       chain_seq, hash, id AS entry_id, "timestamp"
+  FROM (SELECT audit_chain_key(task_id, context, actor_id) AS chain, * FROM audit_entries
+         WHERE $1::integer IS NULL OR task_id = $1::integer) AS e
+ ORDER BY chain, chain_seq DESC
+ LIMIT $2 OFFSET $3`;
+
+const COUNT_CHAINS_SQL = `
+SELECT count(DISTINCT audit_chain_key(task_id, context, actor_id))::integer AS total
+  FROM audit_entries WHERE $1::integer IS NULL OR task_id = $1::integer`;
+
+type AuditRow = Omit<AuditEntry, 'id'> & { id: string };
+
+/** pg returns bigint as a string; ids stay far below 2^53, so they are numbers in JSON. */
+const toEntry = (row: AuditRow): AuditEntry => ({ ...row, id: Number(row.id) });
+
+/**
+ * The audit log's table. Entries are only ever appended (the app's database role may not update
+ * or delete them, and a trigger refuses both), so there is no update here.
+ */
+@Injectable()
+export class AuditEntryRepository {
+  constructor(private readonly db: Db) {}
+
+  async append(entry: NewAuditEntry): Promise<void> {
+    await this.db.rows(APPEND_AUDIT_SQL, [
+      entry.taskId ?? null,
+      entry.projectSlug ?? null,
+      entry.actorId,
+      entry.action,
+      entry.context === undefined || entry.context === null ? null : JSON.stringify(entry.context),
+    ]);
+  }
+
+  /** One page of matching entries, oldest first, and how many match in all. */
+  async page(filters: AuditFilters, limit: number, offset: number): Promise<Page<AuditEntry>> {
+    const where = new Conditions()
+      .add((p) => `task_id = ${p}`, filters.taskId)
+      .add((p) => `actor_id = ${p}`, filters.actorId)
+      .add((p) => `actor_type = ${p}`, filters.actorType)
+      .add((p) => `action = ${p}`, filters.action)
+      .add((p) => `project_slug = ${p}`, filters.project)
+      .add((p) => `"timestamp" >= ${p}`, filters.since)
+      .add((p) => `"timestamp" < ${p}`, filters.until);
+    const filterParams = [...where.params];
+    const rows = await this.db.rows<AuditRow>(
+      `SELECT * FROM audit_entries${where.sql} ORDER BY id ASC LIMIT ${where.param(limit)} OFFSET ${where.param(offset)}`,
+      where.params,
+    );
+    const items = rows.map(toEntry);
+    if (items.length > 0 && items.length < limit) return { items, total: offset + items.length };
+    if (items.length === 0 && offset === 0) return { items, total: 0 };
+    const [{ total }] = await this.db.rows<{ total: number }>(
+      `SELECT count(*)::integer AS total FROM audit_entries${where.sql}`,
+      filterParams,
+    );
+    return { items, total };
+  }
+
+  /** Recomputes the hash chains touched by the filters. */
+  async verify(taskId: number | null, since: Date | null): Promise<ChainCheck> {
+    const [row] = await this.db.rows<{
+      checked: number;
+      id: string | null;
+      task_id: number | null;
+      reason: BrokenReason | null;
+    }>(VERIFY_CHAINS_SQL, [taskId, since]);
+    return {
+      checked: row.checked,
+      firstBroken:
+        row.id === null || row.reason === null
+          ? null
+          : { id: Number(row.id), taskId: row.task_id, reason: row.reason },
+    };
+  }
+
+  /** The newest entry of each chain, one page, and how many chains there are. */
+  async heads(taskId: number | null, limit: number, offset: number): Promise<Page<ChainHead>> {
+    const rows = await this.db.rows<Omit<ChainHead, 'entry_id'> & { entry_id: string }>(
+      CHAIN_HEADS_SQL,
+      [taskId, limit, offset],
+    );
+    const [{ total }] = await this.db.rows<{ total: number }>(COUNT_CHAINS_SQL, [taskId]);
+    return { items: rows.map((r) => ({ ...r, entry_id: Number(r.entry_id) })), total };
+  }
+}

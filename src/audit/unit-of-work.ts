@@ -1,0 +1,72 @@
+import { Injectable } from '@nestjs/common';
+import { Db } from '../database/db';
+import { IdempotencyService, IdempotentRequest, Outcome } from '../idempotency/idempotency.service';
+import type { AuditAction } from './audit-actions';
+import { AuditEntryRepository } from './audit-entry.repository';
+import { AuditTrail } from './audit-trail';
+
+/** Who makes a change, and the audit action it is recorded as unless a service says otherwise. */
+export interface Work {
+  actorId: string;
+  action: AuditAction;
+  /** Names the work in the error raised when it records nothing (e.g. the handler). */
+  name?: string;
+}
+
+/**
+ * Every change to the board runs as one unit of work: one transaction that applies the
+ * idempotency rule, runs the services (which say what they changed through `AuditTrail`), and
+ * appends those audit entries before it commits. Any failure, in the work or in the audit
+ * insert itself, rolls back both: there is never a change without its entry, or the reverse.
+ *
+ * HTTP reaches it through `AuditInterceptor`; anything else (a scheduled job, a script, a
+ * service-level test) calls `run` directly and gets the same guarantees.
+ */
+@Injectable()
+export class UnitOfWork {
+  constructor(
+    private readonly db: Db,
+    private readonly trail: AuditTrail,
+    private readonly entries: AuditEntryRepository,
+    private readonly idempotency: IdempotencyService,
+  ) {}
+
+  /** Runs `work` as `actor`, recording what it changed; returns what `work` returned. */
+  async run<T>(work: Work, fn: () => Promise<T>): Promise<T> {
+    const outcome = await this.runOnce(work, undefined, fn);
+    if (outcome.replayed) throw new Error('unreachable: no idempotency key was given');
+    return outcome.value;
+  }
+
+  /**
+   * `run`, once per Idempotency-Key when `key` is given: a retry gets the first answer back,
+   * with nothing run and nothing recorded.
+   */
+  runOnce<T>(
+    work: Work,
+    key: Omit<IdempotentRequest, 'actorId'> | undefined,
+    fn: () => Promise<T>,
+  ): Promise<Outcome<T>> {
+    return this.db.transaction(() =>
+      this.trail.collect(async (pending) => {
+        const outcome: Outcome<T> = key
+          ? await this.idempotency.once({ ...key, actorId: work.actorId }, fn)
+          : { replayed: false, value: await fn() };
+        if (outcome.replayed) return outcome;
+        if (pending.entries.length === 0 && !pending.unchanged) {
+          throw new Error(
+            `${work.name ?? 'a unit of work'} runs as '${work.action}' but recorded nothing`,
+          );
+        }
+        for (const entry of pending.entries) {
+          await this.entries.append({
+            ...entry,
+            action: entry.action ?? work.action,
+            actorId: work.actorId,
+          });
+        }
+        return outcome;
+      }),
+    );
+  }
+}

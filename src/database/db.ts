@@ -1,0 +1,63 @@
+import { Injectable } from '@nestjs/common';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Pool, PoolClient, QueryResultRow } from 'pg';
+import { ServiceUnavailableError } from '../common/errors/domain-errors';
+import { PgPool } from './pg-pool';
+
+interface Transaction {
+  client: PoolClient;
+}
+
+/**
+ * Where the repositories' SQL runs: on the current transaction's connection when there is one
+ * (`transaction()` opened it further up the same async call chain), on the pool otherwise. The
+ * transaction travels in an `AsyncLocalStorage`, so a service or repository never passes it
+ * along and cannot run one statement of a unit of work outside it by accident.
+ *
+ * Only repositories inject `Db`: services see repositories, never a connection.
+ */
+@Injectable()
+export class Db {
+  private readonly current = new AsyncLocalStorage<Transaction>();
+
+  constructor(private readonly pool: PgPool) {}
+
+  /** The rows of one statement. */
+  async rows<T>(text: string, params: unknown[] = []): Promise<T[]> {
+    const executor = this.current.getStore()?.client ?? this.connected();
+    const result = await executor.query<QueryResultRow>(text, params);
+    return result.rows as T[];
+  }
+
+  get inTransaction(): boolean {
+    return this.current.getStore() !== undefined;
+  }
+
+  /**
+   * Runs `work` in one transaction: committed when it resolves, rolled back when it throws.
+   * Called inside another transaction, it joins that one, so a unit of work composes.
+   */
+  async transaction<T>(work: () => Promise<T>): Promise<T> {
+    if (this.current.getStore()) return work();
+    const client = await this.connected().connect();
+    let unusable: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const result = await this.current.run({ client }, work);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch((failed: Error) => (unusable = failed));
+      throw error;
+    } finally {
+      // A connection whose rollback failed may still hold the transaction: pg discards it.
+      client.release(unusable);
+    }
+  }
+
+  private connected(): Pool {
+    const pool = this.pool.current;
+    if (!pool) throw new ServiceUnavailableError('Database unavailable, try again shortly');
+    return pool;
+  }
+}

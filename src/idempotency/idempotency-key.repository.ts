@@ -1,0 +1,65 @@
+import { Injectable } from '@nestjs/common';
+import { Db } from '../database/db';
+
+/** A stored answer, as an earlier request with the same key left it. */
+export interface StoredAnswer {
+  fingerprint: string;
+  statusCode: number;
+  response: unknown;
+}
+
+/** The `idempotency_keys` table: one row per caller and key, with the answer once it is known. */
+@Injectable()
+export class IdempotencyKeyRepository {
+  constructor(private readonly db: Db) {}
+
+  /**
+   * Claims the key in the current transaction: true when this request is the first (or the
+   * earlier claim expired after `ttlHours`, and is taken over as if new). A concurrent claim of
+   * the same key waits on the row until the first transaction ends.
+   */
+  async claim(
+    actorId: string,
+    key: string,
+    fingerprint: string,
+    ttlHours: number,
+  ): Promise<boolean> {
+    const claimed = await this.db.rows(
+      `INSERT INTO idempotency_keys (actor_id, key, fingerprint) VALUES ($1, $2, $3)
+       ON CONFLICT (actor_id, key) DO UPDATE
+         SET fingerprint = EXCLUDED.fingerprint, status_code = NULL, response = NULL, created_at = now()
+         WHERE idempotency_keys.created_at < now() - make_interval(hours => $4)
+       RETURNING 1`,
+      [actorId, key, fingerprint, ttlHours],
+    );
+    return claimed.length > 0;
+  }
+
+  async stored(actorId: string, key: string): Promise<StoredAnswer> {
+    const [row] = await this.db.rows<{
+      fingerprint: string;
+      status_code: number;
+      response: unknown;
+    }>(
+      `SELECT fingerprint, status_code, response FROM idempotency_keys WHERE actor_id = $1 AND key = $2`,
+      [actorId, key],
+    );
+    return { fingerprint: row.fingerprint, statusCode: row.status_code, response: row.response };
+  }
+
+  async store(actorId: string, key: string, statusCode: number, response: unknown): Promise<void> {
+    await this.db.rows(
+      `UPDATE idempotency_keys SET status_code = $3, response = $4 WHERE actor_id = $1 AND key = $2`,
+      [actorId, key, statusCode, response === undefined ? null : JSON.stringify(response)],
+    );
+  }
+
+  /** Deletes keys older than `ttlHours`; returns how many. */
+  async purge(ttlHours: number): Promise<number> {
+    const purged = await this.db.rows(
+      `DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(hours => $1) RETURNING key`,
+      [ttlHours],
+    );
+    return purged.length;
+  }
+}

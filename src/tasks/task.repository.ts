@@ -1,0 +1,363 @@
+import { Injectable } from '@nestjs/common';
+import type { Page } from '../common/pagination/pagination.query';
+import { Conditions } from '../database/conditions';
+import { Db } from '../database/db';
+import { hasUnfinishedDependency } from './task-dependency.repository';
+import type { Task } from './task.entity';
+import type { TaskPriority, TaskSortField, TaskStatus } from './task.enums';
+
+/**
+ * The `tasks` table. The board's hot statements are exported as text: the benchmark's raw
+ * baseline (bench/baseline-server.ts) and the query-plan test run the very same statements.
+ */
+
+/** `GET /api/tasks/{id}` (`blocked_by` is a column, kept by a trigger on task_dependencies). */
+export const FIND_TASK_SQL = `SELECT t.* FROM tasks t WHERE t.id = $1`;
+
+/** One page of tasks matching `where` (conditions on alias `t`), in `orderBy` order. */
+export const pageOfTasksSql = (where: string[], orderBy: string, limit: number, offset: number) =>
+  `SELECT t.* FROM tasks t${whereClause(where)} ORDER BY ${orderBy} LIMIT ${limit} OFFSET ${offset}`;
+
+/** How many tasks match `where`. */
+export const countTasksSql = (where: string[]) =>
+  `SELECT count(*)::int AS total FROM tasks t${whereClause(where)}`;
+
+const whereClause = (where: string[]) => (where.length ? ` WHERE ${where.join(' AND ')}` : '');
+
+/**
+ * What a move is decided on (see task-moves.ts): the task, the first dependency that is not
+ * completed, and the registered capabilities of the workers who could hold it after the move
+ * (the caller, the current assignee, a named new holder), read only when the task requires
+ * some. The row is locked until the transaction ends, so the decision and the write see the same
+ * version of the task: concurrent moves on one task queue here, and each is decided on the state
+ * the previous one left.
+ */
+const moveSubjectColumns = (caller: string, holder: string) => `t.*,
+  (SELECT json_build_object('id', b.id, 'status', b.status)
+     FROM task_dependencies d JOIN tasks b ON b.id = d.depends_on_id
+     WHERE d.task_id = t.id AND b.status <> 'completed' ORDER BY b.id LIMIT 1) AS blocker,
+  CASE WHEN cardinality(t.required_capabilities) > 0 THEN
+    (SELECT json_object_agg(w.id, w.capabilities) FROM workers w
+       WHERE w.id IN (${caller}, t.assigned_to, ${holder})) END AS capabilities_by_worker`;
+
+/** Locks one task for a move. Parameters: $1 the id, $2 the caller, $3 a new holder or null. */
+export const LOCK_MOVE_SUBJECT_SQL = `SELECT ${moveSubjectColumns('$2', '$3::varchar')} FROM tasks t WHERE t.id = $1 FOR NO KEY UPDATE`;
+
+/**
+ * Writes the outcome of a move. Parameters: $1 id, $2 status, $3 holder, $4 progress (null keeps
+ * it), $5 the lease: 'keep', 'end', or seconds from now as text.
+ */
+export const APPLY_MOVE_SQL = `UPDATE tasks SET status = $2, assigned_to = $3,
+  progress_percent = COALESCE($4::int, progress_percent),
+  lease_expires_at = CASE $5::text WHEN 'keep' THEN lease_expires_at WHEN 'end' THEN NULL
+                     ELSE now() + make_interval(secs => $5::text::int) END,
+  updated_at = now()
+  WHERE id = $1 RETURNING *`;
+
+/** Tasks a claim may take: pending ones, and in-progress ones whose lease has run out. */
+const CLAIMABLE = {
+  pending: `t.status = 'pending'`,
+  expired: `t.status = 'in_progress' AND t.lease_expires_at < now()`,
+};
+
+/** claim-next's tiers, searched in this order. */
+export type ClaimTier = 'expired' | 'mine' | 'pending';
+
+/**
+ * claim-next's candidate, locked and with what its move is decided on, skipping rows other
+ * claimers hold. `tier`: tasks whose lease ran out, pending tasks pre-assigned to the caller,
+ * then unassigned pending ones (never a task pre-assigned to someone else). Only tasks whose
+ * required capabilities the caller has registered, narrowed by the filter. Parameters: $1 the
+ * caller, $2 project, $3 min priority, $4 the capabilities filter (null: no narrowing). The
+ * unassigned tier walks `idx_tasks_claimable` in order (see test/query-plans.e2e-spec.ts).
+ */
+export function claimNextCandidateSql(tier: ClaimTier): string {
+  const where =
+    tier === 'expired'
+      ? CLAIMABLE.expired
+      : tier === 'mine'
+        ? `${CLAIMABLE.pending} AND t.assigned_to = $1`
+        : `${CLAIMABLE.pending} AND t.assigned_to IS NULL`;
+  return `SELECT ${moveSubjectColumns('$1', 'NULL')}
+     FROM tasks t
+     WHERE ${where}
+       AND ($2::varchar IS NULL OR t.project_slug = $2)
+       AND ($3::task_priority IS NULL OR t.priority >= $3::task_priority)
+       AND t.required_capabilities <@ COALESCE((SELECT w.capabilities FROM workers w WHERE w.id = $1), '{}')
+       AND ($4::text[] IS NULL OR t.required_capabilities <@ $4::text[])
+       AND NOT ${hasUnfinishedDependency('t')}
+     ORDER BY t.priority DESC, t.due_date ASC NULLS LAST, t.id ASC
+     LIMIT 1
+     FOR NO KEY UPDATE OF t SKIP LOCKED`;
+}
+
+/** The columns a client writes (through `create` and `update`); never `id` or bookkeeping. */
+export const TASK_WRITABLE_COLUMNS = [
+  'title',
+  'description',
+  'status',
+  'priority',
+  'progress_percent',
+  'assigned_to',
+  'project_slug',
+  'parent_id',
+  'due_date',
+  'required_capabilities',
+] as const satisfies readonly (keyof Task)[];
+export type TaskWritableColumn = (typeof TASK_WRITABLE_COLUMNS)[number];
+export type TaskValues = Partial<Pick<Task, TaskWritableColumn>>;
+
+/** A task locked for a move, with what the move is decided on. */
+export interface LockedTask {
+  task: Task;
+  /** The first dependency that is not completed. */
+  blocker: { id: number; status: TaskStatus } | null;
+  /** Registered capabilities of the caller, the assignee and a new holder (when required). */
+  capabilities: Record<string, string[]>;
+}
+
+/** The list's filters; unset ones do not filter. */
+export interface TaskFilters {
+  status?: TaskStatus;
+  priority?: TaskPriority;
+  assignedTo?: string;
+  project?: string;
+  parentId?: number;
+  /** Title or description contains this text (case-insensitive, no wildcards). */
+  text?: string;
+  /** true: no unfinished dependency; false: some. */
+  ready?: boolean;
+}
+
+/** The filters of claim-next; unset ones do not filter. */
+export interface ClaimFilters {
+  project?: string;
+  minPriority?: TaskPriority;
+  /** Narrows the caller's registered capabilities (never widens them). */
+  capabilities?: string[];
+}
+
+/** The outcome of a move, as `APPLY_MOVE_SQL` writes it. */
+export interface MoveWrite {
+  status: TaskStatus;
+  assignedTo: string | null;
+  /** undefined keeps the current progress. */
+  progress?: number;
+  /** 'keep', 'end', or seconds from now. */
+  lease: 'keep' | 'end' | number;
+}
+
+type TaskRow = Task & {
+  blocker?: { id: number; status: TaskStatus } | null;
+  capabilities_by_worker?: Record<string, string[]> | null;
+};
+
+/** A row as a task, without the extra columns some statements add. */
+const toTask = (row: TaskRow): Task => ({
+  id: row.id,
+  title: row.title,
+  description: row.description,
+  status: row.status,
+  priority: row.priority,
+  progress_percent: row.progress_percent,
+  assigned_to: row.assigned_to,
+  project_slug: row.project_slug,
+  parent_id: row.parent_id,
+  due_date: row.due_date,
+  required_capabilities: row.required_capabilities,
+  lease_expires_at: row.lease_expires_at,
+  blocked_by: row.blocked_by,
+  version: row.version,
+  created_by: row.created_by,
+  created_at: row.created_at,
+  updated_at: row.updated_at,
+});
+
+const toLocked = (row: TaskRow): LockedTask => ({
+  task: toTask(row),
+  blocker: row.blocker ?? null,
+  capabilities: row.capabilities_by_worker ?? {},
+});
+
+/** Escapes LIKE's wildcards so the text matches literally. */
+const likePattern = (text: string): string => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+/** Any one constant serialises changes to the task tree, so two moves cannot build a cycle. */
+const TASK_TREE_LOCK = 0x7461736b; // "task"
+
+@Injectable()
+export class TaskRepository {
+  constructor(private readonly db: Db) {}
+
+  async find(id: number): Promise<Task | undefined> {
+    const [row] = await this.db.rows<TaskRow>(FIND_TASK_SQL, [id]);
+    return row && toTask(row);
+  }
+
+  async exists(id: number): Promise<boolean> {
+    const rows = await this.db.rows(`SELECT 1 FROM tasks WHERE id = $1`, [id]);
+    return rows.length > 0;
+  }
+
+  /**
+   * The tasks among `ids` that exist, locked against deletion until the transaction ends (a
+   * dependency between two tasks must not outlive either).
+   */
+  async keepFromDeletion(ids: number[]): Promise<Task[]> {
+    const rows = await this.db.rows<TaskRow>(
+      `SELECT * FROM tasks WHERE id = ANY($1) FOR KEY SHARE`,
+      [ids],
+    );
+    return rows.map(toTask);
+  }
+
+  /** The list: each filter is a parameter; `id` breaks ties in the sort's direction. */
+  page(
+    filters: TaskFilters,
+    sort: { field: TaskSortField; descending: boolean },
+    limit: number,
+    offset: number,
+  ): Promise<Page<Task>> {
+    const where = new Conditions()
+      .add((p) => `t.status = ${p}`, filters.status)
+      .add((p) => `t.priority = ${p}`, filters.priority)
+      .add((p) => `t.assigned_to = ${p}`, filters.assignedTo)
+      .add((p) => `t.project_slug = ${p}`, filters.project)
+      .add((p) => `t.parent_id = ${p}`, filters.parentId)
+      .add(
+        (p) => `(t.title ILIKE ${p} OR t.description ILIKE ${p})`,
+        filters.text && likePattern(filters.text),
+      );
+    if (filters.ready !== undefined) {
+      const blocked = hasUnfinishedDependency('t');
+      where.raw(filters.ready ? `NOT ${blocked}` : blocked);
+    }
+    // The sort column comes from the validated enum; tasks without a due date come last.
+    const direction = sort.descending ? 'DESC' : 'ASC';
+    const order = [`t.${sort.field} ${direction}${sort.field === 'due_date' ? ' NULLS LAST' : ''}`];
+    if (sort.field !== 'id') order.push(`t.id ${direction}`);
+    return this.pageWhere(where, order.join(', '), limit, offset);
+  }
+
+  /** One page, and the total: counted only when the page alone cannot tell it. */
+  private async pageWhere(
+    where: Conditions,
+    orderBy: string,
+    limit: number,
+    offset: number,
+  ): Promise<Page<Task>> {
+    const clauses = where.sql ? [where.sql.slice(' WHERE '.length)] : [];
+    const rows = await this.db.rows<TaskRow>(
+      pageOfTasksSql(clauses, orderBy, limit, offset),
+      where.params,
+    );
+    const items = rows.map(toTask);
+    if (items.length > 0 && items.length < limit) return { items, total: offset + items.length };
+    if (items.length === 0 && offset === 0) return { items, total: 0 };
+    const [{ total }] = await this.db.rows<{ total: number }>(countTasksSql(clauses), where.params);
+    return { items, total };
+  }
+
+  async insert(values: TaskValues & { title: string; created_by: string }): Promise<Task> {
+    const columns = [...TASK_WRITABLE_COLUMNS, 'created_by' as const].filter(
+      (c) => values[c] !== undefined,
+    );
+    const [row] = await this.db.rows<TaskRow>(
+      `INSERT INTO tasks (${columns.join(', ')})
+       VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')}) RETURNING *`,
+      columns.map((c) => values[c]),
+    );
+    return toTask(row);
+  }
+
+  /** Writes the given fields (names from `TASK_WRITABLE_COLUMNS` only). */
+  async update(id: number, values: TaskValues): Promise<Task> {
+    const columns = TASK_WRITABLE_COLUMNS.filter((c) => values[c] !== undefined);
+    const [row] = await this.db.rows<TaskRow>(
+      `UPDATE tasks SET ${columns.map((c, i) => `${c} = $${i + 2}`).join(', ')}, updated_at = now()
+       WHERE id = $1 RETURNING *`,
+      [id, ...columns.map((c) => values[c])],
+    );
+    return toTask(row);
+  }
+
+  /** Deletes a task; undefined when there was none. */
+  async delete(id: number): Promise<Task | undefined> {
+    const [row] = await this.db.rows<TaskRow>(`DELETE FROM tasks WHERE id = $1 RETURNING *`, [id]);
+    return row && toTask(row);
+  }
+
+  /** Locks the task for a move; undefined when it does not exist. */
+  async lockForMove(
+    id: number,
+    callerId: string,
+    holder: string | null,
+  ): Promise<LockedTask | undefined> {
+    const [row] = await this.db.rows<TaskRow>(LOCK_MOVE_SUBJECT_SQL, [id, callerId, holder]);
+    return row && toLocked(row);
+  }
+
+  /** claim-next's best candidate in one tier, locked (SKIP LOCKED); undefined when none. */
+  async claimCandidate(
+    tier: ClaimTier,
+    callerId: string,
+    filters: ClaimFilters,
+  ): Promise<LockedTask | undefined> {
+    const [row] = await this.db.rows<TaskRow>(claimNextCandidateSql(tier), [
+      callerId,
+      filters.project ?? null,
+      filters.minPriority ?? null,
+      filters.capabilities ?? null,
+    ]);
+    return row && toLocked(row);
+  }
+
+  /** Writes a move's outcome on a locked task. */
+  async applyMove(id: number, move: MoveWrite): Promise<Task> {
+    const [row] = await this.db.rows<TaskRow>(APPLY_MOVE_SQL, [
+      id,
+      move.status,
+      move.assignedTo,
+      move.progress ?? null,
+      String(move.lease),
+    ]);
+    return toTask(row);
+  }
+
+  /** Serialises changes to the task tree until the transaction ends. */
+  async lockTree(): Promise<void> {
+    await this.db.rows('SELECT pg_advisory_xact_lock($1)', [TASK_TREE_LOCK]);
+  }
+
+  /** Whether `ancestor` is `id` itself or one of its ancestors. */
+  async isAncestorOrSelf(ancestor: number, id: number): Promise<boolean> {
+    // UNION (not UNION ALL) stops the walk even if the data already held a loop.
+    const rows = await this.db.rows(
+      `WITH RECURSIVE ancestors(id, parent_id) AS (
+         SELECT id, parent_id FROM tasks WHERE id = $1
+         UNION
+         SELECT t.id, t.parent_id FROM tasks t JOIN ancestors a ON t.id = a.parent_id
+       )
+       SELECT 1 FROM ancestors WHERE id = $2 LIMIT 1`,
+      [id, ancestor],
+    );
+    return rows.length > 0;
+  }
+
+  /** The task's current version (its ETag), or undefined when it does not exist. */
+  async versionOf(id: number): Promise<number | undefined> {
+    const [row] = await this.db.rows<{ version: number }>(
+      `SELECT version FROM tasks WHERE id = $1`,
+      [id],
+    );
+    return row?.version;
+  }
+
+  /**
+   * Arms `If-Match` for this transaction: the version trigger refuses any write of task `id`
+   * that does not start from `version`, even if another request committed in between.
+   */
+  async expectVersion(id: number, version: number): Promise<void> {
+    await this.db.rows(`SELECT set_config('taskflow.if_match', $1, true)`, [`${id}-${version}`]);
+  }
+}
