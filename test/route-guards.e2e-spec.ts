@@ -51,8 +51,8 @@ describe('Route guards (e2e)', () => {
   });
 
   it("runs every route through TaskFlow's own guards only, and reads through no interceptor", () => {
-    // dropNoopClsEnhancers (src/http/cls-enhancers.ts) reaches into Nest's ApplicationConfig:
-    // if a Nest upgrade moves it, this fails instead of the API silently getting slower.
+    // A global interceptor would put every read through rxjs; mutations bind theirs per route
+    // (@Audited). Read from Nest's ApplicationConfig: a test may look where src/ must not.
     const config = (t.app as unknown as { config: ApplicationConfig }).config;
     const names = (list: unknown[]) => list.map((e) => (e as object).constructor.name);
     expect(names(config.getGlobalInterceptors())).toEqual([]);

@@ -1,7 +1,7 @@
 import { DataSource } from 'typeorm';
 import { ENTITIES } from '../ormconfig';
 import { loadConfig } from '../src/config/config';
-import { migrationDataSourceOptions } from '../src/database/app-role';
+import { migrationDataSourceOptions } from '../src/database/data-source-options';
 import { MIGRATIONS } from '../src/database/migrations';
 import { freshDatabase } from './support/database';
 import { TEST_APP_ROLE } from './support/env';

@@ -1,5 +1,6 @@
 import type { DataSourceOptions } from 'typeorm';
 import type { DatabaseConfig } from '../config/config';
+import { APP_ROLE_SETTING } from './app-role';
 import { MIGRATIONS } from './migrations';
 
 /**
@@ -31,4 +32,18 @@ export function dataSourceOptions(db: DatabaseConfig): DataSourceOptions {
       keepAlive: true,
     },
   };
+}
+
+/** The owner's DataSource, on which migrations run and grant to the app role. */
+export function migrationDataSourceOptions(db: DatabaseConfig): DataSourceOptions {
+  const options = dataSourceOptions({ ...db, ...db.owner, poolSize: 1 });
+  return {
+    ...options,
+    applicationName: 'taskflow-migrate',
+    extra: {
+      ...(options.extra as Record<string, unknown>),
+      // DATABASE_APP_ROLE is a plain identifier (config.ts), safe in a startup option.
+      options: `-c ${APP_ROLE_SETTING}=${db.appRole}`,
+    },
+  } as DataSourceOptions;
 }

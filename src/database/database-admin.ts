@@ -2,7 +2,7 @@ import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import type { DatabaseConfig } from '../config/config';
 import { PG, sqlState } from '../common/errors/database-errors';
-import { migrationDataSourceOptions } from './app-role';
+import { migrationDataSourceOptions } from './data-source-options';
 
 const DUPLICATE_DATABASE = '42P04';
 
