@@ -26,7 +26,7 @@ export class AuditInterceptor implements NestInterceptor {
     private readonly unitOfWork: UnitOfWork,
   ) {}
 
-  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+  intercept(context: ExecutionContext, next: CallHandler<unknown>): Observable<unknown> {
     const handler = context.getHandler();
     const action = this.reflector.get<AuditAction | undefined>(AUDITED_ACTION, handler);
     if (!action) return next.handle();
