@@ -41,6 +41,10 @@ export class Db {
     if (this.current.getStore()) return work();
     const client = await this.connected().connect();
     let unusable: Error | undefined;
+    // A checked-out client whose connection drops emits 'error'; unheard, that would crash the
+    // process. The statement in flight fails on its own, and the client is discarded below.
+    const dropped = (error: Error) => (unusable = error);
+    client.on('error', dropped);
     try {
       await client.query('BEGIN');
       const result = await this.current.run({ client }, work);
@@ -50,7 +54,8 @@ export class Db {
       await client.query('ROLLBACK').catch((failed: Error) => (unusable = failed));
       throw error;
     } finally {
-      // A connection whose rollback failed may still hold the transaction: pg discards it.
+      // A connection that dropped, or whose rollback failed, is discarded rather than reused.
+      client.off('error', dropped);
       client.release(unusable);
     }
   }
