@@ -4,6 +4,8 @@ import { AuditEntry } from './src/audit/audit-entry.entity';
 import { loadConfig } from './src/config/config';
 import { migrationDataSourceOptions } from './src/database/data-source-options';
 import { IdempotencyKey } from './src/idempotency/idempotency-key.entity';
+import { ProjectMember } from './src/access/project-member.entity';
+import { Project } from './src/access/project.entity';
 import { TaskDependency } from './src/tasks/task-dependency.entity';
 import { Task } from './src/tasks/task.entity';
 import { Worker } from './src/workers/worker.entity';
@@ -12,7 +14,15 @@ import { Worker } from './src/workers/worker.entity';
  * Every entity, listed once at the top: the app itself runs on its repositories' SQL and loads
  * none, so only `migration:generate` and the schema test compare these with the database.
  */
-export const ENTITIES = [Task, TaskDependency, Worker, AuditEntry, IdempotencyKey];
+export const ENTITIES = [
+  Task,
+  TaskDependency,
+  Worker,
+  AuditEntry,
+  IdempotencyKey,
+  Project,
+  ProjectMember,
+];
 
 /**
  * The DataSource the TypeORM CLI uses (`npm run migration:run|revert|generate`): the owner's

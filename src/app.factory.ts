@@ -32,7 +32,14 @@ const MAX_PATH_PARAM_LENGTH = 2 * 255;
  */
 const CORS = {
   methods: ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE', 'OPTIONS'],
-  allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'If-Match', 'If-None-Match'],
+  allowedHeaders: [
+    'Authorization',
+    'Content-Type',
+    'Idempotency-Key',
+    'If-Match',
+    'If-None-Match',
+    'X-TaskFlow-Client',
+  ],
   exposedHeaders: ['ETag', 'X-Total-Count', 'X-Request-Id', 'Retry-After', 'Idempotent-Replayed'],
   maxAge: 600,
 };

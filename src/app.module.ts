@@ -4,6 +4,7 @@ import { ThrottlerModule } from '@nestjs/throttler';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggerModule } from 'nestjs-pino';
 import type { Logger as PinoLogger } from 'pino';
+import { AccessModule } from './access/access.module';
 import { AuditModule } from './audit/audit.module';
 import { AuditVerifyModule } from './audit-verify/audit-verify.module';
 import { AuthModule } from './auth/auth.module';
@@ -48,6 +49,7 @@ export class AppModule {
         }),
         DatabaseModule.forRoot(pool),
         AuthModule.forRoot(),
+        AccessModule,
         AuditModule,
         AuditVerifyModule,
         HealthModule,

@@ -67,6 +67,17 @@ export class AuditEntry {
   @Column({ type: 'jsonb', nullable: true })
   context: Record<string, unknown> | null;
 
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    maxLength: 200,
+    example: 'taskflow-mcp/1.0.0 (claude-code)',
+    description:
+      'The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.',
+  })
+  @Column({ type: 'varchar', length: 200, nullable: true })
+  client: string | null;
+
   @ApiProperty({ format: 'date-time', example: '2026-11-26T20:41:04.575Z' })
   @Column({ type: 'timestamptz', default: () => 'now()' })
   timestamp: Date;

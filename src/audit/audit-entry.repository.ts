@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { Page } from '../common/pagination/pagination.query';
 import type { WorkerType } from '../common/worker-types';
+import type { Viewer } from '../access/project-access';
+import { readableProject } from '../access/project.repository';
 import { Conditions } from '../database/conditions';
 import { Db } from '../database/db';
 import type { AuditAction } from './audit-actions';
@@ -13,6 +15,8 @@ export interface NewAuditEntry {
   taskId?: number | null;
   projectSlug?: string | null;
   context?: Record<string, unknown> | null;
+  /** The client program that made the change (`X-TaskFlow-Client`), if it said. */
+  client?: string | null;
 }
 
 export interface AuditFilters {
@@ -50,7 +54,7 @@ export interface ChainHead {
  * filled in by the insert trigger (AuditHashChain migration). Exported for the benchmark's
  * baseline, which runs the same statement.
  */
-export const APPEND_AUDIT_SQL = `INSERT INTO audit_entries (task_id, project_slug, actor_id, actor_type, action, context) VALUES ($1, $2, $3::varchar, COALESCE((SELECT type FROM workers WHERE id = $3::varchar), 'human'), $4, $5)`;
+export const APPEND_AUDIT_SQL = `INSERT INTO audit_entries (task_id, project_slug, actor_id, actor_type, action, context, client) VALUES ($1, $2, $3::varchar, COALESCE((SELECT type FROM workers WHERE id = $3::varchar), 'human'), $4, $5, $6)`;
 
 /**
  * Recomputes every chain touched by the filters ($1 task id, $2 since) and returns how many
@@ -71,7 +75,7 @@ WITH chained AS (
   SELECT id, task_id,
          CASE
            WHEN hash IS DISTINCT FROM audit_entry_hash(id, chain_seq, task_id, project_slug,
-                  actor_id, actor_type, action, context, "timestamp", prev_hash)
+                  actor_id, actor_type, action, context, "timestamp", prev_hash, client)
              THEN 'content_changed'
            WHEN chain_seq IS DISTINCT FROM COALESCE(previous_seq, 0) + 1 THEN 'entries_missing'
            WHEN prev_hash IS DISTINCT FROM previous_hash THEN 'prev_hash_mismatch'
@@ -119,12 +123,23 @@ export class AuditEntryRepository {
       entry.actorId,
       entry.action,
       entry.context === undefined || entry.context === null ? null : JSON.stringify(entry.context),
+      entry.client ?? null,
     ]);
   }
 
-  /** One page of matching entries, oldest first, and how many match in all. */
-  async page(filters: AuditFilters, limit: number, offset: number): Promise<Page<AuditEntry>> {
-    const where = new Conditions()
+  /**
+   * One page of the entries the viewer may see (none about a private project it is not in),
+   * oldest first, and how many match in all.
+   */
+  async page(
+    viewer: Viewer,
+    filters: AuditFilters,
+    limit: number,
+    offset: number,
+  ): Promise<Page<AuditEntry>> {
+    const where = new Conditions();
+    where.raw(readableProject('project_slug', where.param(viewer.id), where.param(viewer.isAdmin)));
+    where
       .add((p) => `task_id = ${p}`, filters.taskId)
       .add((p) => `actor_id = ${p}`, filters.actorId)
       .add((p) => `actor_type = ${p}`, filters.actorType)

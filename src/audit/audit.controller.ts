@@ -1,6 +1,8 @@
 import { Controller, Get, Param, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
+import type { AuthUser } from '../auth/auth-user';
+import { CurrentUser } from '../auth/current-user.decorator';
 import { ApiAuthenticatedErrors, ApiErrors } from '../common/openapi/api-errors.decorator';
 import { PaginationQuery } from '../common/pagination/pagination.query';
 import { ApiPageResponse, sendPage } from '../common/pagination/page-response';
@@ -24,9 +26,10 @@ export class AuditController {
   @ApiErrors(422)
   async list(
     @Query() query: ListAuditQuery,
+    @CurrentUser() user: AuthUser,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<AuditEntry[]> {
-    return sendPage(reply, await this.audit.list(query));
+    return sendPage(reply, await this.audit.list(query, user));
   }
 
   @Get('tasks/:id/audit')
@@ -41,8 +44,9 @@ export class AuditController {
   async forTask(
     @Param('id', ParseIdPipe) id: number,
     @Query() query: PaginationQuery,
+    @CurrentUser() user: AuthUser,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<AuditEntry[]> {
-    return sendPage(reply, await this.audit.forTask(id, query));
+    return sendPage(reply, await this.audit.forTask(id, query, user));
   }
 }

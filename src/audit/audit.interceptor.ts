@@ -10,6 +10,7 @@ import {
   idempotencyKeyOf,
 } from '../idempotency/idempotency.service';
 import { AUDITED_ACTION, AuditAction } from './audit-actions';
+import { CLIENT_HEADER, clientOf } from './client-header';
 import { UnitOfWork } from './unit-of-work';
 import { WRITE_PRECONDITION, WritePrecondition } from './write-precondition';
 
@@ -45,6 +46,7 @@ export class AuditInterceptor implements NestInterceptor {
     const work = {
       actorId: request.user.id,
       action,
+      client: clientOf(request.headers[CLIENT_HEADER]),
       name: `${context.getClass().name}.${handler.name}`,
     };
     const idempotent =

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { AuthUser } from '../auth/auth-user';
 import { NotFoundError } from '../common/errors/domain-errors';
 import { DEFAULT_PAGE_SIZE, Page, PaginationQuery } from '../common/pagination/pagination.query';
 import { AuditEntry } from './audit-entry.entity';
@@ -10,8 +11,9 @@ import { ListAuditQuery } from './dto/list-audit.query';
 export class AuditService {
   constructor(private readonly entries: AuditEntryRepository) {}
 
-  list(query: ListAuditQuery): Promise<Page<AuditEntry>> {
+  list(query: ListAuditQuery, viewer: AuthUser): Promise<Page<AuditEntry>> {
     return this.entries.page(
+      viewer,
       {
         taskId: query.task_id,
         actorId: query.actor_id,
@@ -27,8 +29,13 @@ export class AuditService {
   }
 
   /** A task's history, oldest first; it outlives the task. 404 only if there never was one. */
-  async forTask(taskId: number, query: PaginationQuery): Promise<Page<AuditEntry>> {
+  async forTask(
+    taskId: number,
+    query: PaginationQuery,
+    viewer: AuthUser,
+  ): Promise<Page<AuditEntry>> {
     const page = await this.entries.page(
+      viewer,
       { taskId },
       query.limit ?? DEFAULT_PAGE_SIZE,
       query.offset ?? 0,

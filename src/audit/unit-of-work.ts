@@ -11,6 +11,8 @@ export interface Work {
   action: AuditAction;
   /** Names the work in the error raised when it records nothing (e.g. the handler). */
   name?: string;
+  /** The client program acting for the actor (e.g. `taskflow-cli/1.0.0`), recorded with each entry. */
+  client?: string | null;
 }
 
 /**
@@ -63,6 +65,7 @@ export class UnitOfWork {
             ...entry,
             action: entry.action ?? work.action,
             actorId: work.actorId,
+            client: work.client ?? null,
           });
         }
         return outcome;

@@ -1,3 +1,4 @@
+import { MAX_CLIENT_LENGTH } from '../audit/client-header';
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import type {
@@ -60,6 +61,7 @@ export function buildOpenApiDocument(app: INestApplication, version: string): Op
   });
   documentSecurity(document);
   documentIdempotencyKey(document);
+  documentClientHeader(document);
   documentConditionalRequests(document);
   documentResponseHeaders(document);
   documentRequestExamples(document);
@@ -122,6 +124,29 @@ function documentIdempotencyKey(document: OpenAPIObject): void {
         },
       };
     }
+  }
+}
+
+/** Every change takes `X-TaskFlow-Client`, recorded in its audit entries: said once, here. */
+function documentClientHeader(document: OpenAPIObject): void {
+  for (const [method, , op] of operationsOf(document)) {
+    if (method === 'get' || op.security?.length === 0) continue;
+    op.parameters = [
+      ...(op.parameters ?? []),
+      {
+        name: 'X-TaskFlow-Client',
+        in: 'header',
+        required: false,
+        description:
+          'The program acting for the caller, recorded as `client` in the audit entries of the change (e.g. `taskflow-cli/1.0.0`). 1 to 200 printable ASCII characters; 422 otherwise.',
+        schema: {
+          type: 'string',
+          minLength: 1,
+          maxLength: MAX_CLIENT_LENGTH,
+          example: 'taskflow-cli/1.0.0',
+        },
+      },
+    ];
   }
 }
 

@@ -6,6 +6,8 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
+import type { AuthUser } from '../auth/auth-user';
+import { CurrentUser } from '../auth/current-user.decorator';
 import { Audited } from '../audit/audited.decorator';
 import {
   ApiAuthenticatedErrors,
@@ -43,13 +45,14 @@ export class TaskDependenciesController {
       'Task `id` cannot be started or claimed until task `other_id` is completed. Adding an existing dependency changes nothing; one that would close a cycle is a 409. Returns the task with its `blocked_by`.',
   })
   @ApiOkResponse({ type: Task, description: 'The task, with its `blocked_by`' })
-  @ApiErrors(404, 409, 422)
+  @ApiErrors(403, 404, 409, 422)
   async add(
     @Param('id', ParseIdPipe) id: number,
     @Param('other_id', new ParseIdPipe('other_id')) otherId: number,
+    @CurrentUser() user: AuthUser,
   ): Promise<Task> {
-    await this.dependencies.add(id, otherId);
-    return this.tasks.findOne(id);
+    await this.dependencies.add(id, otherId, user);
+    return this.tasks.findOne(id, user);
   }
 
   @Delete(':other_id')
@@ -60,11 +63,12 @@ export class TaskDependenciesController {
     description: 'Task `id` no longer waits for task `other_id`; 404 when it did not.',
   })
   @ApiNoContentResponse({ description: 'Removed' })
-  @ApiErrors(404, 422)
+  @ApiErrors(403, 404, 422)
   remove(
     @Param('id', ParseIdPipe) id: number,
     @Param('other_id', new ParseIdPipe('other_id')) otherId: number,
+    @CurrentUser() user: AuthUser,
   ): Promise<void> {
-    return this.dependencies.remove(id, otherId);
+    return this.dependencies.remove(id, otherId, user);
   }
 }

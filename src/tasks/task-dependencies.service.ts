@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
+import { ProjectAccess } from '../access/project-access.service';
 import { AuditTrail } from '../audit/audit-trail';
+import type { AuthUser } from '../auth/auth-user';
 import {
   ConflictError,
   NotFoundError,
@@ -19,13 +21,16 @@ export class TaskDependenciesService {
     private readonly tasks: TaskRepository,
     private readonly dependencies: TaskDependencyRepository,
     private readonly trail: AuditTrail,
+    private readonly access: ProjectAccess,
   ) {}
 
-  async add(taskId: number, dependsOnId: number): Promise<void> {
+  /** Changing what a task waits for is a write on that task: its project's members make it. */
+  async add(taskId: number, dependsOnId: number, caller: AuthUser): Promise<void> {
     if (taskId === dependsOnId) {
       throw ValidationFailedError.field('other_id', 'a task cannot depend on itself');
     }
-    const task = await this.existing(taskId, dependsOnId);
+    const task = await this.existing(taskId, dependsOnId, caller);
+    await this.access.assertWriter(task.project_slug, caller);
     await this.dependencies.lockGraph();
     // Would B (transitively) depend on A already? Then A -> B closes a loop.
     if (await this.dependencies.reaches(dependsOnId, taskId)) {
@@ -45,9 +50,10 @@ export class TaskDependenciesService {
     });
   }
 
-  async remove(taskId: number, dependsOnId: number): Promise<void> {
-    const task = await this.tasks.find(taskId);
+  async remove(taskId: number, dependsOnId: number, caller: AuthUser): Promise<void> {
+    const task = await this.tasks.find(taskId, caller);
     if (!task) throw new NotFoundError(`Task ${taskId} not found`, 'task_not_found');
+    await this.access.assertWriter(task.project_slug, caller);
     if (!(await this.dependencies.delete(taskId, dependsOnId))) {
       throw new NotFoundError(
         `Task ${taskId} does not depend on task ${dependsOnId}`,
@@ -62,8 +68,8 @@ export class TaskDependenciesService {
   }
 
   /** Both tasks, locked against deletion for this transaction; 404 names the missing one. */
-  private async existing(taskId: number, dependsOnId: number): Promise<Task> {
-    const found = await this.tasks.keepFromDeletion([taskId, dependsOnId]);
+  private async existing(taskId: number, dependsOnId: number, caller: AuthUser): Promise<Task> {
+    const found = await this.tasks.keepFromDeletion([taskId, dependsOnId], caller);
     const task = found.find((t) => t.id === taskId);
     if (!task) throw new NotFoundError(`Task ${taskId} not found`, 'task_not_found');
     if (!found.some((t) => t.id === dependsOnId))

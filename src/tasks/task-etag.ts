@@ -8,6 +8,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CheckBeforeWrite, WritePrecondition } from '../audit/write-precondition';
 import { PreconditionFailedError } from '../common/errors/domain-errors';
 import { TaskRepository } from './task.repository';
+import type { AuthUser } from '../auth/auth-user';
 
 /**
  * Conditional requests on tasks (RFC 9110 §13). A task's strong `ETag` is `"<id>-<version>"`;
@@ -50,7 +51,10 @@ export class TaskIfMatch implements WritePrecondition {
     const tags = entityTags(request.headers['if-match']);
     const id = taskIdOf(request);
     if (!tags || id === undefined) return;
-    const version = await this.tasks.versionOf(id);
+    const version = await this.tasks.versionOf(
+      id,
+      (request as FastifyRequest & { user: AuthUser }).user,
+    );
     if (version === undefined || tags.includes('*')) return;
     const current = etagOf({ id, version });
     if (!tags.includes(current)) {

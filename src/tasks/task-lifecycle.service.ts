@@ -56,7 +56,7 @@ export class TaskLifecycleService {
 
   /** Locks the task for a move (404 when missing). */
   async lock(id: number, caller: AuthUser, holder?: string | null): Promise<LockedTask> {
-    const row = await this.tasks.lockForMove(id, caller.id, holder ?? null);
+    const row = await this.tasks.lockForMove(id, caller, holder ?? null);
     if (!row) throw new NotFoundError(`Task ${id} not found`, 'task_not_found');
     return row;
   }
@@ -141,7 +141,7 @@ export class TaskLifecycleService {
     leaseSeconds?: number,
   ): Promise<Task | undefined> {
     for (const tier of ['expired', 'mine', 'pending'] as const) {
-      const candidate = await this.tasks.claimCandidate(tier, caller.id, filters);
+      const candidate = await this.tasks.claimCandidate(tier, caller, filters);
       if (candidate) return this.apply(candidate, 'start', caller, { leaseSeconds });
     }
     this.trail.unchanged();
@@ -166,9 +166,11 @@ export class TaskLifecycleService {
 }
 
 /** The decision's view of a locked row. */
-function subjectOf({ task, blocker, capabilities }: LockedTask): MoveSubject {
+function subjectOf({ task, blocker, capabilities, projectRoles }: LockedTask): MoveSubject {
   return {
     id: task.id,
+    project_slug: task.project_slug,
+    project_roles: projectRoles,
     status: task.status,
     assigned_to: task.assigned_to,
     lease_expires_at: task.lease_expires_at,

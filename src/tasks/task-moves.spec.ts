@@ -2,6 +2,8 @@ import type { AuthUser } from '../auth/auth-user';
 import { TASK_STATUSES, TaskStatus } from './task.enums';
 import {
   InvalidTransitionError,
+  MOVES,
+  MoveName,
   MoveSubject,
   TASK_TRANSITIONS,
   decideMove,
@@ -34,6 +36,8 @@ const user = (id: string, isAdmin = false): AuthUser => ({
 
 const task = (overrides: Partial<MoveSubject> = {}): MoveSubject => ({
   id: 7,
+  project_slug: null,
+  project_roles: {},
   status: 'pending',
   assigned_to: null,
   lease_expires_at: null,
@@ -165,5 +169,58 @@ describe('the move table', () => {
         assigned_to: 'bob',
       });
     });
+  });
+});
+
+describe('project membership, a column of the move table', () => {
+  const inProject = (roles: Record<string, 'owner' | 'member' | 'viewer'>) =>
+    task({ project_slug: 'website', project_roles: roles });
+
+  it.each(Object.keys(MOVES) as MoveName[])(
+    '%s: a non-member and a viewer are refused before anything else; owners and members pass',
+    (name) => {
+      const outsiders: Record<string, 'viewer'>[] = [{}, { ann: 'viewer' }];
+      for (const roles of outsiders) {
+        const outcome = decideMove(name, inProject(roles), { caller: user('ann'), holder: 'ann' });
+        expect(outcome).toMatchObject({ kind: 'forbidden', code: 'not_project_member' });
+      }
+      for (const role of ['owner', 'member'] as const) {
+        const outcome = decideMove(name, inProject({ ann: role }), {
+          caller: user('ann'),
+          holder: 'ann',
+        });
+        expect(isRefusal(outcome) && outcome.code === 'not_project_member').toBe(false);
+      }
+    },
+  );
+
+  it('admins need no membership, but the holder they assign does', () => {
+    expect(isRefusal(decideMove('start', inProject({}), { caller: user('root', true) }))).toBe(
+      false,
+    );
+    expect(
+      decideMove('assign', inProject({}), { caller: user('root', true), holder: 'bob' }),
+    ).toMatchObject({ kind: 'forbidden', code: 'not_project_member' });
+    expect(
+      isRefusal(
+        decideMove('assign', inProject({ bob: 'member' }), {
+          caller: user('root', true),
+          holder: 'bob',
+        }),
+      ),
+    ).toBe(false);
+  });
+
+  it('assign to a viewer is refused even by an owner', () => {
+    expect(
+      decideMove('assign', inProject({ ann: 'owner', bob: 'viewer' }), {
+        caller: user('ann'),
+        holder: 'bob',
+      }),
+    ).toMatchObject({ kind: 'forbidden', code: 'not_project_member' });
+  });
+
+  it('the shared board (no project) has no membership rule', () => {
+    expect(isRefusal(decideMove('start', task(), { caller: user('ann') }))).toBe(false);
   });
 });

@@ -2,6 +2,7 @@ import type { AuditAction } from '../audit/audit-actions';
 import type { AuthUser } from '../auth/auth-user';
 import { ConflictError } from '../common/errors/domain-errors';
 import type { ErrorCode } from '../common/errors/error-codes';
+import { ProjectRole, WRITER_ROLES } from '../access/project-access';
 import type { TaskStatus } from './task.enums';
 
 /**
@@ -30,6 +31,11 @@ export interface MoveRule {
   /** `same`: status unchanged; `resume`: `in_progress` when the task has a holder, else `pending`. */
   to: TaskStatus | 'same' | 'resume';
   who: MoveActor;
+  /**
+   * Who must be a writing member (owner or member) of the task's project: the caller (admins
+   * excepted), and for `assign` the new holder too. Tasks on the shared board have no project.
+   */
+  members: 'caller' | 'caller_and_holder';
   /** What happens to the holder: the caller takes it (if free), it is cleared, or it is given. */
   holder: 'keep' | 'claim' | 'clear' | 'given';
   /** Every dependency must be completed when the task ends up `in_progress`. */
@@ -50,6 +56,7 @@ export const MOVES = {
     from: ['pending'],
     to: 'in_progress',
     who: 'claimant',
+    members: 'caller',
     holder: 'claim',
     checksDependencies: true,
     checksCapabilities: true,
@@ -60,6 +67,7 @@ export const MOVES = {
     from: ['in_progress'],
     to: 'same',
     who: 'assignee',
+    members: 'caller',
     holder: 'keep',
     checksDependencies: false,
     checksCapabilities: false,
@@ -70,6 +78,7 @@ export const MOVES = {
     from: ['in_progress'],
     to: 'same',
     who: 'assignee',
+    members: 'caller',
     holder: 'keep',
     checksDependencies: false,
     checksCapabilities: false,
@@ -80,6 +89,7 @@ export const MOVES = {
     from: ['in_progress'],
     to: 'review',
     who: 'assignee',
+    members: 'caller',
     holder: 'keep',
     checksDependencies: false,
     checksCapabilities: false,
@@ -90,6 +100,7 @@ export const MOVES = {
     from: ['review'],
     to: 'completed',
     who: 'reviewer',
+    members: 'caller',
     holder: 'keep',
     checksDependencies: false,
     checksCapabilities: false,
@@ -101,6 +112,7 @@ export const MOVES = {
     from: ['review'],
     to: 'in_progress',
     who: 'reviewer',
+    members: 'caller',
     holder: 'keep',
     checksDependencies: false,
     checksCapabilities: false,
@@ -112,6 +124,7 @@ export const MOVES = {
     from: ['in_progress'],
     to: 'completed',
     who: 'assignee',
+    members: 'caller',
     holder: 'keep',
     checksDependencies: false,
     checksCapabilities: false,
@@ -123,6 +136,7 @@ export const MOVES = {
     from: ['pending', 'in_progress', 'review'],
     to: 'blocked',
     who: 'assignee_or_anyone_unassigned',
+    members: 'caller',
     holder: 'keep',
     checksDependencies: false,
     checksCapabilities: false,
@@ -133,6 +147,7 @@ export const MOVES = {
     from: ['blocked'],
     to: 'resume',
     who: 'assignee_or_anyone_unassigned',
+    members: 'caller',
     holder: 'keep',
     checksDependencies: true,
     checksCapabilities: false,
@@ -143,6 +158,7 @@ export const MOVES = {
     from: ['in_progress'],
     to: 'pending',
     who: 'assignee',
+    members: 'caller',
     holder: 'clear',
     checksDependencies: false,
     checksCapabilities: false,
@@ -153,6 +169,7 @@ export const MOVES = {
     from: ['completed'],
     to: 'in_progress',
     who: 'assignee',
+    members: 'caller',
     holder: 'keep',
     checksDependencies: true,
     checksCapabilities: false,
@@ -163,6 +180,7 @@ export const MOVES = {
     from: ['pending', 'in_progress', 'review', 'blocked', 'completed'],
     to: 'same',
     who: 'assigner',
+    members: 'caller_and_holder',
     holder: 'given',
     checksDependencies: false,
     checksCapabilities: true,
@@ -211,6 +229,10 @@ export function moveForStatus(from: TaskStatus, to: TaskStatus): MoveName | unde
 /** What the database says about the task at the time of the move (its row is locked). */
 export interface MoveSubject {
   id: number;
+  /** null: the shared board, where anyone may make any move the table allows. */
+  project_slug: string | null;
+  /** In the task's project: the roles of the caller and of a new holder, where they have one. */
+  project_roles: Readonly<Record<string, ProjectRole>>;
   status: TaskStatus;
   assigned_to: string | null;
   lease_expires_at: Date | null;
@@ -282,7 +304,8 @@ export function holderAfter(
 /**
  * Decides one move against the locked row: the refusal to answer, or the row's new status and
  * holder. Pure: the same inputs always give the same answer, whichever door asked.
- * Order of checks: status (409), who may (403), preconditions (409, or 403 for capabilities).
+ * Order of checks: project membership (403), status (409), who may (403), preconditions (409,
+ * or 403 for capabilities).
  */
 export function decideMove(
   name: MoveName,
@@ -293,6 +316,9 @@ export function decideMove(
   const { caller } = request;
   const now = request.now ?? new Date();
   const takeover = name === 'start' && leaseExpired(task, now);
+
+  const outsider = membershipRefusal(rule, name, task, request);
+  if (outsider) return outsider;
 
   if (!rule.from.includes(task.status) && !takeover) {
     const claimed = name === 'start' && task.status === 'in_progress';
@@ -376,6 +402,36 @@ export function decideMove(
         }
       : {}),
   };
+}
+
+/** A project's tasks are changed by its owners and members only (viewers read). */
+function membershipRefusal(
+  rule: MoveRule,
+  name: MoveName,
+  task: MoveSubject,
+  { caller, holder }: MoveRequest,
+): MoveRefusal | undefined {
+  const project = task.project_slug;
+  if (project === null) return undefined;
+  const writes = (worker: string) => {
+    const role = task.project_roles[worker];
+    return role !== undefined && WRITER_ROLES.includes(role);
+  };
+  if (!caller.isAdmin && !writes(caller.id)) {
+    return {
+      kind: 'forbidden',
+      code: 'not_project_member',
+      message: `Task ${task.id} belongs to project '${project}', where you are ${task.project_roles[caller.id] === 'viewer' ? 'a viewer' : 'not a member'}; only its owners and members may ${name} it`,
+    };
+  }
+  if (rule.members === 'caller_and_holder' && holder && !writes(holder)) {
+    return {
+      kind: 'forbidden',
+      code: 'not_project_member',
+      message: `${holder} is not a member of project '${project}', so task ${task.id} cannot be assigned to them; add them to the project first`,
+    };
+  }
+  return undefined;
 }
 
 function whoRefuses(

@@ -10,6 +10,7 @@ import {
   PrimaryGeneratedColumn,
   UpdateDateColumn,
 } from 'typeorm';
+import { Project } from '../access/project.entity';
 import { TASK_PRIORITIES, TASK_STATUSES, TaskPriority, TaskStatus } from './task.enums';
 
 /**
@@ -26,6 +27,9 @@ import { TASK_PRIORITIES, TASK_STATUSES, TaskPriority, TaskStatus } from './task
 @Index('idx_tasks_created_at', ['created_at', 'id'])
 @Index('idx_tasks_updated_at', ['updated_at', 'id'])
 @Index('idx_tasks_due_date', ['due_date', 'id'])
+@Index('idx_tasks_completed_at', ['completed_at', 'id'])
+// GIN, which TypeORM cannot describe: see the ProjectsTagsAndTimes migration.
+@Index('idx_tasks_tags', { synchronize: false })
 // Partial indexes for claim-next (created in SQL: TypeORM cannot express their WHERE and DESC).
 @Index('idx_tasks_claimable', { synchronize: false })
 @Index('idx_tasks_lease', { synchronize: false })
@@ -80,9 +84,19 @@ export class Task {
   @Column({ type: 'varchar', length: 255, nullable: true })
   assigned_to: string | null;
 
-  @ApiProperty({ type: String, nullable: true, maxLength: 100, example: 'website' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    maxLength: 100,
+    example: 'website',
+    description: 'The project the task belongs to; null for the shared board, open to everyone.',
+  })
   @Column({ type: 'varchar', length: 100, nullable: true })
   project_slug: string | null;
+
+  @ManyToOne(() => Project, { onDelete: 'RESTRICT', createForeignKeyConstraints: true })
+  @JoinColumn({ name: 'project_slug', foreignKeyConstraintName: 'fk_tasks_project' })
+  project?: Project;
 
   @ApiProperty({ type: 'integer', nullable: true, example: null })
   @Column({ type: 'integer', nullable: true })
@@ -140,6 +154,34 @@ export class Task {
   })
   @Column({ type: 'integer', default: 1 })
   version: number;
+
+  @ApiProperty({
+    type: [String],
+    example: ['backend', 'release-1.4'],
+    description: 'Labels to filter by (`tag`, `any_tag`): lowercase, at most 20.',
+  })
+  @Column({ type: 'text', array: true, default: () => "'{}'" })
+  tags: string[];
+
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    example: '2026-11-26T21:02:11.120Z',
+    description: 'Server-owned: when the task first went in progress.',
+  })
+  @Column({ type: 'timestamptz', nullable: true })
+  started_at: Date | null;
+
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    example: null,
+    description: 'Server-owned: when the task was completed; cleared when it is reopened.',
+  })
+  @Column({ type: 'timestamptz', nullable: true })
+  completed_at: Date | null;
 
   @ApiProperty({ example: 'usr_7f3a', description: "Server-owned: the creator's `sub`." })
   @Column({ type: 'varchar', length: 255 })

@@ -13,3 +13,7 @@ export const TASK_SORTS = TASK_SORT_FIELDS.flatMap((f) => [f, `-${f}`] as const)
   TaskSort,
   ...TaskSort[],
 ];
+
+/** A tag: lowercase letters, digits and `-_.`, starting with a letter or digit, 1 to 50 long. */
+export const TAG_PATTERN = /^[a-z0-9][a-z0-9\-_.]{0,49}$/;
+export const MAX_TAGS = 20;

@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Page } from '../common/pagination/pagination.query';
+import type { ProjectRole, Viewer } from '../access/project-access';
+import { readableProject } from '../access/project.repository';
 import { Conditions } from '../database/conditions';
 import { Db } from '../database/db';
 import { hasUnfinishedDependency } from './task-dependency.repository';
@@ -11,8 +13,11 @@ import type { TaskPriority, TaskSortField, TaskStatus } from './task.enums';
  * baseline (bench/baseline-server.ts) and the query-plan test run the very same statements.
  */
 
-/** `GET /api/tasks/{id}` (`blocked_by` is a column, kept by a trigger on task_dependencies). */
-export const FIND_TASK_SQL = `SELECT t.* FROM tasks t WHERE t.id = $1`;
+/**
+ * `GET /api/tasks/{id}` (`blocked_by` is a column, kept by a trigger on task_dependencies).
+ * Parameters: $1 the id, $2 the caller, $3 whether the caller is an admin.
+ */
+export const FIND_TASK_SQL = `SELECT t.* FROM tasks t WHERE t.id = $1 AND ${readableProject('t.project_slug', '$2', '$3')}`;
 
 /** One page of tasks matching `where` (conditions on alias `t`), in `orderBy` order. */
 export const pageOfTasksSql = (where: string[], orderBy: string, limit: number, offset: number) =>
@@ -26,9 +31,9 @@ const whereClause = (where: string[]) => (where.length ? ` WHERE ${where.join(' 
 
 /**
  * What a move is decided on (see task-moves.ts): the task, the first dependency that is not
- * completed, and the registered capabilities of the workers who could hold it after the move
- * (the caller, the current assignee, a named new holder), read only when the task requires
- * some. The row is locked until the transaction ends, so the decision and the write see the same
+ * completed, the project roles of the caller and of a named new holder, and the registered
+ * capabilities of the workers who could hold it after the move (the caller, the current
+ * assignee, a named new holder), read only when the task requires some. The row is locked until the transaction ends, so the decision and the write see the same
  * version of the task: concurrent moves on one task queue here, and each is decided on the state
  * the previous one left.
  */
@@ -38,19 +43,33 @@ const moveSubjectColumns = (caller: string, holder: string) => `t.*,
      WHERE d.task_id = t.id AND b.status <> 'completed' ORDER BY b.id LIMIT 1) AS blocker,
   CASE WHEN cardinality(t.required_capabilities) > 0 THEN
     (SELECT json_object_agg(w.id, w.capabilities) FROM workers w
-       WHERE w.id IN (${caller}, t.assigned_to, ${holder})) END AS capabilities_by_worker`;
+       WHERE w.id IN (${caller}, t.assigned_to, ${holder})) END AS capabilities_by_worker,
+  CASE WHEN t.project_slug IS NOT NULL THEN
+    (SELECT json_object_agg(m.worker_id, m.role) FROM project_members m
+       WHERE m.project_slug = t.project_slug AND m.worker_id IN (${caller}, ${holder})) END
+    AS project_roles`;
 
-/** Locks one task for a move. Parameters: $1 the id, $2 the caller, $3 a new holder or null. */
-export const LOCK_MOVE_SUBJECT_SQL = `SELECT ${moveSubjectColumns('$2', '$3::varchar')} FROM tasks t WHERE t.id = $1 FOR NO KEY UPDATE`;
+/**
+ * Locks one task for a move, if the caller may see it. Parameters: $1 the id, $2 the caller,
+ * $3 a new holder or null, $4 whether the caller is an admin.
+ */
+export const LOCK_MOVE_SUBJECT_SQL = `SELECT ${moveSubjectColumns('$2', '$3::varchar')} FROM tasks t
+  WHERE t.id = $1 AND ${readableProject('t.project_slug', '$2', '$4')} FOR NO KEY UPDATE`;
 
 /**
  * Writes the outcome of a move. Parameters: $1 id, $2 status, $3 holder, $4 progress (null keeps
- * it), $5 the lease: 'keep', 'end', or seconds from now as text.
+ * it), $5 the lease: 'keep', 'end', or seconds from now as text. `started_at` is the first time
+ * the task went in progress; `completed_at` the time it was completed, cleared when it leaves
+ * `completed` (reopen).
  */
 export const APPLY_MOVE_SQL = `UPDATE tasks SET status = $2, assigned_to = $3,
   progress_percent = COALESCE($4::int, progress_percent),
   lease_expires_at = CASE $5::text WHEN 'keep' THEN lease_expires_at WHEN 'end' THEN NULL
                      ELSE now() + make_interval(secs => $5::text::int) END,
+  started_at = CASE WHEN $2::task_status = 'in_progress' THEN COALESCE(started_at, now())
+                    ELSE started_at END,
+  completed_at = CASE WHEN $2::task_status <> 'completed' THEN NULL
+                      WHEN status = 'completed' THEN completed_at ELSE now() END,
   updated_at = now()
   WHERE id = $1 RETURNING *`;
 
@@ -67,9 +86,11 @@ export type ClaimTier = 'expired' | 'mine' | 'pending';
  * claim-next's candidate, locked and with what its move is decided on, skipping rows other
  * claimers hold. `tier`: tasks whose lease ran out, pending tasks pre-assigned to the caller,
  * then unassigned pending ones (never a task pre-assigned to someone else). Only tasks whose
- * required capabilities the caller has registered, narrowed by the filter. Parameters: $1 the
- * caller, $2 project, $3 min priority, $4 the capabilities filter (null: no narrowing). The
- * unassigned tier walks `idx_tasks_claimable` in order (see test/query-plans.e2e-spec.ts).
+ * required capabilities the caller has registered, narrowed by the filter, and only on the
+ * shared board or in projects where the caller is an owner or member (admins: anywhere).
+ * Parameters: $1 the caller, $2 project, $3 min priority, $4 the capabilities filter (null: no
+ * narrowing), $5 whether the caller is an admin. The unassigned tier walks `idx_tasks_claimable`
+ * in order (see test/query-plans.e2e-spec.ts).
  */
 export function claimNextCandidateSql(tier: ClaimTier): string {
   const where =
@@ -85,6 +106,9 @@ export function claimNextCandidateSql(tier: ClaimTier): string {
        AND ($3::task_priority IS NULL OR t.priority >= $3::task_priority)
        AND t.required_capabilities <@ COALESCE((SELECT w.capabilities FROM workers w WHERE w.id = $1), '{}')
        AND ($4::text[] IS NULL OR t.required_capabilities <@ $4::text[])
+       AND (t.project_slug IS NULL OR $5::boolean OR EXISTS (
+             SELECT 1 FROM project_members m WHERE m.project_slug = t.project_slug
+                AND m.worker_id = $1 AND m.role IN ('owner', 'member')))
        AND NOT ${hasUnfinishedDependency('t')}
      ORDER BY t.priority DESC, t.due_date ASC NULLS LAST, t.id ASC
      LIMIT 1
@@ -103,6 +127,7 @@ export const TASK_WRITABLE_COLUMNS = [
   'parent_id',
   'due_date',
   'required_capabilities',
+  'tags',
 ] as const satisfies readonly (keyof Task)[];
 export type TaskWritableColumn = (typeof TASK_WRITABLE_COLUMNS)[number];
 export type TaskValues = Partial<Pick<Task, TaskWritableColumn>>;
@@ -114,6 +139,8 @@ export interface LockedTask {
   blocker: { id: number; status: TaskStatus } | null;
   /** Registered capabilities of the caller, the assignee and a new holder (when required). */
   capabilities: Record<string, string[]>;
+  /** In the task's project: the roles of the caller and a new holder, where they have one. */
+  projectRoles: Record<string, ProjectRole>;
 }
 
 /** The list's filters; unset ones do not filter. */
@@ -127,6 +154,12 @@ export interface TaskFilters {
   text?: string;
   /** true: no unfinished dependency; false: some. */
   ready?: boolean;
+  /** Every one of these tags. */
+  allTags?: string[];
+  /** At least one of these tags. */
+  anyTags?: string[];
+  completedSince?: Date;
+  completedUntil?: Date;
 }
 
 /** The filters of claim-next; unset ones do not filter. */
@@ -150,6 +183,7 @@ export interface MoveWrite {
 type TaskRow = Task & {
   blocker?: { id: number; status: TaskStatus } | null;
   capabilities_by_worker?: Record<string, string[]> | null;
+  project_roles?: Record<string, ProjectRole> | null;
 };
 
 /** A row as a task, without the extra columns some statements add. */
@@ -165,7 +199,10 @@ const toTask = (row: TaskRow): Task => ({
   parent_id: row.parent_id,
   due_date: row.due_date,
   required_capabilities: row.required_capabilities,
+  tags: row.tags,
   lease_expires_at: row.lease_expires_at,
+  started_at: row.started_at,
+  completed_at: row.completed_at,
   blocked_by: row.blocked_by,
   version: row.version,
   created_by: row.created_by,
@@ -177,6 +214,7 @@ const toLocked = (row: TaskRow): LockedTask => ({
   task: toTask(row),
   blocker: row.blocker ?? null,
   capabilities: row.capabilities_by_worker ?? {},
+  projectRoles: row.project_roles ?? {},
 });
 
 /** Escapes LIKE's wildcards so the text matches literally. */
@@ -189,13 +227,17 @@ const TASK_TREE_LOCK = 0x7461736b; // "task"
 export class TaskRepository {
   constructor(private readonly db: Db) {}
 
-  async find(id: number): Promise<Task | undefined> {
-    const [row] = await this.db.rows<TaskRow>(FIND_TASK_SQL, [id]);
+  /** The task, if the viewer may see it. */
+  async find(id: number, viewer: Viewer): Promise<Task | undefined> {
+    const [row] = await this.db.rows<TaskRow>(FIND_TASK_SQL, [id, viewer.id, viewer.isAdmin]);
     return row && toTask(row);
   }
 
-  async exists(id: number): Promise<boolean> {
-    const rows = await this.db.rows(`SELECT 1 FROM tasks WHERE id = $1`, [id]);
+  async exists(id: number, viewer: Viewer): Promise<boolean> {
+    const rows = await this.db.rows(
+      `SELECT 1 FROM tasks t WHERE t.id = $1 AND ${readableProject('t.project_slug', '$2', '$3')}`,
+      [id, viewer.id, viewer.isAdmin],
+    );
     return rows.length > 0;
   }
 
@@ -203,22 +245,31 @@ export class TaskRepository {
    * The tasks among `ids` that exist, locked against deletion until the transaction ends (a
    * dependency between two tasks must not outlive either).
    */
-  async keepFromDeletion(ids: number[]): Promise<Task[]> {
+  async keepFromDeletion(ids: number[], viewer: Viewer): Promise<Task[]> {
     const rows = await this.db.rows<TaskRow>(
-      `SELECT * FROM tasks WHERE id = ANY($1) FOR KEY SHARE`,
-      [ids],
+      `SELECT * FROM tasks t WHERE t.id = ANY($1)
+         AND ${readableProject('t.project_slug', '$2', '$3')} FOR KEY SHARE`,
+      [ids, viewer.id, viewer.isAdmin],
     );
     return rows.map(toTask);
   }
 
-  /** The list: each filter is a parameter; `id` breaks ties in the sort's direction. */
+  /**
+   * The list of what the viewer may see: each filter is a parameter; `id` breaks ties in the
+   * sort's direction.
+   */
   page(
+    viewer: Viewer,
     filters: TaskFilters,
     sort: { field: TaskSortField; descending: boolean },
     limit: number,
     offset: number,
   ): Promise<Page<Task>> {
-    const where = new Conditions()
+    const where = new Conditions();
+    where.raw(
+      readableProject('t.project_slug', where.param(viewer.id), where.param(viewer.isAdmin)),
+    );
+    where
       .add((p) => `t.status = ${p}`, filters.status)
       .add((p) => `t.priority = ${p}`, filters.priority)
       .add((p) => `t.assigned_to = ${p}`, filters.assignedTo)
@@ -227,7 +278,11 @@ export class TaskRepository {
       .add(
         (p) => `(t.title ILIKE ${p} OR t.description ILIKE ${p})`,
         filters.text && likePattern(filters.text),
-      );
+      )
+      .add((p) => `t.tags @> ${p}::text[]`, filters.allTags)
+      .add((p) => `t.tags && ${p}::text[]`, filters.anyTags)
+      .add((p) => `t.completed_at >= ${p}`, filters.completedSince)
+      .add((p) => `t.completed_at < ${p}`, filters.completedUntil);
     if (filters.ready !== undefined) {
       const blocked = hasUnfinishedDependency('t');
       where.raw(filters.ready ? `NOT ${blocked}` : blocked);
@@ -287,27 +342,33 @@ export class TaskRepository {
     return row && toTask(row);
   }
 
-  /** Locks the task for a move; undefined when it does not exist. */
+  /** Locks the task for a move; undefined when it does not exist or the caller may not see it. */
   async lockForMove(
     id: number,
-    callerId: string,
+    caller: Viewer,
     holder: string | null,
   ): Promise<LockedTask | undefined> {
-    const [row] = await this.db.rows<TaskRow>(LOCK_MOVE_SUBJECT_SQL, [id, callerId, holder]);
+    const [row] = await this.db.rows<TaskRow>(LOCK_MOVE_SUBJECT_SQL, [
+      id,
+      caller.id,
+      holder,
+      caller.isAdmin,
+    ]);
     return row && toLocked(row);
   }
 
   /** claim-next's best candidate in one tier, locked (SKIP LOCKED); undefined when none. */
   async claimCandidate(
     tier: ClaimTier,
-    callerId: string,
+    caller: Viewer,
     filters: ClaimFilters,
   ): Promise<LockedTask | undefined> {
     const [row] = await this.db.rows<TaskRow>(claimNextCandidateSql(tier), [
-      callerId,
+      caller.id,
       filters.project ?? null,
       filters.minPriority ?? null,
       filters.capabilities ?? null,
+      caller.isAdmin,
     ]);
     return row && toLocked(row);
   }
@@ -344,11 +405,12 @@ export class TaskRepository {
     return rows.length > 0;
   }
 
-  /** The task's current version (its ETag), or undefined when it does not exist. */
-  async versionOf(id: number): Promise<number | undefined> {
+  /** The task's current version (its ETag); undefined when it does not exist or is hidden. */
+  async versionOf(id: number, viewer: Viewer): Promise<number | undefined> {
     const [row] = await this.db.rows<{ version: number }>(
-      `SELECT version FROM tasks WHERE id = $1`,
-      [id],
+      `SELECT version FROM tasks t
+        WHERE t.id = $1 AND ${readableProject('t.project_slug', '$2', '$3')}`,
+      [id, viewer.id, viewer.isAdmin],
     );
     return row?.version;
   }

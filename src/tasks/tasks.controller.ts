@@ -69,9 +69,10 @@ export class TasksController {
   @ApiErrors(422)
   async list(
     @Query() query: ListTasksQuery,
+    @CurrentUser() user: AuthUser,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<Task[]> {
-    return sendPage(reply, await this.tasks.list(query));
+    return sendPage(reply, await this.tasks.list(query, user));
   }
 
   @Get(':id')
@@ -83,8 +84,8 @@ export class TasksController {
   @ApiTaskIdParam()
   @ApiOkResponse({ type: Task, description: 'The task' })
   @ApiErrors(404, 422)
-  findOne(@Param('id', ParseIdPipe) id: number): Promise<Task> {
-    return this.tasks.findOne(id);
+  findOne(@Param('id', ParseIdPipe) id: number, @CurrentUser() user: AuthUser): Promise<Task> {
+    return this.tasks.findOne(id, user);
   }
 
   @Patch(':id')
@@ -113,9 +114,9 @@ export class TasksController {
   @ApiNoContentResponse({ description: 'Deleted' })
   @ApiTaskIdParam()
   @ApiBodyErrors()
-  @ApiErrors(404, 409, 422)
-  async remove(@Param('id', ParseIdPipe) id: number): Promise<void> {
-    await this.tasks.remove(id);
+  @ApiErrors(403, 404, 409, 422)
+  async remove(@Param('id', ParseIdPipe) id: number, @CurrentUser() user: AuthUser): Promise<void> {
+    await this.tasks.remove(id, user);
   }
 
   @Get(':id/subtasks')
@@ -126,8 +127,9 @@ export class TasksController {
   async subtasks(
     @Param('id', ParseIdPipe) id: number,
     @Query() query: PaginationQuery,
+    @CurrentUser() user: AuthUser,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<Task[]> {
-    return sendPage(reply, await this.tasks.subtasks(id, query));
+    return sendPage(reply, await this.tasks.subtasks(id, query, user));
   }
 }

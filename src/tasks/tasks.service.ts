@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { ProjectAccess } from '../access/project-access.service';
 import { AuditTrail } from '../audit/audit-trail';
 import type { AuthUser } from '../auth/auth-user';
 import { PG, sqlState, violatedConstraint } from '../common/errors/database-errors';
@@ -17,6 +18,7 @@ import { TaskLifecycleService } from './task-lifecycle.service';
 import { InvalidTransitionError, decideMove, isRefusal, moveForStatus } from './task-moves';
 import { Task } from './task.entity';
 import type { TaskSortField } from './task.enums';
+import type { ProjectRole } from '../access/project-access';
 import {
   TASK_WRITABLE_COLUMNS,
   TaskRepository,
@@ -62,6 +64,7 @@ export class TasksService {
     private readonly workers: WorkerRepository,
     private readonly trail: AuditTrail,
     private readonly lifecycle: TaskLifecycleService,
+    private readonly access: ProjectAccess,
   ) {}
 
   /**
@@ -69,6 +72,8 @@ export class TasksService {
    * `assigned_to` is a pre-assignment, decided as the move `assign` on an unassigned pending task.
    */
   async create(dto: CreateTaskDto, actor: AuthUser): Promise<Task> {
+    await this.access.assertCanPlaceIn(dto.project_slug, actor);
+    if (dto.parent_id) await this.assertVisibleParent(dto.parent_id, actor);
     if (dto.assigned_to) await this.assertPreAssignable(dto, actor);
     try {
       const task = await this.tasks.insert({ ...dto, created_by: actor.id });
@@ -83,17 +88,19 @@ export class TasksService {
     }
   }
 
-  async findOne(id: number): Promise<Task> {
-    const task = await this.tasks.find(id);
+  /** A task the caller may see; 404 for one that is missing or hidden alike. */
+  async findOne(id: number, viewer: AuthUser): Promise<Task> {
+    const task = await this.tasks.find(id, viewer);
     if (!task) throw new NotFoundError(`Task ${id} not found`, 'task_not_found');
     return task;
   }
 
   /** The list; the sort comes from the validated enum, ties broken by id. */
-  list(query: ListTasksQuery): Promise<Page<Task>> {
+  list(query: ListTasksQuery, viewer: AuthUser): Promise<Page<Task>> {
     const sort = query.sort ?? 'id';
     const descending = sort.startsWith('-');
     return this.tasks.page(
+      viewer,
       {
         status: query.status,
         priority: query.priority,
@@ -102,6 +109,10 @@ export class TasksService {
         parentId: query.parent_id,
         text: query.q,
         ready: query.ready,
+        allTags: query.tag,
+        anyTags: query.any_tag,
+        completedSince: query.completed_since,
+        completedUntil: query.completed_until,
       },
       { field: (descending ? sort.slice(1) : sort) as TaskSortField, descending },
       query.limit ?? DEFAULT_PAGE_SIZE,
@@ -109,9 +120,10 @@ export class TasksService {
     );
   }
 
-  async subtasks(id: number, query: PaginationQuery): Promise<Page<Task>> {
-    await this.assertExists(id);
+  async subtasks(id: number, query: PaginationQuery, viewer: AuthUser): Promise<Page<Task>> {
+    await this.assertExists(id, viewer);
     return this.tasks.page(
+      viewer,
       { parentId: id },
       { field: 'id', descending: false },
       query.limit ?? DEFAULT_PAGE_SIZE,
@@ -135,6 +147,7 @@ export class TasksService {
     // Tree lock before row lock, in every transaction that takes both: no lock-order deadlock.
     if (dto.parent_id) await this.tasks.lockTree();
     let current: Task = (await this.lifecycle.lock(id, caller, dto.assigned_to)).task;
+    await this.access.assertWriter(current.project_slug, caller);
     const changes: FieldChanges = {};
     const values: TaskValues = {};
     for (const field of WRITABLE_FIELDS) {
@@ -154,7 +167,13 @@ export class TasksService {
     if (target && !move) throw new InvalidTransitionError(id, current.status, target);
 
     if (Object.keys(values).length > 0) {
-      if (values.parent_id) await this.assertNoCycle(id, values.parent_id);
+      if (values.project_slug !== undefined) {
+        await this.access.assertCanPlaceIn(values.project_slug, caller);
+      }
+      if (values.parent_id) {
+        await this.assertVisibleParent(values.parent_id, caller);
+        await this.assertNoCycle(id, values.parent_id);
+      }
       try {
         current = await this.tasks.update(id, values);
       } catch (error) {
@@ -178,7 +197,10 @@ export class TasksService {
     return { task: current, changes };
   }
 
-  async remove(id: number): Promise<Task> {
+  async remove(id: number, caller: AuthUser): Promise<Task> {
+    const visible = await this.tasks.find(id, caller);
+    if (!visible) throw new NotFoundError(`Task ${id} not found`, 'task_not_found');
+    await this.access.assertWriter(visible.project_slug, caller);
     try {
       const task = await this.tasks.delete(id);
       if (!task) throw new NotFoundError(`Task ${id} not found`, 'task_not_found');
@@ -203,9 +225,16 @@ export class TasksService {
     }
   }
 
-  private async assertExists(id: number): Promise<void> {
-    if (!(await this.tasks.exists(id)))
+  private async assertExists(id: number, viewer: AuthUser): Promise<void> {
+    if (!(await this.tasks.exists(id, viewer)))
       throw new NotFoundError(`Task ${id} not found`, 'task_not_found');
+  }
+
+  /** A parent the caller cannot see is, to them, no task at all. */
+  private async assertVisibleParent(parentId: number, viewer: AuthUser): Promise<void> {
+    if (!(await this.tasks.exists(parentId, viewer))) {
+      throw ValidationFailedError.field('parent_id', `parent_id ${parentId}: no such task`);
+    }
   }
 
   /** Moving `id` under `parentId` must not make it its own ancestor (the tree lock is held). */
@@ -221,7 +250,10 @@ export class TasksService {
     }
   }
 
-  /** A pre-assignment at creation is `assign` on an unassigned pending task (capabilities). */
+  /**
+   * A pre-assignment at creation is `assign` on an unassigned pending task (project membership,
+   * capabilities).
+   */
   private async assertPreAssignable(dto: CreateTaskDto, caller: AuthUser): Promise<void> {
     const holder = dto.assigned_to as string;
     const required = dto.required_capabilities ?? [];
@@ -230,10 +262,20 @@ export class TasksService {
       const registered = await this.workers.capabilitiesOf(holder);
       if (registered) capabilities[holder] = registered;
     }
+    const project = dto.project_slug ?? null;
+    const roles: Record<string, ProjectRole> = {};
+    if (project !== null) {
+      for (const worker of new Set([caller.id, holder])) {
+        const role = await this.access.roleOf(project, worker);
+        if (role) roles[worker] = role;
+      }
+    }
     const outcome = decideMove(
       'assign',
       {
         id: 0,
+        project_slug: project,
+        project_roles: roles,
         status: 'pending',
         assigned_to: null,
         lease_expires_at: null,

@@ -115,3 +115,19 @@ export function IsValidDate(options?: ValidationOptions): PropertyDecorator {
     });
   };
 }
+
+/**
+ * A list in the query string: repeat the key (`?tag=a&tag=b`) or separate with commas
+ * (`?tag=a,b`); blanks are dropped. Anything else is left for the validators to refuse.
+ */
+export function ToStringList(): PropertyDecorator {
+  return Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' || Array.isArray(value)
+      ? ([] as unknown[])
+          .concat(value)
+          .flatMap((item) => (typeof item === 'string' ? item.split(',') : [item]))
+          .map((item) => (typeof item === 'string' ? item.trim() : item))
+          .filter((item) => item !== '')
+      : value,
+  );
+}

@@ -4,6 +4,7 @@ import { AgentsAtScale1764210000000 } from './1764210000000-AgentsAtScale';
 import { TaskVersionsAndBlockedBy1764220000000 } from './1764220000000-TaskVersionsAndBlockedBy';
 import { AuditHashChain1764250000000 } from './1764250000000-AuditHashChain';
 import { AppRoleGrants1764260000000 } from './1764260000000-AppRoleGrants';
+import { ProjectsTagsAndTimes1764270000000 } from './1764270000000-ProjectsTagsAndTimes';
 
 /**
  * Migrations in the order they run. Listed explicitly rather than globbed, so that the compiled
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   TaskVersionsAndBlockedBy1764220000000,
   AuditHashChain1764250000000,
   AppRoleGrants1764260000000,
+  ProjectsTagsAndTimes1764270000000,
 ];

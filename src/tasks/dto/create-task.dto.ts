@@ -1,6 +1,16 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
+import {
+  ArrayMaxSize,
+  ArrayUnique,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsOptional,
+  Matches,
+  Max,
+  Min,
+} from 'class-validator';
 import {
   EmptyStringToNull,
   IsOptionalNotNull,
@@ -8,7 +18,7 @@ import {
   IsValidDate,
   ToUtcDate,
 } from '../../common/validation/decorators';
-import { TASK_PRIORITIES, TaskPriority, TaskStatus } from '../task.enums';
+import { MAX_TAGS, TAG_PATTERN, TASK_PRIORITIES, TaskPriority, TaskStatus } from '../task.enums';
 
 /** The statuses a task may be created in. */
 export const INITIAL_STATUSES = ['pending', 'blocked'] as const satisfies readonly TaskStatus[];
@@ -117,4 +127,22 @@ export class CreateTaskDto {
   @ArrayMaxSize(20)
   @IsText({ min: 1, max: 100, nonBlank: true }, { each: true })
   required_capabilities?: string[];
+
+  @ApiPropertyOptional({
+    type: 'array',
+    items: { type: 'string', pattern: TAG_PATTERN.source, maxLength: 50 },
+    maxItems: MAX_TAGS,
+    example: ['backend', 'release-1.4'],
+    description: 'Labels to filter by: lowercase letters, digits and `-_.`, at most 20.',
+  })
+  @IsOptionalNotNull()
+  @IsArray()
+  @ArrayMaxSize(MAX_TAGS)
+  @ArrayUnique({ message: 'tags must not repeat a tag' })
+  @Matches(TAG_PATTERN, {
+    each: true,
+    message:
+      'each tag must be 1 to 50 lowercase letters, digits or -_. and start with a letter or digit',
+  })
+  tags?: string[];
 }

@@ -1,9 +1,13 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsIn, IsInt, Max, Min } from 'class-validator';
 import { ValidationFailedError } from '../../common/errors/domain-errors';
-import { IsOptionalNotNull, IsText, ToInteger } from '../../common/validation/decorators';
+import {
+  IsOptionalNotNull,
+  IsText,
+  ToInteger,
+  ToStringList,
+} from '../../common/validation/decorators';
 import { TASK_PRIORITIES, TaskPriority } from '../task.enums';
 
 /**
@@ -169,15 +173,7 @@ export class ClaimNextQuery {
   @MinPriority()
   min_priority?: TaskPriority;
 
-  @Transform(({ value }) =>
-    typeof value === 'string' || Array.isArray(value)
-      ? ([] as unknown[])
-          .concat(value)
-          .flatMap((item) => (typeof item === 'string' ? item.split(',') : [item]))
-          .map((item) => (typeof item === 'string' ? item.trim() : item))
-          .filter((item) => item !== '')
-      : value,
-  )
+  @ToStringList()
   @Capabilities()
   capabilities?: string[];
 

@@ -1,13 +1,18 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsIn, IsInt, Max, Min } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, Matches, Max, Min } from 'class-validator';
 import { PaginationQuery } from '../../common/pagination/pagination.query';
 import {
   IsOptionalNotNull,
   IsText,
+  IsValidDate,
   ToBoolean,
   ToInteger,
+  ToStringList,
+  ToUtcDate,
 } from '../../common/validation/decorators';
 import {
+  MAX_TAGS,
+  TAG_PATTERN,
   TASK_PRIORITIES,
   TASK_SORTS,
   TASK_STATUSES,
@@ -76,4 +81,51 @@ export class ListTasksQuery extends PaginationQuery {
   @ToBoolean()
   @IsBoolean({ message: 'ready must be true or false' })
   ready?: boolean;
+
+  @ApiPropertyOptional({
+    type: 'array',
+    items: { type: 'string', pattern: TAG_PATTERN.source },
+    maxItems: MAX_TAGS,
+    description:
+      'Only tasks carrying every one of these tags (repeat the key, or separate with commas).',
+  })
+  @IsOptionalNotNull()
+  @ToStringList()
+  @IsArray()
+  @ArrayMaxSize(MAX_TAGS)
+  @Matches(TAG_PATTERN, { each: true, message: 'each tag must be a valid tag' })
+  tag?: string[];
+
+  @ApiPropertyOptional({
+    type: 'array',
+    items: { type: 'string', pattern: TAG_PATTERN.source },
+    maxItems: MAX_TAGS,
+    description: 'Only tasks carrying at least one of these tags.',
+  })
+  @IsOptionalNotNull()
+  @ToStringList()
+  @IsArray()
+  @ArrayMaxSize(MAX_TAGS)
+  @Matches(TAG_PATTERN, { each: true, message: 'each any_tag must be a valid tag' })
+  any_tag?: string[];
+
+  @ApiPropertyOptional({
+    type: String,
+    format: 'date-time',
+    description: 'Only tasks completed at or after this instant.',
+  })
+  @IsOptionalNotNull()
+  @ToUtcDate()
+  @IsValidDate()
+  completed_since?: Date;
+
+  @ApiPropertyOptional({
+    type: String,
+    format: 'date-time',
+    description: 'Only tasks completed before this instant.',
+  })
+  @IsOptionalNotNull()
+  @ToUtcDate()
+  @IsValidDate()
+  completed_until?: Date;
 }

@@ -1,0 +1,47 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { Check, Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import { PROJECT_VISIBILITIES, ProjectVisibility } from './project-access';
+
+/** A project: who sees and changes its tasks (see docs/projects.md). */
+@Entity({ name: 'projects' })
+@Check('chk_projects_description_length', `char_length("description") <= 10000`)
+export class Project {
+  @ApiProperty({ example: 'website', pattern: '^[a-z0-9-]{1,100}$', maxLength: 100 })
+  @PrimaryColumn({ type: 'varchar', length: 100, primaryKeyConstraintName: 'pk_projects' })
+  slug: string;
+
+  @ApiProperty({ example: 'Website relaunch', maxLength: 200 })
+  @Column({ type: 'varchar', length: 200 })
+  name: string;
+
+  @ApiProperty({ type: String, nullable: true, maxLength: 10000, example: null })
+  @Column({ type: 'text', nullable: true })
+  description: string | null;
+
+  @ApiProperty({
+    enum: PROJECT_VISIBILITIES,
+    enumName: 'ProjectVisibility',
+    example: 'internal',
+    description:
+      '`internal`: every authenticated user reads, members write; `private`: only members read and write.',
+  })
+  @Column({
+    type: 'enum',
+    enum: PROJECT_VISIBILITIES,
+    enumName: 'project_visibility',
+    default: 'internal',
+  })
+  visibility: ProjectVisibility;
+
+  @ApiProperty({ example: 'usr_7f3a', description: "Server-owned: the creator's `sub`." })
+  @Column({ type: 'varchar', length: 255 })
+  owner: string;
+
+  @ApiProperty({ format: 'date-time', example: '2026-11-26T20:41:04.575Z' })
+  @CreateDateColumn({ type: 'timestamptz' })
+  created_at: Date;
+
+  @ApiProperty({ format: 'date-time', example: '2026-11-26T20:41:04.575Z' })
+  @UpdateDateColumn({ type: 'timestamptz' })
+  updated_at: Date;
+}

@@ -1,0 +1,110 @@
+import { Injectable } from '@nestjs/common';
+import type { Page } from '../common/pagination/pagination.query';
+import { Db } from '../database/db';
+import type { ProjectVisibility, Viewer } from './project-access';
+import type { Project } from './project.entity';
+
+/**
+ * SQL: true when the viewer may read what belongs to project `slug` (an expression; NULL is the
+ * shared board, open to everyone). `viewer` and `admin` are placeholders for the caller's id and
+ * admin flag. Every query that returns tasks, audit entries or projects applies it, so no route
+ * can forget it; a row the caller may not see is simply not there (404, never 403).
+ */
+export const readableProject = (slug: string, viewer: string, admin: string): string =>
+  `(${slug} IS NULL OR ${admin}::boolean OR EXISTS (
+     SELECT 1 FROM projects vp WHERE vp.slug = ${slug} AND (vp.visibility = 'internal'
+       OR EXISTS (SELECT 1 FROM project_members vm
+                   WHERE vm.project_slug = vp.slug AND vm.worker_id = ${viewer}::varchar))))`;
+
+/** The fields an owner may change. */
+export type ProjectChanges = Partial<Pick<Project, 'name' | 'description' | 'visibility'>>;
+
+const toProject = (row: Project): Project => ({
+  slug: row.slug,
+  name: row.name,
+  description: row.description,
+  visibility: row.visibility,
+  owner: row.owner,
+  created_at: row.created_at,
+  updated_at: row.updated_at,
+});
+
+/** The `projects` table. */
+@Injectable()
+export class ProjectRepository {
+  constructor(private readonly db: Db) {}
+
+  /** Creates a project; undefined when the slug is taken. */
+  async insert(project: {
+    slug: string;
+    name: string;
+    description: string | null;
+    visibility: ProjectVisibility;
+    owner: string;
+  }): Promise<Project | undefined> {
+    const [row] = await this.db.rows<Project>(
+      `INSERT INTO projects (slug, name, description, visibility, owner) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (slug) DO NOTHING RETURNING *`,
+      [project.slug, project.name, project.description, project.visibility, project.owner],
+    );
+    return row && toProject(row);
+  }
+
+  /** The project if the viewer may see it. */
+  async find(slug: string, viewer: Viewer): Promise<Project | undefined> {
+    const [row] = await this.db.rows<Project>(
+      `SELECT * FROM projects p WHERE p.slug = $1 AND ${readableProject('p.slug', '$2', '$3')}`,
+      [slug, viewer.id, viewer.isAdmin],
+    );
+    return row && toProject(row);
+  }
+
+  /** `find`, locked until the transaction ends (for a read-modify-write). */
+  async lock(slug: string, viewer: Viewer): Promise<Project | undefined> {
+    const [row] = await this.db.rows<Project>(
+      `SELECT * FROM projects p WHERE p.slug = $1 AND ${readableProject('p.slug', '$2', '$3')}
+       FOR NO KEY UPDATE`,
+      [slug, viewer.id, viewer.isAdmin],
+    );
+    return row && toProject(row);
+  }
+
+  /** The projects the viewer may see, by slug, and how many there are. */
+  async page(viewer: Viewer, limit: number, offset: number): Promise<Page<Project>> {
+    const visible = readableProject('p.slug', '$1', '$2');
+    const rows = await this.db.rows<Project>(
+      `SELECT * FROM projects p WHERE ${visible} ORDER BY p.slug ASC LIMIT $3 OFFSET $4`,
+      [viewer.id, viewer.isAdmin, limit, offset],
+    );
+    const [{ total }] = await this.db.rows<{ total: number }>(
+      `SELECT count(*)::integer AS total FROM projects p WHERE ${visible}`,
+      [viewer.id, viewer.isAdmin],
+    );
+    return { items: rows.map(toProject), total };
+  }
+
+  async update(slug: string, changes: ProjectChanges): Promise<Project> {
+    const [row] = await this.db.rows<Project>(
+      `UPDATE projects SET name = COALESCE($2, name),
+              description = CASE WHEN $3::boolean THEN $4 ELSE description END,
+              visibility = COALESCE($5, visibility), updated_at = now()
+        WHERE slug = $1 RETURNING *`,
+      [
+        slug,
+        changes.name ?? null,
+        changes.description !== undefined,
+        changes.description ?? null,
+        changes.visibility ?? null,
+      ],
+    );
+    return toProject(row);
+  }
+
+  /** Deletes a project (its members go with it); the database refuses while it has tasks. */
+  async delete(slug: string): Promise<Project | undefined> {
+    const [row] = await this.db.rows<Project>(`DELETE FROM projects WHERE slug = $1 RETURNING *`, [
+      slug,
+    ]);
+    return row && toProject(row);
+  }
+}
