@@ -1,6 +1,7 @@
 import { createServer, IncomingMessage, ServerResponse } from 'node:http';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { Pool, PoolClient } from 'pg';
+import { readableProject } from '../src/access/project.repository';
 import { APPEND_AUDIT_SQL } from '../src/audit/audit-entry.repository';
 import { ErrorCode } from '../src/common/errors/error-codes';
 import { AppConfig, loadConfig } from '../src/config/config';
@@ -157,8 +158,8 @@ async function withClient<T>(pool: Pool, work: (client: PoolClient) => Promise<T
 }
 
 /** GET /api/tasks/:id — mirrors `TasksService.findOne`. */
-async function getTask(pool: Pool, id: number): Promise<TaskRow> {
-  const result = await pool.query(FIND_TASK_SQL, [id]);
+async function getTask(pool: Pool, id: number, user: User): Promise<TaskRow> {
+  const result = await pool.query(FIND_TASK_SQL, [id, user.id, user.isAdmin]);
   if (result.rows.length === 0) throw new HttpError(404, `Task ${id} not found`, 'task_not_found');
   return result.rows[0] as TaskRow;
 }
@@ -167,13 +168,14 @@ async function getTask(pool: Pool, id: number): Promise<TaskRow> {
 async function listTasks(
   pool: Pool,
   query: URLSearchParams,
+  user: User,
 ): Promise<{ items: TaskRow[]; total: number }> {
   for (const key of query.keys()) {
     if (!['status', 'priority', 'assigned_to', 'project', 'sort', 'limit', 'offset'].includes(key))
       throw new HttpError(422, `${key} is not supported by the baseline`);
   }
-  const where: string[] = [];
-  const params: unknown[] = [];
+  const params: unknown[] = [user.id, user.isAdmin];
+  const where: string[] = [readableProject('t.project_slug', '$1', '$2')];
   const filter = (column: string, value: string | null, allowed?: string[]) => {
     if (value === null) return;
     if (allowed && !allowed.includes(value)) throw new HttpError(422, `bad ${column}`);
@@ -213,12 +215,17 @@ async function progress(
   return withClient(pool, async (client) => {
     await client.query('START TRANSACTION');
     try {
-      const locked = await client.query(LOCK_MOVE_SUBJECT_SQL, [id, user.id, null]);
+      const locked = await client.query(LOCK_MOVE_SUBJECT_SQL, [id, user.id, null, user.isAdmin]);
       const row = locked.rows[0] as TaskRow | undefined;
       if (!row) throw new HttpError(404, `Task ${id} not found`, 'task_not_found');
       const outcome = decideMove(
         'progress',
-        { ...(row as unknown as MoveSubject), capabilities: {} },
+        {
+          ...(row as unknown as MoveSubject),
+          capabilities: {},
+          project_roles: (row as { project_roles?: MoveSubject['project_roles'] | null })
+            .project_roles ?? {},
+        },
         { caller: { ...user, email: null, role: user.isAdmin ? 'admin' : 'user' } },
       );
       if (isRefusal(outcome)) {
@@ -242,6 +249,7 @@ async function progress(
         user.id,
         'progressed',
         JSON.stringify({ percent, note }),
+        null,
       ]);
       await client.query('COMMIT');
       return task;
@@ -282,10 +290,10 @@ async function route(
   }
   const user = await verify(req.headers.authorization);
   if (req.method === 'GET' && parts.length === 3) {
-    const page = await listTasks(pool, query);
+    const page = await listTasks(pool, query, user);
     send(res, 200, page.items, page.total);
   } else if (req.method === 'GET' && parts.length === 4) {
-    send(res, 200, await getTask(pool, parseId(parts[3])));
+    send(res, 200, await getTask(pool, parseId(parts[3]), user));
   } else if (req.method === 'POST' && parts.length === 5 && parts[4] === 'progress') {
     const id = parseId(parts[3]);
     const percent = parseIntParam(query.get('percent'), 'percent', 0, 100);

@@ -185,6 +185,22 @@ export async function seed(connectionString: string, options: SeedOptions): Prom
     await client.query(`SELECT setseed(0.4242)`);
     // Enough projects for the total even if the sizes come out small; the surplus stays empty.
     const projectCount = Math.ceil((options.tasks / 100) * 1.3) + 2;
+    // Every other project private, every bench user a member of each (the first one its owner):
+    // the visibility rule then runs its member lookup on half the reads, as a mixed board would.
+    await client.query(
+      `INSERT INTO projects (slug, name, visibility, owner)
+       SELECT 'proj-' || lpad(p::text, 6, '0'), 'Bench project ' || p,
+              (CASE WHEN p % 2 = 0 THEN 'private' ELSE 'internal' END)::project_visibility, $2::text
+         FROM generate_series(1, $1::int) AS p`,
+      [projectCount, options.users[0]],
+    );
+    await client.query(
+      `INSERT INTO project_members (project_slug, worker_id, role)
+       SELECT p.slug, u, (CASE WHEN u = p.owner THEN 'owner' ELSE 'member' END)::project_role
+         FROM projects p, unnest($1::text[]) AS u`,
+      [options.users],
+    );
+    step(`${projectCount} projects with ${options.users.length} members each`);
     await client.query(
       `WITH sized AS (
          SELECT p, 20 + floor(random() * 161)::int AS size
@@ -229,7 +245,7 @@ export async function seed(connectionString: string, options: SeedOptions): Prom
 
     await rebuildIndexes(connectionString, indexes);
     step('indexes rebuilt');
-    await client.query(`VACUUM (ANALYZE) tasks, audit_entries, workers`);
+    await client.query(`VACUUM (ANALYZE) tasks, audit_entries, workers, projects, project_members`);
     step('vacuum analyze');
 
     const counts = await client.query<{ status: string; n: string }>(
