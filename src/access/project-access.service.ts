@@ -45,6 +45,26 @@ export class ProjectAccess {
     await this.assertWriter(slug, caller);
   }
 
+  /**
+   * A task of project `from` may point at (depend on, or sit under) a task of project `to` only
+   * if everyone who sees the first also sees the second: the same project, the shared board, or
+   * an internal project. Otherwise its `blocked_by` or `parent_id` would show a private task's id
+   * to people outside that project.
+   */
+  async assertReferable(
+    from: string | null,
+    to: string | null,
+    field: string,
+    toId: number,
+  ): Promise<void> {
+    if (to === null || to === from) return;
+    if ((await this.projects.visibilityOf(to)) === 'internal') return;
+    throw ValidationFailedError.field(
+      field,
+      `task ${toId} belongs to private project '${to}'; only tasks of that project may refer to it`,
+    );
+  }
+
   /** The role a worker holds in a project, if any (for checks on someone else, e.g. a holder). */
   roleOf(slug: string, workerId: string) {
     return this.members.roleOf(slug, workerId);

@@ -59,6 +59,14 @@ export class ProjectRepository {
     return row && toProject(row);
   }
 
+  async visibilityOf(slug: string): Promise<ProjectVisibility | undefined> {
+    const [row] = await this.db.rows<{ visibility: ProjectVisibility }>(
+      `SELECT visibility FROM projects WHERE slug = $1`,
+      [slug],
+    );
+    return row?.visibility;
+  }
+
   /** `find`, locked until the transaction ends (for a read-modify-write). */
   async lock(slug: string, viewer: Viewer): Promise<Project | undefined> {
     const [row] = await this.db.rows<Project>(

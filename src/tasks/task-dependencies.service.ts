@@ -29,8 +29,9 @@ export class TaskDependenciesService {
     if (taskId === dependsOnId) {
       throw ValidationFailedError.field('other_id', 'a task cannot depend on itself');
     }
-    const task = await this.existing(taskId, dependsOnId, caller);
+    const [task, other] = await this.existing(taskId, dependsOnId, caller);
     await this.access.assertWriter(task.project_slug, caller);
+    await this.access.assertReferable(task.project_slug, other.project_slug, 'other_id', other.id);
     await this.dependencies.lockGraph();
     // Would B (transitively) depend on A already? Then A -> B closes a loop.
     if (await this.dependencies.reaches(dependsOnId, taskId)) {
@@ -68,12 +69,16 @@ export class TaskDependenciesService {
   }
 
   /** Both tasks, locked against deletion for this transaction; 404 names the missing one. */
-  private async existing(taskId: number, dependsOnId: number, caller: AuthUser): Promise<Task> {
+  private async existing(
+    taskId: number,
+    dependsOnId: number,
+    caller: AuthUser,
+  ): Promise<[Task, Task]> {
     const found = await this.tasks.keepFromDeletion([taskId, dependsOnId], caller);
     const task = found.find((t) => t.id === taskId);
     if (!task) throw new NotFoundError(`Task ${taskId} not found`, 'task_not_found');
-    if (!found.some((t) => t.id === dependsOnId))
-      throw new NotFoundError(`Task ${dependsOnId} not found`, 'task_not_found');
-    return task;
+    const other = found.find((t) => t.id === dependsOnId);
+    if (!other) throw new NotFoundError(`Task ${dependsOnId} not found`, 'task_not_found');
+    return [task, other];
   }
 }

@@ -73,7 +73,7 @@ export class TasksService {
    */
   async create(dto: CreateTaskDto, actor: AuthUser): Promise<Task> {
     await this.access.assertCanPlaceIn(dto.project_slug, actor);
-    if (dto.parent_id) await this.assertVisibleParent(dto.parent_id, actor);
+    if (dto.parent_id) await this.assertParent(dto.parent_id, dto.project_slug ?? null, actor);
     if (dto.assigned_to) await this.assertPreAssignable(dto, actor);
     try {
       const task = await this.tasks.insert({ ...dto, created_by: actor.id });
@@ -170,8 +170,13 @@ export class TasksService {
       if (values.project_slug !== undefined) {
         await this.access.assertCanPlaceIn(values.project_slug, caller);
       }
+      const parent = values.parent_id ?? current.parent_id;
+      if (parent && (values.parent_id || values.project_slug !== undefined)) {
+        const project =
+          values.project_slug !== undefined ? values.project_slug : current.project_slug;
+        await this.assertParent(parent, project, caller);
+      }
       if (values.parent_id) {
-        await this.assertVisibleParent(values.parent_id, caller);
         await this.assertNoCycle(id, values.parent_id);
       }
       try {
@@ -230,11 +235,20 @@ export class TasksService {
       throw new NotFoundError(`Task ${id} not found`, 'task_not_found');
   }
 
-  /** A parent the caller cannot see is, to them, no task at all. */
-  private async assertVisibleParent(parentId: number, viewer: AuthUser): Promise<void> {
-    if (!(await this.tasks.exists(parentId, viewer))) {
+  /**
+   * A parent the caller cannot see is, to them, no task at all; and a task sits under a parent
+   * only where everyone who sees it also sees the parent (see ProjectAccess.assertReferable).
+   */
+  private async assertParent(
+    parentId: number,
+    project: string | null,
+    viewer: AuthUser,
+  ): Promise<void> {
+    const parent = await this.tasks.find(parentId, viewer);
+    if (!parent) {
       throw ValidationFailedError.field('parent_id', `parent_id ${parentId}: no such task`);
     }
+    await this.access.assertReferable(project, parent.project_slug, 'parent_id', parentId);
   }
 
   /** Moving `id` under `parentId` must not make it its own ancestor (the tree lock is held). */
