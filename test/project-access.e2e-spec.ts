@@ -1,0 +1,283 @@
+import { Client } from 'pg';
+import { sql } from './support/database';
+import { Actor, TestApp } from './support/test-app';
+
+/**
+ * Who sees and changes which tasks: every role against a private project, an internal project
+ * and the shared board, on every task route, every move, the lists, search, subtasks,
+ * dependencies, the audit routes and claim-next. A task the caller may not see is a 404 (never
+ * a 403), and nothing a non-member of the private project receives names one of its tasks.
+ */
+type Role = 'admin' | 'owner' | 'member' | 'viewer' | 'outsider' | 'agent';
+type Place = 'private' | 'internal' | 'shared';
+const ROLES: Role[] = ['admin', 'owner', 'member', 'viewer', 'outsider', 'agent'];
+const PLACES: Place[] = ['private', 'internal', 'shared'];
+const SLUG: Record<Place, string | null> = { private: 'secret', internal: 'open', shared: null };
+
+/** What each role may do in each place. */
+const reads = (role: Role, place: Place) => place !== 'private' || role !== 'outsider';
+const writes = (role: Role, place: Place) =>
+  place === 'shared' || ['admin', 'owner', 'member', 'agent'].includes(role);
+/** The status a change answers with: 2xx, 403 (sees, may not write) or 404 (does not see). */
+const expected = (role: Role, place: Place, ok: number) =>
+  writes(role, place) ? ok : reads(role, place) ? 403 : 404;
+
+interface Move {
+  /** The task's state before the move; `caller`/`other` set the assignee. */
+  status: 'pending' | 'in_progress' | 'review' | 'blocked' | 'completed';
+  assignee?: 'caller' | 'other';
+  call: (actor: Actor, id: number) => ReturnType<Actor['post']>;
+}
+const MOVES: Record<string, Move> = {
+  start: { status: 'pending', call: (a, id) => a.post(`/api/tasks/${id}/start`) },
+  progress: {
+    status: 'in_progress',
+    assignee: 'caller',
+    call: (a, id) => a.post(`/api/tasks/${id}/progress`, { percent: 40 }),
+  },
+  heartbeat: {
+    status: 'in_progress',
+    assignee: 'caller',
+    call: (a, id) => a.post(`/api/tasks/${id}/heartbeat`),
+  },
+  review: {
+    status: 'in_progress',
+    assignee: 'caller',
+    call: (a, id) => a.post(`/api/tasks/${id}/review`),
+  },
+  approve: {
+    status: 'review',
+    assignee: 'other',
+    call: (a, id) => a.post(`/api/tasks/${id}/approve`),
+  },
+  reject: {
+    status: 'review',
+    assignee: 'other',
+    call: (a, id) => a.post(`/api/tasks/${id}/reject`, { reason: 'not yet' }),
+  },
+  complete: {
+    status: 'in_progress',
+    assignee: 'caller',
+    call: (a, id) => a.post(`/api/tasks/${id}/complete`),
+  },
+  block: {
+    status: 'pending',
+    call: (a, id) => a.post(`/api/tasks/${id}/block`, { reason: 'waiting' }),
+  },
+  unblock: { status: 'blocked', call: (a, id) => a.post(`/api/tasks/${id}/unblock`) },
+  release: {
+    status: 'in_progress',
+    assignee: 'caller',
+    call: (a, id) => a.post(`/api/tasks/${id}/release`),
+  },
+  reopen: {
+    status: 'completed',
+    assignee: 'caller',
+    call: (a, id) => a.post(`/api/tasks/${id}/reopen`),
+  },
+  assign: {
+    status: 'pending',
+    call: (a, id) => a.patch(`/api/tasks/${id}`, { assigned_to: a.id }),
+  },
+  'PATCH status': {
+    status: 'pending',
+    call: (a, id) => a.patch(`/api/tasks/${id}`, { status: 'in_progress' }),
+  },
+};
+
+describe('Project access matrix (real PostgreSQL)', () => {
+  let t: TestApp;
+  let db: Client;
+  const actors = {} as Record<Role, Actor>;
+  let serial = 0;
+  /** Every id and title of the private project's tasks, to look for in others' answers. */
+  const secrets = { ids: new Set<number>(), titles: new Set<string>() };
+
+  const newTask = async (place: Place, fields: Record<string, unknown> = {}): Promise<number> => {
+    serial += 1;
+    const title = `${place.toUpperCase()}-TASK-${serial}`;
+    const res = await actors.owner
+      .post('/api/tasks', { title, project_slug: SLUG[place], ...fields })
+      .expect(201);
+    if (place === 'private') {
+      secrets.ids.add(res.body.id);
+      secrets.titles.add(title);
+    }
+    return res.body.id as number;
+  };
+
+  /** Every task id a body names: tasks' ids and references, audit entries' task ids. */
+  const taskIdsIn = (value: unknown, found: number[] = []): number[] => {
+    if (Array.isArray(value)) value.forEach((item) => taskIdsIn(item, found));
+    else if (value && typeof value === 'object') {
+      const o = value as Record<string, unknown>;
+      if ('title' in o && typeof o.id === 'number') found.push(o.id);
+      for (const key of ['task_id', 'parent_id', 'depends_on']) {
+        if (typeof o[key] === 'number') found.push(o[key]);
+      }
+      if (Array.isArray(o.blocked_by)) found.push(...(o.blocked_by as number[]));
+      Object.values(o).forEach((item) => taskIdsIn(item, found));
+    }
+    return found;
+  };
+
+  /** Fails when a body handed to someone outside the private project names one of its tasks. */
+  const noLeak = (role: Role, body: unknown) => {
+    if (reads(role, 'private')) return;
+    const text = JSON.stringify(body ?? null);
+    for (const title of secrets.titles) expect(text).not.toContain(title);
+    expect(taskIdsIn(body).filter((id) => secrets.ids.has(id))).toEqual([]);
+  };
+
+  beforeAll(async () => {
+    t = await TestApp.start();
+    db = await sql(t.databaseUrl);
+    actors.admin = await t.actor({ id: 'root', role: 'admin' });
+    for (const role of ['owner', 'member', 'viewer', 'outsider', 'agent'] as const) {
+      actors[role] = await t.actor(`${role}-1`);
+    }
+    await actors.admin
+      .post('/api/workers', { id: 'agent-1', name: 'Agent', type: 'agent' })
+      .expect(201);
+    for (const place of ['private', 'internal'] as const) {
+      const slug = SLUG[place] as string;
+      await actors.owner
+        .post('/api/projects', { slug, name: `The ${place} project`, visibility: place })
+        .expect(201);
+      for (const [role, as] of [
+        ['member', 'member'],
+        ['viewer', 'viewer'],
+        ['agent', 'member'],
+      ] as const) {
+        await actors.owner
+          .post(`/api/projects/${slug}/members`, { worker_id: actors[role].id, role: as })
+          .expect(201);
+      }
+    }
+  });
+
+  afterAll(async () => {
+    await db.end();
+    await t.close();
+  });
+
+  describe.each(PLACES)('a task of the %s place', (place) => {
+    it.each(ROLES)(
+      '%s: reads it exactly when allowed, and learns nothing otherwise',
+      async (role) => {
+        const actor = actors[role];
+        const parent = await newTask(place);
+        const child = await newTask(place, { parent_id: parent, tags: ['matrix'] });
+        const ok = reads(role, place) ? 200 : 404;
+        for (const url of [
+          `/api/tasks/${parent}`,
+          `/api/tasks/${parent}/subtasks`,
+          `/api/tasks/${parent}/audit`,
+        ]) {
+          const res = await actor.get(url);
+          expect([url, res.status]).toEqual([url, ok]);
+          noLeak(role, res.body);
+        }
+        const lists = [
+          `/api/tasks?limit=100&sort=-id`,
+          `/api/tasks?q=${place.toUpperCase()}-TASK&limit=100&sort=-id`,
+          `/api/tasks?tag=matrix&limit=100&sort=-id`,
+          `/api/audit?limit=100&task_id=${child}`,
+          `/api/audit?limit=100&action=created&since=${since}`,
+        ];
+        for (const url of lists) {
+          const res = await actor.get(url).expect(200);
+          const ids = (res.body as { id?: number; task_id?: number }[]).map(
+            (x) => x.task_id ?? x.id,
+          );
+          expect([url, ids.includes(child)]).toEqual([url, reads(role, place)]);
+          noLeak(role, res.body);
+        }
+      },
+    );
+
+    it.each(ROLES)('%s: creates, edits and deletes there exactly when allowed', async (role) => {
+      const actor = actors[role];
+      const created = await actor.post('/api/tasks', {
+        title: `created by ${role}`,
+        project_slug: SLUG[place],
+      });
+      // Creating in a project one cannot see names a project that, to them, does not exist.
+      expect(created.status).toBe(writes(role, place) ? 201 : reads(role, place) ? 403 : 422);
+      noLeak(role, created.body);
+      const id = await newTask(place);
+      const edit = await actor.patch(`/api/tasks/${id}`, { title: `edited by ${role}` });
+      expect(edit.status).toBe(expected(role, place, 200));
+      noLeak(role, edit.body);
+      const other = await newTask(place);
+      const dep = await actor.post(`/api/tasks/${id}/dependencies/${other}`);
+      expect(dep.status).toBe(expected(role, place, 200));
+      noLeak(role, dep.body);
+      const gone = await actor.delete(`/api/tasks/${await newTask(place)}`);
+      expect(gone.status).toBe(expected(role, place, 204));
+      noLeak(role, gone.body);
+    });
+
+    it.each(ROLES)('%s: makes every move there exactly when allowed', async (role) => {
+      const actor = actors[role];
+      for (const [name, move] of Object.entries(MOVES)) {
+        const id = await newTask(place);
+        const assignee =
+          move.assignee === 'caller' ? actor.id : move.assignee === 'other' ? 'owner-1' : null;
+        await db.query(`UPDATE tasks SET status = $2, assigned_to = $3 WHERE id = $1`, [
+          id,
+          move.status,
+          // The reviewer moves need someone else to hold the task; the owner reviews itself then.
+          assignee === 'owner-1' && role === 'owner' ? 'member-1' : assignee,
+        ]);
+        const res = await move.call(actor, id);
+        // `assign` also needs the new holder in the project: an admin is not, there.
+        const selfAssignByOutsider = name === 'assign' && role === 'admin' && place !== 'shared';
+        expect([name, res.status]).toEqual([
+          name,
+          selfAssignByOutsider ? 403 : expected(role, place, 200),
+        ]);
+        if (res.status === 403) expect(res.body.code).toBe('not_project_member');
+        noLeak(role, res.body);
+      }
+    });
+  });
+
+  it.each(ROLES)('%s: claim-next offers only tasks of places it writes in', async (role) => {
+    const actor = actors[role];
+    // Make this the only pending work: the newest tasks, with the highest priority.
+    await db.query(`UPDATE tasks SET status = 'completed' WHERE status = 'pending'`);
+    const offered: Place[] = [];
+    for (const place of PLACES) await newTask(place, { priority: 'critical' });
+    for (let i = 0; i < PLACES.length; i++) {
+      const res = await actor.post('/api/tasks/claim-next');
+      noLeak(role, res.body);
+      if (res.status === 204) break;
+      expect(res.status).toBe(200);
+      const place = PLACES.find((p) => SLUG[p] === res.body.project_slug) as Place;
+      offered.push(place);
+    }
+    expect(offered.sort()).toEqual(PLACES.filter((p) => writes(role, p)).sort());
+  });
+
+  it('assigns only to members of the project, even when an admin asks', async () => {
+    const id = await newTask('internal');
+    const res = await actors.admin.patch(`/api/tasks/${id}`, { assigned_to: 'outsider-1' });
+    expect(res.status).toBe(403);
+    expect(res.body.code).toBe('not_project_member');
+    await actors.admin.patch(`/api/tasks/${id}`, { assigned_to: 'member-1' }).expect(200);
+  });
+
+  it('keeps private tasks out of references others can read', async () => {
+    const hidden = await newTask('private');
+    const open = await newTask('internal');
+    // A member of both places still cannot make an internal task wait for a private one.
+    const dep = await actors.member.post(`/api/tasks/${open}/dependencies/${hidden}`).expect(422);
+    expect(dep.body.code).toBe('validation_failed');
+    await actors.member
+      .post('/api/tasks', { title: 'child', project_slug: 'open', parent_id: hidden })
+      .expect(422);
+    // The other way round is fine: private tasks may wait for internal ones.
+    await actors.member.post(`/api/tasks/${hidden}/dependencies/${open}`).expect(200);
+  });
+});
