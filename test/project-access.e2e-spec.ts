@@ -166,6 +166,7 @@ describe('Project access matrix (real PostgreSQL)', () => {
       '%s: reads it exactly when allowed, and learns nothing otherwise',
       async (role) => {
         const actor = actors[role];
+        const since = new Date().toISOString();
         const parent = await newTask(place);
         const child = await newTask(place, { parent_id: parent, tags: ['matrix'] });
         const ok = reads(role, place) ? 200 : 404;
