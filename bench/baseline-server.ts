@@ -223,8 +223,8 @@ async function progress(
         {
           ...(row as unknown as MoveSubject),
           capabilities: {},
-          project_roles: (row as { project_roles?: MoveSubject['project_roles'] | null })
-            .project_roles ?? {},
+          project_roles:
+            (row as { project_roles?: MoveSubject['project_roles'] | null }).project_roles ?? {},
         },
         { caller: { ...user, email: null, role: user.isAdmin ? 'admin' : 'user' } },
       );

@@ -23,6 +23,7 @@ import { IdempotencyModule } from './idempotency/idempotency.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { UserThrottlerGuard } from './throttling/user-throttler.guard';
 import { loggerOptions } from './logging/logger';
+import { ProjectsModule } from './projects/projects.module';
 import { TasksModule } from './tasks/tasks.module';
 import { WorkersModule } from './workers/workers.module';
 
@@ -59,6 +60,7 @@ export class AppModule {
         }),
         TasksModule,
         WorkersModule,
+        ProjectsModule,
         IdempotencyModule,
       ],
       providers: [

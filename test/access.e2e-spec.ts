@@ -99,6 +99,24 @@ const TABLE: Record<string, Row> = {
   'GET /api/workers/:id': { outcomes: signedIn() },
   'PATCH /api/workers/:id': { body: () => ({ name: 'Renamed' }), outcomes: adminOnly() },
   'DELETE /api/workers/:id': { outcomes: adminOnly() },
+  // A fresh internal project whose owner is the assignee (see freshProject).
+  'POST /api/projects': {
+    body: (u) => ({ slug: `new-project-${u}`, name: 'New' }),
+    outcomes: signedIn(),
+  },
+  'GET /api/projects': { outcomes: signedIn() },
+  'GET /api/projects/:slug': { outcomes: signedIn() },
+  'PATCH /api/projects/:slug': {
+    body: (u) => ({ name: `Renamed ${u}` }),
+    outcomes: assigneeOrAdmin(),
+  },
+  'DELETE /api/projects/:slug': { outcomes: assigneeOrAdmin() },
+  'GET /api/projects/:slug/members': { outcomes: signedIn() },
+  'POST /api/projects/:slug/members': {
+    body: (u) => ({ worker_id: `new-member-${u}`, role: 'member' }),
+    outcomes: assigneeOrAdmin(),
+  },
+  'DELETE /api/projects/:slug/members/:worker_id': { outcomes: assigneeOrAdmin() },
 };
 
 describe('Access: every route, every kind of caller (e2e)', () => {
@@ -152,6 +170,22 @@ describe('Access: every route, every kind of caller (e2e)', () => {
     return id;
   };
 
+  /** A fresh internal project owned by the assignee, with one plain member; returns both. */
+  const freshProject = async (): Promise<{ slug: string; member: string }> => {
+    const slug = `fixture-project-${unique++}`;
+    const member = `fixture-member-${unique++}`;
+    await db.query(
+      `INSERT INTO projects (slug, name, owner) VALUES ($1, 'Fixture', 'the-assignee')`,
+      [slug],
+    );
+    await db.query(
+      `INSERT INTO project_members (project_slug, worker_id, role)
+       VALUES ($1, 'the-assignee', 'owner'), ($1, $2, 'member')`,
+      [slug, member],
+    );
+    return { slug, member };
+  };
+
   const cases = Object.entries(TABLE).flatMap(([route, row]) =>
     ROLES.map((role) => [route, role, row.outcomes[role]] as const),
   );
@@ -175,6 +209,10 @@ describe('Access: every route, every kind of caller (e2e)', () => {
       }
     }
     if (pattern.startsWith('/api/workers/:id')) path = pattern.replace(':id', await freshWorker());
+    if (pattern.startsWith('/api/projects/:slug')) {
+      const { slug, member } = await freshProject();
+      path = pattern.replace(':slug', slug).replace(':worker_id', member);
+    }
     let call = request(t.server)[method.toLowerCase() as 'get'](`${path}${row.query ?? ''}`);
     if (role !== 'none') call = call.set('Authorization', `Bearer ${tokens[role]}`);
     if (row.body) call = call.send(row.body(String(unique++)));

@@ -49,6 +49,14 @@ describe('Typed audit context (e2e)', () => {
     await bob.patch(`/api/tasks/${id}`, { assigned_to: 'root' }).expect(200);
     await admin.delete(`/api/tasks/${other}`).expect(204);
     await admin.delete('/api/workers/bob').expect(204);
+    await admin.post('/api/projects', { slug: 'ctx', name: 'Context', description: 'd' });
+    await admin
+      .patch('/api/projects/ctx', { name: 'Ctx', description: null, visibility: 'private' })
+      .expect(200);
+    await admin.post('/api/projects/ctx/members', { worker_id: 'bob', role: 'viewer' }).expect(201);
+    await admin.post('/api/projects/ctx/members', { worker_id: 'bob', role: 'member' }).expect(200);
+    await admin.delete('/api/projects/ctx/members/bob').expect(204);
+    await admin.delete('/api/projects/ctx').expect(204);
 
     const entries = (await admin.get('/api/audit?limit=100').expect(200)).body as {
       action: string;

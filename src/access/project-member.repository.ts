@@ -24,6 +24,15 @@ export class ProjectMemberRepository {
     return row?.role;
   }
 
+  /** One membership, if the worker is a member. */
+  async find(slug: string, workerId: string): Promise<ProjectMember | undefined> {
+    const [row] = await this.db.rows<ProjectMember>(
+      `SELECT * FROM project_members WHERE project_slug = $1 AND worker_id = $2`,
+      [slug, workerId],
+    );
+    return row && toMember(row);
+  }
+
   /** Adds a member or changes its role; returns the member and its role before (if any). */
   async upsert(
     slug: string,

@@ -21,6 +21,11 @@ export const AUDIT_ACTIONS = [
   'worker_registered',
   'worker_updated',
   'worker_deleted',
+  'project_created',
+  'project_updated',
+  'project_deleted',
+  'member_added',
+  'member_removed',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

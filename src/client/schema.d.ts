@@ -4,26 +4,6 @@
  */
 
 export interface paths {
-    "/api/me": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * The caller: identity from the token, and worker type
-         * @description What the token says (`sub`, email, roles) and what the worker registry says (`human` unless registered as an `agent`).
-         */
-        get: operations["Me_me"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/audit": {
         parameters: {
             query?: never;
@@ -532,6 +512,122 @@ export interface paths {
         patch: operations["Workers_update"];
         trace?: never;
     };
+    "/api/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller: identity from the token, and worker type
+         * @description What the token says (`sub`, email, roles) and what the worker registry says (`human` unless registered as an `agent`).
+         */
+        get: operations["Me_me"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List projects
+         * @description The projects the caller may see (every internal one, and its private ones), by slug.
+         */
+        get: operations["Projects_list"];
+        put?: never;
+        /**
+         * Create a project
+         * @description Any authenticated user creates a project; the caller becomes its `owner` and its first owner member.
+         */
+        post: operations["Projects_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{slug}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a project
+         * @description A private project the caller is not a member of is answered as missing (404), never 403.
+         */
+        get: operations["Projects_findOne"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a project (owners and admins)
+         * @description Its memberships go with it. Refused (409 `project_has_tasks`) while any task is in the project. A private project the caller is not a member of is answered as missing (404), never 403.
+         */
+        delete: operations["Projects_remove"];
+        options?: never;
+        head?: never;
+        /**
+         * Update a project (owners and admins)
+         * @description Only the fields sent change; the slug never does. Members and viewers get 403. A private project the caller is not a member of is answered as missing (404), never 403.
+         */
+        patch: operations["Projects_update"];
+        trace?: never;
+    };
+    "/api/projects/{slug}/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a project's members
+         * @description Anyone who may read the project, by worker id. A private project the caller is not a member of is answered as missing (404), never 403.
+         */
+        get: operations["Projects_listMembers"];
+        put?: never;
+        /**
+         * Add a member or change its role (owners and admins)
+         * @description 201 when the worker is added, 200 when its role changed (or already was the one sent: nothing is recorded then). The last owner cannot be demoted (409 `last_owner`). A private project the caller is not a member of is answered as missing (404), never 403.
+         */
+        post: operations["Projects_setMember"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{slug}/members/{worker_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove a member (owners and admins, or the member itself)
+         * @description The last owner cannot be removed (409 `last_owner`). A private project the caller is not a member of is answered as missing (404), never 403.
+         */
+        delete: operations["Projects_removeMember"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -540,7 +636,7 @@ export interface components {
          * @description A stable machine name for the rule that refused the request; switch on this.
          * @enum {string}
          */
-        ErrorCode: "malformed_json" | "bad_request" | "headers_too_large" | "request_timeout" | "payload_too_large" | "unsupported_media_type" | "unauthenticated" | "forbidden" | "admin_required" | "not_assignee" | "reviewer_is_assignee" | "capability_missing" | "not_found" | "task_not_found" | "worker_not_found" | "dependency_not_found" | "route_not_found" | "method_not_allowed" | "conflict" | "invalid_transition" | "task_claimed" | "dependency_unfinished" | "dependency_cycle" | "task_has_subtasks" | "task_has_dependents" | "worker_exists" | "idempotency_key_reused" | "concurrent_change" | "precondition_failed" | "validation_failed" | "rate_limited" | "database_unavailable" | "internal_error";
+        ErrorCode: "malformed_json" | "bad_request" | "headers_too_large" | "request_timeout" | "payload_too_large" | "unsupported_media_type" | "unauthenticated" | "forbidden" | "admin_required" | "not_assignee" | "reviewer_is_assignee" | "capability_missing" | "not_project_member" | "project_owner_required" | "not_found" | "task_not_found" | "worker_not_found" | "dependency_not_found" | "project_not_found" | "member_not_found" | "route_not_found" | "method_not_allowed" | "conflict" | "invalid_transition" | "task_claimed" | "dependency_unfinished" | "dependency_cycle" | "task_has_subtasks" | "task_has_dependents" | "worker_exists" | "project_exists" | "project_has_tasks" | "last_owner" | "idempotency_key_reused" | "concurrent_change" | "precondition_failed" | "validation_failed" | "rate_limited" | "database_unavailable" | "internal_error";
         FieldErrorDto: {
             /** @example title */
             field: string;
@@ -563,37 +659,12 @@ export interface components {
             /** @description Present on 422 only. */
             details?: components["schemas"]["FieldErrorDto"][];
         };
-        MeResponse: {
-            /**
-             * @description The JWT `sub`; also the worker id.
-             * @example usr_7f3a
-             */
-            id: string;
-            /** @example qa@example.com */
-            email: string | null;
-            /**
-             * @description As the token carries it, e.g. `admin,user`.
-             * @example user
-             */
-            role: string;
-            /**
-             * @description True when any of the roles is `admin`.
-             * @example false
-             */
-            is_admin: boolean;
-            /**
-             * @description From the worker registry; `human` unless registered as an agent.
-             * @example human
-             * @enum {string}
-             */
-            worker_type: "human" | "agent";
-        };
         /** @enum {string} */
         WorkerType: "human" | "agent";
         /** @enum {string} */
-        AuditAction: "created" | "updated" | "deleted" | "started" | "progressed" | "review_requested" | "completed" | "approved" | "rejected" | "blocked" | "unblocked" | "released" | "reopened" | "assigned" | "lease_expired" | "lease_extended" | "dependency_added" | "dependency_removed" | "worker_registered" | "worker_updated" | "worker_deleted";
+        AuditAction: "created" | "updated" | "deleted" | "started" | "progressed" | "review_requested" | "completed" | "approved" | "rejected" | "blocked" | "unblocked" | "released" | "reopened" | "assigned" | "lease_expired" | "lease_extended" | "dependency_added" | "dependency_removed" | "worker_registered" | "worker_updated" | "worker_deleted" | "project_created" | "project_updated" | "project_deleted" | "member_added" | "member_removed";
         /** @description One recorded change: who (`actor_id`, `actor_type`), what (`action`) and how (`context`, whose shape depends on `action`). */
-        AuditEntry: components["schemas"]["AuditEntryCreated"] | components["schemas"]["AuditEntryUpdated"] | components["schemas"]["AuditEntryDeleted"] | components["schemas"]["AuditEntryStarted"] | components["schemas"]["AuditEntryProgressed"] | components["schemas"]["AuditEntryReviewRequested"] | components["schemas"]["AuditEntryCompleted"] | components["schemas"]["AuditEntryApproved"] | components["schemas"]["AuditEntryRejected"] | components["schemas"]["AuditEntryBlocked"] | components["schemas"]["AuditEntryUnblocked"] | components["schemas"]["AuditEntryReleased"] | components["schemas"]["AuditEntryReopened"] | components["schemas"]["AuditEntryAssigned"] | components["schemas"]["AuditEntryLeaseExpired"] | components["schemas"]["AuditEntryLeaseExtended"] | components["schemas"]["AuditEntryDependencyAdded"] | components["schemas"]["AuditEntryDependencyRemoved"] | components["schemas"]["AuditEntryWorkerRegistered"] | components["schemas"]["AuditEntryWorkerUpdated"] | components["schemas"]["AuditEntryWorkerDeleted"];
+        AuditEntry: components["schemas"]["AuditEntryCreated"] | components["schemas"]["AuditEntryUpdated"] | components["schemas"]["AuditEntryDeleted"] | components["schemas"]["AuditEntryStarted"] | components["schemas"]["AuditEntryProgressed"] | components["schemas"]["AuditEntryReviewRequested"] | components["schemas"]["AuditEntryCompleted"] | components["schemas"]["AuditEntryApproved"] | components["schemas"]["AuditEntryRejected"] | components["schemas"]["AuditEntryBlocked"] | components["schemas"]["AuditEntryUnblocked"] | components["schemas"]["AuditEntryReleased"] | components["schemas"]["AuditEntryReopened"] | components["schemas"]["AuditEntryAssigned"] | components["schemas"]["AuditEntryLeaseExpired"] | components["schemas"]["AuditEntryLeaseExtended"] | components["schemas"]["AuditEntryDependencyAdded"] | components["schemas"]["AuditEntryDependencyRemoved"] | components["schemas"]["AuditEntryWorkerRegistered"] | components["schemas"]["AuditEntryWorkerUpdated"] | components["schemas"]["AuditEntryWorkerDeleted"] | components["schemas"]["AuditEntryProjectCreated"] | components["schemas"]["AuditEntryProjectUpdated"] | components["schemas"]["AuditEntryProjectDeleted"] | components["schemas"]["AuditEntryMemberAdded"] | components["schemas"]["AuditEntryMemberRemoved"];
         AuditVerifyResponse: {
             /**
              * @description Entries recomputed (those matching the filters).
@@ -706,6 +777,14 @@ export interface components {
              *     ]
              */
             required_capabilities?: string[];
+            /**
+             * @description Labels to filter by: lowercase letters, digits and `-_.`, at most 20.
+             * @example [
+             *       "backend",
+             *       "release-1.4"
+             *     ]
+             */
+            tags?: string[];
         };
         /** @enum {string} */
         TaskStatus: "pending" | "in_progress" | "review" | "completed" | "blocked";
@@ -730,7 +809,10 @@ export interface components {
              * @example usr_7f3a
              */
             assigned_to: string | null;
-            /** @example website */
+            /**
+             * @description The project the task belongs to; null for the shared board, open to everyone.
+             * @example website
+             */
             project_slug: string | null;
             /** @example null */
             parent_id: number | null;
@@ -765,6 +847,26 @@ export interface components {
              * @example 3
              */
             version: number;
+            /**
+             * @description Labels to filter by (`tag`, `any_tag`): lowercase, at most 20.
+             * @example [
+             *       "backend",
+             *       "release-1.4"
+             *     ]
+             */
+            tags: string[];
+            /**
+             * Format: date-time
+             * @description Server-owned: when the task first went in progress.
+             * @example 2026-11-26T21:02:11.120Z
+             */
+            started_at: string | null;
+            /**
+             * Format: date-time
+             * @description Server-owned: when the task was completed; cleared when it is reopened.
+             * @example null
+             */
+            completed_at: string | null;
             /**
              * @description Server-owned: the creator's `sub`.
              * @example usr_7f3a
@@ -813,6 +915,14 @@ export interface components {
              *     ]
              */
             required_capabilities?: string[];
+            /**
+             * @description Labels to filter by: lowercase letters, digits and `-_.`, at most 20.
+             * @example [
+             *       "backend",
+             *       "release-1.4"
+             *     ]
+             */
+            tags?: string[];
             /** @description Makes the move that reaches this status (409 when none does). */
             status?: components["schemas"]["TaskStatus"];
         };
@@ -921,6 +1031,118 @@ export interface components {
              */
             capabilities?: string[];
         };
+        MeResponse: {
+            /**
+             * @description The JWT `sub`; also the worker id.
+             * @example usr_7f3a
+             */
+            id: string;
+            /** @example qa@example.com */
+            email: string | null;
+            /**
+             * @description As the token carries it, e.g. `admin,user`.
+             * @example user
+             */
+            role: string;
+            /**
+             * @description True when any of the roles is `admin`.
+             * @example false
+             */
+            is_admin: boolean;
+            /**
+             * @description From the worker registry; `human` unless registered as an agent.
+             * @example human
+             * @enum {string}
+             */
+            worker_type: "human" | "agent";
+        };
+        /**
+         * @description `internal`: every authenticated user reads, members write; `private`: only members read and write.
+         * @enum {string}
+         */
+        ProjectVisibility: "internal" | "private";
+        CreateProjectDto: {
+            /**
+             * @description The project's permanent name in URLs and in tasks' `project_slug`.
+             * @example website
+             */
+            slug: string;
+            /** @example Website relaunch */
+            name: string;
+            /** @example null */
+            description?: string | null;
+            /**
+             * @description `internal`: every authenticated user reads, members write; `private`: only members read and write.
+             * @default internal
+             */
+            visibility?: components["schemas"]["ProjectVisibility"];
+        };
+        Project: {
+            /** @example website */
+            slug: string;
+            /** @example Website relaunch */
+            name: string;
+            /** @example null */
+            description: string | null;
+            /**
+             * @description `internal`: every authenticated user reads, members write; `private`: only members read and write.
+             * @example internal
+             */
+            visibility: components["schemas"]["ProjectVisibility"];
+            /**
+             * @description Server-owned: the creator's `sub`.
+             * @example usr_7f3a
+             */
+            owner: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            updated_at: string;
+        };
+        UpdateProjectDto: {
+            /** @example Website relaunch */
+            name?: string;
+            /** @example null */
+            description?: string | null;
+            /** @description `internal`: every authenticated user reads, members write; `private`: only members read and write. */
+            visibility?: components["schemas"]["ProjectVisibility"];
+        };
+        /** @enum {string} */
+        ProjectRole: "owner" | "member" | "viewer";
+        ProjectMember: {
+            /** @example website */
+            project_slug: string;
+            /**
+             * @description A worker id (the JWT `sub`).
+             * @example agent-claude-1
+             */
+            worker_id: string;
+            /** @example member */
+            role: components["schemas"]["ProjectRole"];
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            added_at: string;
+        };
+        SetMemberDto: {
+            /**
+             * @description A worker id (the JWT `sub`), without control or bidirectional-override characters. It need not be registered in `/api/workers`.
+             * @example agent-claude-1
+             */
+            worker_id: string;
+            /**
+             * @description `owner` manages the project and its members, `member` works on its tasks, `viewer` reads.
+             * @example member
+             */
+            role: components["schemas"]["ProjectRole"];
+        };
         /** @description The task as it was created, or as it was when deleted. */
         AuditTaskSnapshot: {
             title: string;
@@ -934,6 +1156,7 @@ export interface components {
             /** Format: date-time */
             due_date: string | null;
             required_capabilities: string[];
+            tags: string[];
         };
         /** @description Each changed field, with its value before and after. */
         AuditTaskChanges: {
@@ -976,6 +1199,10 @@ export interface components {
                 to: string | null;
             };
             required_capabilities?: {
+                from: string[];
+                to: string[];
+            };
+            tags?: {
                 from: string[];
                 to: string[];
             };
@@ -1036,6 +1263,41 @@ export interface components {
             name: string;
             type: components["schemas"]["WorkerType"];
         };
+        /** @description The project as it was created, or as it was when deleted. */
+        AuditProjectSnapshot: {
+            slug: string;
+            name: string;
+            description: string | null;
+            visibility: components["schemas"]["ProjectVisibility"];
+            owner: string;
+        };
+        /** @description Each changed field, with its value before and after. */
+        AuditProjectChanges: {
+            name?: {
+                from: string;
+                to: string;
+            };
+            description?: {
+                from: string | null;
+                to: string | null;
+            };
+            visibility?: {
+                from: components["schemas"]["ProjectVisibility"];
+                to: components["schemas"]["ProjectVisibility"];
+            };
+        };
+        /** @description The role the worker now has, and the one it had (`null`: it was no member). */
+        AuditMemberAdded: {
+            worker_id: string;
+            role: components["schemas"]["ProjectRole"];
+            /** @enum {string|null} */
+            previous_role: "owner" | "member" | "viewer" | null;
+        };
+        /** @description Who left the project, and the role it had. */
+        AuditMemberRemoved: {
+            worker_id: string;
+            role: components["schemas"]["ProjectRole"];
+        };
         /** @description An audit entry of action `created`. */
         AuditEntryCreated: {
             /** @example 1017 */
@@ -1048,6 +1310,11 @@ export interface components {
             actor_id: string;
             /** @example agent */
             actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
+             * @example taskflow-mcp/1.0.0 (claude-code)
+             */
+            client: string | null;
             /**
              * Format: date-time
              * @example 2026-11-26T20:41:04.575Z
@@ -1088,6 +1355,11 @@ export interface components {
             /** @example agent */
             actor_type: components["schemas"]["WorkerType"];
             /**
+             * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
+             * @example taskflow-mcp/1.0.0 (claude-code)
+             */
+            client: string | null;
+            /**
              * Format: date-time
              * @example 2026-11-26T20:41:04.575Z
              */
@@ -1127,6 +1399,11 @@ export interface components {
             /** @example agent */
             actor_type: components["schemas"]["WorkerType"];
             /**
+             * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
+             * @example taskflow-mcp/1.0.0 (claude-code)
+             */
+            client: string | null;
+            /**
              * Format: date-time
              * @example 2026-11-26T20:41:04.575Z
              */
@@ -1165,6 +1442,11 @@ export interface components {
             actor_id: string;
             /** @example agent */
             actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
+             * @example taskflow-mcp/1.0.0 (claude-code)
+             */
+            client: string | null;
             /**
              * Format: date-time
              * @example 2026-11-26T20:41:04.575Z
@@ -1206,6 +1488,11 @@ export interface components {
             /** @example agent */
             actor_type: components["schemas"]["WorkerType"];
             /**
+             * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
+             * @example taskflow-mcp/1.0.0 (claude-code)
+             */
+            client: string | null;
+            /**
              * Format: date-time
              * @example 2026-11-26T20:41:04.575Z
              */
@@ -1244,6 +1531,11 @@ export interface components {
             actor_id: string;
             /** @example agent */
             actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
+             * @example taskflow-mcp/1.0.0 (claude-code)
+             */
+            client: string | null;
             /**
              * Format: date-time
              * @example 2026-11-26T20:41:04.575Z
@@ -1285,6 +1577,11 @@ export interface components {
             /** @example agent */
             actor_type: components["schemas"]["WorkerType"];
             /**
+             * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
+             * @example taskflow-mcp/1.0.0 (claude-code)
+             */
+            client: string | null;
+            /**
              * Format: date-time
              * @example 2026-11-26T20:41:04.575Z
              */
@@ -1324,6 +1621,11 @@ export interface components {
             actor_id: string;
             /** @example agent */
             actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
+             * @example taskflow-mcp/1.0.0 (claude-code)
+             */
+            client: string | null;
             /**
              * Format: date-time
              * @example 2026-11-26T20:41:04.575Z
@@ -1365,6 +1667,11 @@ export interface components {
             /** @example agent */
             actor_type: components["schemas"]["WorkerType"];
             /**
+             * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
+             * @example taskflow-mcp/1.0.0 (claude-code)
+             */
+            client: string | null;
+            /**
              * Format: date-time
              * @example 2026-11-26T20:41:04.575Z
              */
@@ -1404,6 +1711,11 @@ export interface components {
             /** @example agent */
             actor_type: components["schemas"]["WorkerType"];
             /**
+             * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
+             * @example taskflow-mcp/1.0.0 (claude-code)
+             */
+            client: string | null;
+            /**
              * Format: date-time
              * @example 2026-11-26T20:41:04.575Z
              */
@@ -1442,6 +1754,11 @@ export interface components {
             actor_id: string;
             /** @example agent */
             actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
+             * @example taskflow-mcp/1.0.0 (claude-code)
+             */
+            client: string | null;
             /**
              * Format: date-time
              * @example 2026-11-26T20:41:04.575Z
@@ -1483,6 +1800,11 @@ export interface components {
             /** @example agent */
             actor_type: components["schemas"]["WorkerType"];
             /**
+             * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
+             * @example taskflow-mcp/1.0.0 (claude-code)
+             */
+            client: string | null;
+            /**
              * Format: date-time
              * @example 2026-11-26T20:41:04.575Z
              */
@@ -1522,6 +1844,11 @@ export interface components {
             actor_id: string;
             /** @example agent */
             actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
+             * @example taskflow-mcp/1.0.0 (claude-code)
+             */
+            client: string | null;
             /**
              * Format: date-time
              * @example 2026-11-26T20:41:04.575Z
@@ -1563,6 +1890,11 @@ export interface components {
             /** @example agent */
             actor_type: components["schemas"]["WorkerType"];
             /**
+             * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
+             * @example taskflow-mcp/1.0.0 (claude-code)
+             */
+            client: string | null;
+            /**
              * Format: date-time
              * @example 2026-11-26T20:41:04.575Z
              */
@@ -1601,6 +1933,11 @@ export interface components {
             actor_id: string;
             /** @example agent */
             actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
+             * @example taskflow-mcp/1.0.0 (claude-code)
+             */
+            client: string | null;
             /**
              * Format: date-time
              * @example 2026-11-26T20:41:04.575Z
@@ -1641,6 +1978,11 @@ export interface components {
             /** @example agent */
             actor_type: components["schemas"]["WorkerType"];
             /**
+             * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
+             * @example taskflow-mcp/1.0.0 (claude-code)
+             */
+            client: string | null;
+            /**
              * Format: date-time
              * @example 2026-11-26T20:41:04.575Z
              */
@@ -1679,6 +2021,11 @@ export interface components {
             actor_id: string;
             /** @example agent */
             actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
+             * @example taskflow-mcp/1.0.0 (claude-code)
+             */
+            client: string | null;
             /**
              * Format: date-time
              * @example 2026-11-26T20:41:04.575Z
@@ -1719,6 +2066,11 @@ export interface components {
             /** @example agent */
             actor_type: components["schemas"]["WorkerType"];
             /**
+             * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
+             * @example taskflow-mcp/1.0.0 (claude-code)
+             */
+            client: string | null;
+            /**
              * Format: date-time
              * @example 2026-11-26T20:41:04.575Z
              */
@@ -1757,6 +2109,11 @@ export interface components {
             actor_id: string;
             /** @example agent */
             actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
+             * @example taskflow-mcp/1.0.0 (claude-code)
+             */
+            client: string | null;
             /**
              * Format: date-time
              * @example 2026-11-26T20:41:04.575Z
@@ -1797,6 +2154,11 @@ export interface components {
             /** @example agent */
             actor_type: components["schemas"]["WorkerType"];
             /**
+             * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
+             * @example taskflow-mcp/1.0.0 (claude-code)
+             */
+            client: string | null;
+            /**
              * Format: date-time
              * @example 2026-11-26T20:41:04.575Z
              */
@@ -1836,6 +2198,11 @@ export interface components {
             /** @example agent */
             actor_type: components["schemas"]["WorkerType"];
             /**
+             * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
+             * @example taskflow-mcp/1.0.0 (claude-code)
+             */
+            client: string | null;
+            /**
              * Format: date-time
              * @example 2026-11-26T20:41:04.575Z
              */
@@ -1862,6 +2229,226 @@ export interface components {
             action: "worker_deleted";
             context: components["schemas"]["AuditWorkerDeleted"];
         };
+        /** @description An audit entry of action `project_created`. */
+        AuditEntryProjectCreated: {
+            /** @example 1017 */
+            id: number;
+            /** @example 42 */
+            task_id: number | null;
+            /** @example website */
+            project_slug: string | null;
+            /** @example agent-claude-1 */
+            actor_id: string;
+            /** @example agent */
+            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
+             * @example taskflow-mcp/1.0.0 (claude-code)
+             */
+            client: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            timestamp: string;
+            /**
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @example 7
+             */
+            chain_seq: number;
+            /**
+             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+             */
+            prev_hash: string | null;
+            /**
+             * @description SHA-256 (hex) over the entry and `prev_hash`, computed by the database on insert; `GET /api/audit/verify` recomputes it.
+             * @example 60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752
+             */
+            hash: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "project_created";
+            context: components["schemas"]["AuditProjectSnapshot"];
+        };
+        /** @description An audit entry of action `project_updated`. */
+        AuditEntryProjectUpdated: {
+            /** @example 1017 */
+            id: number;
+            /** @example 42 */
+            task_id: number | null;
+            /** @example website */
+            project_slug: string | null;
+            /** @example agent-claude-1 */
+            actor_id: string;
+            /** @example agent */
+            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
+             * @example taskflow-mcp/1.0.0 (claude-code)
+             */
+            client: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            timestamp: string;
+            /**
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @example 7
+             */
+            chain_seq: number;
+            /**
+             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+             */
+            prev_hash: string | null;
+            /**
+             * @description SHA-256 (hex) over the entry and `prev_hash`, computed by the database on insert; `GET /api/audit/verify` recomputes it.
+             * @example 60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752
+             */
+            hash: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "project_updated";
+            context: components["schemas"]["AuditProjectChanges"];
+        };
+        /** @description An audit entry of action `project_deleted`. */
+        AuditEntryProjectDeleted: {
+            /** @example 1017 */
+            id: number;
+            /** @example 42 */
+            task_id: number | null;
+            /** @example website */
+            project_slug: string | null;
+            /** @example agent-claude-1 */
+            actor_id: string;
+            /** @example agent */
+            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
+             * @example taskflow-mcp/1.0.0 (claude-code)
+             */
+            client: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            timestamp: string;
+            /**
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @example 7
+             */
+            chain_seq: number;
+            /**
+             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+             */
+            prev_hash: string | null;
+            /**
+             * @description SHA-256 (hex) over the entry and `prev_hash`, computed by the database on insert; `GET /api/audit/verify` recomputes it.
+             * @example 60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752
+             */
+            hash: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "project_deleted";
+            context: components["schemas"]["AuditProjectSnapshot"];
+        };
+        /** @description An audit entry of action `member_added`. */
+        AuditEntryMemberAdded: {
+            /** @example 1017 */
+            id: number;
+            /** @example 42 */
+            task_id: number | null;
+            /** @example website */
+            project_slug: string | null;
+            /** @example agent-claude-1 */
+            actor_id: string;
+            /** @example agent */
+            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
+             * @example taskflow-mcp/1.0.0 (claude-code)
+             */
+            client: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            timestamp: string;
+            /**
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @example 7
+             */
+            chain_seq: number;
+            /**
+             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+             */
+            prev_hash: string | null;
+            /**
+             * @description SHA-256 (hex) over the entry and `prev_hash`, computed by the database on insert; `GET /api/audit/verify` recomputes it.
+             * @example 60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752
+             */
+            hash: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "member_added";
+            context: components["schemas"]["AuditMemberAdded"];
+        };
+        /** @description An audit entry of action `member_removed`. */
+        AuditEntryMemberRemoved: {
+            /** @example 1017 */
+            id: number;
+            /** @example 42 */
+            task_id: number | null;
+            /** @example website */
+            project_slug: string | null;
+            /** @example agent-claude-1 */
+            actor_id: string;
+            /** @example agent */
+            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
+             * @example taskflow-mcp/1.0.0 (claude-code)
+             */
+            client: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            timestamp: string;
+            /**
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @example 7
+             */
+            chain_seq: number;
+            /**
+             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+             */
+            prev_hash: string | null;
+            /**
+             * @description SHA-256 (hex) over the entry and `prev_hash`, computed by the database on insert; `GET /api/audit/verify` recomputes it.
+             * @example 60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752
+             */
+            hash: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "member_removed";
+            context: components["schemas"]["AuditMemberRemoved"];
+        };
     };
     responses: never;
     parameters: never;
@@ -1871,88 +2458,6 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    Me_me: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The caller */
-            200: {
-                headers: {
-                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
-                    "X-Request-Id": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["MeResponse"];
-                };
-            };
-            /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
-            401: {
-                headers: {
-                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
-                    "X-Request-Id": string;
-                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
-                    "WWW-Authenticate"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "error": "Token expired",
-                     *       "status_code": 401,
-                     *       "code": "unauthenticated"
-                     *     }
-                     */
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Rate limit exceeded (see `Retry-After`) */
-            429: {
-                headers: {
-                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
-                    "X-Request-Id": string;
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "error": "Too many requests",
-                     *       "status_code": 429,
-                     *       "code": "rate_limited"
-                     *     }
-                     */
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Database unreachable */
-            503: {
-                headers: {
-                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
-                    "X-Request-Id": string;
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "error": "Database unavailable, try again shortly",
-                     *       "status_code": 503,
-                     *       "code": "database_unavailable"
-                     *     }
-                     */
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-        };
-    };
     Audit_list: {
         parameters: {
             query?: {
@@ -2548,6 +3053,14 @@ export interface operations {
                 sort?: "id" | "-id" | "created_at" | "-created_at" | "updated_at" | "-updated_at" | "priority" | "-priority" | "due_date" | "-due_date";
                 /** @description `true`: only tasks whose dependencies are all completed; `false`: only tasks still blocked by one. */
                 ready?: boolean;
+                /** @description Only tasks carrying every one of these tags (repeat the key, or separate with commas). */
+                tag?: string[];
+                /** @description Only tasks carrying at least one of these tags. */
+                any_tag?: string[];
+                /** @description Only tasks completed at or after this instant. */
+                completed_since?: string;
+                /** @description Only tasks completed before this instant. */
+                completed_until?: string;
             };
             header?: never;
             path?: never;
@@ -2660,6 +3173,8 @@ export interface operations {
             header?: {
                 /** @description Makes retries safe: a retry with the same key and request returns the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key with another request is a 422. Per caller, kept 24 hours. */
                 "Idempotency-Key"?: string;
+                /** @description The program acting for the caller, recorded as `client` in the audit entries of the change (e.g. `taskflow-cli/1.0.0`). 1 to 200 printable ASCII characters; 422 otherwise. */
+                "X-TaskFlow-Client"?: string;
             };
             path?: never;
             cookie?: never;
@@ -2997,6 +3512,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description The program acting for the caller, recorded as `client` in the audit entries of the change (e.g. `taskflow-cli/1.0.0`). 1 to 200 printable ASCII characters; 422 otherwise. */
+                "X-TaskFlow-Client"?: string;
                 /** @description Write only if the task is still at this version (its `ETag`); else 412 and nothing changes. `*` matches any version. */
                 "If-Match"?: string;
             };
@@ -3050,6 +3567,24 @@ export interface operations {
                      *       "error": "Token expired",
                      *       "status_code": 401,
                      *       "code": "unauthenticated"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Only admins may do this",
+                     *       "status_code": 403,
+                     *       "code": "forbidden"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -3215,6 +3750,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description The program acting for the caller, recorded as `client` in the audit entries of the change (e.g. `taskflow-cli/1.0.0`). 1 to 200 printable ASCII characters; 422 otherwise. */
+                "X-TaskFlow-Client"?: string;
                 /** @description Write only if the task is still at this version (its `ETag`); else 412 and nothing changes. `*` matches any version. */
                 "If-Match"?: string;
             };
@@ -3599,6 +4136,8 @@ export interface operations {
             header?: {
                 /** @description Makes retries safe: a retry with the same key and request returns the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key with another request is a 422. Per caller, kept 24 hours. */
                 "Idempotency-Key"?: string;
+                /** @description The program acting for the caller, recorded as `client` in the audit entries of the change (e.g. `taskflow-cli/1.0.0`). 1 to 200 printable ASCII characters; 422 otherwise. */
+                "X-TaskFlow-Client"?: string;
                 /** @description Write only if the task is still at this version (its `ETag`); else 412 and nothing changes. `*` matches any version. */
                 "If-Match"?: string;
             };
@@ -3852,6 +4391,8 @@ export interface operations {
             header?: {
                 /** @description Makes retries safe: a retry with the same key and request returns the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key with another request is a 422. Per caller, kept 24 hours. */
                 "Idempotency-Key"?: string;
+                /** @description The program acting for the caller, recorded as `client` in the audit entries of the change (e.g. `taskflow-cli/1.0.0`). 1 to 200 printable ASCII characters; 422 otherwise. */
+                "X-TaskFlow-Client"?: string;
             };
             path?: never;
             cookie?: never;
@@ -4077,6 +4618,8 @@ export interface operations {
             header?: {
                 /** @description Makes retries safe: a retry with the same key and request returns the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key with another request is a 422. Per caller, kept 24 hours. */
                 "Idempotency-Key"?: string;
+                /** @description The program acting for the caller, recorded as `client` in the audit entries of the change (e.g. `taskflow-cli/1.0.0`). 1 to 200 printable ASCII characters; 422 otherwise. */
+                "X-TaskFlow-Client"?: string;
                 /** @description Write only if the task is still at this version (its `ETag`); else 412 and nothing changes. `*` matches any version. */
                 "If-Match"?: string;
             };
@@ -4330,6 +4873,8 @@ export interface operations {
             header?: {
                 /** @description Makes retries safe: a retry with the same key and request returns the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key with another request is a 422. Per caller, kept 24 hours. */
                 "Idempotency-Key"?: string;
+                /** @description The program acting for the caller, recorded as `client` in the audit entries of the change (e.g. `taskflow-cli/1.0.0`). 1 to 200 printable ASCII characters; 422 otherwise. */
+                "X-TaskFlow-Client"?: string;
                 /** @description Write only if the task is still at this version (its `ETag`); else 412 and nothing changes. `*` matches any version. */
                 "If-Match"?: string;
             };
@@ -4584,6 +5129,8 @@ export interface operations {
             header?: {
                 /** @description Makes retries safe: a retry with the same key and request returns the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key with another request is a 422. Per caller, kept 24 hours. */
                 "Idempotency-Key"?: string;
+                /** @description The program acting for the caller, recorded as `client` in the audit entries of the change (e.g. `taskflow-cli/1.0.0`). 1 to 200 printable ASCII characters; 422 otherwise. */
+                "X-TaskFlow-Client"?: string;
                 /** @description Write only if the task is still at this version (its `ETag`); else 412 and nothing changes. `*` matches any version. */
                 "If-Match"?: string;
             };
@@ -4828,6 +5375,8 @@ export interface operations {
             header?: {
                 /** @description Makes retries safe: a retry with the same key and request returns the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key with another request is a 422. Per caller, kept 24 hours. */
                 "Idempotency-Key"?: string;
+                /** @description The program acting for the caller, recorded as `client` in the audit entries of the change (e.g. `taskflow-cli/1.0.0`). 1 to 200 printable ASCII characters; 422 otherwise. */
+                "X-TaskFlow-Client"?: string;
                 /** @description Write only if the task is still at this version (its `ETag`); else 412 and nothing changes. `*` matches any version. */
                 "If-Match"?: string;
             };
@@ -5072,6 +5621,8 @@ export interface operations {
             header?: {
                 /** @description Makes retries safe: a retry with the same key and request returns the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key with another request is a 422. Per caller, kept 24 hours. */
                 "Idempotency-Key"?: string;
+                /** @description The program acting for the caller, recorded as `client` in the audit entries of the change (e.g. `taskflow-cli/1.0.0`). 1 to 200 printable ASCII characters; 422 otherwise. */
+                "X-TaskFlow-Client"?: string;
                 /** @description Write only if the task is still at this version (its `ETag`); else 412 and nothing changes. `*` matches any version. */
                 "If-Match"?: string;
             };
@@ -5325,6 +5876,8 @@ export interface operations {
             header?: {
                 /** @description Makes retries safe: a retry with the same key and request returns the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key with another request is a 422. Per caller, kept 24 hours. */
                 "Idempotency-Key"?: string;
+                /** @description The program acting for the caller, recorded as `client` in the audit entries of the change (e.g. `taskflow-cli/1.0.0`). 1 to 200 printable ASCII characters; 422 otherwise. */
+                "X-TaskFlow-Client"?: string;
                 /** @description Write only if the task is still at this version (its `ETag`); else 412 and nothing changes. `*` matches any version. */
                 "If-Match"?: string;
             };
@@ -5569,6 +6122,8 @@ export interface operations {
             header?: {
                 /** @description Makes retries safe: a retry with the same key and request returns the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key with another request is a 422. Per caller, kept 24 hours. */
                 "Idempotency-Key"?: string;
+                /** @description The program acting for the caller, recorded as `client` in the audit entries of the change (e.g. `taskflow-cli/1.0.0`). 1 to 200 printable ASCII characters; 422 otherwise. */
+                "X-TaskFlow-Client"?: string;
                 /** @description Write only if the task is still at this version (its `ETag`); else 412 and nothing changes. `*` matches any version. */
                 "If-Match"?: string;
             };
@@ -5813,6 +6368,8 @@ export interface operations {
             header?: {
                 /** @description Makes retries safe: a retry with the same key and request returns the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key with another request is a 422. Per caller, kept 24 hours. */
                 "Idempotency-Key"?: string;
+                /** @description The program acting for the caller, recorded as `client` in the audit entries of the change (e.g. `taskflow-cli/1.0.0`). 1 to 200 printable ASCII characters; 422 otherwise. */
+                "X-TaskFlow-Client"?: string;
                 /** @description Write only if the task is still at this version (its `ETag`); else 412 and nothing changes. `*` matches any version. */
                 "If-Match"?: string;
             };
@@ -6057,6 +6614,8 @@ export interface operations {
             header?: {
                 /** @description Makes retries safe: a retry with the same key and request returns the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key with another request is a 422. Per caller, kept 24 hours. */
                 "Idempotency-Key"?: string;
+                /** @description The program acting for the caller, recorded as `client` in the audit entries of the change (e.g. `taskflow-cli/1.0.0`). 1 to 200 printable ASCII characters; 422 otherwise. */
+                "X-TaskFlow-Client"?: string;
                 /** @description Write only if the task is still at this version (its `ETag`); else 412 and nothing changes. `*` matches any version. */
                 "If-Match"?: string;
             };
@@ -6310,6 +6869,8 @@ export interface operations {
             header?: {
                 /** @description Makes retries safe: a retry with the same key and request returns the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key with another request is a 422. Per caller, kept 24 hours. */
                 "Idempotency-Key"?: string;
+                /** @description The program acting for the caller, recorded as `client` in the audit entries of the change (e.g. `taskflow-cli/1.0.0`). 1 to 200 printable ASCII characters; 422 otherwise. */
+                "X-TaskFlow-Client"?: string;
                 /** @description Write only if the task is still at this version (its `ETag`); else 412 and nothing changes. `*` matches any version. */
                 "If-Match"?: string;
             };
@@ -6554,6 +7115,8 @@ export interface operations {
             header?: {
                 /** @description Makes retries safe: a retry with the same key and request returns the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key with another request is a 422. Per caller, kept 24 hours. */
                 "Idempotency-Key"?: string;
+                /** @description The program acting for the caller, recorded as `client` in the audit entries of the change (e.g. `taskflow-cli/1.0.0`). 1 to 200 printable ASCII characters; 422 otherwise. */
+                "X-TaskFlow-Client"?: string;
                 /** @description Write only if the task is still at this version (its `ETag`); else 412 and nothing changes. `*` matches any version. */
                 "If-Match"?: string;
             };
@@ -6615,6 +7178,24 @@ export interface operations {
                      *       "error": "Token expired",
                      *       "status_code": 401,
                      *       "code": "unauthenticated"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Only admins may do this",
+                     *       "status_code": 403,
+                     *       "code": "forbidden"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -6780,6 +7361,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description The program acting for the caller, recorded as `client` in the audit entries of the change (e.g. `taskflow-cli/1.0.0`). 1 to 200 printable ASCII characters; 422 otherwise. */
+                "X-TaskFlow-Client"?: string;
                 /** @description Write only if the task is still at this version (its `ETag`); else 412 and nothing changes. `*` matches any version. */
                 "If-Match"?: string;
             };
@@ -6835,6 +7418,24 @@ export interface operations {
                      *       "error": "Token expired",
                      *       "status_code": 401,
                      *       "code": "unauthenticated"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Only admins may do this",
+                     *       "status_code": 403,
+                     *       "code": "forbidden"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -7096,6 +7697,8 @@ export interface operations {
             header?: {
                 /** @description Makes retries safe: a retry with the same key and request returns the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key with another request is a 422. Per caller, kept 24 hours. */
                 "Idempotency-Key"?: string;
+                /** @description The program acting for the caller, recorded as `client` in the audit entries of the change (e.g. `taskflow-cli/1.0.0`). 1 to 200 printable ASCII characters; 422 otherwise. */
+                "X-TaskFlow-Client"?: string;
             };
             path?: never;
             cookie?: never;
@@ -7436,7 +8039,10 @@ export interface operations {
     Workers_remove: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The program acting for the caller, recorded as `client` in the audit entries of the change (e.g. `taskflow-cli/1.0.0`). 1 to 200 printable ASCII characters; 422 otherwise. */
+                "X-TaskFlow-Client"?: string;
+            };
             path: {
                 /** @description Worker id: the JWT `sub`, percent-encoded */
                 id: string;
@@ -7633,7 +8239,10 @@ export interface operations {
     Workers_update: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The program acting for the caller, recorded as `client` in the audit entries of the change (e.g. `taskflow-cli/1.0.0`). 1 to 200 printable ASCII characters; 422 otherwise. */
+                "X-TaskFlow-Client"?: string;
+            };
             path: {
                 /** @description Worker id: the JWT `sub`, percent-encoded */
                 id: string;
@@ -7735,6 +8344,1552 @@ export interface operations {
                      *       "error": "Task 42 not found",
                      *       "status_code": 404,
                      *       "code": "task_not_found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body over 1 MB */
+            413: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Request body is larger than the 1 MB limit",
+                     *       "status_code": 413,
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A body that is not `application/json`, or a `Content-Encoding` other than identity */
+            415: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Content-Type must be application/json",
+                     *       "status_code": 415,
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation failed (body, query or path) */
+            422: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Validation failed: title must be a string of 1 to 200 characters",
+                     *       "status_code": 422,
+                     *       "code": "validation_failed",
+                     *       "details": [
+                     *         {
+                     *           "field": "title",
+                     *           "message": "title must be a string of 1 to 200 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit exceeded (see `Retry-After`) */
+            429: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Too many requests",
+                     *       "status_code": 429,
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Database unreachable */
+            503: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Database unavailable, try again shortly",
+                     *       "status_code": 503,
+                     *       "code": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    Me_me: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller */
+            200: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MeResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
+            401: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Token expired",
+                     *       "status_code": 401,
+                     *       "code": "unauthenticated"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit exceeded (see `Retry-After`) */
+            429: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Too many requests",
+                     *       "status_code": 429,
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Database unreachable */
+            503: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Database unavailable, try again shortly",
+                     *       "status_code": 503,
+                     *       "code": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    Projects_list: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of projects */
+            200: {
+                headers: {
+                    /** @description How many items match the filters, ignoring limit and offset */
+                    "X-Total-Count": number;
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Project"][];
+                };
+            };
+            /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
+            401: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Token expired",
+                     *       "status_code": 401,
+                     *       "code": "unauthenticated"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation failed (body, query or path) */
+            422: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Validation failed: title must be a string of 1 to 200 characters",
+                     *       "status_code": 422,
+                     *       "code": "validation_failed",
+                     *       "details": [
+                     *         {
+                     *           "field": "title",
+                     *           "message": "title must be a string of 1 to 200 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit exceeded (see `Retry-After`) */
+            429: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Too many requests",
+                     *       "status_code": 429,
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Database unreachable */
+            503: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Database unavailable, try again shortly",
+                     *       "status_code": 503,
+                     *       "code": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    Projects_create: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes retries safe: a retry with the same key and request returns the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key with another request is a 422. Per caller, kept 24 hours. */
+                "Idempotency-Key"?: string;
+                /** @description The program acting for the caller, recorded as `client` in the audit entries of the change (e.g. `taskflow-cli/1.0.0`). 1 to 200 printable ASCII characters; 422 otherwise. */
+                "X-TaskFlow-Client"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "slug": "website",
+                 *       "name": "Website relaunch",
+                 *       "description": "The new marketing site.",
+                 *       "visibility": "private"
+                 *     }
+                 */
+                "application/json": components["schemas"]["CreateProjectDto"];
+            };
+        };
+        responses: {
+            /** @description The created project */
+            201: {
+                headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same `Idempotency-Key`; absent otherwise. */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Project"];
+                };
+            };
+            /** @description Malformed JSON */
+            400: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Malformed JSON body",
+                     *       "status_code": 400,
+                     *       "code": "malformed_json"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
+            401: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Token expired",
+                     *       "status_code": 401,
+                     *       "code": "unauthenticated"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description State conflict */
+            409: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task is 'completed' and cannot move to 'review'",
+                     *       "status_code": 409,
+                     *       "code": "invalid_transition"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body over 1 MB */
+            413: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Request body is larger than the 1 MB limit",
+                     *       "status_code": 413,
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A body that is not `application/json`, or a `Content-Encoding` other than identity */
+            415: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Content-Type must be application/json",
+                     *       "status_code": 415,
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation failed (body, query or path) */
+            422: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Validation failed: title must be a string of 1 to 200 characters",
+                     *       "status_code": 422,
+                     *       "code": "validation_failed",
+                     *       "details": [
+                     *         {
+                     *           "field": "title",
+                     *           "message": "title must be a string of 1 to 200 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit exceeded (see `Retry-After`) */
+            429: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Too many requests",
+                     *       "status_code": 429,
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Database unreachable */
+            503: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Database unavailable, try again shortly",
+                     *       "status_code": 503,
+                     *       "code": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    Projects_findOne: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project slug */
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The project */
+            200: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Project"];
+                };
+            };
+            /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
+            401: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Token expired",
+                     *       "status_code": 401,
+                     *       "code": "unauthenticated"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task 42 not found",
+                     *       "status_code": 404,
+                     *       "code": "task_not_found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation failed (body, query or path) */
+            422: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Validation failed: title must be a string of 1 to 200 characters",
+                     *       "status_code": 422,
+                     *       "code": "validation_failed",
+                     *       "details": [
+                     *         {
+                     *           "field": "title",
+                     *           "message": "title must be a string of 1 to 200 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit exceeded (see `Retry-After`) */
+            429: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Too many requests",
+                     *       "status_code": 429,
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Database unreachable */
+            503: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Database unavailable, try again shortly",
+                     *       "status_code": 503,
+                     *       "code": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    Projects_remove: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The program acting for the caller, recorded as `client` in the audit entries of the change (e.g. `taskflow-cli/1.0.0`). 1 to 200 printable ASCII characters; 422 otherwise. */
+                "X-TaskFlow-Client"?: string;
+            };
+            path: {
+                /** @description Project slug */
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed JSON */
+            400: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Malformed JSON body",
+                     *       "status_code": 400,
+                     *       "code": "malformed_json"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
+            401: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Token expired",
+                     *       "status_code": 401,
+                     *       "code": "unauthenticated"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Only admins may do this",
+                     *       "status_code": 403,
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task 42 not found",
+                     *       "status_code": 404,
+                     *       "code": "task_not_found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description State conflict */
+            409: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task is 'completed' and cannot move to 'review'",
+                     *       "status_code": 409,
+                     *       "code": "invalid_transition"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body over 1 MB */
+            413: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Request body is larger than the 1 MB limit",
+                     *       "status_code": 413,
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A body that is not `application/json`, or a `Content-Encoding` other than identity */
+            415: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Content-Type must be application/json",
+                     *       "status_code": 415,
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation failed (body, query or path) */
+            422: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Validation failed: title must be a string of 1 to 200 characters",
+                     *       "status_code": 422,
+                     *       "code": "validation_failed",
+                     *       "details": [
+                     *         {
+                     *           "field": "title",
+                     *           "message": "title must be a string of 1 to 200 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit exceeded (see `Retry-After`) */
+            429: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Too many requests",
+                     *       "status_code": 429,
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Database unreachable */
+            503: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Database unavailable, try again shortly",
+                     *       "status_code": 503,
+                     *       "code": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    Projects_update: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The program acting for the caller, recorded as `client` in the audit entries of the change (e.g. `taskflow-cli/1.0.0`). 1 to 200 printable ASCII characters; 422 otherwise. */
+                "X-TaskFlow-Client"?: string;
+            };
+            path: {
+                /** @description Project slug */
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "Website relaunch 2027",
+                 *       "visibility": "internal"
+                 *     }
+                 */
+                "application/json": components["schemas"]["UpdateProjectDto"];
+            };
+        };
+        responses: {
+            /** @description The project as it is now */
+            200: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Project"];
+                };
+            };
+            /** @description Malformed JSON */
+            400: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Malformed JSON body",
+                     *       "status_code": 400,
+                     *       "code": "malformed_json"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
+            401: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Token expired",
+                     *       "status_code": 401,
+                     *       "code": "unauthenticated"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Only admins may do this",
+                     *       "status_code": 403,
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task 42 not found",
+                     *       "status_code": 404,
+                     *       "code": "task_not_found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body over 1 MB */
+            413: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Request body is larger than the 1 MB limit",
+                     *       "status_code": 413,
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A body that is not `application/json`, or a `Content-Encoding` other than identity */
+            415: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Content-Type must be application/json",
+                     *       "status_code": 415,
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation failed (body, query or path) */
+            422: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Validation failed: title must be a string of 1 to 200 characters",
+                     *       "status_code": 422,
+                     *       "code": "validation_failed",
+                     *       "details": [
+                     *         {
+                     *           "field": "title",
+                     *           "message": "title must be a string of 1 to 200 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit exceeded (see `Retry-After`) */
+            429: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Too many requests",
+                     *       "status_code": 429,
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Database unreachable */
+            503: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Database unavailable, try again shortly",
+                     *       "status_code": 503,
+                     *       "code": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    Projects_listMembers: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path: {
+                /** @description Project slug */
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of members */
+            200: {
+                headers: {
+                    /** @description How many items match the filters, ignoring limit and offset */
+                    "X-Total-Count": number;
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProjectMember"][];
+                };
+            };
+            /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
+            401: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Token expired",
+                     *       "status_code": 401,
+                     *       "code": "unauthenticated"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task 42 not found",
+                     *       "status_code": 404,
+                     *       "code": "task_not_found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation failed (body, query or path) */
+            422: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Validation failed: title must be a string of 1 to 200 characters",
+                     *       "status_code": 422,
+                     *       "code": "validation_failed",
+                     *       "details": [
+                     *         {
+                     *           "field": "title",
+                     *           "message": "title must be a string of 1 to 200 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit exceeded (see `Retry-After`) */
+            429: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Too many requests",
+                     *       "status_code": 429,
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Database unreachable */
+            503: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Database unavailable, try again shortly",
+                     *       "status_code": 503,
+                     *       "code": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    Projects_setMember: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes retries safe: a retry with the same key and request returns the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key with another request is a 422. Per caller, kept 24 hours. */
+                "Idempotency-Key"?: string;
+                /** @description The program acting for the caller, recorded as `client` in the audit entries of the change (e.g. `taskflow-cli/1.0.0`). 1 to 200 printable ASCII characters; 422 otherwise. */
+                "X-TaskFlow-Client"?: string;
+            };
+            path: {
+                /** @description Project slug */
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "worker_id": "agent-claude-1",
+                 *       "role": "member"
+                 *     }
+                 */
+                "application/json": components["schemas"]["SetMemberDto"];
+            };
+        };
+        responses: {
+            /** @description The member, with its new role */
+            200: {
+                headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same `Idempotency-Key`; absent otherwise. */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProjectMember"];
+                };
+            };
+            /** @description The new member */
+            201: {
+                headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same `Idempotency-Key`; absent otherwise. */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProjectMember"];
+                };
+            };
+            /** @description Malformed JSON */
+            400: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Malformed JSON body",
+                     *       "status_code": 400,
+                     *       "code": "malformed_json"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
+            401: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Token expired",
+                     *       "status_code": 401,
+                     *       "code": "unauthenticated"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Only admins may do this",
+                     *       "status_code": 403,
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task 42 not found",
+                     *       "status_code": 404,
+                     *       "code": "task_not_found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description State conflict */
+            409: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task is 'completed' and cannot move to 'review'",
+                     *       "status_code": 409,
+                     *       "code": "invalid_transition"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body over 1 MB */
+            413: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Request body is larger than the 1 MB limit",
+                     *       "status_code": 413,
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A body that is not `application/json`, or a `Content-Encoding` other than identity */
+            415: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Content-Type must be application/json",
+                     *       "status_code": 415,
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation failed (body, query or path) */
+            422: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Validation failed: title must be a string of 1 to 200 characters",
+                     *       "status_code": 422,
+                     *       "code": "validation_failed",
+                     *       "details": [
+                     *         {
+                     *           "field": "title",
+                     *           "message": "title must be a string of 1 to 200 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit exceeded (see `Retry-After`) */
+            429: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Too many requests",
+                     *       "status_code": 429,
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Database unreachable */
+            503: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Database unavailable, try again shortly",
+                     *       "status_code": 503,
+                     *       "code": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    Projects_removeMember: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The program acting for the caller, recorded as `client` in the audit entries of the change (e.g. `taskflow-cli/1.0.0`). 1 to 200 printable ASCII characters; 422 otherwise. */
+                "X-TaskFlow-Client"?: string;
+            };
+            path: {
+                /** @description Project slug */
+                slug: string;
+                /** @description Worker id: the JWT `sub`, percent-encoded */
+                worker_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed */
+            204: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed JSON */
+            400: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Malformed JSON body",
+                     *       "status_code": 400,
+                     *       "code": "malformed_json"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
+            401: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Token expired",
+                     *       "status_code": 401,
+                     *       "code": "unauthenticated"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Only admins may do this",
+                     *       "status_code": 403,
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task 42 not found",
+                     *       "status_code": 404,
+                     *       "code": "task_not_found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description State conflict */
+            409: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task is 'completed' and cannot move to 'review'",
+                     *       "status_code": 409,
+                     *       "code": "invalid_transition"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];

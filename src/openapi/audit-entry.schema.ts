@@ -3,6 +3,7 @@ import type {
   ReferenceObject,
   SchemaObject,
 } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
+import { PROJECT_ROLES } from '../access/project-access';
 import { AUDIT_ACTIONS, AuditAction } from '../audit/audit-actions';
 
 /**
@@ -47,6 +48,7 @@ const TASK_FIELDS: [string, Schema, boolean][] = [
   ['parent_id', integer, true],
   ['due_date', timestamp, true],
   ['required_capabilities', strings, false],
+  ['tags', strings, false],
 ];
 
 /** Context schemas, by name; an action refers to one of them, or has no context (null). */
@@ -100,6 +102,40 @@ const CONTEXTS: Record<string, SchemaObject> = {
     ['worker_id'],
   ),
   AuditWorkerDeleted: closed({ worker_id: text, name: text, type: ref('WorkerType') }),
+  AuditProjectSnapshot: {
+    ...closed({
+      slug: text,
+      name: text,
+      description: nullable(text),
+      visibility: ref('ProjectVisibility'),
+      owner: text,
+    }),
+    description: 'The project as it was created, or as it was when deleted.',
+  },
+  AuditProjectChanges: {
+    ...closed(
+      {
+        name: change(text, false),
+        description: change(text, true),
+        visibility: change(ref('ProjectVisibility'), false),
+      },
+      [],
+    ),
+    description: 'Each changed field, with its value before and after.',
+  },
+  AuditMemberAdded: {
+    ...closed({
+      worker_id: text,
+      role: ref('ProjectRole'),
+      // Inline: openapi-typescript refuses `nullable` beside an `allOf` without a `type`.
+      previous_role: { type: 'string', enum: [...PROJECT_ROLES], nullable: true },
+    }),
+    description: 'The role the worker now has, and the one it had (`null`: it was no member).',
+  },
+  AuditMemberRemoved: {
+    ...closed({ worker_id: text, role: ref('ProjectRole') }),
+    description: 'Who left the project, and the role it had.',
+  },
 };
 
 const AUDIT_CONTEXT_OF: Record<AuditAction, keyof typeof CONTEXTS | null> = {
@@ -124,6 +160,11 @@ const AUDIT_CONTEXT_OF: Record<AuditAction, keyof typeof CONTEXTS | null> = {
   worker_registered: 'AuditWorkerRegistered',
   worker_updated: 'AuditWorkerChanges',
   worker_deleted: 'AuditWorkerDeleted',
+  project_created: 'AuditProjectSnapshot',
+  project_updated: 'AuditProjectChanges',
+  project_deleted: 'AuditProjectSnapshot',
+  member_added: 'AuditMemberAdded',
+  member_removed: 'AuditMemberRemoved',
 };
 
 const entryName = (action: AuditAction): string =>

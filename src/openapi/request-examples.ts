@@ -24,4 +24,12 @@ export const REQUEST_EXAMPLES: Record<string, unknown> = {
     capabilities: ['python', 'code-review'],
   },
   UpdateWorkerDto: { capabilities: ['python', 'code-review', 'sql'] },
+  CreateProjectDto: {
+    slug: 'website',
+    name: 'Website relaunch',
+    description: 'The new marketing site.',
+    visibility: 'private',
+  },
+  UpdateProjectDto: { name: 'Website relaunch 2027', visibility: 'internal' },
+  SetMemberDto: { worker_id: 'agent-claude-1', role: 'member' },
 };

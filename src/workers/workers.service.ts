@@ -7,6 +7,7 @@ import {
   NotFoundError,
   ValidationFailedError,
 } from '../common/errors/domain-errors';
+import { fieldChanges } from '../common/field-changes';
 import { DEFAULT_PAGE_SIZE, Page } from '../common/pagination/pagination.query';
 import { CreateWorkerDto } from './dto/create-worker.dto';
 import { ListWorkersQuery } from './dto/list-workers.query';
@@ -16,8 +17,7 @@ import { WorkerChanges, WorkerRepository } from './worker.repository';
 import type { WorkerType } from '../common/worker-types';
 
 const EDITABLE = ['name', 'type', 'capabilities'] as const;
-
-const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+type Editable = (typeof EDITABLE)[number];
 
 @Injectable()
 export class WorkersService {
@@ -76,20 +76,11 @@ export class WorkersService {
   async update(id: string, dto: UpdateWorkerDto): Promise<Worker> {
     const current = await this.workers.lock(id);
     if (!current) throw new NotFoundError(`Worker ${id} not found`, 'worker_not_found');
-    const changes: Record<string, { from: unknown; to: unknown }> = {};
-    for (const field of EDITABLE) {
-      const next = dto[field];
-      if (next !== undefined && !same(current[field], next)) {
-        changes[field] = { from: current[field], to: next };
-      }
-    }
+    const { changes, values } = fieldChanges<WorkerChanges, Editable>(current, dto, EDITABLE);
     if (Object.keys(changes).length === 0) {
       this.trail.unchanged();
       return current;
     }
-    const values = Object.fromEntries(
-      Object.entries(changes).map(([k, v]) => [k, v.to]),
-    ) as WorkerChanges;
     const updated = await this.workers.update(id, values);
     this.trail.record({ context: { worker_id: id, ...changes } });
     return updated;

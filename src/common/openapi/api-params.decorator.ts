@@ -9,10 +9,10 @@ export const ApiTaskIdParam = (name = 'id') =>
     schema: { type: 'integer', minimum: 1, maximum: 2_147_483_647 },
   });
 
-/** `{id}` of a worker, as `ParseWorkerIdPipe` takes it (else 422). */
-export const ApiWorkerIdParam = () =>
+/** `{id}` (or another name) of a worker, as `ParseWorkerIdPipe` takes it (else 422). */
+export const ApiWorkerIdParam = (name = 'id') =>
   ApiParam({
-    name: 'id',
+    name,
     description: 'Worker id: the JWT `sub`, percent-encoded',
     schema: { type: 'string', minLength: 1, maxLength: 255, pattern: WORKER_ID_PATTERN.source },
   });
