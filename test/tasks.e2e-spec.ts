@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { sql } from './support/database';
+import { createTask, startApp, stopApp } from './support/board';
 import { Actor, TestApp } from './support/test-app';
 
 describe('Tasks (e2e, real PostgreSQL)', () => {
@@ -9,21 +9,15 @@ describe('Tasks (e2e, real PostgreSQL)', () => {
   let db: Client;
 
   beforeAll(async () => {
-    t = await TestApp.start();
+    ({ t, db } = await startApp());
     alice = await t.actor('alice');
     bob = await t.actor('bob');
-    db = await sql(t.databaseUrl);
   });
 
-  afterAll(async () => {
-    await db.end();
-    await t.close();
-  });
+  afterAll(() => stopApp(t, db));
 
-  const create = async (body: object, actor = alice) => {
-    const res = await actor.post('/api/tasks', body).expect(201);
-    return res.body as Record<string, any>;
-  };
+  const create = (body: object, actor = alice): Promise<Record<string, any>> =>
+    createTask(actor, body);
 
   describe('POST /api/tasks', () => {
     it('creates a task with the defaults and exactly the contract fields', async () => {
