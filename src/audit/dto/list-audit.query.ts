@@ -8,7 +8,7 @@ import {
   ToInteger,
   ToUtcDate,
 } from '../../common/validation/decorators';
-import { MAX_INT32 } from '../../tasks/dto/create-task.dto';
+import { MAX_INT32 } from '../../common/validation/id.pipe';
 import { WORKER_TYPES, WorkerType } from '../../common/worker-types';
 import { AUDIT_ACTIONS, AuditAction } from '../audit-actions';
 

@@ -1,7 +1,8 @@
 import { Injectable, Optional, PipeTransform } from '@nestjs/common';
 import { ValidationFailedError } from '../errors/domain-errors';
 
-const MAX_INT32 = 2_147_483_647;
+/** The largest id (a PostgreSQL `integer`). */
+export const MAX_INT32 = 2_147_483_647;
 
 /** A path id: a positive 32-bit integer written in plain digits, else 422 (never a 500 from SQL). */
 @Injectable()

@@ -8,12 +8,11 @@ import {
   IsValidDate,
   ToUtcDate,
 } from '../../common/validation/decorators';
+import { MAX_INT32 } from '../../common/validation/id.pipe';
 import { TASK_PRIORITIES, TaskPriority, TaskStatus } from '../task.enums';
 
 /** The statuses a task may be created in. */
 export const INITIAL_STATUSES = ['pending', 'blocked'] as const satisfies readonly TaskStatus[];
-
-export const MAX_INT32 = 2_147_483_647;
 
 export class CreateTaskDto {
   @ApiProperty({ minLength: 1, maxLength: 200, example: 'Write the release notes' })

@@ -14,7 +14,7 @@ import {
   TaskPriority,
   TaskStatus,
 } from '../task.enums';
-import { MAX_INT32 } from './create-task.dto';
+import { MAX_INT32 } from '../../common/validation/id.pipe';
 
 export class ListTasksQuery extends PaginationQuery {
   @ApiPropertyOptional({ enum: TASK_STATUSES, enumName: 'TaskStatus' })
