@@ -4,26 +4,6 @@
  */
 
 export interface paths {
-    "/api/me": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * The caller: identity from the token, and worker type
-         * @description What the token says (`sub`, email, roles) and what the worker registry says (`human` unless registered as an `agent`).
-         */
-        get: operations["Me_me"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/audit": {
         parameters: {
             query?: never;
@@ -532,6 +512,26 @@ export interface paths {
         patch: operations["Workers_update"];
         trace?: never;
     };
+    "/api/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller: identity from the token, and worker type
+         * @description What the token says (`sub`, email, roles) and what the worker registry says (`human` unless registered as an `agent`).
+         */
+        get: operations["Me_me"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -562,31 +562,6 @@ export interface components {
             code: components["schemas"]["ErrorCode"];
             /** @description Present on 422 only. */
             details?: components["schemas"]["FieldErrorDto"][];
-        };
-        MeResponse: {
-            /**
-             * @description The JWT `sub`; also the worker id.
-             * @example usr_7f3a
-             */
-            id: string;
-            /** @example qa@example.com */
-            email: string | null;
-            /**
-             * @description As the token carries it, e.g. `admin,user`.
-             * @example user
-             */
-            role: string;
-            /**
-             * @description True when any of the roles is `admin`.
-             * @example false
-             */
-            is_admin: boolean;
-            /**
-             * @description From the worker registry; `human` unless registered as an agent.
-             * @example human
-             * @enum {string}
-             */
-            worker_type: "human" | "agent";
         };
         /** @enum {string} */
         WorkerType: "human" | "agent";
@@ -920,6 +895,31 @@ export interface components {
              *     ]
              */
             capabilities?: string[];
+        };
+        MeResponse: {
+            /**
+             * @description The JWT `sub`; also the worker id.
+             * @example usr_7f3a
+             */
+            id: string;
+            /** @example qa@example.com */
+            email: string | null;
+            /**
+             * @description As the token carries it, e.g. `admin,user`.
+             * @example user
+             */
+            role: string;
+            /**
+             * @description True when any of the roles is `admin`.
+             * @example false
+             */
+            is_admin: boolean;
+            /**
+             * @description From the worker registry; `human` unless registered as an agent.
+             * @example human
+             * @enum {string}
+             */
+            worker_type: "human" | "agent";
         };
         /** @description The task as it was created, or as it was when deleted. */
         AuditTaskSnapshot: {
@@ -1871,88 +1871,6 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    Me_me: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The caller */
-            200: {
-                headers: {
-                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
-                    "X-Request-Id": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["MeResponse"];
-                };
-            };
-            /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
-            401: {
-                headers: {
-                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
-                    "X-Request-Id": string;
-                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
-                    "WWW-Authenticate"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "error": "Token expired",
-                     *       "status_code": 401,
-                     *       "code": "unauthenticated"
-                     *     }
-                     */
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Rate limit exceeded (see `Retry-After`) */
-            429: {
-                headers: {
-                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
-                    "X-Request-Id": string;
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "error": "Too many requests",
-                     *       "status_code": 429,
-                     *       "code": "rate_limited"
-                     *     }
-                     */
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Database unreachable */
-            503: {
-                headers: {
-                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
-                    "X-Request-Id": string;
-                    /** @description Seconds to wait before retrying. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "error": "Database unavailable, try again shortly",
-                     *       "status_code": 503,
-                     *       "code": "database_unavailable"
-                     *     }
-                     */
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-        };
-    };
     Audit_list: {
         parameters: {
             query?: {
@@ -7795,6 +7713,88 @@ export interface operations {
                      *           "message": "title must be a string of 1 to 200 characters"
                      *         }
                      *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit exceeded (see `Retry-After`) */
+            429: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Too many requests",
+                     *       "status_code": 429,
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Database unreachable */
+            503: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Database unavailable, try again shortly",
+                     *       "status_code": 503,
+                     *       "code": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    Me_me: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller */
+            200: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MeResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
+            401: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Token expired",
+                     *       "status_code": 401,
+                     *       "code": "unauthenticated"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
