@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import request from 'supertest';
-import { sql } from './support/database';
+import { signInAdmin, startApp, stopApp } from './support/board';
 import { listRoutes } from './support/routes';
 import { TestApp } from './support/test-app';
 
@@ -126,9 +126,8 @@ describe('Access: every route, every kind of caller (e2e)', () => {
   let unique = 0;
 
   beforeAll(async () => {
-    t = await TestApp.start();
-    db = await sql(t.databaseUrl);
-    tokens.admin = (await t.actor({ id: 'the-admin', role: 'admin' })).token;
+    ({ t, db } = await startApp());
+    tokens.admin = (await signInAdmin(t, 'the-admin')).token;
     tokens.user = (await t.actor('plain-user')).token;
     tokens.assignee = (await t.actor('the-assignee')).token;
     tokens.other = (await t.actor('another-user')).token;
@@ -139,10 +138,7 @@ describe('Access: every route, every kind of caller (e2e)', () => {
     );
   });
 
-  afterAll(async () => {
-    await db.end();
-    await t.close();
-  });
+  afterAll(() => stopApp(t, db));
 
   it('has a row for every route, and no row for a route that does not exist', () => {
     const routes = listRoutes(t.app).map((r) => `${r.method} ${r.path}`);

@@ -1,6 +1,13 @@
 import { Client } from 'pg';
 import { IdempotencyService } from '../src/idempotency/idempotency.service';
-import { sql } from './support/database';
+import {
+  auditRows,
+  createTaskId,
+  registerWorker,
+  signInAdmin,
+  startApp,
+  stopApp,
+} from './support/board';
 import { Actor, TestApp } from './support/test-app';
 
 describe('Agents at scale: claim-next, leases, idempotency, dependencies (e2e)', () => {
@@ -11,27 +18,16 @@ describe('Agents at scale: claim-next, leases, idempotency, dependencies (e2e)',
   let bob: Actor;
 
   beforeAll(async () => {
-    t = await TestApp.start();
-    db = await sql(t.databaseUrl);
-    admin = await t.actor({ id: 'root', role: 'admin' });
+    ({ t, db } = await startApp());
+    admin = await signInAdmin(t);
     alice = await t.actor('alice');
     bob = await t.actor('bob');
   });
 
-  afterAll(async () => {
-    await db.end();
-    await t.close();
-  });
+  afterAll(() => stopApp(t, db));
 
-  const create = async (body: object, actor = admin): Promise<number> =>
-    (await actor.post('/api/tasks', body).expect(201)).body.id as number;
-  const trail = async (id: number) =>
-    (
-      await db.query(
-        'SELECT action, actor_id, context FROM audit_entries WHERE task_id = $1 ORDER BY id',
-        [id],
-      )
-    ).rows;
+  const create = (body: object, actor = admin): Promise<number> => createTaskId(actor, body);
+  const trail = (id: number) => auditRows(db, id, 'action, actor_id, context');
   /** Nothing claimable may linger between tests: each test owns its project. */
   const reset = () =>
     db.query(`UPDATE tasks SET status = 'completed' WHERE status IN ('pending', 'in_progress')`);
@@ -119,15 +115,12 @@ describe('Agents at scale: claim-next, leases, idempotency, dependencies (e2e)',
         title: 'python+sql job',
         required_capabilities: ['python', 'sql'],
       });
-      await admin
-        .post('/api/workers', {
-          id: 'py-agent',
-          name: 'Py',
-          type: 'agent',
-          capabilities: ['python'],
-        })
-        .expect(201);
-      const pyAgent = await t.actor('py-agent');
+      const pyAgent = await registerWorker(t, admin, {
+        id: 'py-agent',
+        name: 'Py',
+        type: 'agent',
+        capabilities: ['python'],
+      });
 
       await alice.post('/api/tasks/claim-next').expect(204); // alice has no capabilities
       expect((await pyAgent.post('/api/tasks/claim-next').expect(200)).body.id).toBe(python);

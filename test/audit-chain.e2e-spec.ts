@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { CompiledCli, compileCli } from './support/cli';
-import { sql } from './support/database';
+import { auditOf, createTaskId, signInAdmin, startApp, stopApp } from './support/board';
 import { Actor, TestApp } from './support/test-app';
 
 interface ChainedEntry {
@@ -29,27 +29,25 @@ describe('Tamper-evident audit chain (e2e, real PostgreSQL)', () => {
 
   beforeAll(async () => {
     cli = compileCli();
-    t = await TestApp.start();
+    ({ t, db } = await startApp()); // db: the owner, a superuser on the test server
     baseUrl = await t.listen();
-    db = await sql(t.databaseUrl); // the owner: a superuser on the test server
-    admin = await t.actor({ id: 'root', role: 'admin' });
+    admin = await signInAdmin(t);
     alice = await t.actor('alice');
   });
 
   afterAll(async () => {
-    await db.end();
-    await t.close();
+    await stopApp(t, db);
     cli.remove();
   });
 
   /** A task with five entries: created, started, progressed twice, completed. */
   const taskWithHistory = async (): Promise<{ id: number; entries: ChainedEntry[] }> => {
-    const id = (await alice.post('/api/tasks', { title: 'Chained' }).expect(201)).body.id as number;
+    const id = await createTaskId(alice, { title: 'Chained' });
     await alice.post(`/api/tasks/${id}/start`).expect(200);
     await alice.post(`/api/tasks/${id}/progress?percent=30`).expect(200);
     await alice.post(`/api/tasks/${id}/progress?percent=60`).expect(200);
     await alice.post(`/api/tasks/${id}/complete`).expect(200);
-    return { id, entries: (await alice.get(`/api/tasks/${id}/audit`).expect(200)).body };
+    return { id, entries: await auditOf(alice, id) };
   };
 
   const verify = async (query = '') =>
@@ -218,8 +216,8 @@ describe('Tamper-evident audit chain (e2e, real PostgreSQL)', () => {
   });
 
   it('keeps each chain whole under concurrent writes to one task', async () => {
-    const id = (await alice.post('/api/tasks', { title: 'Contended' }).expect(201)).body.id;
-    const other = (await alice.post('/api/tasks', { title: 'Dependency' }).expect(201)).body.id;
+    const id = await createTaskId(alice, { title: 'Contended' });
+    const other = await createTaskId(alice, { title: 'Dependency' });
     await alice.post(`/api/tasks/${id}/start`).expect(200);
     const calls = Array.from({ length: 40 }, (_, i) =>
       i === 20
@@ -228,8 +226,7 @@ describe('Tamper-evident audit chain (e2e, real PostgreSQL)', () => {
     );
     const statuses = await Promise.all(calls.map((c) => c.then((r) => r.status)));
     expect(statuses.filter((s) => s >= 300)).toEqual([]);
-    const entries = (await alice.get(`/api/tasks/${id}/audit?limit=100`).expect(200))
-      .body as ChainedEntry[];
+    const entries = (await auditOf(alice, id, '?limit=100')) as ChainedEntry[];
     expect(entries.map((e) => e.chain_seq).sort((a, b) => a - b)).toEqual(
       Array.from({ length: 42 }, (_, i) => i + 1),
     );

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { AUDIT_ACTIONS } from '../src/audit/audit-actions';
 import { Contract } from './support/fuzz/contract';
+import { createTaskId, registerWorker, signInAdmin } from './support/board';
 import { TestApp } from './support/test-app';
 
 /**
@@ -17,16 +18,14 @@ describe('Typed audit context (e2e)', () => {
   afterAll(() => t.close());
 
   it('writes every action with a context its schema describes exactly', async () => {
-    const admin = await t.actor({ id: 'root', role: 'admin' });
-    const bob = await t.actor('bob');
-    await admin.post('/api/workers', { id: 'bob', name: 'Bob', type: 'agent' }).expect(201);
+    const admin = await signInAdmin(t);
+    const bob = await registerWorker(t, admin, { id: 'bob', name: 'Bob', type: 'agent' });
     await admin.patch('/api/workers/bob', { name: 'Bobby', capabilities: ['go'] }).expect(200);
-    const other = (await admin.post('/api/tasks', { title: 'Other' }).expect(201)).body.id;
-    const id = (
-      await admin
-        .post('/api/tasks', { title: 'All the moves', due_date: '2026-12-01T10:00:00Z' })
-        .expect(201)
-    ).body.id;
+    const other = await createTaskId(admin, { title: 'Other' });
+    const id = await createTaskId(admin, {
+      title: 'All the moves',
+      due_date: '2026-12-01T10:00:00Z',
+    });
     await admin.patch(`/api/tasks/${id}`, { title: 'Renamed', due_date: null }).expect(200);
     await admin.post(`/api/tasks/${id}/dependencies/${other}`).expect(200);
     await admin.delete(`/api/tasks/${id}/dependencies/${other}`).expect(204);

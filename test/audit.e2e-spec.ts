@@ -1,5 +1,14 @@
 import { Client } from 'pg';
-import { sql } from './support/database';
+import {
+  auditOf,
+  auditWrittenBy,
+  createTask,
+  createTaskId,
+  registerWorker,
+  signInAdmin,
+  startApp,
+  stopApp,
+} from './support/board';
 import { Actor, TestApp } from './support/test-app';
 
 interface Entry {
@@ -21,45 +30,24 @@ describe('Audit (e2e, real PostgreSQL)', () => {
   let agent: Actor;
 
   beforeAll(async () => {
-    t = await TestApp.start();
-    db = await sql(t.databaseUrl);
-    admin = await t.actor({ id: 'root', role: 'admin' });
+    ({ t, db } = await startApp());
+    admin = await signInAdmin(t);
     alice = await t.actor('alice');
-    agent = await t.actor('agent-7');
-    await admin.post('/api/workers', { id: 'agent-7', name: 'Bot 7', type: 'agent' }).expect(201);
+    agent = await registerWorker(t, admin, { id: 'agent-7', name: 'Bot 7', type: 'agent' });
   });
 
-  afterAll(async () => {
-    await db.end();
-    await t.close();
-  });
+  afterAll(() => stopApp(t, db));
 
   const count = async () =>
     Number((await db.query('SELECT count(*) FROM audit_entries')).rows[0].count);
-  const entriesSince = async (id: number): Promise<Entry[]> =>
-    (await db.query('SELECT * FROM audit_entries WHERE id > $1 ORDER BY id', [id])).rows.map(
-      (r) => ({
-        ...r,
-        id: Number(r.id),
-      }),
-    );
-  const lastId = async () =>
-    Number((await db.query('SELECT coalesce(max(id), 0) AS m FROM audit_entries')).rows[0].m);
-
   /** Runs `fn` and returns the entries it wrote. */
-  const written = async (fn: () => Promise<unknown>) => {
-    const before = await lastId();
-    await fn();
-    return entriesSince(before);
-  };
+  const written = (fn: () => Promise<unknown>): Promise<Entry[]> => auditWrittenBy(db, fn);
 
   describe('every action writes exactly one entry with actor, type and context', () => {
     it('created: the new task as context', async () => {
       let id = 0;
       const entries = await written(async () => {
-        id = (
-          await alice.post('/api/tasks', { title: 'Audit me', project_slug: 'audit' }).expect(201)
-        ).body.id;
+        id = await createTaskId(alice, { title: 'Audit me', project_slug: 'audit' });
       });
       expect(entries).toHaveLength(1);
       expect(entries[0]).toMatchObject({
@@ -77,11 +65,11 @@ describe('Audit (e2e, real PostgreSQL)', () => {
     });
 
     it('updated: {field: {from, to}} for exactly the fields that changed', async () => {
-      const task = (
-        await alice
-          .post('/api/tasks', { title: 'Old', priority: 'low', project_slug: 'audit' })
-          .expect(201)
-      ).body;
+      const task = await createTask(alice, {
+        title: 'Old',
+        priority: 'low',
+        project_slug: 'audit',
+      });
       const entries = await written(() =>
         agent
           .patch(`/api/tasks/${task.id}`, {
@@ -105,8 +93,7 @@ describe('Audit (e2e, real PostgreSQL)', () => {
     });
 
     it('a PATCH that changes nothing writes nothing', async () => {
-      const task = (await alice.post('/api/tasks', { title: 'Same', priority: 'high' }).expect(201))
-        .body;
+      const task = await createTask(alice, { title: 'Same', priority: 'high' });
       const entries = await written(async () => {
         await alice.patch(`/api/tasks/${task.id}`, { title: 'Same', priority: 'high' }).expect(200);
         await alice.patch(`/api/tasks/${task.id}`, {}).expect(200);
@@ -115,9 +102,7 @@ describe('Audit (e2e, real PostgreSQL)', () => {
     });
 
     it('deleted: the task as it was, kept after the task is gone', async () => {
-      const task = (
-        await alice.post('/api/tasks', { title: 'Doomed', project_slug: 'audit' }).expect(201)
-      ).body;
+      const task = await createTask(alice, { title: 'Doomed', project_slug: 'audit' });
       const entries = await written(() => admin.delete(`/api/tasks/${task.id}`).expect(204));
       expect(entries).toHaveLength(1);
       expect(entries[0]).toMatchObject({
@@ -128,8 +113,8 @@ describe('Audit (e2e, real PostgreSQL)', () => {
         action: 'deleted',
         context: expect.objectContaining({ title: 'Doomed' }),
       });
-      const trail = await alice.get(`/api/tasks/${task.id}/audit`).expect(200);
-      expect(trail.body.map((e: Entry) => e.action)).toEqual(['created', 'deleted']);
+      const trail = await auditOf(alice, task.id);
+      expect(trail.map((e: Entry) => e.action)).toEqual(['created', 'deleted']);
     });
 
     it('worker_registered, worker_updated, worker_deleted', async () => {
@@ -195,9 +180,7 @@ describe('Audit (e2e, real PostgreSQL)', () => {
     });
 
     it('409 refused transition: neither the change nor an entry', async () => {
-      const task = (
-        await alice.post('/api/tasks', { title: 'Flow', status: 'blocked' }).expect(201)
-      ).body;
+      const task = await createTask(alice, { title: 'Flow', status: 'blocked' });
       const entries = await written(() =>
         alice.patch(`/api/tasks/${task.id}`, { status: 'review', title: 'Renamed' }).expect(409),
       );
@@ -206,8 +189,8 @@ describe('Audit (e2e, real PostgreSQL)', () => {
     });
 
     it('409 task with subtasks: no entry', async () => {
-      const parent = (await alice.post('/api/tasks', { title: 'P' }).expect(201)).body;
-      await alice.post('/api/tasks', { title: 'C', parent_id: parent.id }).expect(201);
+      const parent = await createTask(alice, { title: 'P' });
+      await createTask(alice, { title: 'C', parent_id: parent.id });
       expect(await written(() => alice.delete(`/api/tasks/${parent.id}`).expect(409))).toEqual([]);
     });
   });
@@ -242,7 +225,7 @@ describe('Audit (e2e, real PostgreSQL)', () => {
     });
 
     it('an update whose entry cannot be written leaves the task unchanged', async () => {
-      const task = (await alice.post('/api/tasks', { title: 'Stable' }).expect(201)).body;
+      const task = await createTask(alice, { title: 'Stable' });
       await alice.patch(`/api/tasks/${task.id}`, { title: 'FAULT rename' }).expect(500);
       expect((await alice.get(`/api/tasks/${task.id}`).expect(200)).body.title).toBe('Stable');
     });
@@ -267,13 +250,9 @@ describe('Audit (e2e, real PostgreSQL)', () => {
     beforeAll(async () => {
       since = new Date().toISOString();
       await new Promise((r) => setTimeout(r, 5));
-      taskA = (
-        await agent.post('/api/tasks', { title: 'Filter A', project_slug: 'filters' }).expect(201)
-      ).body.id;
+      taskA = await createTaskId(agent, { title: 'Filter A', project_slug: 'filters' });
       await alice.patch(`/api/tasks/${taskA}`, { title: 'Filter A2' }).expect(200);
-      await alice
-        .post('/api/tasks', { title: 'Filter B', project_slug: 'filters-other' })
-        .expect(201);
+      await createTask(alice, { title: 'Filter B', project_slug: 'filters-other' });
     });
 
     const get = async (query: string) => {
@@ -343,13 +322,7 @@ describe('Audit (e2e, real PostgreSQL)', () => {
     it('writes exactly one entry per successful mutation', async () => {
       const shared: number[] = [];
       for (let i = 0; i < 10; i++) {
-        shared.push(
-          (
-            await alice
-              .post('/api/tasks', { title: `burst ${i}`, project_slug: 'burst' })
-              .expect(201)
-          ).body.id,
-        );
+        shared.push(await createTaskId(alice, { title: `burst ${i}`, project_slug: 'burst' }));
       }
       const before = await count();
       const calls = Array.from({ length: 200 }, (_, i) => {

@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { sql } from './support/database';
+import { createTask, startApp, stopApp } from './support/board';
 import { Actor, TestApp } from './support/test-app';
 
 /** ETag, If-Match and If-None-Match on tasks, end to end on the real database. */
@@ -9,20 +9,13 @@ describe('Conditional requests on tasks (e2e, real PostgreSQL)', () => {
   let alice: Actor;
 
   beforeAll(async () => {
-    t = await TestApp.start();
-    db = await sql(t.databaseUrl);
+    ({ t, db } = await startApp());
     alice = await t.actor('alice');
   });
 
-  afterAll(async () => {
-    await db.end();
-    await t.close();
-  });
+  afterAll(() => stopApp(t, db));
 
-  const create = async (body: object = { title: 'Versioned' }) => {
-    const res = await alice.post('/api/tasks', body).expect(201);
-    return res.body as { id: number; version: number };
-  };
+  const create = (body: object = { title: 'Versioned' }) => createTask(alice, body);
   const etagOf = async (id: number): Promise<string> =>
     (await alice.get(`/api/tasks/${id}`).expect(200)).headers.etag;
   const row = async (id: number) =>

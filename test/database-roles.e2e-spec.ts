@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import { sql } from './support/database';
 import { TEST_APP_ROLE } from './support/env';
+import { createTask, startApp, stopApp } from './support/board';
 import { Actor, TestApp } from './support/test-app';
 
 /**
@@ -15,18 +16,13 @@ describe('Database roles: the API runs as a role that cannot tamper (e2e)', () =
   let alice: Actor;
 
   beforeAll(async () => {
-    t = await TestApp.start();
-    owner = await sql(t.databaseUrl);
+    ({ t, db: owner } = await startApp());
     app = await sql(t.config.database.url);
     alice = await t.actor('alice');
-    await alice.post('/api/tasks', { title: 'Recorded' }).expect(201); // an entry to attack
+    await createTask(alice, { title: 'Recorded' }); // an entry to attack
   });
 
-  afterAll(async () => {
-    await app.end();
-    await owner.end();
-    await t.close();
-  });
+  afterAll(() => stopApp(t, app, owner));
 
   const entries = async () =>
     (await owner.query('SELECT id, actor_id, hash FROM audit_entries ORDER BY id')).rows;

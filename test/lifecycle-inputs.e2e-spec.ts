@@ -1,3 +1,4 @@
+import { createTaskId, registerWorker, signInAdmin } from './support/board';
 import { Actor, TestApp } from './support/test-app';
 
 /**
@@ -10,24 +11,21 @@ describe('Lifecycle inputs: JSON body or query (e2e)', () => {
 
   beforeAll(async () => {
     t = await TestApp.start();
-    alice = await t.actor('alice');
-    const admin = await t.actor({ id: 'root', role: 'admin' });
-    await admin
-      .post('/api/workers', {
-        id: 'alice',
-        name: 'Alice',
-        type: 'human',
-        capabilities: ['go', 'sql'],
-      })
-      .expect(201);
+    const admin = await signInAdmin(t);
+    alice = await registerWorker(t, admin, {
+      id: 'alice',
+      name: 'Alice',
+      type: 'human',
+      capabilities: ['go', 'sql'],
+    });
   });
 
   afterAll(() => t.close());
 
   const started = async (project = 'inputs'): Promise<number> => {
-    const res = await alice.post('/api/tasks', { title: 'In', project_slug: project }).expect(201);
-    await alice.post(`/api/tasks/${res.body.id}/start`).expect(200);
-    return res.body.id as number;
+    const id = await createTaskId(alice, { title: 'In', project_slug: project });
+    await alice.post(`/api/tasks/${id}/start`).expect(200);
+    return id;
   };
 
   it('takes percent and note from the body, or from the query', async () => {
@@ -66,16 +64,8 @@ describe('Lifecycle inputs: JSON body or query (e2e)', () => {
   });
 
   it('takes claim-next capabilities as a list in the query (repeated or comma-separated) and the body', async () => {
-    const make = async (project: string, required: string[]) =>
-      (
-        await alice
-          .post('/api/tasks', {
-            title: 'C',
-            project_slug: project,
-            required_capabilities: required,
-          })
-          .expect(201)
-      ).body.id as number;
+    const make = (project: string, required: string[]) =>
+      createTaskId(alice, { title: 'C', project_slug: project, required_capabilities: required });
     const a = await make('caps-a', ['go', 'sql']);
     const b = await make('caps-b', ['go', 'sql']);
     const c = await make('caps-c', ['go', 'sql']);

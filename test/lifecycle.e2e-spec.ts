@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { TASK_STATUSES, TaskStatus } from '../src/tasks/task.enums';
-import { sql } from './support/database';
+import { auditRows, registerWorker, signInAdmin, startApp, stopApp } from './support/board';
 import { Actor, TestApp } from './support/test-app';
 
 type Move = 'start' | 'progress' | 'review' | 'complete' | 'block' | 'unblock' | 'release';
@@ -36,19 +36,14 @@ describe('Task lifecycle (e2e, real PostgreSQL)', () => {
   let agent: Actor;
 
   beforeAll(async () => {
-    t = await TestApp.start();
-    db = await sql(t.databaseUrl);
+    ({ t, db } = await startApp());
     alice = await t.actor('alice');
     bob = await t.actor('bob');
-    admin = await t.actor({ id: 'root', role: 'admin' });
-    agent = await t.actor('agent-9');
-    await admin.post('/api/workers', { id: 'agent-9', name: 'Agent 9', type: 'agent' }).expect(201);
+    admin = await signInAdmin(t);
+    agent = await registerWorker(t, admin, { id: 'agent-9', name: 'Agent 9', type: 'agent' });
   });
 
-  afterAll(async () => {
-    await db.end();
-    await t.close();
-  });
+  afterAll(() => stopApp(t, db));
 
   /** A task in `status`, assigned to `assignee` (set directly: this is the test's arrangement). */
   const taskIn = async (status: TaskStatus, assignee: string | null = 'alice'): Promise<number> => {
@@ -58,8 +53,6 @@ describe('Task lifecycle (e2e, real PostgreSQL)', () => {
     );
     return res.rows[0].id as number;
   };
-  const entries = async (taskId: number) =>
-    (await db.query('SELECT * FROM audit_entries WHERE task_id = $1 ORDER BY id', [taskId])).rows;
 
   describe('every move from every status', () => {
     const cases = (Object.keys(OUTCOMES) as Move[]).flatMap((move) =>
@@ -72,7 +65,7 @@ describe('Task lifecycle (e2e, real PostgreSQL)', () => {
       if (to) {
         expect(res.status).toBe(200);
         expect(res.body.status).toBe(to);
-        const trail = await entries(id);
+        const trail = await auditRows(db, id);
         expect(trail).toHaveLength(1);
         expect(trail[0]).toMatchObject({
           action: ACTIONS[move],
@@ -87,7 +80,7 @@ describe('Task lifecycle (e2e, real PostgreSQL)', () => {
           status_code: 409,
           code: move === 'start' && from === 'in_progress' ? 'task_claimed' : 'invalid_transition',
         });
-        expect(await entries(id)).toEqual([]);
+        expect(await auditRows(db, id)).toEqual([]);
         const row = await db.query('SELECT status FROM tasks WHERE id = $1', [id]);
         expect(row.rows[0].status).toBe(from);
       }
@@ -99,7 +92,7 @@ describe('Task lifecycle (e2e, real PostgreSQL)', () => {
       const id = await taskIn('pending', null);
       const res = await agent.post(`/api/tasks/${id}/start`).expect(200);
       expect(res.body).toMatchObject({ status: 'in_progress', assigned_to: 'agent-9' });
-      expect((await entries(id))[0]).toMatchObject({
+      expect((await auditRows(db, id))[0]).toMatchObject({
         action: 'started',
         actor_type: 'agent',
         context: null,
@@ -112,7 +105,7 @@ describe('Task lifecycle (e2e, real PostgreSQL)', () => {
         .post(`/api/tasks/${id}/progress?percent=40&note=${encodeURIComponent('half way')}`)
         .expect(200);
       expect(res.body.progress_percent).toBe(40);
-      expect((await entries(id))[0].context).toEqual({ percent: 40, note: 'half way' });
+      expect((await auditRows(db, id))[0].context).toEqual({ percent: 40, note: 'half way' });
     });
 
     it('progress takes the same fields in a JSON body', async () => {
@@ -121,10 +114,10 @@ describe('Task lifecycle (e2e, real PostgreSQL)', () => {
         .post(`/api/tasks/${id}/progress`, { percent: 75, note: 'body' })
         .expect(200);
       expect(res.body.progress_percent).toBe(75);
-      expect((await entries(id))[0].context).toEqual({ percent: 75, note: 'body' });
+      expect((await auditRows(db, id))[0].context).toEqual({ percent: 75, note: 'body' });
       const noNote = await taskIn('in_progress');
       await alice.post(`/api/tasks/${noNote}/progress`, { percent: 5 }).expect(200);
-      expect((await entries(noNote))[0].context).toEqual({ percent: 5, note: null });
+      expect((await auditRows(db, noNote))[0].context).toEqual({ percent: 5, note: null });
     });
 
     it.each([
@@ -139,7 +132,7 @@ describe('Task lifecycle (e2e, real PostgreSQL)', () => {
       const id = await taskIn('in_progress');
       const res = await alice.post(`/api/tasks/${id}/progress${query}`, body).expect(422);
       expect(res.body.details[0].field).toMatch(/percent|note/);
-      expect(await entries(id)).toEqual([]);
+      expect(await auditRows(db, id)).toEqual([]);
     });
 
     it('complete sets progress to 100', async () => {
@@ -154,16 +147,16 @@ describe('Task lifecycle (e2e, real PostgreSQL)', () => {
       await alice
         .post(`/api/tasks/${a}/block?reason=${encodeURIComponent('waiting on API key')}`)
         .expect(200);
-      expect((await entries(a))[0].context).toEqual({ reason: 'waiting on API key' });
+      expect((await auditRows(db, a))[0].context).toEqual({ reason: 'waiting on API key' });
       const b = await taskIn('review', 'bob');
       await bob.post(`/api/tasks/${b}/block`, { reason: 'needs design' }).expect(200);
-      expect((await entries(b))[0]).toMatchObject({
+      expect((await auditRows(db, b))[0]).toMatchObject({
         actor_id: 'bob',
         context: { reason: 'needs design' },
       });
       const c = await taskIn('pending');
       await alice.post(`/api/tasks/${c}/block`).expect(200);
-      expect((await entries(c))[0].context).toEqual({ reason: null });
+      expect((await auditRows(db, c))[0].context).toEqual({ reason: null });
     });
 
     it('unblock goes back to work when assigned, to the queue when not', async () => {
@@ -200,9 +193,12 @@ describe('Task lifecycle (e2e, real PostgreSQL)', () => {
           status_code: 403,
           code: 'not_assignee',
         });
-        expect(await entries(id)).toEqual([]);
+        expect(await auditRows(db, id)).toEqual([]);
         await admin.post(url(id, move)).expect(200);
-        expect((await entries(id))[0]).toMatchObject({ actor_id: 'root', action: ACTIONS[move] });
+        expect((await auditRows(db, id))[0]).toMatchObject({
+          actor_id: 'root',
+          action: ACTIONS[move],
+        });
       },
     );
 
@@ -241,7 +237,7 @@ describe('Task lifecycle (e2e, real PostgreSQL)', () => {
           error: expect.stringContaining(`Task ${id} is 'in_progress' (claimed by racer-`),
         });
       }
-      const trail = await entries(id);
+      const trail = await auditRows(db, id);
       expect(trail.filter((e) => e.action === 'started')).toHaveLength(1);
       expect(trail[0].actor_id).toBe(winners[0].body.assigned_to);
       const row = await db.query('SELECT assigned_to FROM tasks WHERE id = $1', [id]);
@@ -261,7 +257,7 @@ describe('Task lifecycle (e2e, real PostgreSQL)', () => {
       );
       expect(results.filter((r) => r.status === 200)).toHaveLength(1);
       expect(results.filter((r) => r.status === 409)).toHaveLength(19);
-      expect(await entries(id)).toHaveLength(1);
+      expect(await auditRows(db, id)).toHaveLength(1);
     });
   });
 });

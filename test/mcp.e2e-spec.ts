@@ -8,6 +8,7 @@ import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { createTaskflowClient } from '../src/client/taskflow-client';
 import { createTaskflowMcpServer } from '../src/mcp/server';
+import { createTask, registerWorker, signInAdmin } from './support/board';
 import { Actor, TestApp } from './support/test-app';
 
 const ROOT = join(__dirname, '..');
@@ -64,11 +65,13 @@ describe('MCP server (e2e: stdio, real API, real PostgreSQL)', () => {
   beforeAll(async () => {
     t = await TestApp.start();
     baseUrl = await t.listen();
-    const admin = await t.actor({ id: 'root', role: 'admin' });
-    await admin
-      .post('/api/workers', { id: 'agent-mcp', name: 'MCP agent', type: 'agent' })
-      .expect(201);
-    agentToken = (await t.actor('agent-mcp')).token;
+    const admin = await signInAdmin(t);
+    const agent = await registerWorker(t, admin, {
+      id: 'agent-mcp',
+      name: 'MCP agent',
+      type: 'agent',
+    });
+    agentToken = agent.token;
     alice = await t.actor('alice');
 
     const transport = new StdioClientTransport({
@@ -188,7 +191,7 @@ describe('MCP server (e2e: stdio, real API, real PostgreSQL)', () => {
 
   it("reviews another agent's work with approve_task and reject_task, never its own", async () => {
     const other = await t.actor('agent-other');
-    const work = (await other.post('/api/tasks', { title: 'to review' }).expect(201)).body;
+    const work = await createTask(other, { title: 'to review' });
     await other.post(`/api/tasks/${work.id}/start`).expect(200);
     await other.post(`/api/tasks/${work.id}/review`).expect(200);
     expect(await data('reject_task', { id: work.id, reason: 'no tests' })).toMatchObject({

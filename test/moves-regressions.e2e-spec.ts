@@ -1,6 +1,13 @@
 import { Client } from 'pg';
 import type { TaskStatus } from '../src/tasks/task.enums';
-import { sql } from './support/database';
+import {
+  auditRows,
+  createTaskId,
+  registerWorker,
+  signInAdmin,
+  startApp,
+  stopApp,
+} from './support/board';
 import { Actor, TestApp } from './support/test-app';
 
 /**
@@ -17,33 +24,28 @@ describe('The doors around the lifecycle routes (e2e, real PostgreSQL)', () => {
   let gpuAgent: Actor;
 
   beforeAll(async () => {
-    t = await TestApp.start();
-    db = await sql(t.databaseUrl);
+    ({ t, db } = await startApp());
     alice = await t.actor('alice');
     bob = await t.actor('bob');
-    admin = await t.actor({ id: 'root', role: 'admin' });
-    agent = await t.actor('agent-1');
-    gpuAgent = await t.actor('agent-gpu');
-    await admin.post('/api/workers', { id: 'agent-1', name: 'Agent 1', type: 'agent' }).expect(201);
-    await admin
-      .post('/api/workers', { id: 'agent-gpu', name: 'GPU', type: 'agent', capabilities: ['gpu'] })
-      .expect(201);
+    admin = await signInAdmin(t);
+    agent = await registerWorker(t, admin, { id: 'agent-1', name: 'Agent 1', type: 'agent' });
+    gpuAgent = await registerWorker(t, admin, {
+      id: 'agent-gpu',
+      name: 'GPU',
+      type: 'agent',
+      capabilities: ['gpu'],
+    });
   });
 
-  afterAll(async () => {
-    await db.end();
-    await t.close();
-  });
+  afterAll(() => stopApp(t, db));
 
-  const create = async (body: object, actor = alice): Promise<number> =>
-    (await actor.post('/api/tasks', { title: 'probe', ...body }).expect(201)).body.id as number;
+  const create = (body: object, actor = alice): Promise<number> =>
+    createTaskId(actor, { title: 'probe', ...body });
   const row = async (id: number) =>
     (await db.query('SELECT status, assigned_to, progress_percent FROM tasks WHERE id = $1', [id]))
       .rows[0] as { status: TaskStatus; assigned_to: string | null; progress_percent: number };
   const actions = async (id: number): Promise<string[]> =>
-    (
-      await db.query('SELECT action FROM audit_entries WHERE task_id = $1 ORDER BY id', [id])
-    ).rows.map((r: { action: string }) => r.action);
+    (await auditRows(db, id, 'action')).map((r: { action: string }) => r.action);
 
   it("PATCH cannot complete or take over someone else's work", async () => {
     const id = await create({});
@@ -127,12 +129,7 @@ describe('The doors around the lifecycle routes (e2e, real PostgreSQL)', () => {
       assigned_to: 'agent-1',
       progress_percent: 100,
     });
-    const trail = (
-      await db.query(
-        'SELECT action, actor_id, actor_type, context FROM audit_entries WHERE task_id = $1 ORDER BY id',
-        [id],
-      )
-    ).rows;
+    const trail = await auditRows(db, id, 'action, actor_id, actor_type, context');
     expect(trail.slice(2)).toEqual([
       { action: 'review_requested', actor_id: 'agent-1', actor_type: 'agent', context: null },
       {

@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import type { TaskStatus } from '../src/tasks/task.enums';
-import { sql } from './support/database';
+import { auditRows, registerWorker, startApp, stopApp } from './support/board';
 import { Actor, TestApp } from './support/test-app';
 
 /**
@@ -310,8 +310,7 @@ describe('The move table at every door (e2e oracle, real PostgreSQL)', () => {
   let seq = 0;
 
   beforeAll(async () => {
-    t = await TestApp.start();
-    db = await sql(t.databaseUrl);
+    ({ t, db } = await startApp());
     for (const caller of CALLERS) {
       actors.set(
         caller.id,
@@ -320,14 +319,12 @@ describe('The move table at every door (e2e oracle, real PostgreSQL)', () => {
     }
     const admin = actors.get('root') as Actor;
     for (const caller of CALLERS.filter((c) => !c.admin)) {
-      await admin
-        .post('/api/workers', {
-          id: caller.id,
-          name: caller.id,
-          type: caller.type,
-          capabilities: caller.caps,
-        })
-        .expect(201);
+      await registerWorker(t, admin, {
+        id: caller.id,
+        name: caller.id,
+        type: caller.type,
+        capabilities: caller.caps,
+      });
     }
     const dep = await db.query(
       `INSERT INTO tasks (title, status, created_by, project_slug) VALUES ('dependency', 'pending', 'root', 'deps') RETURNING id`,
@@ -335,10 +332,7 @@ describe('The move table at every door (e2e oracle, real PostgreSQL)', () => {
     dependency = dep.rows[0].id as number;
   });
 
-  afterAll(async () => {
-    await db.end();
-    await t.close();
-  });
+  afterAll(() => stopApp(t, db));
 
   /** The task in `state`, alone in a project of its own (set directly: the arrangement). */
   async function arrange(state: State): Promise<{ id: number; project: string }> {
@@ -385,11 +379,7 @@ describe('The move table at every door (e2e oracle, real PostgreSQL)', () => {
       await db.query('SELECT status, assigned_to, progress_percent FROM tasks WHERE id = $1', [id])
     ).rows;
     expect(row).toEqual(expected.row);
-    const entries = (
-      await db.query('SELECT action, actor_id FROM audit_entries WHERE task_id = $1 ORDER BY id', [
-        id,
-      ])
-    ).rows;
+    const entries = await auditRows(db, id, 'action, actor_id');
     expect(entries).toEqual(expected.actions.map((action) => ({ action, actor_id: caller.id })));
     if (expected.http === 200 && door.name !== 'POST /claim-next' && res.body.id !== undefined) {
       expect(res.body).toMatchObject(expected.row);

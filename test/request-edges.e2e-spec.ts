@@ -50,21 +50,13 @@ describe('Request bodies: encodings and content types (e2e)', () => {
   it.each(['text/plain', 'application/x-www-form-urlencoded', 'application/xml'])(
     'Content-Type: %s is a 415',
     async (type) => {
-      const res = await alice
-        .post('/api/tasks')
-        .set('Content-Type', type)
-        .send('title=x')
-        .expect(415);
+      const res = await alice.postText('/api/tasks', 'title=x', type).expect(415);
       expect(res.body.code).toBe('unsupported_media_type');
     },
   );
 
   it('malformed JSON stays a 400', async () => {
-    const res = await alice
-      .post('/api/tasks')
-      .set('Content-Type', 'application/json')
-      .send('{"title": ')
-      .expect(400);
+    const res = await alice.postText('/api/tasks', '{"title": ').expect(400);
     expect(res.body.code).toBe('malformed_json');
   });
 });

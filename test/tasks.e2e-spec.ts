@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { sql } from './support/database';
+import { createTask, startApp, stopApp } from './support/board';
 import { Actor, TestApp } from './support/test-app';
 
 describe('Tasks (e2e, real PostgreSQL)', () => {
@@ -9,21 +9,15 @@ describe('Tasks (e2e, real PostgreSQL)', () => {
   let db: Client;
 
   beforeAll(async () => {
-    t = await TestApp.start();
+    ({ t, db } = await startApp());
     alice = await t.actor('alice');
     bob = await t.actor('bob');
-    db = await sql(t.databaseUrl);
   });
 
-  afterAll(async () => {
-    await db.end();
-    await t.close();
-  });
+  afterAll(() => stopApp(t, db));
 
-  const create = async (body: object, actor = alice) => {
-    const res = await actor.post('/api/tasks', body).expect(201);
-    return res.body as Record<string, any>;
-  };
+  const create = (body: object, actor = alice): Promise<Record<string, any>> =>
+    createTask(actor, body);
 
   describe('POST /api/tasks', () => {
     it('creates a task with the defaults and exactly the contract fields', async () => {
@@ -189,11 +183,7 @@ describe('Tasks (e2e, real PostgreSQL)', () => {
 
     it('rejects a body that is not an object with 422', async () => {
       for (const body of ['[1,2]', '"text"', '42', 'null']) {
-        const res = await alice
-          .post('/api/tasks')
-          .set('Content-Type', 'application/json')
-          .send(body)
-          .expect(422);
+        const res = await alice.postText('/api/tasks', body).expect(422);
         expect(res.body.details).toEqual([
           { field: 'body', message: 'body must be a JSON object' },
         ]);
@@ -210,11 +200,7 @@ describe('Tasks (e2e, real PostgreSQL)', () => {
     });
 
     it('answers malformed JSON with 400', async () => {
-      const res = await alice
-        .post('/api/tasks')
-        .set('Content-Type', 'application/json')
-        .send('{"title": ')
-        .expect(400);
+      const res = await alice.postText('/api/tasks', '{"title": ').expect(400);
       expect(res.body).toEqual({
         error: expect.stringContaining('Malformed JSON'),
         status_code: 400,
@@ -223,11 +209,7 @@ describe('Tasks (e2e, real PostgreSQL)', () => {
     });
 
     it('answers a JSON body that tries prototype pollution with 400', async () => {
-      await alice
-        .post('/api/tasks')
-        .set('Content-Type', 'application/json')
-        .send('{"title":"x","__proto__":{"admin":true}}')
-        .expect(400);
+      await alice.postText('/api/tasks', '{"title":"x","__proto__":{"admin":true}}').expect(400);
     });
 
     // Found by the fuzzer: class-transformer skips keys that name Object.prototype members, so
@@ -245,11 +227,7 @@ describe('Tasks (e2e, real PostgreSQL)', () => {
       ['arrays', `${'['.repeat(5000)}${']'.repeat(5000)}`],
       ['objects', `${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}`],
     ])('refuses a body with thousands of nested %s with 422', async (_kind, nested) => {
-      const res = await alice
-        .post('/api/tasks')
-        .set('Content-Type', 'application/json')
-        .send(`{"title":${nested}}`)
-        .expect(422);
+      const res = await alice.postText('/api/tasks', `{"title":${nested}}`).expect(422);
       expect(res.body).toEqual({
         error: 'Validation failed: body is nested more than 32 levels deep',
         status_code: 422,
@@ -268,30 +246,20 @@ describe('Tasks (e2e, real PostgreSQL)', () => {
     });
 
     it('answers a body in another content type with 415', async () => {
-      const text = await alice
-        .post('/api/tasks')
-        .set('Content-Type', 'text/plain')
-        .send('title=x')
-        .expect(415);
+      const text = await alice.postText('/api/tasks', 'title=x', 'text/plain').expect(415);
       expect(text.body).toEqual({
         error: 'Content-Type must be application/json',
         status_code: 415,
         code: 'unsupported_media_type',
       });
       await alice
-        .post('/api/tasks')
-        .set('Content-Type', 'application/x-www-form-urlencoded')
-        .send('title=x')
+        .postText('/api/tasks', 'title=x', 'application/x-www-form-urlencoded')
         .expect(415);
     });
 
     it('answers a body over 1 MB with 413, and accepts one just under', async () => {
       const big = JSON.stringify({ title: 'big', description: 'x'.repeat(1024 * 1024) });
-      const res = await alice
-        .post('/api/tasks')
-        .set('Content-Type', 'application/json')
-        .send(big)
-        .expect(413);
+      const res = await alice.postText('/api/tasks', big).expect(413);
       expect(res.body).toEqual({
         error: 'Request body is larger than the 1 MB limit',
         status_code: 413,
@@ -299,11 +267,7 @@ describe('Tasks (e2e, real PostgreSQL)', () => {
       });
       // Just under the limit, the body is parsed and validated (the description is too long: 422).
       const under = JSON.stringify({ title: 'big', description: 'x'.repeat(1024 * 1024 - 100) });
-      await alice
-        .post('/api/tasks')
-        .set('Content-Type', 'application/json')
-        .send(under)
-        .expect(422);
+      await alice.postText('/api/tasks', under).expect(422);
     });
   });
 

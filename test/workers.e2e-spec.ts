@@ -1,3 +1,4 @@
+import { signInAdmin } from './support/board';
 import { Actor, TestApp } from './support/test-app';
 
 describe('Workers (e2e)', () => {
@@ -8,7 +9,7 @@ describe('Workers (e2e)', () => {
 
   beforeAll(async () => {
     t = await TestApp.start();
-    admin = await t.actor({ id: 'root', role: 'admin' });
+    admin = await signInAdmin(t);
     alice = await t.actor('alice');
     bob = await t.actor('bob');
   });

@@ -35,6 +35,11 @@ export class Actor {
     return body === undefined ? test : test.send(body);
   }
 
+  /** A POST whose body goes out as written, under `contentType` (malformed JSON, form data…). */
+  postText(url: string, text: string, contentType = 'application/json'): request.Test {
+    return this.post(url).set('Content-Type', contentType).send(text);
+  }
+
   patch(url: string, body?: string | object): request.Test {
     const test = this.auth(request(this.server).patch(url));
     return body === undefined ? test : test.send(body);

@@ -1,0 +1,88 @@
+import type { Client } from 'pg';
+import { sql } from './database';
+import { Actor, TestApp, TestAppOptions } from './test-app';
+
+/**
+ * The board most e2e specs work on, set up the way they all did it by hand: the app with the
+ * owner's SQL client beside it, an admin, registered workers, tasks created through the API, and
+ * the audit trail read back. Everything that acts goes through HTTP as a real caller; SQL is only
+ * for reading (and arranging) what the API cannot say about itself.
+ */
+
+/** The app on a fresh database, and the owner's SQL client on that database. */
+export async function startApp(options?: TestAppOptions): Promise<{ t: TestApp; db: Client }> {
+  const t = await TestApp.start(options);
+  const db = await sql(t.databaseUrl);
+  return { t, db };
+}
+
+/** Ends the SQL clients (in the order given), then closes the app: the `afterAll` of `startApp`. */
+export async function stopApp(t: TestApp, ...clients: Client[]): Promise<void> {
+  for (const client of clients) await client.end();
+  await t.close();
+}
+
+/** An admin with a real token; `root` unless the spec needs another id. */
+export function signInAdmin(t: TestApp, id = 'root'): Promise<Actor> {
+  return t.actor({ id, role: 'admin' });
+}
+
+export interface WorkerSpec {
+  id: string;
+  name: string;
+  type?: 'human' | 'agent';
+  capabilities?: string[];
+}
+
+/**
+ * `admin` registers the worker (`POST /api/workers`, 201 expected, the body exactly `worker`);
+ * returns that worker as a caller with its own token.
+ */
+export async function registerWorker(t: TestApp, admin: Actor, worker: WorkerSpec): Promise<Actor> {
+  await admin.post('/api/workers', worker).expect(201);
+  return t.actor(worker.id);
+}
+
+/** A task as the API answers it (`id` and `version` typed, the rest as sent back). */
+export type TaskBody = { id: number; version: number } & Record<string, any>;
+
+/** `actor` creates a task (`POST /api/tasks`, 201 expected) from `fields`; returns the answer. */
+export async function createTask(actor: Actor, fields: object): Promise<TaskBody> {
+  return (await actor.post('/api/tasks', fields).expect(201)).body as TaskBody;
+}
+
+/** The id of a task `actor` creates from `fields` (see `createTask`). */
+export async function createTaskId(actor: Actor, fields: object): Promise<number> {
+  return (await createTask(actor, fields)).id;
+}
+
+/** A task's audit trail as the API serves it (`GET /api/tasks/:id/audit`, 200 expected). */
+export async function auditOf(actor: Actor, taskId: number, query = ''): Promise<any[]> {
+  return (await actor.get(`/api/tasks/${taskId}/audit${query}`).expect(200)).body;
+}
+
+/** A task's audit rows straight from the table, oldest first: `columns` is a SELECT list. */
+export async function auditRows(db: Client, taskId: number, columns = '*'): Promise<any[]> {
+  return (
+    await db.query(`SELECT ${columns} FROM audit_entries WHERE task_id = $1 ORDER BY id`, [taskId])
+  ).rows;
+}
+
+/** The id of the newest audit entry (0 on an empty log): entries after it are new. */
+export async function maxAuditId(db: Client): Promise<number> {
+  return Number((await db.query('SELECT coalesce(max(id), 0) AS m FROM audit_entries')).rows[0].m);
+}
+
+/** Every audit entry (all columns) after `sinceId`, oldest first, `id` as a number. */
+export async function auditEntriesSince(db: Client, sinceId: number): Promise<any[]> {
+  return (
+    await db.query('SELECT * FROM audit_entries WHERE id > $1 ORDER BY id', [sinceId])
+  ).rows.map((r) => ({ ...r, id: Number(r.id) }));
+}
+
+/** Runs `fn` and returns the audit entries written meanwhile (see `auditEntriesSince`). */
+export async function auditWrittenBy(db: Client, fn: () => Promise<unknown>): Promise<any[]> {
+  const before = await maxAuditId(db);
+  await fn();
+  return auditEntriesSince(db, before);
+}
