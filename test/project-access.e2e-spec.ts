@@ -280,5 +280,13 @@ describe('Project access matrix (real PostgreSQL)', () => {
       .expect(422);
     // The other way round is fine: private tasks may wait for internal ones.
     await actors.member.post(`/api/tasks/${hidden}/dependencies/${open}`).expect(200);
+    // And an internal project others point into cannot turn private under them.
+    const shared = await newTask('shared');
+    await actors.member.post(`/api/tasks/${shared}/dependencies/${open}`).expect(200);
+    const turn = await actors.owner.patch('/api/projects/open', { visibility: 'private' });
+    expect([turn.status, turn.body.code]).toEqual([409, 'project_referenced']);
+    await actors.member.delete(`/api/tasks/${shared}/dependencies/${open}`).expect(204);
+    await actors.owner.patch('/api/projects/open', { visibility: 'private' }).expect(200);
+    await actors.owner.patch('/api/projects/open', { visibility: 'internal' }).expect(200);
   });
 });

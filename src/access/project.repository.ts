@@ -59,9 +59,13 @@ export class ProjectRepository {
     return row && toProject(row);
   }
 
+  /**
+   * The project's visibility, held (FOR SHARE) until the transaction ends: a reference made on
+   * the strength of it cannot race a change to private.
+   */
   async visibilityOf(slug: string): Promise<ProjectVisibility | undefined> {
     const [row] = await this.db.rows<{ visibility: ProjectVisibility }>(
-      `SELECT visibility FROM projects WHERE slug = $1`,
+      `SELECT visibility FROM projects WHERE slug = $1 FOR SHARE`,
       [slug],
     );
     return row?.visibility;

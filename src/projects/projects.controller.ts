@@ -95,7 +95,7 @@ export class ProjectsController {
   @Audited('project_updated')
   @ApiOperation({
     summary: 'Update a project (owners and admins)',
-    description: `Only the fields sent change; the slug never does. Members and viewers get 403. ${HIDDEN}`,
+    description: `Only the fields sent change; the slug never does. Members and viewers get 403. Making a project private is a 409 while tasks outside it refer to its tasks (as parent or dependency). ${HIDDEN}`,
   })
   @ApiOkResponse({ type: Project, description: 'The project as it is now' })
   @ApiProjectSlugParam()

@@ -4,6 +4,7 @@ import type { ProjectMember } from '../access/project-member.entity';
 import { ProjectMemberRepository } from '../access/project-member.repository';
 import type { Project } from '../access/project.entity';
 import { ProjectChanges, ProjectRepository } from '../access/project.repository';
+import { TaskRepository } from '../tasks/task.repository';
 import { AuditTrail } from '../audit/audit-trail';
 import type { AuthUser } from '../auth/auth-user';
 import { PG, sqlState, violatedConstraint } from '../common/errors/database-errors';
@@ -41,6 +42,7 @@ export class ProjectsService {
     private readonly projects: ProjectRepository,
     private readonly members: ProjectMemberRepository,
     private readonly trail: AuditTrail,
+    private readonly tasks: TaskRepository,
   ) {}
 
   /** The caller creates the project and becomes its first owner. */
@@ -74,6 +76,16 @@ export class ProjectsService {
     if (Object.keys(changes).length === 0) {
       this.trail.unchanged();
       return current;
+    }
+    if (values.visibility === 'private') {
+      // Tasks elsewhere that point into the project would show its ids to non-members.
+      const reference = await this.tasks.outsideReferenceTo(slug);
+      if (reference) {
+        throw new ConflictError(
+          `Task ${reference.id}, outside project '${slug}', refers to its task ${reference.target} (as parent or dependency); remove that reference before making the project private`,
+          'project_referenced',
+        );
+      }
     }
     const updated = await this.projects.update(slug, values);
     this.trail.record({ projectSlug: slug, context: changes });

@@ -405,6 +405,24 @@ export class TaskRepository {
     return rows.length > 0;
   }
 
+  /**
+   * A task outside project `slug` that refers to one of its tasks (as parent or dependency), if
+   * any: such a reference would name a private task to people outside the project.
+   */
+  async outsideReferenceTo(slug: string): Promise<{ id: number; target: number } | undefined> {
+    const [row] = await this.db.rows<{ id: number; target: number }>(
+      `SELECT c.id, c.parent_id AS target FROM tasks c JOIN tasks p ON p.id = c.parent_id
+        WHERE p.project_slug = $1 AND c.project_slug IS DISTINCT FROM $1
+       UNION ALL
+       SELECT d.task_id, d.depends_on_id FROM task_dependencies d
+         JOIN tasks b ON b.id = d.depends_on_id JOIN tasks a ON a.id = d.task_id
+        WHERE b.project_slug = $1 AND a.project_slug IS DISTINCT FROM $1
+       LIMIT 1`,
+      [slug],
+    );
+    return row;
+  }
+
   /** The task's current version (its ETag); undefined when it does not exist or is hidden. */
   async versionOf(id: number, viewer: Viewer): Promise<number | undefined> {
     const [row] = await this.db.rows<{ version: number }>(

@@ -21,6 +21,6 @@ import { TasksService } from './tasks.service';
     TaskDependenciesService,
     TaskIfMatch,
   ],
-  exports: [TasksService, TaskLifecycleService, TaskDependenciesService],
+  exports: [TasksService, TaskLifecycleService, TaskDependenciesService, TaskRepository],
 })
 export class TasksModule {}

@@ -40,6 +40,7 @@ export const ERROR_CODES = [
   'worker_exists',
   'project_exists',
   'project_has_tasks',
+  'project_referenced',
   'last_owner',
   'idempotency_key_reused',
   'concurrent_change',
