@@ -286,6 +286,10 @@ describe('Project access matrix (real PostgreSQL)', () => {
     const turn = await actors.owner.patch('/api/projects/open', { visibility: 'private' });
     expect([turn.status, turn.body.code]).toEqual([409, 'project_referenced']);
     await actors.member.delete(`/api/tasks/${shared}/dependencies/${open}`).expect(204);
+    // Tasks of another private project count as outside too.
+    const still = await actors.owner.patch('/api/projects/open', { visibility: 'private' });
+    expect([still.status, still.body.code]).toEqual([409, 'project_referenced']);
+    await actors.member.delete(`/api/tasks/${hidden}/dependencies/${open}`).expect(204);
     await actors.owner.patch('/api/projects/open', { visibility: 'private' }).expect(200);
     await actors.owner.patch('/api/projects/open', { visibility: 'internal' }).expect(200);
   });
