@@ -223,13 +223,14 @@ describe('Project access matrix (real PostgreSQL)', () => {
       const actor = actors[role];
       for (const [name, move] of Object.entries(MOVES)) {
         const id = await newTask(place);
+        // The reviewer moves need someone else to hold the task: the owner, or for the owner a member.
+        const other = role === 'owner' ? 'member-1' : 'owner-1';
         const assignee =
-          move.assignee === 'caller' ? actor.id : move.assignee === 'other' ? 'owner-1' : null;
+          move.assignee === 'caller' ? actor.id : move.assignee === 'other' ? other : null;
         await db.query(`UPDATE tasks SET status = $2, assigned_to = $3 WHERE id = $1`, [
           id,
           move.status,
-          // The reviewer moves need someone else to hold the task; the owner reviews itself then.
-          assignee === 'owner-1' && role === 'owner' ? 'member-1' : assignee,
+          assignee,
         ]);
         const res = await move.call(actor, id);
         // `assign` also needs the new holder in the project: an admin is not, there.
