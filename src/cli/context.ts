@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { version } from '../../package.json';
 import { createTaskflowClient, TaskflowClient, unwrap } from '../client/taskflow-client';
 import { resolveConnection } from './config';
 import { CliError, ExitCode } from './exit-codes';
@@ -40,7 +41,12 @@ export class CliContext {
       );
     }
     const { idempotencyKey } = this.command.optsWithGlobals<{ idempotencyKey?: string }>();
-    return createTaskflowClient({ baseUrl, token, idempotencyKey });
+    return createTaskflowClient({
+      baseUrl,
+      token,
+      idempotencyKey,
+      client: `taskflow-cli/${version}`,
+    });
   }
 
   /** One API call through the typed client: its data, or an `ApiError` with the API's message. */

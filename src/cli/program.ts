@@ -3,6 +3,7 @@ import { version } from '../../package.json';
 import { registerAccountCommands } from './commands/account';
 import { registerActivityCommands } from './commands/activity';
 import { registerLifecycleCommands } from './commands/lifecycle';
+import { registerProjectCommands } from './commands/projects';
 import { registerTaskCommands } from './commands/tasks';
 import { exitCodesHelp } from './exit-codes';
 
@@ -29,6 +30,7 @@ export function buildProgram(env: NodeJS.ProcessEnv): Command {
 
   registerTaskCommands(program, env);
   registerLifecycleCommands(program, env);
+  registerProjectCommands(program, env);
   registerActivityCommands(program, env);
   registerAccountCommands(program, env);
   return program;

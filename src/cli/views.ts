@@ -1,10 +1,18 @@
 // How the CLI shows each API object to a human; `--json` bypasses all of this.
-import type { AuditEntry, AuditVerification, Me, Task, Worker } from '../client/taskflow-client';
+import type {
+  AuditEntry,
+  AuditVerification,
+  Me,
+  Project,
+  ProjectMember,
+  Task,
+  Worker,
+} from '../client/taskflow-client';
 import { details, table, time } from './output';
 
 export function taskTable(tasks: readonly Task[]): string {
   return table(
-    ['ID', 'STATUS', 'PRIORITY', 'PROGRESS', 'ASSIGNEE', 'PROJECT', 'TITLE'],
+    ['ID', 'STATUS', 'PRIORITY', 'PROGRESS', 'ASSIGNEE', 'PROJECT', 'TAGS', 'TITLE'],
     tasks.map((t) => [
       t.id,
       t.status,
@@ -12,6 +20,7 @@ export function taskTable(tasks: readonly Task[]): string {
       `${t.progress_percent}%`,
       t.assigned_to,
       t.project_slug,
+      t.tags.join(','),
       t.title,
     ]),
   );
@@ -26,10 +35,13 @@ export function taskDetails(task: Task): string {
     ['Progress', `${task.progress_percent}%`],
     ['Assigned to', task.assigned_to],
     ['Project', task.project_slug],
+    ['Tags', task.tags.length ? task.tags.join(', ') : null],
     ['Parent', task.parent_id === null ? null : String(task.parent_id)],
     ['Due', task.due_date && time(task.due_date)],
     ['Created', `${time(task.created_at)} by ${task.created_by}`],
     ['Updated', time(task.updated_at)],
+    ['Started', task.started_at && time(task.started_at)],
+    ['Completed', task.completed_at && time(task.completed_at)],
     ['Blocked by', task.blocked_by.length ? task.blocked_by.join(', ') : null],
     ['Version', String(task.version)],
     ['Description', task.description],
@@ -82,6 +94,32 @@ export function auditVerification(result: AuditVerification): string {
   const broken = result.first_broken!;
   const task = broken.task_id === null ? '' : ` (task ${broken.task_id})`;
   return `BROKEN: ${result.checked} entries checked; first broken entry ${broken.id}${task}: ${BREAK_MEANINGS[broken.reason]}`;
+}
+
+export function projectTable(projects: readonly Project[]): string {
+  return table(
+    ['SLUG', 'VISIBILITY', 'OWNER', 'NAME'],
+    projects.map((p) => [p.slug, p.visibility, p.owner, p.name]),
+  );
+}
+
+export function projectDetails(project: Project): string {
+  return details([
+    ['Slug', project.slug],
+    ['Name', project.name],
+    ['Visibility', project.visibility],
+    ['Owner', project.owner],
+    ['Created', time(project.created_at)],
+    ['Updated', time(project.updated_at)],
+    ['Description', project.description],
+  ]);
+}
+
+export function memberTable(members: readonly ProjectMember[]): string {
+  return table(
+    ['WORKER', 'ROLE', 'ADDED'],
+    members.map((m) => [m.worker_id, m.role, time(m.added_at)]),
+  );
 }
 
 export function workerTable(workers: readonly Worker[]): string {

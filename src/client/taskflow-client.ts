@@ -12,6 +12,8 @@ import type { components, paths } from './schema';
 export type TaskflowClient = Client<paths>;
 export type Task = components['schemas']['Task'];
 export type Worker = components['schemas']['Worker'];
+export type Project = components['schemas']['Project'];
+export type ProjectMember = components['schemas']['ProjectMember'];
 export type AuditEntry = components['schemas']['AuditEntry'];
 export type AuditVerification = components['schemas']['AuditVerifyResponse'];
 export type Me = components['schemas']['MeResponse'];
@@ -33,6 +35,12 @@ export interface ClientOptions {
    * then applies it once. Give each logical operation its own key.
    */
   idempotencyKey?: string;
+  /**
+   * Sent as `X-TaskFlow-Client` on every request: the program acting for the caller, which the
+   * audit log records with each change (e.g. `taskflow-cli/1.0.0`). A function is asked on each
+   * request, for a name learned after the client was made.
+   */
+  client?: string | (() => string | undefined);
   fetch?: typeof globalThis.fetch;
 }
 
@@ -45,6 +53,8 @@ export function createTaskflowClient(options: ClientOptions): TaskflowClient {
   client.use({
     onRequest({ request }) {
       if (token) request.headers.set('Authorization', `Bearer ${token}`);
+      const name = typeof options.client === 'function' ? options.client() : options.client;
+      if (name) request.headers.set('X-TaskFlow-Client', name);
       if (idempotencyKey && request.method === 'POST') {
         request.headers.set('Idempotency-Key', idempotencyKey);
       }

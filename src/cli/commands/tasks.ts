@@ -20,6 +20,10 @@ interface ListOptions {
   project?: string;
   parent?: number;
   q?: string;
+  tag?: string[];
+  anyTag?: string[];
+  completedSince?: string;
+  completedUntil?: string;
   sort?: string;
   limit?: number;
   offset?: number;
@@ -34,7 +38,12 @@ interface FieldOptions {
   parent?: number | null;
   due?: string | null;
   assign?: string | null;
+  tag?: string[];
+  /** `--no-tags` on `edit`: commander sets it false. */
+  tags?: boolean;
 }
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 /** The options `add` and `edit` share; an empty value clears a field on `edit`. */
 function withFieldOptions(command: Command): Command {
@@ -44,7 +53,8 @@ function withFieldOptions(command: Command): Command {
     .option('--project <slug>', 'project slug', orNull(text))
     .option('--parent <id>', 'parent task id', orNull(integer))
     .option('--due <date>', 'due date, ISO 8601 (e.g. 2026-12-01T17:00:00Z)', orNull(text))
-    .option('--assign <worker>', 'assign to this worker id', orNull(text));
+    .option('--assign <worker>', 'assign to this worker id', orNull(text))
+    .option('--tag <tag>', "a tag (repeat for several; replaces the task's tags)", collect);
 }
 
 /** Undefined fields are left out of the JSON body, so only what was given changes. */
@@ -57,6 +67,7 @@ function fields(o: FieldOptions): Omit<UpdateBody, 'status'> {
     parent_id: o.parent,
     due_date: o.due,
     assigned_to: o.assign,
+    tags: o.tags === false ? [] : o.tag,
   };
 }
 
@@ -71,6 +82,10 @@ export function registerTaskCommands(program: Command, env: NodeJS.ProcessEnv): 
     .option('--project <slug>', 'only this project')
     .option('--parent <id>', 'only the direct subtasks of this task', integer)
     .option('--q <text>', 'text in the title or description')
+    .option('--tag <tag>', 'only tasks with this tag (repeat: all of them)', collect)
+    .option('--any-tag <tag>', 'only tasks with at least one of these tags (repeat)', collect)
+    .option('--completed-since <time>', 'only tasks completed at or after this instant')
+    .option('--completed-until <time>', 'only tasks completed before this instant')
     .option(
       '--sort <field>',
       'id, created_at, updated_at, priority or due_date; a leading - sorts descending',
@@ -87,6 +102,10 @@ export function registerTaskCommands(program: Command, env: NodeJS.ProcessEnv): 
           project: o.project,
           parent_id: o.parent,
           q: o.q,
+          tag: o.tag,
+          any_tag: o.anyTag,
+          completed_since: o.completedSince,
+          completed_until: o.completedUntil,
           // Any text: the API's 422 lists the valid sorts.
           sort: o.sort as ListQuery['sort'],
           limit: o.limit,
@@ -129,6 +148,7 @@ export function registerTaskCommands(program: Command, env: NodeJS.ProcessEnv): 
       .description('change some fields of a task; "" clears an optional field')
       .argument('<id>', 'task id', integer)
       .option('--title <title>', 'new title')
+      .option('--no-tags', 'remove every tag')
       .option(
         '--if-version <n>',
         'only if the task is still at this version (as `show` printed it); else exit 5 and nothing changes',
