@@ -152,7 +152,10 @@ type TaskRow = Task & {
   capabilities_by_worker?: Record<string, string[]> | null;
 };
 
-/** A row as a task, without the extra columns some statements add. */
+/**
+ * A row as a task, without the extra columns some statements add. Fields in the table's column
+ * order, which is the order answers have always had.
+ */
 const toTask = (row: TaskRow): Task => ({
   id: row.id,
   title: row.title,
@@ -164,13 +167,13 @@ const toTask = (row: TaskRow): Task => ({
   project_slug: row.project_slug,
   parent_id: row.parent_id,
   due_date: row.due_date,
-  required_capabilities: row.required_capabilities,
-  lease_expires_at: row.lease_expires_at,
-  blocked_by: row.blocked_by,
-  version: row.version,
   created_by: row.created_by,
   created_at: row.created_at,
   updated_at: row.updated_at,
+  lease_expires_at: row.lease_expires_at,
+  required_capabilities: row.required_capabilities,
+  version: row.version,
+  blocked_by: row.blocked_by,
 });
 
 const toLocked = (row: TaskRow): LockedTask => ({
