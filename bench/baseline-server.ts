@@ -36,8 +36,8 @@ import { MoveSubject, decideMove, isRefusal } from '../src/tasks/task-moves';
  *   priority, assigned_to, project), so the parameter numbers match. Total in X-Total-Count.
  *
  * - `POST /api/tasks/:id/progress?percent=N` (workload 4): `AuditInterceptor` (one transaction) →
- *   `TaskLifecycleService.move('progress')` → `AuditService.append`, on ONE connection:
- *   START TRANSACTION; `LOCK_MOVE_SUBJECT_SQL`; `decideMove`; `APPLY_MOVE_SQL`;
+ *   `UnitOfWork` → `TaskLifecycleService.move('progress')` → `AuditEntryRepository.append`, on ONE connection:
+ *   BEGIN; `LOCK_MOVE_SUBJECT_SQL`; `decideMove`; `APPLY_MOVE_SQL`;
  *   `APPEND_AUDIT_SQL`; COMMIT, with context
  *   `{"percent":N,"note":null}`. When the UPDATE matches nothing, TaskFlow reads the row to
  *   answer 404, 403 or 409, then rolls back; so does this (never in the bench, whose requests
@@ -213,7 +213,7 @@ async function progress(
   note: string | null,
 ): Promise<TaskRow> {
   return withClient(pool, async (client) => {
-    await client.query('START TRANSACTION');
+    await client.query('BEGIN');
     try {
       const locked = await client.query(LOCK_MOVE_SUBJECT_SQL, [id, user.id, null, user.isAdmin]);
       const row = locked.rows[0] as TaskRow | undefined;

@@ -186,7 +186,10 @@ type TaskRow = Task & {
   project_roles?: Record<string, ProjectRole> | null;
 };
 
-/** A row as a task, without the extra columns some statements add. */
+/**
+ * A row as a task, without the extra columns some statements add. Fields in the table's column
+ * order, which is the order answers have always had.
+ */
 const toTask = (row: TaskRow): Task => ({
   id: row.id,
   title: row.title,
@@ -198,16 +201,16 @@ const toTask = (row: TaskRow): Task => ({
   project_slug: row.project_slug,
   parent_id: row.parent_id,
   due_date: row.due_date,
-  required_capabilities: row.required_capabilities,
-  tags: row.tags,
-  lease_expires_at: row.lease_expires_at,
-  started_at: row.started_at,
-  completed_at: row.completed_at,
-  blocked_by: row.blocked_by,
-  version: row.version,
   created_by: row.created_by,
   created_at: row.created_at,
   updated_at: row.updated_at,
+  lease_expires_at: row.lease_expires_at,
+  required_capabilities: row.required_capabilities,
+  version: row.version,
+  blocked_by: row.blocked_by,
+  tags: row.tags,
+  started_at: row.started_at,
+  completed_at: row.completed_at,
 });
 
 const toLocked = (row: TaskRow): LockedTask => ({
