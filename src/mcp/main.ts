@@ -1,8 +1,9 @@
 #!/usr/bin/env node
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { createTaskflowClient } from '../client/taskflow-client';
 import { loadMcpConfig, McpConfigError } from './config';
-import { createTaskflowMcpServer } from './server';
+import { createTaskflowMcpServer, mcpClientName } from './server';
 
 /**
  * `taskflow-mcp`: the TaskFlow tools for an AI agent, over MCP on stdio. stdout carries the
@@ -21,8 +22,14 @@ async function main(): Promise<void> {
     process.exit(1);
   }
 
-  const api = createTaskflowClient({ baseUrl: config.baseUrl, token: config.token });
-  const server = createTaskflowMcpServer({ api, baseUrl: config.baseUrl });
+  // The client name is asked on each request: the runtime's name arrives with `initialize`.
+  let server: McpServer | undefined = undefined;
+  const api = createTaskflowClient({
+    baseUrl: config.baseUrl,
+    token: config.token,
+    client: () => mcpClientName(server),
+  });
+  server = createTaskflowMcpServer({ api, baseUrl: config.baseUrl });
   const transport = new StdioServerTransport();
 
   // The runtime ends a stdio server by closing its stdin; idle keep-alive sockets to the API

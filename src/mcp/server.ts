@@ -18,6 +18,22 @@ export interface TaskflowMcpOptions {
 }
 
 /**
+ * What the audit log records as this server's client (`X-TaskFlow-Client`): its own name and
+ * version, and the agent runtime's name from its `initialize` request once it has sent one
+ * (`taskflow-mcp/1.0.0 (claude-code)`). The runtime's name is reduced to the header's printable
+ * ASCII and bounded, since the runtime chooses it.
+ */
+export function mcpClientName(server: McpServer | undefined): string {
+  const runtime = server?.server.getClientVersion()?.name;
+  const name = runtime
+    ?.replace(/[^\x20-\x7e]/g, '')
+    .replace(/[()]/g, '')
+    .trim()
+    .slice(0, 100);
+  return name ? `taskflow-mcp/${version} (${name})` : `taskflow-mcp/${version}`;
+}
+
+/**
  * The MCP server with its tools, not yet connected: `main.ts` attaches it to stdio, and a test or
  * another transport can attach it to anything else.
  */
