@@ -111,15 +111,79 @@ describe('TaskLifecycleService through the unit of work', () => {
   });
 
   describe('refusals are domain errors with their code, and change nothing', () => {
-    const refused = async (
-      task: Task,
-      attempt: () => Promise<unknown>,
-      type: new (...args: never[]) => Error,
-      code: string,
-    ) => {
+    const claimedByAlice = async (title: string) => {
+      const task = await create({ title });
+      await ctx.run(alice, 'started', () => lifecycle.start(task.id, alice));
+      return task;
+    };
+    const inReviewByAlice = async (title: string) => {
+      const task = await claimedByAlice(title);
+      await move(task.id, 'review', alice, 'review_requested');
+      return task;
+    };
+    const cases: {
+      name: string;
+      given: () => Promise<Task>;
+      attempt: (id: number) => Promise<unknown>;
+      type: new (...args: never[]) => Error;
+      code: string;
+    }[] = [
+      {
+        name: 'start of a task claimed by someone else',
+        given: () => claimedByAlice('Contested'),
+        attempt: (id) => ctx.run(bob, 'started', () => lifecycle.start(id, bob)),
+        type: ConflictError,
+        code: 'task_claimed',
+      },
+      {
+        name: 'start of a task pre-assigned to another',
+        given: () => create({ title: 'For alice', assigned_to: 'alice' }),
+        attempt: (id) => ctx.run(bob, 'started', () => lifecycle.start(id, bob)),
+        type: ForbiddenError,
+        code: 'not_assignee',
+      },
+      {
+        name: 'progress by someone other than the assignee',
+        given: () => claimedByAlice('Alice works'),
+        attempt: (id) => ctx.run(bob, 'progressed', () => lifecycle.progress(id, bob, 10, null)),
+        type: ForbiddenError,
+        code: 'not_assignee',
+      },
+      {
+        name: 'approve by the assignee',
+        given: () => inReviewByAlice('Self-review'),
+        attempt: (id) => move(id, 'approve', alice, 'approved'),
+        type: ForbiddenError,
+        code: 'reviewer_is_assignee',
+      },
+      {
+        name: 'reject without a reason',
+        given: () => inReviewByAlice('Needs a reason'),
+        attempt: (id) => ctx.run(bob, 'rejected', () => lifecycle.reject(id, bob, '   ')),
+        type: ValidationFailedError,
+        code: 'validation_failed',
+      },
+      {
+        name: 'complete of a pending task',
+        given: () => create({ title: 'Not started' }),
+        attempt: (id) => move(id, 'complete', admin, 'completed'),
+        type: ConflictError,
+        code: 'invalid_transition',
+      },
+      {
+        name: 'start without the required capabilities',
+        given: () => create({ title: 'GPU job', required_capabilities: ['gpu'] }),
+        attempt: (id) => ctx.run(bob, 'started', () => lifecycle.start(id, bob)),
+        type: ForbiddenError,
+        code: 'capability_missing',
+      },
+    ];
+
+    it.each(cases)('$name: $code', async ({ given, attempt, type, code }) => {
+      const task = await given();
       const before = await row(task.id);
       const entries = await ctx.count('audit_entries');
-      const error = await attempt().then(
+      const error = await attempt(task.id).then(
         () => undefined,
         (e: unknown) => e,
       );
@@ -127,82 +191,6 @@ describe('TaskLifecycleService through the unit of work', () => {
       expect(error).toMatchObject({ code });
       expect(await row(task.id)).toEqual(before);
       expect(await ctx.count('audit_entries')).toBe(entries);
-    };
-
-    it('start of a task claimed by someone else: task_claimed', async () => {
-      const task = await create({ title: 'Contested' });
-      await ctx.run(alice, 'started', () => lifecycle.start(task.id, alice));
-      await refused(
-        task,
-        () => ctx.run(bob, 'started', () => lifecycle.start(task.id, bob)),
-        ConflictError,
-        'task_claimed',
-      );
-    });
-
-    it('start of a task pre-assigned to another: not_assignee', async () => {
-      const task = await create({ title: 'For alice', assigned_to: 'alice' });
-      await refused(
-        task,
-        () => ctx.run(bob, 'started', () => lifecycle.start(task.id, bob)),
-        ForbiddenError,
-        'not_assignee',
-      );
-    });
-
-    it('progress by someone other than the assignee: not_assignee', async () => {
-      const task = await create({ title: 'Alice works' });
-      await ctx.run(alice, 'started', () => lifecycle.start(task.id, alice));
-      await refused(
-        task,
-        () => ctx.run(bob, 'progressed', () => lifecycle.progress(task.id, bob, 10, null)),
-        ForbiddenError,
-        'not_assignee',
-      );
-    });
-
-    it('approve by the assignee: reviewer_is_assignee', async () => {
-      const task = await create({ title: 'Self-review' });
-      await ctx.run(alice, 'started', () => lifecycle.start(task.id, alice));
-      await move(task.id, 'review', alice, 'review_requested');
-      await refused(
-        task,
-        () => move(task.id, 'approve', alice, 'approved'),
-        ForbiddenError,
-        'reviewer_is_assignee',
-      );
-    });
-
-    it('reject without a reason: validation_failed', async () => {
-      const task = await create({ title: 'Needs a reason' });
-      await ctx.run(alice, 'started', () => lifecycle.start(task.id, alice));
-      await move(task.id, 'review', alice, 'review_requested');
-      await refused(
-        task,
-        () => ctx.run(bob, 'rejected', () => lifecycle.reject(task.id, bob, '   ')),
-        ValidationFailedError,
-        'validation_failed',
-      );
-    });
-
-    it('complete of a pending task: invalid_transition', async () => {
-      const task = await create({ title: 'Not started' });
-      await refused(
-        task,
-        () => move(task.id, 'complete', admin, 'completed'),
-        ConflictError,
-        'invalid_transition',
-      );
-    });
-
-    it('start without the required capabilities: capability_missing', async () => {
-      const task = await create({ title: 'GPU job', required_capabilities: ['gpu'] });
-      await refused(
-        task,
-        () => ctx.run(bob, 'started', () => lifecycle.start(task.id, bob)),
-        ForbiddenError,
-        'capability_missing',
-      );
     });
 
     it('a move on a missing task: task_not_found', async () => {

@@ -92,9 +92,7 @@ export class ServiceContext {
   audit(taskId?: number): Promise<AuditRow[]> {
     return taskId === undefined
       ? this.rows<AuditRow>('SELECT * FROM audit_entries ORDER BY id')
-      : this.rows<AuditRow>('SELECT * FROM audit_entries WHERE task_id = $1 ORDER BY id', [
-          taskId,
-        ]);
+      : this.rows<AuditRow>('SELECT * FROM audit_entries WHERE task_id = $1 ORDER BY id', [taskId]);
   }
 
   async count(table: 'tasks' | 'audit_entries' | 'workers' | 'idempotency_keys'): Promise<number> {
