@@ -8,27 +8,30 @@ import {
   IsValidDate,
   ToUtcDate,
 } from '../../common/validation/decorators';
+import { MAX_INT32, TASK_DESCRIPTION_MAX_LENGTH, TASK_TITLE_MAX_LENGTH } from '../../common/limits';
 import { TASK_PRIORITIES, TaskPriority, TaskStatus } from '../task.enums';
 
 /** The statuses a task may be created in. */
 export const INITIAL_STATUSES = ['pending', 'blocked'] as const satisfies readonly TaskStatus[];
 
-export const MAX_INT32 = 2_147_483_647;
-
 export class CreateTaskDto {
-  @ApiProperty({ minLength: 1, maxLength: 200, example: 'Write the release notes' })
-  @IsText({ min: 1, max: 200, nonBlank: true })
+  @ApiProperty({
+    minLength: 1,
+    maxLength: TASK_TITLE_MAX_LENGTH,
+    example: 'Write the release notes',
+  })
+  @IsText({ min: 1, max: TASK_TITLE_MAX_LENGTH, nonBlank: true })
   title: string;
 
   @ApiPropertyOptional({
     type: String,
     nullable: true,
-    maxLength: 10_000,
+    maxLength: TASK_DESCRIPTION_MAX_LENGTH,
     example: 'Cover the API changes.',
   })
   @EmptyStringToNull()
   @IsOptional()
-  @IsText({ max: 10_000 })
+  @IsText({ max: TASK_DESCRIPTION_MAX_LENGTH })
   description?: string | null;
 
   @ApiPropertyOptional({
