@@ -85,7 +85,7 @@ export class CreateTaskDto {
     example: 7,
     description: 'An existing task, never this task or one of its descendants; `null` clears it.',
   })
-  @Transform(({ value }) => (value === 0 ? null : value))
+  @Transform(({ value }: { value: unknown }) => (value === 0 ? null : value))
   @IsOptional()
   @IsInt()
   @Min(1)
