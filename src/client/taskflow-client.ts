@@ -3,8 +3,8 @@ import type { components, paths } from './schema';
 
 /**
  * The one typed client of the TaskFlow API, generated from the committed openapi.json
- * (`npm run openapi` regenerates ./schema.d.ts). The CLI and the MCP server both call the API
- * through it, and a frontend can use it the same way:
+ * (`npm run openapi` regenerates ./schema.d.ts, and ./contract.ts with its enums and limits).
+ * The CLI and the MCP server both call the API through it, and a frontend can use it the same way:
  *
  *   const api = createTaskflowClient({ baseUrl: 'http://localhost:8000', token });
  *   const task = await unwrap(api.POST('/api/tasks/{id}/start', { params: { path: { id: 7 } } }));

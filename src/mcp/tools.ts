@@ -121,7 +121,7 @@ const taskFields = {
   ),
 };
 
-/** Capability names; the contract leaves their length to the API's validation message. */
+/** A capability name: openapi.json states no length for it, so this is the API's 1–100. */
 const capability = () => z.string().min(1).max(100);
 
 const PROGRESS = schemaLimits.ProgressBody;
