@@ -169,7 +169,7 @@ export class ClaimNextQuery {
   @MinPriority()
   min_priority?: TaskPriority;
 
-  @Transform(({ value }) =>
+  @Transform(({ value }: { value: unknown }) =>
     typeof value === 'string' || Array.isArray(value)
       ? ([] as unknown[])
           .concat(value)

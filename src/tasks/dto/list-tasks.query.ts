@@ -1,5 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsIn, IsInt, Max, Min } from 'class-validator';
+import { MAX_INT32 } from '../../common/limits';
 import { PaginationQuery } from '../../common/pagination/pagination.query';
 import {
   IsOptionalNotNull,
@@ -14,7 +15,6 @@ import {
   TaskPriority,
   TaskStatus,
 } from '../task.enums';
-import { MAX_INT32 } from '../../common/validation/id.pipe';
 
 export class ListTasksQuery extends PaginationQuery {
   @ApiPropertyOptional({ enum: TASK_STATUSES, enumName: 'TaskStatus' })
