@@ -62,7 +62,7 @@ export async function promoteToAdmin(databaseUrl: string, userId: string): Promi
   try {
     await client.connect();
   } catch (error) {
-    const reason = error instanceof AggregateError ? error.errors[0] : error;
+    const reason: unknown = error instanceof AggregateError ? error.errors[0] : error;
     throw new TokenError(
       `cannot reach the auth database at ${redact(databaseUrl)} (${reason instanceof Error ? reason.message : String(reason)}); set AUTH_DATABASE_URL`,
     );

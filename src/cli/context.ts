@@ -1,11 +1,15 @@
 import type { Command } from 'commander';
 import { version } from '../../package.json';
-import { createTaskflowClient, TaskflowClient, unwrap } from '../client/taskflow-client';
+import {
+  type ApiResult,
+  createTaskflowClient,
+  TaskflowClient,
+  unwrap,
+  unwrapPage,
+} from '../client/taskflow-client';
 import { resolveConnection } from './config';
 import { CliError, ExitCode } from './exit-codes';
 import { print } from './output';
-
-type ApiResult<T> = { data?: T; error?: unknown; response: Response };
 
 /** What a command's action gets: the API client, the environment, and how to print. */
 export class CliContext {
@@ -70,10 +74,9 @@ export class CliContext {
     render: (items: T[]) => string,
     noun: string,
   ): Promise<void> {
-    const { data, response } = await this.call(request);
-    this.emit(data, (items) => {
-      const total = response.headers.get('X-Total-Count') ?? String(items.length);
-      const count = `${items.length} of ${total} ${noun}`;
+    const { items, total } = await unwrapPage(request(await this.api()));
+    this.emit(items, () => {
+      const count = `${items.length} of ${total ?? items.length} ${noun}`;
       return items.length ? `${render(items)}\n${count}` : count;
     });
   }

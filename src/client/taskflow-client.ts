@@ -3,8 +3,8 @@ import type { components, paths } from './schema';
 
 /**
  * The one typed client of the TaskFlow API, generated from the committed openapi.json
- * (`npm run openapi` regenerates ./schema.d.ts). The CLI and the MCP server both call the API
- * through it, and a frontend can use it the same way:
+ * (`npm run openapi` regenerates ./schema.d.ts, and ./contract.ts with its enums and limits).
+ * The CLI and the MCP server both call the API through it, and a frontend can use it the same way:
  *
  *   const api = createTaskflowClient({ baseUrl: 'http://localhost:8000', token });
  *   const task = await unwrap(api.POST('/api/tasks/{id}/start', { params: { path: { id: 7 } } }));
@@ -18,6 +18,10 @@ export type AuditEntry = components['schemas']['AuditEntry'];
 export type AuditVerification = components['schemas']['AuditVerifyResponse'];
 export type Me = components['schemas']['MeResponse'];
 export type ErrorCode = components['schemas']['ErrorResponse']['code'];
+export type TaskStatus = components['schemas']['TaskStatus'];
+export type TaskPriority = components['schemas']['TaskPriority'];
+export type WorkerType = components['schemas']['WorkerType'];
+export type AuditAction = components['schemas']['AuditAction'];
 /**
  * The API's error envelope; `code` is `unreachable` when the API could not be reached at all and
  * `unexpected_response` when something other than the API (a proxy, say) answered.
@@ -75,14 +79,21 @@ export class ApiError extends Error {
   }
 }
 
+/** What an openapi-fetch call resolves to. */
+export interface ApiResult<T> {
+  data?: T;
+  error?: unknown;
+  response: Response;
+}
+
 /**
  * The response's data, or an `ApiError` with the API's own message. Network failures (API not
  * running) surface as `ApiError` with status 0.
  */
 export async function unwrap<T>(
-  call: Promise<{ data?: T; error?: unknown; response: Response }>,
+  call: Promise<ApiResult<T>>,
 ): Promise<{ data: T; response: Response }> {
-  let result: { data?: T; error?: unknown; response: Response };
+  let result: ApiResult<T>;
   try {
     result = await call;
   } catch (error) {
@@ -109,4 +120,18 @@ export async function unwrap<T>(
     throw new ApiError(response.status, body);
   }
   return { data: data as T, response };
+}
+
+/** One page of a list route: its items, and how many match in all (`X-Total-Count`). */
+export interface Page<T> {
+  items: T[];
+  /** `null` when the header is missing (something other than the API answered). */
+  total: number | null;
+}
+
+/** `unwrap` for a list route: the page's items with the `X-Total-Count` header. */
+export async function unwrapPage<T>(call: Promise<ApiResult<T[]>>): Promise<Page<T>> {
+  const { data, response } = await unwrap(call);
+  const total = response.headers.get('X-Total-Count');
+  return { items: data, total: total === null ? null : Number(total) };
 }

@@ -1,10 +1,10 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { ValidationFailedError } from '../common/errors/domain-errors';
+import { IDEMPOTENCY_KEY_PATTERN } from '../common/limits';
 import { IdempotencyKeyRepository } from './idempotency-key.repository';
 
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
-const KEY = /^[\x21-\x7e]{1,255}$/;
 
 /** How long a key protects against retries. */
 export const KEY_TTL_HOURS = 24;
@@ -27,7 +27,7 @@ export type Outcome<T> =
 /** A validated key, or undefined when the header is absent; 422 when it is malformed. */
 export function idempotencyKeyOf(header: unknown): string | undefined {
   if (header === undefined) return undefined;
-  if (typeof header !== 'string' || !KEY.test(header)) {
+  if (typeof header !== 'string' || !IDEMPOTENCY_KEY_PATTERN.test(header)) {
     throw ValidationFailedError.field(
       'Idempotency-Key',
       'Idempotency-Key must be 1 to 255 printable ASCII characters',

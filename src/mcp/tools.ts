@@ -3,11 +3,10 @@ import type { ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 // zod/v3, not zod: the SDK's types name zod/v3, and under this repo's node10 module resolution
 // the two paths are distinct declarations whose cross-inference exceeds tsc's depth limit (TS2589).
 import { z } from 'zod/v3';
-import { ApiError, type TaskflowClient, unwrap } from '../client/taskflow-client';
-import { TASK_TRANSITIONS } from '../tasks/task-moves';
-import { TASK_PRIORITIES, TASK_SORTS, TASK_STATUSES } from '../tasks/task.enums';
-import { INITIAL_STATUSES } from '../tasks/dto/create-task.dto';
+import { enums, parameterLimits, schemaLimits } from '../client/contract';
+import { ApiError, type TaskflowClient, unwrap, unwrapPage } from '../client/taskflow-client';
 import { claimHint, hintFor } from './hints';
+import { STATE_MACHINE } from './lifecycle';
 import { apiFailure, ok, type ToolPayload, unexpectedFailure } from './results';
 
 export interface ToolContext {
@@ -16,14 +15,27 @@ export interface ToolContext {
   baseUrl: string;
 }
 
-const STATUSES = TASK_STATUSES;
-const PRIORITIES = TASK_PRIORITIES;
-const SORTS = TASK_SORTS;
+// Every enum and limit below comes from openapi.json (src/client/contract.ts), so a tool
+// refuses exactly what the API would.
+const CREATE = schemaLimits.CreateTaskDto;
+const LIST = parameterLimits.Tasks_list.query;
+const TASK_ID = parameterLimits.Tasks_findOne.path.id;
+const DEFAULT_PAGE_SIZE = 50;
 
-const MAX_INT32 = 2_147_483_647;
-const STATE_MACHINE = Object.entries(TASK_TRANSITIONS)
-  .map(([from, to]) => `${from} → ${to.join('|')}`)
-  .join('; ');
+/** A string within a contract's length limits. */
+const text = (limits: { minLength?: number; maxLength?: number }) => {
+  const s = z.string();
+  const min = limits.minLength === undefined ? s : s.min(limits.minLength);
+  return limits.maxLength === undefined ? min : min.max(limits.maxLength);
+};
+
+/** An integer within a contract's range; `what` names it in the error message. */
+const integer = (limits: { minimum?: number; maximum?: number }, what: string) => {
+  const range = `${what} must be ${limits.minimum ?? '…'}–${limits.maximum ?? '…'}`;
+  const n = z.number().int(`${what} must be an integer`);
+  const min = limits.minimum === undefined ? n : n.min(limits.minimum, range);
+  return limits.maximum === undefined ? min : min.max(limits.maximum, range);
+};
 
 /** The API's own date shapes (see ToUtcDate): a date, or a date-time with an optional offset. */
 const ISO_DATE =
@@ -31,23 +43,30 @@ const ISO_DATE =
 
 /** `limit`/`offset`, as every list route takes them. */
 const pagination = (items: string) => ({
-  limit: z.number().int().min(1).max(100).optional().describe('Page size, 1–100 (default 50)'),
-  offset: z
-    .number()
-    .int()
-    .min(0)
-    .max(MAX_INT32)
+  limit: integer(LIST.limit, 'limit')
+    .optional()
+    .describe(
+      `Page size, ${LIST.limit.minimum}–${LIST.limit.maximum} (default ${DEFAULT_PAGE_SIZE})`,
+    ),
+  offset: integer(LIST.offset, 'offset')
     .optional()
     .describe(`How many ${items} to skip (default 0)`),
 });
 
+const LEASE = schemaLimits.LeaseBody.lease_seconds;
 const leaseSeconds = (note = 'Hold the task this long unless renewed with heartbeat_task') =>
-  z.number().int().min(1).max(86_400).optional().describe(`Lease in seconds, 1–86400. ${note}`);
+  integer(LEASE, 'lease_seconds')
+    .optional()
+    .describe(`Lease in seconds, ${LEASE.minimum}–${LEASE.maximum}. ${note}`);
+
+// openapi.json states the header's length; the printable-ASCII rule is the API's documented one.
+const KEY = parameterLimits.Tasks_create.header['Idempotency-Key'];
+const KEY_PATTERN = new RegExp(`^[\\x21-\\x7e]{${KEY.minLength},${KEY.maxLength}}$`);
 
 const idempotencyKey = () =>
   z
     .string()
-    .regex(/^[\x21-\x7e]{1,255}$/, '1 to 255 printable ASCII characters')
+    .regex(KEY_PATTERN, `${KEY.minLength} to ${KEY.maxLength} printable ASCII characters`)
     .optional()
     .describe(
       'Any unique string for this operation: if you retry it (say after a timeout) with the same key, it is applied once and you get the first answer back',
@@ -59,39 +78,33 @@ const taskId = () =>
   z
     .number()
     .int()
-    .min(1, 'id must be a positive integer')
-    .max(MAX_INT32)
+    .min(TASK_ID.minimum, 'id must be a positive integer')
+    .max(TASK_ID.maximum)
     .describe('Task id (positive integer), as list_tasks and get_task return it');
 
 /** Create and update take the same fields; update makes every one optional. */
 const taskFields = {
-  title: z
-    .string()
-    .min(1)
-    .max(200)
+  title: text(CREATE.title)
     .regex(/\S/, 'title must not be blank')
-    .describe('Short summary of the work, 1–200 characters, not blank'),
-  description: z
-    .string()
-    .max(10_000)
+    .describe(
+      `Short summary of the work, ${CREATE.title.minLength}–${CREATE.title.maxLength} characters, not blank`,
+    ),
+  description: text(CREATE.description)
     .nullable()
-    .describe('Details, what done means, links; up to 10 000 characters; null clears it'),
-  priority: z.enum(PRIORITIES).describe('low, medium (the default), high or critical'),
-  assigned_to: z
-    .string()
-    .max(255)
+    .describe(
+      `Details, what done means, links; up to ${CREATE.description.maxLength} characters; null clears it`,
+    ),
+  priority: z.enum(enums.TaskPriority).describe('low, medium (the default), high or critical'),
+  assigned_to: text(CREATE.assigned_to)
     .nullable()
     .describe('Worker id (JWT sub) to assign it to; null or "" leaves it unassigned'),
-  project_slug: z
-    .string()
-    .max(100)
+  project_slug: text(CREATE.project_slug)
     .nullable()
-    .describe('Project it belongs to, e.g. "website"; up to 100 characters; null for none'),
-  parent_id: z
-    .number()
-    .int()
-    .min(0)
-    .max(MAX_INT32)
+    .describe(
+      `Project it belongs to, e.g. "website"; up to ${CREATE.project_slug.maxLength} characters; null for none`,
+    ),
+  // 0 is still accepted by the API as "no parent".
+  parent_id: integer({ ...CREATE.parent_id, minimum: 0 }, 'parent_id')
     .nullable()
     .describe(
       'Id of an existing parent task, making this a subtask (never itself or its own descendant); null or 0 for a top-level task',
@@ -103,13 +116,15 @@ const taskFields = {
     .describe(
       'Deadline, ISO 8601 (2026-12-01T17:00:00Z; any offset, stored as UTC; without an offset, UTC); null for none',
     ),
-  progress_percent: z
-    .number()
-    .int()
-    .min(0, 'progress_percent must be 0–100')
-    .max(100, 'progress_percent must be 0–100')
-    .describe('Progress, integer 0–100'),
+  progress_percent: integer(CREATE.progress_percent, 'progress_percent').describe(
+    `Progress, integer ${CREATE.progress_percent.minimum}–${CREATE.progress_percent.maximum}`,
+  ),
 };
+
+/** A capability name: openapi.json states no length for it, so this is the API's 1–100. */
+const capability = () => z.string().min(1).max(100);
+
+const PROGRESS = schemaLimits.ProgressBody;
 
 const READ: ToolAnnotations = { readOnlyHint: true, openWorldHint: false };
 const MOVE: ToolAnnotations = {
@@ -178,30 +193,24 @@ export function registerTaskflowTools(server: McpServer, ctx: ToolContext): void
       description:
         "List tasks, filtered and paged (default 50 by id); `total` counts every match, so page on with offset while offset + tasks.length < total. For work to pick up: status 'pending'.",
       input: {
-        status: z.enum(STATUSES).optional().describe('Only tasks in this status'),
-        priority: z.enum(PRIORITIES).optional().describe('Only tasks of this priority'),
-        assigned_to: z
-          .string()
-          .min(1)
-          .max(255)
+        status: z.enum(enums.TaskStatus).optional().describe('Only tasks in this status'),
+        priority: z.enum(enums.TaskPriority).optional().describe('Only tasks of this priority'),
+        assigned_to: text({ ...CREATE.assigned_to, minLength: 1 })
           .optional()
           .describe('Only tasks assigned to this worker id (your own id: whoami)'),
-        project: z.string().min(1).max(100).optional().describe('Only tasks of this project slug'),
-        parent_id: z
-          .number()
-          .int()
-          .min(1)
-          .max(MAX_INT32)
+        project: text({ ...CREATE.project_slug, minLength: 1 })
+          .optional()
+          .describe('Only tasks of this project slug'),
+        parent_id: integer(LIST.parent_id, 'parent_id')
           .optional()
           .describe('Only the direct subtasks of this task id'),
-        q: z
-          .string()
-          .min(1)
-          .max(200)
+        q: text({ ...LIST.q, minLength: 1 })
           .optional()
-          .describe('Text to find in title or description, case-insensitive, 1–200 characters'),
+          .describe(
+            `Text to find in title or description, case-insensitive, 1–${LIST.q.maxLength} characters`,
+          ),
         sort: z
-          .enum(SORTS)
+          .enum(LIST.sort.enum)
           .optional()
           .describe('Sort field, "-" prefix for descending (e.g. "-priority"); default "id"'),
         ...pagination('matches'),
@@ -209,11 +218,12 @@ export function registerTaskflowTools(server: McpServer, ctx: ToolContext): void
       annotations: READ,
     },
     async (query) => {
-      const { data: tasks, response } = await unwrap(api.GET('/api/tasks', { params: { query } }));
-      const total = response.headers.get('x-total-count');
+      const { items: tasks, total } = await unwrapPage(
+        api.GET('/api/tasks', { params: { query } }),
+      );
       return {
-        total: total === null ? null : Number(total),
-        limit: query.limit ?? 50,
+        total,
+        limit: query.limit ?? DEFAULT_PAGE_SIZE,
         offset: query.offset ?? 0,
         tasks,
       };
@@ -250,17 +260,19 @@ export function registerTaskflowTools(server: McpServer, ctx: ToolContext): void
         parent_id: taskFields.parent_id.optional(),
         due_date: taskFields.due_date.optional(),
         status: z
-          .enum(INITIAL_STATUSES)
+          .enum(CREATE.status.enum)
           .optional()
           .describe(
             'Initial status: pending (the default) or blocked; to work on it, claim_task it next',
           ),
         progress_percent: taskFields.progress_percent
           .optional()
-          .describe('Initial progress, 0–100, default 0'),
+          .describe(
+            `Initial progress, ${CREATE.progress_percent.minimum}–${CREATE.progress_percent.maximum}, default 0`,
+          ),
         required_capabilities: z
-          .array(z.string().min(1).max(100))
-          .max(20)
+          .array(capability())
+          .max(CREATE.required_capabilities.maxItems)
           .optional()
           .describe(
             'What a worker needs to take it; claim_next_task offers it only to those who have them all',
@@ -290,7 +302,7 @@ export function registerTaskflowTools(server: McpServer, ctx: ToolContext): void
         title: taskFields.title.optional(),
         description: taskFields.description.optional(),
         status: z
-          .enum(STATUSES)
+          .enum(enums.TaskStatus)
           .optional()
           .describe(
             `New status: the lifecycle move that reaches it, with the same rules (${STATE_MACHINE}), else a 409`,
@@ -301,10 +313,7 @@ export function registerTaskflowTools(server: McpServer, ctx: ToolContext): void
         project_slug: taskFields.project_slug.optional(),
         parent_id: taskFields.parent_id.optional(),
         due_date: taskFields.due_date.optional(),
-        if_version: z
-          .number()
-          .int()
-          .min(1)
+        if_version: integer(schemaLimits.Task.version, 'if_version')
           .optional()
           .describe(
             "The task's `version` as you last read it: the change applies only if nobody changed the task since (else a 412 and nothing changes)",
@@ -351,14 +360,17 @@ export function registerTaskflowTools(server: McpServer, ctx: ToolContext): void
       description:
         'Claim the best task available to you in one step (highest priority, then earliest due date; only tasks whose dependencies are done and whose required capabilities you have). Never a conflict: concurrent agents each get a different task. Returns {task: null} when there is nothing to do.',
       input: {
-        project: z.string().min(1).max(100).optional().describe('Only tasks of this project'),
+        project: text({ ...CREATE.project_slug, minLength: 1 })
+          .optional()
+          .describe('Only tasks of this project'),
         min_priority: z
-          .enum(PRIORITIES)
+          .enum(enums.TaskPriority)
           .optional()
           .describe('Only tasks of at least this priority'),
+        // A subset of the caller's registered capabilities, so at most as many.
         capabilities: z
-          .array(z.string().min(1).max(100))
-          .max(50)
+          .array(capability())
+          .max(schemaLimits.CreateWorkerDto.capabilities.maxItems)
           .optional()
           .describe(
             'Narrow the search to tasks needing at most these of your registered capabilities (it cannot add any); default: all of them',
@@ -446,17 +458,12 @@ export function registerTaskflowTools(server: McpServer, ctx: ToolContext): void
         'Report progress on a task you hold (in_progress only): percent 0–100 and an optional note of what is done, recorded in the audit trail.',
       input: {
         id: taskId(),
-        percent: z
-          .number()
-          .int('percent must be an integer')
-          .min(0, 'percent must be 0–100')
-          .max(100, 'percent must be 0–100')
-          .describe('How far along the task is, integer 0–100'),
-        note: z
-          .string()
-          .max(1000)
+        percent: integer(PROGRESS.percent, 'percent').describe(
+          `How far along the task is, integer ${PROGRESS.percent.minimum}–${PROGRESS.percent.maximum}`,
+        ),
+        note: text(PROGRESS.note)
           .optional()
-          .describe('What was done or what is next, up to 1000 characters'),
+          .describe(`What was done or what is next, up to ${PROGRESS.note.maxLength} characters`),
       },
       annotations: MOVE,
     },
@@ -516,11 +523,9 @@ export function registerTaskflowTools(server: McpServer, ctx: ToolContext): void
         "Send someone else's work back to its assignee (review → in_progress), saying what to fix. The assignee cannot reject their own task.",
       input: {
         id: taskId(),
-        reason: z
-          .string()
-          .min(1)
-          .max(1000)
-          .describe('What must change before it can be approved, up to 1000 characters'),
+        reason: text({ ...schemaLimits.RejectBody.reason, minLength: 1 }).describe(
+          `What must change before it can be approved, up to ${schemaLimits.RejectBody.reason.maxLength} characters`,
+        ),
       },
       annotations: MOVE,
     },
@@ -571,12 +576,10 @@ export function registerTaskflowTools(server: McpServer, ctx: ToolContext): void
         'Mark a task blocked when it cannot go on (pending, in_progress or review → blocked), saying why so a human can unblock it.',
       input: {
         id: taskId(),
-        reason: z
-          .string()
-          .max(1000)
+        reason: text(schemaLimits.BlockBody.reason)
           .optional()
           .describe(
-            'What it is waiting for, up to 1000 characters (e.g. "waiting for the API key")',
+            `What it is waiting for, up to ${schemaLimits.BlockBody.reason.maxLength} characters (e.g. "waiting for the API key")`,
           ),
       },
       annotations: MOVE,
@@ -614,11 +617,10 @@ export function registerTaskflowTools(server: McpServer, ctx: ToolContext): void
       annotations: READ,
     },
     async ({ id, ...query }) => {
-      const { data: entries, response } = await unwrap(
+      const { items: entries, total } = await unwrapPage(
         api.GET('/api/tasks/{id}/audit', { params: { path: { id }, query } }),
       );
-      const total = response.headers.get('x-total-count');
-      return { task_id: id, total: total === null ? null : Number(total), entries };
+      return { task_id: id, total, entries };
     },
   );
 

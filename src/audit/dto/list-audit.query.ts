@@ -1,5 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, Max, Min } from 'class-validator';
+import { MAX_INT32 } from '../../common/limits';
 import { PaginationQuery } from '../../common/pagination/pagination.query';
 import {
   IsOptionalNotNull,
@@ -8,7 +9,6 @@ import {
   ToInteger,
   ToUtcDate,
 } from '../../common/validation/decorators';
-import { MAX_INT32 } from '../../common/validation/id.pipe';
 import { WORKER_TYPES, WorkerType } from '../../common/worker-types';
 import { AUDIT_ACTIONS, AuditAction } from '../audit-actions';
 

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
-import { AUDIT_ACTIONS, AuditAction } from '../../audit/audit-actions';
-import { WORKER_TYPES, WorkerType } from '../../common/worker-types';
+import { enums } from '../../client/contract';
+import type { AuditAction, WorkerType } from '../../client/taskflow-client';
 import { integer } from '../arguments';
 import { action } from '../context';
 import { CliError, ExitCode } from '../exit-codes';
@@ -22,7 +22,7 @@ export function registerActivityCommands(program: Command, env: NodeJS.ProcessEn
     .description('the audit log, oldest first: every change, who made it, human or agent')
     .argument('[task-id]', 'only this task', integer)
     .option('--actor <worker>', 'only this actor (worker id)')
-    .addOption(new Option('--action <action>', 'only this action').choices(AUDIT_ACTIONS))
+    .addOption(new Option('--action <action>', 'only this action').choices(enums.AuditAction))
     .option('--since <time>', 'at or after this instant (ISO 8601)')
     .option('--until <time>', 'before this instant (ISO 8601)')
     .option('--limit <n>', 'at most this many (1-100, default 50)', integer)
@@ -74,7 +74,7 @@ export function registerActivityCommands(program: Command, env: NodeJS.ProcessEn
   program
     .command('workers')
     .description('the registered workers (humans and agents)')
-    .addOption(new Option('--type <type>', 'only this type').choices(WORKER_TYPES))
+    .addOption(new Option('--type <type>', 'only this type').choices(enums.WorkerType))
     .action(
       action(env, (cli, o: { type?: WorkerType }) =>
         cli.list(

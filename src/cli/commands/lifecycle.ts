@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
-import { TASK_PRIORITIES, TaskPriority } from '../../tasks/task.enums';
+import { enums } from '../../client/contract';
+import type { TaskPriority } from '../../client/taskflow-client';
 import { integer } from '../arguments';
 import { action } from '../context';
 import { taskDetails } from '../views';
@@ -52,7 +53,7 @@ export function registerLifecycleCommands(program: Command, env: NodeJS.ProcessE
     .option('--project <slug>', 'only this project')
     .addOption(
       new Option('--min-priority <priority>', 'only at least this priority').choices(
-        TASK_PRIORITIES,
+        enums.TaskPriority,
       ),
     )
     .option(

@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
+import { enums, schemaLimits } from '../../client/contract';
 import type { components, operations } from '../../client/schema';
-import { TASK_PRIORITIES, TASK_STATUSES, TaskPriority, TaskStatus } from '../../tasks/task.enums';
-import { INITIAL_STATUSES } from '../../tasks/dto/create-task.dto';
+import type { TaskPriority, TaskStatus } from '../../client/taskflow-client';
 import { integer, orNull, text } from '../arguments';
 import { action } from '../context';
 import { CliError, ExitCode } from '../exit-codes';
@@ -49,7 +49,7 @@ const collect = (value: string, previous: string[] = []): string[] => [...previo
 function withFieldOptions(command: Command): Command {
   return command
     .option('--description <text>', 'description', orNull(text))
-    .addOption(new Option('--priority <priority>', 'priority').choices(TASK_PRIORITIES))
+    .addOption(new Option('--priority <priority>', 'priority').choices(enums.TaskPriority))
     .option('--project <slug>', 'project slug', orNull(text))
     .option('--parent <id>', 'parent task id', orNull(integer))
     .option('--due <date>', 'due date, ISO 8601 (e.g. 2026-12-01T17:00:00Z)', orNull(text))
@@ -75,8 +75,10 @@ export function registerTaskCommands(program: Command, env: NodeJS.ProcessEnv): 
   program
     .command('list')
     .description('list tasks (filters combine with AND)')
-    .addOption(new Option('--status <status>', 'only this status').choices(TASK_STATUSES))
-    .addOption(new Option('--priority <priority>', 'only this priority').choices(TASK_PRIORITIES))
+    .addOption(new Option('--status <status>', 'only this status').choices(enums.TaskStatus))
+    .addOption(
+      new Option('--priority <priority>', 'only this priority').choices(enums.TaskPriority),
+    )
     .option('--assigned-to <worker>', 'only tasks assigned to this worker id')
     .addOption(new Option('--mine', 'only tasks assigned to me').conflicts('assignedTo'))
     .option('--project <slug>', 'only this project')
@@ -132,7 +134,7 @@ export function registerTaskCommands(program: Command, env: NodeJS.ProcessEnv): 
       .argument('<title>', 'task title')
       .addOption(
         new Option('--status <status>', 'initial status (default pending)').choices(
-          INITIAL_STATUSES,
+          schemaLimits.CreateTaskDto.status.enum,
         ),
       ),
   ).action(
@@ -158,7 +160,7 @@ export function registerTaskCommands(program: Command, env: NodeJS.ProcessEnv): 
         new Option(
           '--status <status>',
           'new status, by the move that reaches it (start, review, approve…) and its rules',
-        ).choices(TASK_STATUSES),
+        ).choices(enums.TaskStatus),
       ),
   ).action(
     action(env, async (cli, id: number, o: FieldOptions & { ifVersion?: number }) => {

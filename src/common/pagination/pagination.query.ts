@@ -1,10 +1,10 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, Max, Min } from 'class-validator';
+import { MAX_INT32 } from '../limits';
 import { IsOptionalNotNull, ToInteger } from '../validation/decorators';
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 100;
-const MAX_OFFSET = 2_147_483_647;
 
 /** `limit` 1–100 (default 50) and `offset` ≥ 0, shared by every list route. */
 export class PaginationQuery {
@@ -21,12 +21,12 @@ export class PaginationQuery {
   @Max(MAX_PAGE_SIZE)
   limit?: number;
 
-  @ApiPropertyOptional({ type: 'integer', minimum: 0, maximum: MAX_OFFSET, default: 0 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, maximum: MAX_INT32, default: 0 })
   @IsOptionalNotNull()
   @ToInteger()
   @IsInt()
   @Min(0)
-  @Max(MAX_OFFSET)
+  @Max(MAX_INT32)
   offset?: number;
 }
 

@@ -6,6 +6,8 @@ import {
   registerDecorator,
 } from 'class-validator';
 
+// Each Transform takes `value` as `unknown`: class-transformer types raw input as `any`.
+
 /**
  * Optional, but never null: `undefined` skips validation, `null` is validated (and fails).
  * class-validator's own `@IsOptional()` lets null through, which is right only for nullable fields.
@@ -16,7 +18,7 @@ export function IsOptionalNotNull(): PropertyDecorator {
 
 /** Swagger UI and HTML forms send `""` for an empty field: it means null. */
 export function EmptyStringToNull(): PropertyDecorator {
-  return Transform(({ value }) => (value === '' ? null : value));
+  return Transform(({ value }: { value: unknown }) => (value === '' ? null : value));
 }
 
 /**
@@ -58,14 +60,16 @@ export function IsText(
  * ("1e3", "0x10", "", a repeated key that arrived as an array) stays as it is and fails `@IsInt`.
  */
 export function ToInteger(): PropertyDecorator {
-  return Transform(({ value }) =>
+  return Transform(({ value }: { value: unknown }) =>
     typeof value === 'string' && /^-?\d{1,16}$/.test(value) ? Number(value) : value,
   );
 }
 
 /** `true`/`false` in a query string. */
 export function ToBoolean(): PropertyDecorator {
-  return Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value));
+  return Transform(({ value }: { value: unknown }) =>
+    value === 'true' ? true : value === 'false' ? false : value,
+  );
 }
 
 /**
@@ -76,7 +80,7 @@ export function ToBoolean(): PropertyDecorator {
 export function ToUtcDate(): PropertyDecorator {
   const iso =
     /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}(?::?\d{2})?)?)?$/i;
-  return Transform(({ value }) => {
+  return Transform(({ value }: { value: unknown }) => {
     if (typeof value !== 'string') return value;
     const match = iso.exec(value.trim());
     if (!match) return value;

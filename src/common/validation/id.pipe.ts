@@ -1,8 +1,6 @@
 import { Injectable, Optional, PipeTransform } from '@nestjs/common';
 import { ValidationFailedError } from '../errors/domain-errors';
-
-/** The largest id (a PostgreSQL `integer`). */
-export const MAX_INT32 = 2_147_483_647;
+import { MAX_INT32 } from '../limits';
 
 /** A path id: a positive 32-bit integer written in plain digits, else 422 (never a 500 from SQL). */
 @Injectable()

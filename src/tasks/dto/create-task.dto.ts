@@ -18,26 +18,30 @@ import {
   IsValidDate,
   ToUtcDate,
 } from '../../common/validation/decorators';
-import { MAX_INT32 } from '../../common/validation/id.pipe';
+import { MAX_INT32, TASK_DESCRIPTION_MAX_LENGTH, TASK_TITLE_MAX_LENGTH } from '../../common/limits';
 import { MAX_TAGS, TAG_PATTERN, TASK_PRIORITIES, TaskPriority, TaskStatus } from '../task.enums';
 
 /** The statuses a task may be created in. */
 export const INITIAL_STATUSES = ['pending', 'blocked'] as const satisfies readonly TaskStatus[];
 
 export class CreateTaskDto {
-  @ApiProperty({ minLength: 1, maxLength: 200, example: 'Write the release notes' })
-  @IsText({ min: 1, max: 200, nonBlank: true })
+  @ApiProperty({
+    minLength: 1,
+    maxLength: TASK_TITLE_MAX_LENGTH,
+    example: 'Write the release notes',
+  })
+  @IsText({ min: 1, max: TASK_TITLE_MAX_LENGTH, nonBlank: true })
   title: string;
 
   @ApiPropertyOptional({
     type: String,
     nullable: true,
-    maxLength: 10_000,
+    maxLength: TASK_DESCRIPTION_MAX_LENGTH,
     example: 'Cover the API changes.',
   })
   @EmptyStringToNull()
   @IsOptional()
-  @IsText({ max: 10_000 })
+  @IsText({ max: TASK_DESCRIPTION_MAX_LENGTH })
   description?: string | null;
 
   @ApiPropertyOptional({
@@ -91,7 +95,7 @@ export class CreateTaskDto {
     example: 7,
     description: 'An existing task, never this task or one of its descendants; `null` clears it.',
   })
-  @Transform(({ value }) => (value === 0 ? null : value))
+  @Transform(({ value }: { value: unknown }) => (value === 0 ? null : value))
   @IsOptional()
   @IsInt()
   @Min(1)

@@ -1,5 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, Matches, Max, Min } from 'class-validator';
+import { MAX_INT32 } from '../../common/limits';
 import { PaginationQuery } from '../../common/pagination/pagination.query';
 import {
   IsOptionalNotNull,
@@ -19,7 +20,6 @@ import {
   TaskPriority,
   TaskStatus,
 } from '../task.enums';
-import { MAX_INT32 } from '../../common/validation/id.pipe';
 
 export class ListTasksQuery extends PaginationQuery {
   @ApiPropertyOptional({ enum: TASK_STATUSES, enumName: 'TaskStatus' })

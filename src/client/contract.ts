@@ -1,0 +1,433 @@
+// Generated from openapi.json by `npm run openapi` (checked by `npm run openapi:check`): do not edit.
+
+/** Every named enum of `components.schemas`. */
+export const enums = {
+  ErrorCode: [
+    'malformed_json',
+    'bad_request',
+    'headers_too_large',
+    'request_timeout',
+    'payload_too_large',
+    'unsupported_media_type',
+    'unauthenticated',
+    'forbidden',
+    'admin_required',
+    'not_assignee',
+    'reviewer_is_assignee',
+    'capability_missing',
+    'not_project_member',
+    'project_owner_required',
+    'not_found',
+    'task_not_found',
+    'worker_not_found',
+    'dependency_not_found',
+    'project_not_found',
+    'member_not_found',
+    'route_not_found',
+    'method_not_allowed',
+    'conflict',
+    'invalid_transition',
+    'task_claimed',
+    'dependency_unfinished',
+    'dependency_cycle',
+    'task_has_subtasks',
+    'task_has_dependents',
+    'worker_exists',
+    'project_exists',
+    'project_has_tasks',
+    'project_referenced',
+    'last_owner',
+    'idempotency_key_reused',
+    'concurrent_change',
+    'precondition_failed',
+    'validation_failed',
+    'rate_limited',
+    'database_unavailable',
+    'internal_error',
+  ],
+  WorkerType: ['human', 'agent'],
+  AuditAction: [
+    'created',
+    'updated',
+    'deleted',
+    'started',
+    'progressed',
+    'review_requested',
+    'completed',
+    'approved',
+    'rejected',
+    'blocked',
+    'unblocked',
+    'released',
+    'reopened',
+    'assigned',
+    'lease_expired',
+    'lease_extended',
+    'dependency_added',
+    'dependency_removed',
+    'worker_registered',
+    'worker_updated',
+    'worker_deleted',
+    'project_created',
+    'project_updated',
+    'project_deleted',
+    'member_added',
+    'member_removed',
+  ],
+  TaskPriority: ['low', 'medium', 'high', 'critical'],
+  TaskStatus: ['pending', 'in_progress', 'review', 'completed', 'blocked'],
+  ProjectVisibility: ['internal', 'private'],
+  ProjectRole: ['owner', 'member', 'viewer'],
+} as const;
+
+/** Each schema property's limits: `schemaLimits.CreateTaskDto.title.maxLength`. */
+export const schemaLimits = {
+  CreateTaskDto: {
+    title: { minLength: 1, maxLength: 200 },
+    description: { maxLength: 10000 },
+    status: { enum: ['pending', 'blocked'] },
+    progress_percent: { minimum: 0, maximum: 100 },
+    assigned_to: { maxLength: 255 },
+    project_slug: { maxLength: 100 },
+    parent_id: { minimum: 1, maximum: 2147483647 },
+    required_capabilities: { maxItems: 20 },
+    tags: { maxItems: 20 },
+  },
+  Task: {
+    title: { minLength: 1, maxLength: 200 },
+    description: { maxLength: 10000 },
+    progress_percent: { minimum: 0, maximum: 100 },
+    assigned_to: { maxLength: 255 },
+    project_slug: { maxLength: 100 },
+    version: { minimum: 1 },
+  },
+  UpdateTaskDto: {
+    title: { minLength: 1, maxLength: 200 },
+    description: { maxLength: 10000 },
+    progress_percent: { minimum: 0, maximum: 100 },
+    assigned_to: { maxLength: 255 },
+    project_slug: { maxLength: 100 },
+    parent_id: { minimum: 1, maximum: 2147483647 },
+    required_capabilities: { maxItems: 20 },
+    tags: { maxItems: 20 },
+  },
+  LeaseBody: { lease_seconds: { minimum: 1, maximum: 86400 } },
+  ClaimNextBody: { lease_seconds: { minimum: 1, maximum: 86400 } },
+  ProgressBody: { percent: { minimum: 0, maximum: 100 }, note: { maxLength: 1000 } },
+  BlockBody: { reason: { maxLength: 1000 } },
+  RejectBody: { reason: { maxLength: 1000 } },
+  CreateWorkerDto: {
+    id: {
+      maxLength: 255,
+      pattern:
+        '^[^\\u0000-\\u001f\\u007f-\\u009f\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069]*$',
+    },
+    name: { maxLength: 200 },
+    capabilities: { maxItems: 50 },
+  },
+  Worker: { id: { maxLength: 255 }, name: { maxLength: 200 } },
+  UpdateWorkerDto: { name: { maxLength: 200 }, capabilities: { maxItems: 50 } },
+  MeResponse: { worker_type: { enum: ['human', 'agent'] } },
+  CreateProjectDto: {
+    slug: { maxLength: 100, pattern: '^[a-z0-9-]{1,100}$' },
+    name: { maxLength: 200 },
+    description: { maxLength: 10000 },
+  },
+  Project: {
+    slug: { maxLength: 100, pattern: '^[a-z0-9-]{1,100}$' },
+    name: { maxLength: 200 },
+    description: { maxLength: 10000 },
+  },
+  UpdateProjectDto: { name: { maxLength: 200 }, description: { maxLength: 10000 } },
+  ProjectMember: { worker_id: { maxLength: 255 } },
+  SetMemberDto: {
+    worker_id: {
+      maxLength: 255,
+      pattern:
+        '^[^\\u0000-\\u001f\\u007f-\\u009f\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069]*$',
+    },
+  },
+  AuditMemberAdded: { previous_role: { enum: ['owner', 'member', 'viewer'] } },
+  AuditEntryCreated: { client: { maxLength: 200 }, action: { enum: ['created'] } },
+  AuditEntryUpdated: { client: { maxLength: 200 }, action: { enum: ['updated'] } },
+  AuditEntryDeleted: { client: { maxLength: 200 }, action: { enum: ['deleted'] } },
+  AuditEntryStarted: { client: { maxLength: 200 }, action: { enum: ['started'] } },
+  AuditEntryProgressed: { client: { maxLength: 200 }, action: { enum: ['progressed'] } },
+  AuditEntryReviewRequested: { client: { maxLength: 200 }, action: { enum: ['review_requested'] } },
+  AuditEntryCompleted: { client: { maxLength: 200 }, action: { enum: ['completed'] } },
+  AuditEntryApproved: { client: { maxLength: 200 }, action: { enum: ['approved'] } },
+  AuditEntryRejected: { client: { maxLength: 200 }, action: { enum: ['rejected'] } },
+  AuditEntryBlocked: { client: { maxLength: 200 }, action: { enum: ['blocked'] } },
+  AuditEntryUnblocked: { client: { maxLength: 200 }, action: { enum: ['unblocked'] } },
+  AuditEntryReleased: { client: { maxLength: 200 }, action: { enum: ['released'] } },
+  AuditEntryReopened: { client: { maxLength: 200 }, action: { enum: ['reopened'] } },
+  AuditEntryAssigned: { client: { maxLength: 200 }, action: { enum: ['assigned'] } },
+  AuditEntryLeaseExpired: { client: { maxLength: 200 }, action: { enum: ['lease_expired'] } },
+  AuditEntryLeaseExtended: { client: { maxLength: 200 }, action: { enum: ['lease_extended'] } },
+  AuditEntryDependencyAdded: { client: { maxLength: 200 }, action: { enum: ['dependency_added'] } },
+  AuditEntryDependencyRemoved: {
+    client: { maxLength: 200 },
+    action: { enum: ['dependency_removed'] },
+  },
+  AuditEntryWorkerRegistered: {
+    client: { maxLength: 200 },
+    action: { enum: ['worker_registered'] },
+  },
+  AuditEntryWorkerUpdated: { client: { maxLength: 200 }, action: { enum: ['worker_updated'] } },
+  AuditEntryWorkerDeleted: { client: { maxLength: 200 }, action: { enum: ['worker_deleted'] } },
+  AuditEntryProjectCreated: { client: { maxLength: 200 }, action: { enum: ['project_created'] } },
+  AuditEntryProjectUpdated: { client: { maxLength: 200 }, action: { enum: ['project_updated'] } },
+  AuditEntryProjectDeleted: { client: { maxLength: 200 }, action: { enum: ['project_deleted'] } },
+  AuditEntryMemberAdded: { client: { maxLength: 200 }, action: { enum: ['member_added'] } },
+  AuditEntryMemberRemoved: { client: { maxLength: 200 }, action: { enum: ['member_removed'] } },
+} as const;
+
+/** Each operation's parameter limits: `parameterLimits.Tasks_list.query.limit.maximum`. */
+export const parameterLimits = {
+  Audit_list: {
+    query: {
+      limit: { minimum: 1, maximum: 100 },
+      offset: { minimum: 0, maximum: 2147483647 },
+      task_id: { minimum: 1, maximum: 2147483647 },
+    },
+  },
+  Audit_forTask: {
+    path: { id: { minimum: 1, maximum: 2147483647 } },
+    query: { limit: { minimum: 1, maximum: 100 }, offset: { minimum: 0, maximum: 2147483647 } },
+  },
+  AuditVerify_verify: { query: { task_id: { minimum: 1, maximum: 2147483647 } } },
+  AuditVerify_heads: {
+    query: {
+      limit: { minimum: 1, maximum: 100 },
+      offset: { minimum: 0, maximum: 2147483647 },
+      task_id: { minimum: 1, maximum: 2147483647 },
+    },
+  },
+  Tasks_create: {
+    header: {
+      'Idempotency-Key': { minLength: 1, maxLength: 255 },
+      'X-TaskFlow-Client': { minLength: 1, maxLength: 200 },
+    },
+  },
+  Tasks_list: {
+    query: {
+      limit: { minimum: 1, maximum: 100 },
+      offset: { minimum: 0, maximum: 2147483647 },
+      parent_id: { minimum: 1, maximum: 2147483647 },
+      q: { maxLength: 200 },
+      sort: {
+        enum: [
+          'id',
+          '-id',
+          'created_at',
+          '-created_at',
+          'updated_at',
+          '-updated_at',
+          'priority',
+          '-priority',
+          'due_date',
+          '-due_date',
+        ],
+      },
+      tag: { maxItems: 20 },
+      any_tag: { maxItems: 20 },
+    },
+  },
+  Tasks_findOne: { path: { id: { minimum: 1, maximum: 2147483647 } } },
+  Tasks_update: {
+    path: { id: { minimum: 1, maximum: 2147483647 } },
+    header: { 'X-TaskFlow-Client': { minLength: 1, maxLength: 200 } },
+  },
+  Tasks_remove: {
+    path: { id: { minimum: 1, maximum: 2147483647 } },
+    header: { 'X-TaskFlow-Client': { minLength: 1, maxLength: 200 } },
+  },
+  Tasks_subtasks: {
+    path: { id: { minimum: 1, maximum: 2147483647 } },
+    query: { limit: { minimum: 1, maximum: 100 }, offset: { minimum: 0, maximum: 2147483647 } },
+  },
+  TaskLifecycle_start: {
+    path: { id: { minimum: 1, maximum: 2147483647 } },
+    header: {
+      'Idempotency-Key': { minLength: 1, maxLength: 255 },
+      'X-TaskFlow-Client': { minLength: 1, maxLength: 200 },
+    },
+  },
+  TaskLifecycle_claimNext: {
+    header: {
+      'Idempotency-Key': { minLength: 1, maxLength: 255 },
+      'X-TaskFlow-Client': { minLength: 1, maxLength: 200 },
+    },
+  },
+  TaskLifecycle_heartbeat: {
+    path: { id: { minimum: 1, maximum: 2147483647 } },
+    header: {
+      'Idempotency-Key': { minLength: 1, maxLength: 255 },
+      'X-TaskFlow-Client': { minLength: 1, maxLength: 200 },
+    },
+  },
+  TaskLifecycle_progress: {
+    path: { id: { minimum: 1, maximum: 2147483647 } },
+    header: {
+      'Idempotency-Key': { minLength: 1, maxLength: 255 },
+      'X-TaskFlow-Client': { minLength: 1, maxLength: 200 },
+    },
+  },
+  TaskLifecycle_review: {
+    path: { id: { minimum: 1, maximum: 2147483647 } },
+    header: {
+      'Idempotency-Key': { minLength: 1, maxLength: 255 },
+      'X-TaskFlow-Client': { minLength: 1, maxLength: 200 },
+    },
+  },
+  TaskLifecycle_complete: {
+    path: { id: { minimum: 1, maximum: 2147483647 } },
+    header: {
+      'Idempotency-Key': { minLength: 1, maxLength: 255 },
+      'X-TaskFlow-Client': { minLength: 1, maxLength: 200 },
+    },
+  },
+  TaskLifecycle_block: {
+    path: { id: { minimum: 1, maximum: 2147483647 } },
+    header: {
+      'Idempotency-Key': { minLength: 1, maxLength: 255 },
+      'X-TaskFlow-Client': { minLength: 1, maxLength: 200 },
+    },
+  },
+  TaskLifecycle_unblock: {
+    path: { id: { minimum: 1, maximum: 2147483647 } },
+    header: {
+      'Idempotency-Key': { minLength: 1, maxLength: 255 },
+      'X-TaskFlow-Client': { minLength: 1, maxLength: 200 },
+    },
+  },
+  TaskLifecycle_release: {
+    path: { id: { minimum: 1, maximum: 2147483647 } },
+    header: {
+      'Idempotency-Key': { minLength: 1, maxLength: 255 },
+      'X-TaskFlow-Client': { minLength: 1, maxLength: 200 },
+    },
+  },
+  TaskLifecycle_approve: {
+    path: { id: { minimum: 1, maximum: 2147483647 } },
+    header: {
+      'Idempotency-Key': { minLength: 1, maxLength: 255 },
+      'X-TaskFlow-Client': { minLength: 1, maxLength: 200 },
+    },
+  },
+  TaskLifecycle_reject: {
+    path: { id: { minimum: 1, maximum: 2147483647 } },
+    header: {
+      'Idempotency-Key': { minLength: 1, maxLength: 255 },
+      'X-TaskFlow-Client': { minLength: 1, maxLength: 200 },
+    },
+  },
+  TaskLifecycle_reopen: {
+    path: { id: { minimum: 1, maximum: 2147483647 } },
+    header: {
+      'Idempotency-Key': { minLength: 1, maxLength: 255 },
+      'X-TaskFlow-Client': { minLength: 1, maxLength: 200 },
+    },
+  },
+  TaskDependencies_add: {
+    path: {
+      id: { minimum: 1, maximum: 2147483647 },
+      other_id: { minimum: 1, maximum: 2147483647 },
+    },
+    header: {
+      'Idempotency-Key': { minLength: 1, maxLength: 255 },
+      'X-TaskFlow-Client': { minLength: 1, maxLength: 200 },
+    },
+  },
+  TaskDependencies_remove: {
+    path: {
+      id: { minimum: 1, maximum: 2147483647 },
+      other_id: { minimum: 1, maximum: 2147483647 },
+    },
+    header: { 'X-TaskFlow-Client': { minLength: 1, maxLength: 200 } },
+  },
+  Workers_register: {
+    header: {
+      'Idempotency-Key': { minLength: 1, maxLength: 255 },
+      'X-TaskFlow-Client': { minLength: 1, maxLength: 200 },
+    },
+  },
+  Workers_list: {
+    query: { limit: { minimum: 1, maximum: 100 }, offset: { minimum: 0, maximum: 2147483647 } },
+  },
+  Workers_findOne: {
+    path: {
+      id: {
+        minLength: 1,
+        maxLength: 255,
+        pattern:
+          '^[^\\u0000-\\u001f\\u007f-\\u009f\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069]*$',
+      },
+    },
+  },
+  Workers_update: {
+    path: {
+      id: {
+        minLength: 1,
+        maxLength: 255,
+        pattern:
+          '^[^\\u0000-\\u001f\\u007f-\\u009f\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069]*$',
+      },
+    },
+    header: { 'X-TaskFlow-Client': { minLength: 1, maxLength: 200 } },
+  },
+  Workers_remove: {
+    path: {
+      id: {
+        minLength: 1,
+        maxLength: 255,
+        pattern:
+          '^[^\\u0000-\\u001f\\u007f-\\u009f\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069]*$',
+      },
+    },
+    header: { 'X-TaskFlow-Client': { minLength: 1, maxLength: 200 } },
+  },
+  Projects_create: {
+    header: {
+      'Idempotency-Key': { minLength: 1, maxLength: 255 },
+      'X-TaskFlow-Client': { minLength: 1, maxLength: 200 },
+    },
+  },
+  Projects_list: {
+    query: { limit: { minimum: 1, maximum: 100 }, offset: { minimum: 0, maximum: 2147483647 } },
+  },
+  Projects_findOne: {
+    path: { slug: { minLength: 1, maxLength: 100, pattern: '^[a-z0-9-]{1,100}$' } },
+  },
+  Projects_update: {
+    path: { slug: { minLength: 1, maxLength: 100, pattern: '^[a-z0-9-]{1,100}$' } },
+    header: { 'X-TaskFlow-Client': { minLength: 1, maxLength: 200 } },
+  },
+  Projects_remove: {
+    path: { slug: { minLength: 1, maxLength: 100, pattern: '^[a-z0-9-]{1,100}$' } },
+    header: { 'X-TaskFlow-Client': { minLength: 1, maxLength: 200 } },
+  },
+  Projects_listMembers: {
+    path: { slug: { minLength: 1, maxLength: 100, pattern: '^[a-z0-9-]{1,100}$' } },
+    query: { limit: { minimum: 1, maximum: 100 }, offset: { minimum: 0, maximum: 2147483647 } },
+  },
+  Projects_setMember: {
+    path: { slug: { minLength: 1, maxLength: 100, pattern: '^[a-z0-9-]{1,100}$' } },
+    header: {
+      'Idempotency-Key': { minLength: 1, maxLength: 255 },
+      'X-TaskFlow-Client': { minLength: 1, maxLength: 200 },
+    },
+  },
+  Projects_removeMember: {
+    path: {
+      slug: { minLength: 1, maxLength: 100, pattern: '^[a-z0-9-]{1,100}$' },
+      worker_id: {
+        minLength: 1,
+        maxLength: 255,
+        pattern:
+          '^[^\\u0000-\\u001f\\u007f-\\u009f\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069]*$',
+      },
+    },
+    header: { 'X-TaskFlow-Client': { minLength: 1, maxLength: 200 } },
+  },
+} as const;

@@ -1,0 +1,13 @@
+/**
+ * Limits the API validates, shared by the DTOs, pipes and OpenAPI decorators so the checks and
+ * the published schema cannot disagree.
+ */
+
+/** Ids and offsets are PostgreSQL `integer` columns: anything larger would be a 500 from SQL. */
+export const MAX_INT32 = 2_147_483_647;
+
+export const TASK_TITLE_MAX_LENGTH = 200;
+export const TASK_DESCRIPTION_MAX_LENGTH = 10_000;
+
+/** `Idempotency-Key`: 1–255 printable ASCII characters, no spaces. */
+export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
