@@ -24,6 +24,8 @@ const HINTS: Partial<Record<Code, (baseUrl: string) => string>> = {
   reviewer_is_assignee: () =>
     'you are its assignee: another worker or an admin has to approve or reject it',
   admin_required: () => 'only an admin may do that',
+  not_project_member: () =>
+    `the task belongs to a project you are not a member (or only a viewer) of: ask one of its owners to add you (list_projects shows the projects you can see); ${FIND_ANOTHER}`,
   precondition_failed: () => 'the task changed since you read it: get_task, then decide again',
 };
 

@@ -8,6 +8,7 @@ const INSTRUCTIONS = [
   'TaskFlow is a task board shared by humans and AI agents; you act as your own worker (whoami).',
   "To work: list_tasks with status 'pending' → claim_task → update_progress as you go → complete_task (or request_review when a human should check).",
   'A 409 on claim_task means another worker claimed the task first: pick another one. If you cannot finish, release_task; if you are stuck on something outside your control, block_task with a reason.',
+  'Tasks in a project are changed only by its members (list_projects); the shared board (no project) is open to all.',
   'Every change is recorded in the audit trail under your id (task_audit).',
 ].join('\n');
 

@@ -82,6 +82,10 @@ const taskId = () =>
     .max(TASK_ID.maximum)
     .describe('Task id (positive integer), as list_tasks and get_task return it');
 
+/** A tag; its exact form (lowercase, `-_.`) is the API's to check, and its 422 says it. */
+const tag = () => z.string().min(1).max(50);
+const tagList = (what: string) => z.array(tag()).max(CREATE.tags.maxItems).describe(what);
+
 /** Create and update take the same fields; update makes every one optional. */
 const taskFields = {
   title: text(CREATE.title)
@@ -118,6 +122,9 @@ const taskFields = {
     ),
   progress_percent: integer(CREATE.progress_percent, 'progress_percent').describe(
     `Progress, integer ${CREATE.progress_percent.minimum}–${CREATE.progress_percent.maximum}`,
+  ),
+  tags: tagList(
+    `Labels: lowercase letters, digits and -_. (e.g. "backend"), at most ${CREATE.tags.maxItems}; replaces the task's tags`,
   ),
 };
 
@@ -209,6 +216,18 @@ export function registerTaskflowTools(server: McpServer, ctx: ToolContext): void
           .describe(
             `Text to find in title or description, case-insensitive, 1–${LIST.q.maxLength} characters`,
           ),
+        tag: tagList('Only tasks carrying every one of these tags').optional(),
+        any_tag: tagList('Only tasks carrying at least one of these tags').optional(),
+        completed_since: z
+          .string()
+          .regex(ISO_DATE, 'ISO 8601, e.g. 2026-12-01T00:00:00Z')
+          .optional()
+          .describe('Only tasks completed at or after this instant (ISO 8601)'),
+        completed_until: z
+          .string()
+          .regex(ISO_DATE, 'ISO 8601, e.g. 2026-12-01T00:00:00Z')
+          .optional()
+          .describe('Only tasks completed before this instant (ISO 8601)'),
         sort: z
           .enum(LIST.sort.enum)
           .optional()
@@ -226,6 +245,30 @@ export function registerTaskflowTools(server: McpServer, ctx: ToolContext): void
         limit: query.limit ?? DEFAULT_PAGE_SIZE,
         offset: query.offset ?? 0,
         tasks,
+      };
+    },
+  );
+
+  register(
+    server,
+    ctx,
+    'list_projects',
+    {
+      title: 'List projects',
+      description:
+        "The projects you can see, by slug: a task's project_slug names one. You change tasks only in projects where you are an owner or member (and on the shared board, project_slug null); claim_next_task offers only those.",
+      input: { ...pagination('projects') },
+      annotations: READ,
+    },
+    async (query) => {
+      const { items: projects, total } = await unwrapPage(
+        api.GET('/api/projects', { params: { query } }),
+      );
+      return {
+        total,
+        limit: query.limit ?? DEFAULT_PAGE_SIZE,
+        offset: query.offset ?? 0,
+        projects,
       };
     },
   );
@@ -259,6 +302,7 @@ export function registerTaskflowTools(server: McpServer, ctx: ToolContext): void
         project_slug: taskFields.project_slug.optional(),
         parent_id: taskFields.parent_id.optional(),
         due_date: taskFields.due_date.optional(),
+        tags: taskFields.tags.optional(),
         status: z
           .enum(CREATE.status.enum)
           .optional()
@@ -313,6 +357,7 @@ export function registerTaskflowTools(server: McpServer, ctx: ToolContext): void
         project_slug: taskFields.project_slug.optional(),
         parent_id: taskFields.parent_id.optional(),
         due_date: taskFields.due_date.optional(),
+        tags: taskFields.tags.optional(),
         if_version: integer(schemaLimits.Task.version, 'if_version')
           .optional()
           .describe(
