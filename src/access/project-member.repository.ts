@@ -40,7 +40,7 @@ export class ProjectMemberRepository {
     role: ProjectRole,
   ): Promise<{ member: ProjectMember; previous: ProjectRole | null }> {
     const previous = await this.roleOf(slug, workerId);
-    const [row] = await this.db.rows<ProjectMember>(
+    const [row] = await this.db.write<ProjectMember>(
       `INSERT INTO project_members (project_slug, worker_id, role) VALUES ($1, $2, $3)
        ON CONFLICT (project_slug, worker_id) DO UPDATE SET role = EXCLUDED.role RETURNING *`,
       [slug, workerId, role],
@@ -50,7 +50,7 @@ export class ProjectMemberRepository {
 
   /** Removes a member; undefined when it was none. */
   async delete(slug: string, workerId: string): Promise<ProjectMember | undefined> {
-    const [row] = await this.db.rows<ProjectMember>(
+    const [row] = await this.db.write<ProjectMember>(
       `DELETE FROM project_members WHERE project_slug = $1 AND worker_id = $2 RETURNING *`,
       [slug, workerId],
     );

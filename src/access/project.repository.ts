@@ -42,7 +42,7 @@ export class ProjectRepository {
     visibility: ProjectVisibility;
     owner: string;
   }): Promise<Project | undefined> {
-    const [row] = await this.db.rows<Project>(
+    const [row] = await this.db.write<Project>(
       `INSERT INTO projects (slug, name, description, visibility, owner) VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (slug) DO NOTHING RETURNING *`,
       [project.slug, project.name, project.description, project.visibility, project.owner],
@@ -64,7 +64,7 @@ export class ProjectRepository {
    * the strength of it cannot race a change to private.
    */
   async visibilityOf(slug: string): Promise<ProjectVisibility | undefined> {
-    const [row] = await this.db.rows<{ visibility: ProjectVisibility }>(
+    const [row] = await this.db.write<{ visibility: ProjectVisibility }>(
       `SELECT visibility FROM projects WHERE slug = $1 FOR SHARE`,
       [slug],
     );
@@ -73,7 +73,7 @@ export class ProjectRepository {
 
   /** `find`, locked until the transaction ends (for a read-modify-write). */
   async lock(slug: string, viewer: Viewer): Promise<Project | undefined> {
-    const [row] = await this.db.rows<Project>(
+    const [row] = await this.db.write<Project>(
       `SELECT * FROM projects p WHERE p.slug = $1 AND ${readableProject('p.slug', '$2', '$3')}
        FOR NO KEY UPDATE`,
       [slug, viewer.id, viewer.isAdmin],
@@ -96,7 +96,7 @@ export class ProjectRepository {
   }
 
   async update(slug: string, changes: ProjectChanges): Promise<Project> {
-    const [row] = await this.db.rows<Project>(
+    const [row] = await this.db.write<Project>(
       `UPDATE projects SET name = COALESCE($2, name),
               description = CASE WHEN $3::boolean THEN $4 ELSE description END,
               visibility = COALESCE($5, visibility), updated_at = now()
@@ -114,7 +114,7 @@ export class ProjectRepository {
 
   /** Deletes a project (its members go with it); the database refuses while it has tasks. */
   async delete(slug: string): Promise<Project | undefined> {
-    const [row] = await this.db.rows<Project>(`DELETE FROM projects WHERE slug = $1 RETURNING *`, [
+    const [row] = await this.db.write<Project>(`DELETE FROM projects WHERE slug = $1 RETURNING *`, [
       slug,
     ]);
     return row && toProject(row);

@@ -19,6 +19,8 @@ export interface PendingEntries {
   /** In the order the changes were made, which is the order they are appended in. */
   entries: RecordedEntry[];
   unchanged: boolean;
+  /** A unit of work run inside this one recorded its own entries (or its own no-change). */
+  nestedRecorded: boolean;
 }
 
 /**
@@ -32,8 +34,14 @@ export class AuditTrail {
 
   /** @internal for UnitOfWork: runs `work` with a fresh trail and hands that trail back. */
   collect<T>(work: (pending: PendingEntries) => Promise<T>): Promise<T> {
-    const pending: PendingEntries = { entries: [], unchanged: false };
-    return this.current.run(pending, () => work(pending));
+    const outer = this.current.getStore();
+    const pending: PendingEntries = { entries: [], unchanged: false, nestedRecorded: false };
+    return this.current.run(pending, async () => {
+      const result = await work(pending);
+      // A batch that only wraps other units of work still records something: theirs.
+      if (outer) outer.nestedRecorded = true;
+      return result;
+    });
   }
 
   private pending(): PendingEntries {

@@ -55,7 +55,7 @@ export class UnitOfWork {
           ? await this.idempotency.once({ ...key, actorId: work.actorId }, fn)
           : { replayed: false, value: await fn() };
         if (outcome.replayed) return outcome;
-        if (pending.entries.length === 0 && !pending.unchanged) {
+        if (pending.entries.length === 0 && !pending.unchanged && !pending.nestedRecorded) {
           throw new Error(
             `${work.name ?? 'a unit of work'} runs as '${work.action}' but recorded nothing`,
           );

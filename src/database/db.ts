@@ -29,6 +29,20 @@ export class Db {
     return result.rows as T[];
   }
 
+  /**
+   * A statement that changes or locks rows. Only inside a transaction, which only a unit of work
+   * opens: a service called outside one must fail before it writes, never leave a change
+   * without its audit entry.
+   */
+  write<T>(text: string, params: unknown[] = []): Promise<T[]> {
+    if (!this.current.getStore()) {
+      return Promise.reject(
+        new Error('a write outside a unit of work (run it through UnitOfWork.run)'),
+      );
+    }
+    return this.rows<T>(text, params);
+  }
+
   get inTransaction(): boolean {
     return this.current.getStore() !== undefined;
   }

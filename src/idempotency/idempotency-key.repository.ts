@@ -24,7 +24,7 @@ export class IdempotencyKeyRepository {
     fingerprint: string,
     ttlHours: number,
   ): Promise<boolean> {
-    const claimed = await this.db.rows(
+    const claimed = await this.db.write(
       `INSERT INTO idempotency_keys (actor_id, key, fingerprint) VALUES ($1, $2, $3)
        ON CONFLICT (actor_id, key) DO UPDATE
          SET fingerprint = EXCLUDED.fingerprint, status_code = NULL, response = NULL, created_at = now()
@@ -48,7 +48,7 @@ export class IdempotencyKeyRepository {
   }
 
   async store(actorId: string, key: string, statusCode: number, response: unknown): Promise<void> {
-    await this.db.rows(
+    await this.db.write(
       `UPDATE idempotency_keys SET status_code = $3, response = $4 WHERE actor_id = $1 AND key = $2`,
       [actorId, key, statusCode, response === undefined ? null : JSON.stringify(response)],
     );

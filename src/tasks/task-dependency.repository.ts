@@ -19,7 +19,7 @@ export class TaskDependencyRepository {
 
   /** Serialises graph changes until the transaction ends. */
   async lockGraph(): Promise<void> {
-    await this.db.rows('SELECT pg_advisory_xact_lock($1)', [DEPENDENCY_GRAPH_LOCK]);
+    await this.db.write('SELECT pg_advisory_xact_lock($1)', [DEPENDENCY_GRAPH_LOCK]);
   }
 
   /** Whether `from` depends on `to`, directly or through other tasks. */
@@ -39,7 +39,7 @@ export class TaskDependencyRepository {
 
   /** Adds the edge; false when it was already there. */
   async insert(taskId: number, dependsOnId: number): Promise<boolean> {
-    const rows = await this.db.rows(
+    const rows = await this.db.write(
       `INSERT INTO task_dependencies (task_id, depends_on_id) VALUES ($1, $2)
        ON CONFLICT DO NOTHING RETURNING task_id`,
       [taskId, dependsOnId],
@@ -49,7 +49,7 @@ export class TaskDependencyRepository {
 
   /** Removes the edge; false when there was none. */
   async delete(taskId: number, dependsOnId: number): Promise<boolean> {
-    const rows = await this.db.rows(
+    const rows = await this.db.write(
       `DELETE FROM task_dependencies WHERE task_id = $1 AND depends_on_id = $2 RETURNING task_id`,
       [taskId, dependsOnId],
     );

@@ -249,7 +249,7 @@ export class TaskRepository {
    * dependency between two tasks must not outlive either).
    */
   async keepFromDeletion(ids: number[], viewer: Viewer): Promise<Task[]> {
-    const rows = await this.db.rows<TaskRow>(
+    const rows = await this.db.write<TaskRow>(
       `SELECT * FROM tasks t WHERE t.id = ANY($1)
          AND ${readableProject('t.project_slug', '$2', '$3')} FOR KEY SHARE`,
       [ids, viewer.id, viewer.isAdmin],
@@ -320,7 +320,7 @@ export class TaskRepository {
     const columns = [...TASK_WRITABLE_COLUMNS, 'created_by' as const].filter(
       (c) => values[c] !== undefined,
     );
-    const [row] = await this.db.rows<TaskRow>(
+    const [row] = await this.db.write<TaskRow>(
       `INSERT INTO tasks (${columns.join(', ')})
        VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')}) RETURNING *`,
       columns.map((c) => values[c]),
@@ -331,7 +331,7 @@ export class TaskRepository {
   /** Writes the given fields (names from `TASK_WRITABLE_COLUMNS` only). */
   async update(id: number, values: TaskValues): Promise<Task> {
     const columns = TASK_WRITABLE_COLUMNS.filter((c) => values[c] !== undefined);
-    const [row] = await this.db.rows<TaskRow>(
+    const [row] = await this.db.write<TaskRow>(
       `UPDATE tasks SET ${columns.map((c, i) => `${c} = $${i + 2}`).join(', ')}, updated_at = now()
        WHERE id = $1 RETURNING *`,
       [id, ...columns.map((c) => values[c])],
@@ -341,7 +341,7 @@ export class TaskRepository {
 
   /** Deletes a task; undefined when there was none. */
   async delete(id: number): Promise<Task | undefined> {
-    const [row] = await this.db.rows<TaskRow>(`DELETE FROM tasks WHERE id = $1 RETURNING *`, [id]);
+    const [row] = await this.db.write<TaskRow>(`DELETE FROM tasks WHERE id = $1 RETURNING *`, [id]);
     return row && toTask(row);
   }
 
@@ -351,7 +351,7 @@ export class TaskRepository {
     caller: Viewer,
     holder: string | null,
   ): Promise<LockedTask | undefined> {
-    const [row] = await this.db.rows<TaskRow>(LOCK_MOVE_SUBJECT_SQL, [
+    const [row] = await this.db.write<TaskRow>(LOCK_MOVE_SUBJECT_SQL, [
       id,
       caller.id,
       holder,
@@ -366,7 +366,7 @@ export class TaskRepository {
     caller: Viewer,
     filters: ClaimFilters,
   ): Promise<LockedTask | undefined> {
-    const [row] = await this.db.rows<TaskRow>(claimNextCandidateSql(tier), [
+    const [row] = await this.db.write<TaskRow>(claimNextCandidateSql(tier), [
       caller.id,
       filters.project ?? null,
       filters.minPriority ?? null,
@@ -378,7 +378,7 @@ export class TaskRepository {
 
   /** Writes a move's outcome on a locked task. */
   async applyMove(id: number, move: MoveWrite): Promise<Task> {
-    const [row] = await this.db.rows<TaskRow>(APPLY_MOVE_SQL, [
+    const [row] = await this.db.write<TaskRow>(APPLY_MOVE_SQL, [
       id,
       move.status,
       move.assignedTo,
@@ -390,7 +390,7 @@ export class TaskRepository {
 
   /** Serialises changes to the task tree until the transaction ends. */
   async lockTree(): Promise<void> {
-    await this.db.rows('SELECT pg_advisory_xact_lock($1)', [TASK_TREE_LOCK]);
+    await this.db.write('SELECT pg_advisory_xact_lock($1)', [TASK_TREE_LOCK]);
   }
 
   /** Whether `ancestor` is `id` itself or one of its ancestors. */
@@ -441,6 +441,6 @@ export class TaskRepository {
    * that does not start from `version`, even if another request committed in between.
    */
   async expectVersion(id: number, version: number): Promise<void> {
-    await this.db.rows(`SELECT set_config('taskflow.if_match', $1, true)`, [`${id}-${version}`]);
+    await this.db.write(`SELECT set_config('taskflow.if_match', $1, true)`, [`${id}-${version}`]);
   }
 }

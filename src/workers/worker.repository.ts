@@ -23,7 +23,7 @@ export class WorkerRepository {
 
   /** Registers a worker; undefined when the id is already taken. */
   async insert(worker: Omit<Worker, 'created_at'>): Promise<Worker | undefined> {
-    const [row] = await this.db.rows<Worker>(
+    const [row] = await this.db.write<Worker>(
       `INSERT INTO workers (id, name, type, capabilities) VALUES ($1, $2, $3, $4)
        ON CONFLICT (id) DO NOTHING RETURNING *`,
       [worker.id, worker.name, worker.type, worker.capabilities],
@@ -38,7 +38,7 @@ export class WorkerRepository {
 
   /** `find`, with the row locked until the transaction ends (for a read-modify-write). */
   async lock(id: string): Promise<Worker | undefined> {
-    const [row] = await this.db.rows<Worker>(
+    const [row] = await this.db.write<Worker>(
       `SELECT * FROM workers WHERE id = $1 FOR NO KEY UPDATE`,
       [id],
     );
@@ -78,7 +78,7 @@ export class WorkerRepository {
   }
 
   async update(id: string, changes: WorkerChanges): Promise<Worker> {
-    const [row] = await this.db.rows<Worker>(
+    const [row] = await this.db.write<Worker>(
       `UPDATE workers SET name = COALESCE($2, name), type = COALESCE($3, type),
               capabilities = COALESCE($4, capabilities)
         WHERE id = $1 RETURNING *`,
@@ -89,7 +89,9 @@ export class WorkerRepository {
 
   /** Deletes a worker; undefined when there was none. */
   async delete(id: string): Promise<Worker | undefined> {
-    const [row] = await this.db.rows<Worker>(`DELETE FROM workers WHERE id = $1 RETURNING *`, [id]);
+    const [row] = await this.db.write<Worker>(`DELETE FROM workers WHERE id = $1 RETURNING *`, [
+      id,
+    ]);
     return row && toWorker(row);
   }
 }

@@ -127,6 +127,41 @@ describe('UnitOfWork, outside any request', () => {
     expect(() => trail.unchanged()).toThrow(/outside a unit of work/);
   });
 
+  it('a service called outside any unit of work fails before it writes anything', async () => {
+    const tasksBefore = await ctx.count('tasks');
+    const workersBefore = await ctx.count('workers');
+    await expect(tasks.create({ title: 'leaked' }, admin())).rejects.toThrow(
+      'outside a unit of work',
+    );
+    await expect(
+      ctx.get(WorkersService).register({ id: 'leaked-w', name: 'L' }, admin()),
+    ).rejects.toThrow('outside a unit of work');
+    expect(await ctx.count('tasks')).toBe(tasksBefore);
+    expect(await ctx.count('workers')).toBe(workersBefore);
+  });
+
+  it('a batch that only wraps other units of work commits them together, or none', async () => {
+    const tasksBefore = await ctx.count('tasks');
+    const batch = () =>
+      ctx.run(admin(), 'created', async () => {
+        const one = await ctx.run(admin(), 'created', () => tasks.create({ title: 'b1' }, admin()));
+        const two = await ctx.run(agent(), 'created', () => tasks.create({ title: 'b2' }, agent()));
+        return [one.id, two.id];
+      });
+    const ids = await batch();
+    expect(await ctx.count('tasks')).toBe(tasksBefore + 2);
+    expect((await ctx.audit(ids[1])).map((e) => [e.action, e.actor_id])).toEqual([
+      ['created', 'uow-agent'],
+    ]);
+    await expect(
+      ctx.run(admin(), 'created', async () => {
+        await batch();
+        throw new Error('the batch fails at the end');
+      }),
+    ).rejects.toThrow('the batch fails at the end');
+    expect(await ctx.count('tasks')).toBe(tasksBefore + 2);
+  });
+
   it('a run inside another joins its transaction: the outer failure undoes both', async () => {
     const tasksBefore = await ctx.count('tasks');
     const entriesBefore = await ctx.count('audit_entries');
