@@ -2,6 +2,7 @@ import { Client } from 'pg';
 import { IdempotencyService } from '../src/idempotency/idempotency.service';
 import {
   auditRows,
+  createProject,
   createTaskId,
   registerWorker,
   signInAdmin,
@@ -22,6 +23,14 @@ describe('Agents at scale: claim-next, leases, idempotency, dependencies (e2e)',
     admin = await signInAdmin(t);
     alice = await t.actor('alice');
     bob = await t.actor('bob');
+    // The projects the tests below scope their claims to, with whoever works on their tasks.
+    for (const slug of ['order', 'elsewhere', 'here', 'idem', 'ready']) {
+      await createProject(admin, slug, { members: [[alice, 'member']] });
+    }
+    const agents = (prefix: string, n: number): [string, 'member'][] =>
+      Array.from({ length: n }, (_, i) => [`${prefix}-${i}`, 'member']);
+    await createProject(admin, 'swarm', { members: agents('swarm-agent', 20) });
+    await createProject(admin, 'chains', { members: agents('chain-agent', 6) });
   });
 
   afterAll(() => stopApp(t, db));

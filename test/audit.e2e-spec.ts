@@ -4,6 +4,7 @@ import {
   auditWrittenBy,
   createTask,
   createTaskId,
+  createProject,
   registerWorker,
   signInAdmin,
   startApp,
@@ -20,6 +21,7 @@ interface Entry {
   action: string;
   context: Record<string, unknown> | null;
   timestamp: string;
+  client: string | null;
 }
 
 describe('Audit (e2e, real PostgreSQL)', () => {
@@ -34,6 +36,11 @@ describe('Audit (e2e, real PostgreSQL)', () => {
     admin = await signInAdmin(t);
     alice = await t.actor('alice');
     agent = await registerWorker(t, admin, { id: 'agent-7', name: 'Bot 7', type: 'agent' });
+    // The projects the tasks below are in; the agent changes their tasks, so it is a member.
+    for (const slug of ['audit', 'filters', 'burst']) {
+      await createProject(alice, slug, { members: [[agent, 'member']] });
+    }
+    await createProject(alice, 'filters-other');
   });
 
   afterAll(() => stopApp(t, db));
@@ -283,7 +290,7 @@ describe('Audit (e2e, real PostgreSQL)', () => {
       expect(updated.body).toHaveLength(1);
       expect(updated.body[0]).toMatchObject({ task_id: taskA, action: 'updated' });
       const other = await get('?project=filters-other');
-      expect(other.body.map((e) => e.action)).toEqual(['created']);
+      expect(other.body.map((e) => e.action)).toEqual(['project_created', 'created']);
     });
 
     it('by since and until', async () => {

@@ -1,6 +1,7 @@
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AuthServer, startAuthServer } from './support/auth-server';
+import { createProject } from './support/board';
 import { CompiledCli, Run, compileCli, ok } from './support/cli';
 import { Actor, TestApp } from './support/test-app';
 
@@ -27,6 +28,10 @@ describe('taskflow CLI (e2e)', () => {
     baseUrl = await t.listen();
     alice = await t.actor('alice');
     bob = await t.actor('bob');
+    // The projects the tests below work in: alice and bob both work on their tasks.
+    for (const slug of ['cli-flow', 'cli-next', 'cli-json', 'cli-mine', 'cli-versions']) {
+      await createProject(alice, slug, { members: [[bob, 'member']] });
+    }
   });
 
   afterAll(() => t?.close());
@@ -49,10 +54,13 @@ describe('taskflow CLI (e2e)', () => {
 
     const list = ok(await as(alice, 'list', '--project', 'cli-flow'));
     expect(list.stdout).toMatch(
-      /^ID\s+STATUS\s+PRIORITY\s+PROGRESS\s+ASSIGNEE\s+PROJECT\s+TITLE$/m,
+      /^ID\s+STATUS\s+PRIORITY\s+PROGRESS\s+ASSIGNEE\s+PROJECT\s+TAGS\s+TITLE$/m,
     );
     expect(list.stdout).toMatch(
-      new RegExp(`^${id}\\s+pending\\s+medium\\s+0%\\s+-\\s+cli-flow\\s+Write the CLI guide$`, 'm'),
+      new RegExp(
+        `^${id}\\s+pending\\s+medium\\s+0%\\s+-\\s+cli-flow\\s+-\\s+Write the CLI guide$`,
+        'm',
+      ),
     );
     expect(list.stdout).toMatch(/^1 of 1 tasks$/m);
     expect(ok(await as(alice, 'show', String(id))).stdout).toContain('Write the CLI guide');

@@ -1,4 +1,4 @@
-import { createTaskId, registerWorker, signInAdmin } from './support/board';
+import { createProject, createTaskId, registerWorker, signInAdmin } from './support/board';
 import { Actor, TestApp } from './support/test-app';
 
 /**
@@ -18,6 +18,8 @@ describe('Lifecycle inputs: JSON body or query (e2e)', () => {
       type: 'human',
       capabilities: ['go', 'sql'],
     });
+    // Each project scopes a claim-next below to one task; alice owns them all.
+    for (const slug of ['inputs', 'caps-a', 'caps-b', 'caps-c']) await createProject(alice, slug);
   });
 
   afterAll(() => t.close());

@@ -45,10 +45,13 @@ describe('Task lifecycle (e2e, real PostgreSQL)', () => {
 
   afterAll(() => stopApp(t, db));
 
-  /** A task in `status`, assigned to `assignee` (set directly: this is the test's arrangement). */
+  /**
+   * A task in `status`, assigned to `assignee` (set directly: this is the test's arrangement), on
+   * the shared board: the moves' own rules are the subject here, not project membership.
+   */
   const taskIn = async (status: TaskStatus, assignee: string | null = 'alice'): Promise<number> => {
     const res = await db.query(
-      `INSERT INTO tasks (title, status, assigned_to, created_by, project_slug) VALUES ('t', $1, $2, 'alice', 'life') RETURNING id`,
+      `INSERT INTO tasks (title, status, assigned_to, created_by) VALUES ('t', $1, $2, 'alice') RETURNING id`,
       [status, assignee],
     );
     return res.rows[0].id as number;

@@ -8,7 +8,7 @@ import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { createTaskflowClient } from '../src/client/taskflow-client';
 import { createTaskflowMcpServer } from '../src/mcp/server';
-import { createTask, registerWorker, signInAdmin } from './support/board';
+import { createProject, createTask, registerWorker, signInAdmin } from './support/board';
 import { Actor, TestApp } from './support/test-app';
 
 const ROOT = join(__dirname, '..');
@@ -73,6 +73,10 @@ describe('MCP server (e2e: stdio, real API, real PostgreSQL)', () => {
     });
     agentToken = agent.token;
     alice = await t.actor('alice');
+    // The projects the agent's runs below work in: alice owns them, the agent is a member.
+    for (const slug of ['mcp-run', 'mcp-next']) {
+      await createProject(alice, slug, { members: [[agent, 'member']] });
+    }
 
     const transport = new StdioClientTransport({
       command: SERVER_COMMAND,

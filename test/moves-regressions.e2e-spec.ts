@@ -2,6 +2,7 @@ import { Client } from 'pg';
 import type { TaskStatus } from '../src/tasks/task.enums';
 import {
   auditRows,
+  createProject,
   createTaskId,
   registerWorker,
   signInAdmin,
@@ -34,6 +35,15 @@ describe('The doors around the lifecycle routes (e2e, real PostgreSQL)', () => {
       name: 'GPU',
       type: 'agent',
       capabilities: ['gpu'],
+    });
+    // The projects that scope claim-next below; whoever works there is a member, so what is
+    // refused is refused for the assignee or the capabilities, not for membership.
+    await createProject(alice, 'pre', { members: [[bob, 'member']] });
+    await createProject(alice, 'gpu-only', {
+      members: [
+        [bob, 'member'],
+        [gpuAgent, 'member'],
+      ],
     });
   });
 

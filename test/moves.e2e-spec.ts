@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import type { TaskStatus } from '../src/tasks/task.enums';
-import { auditRows, registerWorker, startApp, stopApp } from './support/board';
+import { auditRows, insertProject, registerWorker, startApp, stopApp } from './support/board';
 import { Actor, TestApp } from './support/test-app';
 
 /**
@@ -326,6 +326,7 @@ describe('The move table at every door (e2e oracle, real PostgreSQL)', () => {
         capabilities: caller.caps,
       });
     }
+    await insertProject(db, 'deps', 'root');
     const dep = await db.query(
       `INSERT INTO tasks (title, status, created_by, project_slug) VALUES ('dependency', 'pending', 'root', 'deps') RETURNING id`,
     );
@@ -334,9 +335,21 @@ describe('The move table at every door (e2e oracle, real PostgreSQL)', () => {
 
   afterAll(() => stopApp(t, db));
 
+  /**
+   * A project of its own, with every caller but the admin a member: membership is not what the
+   * move table tests (project-access.e2e-spec.ts does), so no caller is refused for it.
+   */
+  const ownProject = async (): Promise<string> => {
+    const project = `moves-${++seq}`;
+    await insertProject(db, project, 'root', {
+      members: CALLERS.filter((c) => !c.admin).map((c) => [c.id, 'member']),
+    });
+    return project;
+  };
+
   /** The task in `state`, alone in a project of its own (set directly: the arrangement). */
   async function arrange(state: State): Promise<{ id: number; project: string }> {
-    const project = `moves-${++seq}`;
+    const project = await ownProject();
     const res = await db.query(
       `INSERT INTO tasks (title, status, assigned_to, created_by, project_slug, progress_percent,
                           required_capabilities, lease_expires_at)
@@ -390,7 +403,7 @@ describe('The move table at every door (e2e oracle, real PostgreSQL)', () => {
     it.each(
       STATUSES.flatMap((status) => CALLERS.map((caller) => [status, caller.kind, caller] as const)),
     )('POST /api/tasks {status: %s} by %s', async (status, _kind, caller) => {
-      const project = `moves-${++seq}`;
+      const project = await ownProject();
       const res = await (actors.get(caller.id) as Actor).post('/api/tasks', {
         title: 'new',
         status,

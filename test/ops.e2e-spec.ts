@@ -342,6 +342,13 @@ describe('The compose stack, run as plain processes (e2e)', () => {
   });
 
   it('drains on SIGTERM in the middle of a burst: complete answers only, nothing half-written, exit 0', async () => {
+    // The burst's tasks are told apart by their project; its creator owns it, so may add to it.
+    const project = await fetch(`http://127.0.0.1:${ports.api}/api/projects`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ slug: 'sigterm', name: 'SIGTERM burst', visibility: 'internal' }),
+    });
+    expect(project.status).toBe(201);
     const url = `http://127.0.0.1:${ports.api}/api/tasks`;
     const body = (i: number) => JSON.stringify({ title: `burst-${i}`, project_slug: 'sigterm' });
     type Outcome = { status: number; body: any } | { error: string };

@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import { sql } from './support/database';
 import {
+  agentStartsOutsideTheirProjects,
   auditedMutations,
   maxAuditId,
   pairMutations,
@@ -12,7 +13,10 @@ import { TestApp } from './support/test-app';
 
 /**
  * 100 actors (60 humans, 40 registered agents) with real tokens work a board of 500 tasks at
- * random for SOAK_SECONDS (60 in CI). Replay a run with SOAK_SEED=<seed>.
+ * random for SOAK_SECONDS (60 in CI). Replay a run with SOAK_SEED=<seed>. The board is project
+ * `soak`; new tasks go to `alpha`, `beta` (private) and `gamma`; each agent is a member of a
+ * seeded random subset of them and some people are viewers of `beta` (test/support/soak-board.ts),
+ * so moves outside one's projects are refused (403 not_project_member) all along.
  */
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 60);
 const SEED = Number(process.env.SOAK_SEED ?? 20261126);
@@ -37,8 +41,12 @@ describe(`Agent soak: 100 actors, 500 tasks, ${SECONDS} s, seed ${SEED} (e2e)`, 
       const baseUrl = await t.listen();
       const since = await maxAuditId(db);
       const mint = async (spec: { id: string; role?: string }) => (await t.actor(spec)).token;
-      const board = await setUpBoard(mint, baseUrl, { humans: 60, agents: 40, tasks: 500 });
-      const boardCreated = board.taskIds.map((taskId) => ({ taskId, action: 'created' }));
+      const board = await setUpBoard(mint, baseUrl, {
+        humans: 60,
+        agents: 40,
+        tasks: 500,
+        seed: SEED,
+      });
 
       const result = await runSoak({ baseUrl, ...board, seconds: SECONDS, seed: SEED });
 
@@ -49,18 +57,18 @@ describe(`Agent soak: 100 actors, 500 tasks, ${SECONDS} s, seed ${SEED} (e2e)`, 
 
       // Exactly one audit entry per successful mutation, and none without one.
       const audited = await auditedMutations(db, since);
-      const answered = [
-        ...boardCreated.map((m, i) => ({
-          ...m,
-          actorId: board.actors[i % board.actors.length].id,
-        })),
-        ...result.mutations,
-      ];
+      const answered = [...board.created, ...result.mutations];
       expect(pairMutations(answered, audited)).toEqual({ unaudited: [], unanswered: [] });
 
       // Replaying each task's trail gives its final row; no task was claimed twice at once.
       const replay = await replayAuditTrails(db, since);
       expect(replay.problems).toEqual([]);
+
+      // Agents claim only in their projects: every start by an agent on a project's task was by
+      // an owner or member of it (the 403 not_project_member answers are the refused ones).
+      const claims = await agentStartsOutsideTheirProjects(db, since);
+      expect(claims.outside).toEqual([]);
+      expect(claims.checked).toBeGreaterThan(0);
 
       // 100 actors writing at once left every hash chain whole (one per task, one per worker).
       const admin = await t.actor({ id: 'soak-auditor', role: 'admin' });
@@ -76,11 +84,15 @@ describe(`Agent soak: 100 actors, 500 tasks, ${SECONDS} s, seed ${SEED} (e2e)`, 
         mutations: result.mutations.length,
         audit_entries: audited.length,
         tasks_replayed: replay.tasksReplayed,
+        agent_starts_in_projects_checked: claims.checked,
+        not_project_member_refusals: result.refusals.not_project_member ?? 0,
         chain_entries_verified: verified.checked,
         by_status: result.byStatus,
+        refusals: result.refusals,
       };
       console.log(`soak: ${JSON.stringify(summary)}`);
       expect(result.mutations.length).toBeGreaterThan(SECONDS * 10); // it did real work
+      expect(result.refusals.not_project_member).toBeGreaterThan(0); // membership was in play
     },
     (SECONDS + 120) * 1000,
   );

@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { createTask, startApp, stopApp } from './support/board';
+import { createProject, createTask, startApp, stopApp } from './support/board';
 import { Actor, TestApp } from './support/test-app';
 
 describe('Tasks (e2e, real PostgreSQL)', () => {
@@ -12,6 +12,12 @@ describe('Tasks (e2e, real PostgreSQL)', () => {
     ({ t, db } = await startApp());
     alice = await t.actor('alice');
     bob = await t.actor('bob');
+    // The projects the tasks below name, with the holders they are assigned to as members.
+    await createProject(alice, 'website', { members: [[bob, 'member']] });
+    await createProject(alice, 'p');
+    await createProject(alice, 'list', { members: [[bob, 'member']] });
+    await createProject(alice, 'other', { members: [['carol', 'member']] });
+    await createProject(alice, 'kids');
   });
 
   afterAll(() => stopApp(t, db));
@@ -26,6 +32,7 @@ describe('Tasks (e2e, real PostgreSQL)', () => {
         [
           'assigned_to',
           'blocked_by',
+          'completed_at',
           'created_at',
           'created_by',
           'description',
@@ -37,7 +44,9 @@ describe('Tasks (e2e, real PostgreSQL)', () => {
           'progress_percent',
           'project_slug',
           'required_capabilities',
+          'started_at',
           'status',
+          'tags',
           'title',
           'updated_at',
           'version',
@@ -54,6 +63,9 @@ describe('Tasks (e2e, real PostgreSQL)', () => {
         parent_id: null,
         due_date: null,
         created_by: 'alice',
+        tags: [],
+        started_at: null,
+        completed_at: null,
       });
       expect(res.body.id).toEqual(expect.any(Number));
       expect(res.body.created_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);

@@ -43,6 +43,59 @@ export async function registerWorker(t: TestApp, admin: Actor, worker: WorkerSpe
   return t.actor(worker.id);
 }
 
+export type ProjectRole = 'owner' | 'member' | 'viewer';
+
+export interface ProjectSpec {
+  /** `internal` unless told: everyone reads, owners and members write. */
+  visibility?: 'internal' | 'private';
+  name?: string;
+  /** Added in order, each with its role (`POST /api/projects/:slug/members`, 201 expected). */
+  members?: [Actor | string, ProjectRole][];
+}
+
+/**
+ * `owner` creates the project `slug` (`POST /api/projects`, 201 expected; the owner becomes its
+ * first owner), then adds `members`: a task with `project_slug` needs its project to exist, and
+ * every move on it needs the caller (and, for assign, the new holder) to be an owner or member.
+ */
+export async function createProject(
+  owner: Actor,
+  slug: string,
+  { visibility = 'internal', name = slug, members = [] }: ProjectSpec = {},
+): Promise<void> {
+  await owner.post('/api/projects', { slug, name, visibility }).expect(201);
+  for (const [who, role] of members) {
+    const workerId = typeof who === 'string' ? who : who.id;
+    await owner.post(`/api/projects/${slug}/members`, { worker_id: workerId, role }).expect(201);
+  }
+}
+
+/**
+ * The same project arranged in SQL, for specs that arrange their tasks in SQL too: the project
+ * row (`owner` its first owner) and its memberships, no audit entry. Tasks inserted straight into
+ * `tasks` need their `project_slug` to exist (`fk_tasks_project`).
+ */
+export async function insertProject(
+  db: Client,
+  slug: string,
+  owner: string,
+  { visibility = 'internal', name = slug, members = [] }: ProjectSpec = {},
+): Promise<void> {
+  const rows: [string, ProjectRole][] = [
+    [owner, 'owner'],
+    ...members.map(([who, role]): [string, ProjectRole] => [
+      typeof who === 'string' ? who : who.id,
+      role,
+    ]),
+  ];
+  await db.query(
+    `WITH p AS (INSERT INTO projects (slug, name, visibility, owner) VALUES ($1, $2, $3, $4))
+     INSERT INTO project_members (project_slug, worker_id, role)
+     SELECT $1, w, r::project_role FROM unnest($5::text[], $6::text[]) AS m(w, r)`,
+    [slug, name, visibility, owner, rows.map(([w]) => w), rows.map(([, r]) => r)],
+  );
+}
+
 /** A task as the API answers it (`id` and `version` typed, the rest as sent back). */
 export type TaskBody = { id: number; version: number } & Record<string, any>;
 

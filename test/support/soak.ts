@@ -47,6 +47,11 @@ export interface SoakResult {
   failures: string[];
   /** Network-level errors (no response at all): only expected when a drill kills the server. */
   networkErrors: number;
+  /**
+   * The 4xx answers by `code`: expected refusals (a move from the wrong status, another's task,
+   * `not_project_member` for someone outside the task's project), counted to show they happened.
+   */
+  refusals: Record<string, number>;
 }
 
 type Op =
@@ -120,6 +125,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     mutations: [],
     failures: [],
     networkErrors: 0,
+    refusals: {},
   };
   const deadline = Date.now() + options.seconds * 1000;
   let unique = 0;
@@ -167,6 +173,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         result.failures.push(
           `${method} ${path} -> ${res.status} without the envelope: ${text.slice(0, 200)}`,
         );
+      }
+      if (res.status >= 400 && res.status < 500) {
+        const code = String(parsed?.code);
+        result.refusals[code] = (result.refusals[code] ?? 0) + 1;
       }
       return { status: res.status, body: parsed };
     } catch {
@@ -476,6 +486,41 @@ export function pairMutations(
     }
   }
   return { unaudited, unanswered };
+}
+
+/**
+ * Agents claim only in their projects: every `started` entry since `sinceAuditId` written by an
+ * agent on a task of a project has that agent as an owner or member of the project (read from
+ * `project_members` after the run: membership does not change during a soak). `checked` counts
+ * the agents' starts in projects; `outside` lists the entries that break the rule.
+ */
+export async function agentStartsOutsideTheirProjects(
+  db: Client,
+  sinceAuditId: number,
+): Promise<{ checked: number; outside: string[] }> {
+  const { rows } = await db.query<{
+    id: string;
+    task_id: number;
+    project_slug: string;
+    actor_id: string;
+    role: string | null;
+  }>(
+    `SELECT a.id, a.task_id, a.project_slug, a.actor_id, m.role
+       FROM audit_entries a
+       LEFT JOIN project_members m
+         ON m.project_slug = a.project_slug AND m.worker_id = a.actor_id
+      WHERE a.id > $1 AND a.action = 'started' AND a.actor_type = 'agent'
+        AND a.project_slug IS NOT NULL
+      ORDER BY a.id`,
+    [sinceAuditId],
+  );
+  const outside = rows
+    .filter((r) => r.role !== 'owner' && r.role !== 'member')
+    .map(
+      (r) =>
+        `entry ${r.id}: ${r.actor_id} started task ${r.task_id} of ${r.project_slug} as ${r.role ?? 'a non-member'}`,
+    );
+  return { checked: rows.length, outside };
 }
 
 /** Kept here too for the soak and the drills, which import their audit helpers from this file. */
