@@ -367,6 +367,28 @@ describe('Projects and membership (e2e)', () => {
     });
   });
 
+  it('chains the audit entries of concurrent project writes by someone not registered as a worker', async () => {
+    // Their entries share the person's audit chain, which has no workers row to queue on.
+    const dave = await t.actor('dave-unregistered');
+    const created = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        dave.post('/api/projects', { slug: `dave-${i}`, name: `Dave ${i}` }),
+      ),
+    );
+    expect(created.map((r) => r.status)).toEqual(Array(10).fill(201));
+    const added = await Promise.all(
+      [0, 1, 2].map((i) =>
+        dave.post(`/api/projects/dave-${i}/members`, {
+          worker_id: 'erin-unregistered',
+          role: 'member',
+        }),
+      ),
+    );
+    expect(added.map((r) => r.status)).toEqual([201, 201, 201]);
+    const verify = await admin.get('/api/audit/verify').expect(200);
+    expect(verify.body.ok).toBe(true);
+  });
+
   it('requires member role or higher to create a task in a project', async () => {
     await create(alice, 'gated').expect(201);
     await alice

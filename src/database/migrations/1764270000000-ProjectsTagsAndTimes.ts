@@ -122,7 +122,10 @@ export class ProjectsTagsAndTimes1764270000000 implements MigrationInterface {
     await q.query(`DROP TYPE "project_visibility"`);
   }
 
-  /** The chain trigger of AuditHashChain, hashing with `hashArgs` after the common ones. */
+  /**
+   * The chain trigger of AuditHashChain, hashing with `hashArgs` after the common ones, and
+   * serialising the writers of a worker chain even when the worker is not registered.
+   */
   private async replaceChainTrigger(q: QueryRunner, hashArgs: string): Promise<void> {
     await q.query(`
       CREATE OR REPLACE FUNCTION "audit_entries_chain"() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -136,6 +139,12 @@ export class ProjectsTagsAndTimes1764270000000 implements MigrationInterface {
         ELSE
           PERFORM 1 FROM workers
             WHERE id = COALESCE(NEW.context ->> 'worker_id', NEW.actor_id) FOR NO KEY UPDATE;
+          -- Project and membership entries concern people who need not be registered workers:
+          -- with no row to lock, the chain's writers queue on a lock named after the chain.
+          IF NOT FOUND THEN
+            PERFORM pg_advisory_xact_lock(hashtext(
+              'audit-chain:worker:' || COALESCE(NEW.context ->> 'worker_id', NEW.actor_id)));
+          END IF;
           SELECT chain_seq, hash INTO head FROM audit_entries
             WHERE task_id IS NULL
               AND COALESCE(context ->> 'worker_id', actor_id)
