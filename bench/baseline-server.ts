@@ -11,6 +11,7 @@ import {
   LOCK_MOVE_SUBJECT_SQL,
   countTasksSql,
   pageOfTasksSql,
+  preparedName,
 } from '../src/tasks/task.repository';
 import { MoveSubject, decideMove, isRefusal } from '../src/tasks/task-moves';
 
@@ -159,7 +160,11 @@ async function withClient<T>(pool: Pool, work: (client: PoolClient) => Promise<T
 
 /** GET /api/tasks/:id — mirrors `TasksService.findOne`. */
 async function getTask(pool: Pool, id: number, user: User): Promise<TaskRow> {
-  const result = await pool.query(FIND_TASK_SQL, [id, user.id, user.isAdmin]);
+  const result = await pool.query({
+    name: 'task-find',
+    text: FIND_TASK_SQL,
+    values: [id, user.id, user.isAdmin],
+  });
   if (result.rows.length === 0) throw new HttpError(404, `Task ${id} not found`, 'task_not_found');
   return result.rows[0] as TaskRow;
 }
@@ -196,11 +201,23 @@ async function listTasks(
   const order = [`t.${field} ${direction}${field === 'due_date' ? ' NULLS LAST' : ''}`];
   if (field !== 'id') order.push(`t.id ${direction}`);
 
-  const page = await pool.query(pageOfTasksSql(where, order.join(', '), limit, offset), params);
+  // Named prepared statements, as TaskRepository runs them: each shape is planned once.
+  const n = params.length;
+  const pageSql = pageOfTasksSql(where, order.join(', '), `$${n + 1}`, `$${n + 2}`);
+  const page = await pool.query({
+    name: preparedName('task-page', pageSql),
+    text: pageSql,
+    values: [...params, limit, offset],
+  });
   const items = page.rows as TaskRow[];
   if (items.length > 0 && items.length < limit) return { items, total: offset + items.length };
   if (items.length === 0 && offset === 0) return { items, total: 0 };
-  const count = await pool.query<{ total: number }>(countTasksSql(where), params);
+  const countSql = countTasksSql(where);
+  const count = await pool.query<{ total: number }>({
+    name: preparedName('task-count', countSql),
+    text: countSql,
+    values: params,
+  });
   return { items, total: count.rows[0].total };
 }
 

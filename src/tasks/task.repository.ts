@@ -19,9 +19,31 @@ import type { TaskPriority, TaskSortField, TaskStatus } from './task.enums';
  */
 export const FIND_TASK_SQL = `SELECT t.* FROM tasks t WHERE t.id = $1 AND ${readableProject('t.project_slug', '$2', '$3')}`;
 
-/** One page of tasks matching `where` (conditions on alias `t`), in `orderBy` order. */
-export const pageOfTasksSql = (where: string[], orderBy: string, limit: number, offset: number) =>
+/**
+ * One page of tasks matching `where` (conditions on alias `t`), in `orderBy` order. `limit` and
+ * `offset` are numbers, or placeholders (`$4`) so that the text stays the same across pages.
+ */
+export const pageOfTasksSql = (
+  where: string[],
+  orderBy: string,
+  limit: number | string,
+  offset: number | string,
+) =>
   `SELECT t.* FROM tasks t${whereClause(where)} ORDER BY ${orderBy} LIMIT ${limit} OFFSET ${offset}`;
+
+/**
+ * The name of the list's prepared statement for `text`: one per shape of list (filters and
+ * sort), so each connection plans a shape once rather than on every call.
+ */
+const statementNames = new Map<string, string>();
+export const preparedName = (prefix: string, text: string): string => {
+  let name = statementNames.get(text);
+  if (!name) {
+    name = `${prefix}-${statementNames.size + 1}`;
+    statementNames.set(text, name);
+  }
+  return name;
+};
 
 /** How many tasks match `where`. */
 export const countTasksSql = (where: string[]) =>
@@ -232,7 +254,11 @@ export class TaskRepository {
 
   /** The task, if the viewer may see it. */
   async find(id: number, viewer: Viewer): Promise<Task | undefined> {
-    const [row] = await this.db.rows<TaskRow>(FIND_TASK_SQL, [id, viewer.id, viewer.isAdmin]);
+    const [row] = await this.db.prepared<TaskRow>('task-find', FIND_TASK_SQL, [
+      id,
+      viewer.id,
+      viewer.isAdmin,
+    ]);
     return row && toTask(row);
   }
 
@@ -305,14 +331,22 @@ export class TaskRepository {
     offset: number,
   ): Promise<Page<Task>> {
     const clauses = where.sql ? [where.sql.slice(' WHERE '.length)] : [];
-    const rows = await this.db.rows<TaskRow>(
-      pageOfTasksSql(clauses, orderBy, limit, offset),
+    const filterParams = [...where.params];
+    const pageSql = pageOfTasksSql(clauses, orderBy, where.param(limit), where.param(offset));
+    const rows = await this.db.prepared<TaskRow>(
+      preparedName('task-page', pageSql),
+      pageSql,
       where.params,
     );
     const items = rows.map(toTask);
     if (items.length > 0 && items.length < limit) return { items, total: offset + items.length };
     if (items.length === 0 && offset === 0) return { items, total: 0 };
-    const [{ total }] = await this.db.rows<{ total: number }>(countTasksSql(clauses), where.params);
+    const countSql = countTasksSql(clauses);
+    const [{ total }] = await this.db.prepared<{ total: number }>(
+      preparedName('task-count', countSql),
+      countSql,
+      filterParams,
+    );
     return { items, total };
   }
 
