@@ -27,6 +27,7 @@ const TOOLS = [
   'create_task',
   'get_task',
   'heartbeat_task',
+  'list_projects',
   'list_tasks',
   'reject_task',
   'release_task',
