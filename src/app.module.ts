@@ -21,6 +21,7 @@ import { PgPool } from './database/pg-pool';
 import { HealthModule } from './health/health.module';
 import { IdempotencyModule } from './idempotency/idempotency.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { RedisThrottlerStorage } from './throttling/redis-throttler-storage';
 import { UserThrottlerGuard } from './throttling/user-throttler.guard';
 import { loggerOptions } from './logging/logger';
 import { ProjectsModule } from './projects/projects.module';
@@ -57,6 +58,8 @@ export class AppModule {
         MetricsModule,
         ThrottlerModule.forRoot({
           throttlers: [{ name: 'default', ttl: 60_000, limit: config.rateLimitPerMinute }],
+          // Without REDIS_URL the throttler's own in-memory storage: counters per replica.
+          storage: config.redis ? new RedisThrottlerStorage(config.redis) : undefined,
         }),
         TasksModule,
         WorkersModule,

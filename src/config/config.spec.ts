@@ -19,6 +19,17 @@ describe('loadConfig', () => {
     expect(c.allowedOrigins).toEqual(['http://localhost:3000', 'http://localhost:3001']);
     expect(c.logLevel).toBe('info');
     expect(c.rateLimitPerMinute).toBe(1200);
+    expect(c.redis).toBeUndefined();
+  });
+
+  it('shares the rate limits through REDIS_URL, under REDIS_KEY_PREFIX', () => {
+    expect(loadConfig({ REDIS_URL: 'redis://cache:6379/2' }).redis).toEqual({
+      url: 'redis://cache:6379/2',
+      keyPrefix: 'taskflow:',
+    });
+    expect(
+      loadConfig({ REDIS_URL: 'rediss://:pw@cache:6380', REDIS_KEY_PREFIX: 'staging:' }).redis,
+    ).toEqual({ url: 'rediss://:pw@cache:6380', keyPrefix: 'staging:' });
   });
 
   it('derives JWKS_URL from AUTH_SERVER_URL, and lets JWKS_URL override it', () => {
@@ -68,6 +79,15 @@ describe('loadConfig', () => {
     [{ ALLOWED_ORIGINS: 'http://ok.example.com,not-an-origin' }, /ALLOWED_ORIGINS "not-an-origin"/],
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL must be one of/],
     [{ RATE_LIMIT_PER_MINUTE: '-5' }, /RATE_LIMIT_PER_MINUTE/],
+    [
+      { REDIS_URL: 'cache:6379' },
+      /^Invalid configuration: REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL$/,
+    ],
+    [{ REDIS_URL: 'http://cache:6379' }, /REDIS_URL must be a redis/],
+    [
+      { REDIS_URL: 'redis://cache', REDIS_KEY_PREFIX: 'my app:' },
+      /REDIS_KEY_PREFIX must be 1 to 64 printable characters without spaces \(got "my app:"\)/,
+    ],
   ])('stops on %j with one line naming the variable', (env, message) => {
     let error: unknown;
     try {
@@ -80,8 +100,11 @@ describe('loadConfig', () => {
     expect((error as Error).message).not.toContain('\n');
   });
 
-  it('never echoes DATABASE_URL, which may hold a password', () => {
+  it('never echoes DATABASE_URL or REDIS_URL, which may hold a password', () => {
     expect(() => loadConfig({ DATABASE_URL: 'mysql://user:hunter2@db/x' })).toThrow(
+      expect.objectContaining({ message: expect.not.stringContaining('hunter2') }),
+    );
+    expect(() => loadConfig({ REDIS_URL: 'http://:hunter2@cache' })).toThrow(
       expect.objectContaining({ message: expect.not.stringContaining('hunter2') }),
     );
   });

@@ -55,6 +55,14 @@ const postgresUrl = z.string().refine((v) => {
   }
 }, 'must be a postgresql:// URL');
 
+const redisUrl = z.string().refine((v) => {
+  try {
+    return ['redis:', 'rediss:'].includes(new URL(v).protocol);
+  } catch {
+    return false;
+  }
+}, 'must be a redis:// or rediss:// URL');
+
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: intInRange(0, 65535).default('8000'),
@@ -117,6 +125,12 @@ const envSchema = z.object({
     .transform((v) => v.toLowerCase())
     .pipe(z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` })),
   RATE_LIMIT_PER_MINUTE: intInRange(0, 10_000_000).default('1200'),
+  REDIS_URL: redisUrl.optional(),
+  // Goes in front of every key the API writes, so one Redis can serve several deployments.
+  REDIS_KEY_PREFIX: z
+    .string()
+    .regex(/^[!-~]{1,64}$/, 'must be 1 to 64 printable characters without spaces')
+    .default('taskflow:'),
   METRICS_PORT: intInRange(0, 65535).optional(),
   TRUST_PROXY: z
     .enum(['true', 'false'], { message: 'must be true or false' })
@@ -154,6 +168,12 @@ export interface AuthConfig {
   clockToleranceS: number;
 }
 
+/** Where the rate-limit counters are shared between replicas (absent: each keeps its own). */
+export interface RedisConfig {
+  url: string;
+  keyPrefix: string;
+}
+
 export interface AppConfig {
   version: string;
   nodeEnv: 'development' | 'production' | 'test';
@@ -164,6 +184,7 @@ export interface AppConfig {
   allowedOrigins: string[];
   logLevel: LogLevel;
   rateLimitPerMinute: number;
+  redis?: RedisConfig;
   /** Where Prometheus metrics are served (`GET /metrics`), apart from the API; off when unset. */
   metricsPort?: number;
   shutdownTimeoutMs: number;
@@ -202,7 +223,7 @@ export function parseDatabaseUrl(raw: string, variable = 'DATABASE_URL'): Databa
 }
 
 /** Never echo a value that may hold a secret (a password inside DATABASE_URL). */
-const SECRET_VARIABLES = new Set(['DATABASE_URL', 'MIGRATIONS_DATABASE_URL']);
+const SECRET_VARIABLES = new Set(['DATABASE_URL', 'MIGRATIONS_DATABASE_URL', 'REDIS_URL']);
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   // An empty variable (`JWT_ISSUER=` in an .env file) means "unset", as in most tools.
@@ -248,6 +269,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     allowedOrigins: e.ALLOWED_ORIGINS.map((o) => o.replace(/\/$/, '')),
     logLevel: e.LOG_LEVEL,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    redis: e.REDIS_URL ? { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX } : undefined,
     metricsPort: e.METRICS_PORT,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     trustProxy: e.TRUST_PROXY,

@@ -1,8 +1,10 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
+import { InjectThrottlerStorage, type ThrottlerStorage } from '@nestjs/throttler';
 import type { Pool } from 'pg';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { TokenVerifier } from '../auth/token-verifier';
 import { PgPool } from '../database/pg-pool';
+import { RedisThrottlerStorage } from '../throttling/redis-throttler-storage';
 
 const CLAIM_ROUTE = '/api/tasks/:id/start';
 
@@ -36,7 +38,11 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  constructor(pgPool: PgPool, verifier: TokenVerifier) {
+  constructor(
+    pgPool: PgPool,
+    verifier: TokenVerifier,
+    @Optional() @InjectThrottlerStorage() throttlerStorage?: ThrottlerStorage,
+  ) {
     collectDefaultMetrics({ register: this.registry, prefix: 'taskflow_' });
     const pool = () => pgPool.current;
     const poolGauge = (name: string, help: string, read: (p: Pool) => number) =>
@@ -64,6 +70,24 @@ export class Metrics {
         this.set(verifier.stats.cacheHits);
       },
     });
+    if (throttlerStorage instanceof RedisThrottlerStorage) {
+      new Gauge({
+        name: 'taskflow_rate_limit_redis_up',
+        help: '1 while rate limits are counted in Redis (shared), 0 while this replica counts alone',
+        registers: [this.registry],
+        collect() {
+          this.set(throttlerStorage.sharing ? 1 : 0);
+        },
+      });
+      new Gauge({
+        name: 'taskflow_rate_limit_local_counts',
+        help: 'Requests counted in this replica alone because Redis could not count them',
+        registers: [this.registry],
+        collect() {
+          this.set(throttlerStorage.localCounts);
+        },
+      });
+    }
   }
 
   /** The series of one method, route and status, bound once: labels are hashed on every call otherwise. */
