@@ -91,7 +91,13 @@ export class RedisThrottlerStorage
   ): Promise<ThrottlerRecord> {
     if (this.redis.status === 'ready' && Date.now() >= this.pausedUntil) {
       try {
-        const record = await this.redisStorage.increment(key, ttl, limit, blockDuration, throttlerName);
+        const record = await this.redisStorage.increment(
+          key,
+          ttl,
+          limit,
+          blockDuration,
+          throttlerName,
+        );
         this.answered();
         return record;
       } catch (error) {

@@ -15,8 +15,9 @@ import { TokenVerifier } from '../auth/token-verifier';
  * Rate limiting, in front of authentication (the first global guard), so that requests with no
  * token or a bad one are limited before they cost a signature check. One throttler, two keys:
  * a token already verified (in the verifier's cache, a lookup) counts for its user; anything
- * else counts for the client IP, including the first request of a new valid token. Counters are
- * kept in memory, so each API replica counts on its own.
+ * else counts for the client IP, including the first request of a new valid token. The counters
+ * are in the throttler's storage: Redis shared by every replica with REDIS_URL
+ * (`RedisThrottlerStorage`), else each replica's memory.
  */
 @Injectable()
 export class UserThrottlerGuard extends ThrottlerGuard {
