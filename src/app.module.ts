@@ -58,8 +58,12 @@ export class AppModule {
         MetricsModule,
         ThrottlerModule.forRoot({
           throttlers: [{ name: 'default', ttl: 60_000, limit: config.rateLimitPerMinute }],
-          // Without REDIS_URL the throttler's own in-memory storage: counters per replica.
-          storage: config.redis ? new RedisThrottlerStorage(config.redis) : undefined,
+          // Without REDIS_URL the throttler's own in-memory storage: counters per replica. With
+          // limiting off (0) nothing is counted, so Redis is not even connected.
+          storage:
+            config.redis && config.rateLimitPerMinute > 0
+              ? new RedisThrottlerStorage(config.redis)
+              : undefined,
         }),
         TasksModule,
         WorkersModule,
