@@ -6,7 +6,8 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import request from 'supertest';
 import { decodeJwtClaims } from '../src/client/better-auth';
-import { readConfig, renewalDue } from '../src/client/credentials';
+import { renewalDue } from '../src/client/credentials';
+import { readConfig } from '../src/client/login-session';
 import { AuthServer, startAuthServer } from './support/auth-server';
 import { CompiledCli, compileCli, ok } from './support/cli';
 import { HttpRecorder } from './support/http-recorder';
@@ -136,11 +137,11 @@ describe('MCP server with a renewable login session (e2e: real Better Auth, real
   });
 
   it('works across several token lifetimes without a single 401, on tokens it renewed itself', async () => {
-    const first = claimsOf(tokenIn(sessionFile));
     const from = api.exchanges.length;
     const { id } = (await agent.call('create_task', { title: 'Outlive my token' }))
       .structuredContent as { id: number };
-    // Past the first token's expiry and two lifetimes beyond it.
+    // The token that call carried, and then past its expiry by two more lifetimes.
+    const first = claimsOf(api.since(from)[0].token);
     const until = (first.exp + 2 * LIFETIME_S) * 1000 + 300;
     const results: CallToolResult[] = [];
     while (Date.now() < until) {

@@ -7,7 +7,7 @@ import {
   unwrap,
   unwrapPage,
 } from '../client/taskflow-client';
-import { resolveConnection } from '../client/credentials';
+import { resolveConnection } from '../client/login-session';
 import { CliError, ExitCode } from './exit-codes';
 import { print } from './output';
 

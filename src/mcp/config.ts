@@ -1,4 +1,5 @@
-import { type Credentials, CredentialError, resolveConnection } from '../client/credentials';
+import { CredentialError, type Credentials } from '../client/credentials';
+import { resolveConnection } from '../client/login-session';
 
 export interface McpConfig {
   /** The TaskFlow API, without a trailing slash. */

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import { LoginSession } from '../client/credentials';
+import { LoginSession } from '../client/login-session';
 import { createTaskflowClient } from '../client/taskflow-client';
 import { loadMcpConfig, McpConfigError } from './config';
 import { createTaskflowMcpServer, mcpClientName } from './server';

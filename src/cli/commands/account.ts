@@ -12,7 +12,7 @@ import {
   readConfig,
   StoredConfig,
   writeConfig,
-} from '../../client/credentials';
+} from '../../client/login-session';
 import { action, CliContext } from '../context';
 import { CliError, ExitCode } from '../exit-codes';
 import { details, time } from '../output';
