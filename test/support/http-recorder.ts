@@ -31,7 +31,8 @@ export class HttpRecorder {
       if (headers.origin) headers.origin = upstream.origin;
       const forward = httpRequest(
         new URL(req.url ?? '/', upstream),
-        { method: req.method, headers },
+        // No keep-alive pool: a socket left open would keep the Jest worker from exiting.
+        { method: req.method, headers, agent: false },
         (answer) => {
           const auth = req.headers.authorization;
           this.exchanges.push({
