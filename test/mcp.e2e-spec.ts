@@ -365,10 +365,10 @@ describe('MCP server (e2e: stdio, real API, real PostgreSQL)', () => {
     expect(textOf(forbidden)).toMatch(/^403 Forbidden: Task \d+ is assigned to alice/);
   });
 
-  it('exits 1 with one clear stderr line when TASKFLOW_TOKEN is missing', async () => {
+  it('exits 1 with one clear stderr line when it has no credentials', async () => {
     const child = spawn(SERVER_COMMAND, SERVER_ARGS, {
       cwd: ROOT,
-      env: { PATH: process.env.PATH, TASKFLOW_URL: baseUrl },
+      env: { PATH: process.env.PATH, TASKFLOW_URL: baseUrl, TASKFLOW_CONFIG: '/nonexistent.json' },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -379,7 +379,7 @@ describe('MCP server (e2e: stdio, real API, real PostgreSQL)', () => {
     expect(code).toBe(1);
     expect(stdout).toBe('');
     expect(stderr.trim().split('\n')).toEqual([
-      expect.stringMatching(/^taskflow-mcp: TASKFLOW_TOKEN is required/),
+      expect.stringMatching(/^taskflow-mcp: no credentials: .*or set TASKFLOW_TOKEN/),
     ]);
   });
 
@@ -419,12 +419,14 @@ describe('MCP server (e2e: stdio, real API, real PostgreSQL)', () => {
       }
     });
 
-    it('a refused token is a 401 tool error that names TASKFLOW_TOKEN', async () => {
+    it('a refused token is a 401 tool error that names TASKFLOW_TOKEN and the login session', async () => {
       const { local, close } = await connect(baseUrl, 'not-a-jwt');
       try {
         const result = (await local.callTool({ name: 'whoami', arguments: {} })) as CallToolResult;
         expect(result.isError).toBe(true);
-        expect(textOf(result)).toMatch(/^401 Unauthorized: .+ — TASKFLOW_TOKEN was refused/);
+        expect(textOf(result)).toMatch(
+          /^401 Unauthorized: .+ — the agent's token was refused: a pasted TASKFLOW_TOKEN expires .*login session/,
+        );
       } finally {
         await close();
       }

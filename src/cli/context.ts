@@ -7,7 +7,7 @@ import {
   unwrap,
   unwrapPage,
 } from '../client/taskflow-client';
-import { resolveConnection } from './config';
+import { resolveConnection } from '../client/login-session';
 import { CliError, ExitCode } from './exit-codes';
 import { print } from './output';
 
@@ -29,16 +29,16 @@ export class CliContext {
     return this.command.optsWithGlobals<T>();
   }
 
-  /** Once per command, so a renewed token is fetched and written once. */
+  /** Once per command: its requests share the credentials, so a renewal happens once. */
   api(): Promise<TaskflowClient> {
-    this.client ??= this.connect();
+    this.client ??= Promise.resolve().then(() => this.connect());
     return this.client;
   }
 
   /** Checked before any request: without a token every call would be a 401 anyway. */
-  private async connect(): Promise<TaskflowClient> {
-    const { baseUrl, token } = await resolveConnection(this.env);
-    if (!token) {
+  private connect(): TaskflowClient {
+    const { baseUrl, credentials } = resolveConnection(this.env);
+    if (!credentials) {
       throw new CliError(
         'not logged in: run `taskflow login`, or set TASKFLOW_TOKEN to a JWT',
         ExitCode.Auth,
@@ -47,7 +47,7 @@ export class CliContext {
     const { idempotencyKey } = this.command.optsWithGlobals<{ idempotencyKey?: string }>();
     return createTaskflowClient({
       baseUrl,
-      token,
+      credentials,
       idempotencyKey,
       client: `taskflow-cli/${version}`,
     });

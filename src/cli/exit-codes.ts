@@ -1,5 +1,6 @@
 import { CommanderError } from 'commander';
 import { BetterAuthError } from '../client/better-auth';
+import { CredentialError } from '../client/credentials';
 import { ApiError } from '../client/taskflow-client';
 
 /**
@@ -72,7 +73,11 @@ export function exitCodeFor(error: unknown): ExitCode {
     return error.exitCode === 0 ? ExitCode.Success : ExitCode.Usage;
   }
   if (error instanceof CliError) return error.exitCode;
-  if (error instanceof ApiError || error instanceof BetterAuthError) {
+  if (
+    error instanceof ApiError ||
+    error instanceof BetterAuthError ||
+    error instanceof CredentialError
+  ) {
     return exitCodeForStatus(error.status);
   }
   return ExitCode.Failure;

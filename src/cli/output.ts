@@ -1,4 +1,5 @@
 import { BetterAuthError } from '../client/better-auth';
+import { CredentialError } from '../client/credentials';
 import { ApiError, type ErrorBody } from '../client/taskflow-client';
 import { CliError } from './exit-codes';
 
@@ -70,6 +71,12 @@ export function errorMessage(error: unknown): string {
     const hint = HINTS[error.body.code];
     return `${error.body.error}${details.join('')}${hint ? `\n  (${hint})` : ''}`;
   }
-  if (error instanceof CliError || error instanceof BetterAuthError) return error.message;
+  if (
+    error instanceof CliError ||
+    error instanceof BetterAuthError ||
+    error instanceof CredentialError
+  ) {
+    return error.message;
+  }
   return error instanceof Error ? (error.stack ?? error.message) : String(error);
 }

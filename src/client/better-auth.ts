@@ -171,6 +171,8 @@ export interface JwtClaims {
   role?: string;
   /** Seconds since the epoch. */
   exp?: number;
+  /** Seconds since the epoch: when it was issued. */
+  iat?: number;
 }
 
 /**

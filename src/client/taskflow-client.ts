@@ -1,4 +1,5 @@
 import createClient, { type Client } from 'openapi-fetch';
+import { CredentialError, type Credentials, staticToken } from './credentials';
 import type { components, paths } from './schema';
 
 /**
@@ -23,17 +24,25 @@ export type TaskPriority = components['schemas']['TaskPriority'];
 export type WorkerType = components['schemas']['WorkerType'];
 export type AuditAction = components['schemas']['AuditAction'];
 /**
- * The API's error envelope; `code` is `unreachable` when the API could not be reached at all and
- * `unexpected_response` when something other than the API (a proxy, say) answered.
+ * The API's error envelope; `code` is `unreachable` when the API could not be reached at all,
+ * `unexpected_response` when something other than the API (a proxy, say) answered, and
+ * `credentials_unavailable` when no token could be had to ask it (a login session that expired,
+ * an auth server that is down).
  */
 export type ErrorBody = Omit<components['schemas']['ErrorResponse'], 'code'> & {
-  code: ErrorCode | 'unreachable' | 'unexpected_response';
+  code: ErrorCode | 'unreachable' | 'unexpected_response' | 'credentials_unavailable';
 };
 
 export interface ClientOptions {
   baseUrl: string;
   /** A JWT from the identity server; sent as `Authorization: Bearer …` on every request. */
   token?: string;
+  /**
+   * Instead of `token`, where to get it: asked before every request, so a renewable credential
+   * (a login session) sends a fresh JWT; a request the API answers 401 goes once more with the
+   * renewed one.
+   */
+  credentials?: Credentials;
   /**
    * Sent as `Idempotency-Key` on every POST made through this client: retrying the same call
    * then applies it once. Give each logical operation its own key.
@@ -48,15 +57,41 @@ export interface ClientOptions {
   fetch?: typeof globalThis.fetch;
 }
 
+/**
+ * `fetch` with the bearer token. A 401 is answered before the API acts on a request, so sending
+ * the same request again with a renewed token is safe, POSTs included.
+ */
+function authorized(
+  credentials: Credentials,
+  send: (request: Request) => Promise<Response>,
+): (request: Request) => Promise<Response> {
+  return async (request) => {
+    const token = await credentials.token();
+    // Cloned before anything reads the body: the retry needs it whole.
+    const retry = request.clone();
+    request.headers.set('Authorization', `Bearer ${token}`);
+    const response = await send(request);
+    if (response.status !== 401) return response;
+    const renewed = await credentials.renewAfterRejection(token);
+    if (!renewed || renewed === token) return response;
+    await response.body?.cancel();
+    retry.headers.set('Authorization', `Bearer ${renewed}`);
+    return send(retry);
+  };
+}
+
 export function createTaskflowClient(options: ClientOptions): TaskflowClient {
+  const credentials =
+    options.credentials ?? (options.token ? staticToken(options.token) : undefined);
+  // Looked up at each call, as openapi-fetch itself does, rather than captured now.
+  const send = (request: Request) => (options.fetch ?? globalThis.fetch)(request);
   const client = createClient<paths>({
     baseUrl: options.baseUrl.replace(/\/$/, ''),
-    fetch: options.fetch,
+    fetch: credentials ? authorized(credentials, send) : options.fetch,
   });
-  const { token, idempotencyKey } = options;
+  const { idempotencyKey } = options;
   client.use({
     onRequest({ request }) {
-      if (token) request.headers.set('Authorization', `Bearer ${token}`);
       const name = typeof options.client === 'function' ? options.client() : options.client;
       if (name) request.headers.set('X-TaskFlow-Client', name);
       if (idempotencyKey && request.method === 'POST') {
@@ -88,7 +123,8 @@ export interface ApiResult<T> {
 
 /**
  * The response's data, or an `ApiError` with the API's own message. Network failures (API not
- * running) surface as `ApiError` with status 0.
+ * running) surface as `ApiError` with status 0, and credentials that give no token as
+ * `credentials_unavailable` (status 401 when the auth server refused the login session).
  */
 export async function unwrap<T>(
   call: Promise<ApiResult<T>>,
@@ -97,6 +133,14 @@ export async function unwrap<T>(
   try {
     result = await call;
   } catch (error) {
+    if (error instanceof CredentialError) {
+      const status = error.status === 401 ? 401 : 0;
+      throw new ApiError(status, {
+        error: error.message,
+        status_code: status,
+        code: 'credentials_unavailable',
+      });
+    }
     const reason =
       error instanceof Error
         ? ((error.cause as Error | undefined)?.message ?? error.message)

@@ -1,10 +1,14 @@
-export const DEFAULT_TASKFLOW_URL = 'http://localhost:8000';
+import { CredentialError, type Credentials } from '../client/credentials';
+import { resolveConnection } from '../client/login-session';
 
 export interface McpConfig {
   /** The TaskFlow API, without a trailing slash. */
   baseUrl: string;
-  /** The agent's own JWT: the API records every change under the identity it carries. */
-  token: string;
+  /**
+   * The agent's own identity: the API records every change under it. A login session renews its
+   * JWT; a pasted TASKFLOW_TOKEN does not.
+   */
+  credentials: Credentials;
 }
 
 /** A configuration mistake, worded as the one line the process prints before exiting 1. */
@@ -16,11 +20,21 @@ export class McpConfigError extends Error {
 }
 
 /**
- * `TASKFLOW_URL` and `TASKFLOW_TOKEN`, checked at start-up: an agent runtime only shows a server
- * that died, so the reason has to be in its first stderr line rather than in every tool call.
+ * The API URL and the agent's credentials, resolved as the CLI resolves them (TASKFLOW_URL,
+ * TASKFLOW_TOKEN, else the login session in TASKFLOW_CONFIG) and checked at start-up: an agent
+ * runtime only shows a server that died, so the reason has to be in its first stderr line rather
+ * than in every tool call. A session the auth server refuses is not checked here: it is a tool
+ * error, and a fresh `taskflow login` mends it without a restart.
  */
 export function loadMcpConfig(env: NodeJS.ProcessEnv): McpConfig {
-  const rawUrl = env.TASKFLOW_URL?.trim() || DEFAULT_TASKFLOW_URL;
+  let connection;
+  try {
+    connection = resolveConnection(env);
+  } catch (error) {
+    if (error instanceof CredentialError) throw new McpConfigError(error.message);
+    throw error;
+  }
+  const rawUrl = connection.baseUrl;
   let url: URL;
   try {
     url = new URL(rawUrl);
@@ -31,11 +45,10 @@ export function loadMcpConfig(env: NodeJS.ProcessEnv): McpConfig {
     throw new McpConfigError(`TASKFLOW_URL must be an http(s) URL, got '${rawUrl}'`);
   }
 
-  const token = env.TASKFLOW_TOKEN?.trim();
-  if (!token) {
+  if (!connection.credentials) {
     throw new McpConfigError(
-      "TASKFLOW_TOKEN is required: the agent's own JWT (npm run token -- --email <agent email>), so the audit log shows the agent as itself",
+      `no credentials: sign in as the agent with \`TASKFLOW_CONFIG=${connection.configPath} taskflow login --email <agent email>\` (the server renews its token from that session), or set TASKFLOW_TOKEN to a JWT (never renewed)`,
     );
   }
-  return { baseUrl: rawUrl.replace(/\/+$/, ''), token };
+  return { baseUrl: rawUrl.replace(/\/+$/, ''), credentials: connection.credentials };
 }

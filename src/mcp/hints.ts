@@ -12,7 +12,7 @@ export const FIND_ANOTHER = "pick another task (list_tasks with status 'pending'
 const HINTS: Partial<Record<Code, (baseUrl: string) => string>> = {
   unreachable: (baseUrl) => `is the API running at ${baseUrl}? (TASKFLOW_URL)`,
   unauthenticated: () =>
-    'TASKFLOW_TOKEN was refused; give this MCP server a fresh token for the agent and restart it',
+    "the agent's token was refused: a pasted TASKFLOW_TOKEN expires and is never renewed (give the server a login session instead: TASKFLOW_CONFIG, see docs/mcp.md); a token from another auth server than the API trusts is refused too",
   rate_limited: () => 'rate limited; wait a minute before retrying',
   database_unavailable: () => "the API's database is unavailable; retry later",
   task_claimed: () => `another worker holds it; ${FIND_ANOTHER}`,

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { LoginSession } from '../client/login-session';
 import { createTaskflowClient } from '../client/taskflow-client';
 import { loadMcpConfig, McpConfigError } from './config';
 import { createTaskflowMcpServer, mcpClientName } from './server';
@@ -24,12 +25,13 @@ async function main(): Promise<void> {
 
   // The client name is asked on each request: the runtime's name arrives with `initialize`.
   let server: McpServer | undefined = undefined;
+  const { baseUrl, credentials } = config;
   const api = createTaskflowClient({
-    baseUrl: config.baseUrl,
-    token: config.token,
+    baseUrl,
+    credentials,
     client: () => mcpClientName(server),
   });
-  server = createTaskflowMcpServer({ api, baseUrl: config.baseUrl });
+  server = createTaskflowMcpServer({ api, baseUrl });
   const transport = new StdioServerTransport();
 
   // The runtime ends a stdio server by closing its stdin; idle keep-alive sockets to the API
@@ -42,7 +44,12 @@ async function main(): Promise<void> {
   process.on('SIGTERM', shutdown);
 
   await server.connect(transport);
-  log(`ready (stdio), API ${config.baseUrl}`);
+  const renewable = credentials instanceof LoginSession;
+  log(`ready (stdio), API ${baseUrl}${renewable ? `, ${credentials.source}` : ''}`);
+  // A session the auth server refuses is told now, where the runtime keeps the log; the server
+  // stays up (a runtime would only restart it into the same refusal), its tools answer with the
+  // same message, and the next `taskflow login` into that file mends it.
+  if (renewable) credentials.token().catch((error: Error) => log(error.message));
 }
 
 main().catch((error: unknown) => {

@@ -6,8 +6,14 @@ import {
   fetchJwt,
   signUpOrIn,
 } from '../../client/better-auth';
+import {
+  configPath,
+  DEFAULT_API_URL,
+  readConfig,
+  StoredConfig,
+  writeConfig,
+} from '../../client/login-session';
 import { action, CliContext } from '../context';
-import { configPath, DEFAULT_API_URL, readConfig, StoredConfig, writeConfig } from '../config';
 import { CliError, ExitCode } from '../exit-codes';
 import { details, time } from '../output';
 import { meDetails } from '../views';
