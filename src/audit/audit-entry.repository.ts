@@ -183,16 +183,7 @@ export class AuditEntryRepository {
     limit: number,
     offset: number,
   ): Promise<Page<AuditEntry>> {
-    const where = new Conditions();
-    where.raw(readableProject('project_slug', where.param(viewer.id), where.param(viewer.isAdmin)));
-    where
-      .add((p) => `task_id = ${p}`, filters.taskId)
-      .add((p) => `actor_id = ${p}`, filters.actorId)
-      .add((p) => `actor_type = ${p}`, filters.actorType)
-      .add((p) => `action = ${p}`, filters.action)
-      .add((p) => `project_slug = ${p}`, filters.project)
-      .add((p) => `"timestamp" >= ${p}`, filters.since)
-      .add((p) => `"timestamp" < ${p}`, filters.until);
+    const where = this.visible(viewer, filters);
     const filterParams = [...where.params];
     const rows = await this.db.rows<AuditRow>(
       `SELECT * FROM audit_entries${where.sql} ORDER BY id ASC LIMIT ${where.param(limit)} OFFSET ${where.param(offset)}`,
@@ -206,6 +197,62 @@ export class AuditEntryRepository {
       filterParams,
     );
     return { items, total };
+  }
+
+  /**
+   * The entries the viewer may see with an id in (`after`, `through`], oldest first, at most
+   * `limit`: an event stream catching up from the table.
+   */
+  async pageAfter(
+    viewer: Viewer,
+    filters: AuditFilters,
+    after: number,
+    through: number,
+    limit: number,
+  ): Promise<AuditEntry[]> {
+    const where = this.visible(viewer, filters)
+      .add((p) => `id > ${p}`, after)
+      .add((p) => `id <= ${p}`, through);
+    const rows = await this.db.rows<AuditRow>(
+      `SELECT * FROM audit_entries${where.sql} ORDER BY id ASC LIMIT ${where.param(limit)}`,
+      where.params,
+    );
+    return rows.map(toEntry);
+  }
+
+  /**
+   * Every entry after `after`, oldest first, at most `limit`, whoever may see it: for the event
+   * feed, which reads each new entry once per replica and applies the visibility rule per
+   * subscriber (`ProjectRepository.readablePairs`) before anything leaves the process.
+   */
+  async allAfter(after: number, limit: number): Promise<AuditEntry[]> {
+    const rows = await this.db.rows<AuditRow>(
+      'SELECT * FROM audit_entries WHERE id > $1 ORDER BY id ASC LIMIT $2',
+      [after, limit],
+    );
+    return rows.map(toEntry);
+  }
+
+  /** The newest entry's id; 0 for an empty log. */
+  async latestId(): Promise<number> {
+    const [row] = await this.db.rows<{ id: string }>(
+      'SELECT COALESCE(max(id), 0) AS id FROM audit_entries',
+    );
+    return Number(row.id);
+  }
+
+  /** The visibility rule and the filters, as a WHERE clause. */
+  private visible(viewer: Viewer, filters: AuditFilters): Conditions {
+    const where = new Conditions();
+    where.raw(readableProject('project_slug', where.param(viewer.id), where.param(viewer.isAdmin)));
+    return where
+      .add((p) => `task_id = ${p}`, filters.taskId)
+      .add((p) => `actor_id = ${p}`, filters.actorId)
+      .add((p) => `actor_type = ${p}`, filters.actorType)
+      .add((p) => `action = ${p}`, filters.action)
+      .add((p) => `project_slug = ${p}`, filters.project)
+      .add((p) => `"timestamp" >= ${p}`, filters.since)
+      .add((p) => `"timestamp" < ${p}`, filters.until);
   }
 
   /** Recomputes the hash chains touched by the filters. */
