@@ -278,7 +278,7 @@ describe('who sees what', () => {
     await settled();
     await alice.post('/api/projects/secret/members', { worker_id: 'bob', role: 'viewer' }).expect(201);
     const seen = await createTaskId(agent, { title: 'Bob sees this', project_slug: 'secret' });
-    await settled();
+    await w.until((x) => x.entries.length >= 1, 'the first task');
     expect(w.entries.map((e) => e.task_id)).toEqual([seen]);
 
     await alice.delete('/api/projects/secret/members/bob').expect(204);
@@ -312,7 +312,9 @@ describe('keeping the connection', () => {
     const reader = response.body!.getReader();
     let text = '';
     while (!text.includes(': keep-alive\n\n')) {
-      text += new TextDecoder().decode((await reader.read()).value);
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
     }
     abort.abort();
     expect(text).toMatch(/^retry: \d+\n\n: keep-alive\n\n/);

@@ -74,6 +74,8 @@ export class EventFeed implements OnApplicationBootstrap, OnApplicationShutdown 
   private window: AuditEntry[] = [];
   private windowFloor = -1;
   private reading = false;
+  /** The read in progress (resolves, never rejects). */
+  private reads: Promise<void> = Promise.resolve();
   private readAgain = false;
   private poll?: NodeJS.Timeout;
   private stopped = false;
@@ -93,13 +95,16 @@ export class EventFeed implements OnApplicationBootstrap, OnApplicationShutdown 
     return this.subscriptions.size;
   }
 
-  onApplicationBootstrap(): void {
+  /** Knows where the log ends before the app serves (when the database is up by then). */
+  async onApplicationBootstrap(): Promise<void> {
     this.listener.listen(EVENTS_CHANNEL, {
       notified: () => this.wake(),
       connected: () => this.wake(),
     });
     this.poll = setInterval(() => this.wake(), this.config.events.pollSeconds * 1000);
     this.poll.unref();
+    this.wake();
+    await this.reads;
   }
 
   onApplicationShutdown(): void {
@@ -208,7 +213,7 @@ export class EventFeed implements OnApplicationBootstrap, OnApplicationShutdown 
       return;
     }
     this.reading = true;
-    void this.drain()
+    this.reads = this.drain()
       .catch((error: Error) => this.logger.warn(`reading new events failed: ${error.message}`))
       .finally(() => {
         this.reading = false;

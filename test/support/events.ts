@@ -1,4 +1,4 @@
-import { EventQuery, followEvents } from '../../src/client/event-stream';
+import { EventQuery, followEvents, parseEventStream } from '../../src/client/event-stream';
 import { AuditEntry, createTaskflowClient } from '../../src/client/taskflow-client';
 
 /**
@@ -105,4 +105,37 @@ export async function openRawStream(
     signal: abort.signal,
   });
   return { response, abort };
+}
+
+/**
+ * Every event id a single connection receives, exactly as sent (no client-side de-duplication,
+ * so a duplicate or an out-of-order id shows); `stop()` ends it.
+ */
+export function rawEventIds(
+  baseUrl: string,
+  token: string,
+  after: number,
+): { ids: number[]; opened: Promise<void>; stop: () => Promise<void> } {
+  const ids: number[] = [];
+  const abort = new AbortController();
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  const reading = (async () => {
+    const response = await fetch(`${baseUrl}/api/events?after=${after}`, {
+      headers: { Authorization: `Bearer ${token}` },
+      signal: abort.signal,
+    });
+    open();
+    for await (const message of parseEventStream(response.body!)) {
+      if (message.lastEventId) ids.push(Number(message.lastEventId));
+    }
+  })().catch(() => undefined);
+  return {
+    ids,
+    opened,
+    stop: async () => {
+      abort.abort();
+      await reading;
+    },
+  };
 }
