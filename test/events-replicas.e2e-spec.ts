@@ -97,6 +97,7 @@ it('a replica that restarts: its client resumes from its last id and misses noth
     }
     b = await TestApp.start({ identity: a.identity, databaseUrl: a.databaseUrl });
     current = await b.listen();
+    urls.b = current;
     await createVia(urls.c, writers[2], 'After the restart');
 
     const rows = await auditEntriesSince(db, since);
@@ -135,7 +136,12 @@ it('under concurrent writers, a subscriber gets every committed id once, strictl
     const expected = rows.map((r) => r.id);
     expect(expected.length).toBeGreaterThanOrEqual(120);
     for (const watcher of watchers) {
-      while (!watcher.ids.includes(expected.at(-1)!)) await new Promise((r) => setTimeout(r, 20));
+      for (let waited = 0; !watcher.ids.includes(expected.at(-1)!); waited += 20) {
+        if (waited > 20_000) {
+          throw new Error(`got ${watcher.ids.length} of ${expected.length}: ${watcher.ids.join(',')} / ${expected.join(',')}`);
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
       expect(watcher.ids).toEqual(expected);
       for (let i = 1; i < watcher.ids.length; i += 1) {
         expect(watcher.ids[i]).toBeGreaterThan(watcher.ids[i - 1]);
