@@ -18,9 +18,13 @@ export interface StreamMessage {
 export async function* parseEventStream(
   body: ReadableStream<Uint8Array>,
   lastEventId = '',
+  signal?: AbortSignal,
 ): AsyncGenerator<StreamMessage> {
   const decoder = new TextDecoder();
   const reader = body.getReader();
+  // Not every fetch ends a body already being read when its signal aborts: end it here.
+  const cancel = () => void reader.cancel().catch(() => undefined);
+  signal?.addEventListener('abort', cancel, { once: true });
   let buffer = '';
   let event = '';
   let data: string[] = [];
@@ -56,6 +60,7 @@ export async function* parseEventStream(
       if (done) return;
     }
   } finally {
+    signal?.removeEventListener('abort', cancel);
     reader.releaseLock();
   }
 }
@@ -120,8 +125,9 @@ export async function followEvents(options: FollowOptions): Promise<void> {
   let delay = minDelay;
   while (!signal?.aborted) {
     let why: string;
+    // Outside the retry: a client that cannot be made (no token) is the caller's to report.
+    const api = await options.client();
     try {
-      const api = await options.client();
       const { data } = await unwrap(
         api.GET('/api/events', {
           params: {
@@ -134,7 +140,11 @@ export async function followEvents(options: FollowOptions): Promise<void> {
       );
       options.onOpen?.(lastId);
       why = 'the stream ended';
-      for await (const message of parseEventStream(data as ReadableStream<Uint8Array>)) {
+      for await (const message of parseEventStream(
+        data as ReadableStream<Uint8Array>,
+        '',
+        signal,
+      )) {
         if (message.retry !== undefined) delay = Math.max(minDelay, message.retry);
         if (END_EVENTS.has(message.event)) {
           const end = JSON.parse(message.data) as StreamEnd;

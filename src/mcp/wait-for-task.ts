@@ -91,7 +91,8 @@ export async function waitFor<T>(
       if (task) return task;
     }
   } finally {
+    // The answer does not wait for the stream to wind down.
     stop.abort();
-    await following;
+    void following;
   }
 }
