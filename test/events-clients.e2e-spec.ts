@@ -45,7 +45,10 @@ describe('taskflow watch', () => {
     const since = await maxAuditId(db);
     const env = { TASKFLOW_URL: url, TASKFLOW_TOKEN: alice.token, HOME: cli.workDir };
     const text = cli.spawn(['watch', '--project', 'queue', '--after', String(since)], env);
-    const json = cli.spawn(['--json', 'watch', '--action', 'created', '--after', String(since)], env);
+    const json = cli.spawn(
+      ['--json', 'watch', '--action', 'created', '--after', String(since)],
+      env,
+    );
     let out = '';
     let err = '';
     let jsonOut = '';
@@ -74,13 +77,20 @@ describe('taskflow watch', () => {
       const lines = out.trim().split('\n');
       expect(lines.map((l) => Number(/#(\d+)/.exec(l)![1]))).toEqual(queue.map((r) => r.id));
       expect(lines[0]).toMatch(
-        new RegExp(`^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d  #${queue[0].id}  created task ${first} \\[queue\\]  by alice \\(human\\)$`),
+        new RegExp(
+          `^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d  #${queue[0].id}  created task ${first} \\[queue\\]  by alice \\(human\\)$`,
+        ),
       );
       expect(lines[1]).toContain(`started task ${first} [queue]`);
       expect(err).toContain('disconnected');
       expect(err.match(/^taskflow watch: watching, resumed after #\d+$/gm)).toHaveLength(2);
-      const entries = jsonOut.trim().split('\n').map((l) => JSON.parse(l));
-      expect(entries.map((e) => e.id)).toEqual(rows.filter((r) => r.action === 'created').map((r) => r.id));
+      const entries = jsonOut
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      expect(entries.map((e) => e.id)).toEqual(
+        rows.filter((r) => r.action === 'created').map((r) => r.id),
+      );
     } finally {
       text.kill('SIGINT');
       json.kill('SIGINT');
@@ -118,11 +128,9 @@ describe('MCP wait_for_task', () => {
   afterAll(() => client.close());
 
   const call = async (args: Record<string, unknown>) =>
-    (await client.callTool(
-      { name: 'wait_for_task', arguments: args },
-      undefined,
-      { timeout: 120_000 },
-    )) as CallToolResult;
+    (await client.callTool({ name: 'wait_for_task', arguments: args }, undefined, {
+      timeout: 120_000,
+    })) as CallToolResult;
 
   it('blocks until another actor creates a task, then returns it claimed', async () => {
     const feed = t.app.get(EventFeed);
@@ -130,7 +138,10 @@ describe('MCP wait_for_task', () => {
     const waiting = call({ project: 'queue', timeout_seconds: 60, lease_seconds: 120 });
     // The tool has found nothing and is following the stream: now someone adds work.
     while (feed.subscribers === before) await new Promise((r) => setTimeout(r, 20));
-    const created = await createTaskId(alice, { title: 'Work for the agent', project_slug: 'queue' });
+    const created = await createTaskId(alice, {
+      title: 'Work for the agent',
+      project_slug: 'queue',
+    });
     const result = await waiting;
     expect(result.isError).toBeFalsy();
     expect(result.structuredContent).toMatchObject({

@@ -1,7 +1,6 @@
 import type { Client } from 'pg';
 import {
   auditEntriesSince,
-  createTaskId,
   maxAuditId,
   registerWorker,
   signInAdmin,
@@ -111,7 +110,10 @@ it('a replica that restarts: its client resumes from its last id and misses noth
 
 it('under concurrent writers, a subscriber gets every committed id once, strictly increasing', async () => {
   const since = await maxAuditId(db);
-  const watchers = [rawEventIds(urls.a, admin.token, since), rawEventIds(urls.b, admin.token, since)];
+  const watchers = [
+    rawEventIds(urls.a, admin.token, since),
+    rawEventIds(urls.b, admin.token, since),
+  ];
   try {
     await Promise.all(watchers.map((w) => w.opened));
     const replicas = [urls.a, urls.b, urls.c];
@@ -136,9 +138,11 @@ it('under concurrent writers, a subscriber gets every committed id once, strictl
     const expected = rows.map((r) => r.id);
     expect(expected.length).toBeGreaterThanOrEqual(120);
     for (const watcher of watchers) {
-      for (let waited = 0; !watcher.ids.includes(expected.at(-1)!); waited += 20) {
+      for (let waited = 0; !watcher.ids.includes(expected.at(-1)); waited += 20) {
         if (waited > 20_000) {
-          throw new Error(`got ${watcher.ids.length} of ${expected.length}: ${watcher.ids.join(',')} / ${expected.join(',')}`);
+          throw new Error(
+            `got ${watcher.ids.length} of ${expected.length}: ${watcher.ids.join(',')} / ${expected.join(',')}`,
+          );
         }
         await new Promise((r) => setTimeout(r, 20));
       }

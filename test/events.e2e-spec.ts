@@ -151,19 +151,16 @@ describe('the stream', () => {
     expect(body.details.map((d: { field: string }) => d.field)).toContain(field);
   });
 
-  it.each(['abc', '-3', '1e3', '99999999999999999'])(
-    '422 for Last-Event-ID %p',
-    async (header) => {
-      const { response } = await openRawStream(url, alice.token, '/api/events', {
-        'Last-Event-ID': header,
-      });
-      expect(response.status).toBe(422);
-      expect(await response.json()).toMatchObject({
-        code: 'validation_failed',
-        details: [{ field: 'Last-Event-ID' }],
-      });
-    },
-  );
+  it.each(['abc', '-3', '1e3', '99999999999999999'])('422 for Last-Event-ID %p', async (header) => {
+    const { response } = await openRawStream(url, alice.token, '/api/events', {
+      'Last-Event-ID': header,
+    });
+    expect(response.status).toBe(422);
+    expect(await response.json()).toMatchObject({
+      code: 'validation_failed',
+      details: [{ field: 'Last-Event-ID' }],
+    });
+  });
 });
 
 describe('resuming', () => {
@@ -276,7 +273,9 @@ describe('who sees what', () => {
     await w.opened();
     await createTaskId(agent, { title: 'Before bob joins', project_slug: 'secret' });
     await settled();
-    await alice.post('/api/projects/secret/members', { worker_id: 'bob', role: 'viewer' }).expect(201);
+    await alice
+      .post('/api/projects/secret/members', { worker_id: 'bob', role: 'viewer' })
+      .expect(201);
     const seen = await createTaskId(agent, { title: 'Bob sees this', project_slug: 'secret' });
     await w.until((x) => x.entries.length >= 1, 'the first task');
     expect(w.entries.map((e) => e.task_id)).toEqual([seen]);
@@ -284,7 +283,9 @@ describe('who sees what', () => {
     await alice.delete('/api/projects/secret/members/bob').expect(204);
     await createTaskId(agent, { title: 'Bob no longer sees this', project_slug: 'secret' });
     await settled();
-    await alice.post('/api/projects/secret/members', { worker_id: 'bob', role: 'viewer' }).expect(201);
+    await alice
+      .post('/api/projects/secret/members', { worker_id: 'bob', role: 'viewer' })
+      .expect(201);
     const back = await createTaskId(agent, { title: 'Bob is back', project_slug: 'secret' });
     await settled();
     await w.until((x) => x.entries.length >= 2, 'the second task');
@@ -360,8 +361,6 @@ describe('keeping the connection', () => {
     expect(data.reason).toBe('overflow');
     expect(data.last_event_id).toBe(ids.at(-1));
     expect(ids.length).toBeLessThan(4000);
-    expect(ids).toEqual(
-      (await auditEntriesSince(db, since)).slice(0, ids.length).map((r) => r.id),
-    );
+    expect(ids).toEqual((await auditEntriesSince(db, since)).slice(0, ids.length).map((r) => r.id));
   });
 });

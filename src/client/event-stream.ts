@@ -69,7 +69,8 @@ export type EventQuery = NonNullable<paths['/api/events']['get']['parameters']['
 
 /** The last event of a stream the server ended on purpose; the reader reconnects after it. */
 export interface StreamEnd {
-  reason: 'overflow' | 'token_expired' | 'shutdown' | 'unavailable' | string;
+  /** `overflow`, `token_expired`, `shutdown` or `unavailable` (others may come later). */
+  reason: string;
   message?: string;
   last_event_id?: number | null;
 }

@@ -285,9 +285,7 @@ export class EventFeed implements OnApplicationBootstrap, OnApplicationShutdown 
     const slugs = [
       ...new Set(entries.flatMap((e) => (e.project_slug === null ? [] : [e.project_slug]))),
     ];
-    const viewers = [
-      ...new Set(audience.filter((s) => !s.viewer.isAdmin).map((s) => s.viewer.id)),
-    ];
+    const viewers = [...new Set(audience.filter((s) => !s.viewer.isAdmin).map((s) => s.viewer.id))];
     const pairs =
       slugs.length > 0 && viewers.length > 0
         ? await this.projects.readablePairs(viewers, slugs)

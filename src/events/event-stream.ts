@@ -9,7 +9,8 @@ export const RETRY_MS = 2000;
 export type EndReason = 'overflow' | 'token_expired' | 'shutdown' | 'unavailable';
 
 const REASONS: Record<EndReason, string> = {
-  overflow: 'too far behind: more unsent data than the server keeps per stream; resume from the last id',
+  overflow:
+    'too far behind: more unsent data than the server keeps per stream; resume from the last id',
   token_expired: 'the token expired; reconnect with a fresh one and Last-Event-ID',
   shutdown: 'this replica is shutting down; reconnect with Last-Event-ID',
   unavailable: 'the event log cannot be read right now; reconnect with Last-Event-ID',

@@ -45,7 +45,10 @@ export class EventsController {
   ) {}
 
   @Get('events')
-  @ApiOperation({ summary: 'Stream audit entries live (Server-Sent Events)', description: STREAM_DESCRIPTION })
+  @ApiOperation({
+    summary: 'Stream audit entries live (Server-Sent Events)',
+    description: STREAM_DESCRIPTION,
+  })
   @ApiProduces('text/event-stream')
   @ApiHeader({
     name: 'Last-Event-ID',

@@ -54,7 +54,7 @@ export async function waitFor<T>(
     pending = true;
     wake?.();
   };
-  let failure: unknown;
+  let failure: Error | undefined;
   const following = followEvents({
     client: () => api,
     signal: stop.signal,
@@ -63,7 +63,7 @@ export async function waitFor<T>(
       if (MAY_FREE_A_TASK.has(entry.action)) nudge();
     },
   }).catch((error: unknown) => {
-    failure = error;
+    failure = error instanceof Error ? error : new Error(`event stream failed: ${String(error)}`);
     wake?.();
   });
   try {
@@ -72,10 +72,13 @@ export async function waitFor<T>(
       if (left <= 0) return null;
       if (!pending && failure === undefined) {
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(() => {
-            pending = true;
-            resolve();
-          }, Math.min(left, RECHECK_MS));
+          const timer = setTimeout(
+            () => {
+              pending = true;
+              resolve();
+            },
+            Math.min(left, RECHECK_MS),
+          );
           wake = () => {
             clearTimeout(timer);
             resolve();

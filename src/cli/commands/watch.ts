@@ -41,7 +41,9 @@ export function registerWatchCommand(program: Command, env: NodeJS.ProcessEnv): 
     )
     .option('--project <slug>', 'only this project')
     .option('--task <id>', 'only this task', integer)
-    .addOption(new Option('--actor-type <type>', 'only this kind of actor').choices(enums.WorkerType))
+    .addOption(
+      new Option('--actor-type <type>', 'only this kind of actor').choices(enums.WorkerType),
+    )
     .addOption(new Option('--action <action>', 'only this action').choices(enums.AuditAction))
     .option('--after <id>', 'first replay every entry after this id (resume)', integer)
     .action(
