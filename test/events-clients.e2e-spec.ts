@@ -32,6 +32,8 @@ beforeAll(async () => {
   alice = await registerWorker(t, admin, { id: 'alice', name: 'Alice' });
   agent = await registerWorker(t, admin, { id: 'agent-w', name: 'Waiting agent', type: 'agent' });
   await createProject(alice, 'queue', { members: [[agent, 'member']] });
+  // The MCP tests' own project: the CLI test leaves pending tasks in 'queue'.
+  await createProject(alice, 'waitq', { members: [[agent, 'member']] });
 });
 
 afterAll(() => stopApp(t, db));
@@ -135,12 +137,12 @@ describe('MCP wait_for_task', () => {
   it('blocks until another actor creates a task, then returns it claimed', async () => {
     const feed = t.app.get(EventFeed);
     const before = feed.subscribers;
-    const waiting = call({ project: 'queue', timeout_seconds: 60, lease_seconds: 120 });
+    const waiting = call({ project: 'waitq', timeout_seconds: 60, lease_seconds: 120 });
     // The tool has found nothing and is following the stream: now someone adds work.
     while (feed.subscribers === before) await new Promise((r) => setTimeout(r, 20));
     const created = await createTaskId(alice, {
       title: 'Work for the agent',
-      project_slug: 'queue',
+      project_slug: 'waitq',
     });
     const result = await waiting;
     expect(result.isError).toBeFalsy();
@@ -153,13 +155,13 @@ describe('MCP wait_for_task', () => {
   });
 
   it('claims at once when a task is already there', async () => {
-    const ready = await createTaskId(alice, { title: 'Already there', project_slug: 'queue' });
-    const result = await call({ project: 'queue', timeout_seconds: 5 });
+    const ready = await createTaskId(alice, { title: 'Already there', project_slug: 'waitq' });
+    const result = await call({ project: 'waitq', timeout_seconds: 5 });
     expect(result.structuredContent).toMatchObject({ task: { id: ready } });
   });
 
   it('says so when nothing could be claimed in time', async () => {
-    const result = await call({ project: 'queue', timeout_seconds: 1 });
+    const result = await call({ project: 'waitq', timeout_seconds: 1 });
     expect(result.isError).toBeFalsy();
     expect(result.structuredContent).toEqual({
       task: null,
