@@ -10,6 +10,7 @@ import {
   writeClientErrorEnvelope,
 } from './common/errors/error-envelope.filter';
 import type { AppConfig } from './config/config';
+import { EventFeed } from './events/event-feed';
 import { refuseContentEncoding } from './http/content-encoding';
 import { securityHeaders } from './http/security-headers';
 import { createRootLogger, logRequest, requestId } from './logging/logger';
@@ -101,6 +102,13 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
       reply.statusCode,
       reply.elapsedTime / 1000,
     );
+    done();
+  });
+  // Event streams never finish on their own: they are ended before the server closes (SIGTERM,
+  // app.close()), or closing would wait on them; clients resume on another replica.
+  const feed = app.get(EventFeed);
+  adapter.getInstance().addHook('preClose', (done) => {
+    feed.closeAll();
     done();
   });
   app.enableCors({ ...CORS, origin: config.allowedOrigins, credentials: true });

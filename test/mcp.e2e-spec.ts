@@ -37,6 +37,7 @@ const TOOLS = [
   'task_audit',
   'update_progress',
   'update_task',
+  'wait_for_task',
   'whoami',
 ];
 

@@ -81,6 +81,21 @@ export class ProjectRepository {
     return row && toProject(row);
   }
 
+  /**
+   * Which of `viewers` (non-admins) may read which of `slugs`, in one statement: the event feed
+   * asks it once per batch of entries for every connected viewer, by the same rule as every read.
+   */
+  async readablePairs(
+    viewers: string[],
+    slugs: string[],
+  ): Promise<{ viewer: string; slug: string }[]> {
+    return this.db.rows<{ viewer: string; slug: string }>(
+      `SELECT v AS viewer, s AS slug FROM unnest($1::varchar[]) AS v, unnest($2::varchar[]) AS s
+        WHERE ${readableProject('s', 'v', 'false')}`,
+      [viewers, slugs],
+    );
+  }
+
   /** The projects the viewer may see, by slug, and how many there are. */
   async page(viewer: Viewer, limit: number, offset: number): Promise<Page<Project>> {
     const visible = readableProject('p.slug', '$1', '$2');

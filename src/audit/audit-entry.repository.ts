@@ -48,13 +48,59 @@ export interface ChainHead {
   timestamp: Date;
 }
 
+/** The channel a committed append announces itself on (see `APPEND_AUDIT_SQL`). */
+export const EVENTS_CHANNEL = 'taskflow_events';
+
 /**
- * An entry, with the actor's type read from the worker registry by the same statement (`human`
- * when the `sub` is not registered), so recording costs one round trip. The chain columns are
- * filled in by the insert trigger (AuditHashChain migration). Exported for the benchmark's
- * baseline, which runs the same statement.
+ * The key of the advisory lock that orders appends. A bigint beyond the int4 range, so it can
+ * never equal the chain trigger's `hashtext()` keys or the repositories' small constants.
  */
-export const APPEND_AUDIT_SQL = `INSERT INTO audit_entries (task_id, project_slug, actor_id, actor_type, action, context, client) VALUES ($1, $2, $3::varchar, COALESCE((SELECT type FROM workers WHERE id = $3::varchar), 'human'), $4, $5, $6)`;
+const APPEND_ORDER_LOCK = '7795900497339266935';
+
+/**
+ * Appends one entry, with the actor's type read from the worker registry by the same statement
+ * (`human` when the `sub` is not registered), so recording costs one round trip. The chain
+ * columns are filled in by the insert trigger (AuditHashChain migration). Exported for the
+ * benchmark's baseline, which runs the same statement.
+ *
+ * Entry ids are the event stream's ids, and a reader resumes with "every id above the last one I
+ * saw". That is only sound if ids become visible in id order, yet a sequence hands out ids at
+ * insert time while transactions commit in any order: a reader could see 12 committed, move on,
+ * and never see 11 commit later. So every append takes one transaction-scoped advisory lock
+ * before the id is drawn: a transaction holds it from its first append until it commits, and
+ * the next writer draws its ids only after that commit. Ids are therefore allocated in commit
+ * order, and a reader that has seen id N has seen everything below it. The append is the last
+ * statement of a unit of work (UnitOfWork), so the lock is held only for the insert and COMMIT.
+ *
+ * Deadlock freedom: a writer waiting for this lock may already hold row locks from its own work.
+ * The holder must therefore never wait, after taking it, for a lock such a waiter can hold. The
+ * only lock the insert's trigger takes is the entry's chain (its task's or worker's row, else a
+ * chain advisory lock taken only under this lock), so `task_chain`/`worker_chain` take that row lock
+ * first (`ordered` reads both to the end before it locks); the trigger then finds
+ * it already held. Waiters can hold a chain's row, never its advisory lock.
+ *
+ * NOTIFY is part of the transaction too: PostgreSQL delivers it only on commit, in commit order,
+ * and never for a rolled-back append. The payload is the id; listeners read the table anyway.
+ */
+export const APPEND_AUDIT_SQL = `
+WITH task_chain AS MATERIALIZED (
+  SELECT 1 FROM tasks WHERE id = $1::integer FOR NO KEY UPDATE
+), worker_chain AS MATERIALIZED (
+  SELECT 1 FROM workers
+   WHERE $1::integer IS NULL AND id = COALESCE($5::jsonb ->> 'worker_id', $3::varchar)
+     FOR NO KEY UPDATE
+), ordered AS MATERIALIZED (
+  SELECT pg_advisory_xact_lock(${APPEND_ORDER_LOCK})
+   WHERE (SELECT count(*) FROM task_chain) + (SELECT count(*) FROM worker_chain) >= 0
+), appended AS (
+  INSERT INTO audit_entries (task_id, project_slug, actor_id, actor_type, action, context, client)
+  SELECT $1::integer, $2::varchar, $3::varchar,
+         COALESCE((SELECT type FROM workers WHERE id = $3::varchar), 'human'),
+         $4::varchar, $5::jsonb, $6::varchar
+    FROM ordered
+  RETURNING id
+)
+SELECT pg_notify('${EVENTS_CHANNEL}', id::text) FROM appended`;
 
 /**
  * Recomputes every chain touched by the filters ($1 task id, $2 since) and returns how many
@@ -137,16 +183,7 @@ export class AuditEntryRepository {
     limit: number,
     offset: number,
   ): Promise<Page<AuditEntry>> {
-    const where = new Conditions();
-    where.raw(readableProject('project_slug', where.param(viewer.id), where.param(viewer.isAdmin)));
-    where
-      .add((p) => `task_id = ${p}`, filters.taskId)
-      .add((p) => `actor_id = ${p}`, filters.actorId)
-      .add((p) => `actor_type = ${p}`, filters.actorType)
-      .add((p) => `action = ${p}`, filters.action)
-      .add((p) => `project_slug = ${p}`, filters.project)
-      .add((p) => `"timestamp" >= ${p}`, filters.since)
-      .add((p) => `"timestamp" < ${p}`, filters.until);
+    const where = this.visible(viewer, filters);
     const filterParams = [...where.params];
     const rows = await this.db.rows<AuditRow>(
       `SELECT * FROM audit_entries${where.sql} ORDER BY id ASC LIMIT ${where.param(limit)} OFFSET ${where.param(offset)}`,
@@ -160,6 +197,62 @@ export class AuditEntryRepository {
       filterParams,
     );
     return { items, total };
+  }
+
+  /**
+   * The entries the viewer may see with an id in (`after`, `through`], oldest first, at most
+   * `limit`: an event stream catching up from the table.
+   */
+  async pageAfter(
+    viewer: Viewer,
+    filters: AuditFilters,
+    after: number,
+    through: number,
+    limit: number,
+  ): Promise<AuditEntry[]> {
+    const where = this.visible(viewer, filters)
+      .add((p) => `id > ${p}`, after)
+      .add((p) => `id <= ${p}`, through);
+    const rows = await this.db.rows<AuditRow>(
+      `SELECT * FROM audit_entries${where.sql} ORDER BY id ASC LIMIT ${where.param(limit)}`,
+      where.params,
+    );
+    return rows.map(toEntry);
+  }
+
+  /**
+   * Every entry after `after`, oldest first, at most `limit`, whoever may see it: for the event
+   * feed, which reads each new entry once per replica and applies the visibility rule per
+   * subscriber (`ProjectRepository.readablePairs`) before anything leaves the process.
+   */
+  async allAfter(after: number, limit: number): Promise<AuditEntry[]> {
+    const rows = await this.db.rows<AuditRow>(
+      'SELECT * FROM audit_entries WHERE id > $1 ORDER BY id ASC LIMIT $2',
+      [after, limit],
+    );
+    return rows.map(toEntry);
+  }
+
+  /** The newest entry's id; 0 for an empty log. */
+  async latestId(): Promise<number> {
+    const [row] = await this.db.rows<{ id: string }>(
+      'SELECT COALESCE(max(id), 0) AS id FROM audit_entries',
+    );
+    return Number(row.id);
+  }
+
+  /** The visibility rule and the filters, as a WHERE clause. */
+  private visible(viewer: Viewer, filters: AuditFilters): Conditions {
+    const where = new Conditions();
+    where.raw(readableProject('project_slug', where.param(viewer.id), where.param(viewer.isAdmin)));
+    return where
+      .add((p) => `task_id = ${p}`, filters.taskId)
+      .add((p) => `actor_id = ${p}`, filters.actorId)
+      .add((p) => `actor_type = ${p}`, filters.actorType)
+      .add((p) => `action = ${p}`, filters.action)
+      .add((p) => `project_slug = ${p}`, filters.project)
+      .add((p) => `"timestamp" >= ${p}`, filters.since)
+      .add((p) => `"timestamp" < ${p}`, filters.until);
   }
 
   /** Recomputes the hash chains touched by the filters. */

@@ -5,6 +5,7 @@ import { registerActivityCommands } from './commands/activity';
 import { registerLifecycleCommands } from './commands/lifecycle';
 import { registerProjectCommands } from './commands/projects';
 import { registerTaskCommands } from './commands/tasks';
+import { registerWatchCommand } from './commands/watch';
 import { exitCodesHelp } from './exit-codes';
 
 const ENVIRONMENT_HELP = `Environment:
@@ -32,6 +33,7 @@ export function buildProgram(env: NodeJS.ProcessEnv): Command {
   registerLifecycleCommands(program, env);
   registerProjectCommands(program, env);
   registerActivityCommands(program, env);
+  registerWatchCommand(program, env);
   registerAccountCommands(program, env);
   return program;
 }

@@ -430,4 +430,11 @@ export const parameterLimits = {
     },
     header: { 'X-TaskFlow-Client': { minLength: 1, maxLength: 200 } },
   },
+  Events_stream: {
+    query: {
+      task_id: { minimum: 1, maximum: 2147483647 },
+      after: { minimum: 0, maximum: 9007199254740991 },
+    },
+    header: { 'Last-Event-ID': { pattern: '^[0-9]{1,16}$' } },
+  },
 } as const;

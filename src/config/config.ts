@@ -137,6 +137,9 @@ const envSchema = z.object({
     .default('false')
     .transform((v) => v === 'true'),
   SHUTDOWN_TIMEOUT_MS: intInRange(0, 600_000).default('10000'),
+  EVENTS_HEARTBEAT_SECONDS: intInRange(1, 300).default('15'),
+  EVENTS_POLL_SECONDS: intInRange(1, 300).default('3'),
+  EVENTS_MAX_BUFFER_BYTES: intInRange(1, 1024 * 1024 * 1024).default(String(1024 * 1024)),
 });
 
 export interface DatabaseConnection {
@@ -190,6 +193,17 @@ export interface AppConfig {
   shutdownTimeoutMs: number;
   /** Behind a proxy (the compose gateway): the client address comes from X-Forwarded-For. */
   trustProxy: boolean;
+  /** `GET /api/events` (docs/events.md). */
+  events: EventsConfig;
+}
+
+export interface EventsConfig {
+  /** Seconds between `: keep-alive` comments on an idle stream. */
+  heartbeatSeconds: number;
+  /** Seconds between reads of the table when no NOTIFY came (a safety net). */
+  pollSeconds: number;
+  /** Bytes a stream may have waiting unsent before its client counts as too slow. */
+  maxBufferBytes: number;
 }
 
 /**
@@ -273,5 +287,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     metricsPort: e.METRICS_PORT,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     trustProxy: e.TRUST_PROXY,
+    events: {
+      heartbeatSeconds: e.EVENTS_HEARTBEAT_SECONDS,
+      pollSeconds: e.EVENTS_POLL_SECONDS,
+      maxBufferBytes: e.EVENTS_MAX_BUFFER_BYTES,
+    },
   };
 }

@@ -1,6 +1,7 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { DatabaseConnector } from './database-connector';
 import { Db } from './db';
+import { NotificationListener } from './notification-listener';
 import { PgPool } from './pg-pool';
 
 /**
@@ -13,8 +14,8 @@ export class DatabaseModule {
   static forRoot(pool: PgPool): DynamicModule {
     return {
       module: DatabaseModule,
-      providers: [{ provide: PgPool, useValue: pool }, DatabaseConnector, Db],
-      exports: [PgPool, DatabaseConnector, Db],
+      providers: [{ provide: PgPool, useValue: pool }, DatabaseConnector, Db, NotificationListener],
+      exports: [PgPool, DatabaseConnector, Db, NotificationListener],
     };
   }
 }

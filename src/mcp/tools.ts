@@ -8,6 +8,7 @@ import { ApiError, type TaskflowClient, unwrap, unwrapPage } from '../client/tas
 import { claimHint, hintFor } from './hints';
 import { STATE_MACHINE } from './lifecycle';
 import { apiFailure, ok, type ToolPayload, unexpectedFailure } from './results';
+import { MAX_WAIT_SECONDS, waitFor } from './wait-for-task';
 
 export interface ToolContext {
   api: TaskflowClient;
@@ -430,6 +431,43 @@ export function registerTaskflowTools(server: McpServer, ctx: ToolContext): void
         api.POST('/api/tasks/claim-next', { params: { header: keyHeader(idempotency_key) }, body }),
       );
       return { task: data ?? null };
+    },
+  );
+
+  register(
+    server,
+    ctx,
+    'wait_for_task',
+    {
+      title: 'Wait for a task, then claim it',
+      description:
+        'Like claim_next_task, but when nothing is available it waits (up to timeout_seconds, ≤ 300) on the live event stream for a change that can make a task claimable (created, released, reopened, unblocked, a dependency done or removed…) and claims it then. Returns {task} once claimed, or {task: null, message} when nothing could be claimed in time: call it again to keep waiting. Use it instead of polling claim_next_task.',
+      input: {
+        project: text({ ...CREATE.project_slug, minLength: 1 })
+          .optional()
+          .describe('Only tasks of this project'),
+        min_priority: z
+          .enum(enums.TaskPriority)
+          .optional()
+          .describe('Only tasks of at least this priority'),
+        timeout_seconds: z
+          .number()
+          .int('timeout_seconds must be an integer')
+          .min(1, 'timeout_seconds must be 1–300')
+          .max(MAX_WAIT_SECONDS, 'timeout_seconds must be 1–300')
+          .optional()
+          .describe(`How long to wait at most, 1–${MAX_WAIT_SECONDS} seconds (default 60)`),
+        lease_seconds: leaseSeconds(),
+      },
+      annotations: MOVE,
+    },
+    async ({ timeout_seconds = 60, ...body }) => {
+      const claim = async () =>
+        (await unwrap(api.POST('/api/tasks/claim-next', { body }))).data ?? null;
+      const task = await waitFor(api, claim, timeout_seconds * 1000);
+      return task
+        ? { task }
+        : { task: null, message: `nothing to claim within ${timeout_seconds} s` };
     },
   );
 

@@ -30,6 +30,7 @@ const TAGS: [string, string][] = [
   ],
   ['task dependencies', 'Which tasks a task waits for before it can start.'],
   ['audit', 'The append-only log of every change: who, human or agent, did what and when.'],
+  ['events', 'The audit log as a live stream (Server-Sent Events), with resume.'],
   ['projects', 'Projects: who reads and changes their tasks, and their members.'],
   ['workers', 'The registry of humans and agents, with their capabilities.'],
   ['identity', 'Who the caller is.'],

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,6 +45,15 @@ export class CompiledCli {
           resolve({ code, stdout, stderr });
         },
       );
+    });
+  }
+
+  /** A long-running command (`watch`): the child process, for the test to read and to kill. */
+  spawn(args: string[], env: Record<string, string>): ChildProcess {
+    return spawn(process.execPath, [this.main, ...args], {
+      cwd: this.workDir,
+      env: { ...cleanEnv(), ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
   }
 

@@ -1,0 +1,106 @@
+import type { ServerResponse } from 'node:http';
+import type { AuditEntry } from '../audit/audit-entry.entity';
+import type { EventSink } from './event-feed';
+
+/** How long a client waits before reconnecting (the stream's `retry:` field). */
+export const RETRY_MS = 2000;
+
+/** Why the server ended a stream: the last event before it closes (no `id:`, so resume works). */
+export type EndReason = 'overflow' | 'token_expired' | 'shutdown' | 'unavailable';
+
+const REASONS: Record<EndReason, string> = {
+  overflow:
+    'too far behind: more unsent data than the server keeps per stream; resume from the last id',
+  token_expired: 'the token expired; reconnect with a fresh one and Last-Event-ID',
+  shutdown: 'this replica is shutting down; reconnect with Last-Event-ID',
+  unavailable: 'the event log cannot be read right now; reconnect with Last-Event-ID',
+};
+
+export interface EventStreamOptions {
+  heartbeatMs: number;
+  /** Unsent bytes beyond which the client counts as too slow. */
+  maxBufferBytes: number;
+  /** When the caller's token expires (ms since the epoch), if it says. */
+  expiresAt?: number;
+}
+
+/** One `text/event-stream` frame of an entry: its id, its action as the event name, its JSON. */
+export const eventFrame = (entry: AuditEntry): string =>
+  `id: ${entry.id}\nevent: ${entry.action}\ndata: ${JSON.stringify(entry)}\n\n`;
+
+/**
+ * One client's Server-Sent Events response, written straight to the socket. Node buffers what
+ * the socket cannot take yet (`writableLength`); past `maxBufferBytes` the client is too slow,
+ * and rather than buffer without bound, the stream ends with an `overflow` event naming the last
+ * id written, from which the client resumes.
+ */
+export class EventStream implements EventSink {
+  private lastId?: number;
+  private done = false;
+  private readonly timers: NodeJS.Timeout[] = [];
+
+  constructor(
+    private readonly response: ServerResponse,
+    private readonly options: EventStreamOptions,
+  ) {}
+
+  /** Writes the headers and the reconnection delay; `onEnd` runs once the response is over. */
+  open(headers: Record<string, unknown>, onEnd: () => void): void {
+    this.response.writeHead(200, {
+      ...headers,
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-store',
+      // nginx (and proxies that honour it) must pass each event on as it comes.
+      'X-Accel-Buffering': 'no',
+      Connection: 'keep-alive',
+    });
+    this.response.socket?.setNoDelay(true);
+    this.response.write(`retry: ${RETRY_MS}\n\n`);
+    this.response.once('close', () => {
+      this.done = true;
+      for (const timer of this.timers) clearTimeout(timer);
+      onEnd();
+    });
+    const heartbeat = setInterval(() => this.write(': keep-alive\n\n'), this.options.heartbeatMs);
+    this.timers.push(heartbeat);
+    if (this.options.expiresAt !== undefined) {
+      // setTimeout's limit is 2^31-1 ms (24.8 days); a later expiry is checked again then.
+      const left = Math.min(Math.max(0, this.options.expiresAt - Date.now()), 2 ** 31 - 1);
+      this.timers.push(setTimeout(() => this.end('token_expired'), left));
+    }
+  }
+
+  send(entries: AuditEntry[]): boolean {
+    if (entries.length === 0) return !this.done;
+    const sent = this.write(entries.map(eventFrame).join(''));
+    if (sent) this.lastId = entries[entries.length - 1].id;
+    return sent;
+  }
+
+  get ended(): boolean {
+    return this.done;
+  }
+
+  close(): void {
+    this.end('shutdown');
+  }
+
+  /** Writes `text`, or ends the stream when the client is too far behind; false once ended. */
+  private write(text: string): boolean {
+    if (this.done) return false;
+    if (this.response.writableLength > this.options.maxBufferBytes) {
+      this.end('overflow');
+      return false;
+    }
+    this.response.write(text);
+    return true;
+  }
+
+  /** Ends the stream with a last event saying why. */
+  end(reason: EndReason): void {
+    if (this.done) return;
+    this.done = true;
+    const data = { reason, message: REASONS[reason], last_event_id: this.lastId ?? null };
+    this.response.end(`event: ${reason}\ndata: ${JSON.stringify(data)}\n\n`);
+  }
+}

@@ -1,0 +1,101 @@
+import { followEvents } from '../client/event-stream';
+import type { AuditAction, TaskflowClient } from '../client/taskflow-client';
+
+/** The longest `wait_for_task` blocks: an agent runtime's tool call should come back. */
+export const MAX_WAIT_SECONDS = 300;
+
+/**
+ * Changes after which a task may have become claimable by someone: a new or returned task, a
+ * dependency done or gone, an edit (priority, capabilities, assignee), a worker's capabilities or
+ * a project's members. Claim-next decides; these only say when asking again is worth it.
+ */
+const MAY_FREE_A_TASK = new Set<AuditAction>([
+  'created',
+  'updated',
+  'released',
+  'reopened',
+  'unblocked',
+  'rejected',
+  'assigned',
+  'completed',
+  'approved',
+  'deleted',
+  'lease_expired',
+  'dependency_removed',
+  'worker_updated',
+  'member_added',
+  'project_updated',
+]);
+
+/**
+ * A lease that runs out writes nothing until someone takes the task over, so no event says so:
+ * while waiting, claim-next is asked again this often as well.
+ */
+const RECHECK_MS = 10_000;
+
+/**
+ * Claims with `claim` now; if nothing, follows the event stream and claims again after each
+ * change that may free a task (several arriving at once cost one claim), until one is claimed or
+ * `timeoutMs` has passed. The stream is opened before the second attempt, so a task created
+ * between the first attempt and the subscription is not missed.
+ */
+export async function waitFor<T>(
+  api: TaskflowClient,
+  claim: () => Promise<T | null>,
+  timeoutMs: number,
+): Promise<T | null> {
+  const first = await claim();
+  if (first) return first;
+  const deadline = Date.now() + timeoutMs;
+  const stop = new AbortController();
+  let wake: (() => void) | undefined;
+  let pending = false;
+  const nudge = () => {
+    pending = true;
+    wake?.();
+  };
+  let failure: Error | undefined;
+  const following = followEvents({
+    client: () => api,
+    signal: stop.signal,
+    onOpen: nudge,
+    onEvent: (entry) => {
+      if (MAY_FREE_A_TASK.has(entry.action)) nudge();
+    },
+  }).catch((error: unknown) => {
+    failure = error instanceof Error ? error : new Error(`event stream failed: ${String(error)}`);
+    wake?.();
+  });
+  try {
+    for (;;) {
+      const left = deadline - Date.now();
+      if (left <= 0) return null;
+      if (!pending && failure === undefined) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(
+            () => {
+              pending = true;
+              resolve();
+            },
+            Math.min(left, RECHECK_MS),
+          );
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        wake = undefined;
+      }
+      if (failure !== undefined) throw failure;
+      if (!pending) continue;
+      pending = false;
+      if (Date.now() >= deadline) return null;
+      const task = await claim();
+      if (task) return task;
+    }
+  } finally {
+    // The answer does not wait for the stream to wind down.
+    stop.abort();
+    void following;
+  }
+}

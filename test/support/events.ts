@@ -1,0 +1,141 @@
+import { EventQuery, followEvents, parseEventStream } from '../../src/client/event-stream';
+import { AuditEntry, createTaskflowClient } from '../../src/client/taskflow-client';
+
+/**
+ * A client of `GET /api/events` over real HTTP, through the same reader the CLI and the MCP
+ * server use (`followEvents`): it collects what arrives and reconnects with Last-Event-ID.
+ */
+export class EventWatcher {
+  readonly entries: AuditEntry[] = [];
+  /** Why each connection ended (server end events and dropped connections). */
+  readonly disconnects: string[] = [];
+  opens = 0;
+  private readonly abort = new AbortController();
+  private readonly running: Promise<void>;
+  private waiters: (() => void)[] = [];
+  error?: unknown;
+
+  constructor(
+    baseUrl: string | (() => string),
+    token: string,
+    query: EventQuery = {},
+    after?: number,
+  ) {
+    this.running = followEvents({
+      client: () =>
+        createTaskflowClient({
+          baseUrl: typeof baseUrl === 'function' ? baseUrl() : baseUrl,
+          token,
+        }),
+      query,
+      after,
+      signal: this.abort.signal,
+      minDelayMs: 50,
+      maxDelayMs: 500,
+      onOpen: () => {
+        this.opens += 1;
+        this.notify();
+      },
+      onEvent: (entry) => {
+        this.entries.push(entry);
+        this.notify();
+      },
+      onDisconnect: (why) => this.disconnects.push(why),
+    }).catch((error: unknown) => {
+      this.error = error;
+      this.notify();
+    });
+  }
+
+  get ids(): number[] {
+    return this.entries.map((e) => e.id);
+  }
+
+  /** Resolves once `done()` holds (checked on every event), or fails after `timeoutMs`. */
+  async until(done: (w: EventWatcher) => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!done(this)) {
+      if (this.error) throw this.error as Error;
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new Error(`timed out waiting for ${what}; got ids [${this.ids.join(', ')}]`);
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(left, 200));
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  /** Waits until an entry with id `id` (or above) has arrived. */
+  reached(id: number, timeoutMs?: number): Promise<void> {
+    return this.until((w) => w.ids.some((i) => i >= id), `event ${id}`, timeoutMs);
+  }
+
+  /** Waits until the stream is open (`count` times in all). */
+  opened(count = 1): Promise<void> {
+    return this.until((w) => w.opens >= count, `${count} open stream(s)`);
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await this.running;
+  }
+
+  private notify(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const wake of waiters) wake();
+  }
+}
+
+/** The raw answer of `GET /api/events` (status, headers, and the body as it streams). */
+export async function openRawStream(
+  baseUrl: string,
+  token: string | undefined,
+  path = '/api/events',
+  headers: Record<string, string> = {},
+): Promise<{ response: Response; abort: AbortController }> {
+  const abort = new AbortController();
+  const response = await fetch(`${baseUrl}${path}`, {
+    headers: { ...(token ? { Authorization: `Bearer ${token}` } : {}), ...headers },
+    signal: abort.signal,
+  });
+  return { response, abort };
+}
+
+/**
+ * Every event id a single connection receives, exactly as sent (no client-side de-duplication,
+ * so a duplicate or an out-of-order id shows); `stop()` ends it.
+ */
+export function rawEventIds(
+  baseUrl: string,
+  token: string,
+  after: number,
+): { ids: number[]; opened: Promise<void>; stop: () => Promise<void> } {
+  const ids: number[] = [];
+  const abort = new AbortController();
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  const reading = (async () => {
+    const response = await fetch(`${baseUrl}/api/events?after=${after}`, {
+      headers: { Authorization: `Bearer ${token}` },
+      signal: abort.signal,
+    });
+    open();
+    for await (const message of parseEventStream(response.body!)) {
+      if (message.lastEventId) ids.push(Number(message.lastEventId));
+    }
+  })().catch(() => undefined);
+  return {
+    ids,
+    opened,
+    stop: async () => {
+      abort.abort();
+      await reading;
+    },
+  };
+}
