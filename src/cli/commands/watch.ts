@@ -1,17 +1,9 @@
 import { Command, Option } from 'commander';
-import { version } from '../../../package.json';
 import { enums } from '../../client/contract';
 import { followEvents } from '../../client/event-stream';
-import {
-  type AuditAction,
-  type AuditEntry,
-  createTaskflowClient,
-  type WorkerType,
-} from '../../client/taskflow-client';
+import { type AuditAction, type AuditEntry, type WorkerType } from '../../client/taskflow-client';
 import { integer } from '../arguments';
-import { resolveConnection } from '../config';
 import { action } from '../context';
-import { CliError, ExitCode } from '../exit-codes';
 import { cell, print } from '../output';
 
 interface WatchOptions {
@@ -54,17 +46,8 @@ export function registerWatchCommand(program: Command, env: NodeJS.ProcessEnv): 
         process.once('SIGTERM', stop);
         try {
           await followEvents({
-            // Asked on every reconnection: a renewed login session yields a fresh token.
-            client: async () => {
-              const { baseUrl, token } = await resolveConnection(cli.env);
-              if (!token) {
-                throw new CliError(
-                  'not logged in: run `taskflow login`, or set TASKFLOW_TOKEN to a JWT',
-                  ExitCode.Auth,
-                );
-              }
-              return createTaskflowClient({ baseUrl, token, client: `taskflow-cli/${version}` });
-            },
+            // The client's login session renews its token before each request, reconnections included.
+            client: () => cli.api(),
             query: {
               project: o.project,
               task_id: o.task,
