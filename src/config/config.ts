@@ -123,6 +123,15 @@ const envSchema = z.object({
     .default('false')
     .transform((v) => v === 'true'),
   SHUTDOWN_TIMEOUT_MS: intInRange(0, 600_000).default('10000'),
+  WEBHOOK_ALLOW_PRIVATE: z
+    .enum(['true', 'false'], { message: 'must be true or false' })
+    .default('false')
+    .transform((v) => v === 'true'),
+  WEBHOOK_POLL_INTERVAL_MS: intInRange(0, 3_600_000).default('1000'),
+  WEBHOOK_TIMEOUT_MS: intInRange(100, 120_000).default('5000'),
+  WEBHOOK_MAX_FAILURES: intInRange(1, 1000).default('8'),
+  WEBHOOK_BACKOFF_BASE_MS: intInRange(1, 3_600_000).default('1000'),
+  WEBHOOK_BACKOFF_MAX_MS: intInRange(1, 86_400_000).default('600000'),
 });
 
 export interface DatabaseConnection {
@@ -169,6 +178,21 @@ export interface AppConfig {
   shutdownTimeoutMs: number;
   /** Behind a proxy (the compose gateway): the client address comes from X-Forwarded-For. */
   trustProxy: boolean;
+  webhooks: WebhookConfig;
+}
+
+export interface WebhookConfig {
+  /** Deliver to loopback, private and link-local addresses too (tests, a private network). */
+  allowPrivate: boolean;
+  /** How often this replica looks for due deliveries; 0: this replica delivers none. */
+  pollIntervalMs: number;
+  /** The whole HTTP call, connect to response. */
+  timeoutMs: number;
+  /** Consecutive failures after which a webhook is marked `failing` and stops. */
+  maxFailures: number;
+  /** Full-jitter exponential backoff: a random delay up to min(max, base * 2^(failures-1)). */
+  backoffBaseMs: number;
+  backoffMaxMs: number;
 }
 
 /**
@@ -251,5 +275,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     metricsPort: e.METRICS_PORT,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     trustProxy: e.TRUST_PROXY,
+    webhooks: {
+      allowPrivate: e.WEBHOOK_ALLOW_PRIVATE,
+      pollIntervalMs: e.WEBHOOK_POLL_INTERVAL_MS,
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      maxFailures: e.WEBHOOK_MAX_FAILURES,
+      backoffBaseMs: e.WEBHOOK_BACKOFF_BASE_MS,
+      backoffMaxMs: Math.max(e.WEBHOOK_BACKOFF_MAX_MS, e.WEBHOOK_BACKOFF_BASE_MS),
+    },
   };
 }
