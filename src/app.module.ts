@@ -25,6 +25,7 @@ import { UserThrottlerGuard } from './throttling/user-throttler.guard';
 import { loggerOptions } from './logging/logger';
 import { ProjectsModule } from './projects/projects.module';
 import { TasksModule } from './tasks/tasks.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 import { WorkersModule } from './workers/workers.module';
 
 /**
@@ -62,6 +63,7 @@ export class AppModule {
         WorkersModule,
         ProjectsModule,
         IdempotencyModule,
+        WebhooksModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ErrorEnvelopeFilter },
