@@ -228,6 +228,14 @@ describe('Webhooks (e2e)', () => {
   });
 
   describe('delivery', () => {
+    /** Waits until the webhook's cursor has passed `entryId`: its attempt is recorded by then. */
+    async function recorded(id: string, entryId: number): Promise<void> {
+      await eventually(`webhook ${id} past ${entryId}`, async () => {
+        const w = (await admin.get(`/api/webhooks/${id}`).expect(200)).body;
+        return w.cursor >= entryId ? true : undefined;
+      });
+    }
+
     /** Creates a webhook to `receiver`; returns its id and the audit id it starts after. */
     async function hook(target: WebhookReceiver, body: object = {}) {
       const res = await create({ url: target.url, ...body }).expect(201);
@@ -246,6 +254,7 @@ describe('Webhooks (e2e)', () => {
         );
         const got = target.delivered;
         expect(got.map((r) => r.entry)).toEqual(expected);
+        await recorded(id, expected[expected.length - 1].id);
         for (const r of got) {
           expect(r.headers['content-type']).toBe('application/json');
           expect(r.headers['x-taskflow-event']).toBe(r.entry.action);
@@ -314,6 +323,7 @@ describe('Webhooks (e2e)', () => {
         const { id, start } = await hook(target, { events: ['created'] });
         const task = await createTaskId(admin, { title: 'retried' });
         await eventually('a success', () => (target.delivered.length > 0 ? true : undefined));
+        await recorded(id, target.delivered[0].entry.id);
         const [event] = (await auditAfter(admin, start)).filter((e) => e.action === 'created');
         expect(event.task_id).toBe(task);
         expect(target.received.map((r) => [r.entry.id, r.status])).toEqual([
