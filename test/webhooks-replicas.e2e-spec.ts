@@ -34,7 +34,11 @@ describe('Webhooks across replicas (e2e)', () => {
     const first = await TestApp.start({ env: DELIVERING });
     const others = await Promise.all(
       [1, 2].map(() =>
-        TestApp.start({ identity: first.identity, databaseUrl: first.databaseUrl, env: DELIVERING }),
+        TestApp.start({
+          identity: first.identity,
+          databaseUrl: first.databaseUrl,
+          env: DELIVERING,
+        }),
       ),
     );
     const replicas = [first, ...others];
@@ -155,7 +159,12 @@ describe('Webhooks across replicas (e2e)', () => {
     const strict = await TestApp.start({
       identity: lenient.identity,
       databaseUrl: lenient.databaseUrl,
-      env: { WEBHOOK_POLL_INTERVAL_MS: '50', WEBHOOK_BACKOFF_BASE_MS: '20', WEBHOOK_BACKOFF_MAX_MS: '40', WEBHOOK_MAX_FAILURES: '2' },
+      env: {
+        WEBHOOK_POLL_INTERVAL_MS: '50',
+        WEBHOOK_BACKOFF_BASE_MS: '20',
+        WEBHOOK_BACKOFF_MAX_MS: '40',
+        WEBHOOK_MAX_FAILURES: '2',
+      },
     });
     try {
       const admin: Actor = await signInAdmin(lenient);

@@ -125,7 +125,13 @@ describe('Webhooks (e2e)', () => {
         {
           action: 'webhook_deleted',
           actor_id: 'root',
-          context: { webhook_id: id, url_origin: origin, events: [], project: null, status: 'paused' },
+          context: {
+            webhook_id: id,
+            url_origin: origin,
+            events: [],
+            project: null,
+            status: 'paused',
+          },
         },
       ]);
       // The generated secret went nowhere but the one answer.
@@ -138,11 +144,31 @@ describe('Webhooks (e2e)', () => {
       [{ url: 'http://u:p@127.0.0.1/x' }, 'url', expect.stringContaining('user or password')],
       [{ url: `http://127.0.0.1/${'a'.repeat(2048)}` }, 'url', expect.stringContaining('2048')],
       [{}, 'url', expect.stringContaining('url must be a string')],
-      [{ url: 'http://127.0.0.1/x', events: ['nope'] }, 'events', expect.stringContaining('each event must be one of')],
-      [{ url: 'http://127.0.0.1/x', events: ['created', 'created'] }, 'events', 'events must not repeat an action'],
-      [{ url: 'http://127.0.0.1/x', project: 'Not A Slug' }, 'project', expect.stringContaining('project must be')],
-      [{ url: 'http://127.0.0.1/x', secret: 'short' }, 'secret', expect.stringContaining('16 to 200')],
-      [{ url: 'http://127.0.0.1/x', status: 'failing' }, 'status', 'status must be one of active, paused'],
+      [
+        { url: 'http://127.0.0.1/x', events: ['nope'] },
+        'events',
+        expect.stringContaining('each event must be one of'),
+      ],
+      [
+        { url: 'http://127.0.0.1/x', events: ['created', 'created'] },
+        'events',
+        'events must not repeat an action',
+      ],
+      [
+        { url: 'http://127.0.0.1/x', project: 'Not A Slug' },
+        'project',
+        expect.stringContaining('project must be'),
+      ],
+      [
+        { url: 'http://127.0.0.1/x', secret: 'short' },
+        'secret',
+        expect.stringContaining('16 to 200'),
+      ],
+      [
+        { url: 'http://127.0.0.1/x', status: 'failing' },
+        'status',
+        'status must be one of active, paused',
+      ],
     ])('refuses bad body %# with a 422 on %s', async (body, field, message) => {
       const res = await admin.post('/api/webhooks', body).expect(422);
       expect(res.body).toMatchObject({ status_code: 422, code: 'validation_failed' });
@@ -248,7 +274,10 @@ describe('Webhooks (e2e)', () => {
         const { id, start } = await hook(target);
         for (let i = 0; i < 5; i++) await createTaskId(admin, { title: `signed ${i}` });
         const expected = await auditAfter(admin, start);
-        expect(expected.map((e) => e.action)).toEqual(['webhook_created', ...Array(5).fill('created')]);
+        expect(expected.map((e) => e.action)).toEqual([
+          'webhook_created',
+          ...Array(5).fill('created'),
+        ]);
         await eventually('every entry', () =>
           target.delivered.length >= expected.length ? true : undefined,
         );
@@ -261,7 +290,13 @@ describe('Webhooks (e2e)', () => {
           expect(signatureValid(SECRET, r.headers['x-taskflow-signature'] as string, r.body)).toBe(
             true,
           );
-          expect(signatureValid('another-secret-123', r.headers['x-taskflow-signature'] as string, r.body)).toBe(false);
+          expect(
+            signatureValid(
+              'another-secret-123',
+              r.headers['x-taskflow-signature'] as string,
+              r.body,
+            ),
+          ).toBe(false);
         }
         const deliveries = await admin.get(`/api/webhooks/${id}/deliveries`).expect(200);
         expect(deliveries.headers['x-total-count']).toBe(String(expected.length));
@@ -292,7 +327,10 @@ describe('Webhooks (e2e)', () => {
       const target = await WebhookReceiver.start();
       try {
         await admin.post('/api/projects', { slug: 'hooked', name: 'Hooked' }).expect(201);
-        const { id, start } = await hook(target, { events: ['created', 'deleted'], project: 'hooked' });
+        const { id, start } = await hook(target, {
+          events: ['created', 'deleted'],
+          project: 'hooked',
+        });
         const inProject = await createTaskId(admin, { title: 'in', project_slug: 'hooked' });
         await createTaskId(admin, { title: 'outside' });
         await admin.patch(`/api/tasks/${inProject}`, { title: 'renamed' }).expect(200);
@@ -334,7 +372,9 @@ describe('Webhooks (e2e)', () => {
         const deliveryIds = new Set(target.received.map((r) => r.headers['x-taskflow-delivery']));
         expect(deliveryIds.size).toBe(1);
         const attempts = (await admin.get(`/api/webhooks/${id}/deliveries`).expect(200)).body;
-        expect(attempts.map((a: any) => [a.attempt, a.status_code, a.error, a.delivery_id])).toEqual([
+        expect(
+          attempts.map((a: any) => [a.attempt, a.status_code, a.error, a.delivery_id]),
+        ).toEqual([
           [1, 500, 'receiver answered 500', [...deliveryIds][0]],
           [2, 500, 'receiver answered 500', [...deliveryIds][0]],
           [3, 204, null, [...deliveryIds][0]],
@@ -369,16 +409,17 @@ describe('Webhooks (e2e)', () => {
         expect(resumed.body).toMatchObject({ status: 'active', failure_count: 0 });
         const expected = (await auditAfter(admin, start)).filter((e) => e.action === 'created');
         expect(expected).toHaveLength(4);
-        await eventually('all four', () =>
-          target.delivered.length >= 4 ? true : undefined,
-        );
+        await eventually('all four', () => (target.delivered.length >= 4 ? true : undefined));
         expect(target.delivered.map((r) => r.entry)).toEqual(expected);
         const { rows } = await db.query(
           `SELECT action, context FROM audit_entries WHERE action = 'webhook_updated' AND context->>'webhook_id' = $1`,
           [id],
         );
         expect(rows).toEqual([
-          { action: 'webhook_updated', context: { webhook_id: id, status: { from: 'failing', to: 'active' } } },
+          {
+            action: 'webhook_updated',
+            context: { webhook_id: id, status: { from: 'failing', to: 'active' } },
+          },
         ]);
         await admin.delete(`/api/webhooks/${id}`).expect(204);
       } finally {

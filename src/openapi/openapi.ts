@@ -32,6 +32,7 @@ const TAGS: [string, string][] = [
   ['audit', 'The append-only log of every change: who, human or agent, did what and when.'],
   ['projects', 'Projects: who reads and changes their tasks, and their members.'],
   ['workers', 'The registry of humans and agents, with their capabilities.'],
+  ['webhooks', 'Signed HTTP callbacks that receive the audit log as it grows (admins).'],
   ['identity', 'Who the caller is.'],
   ['health', 'Liveness and readiness probes (public).'],
 ];

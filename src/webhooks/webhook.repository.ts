@@ -267,4 +267,3 @@ const attemptParams = (a: Attempt): unknown[] => [
   a.error?.slice(0, 500) ?? null,
   a.latencyMs,
 ];
-

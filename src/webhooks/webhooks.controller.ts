@@ -30,12 +30,7 @@ import {
 } from '../common/openapi/api-errors.decorator';
 import { ApiPageResponse, sendPage } from '../common/pagination/page-response';
 import { PaginationQuery } from '../common/pagination/pagination.query';
-import {
-  CreateWebhookDto,
-  CreatedWebhook,
-  UpdateWebhookDto,
-  WebhookView,
-} from './dto/webhook.dto';
+import { CreateWebhookDto, CreatedWebhook, UpdateWebhookDto, WebhookView } from './dto/webhook.dto';
 import { WebhookDelivery } from './webhook-delivery.entity';
 import { ApiWebhookIdParam, ParseWebhookIdPipe } from './webhook-id';
 import { WebhooksService } from './webhooks.service';
@@ -76,7 +71,10 @@ export class WebhooksController {
   }
 
   @Get(':id')
-  @ApiOperation({ summary: 'Get a webhook (admins)' })
+  @ApiOperation({
+    summary: 'Get a webhook (admins)',
+    description: 'Its settings, status and cursor; never its secret.',
+  })
   @ApiOkResponse({ type: WebhookView, description: 'The webhook' })
   @ApiWebhookIdParam()
   @ApiErrors(403, 404, 422)
@@ -104,7 +102,10 @@ export class WebhooksController {
   @Delete(':id')
   @HttpCode(204)
   @Audited('webhook_deleted')
-  @ApiOperation({ summary: 'Delete a webhook and its delivery attempts (admins)' })
+  @ApiOperation({
+    summary: 'Delete a webhook (admins)',
+    description: 'Its delivery attempts go with it; a call in flight is not recorded.',
+  })
   @ApiNoContentResponse({ description: 'Deleted' })
   @ApiWebhookIdParam()
   @ApiBodyErrors()

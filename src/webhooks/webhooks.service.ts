@@ -50,8 +50,7 @@ const snapshot = (w: Webhook) => ({
   status: w.status,
 });
 
-const notFound = (id: string) =>
-  new NotFoundError(`Webhook ${id} not found`, 'webhook_not_found');
+const notFound = (id: string) => new NotFoundError(`Webhook ${id} not found`, 'webhook_not_found');
 
 /** Webhooks, for admins (the routes say so); delivery is `WebhookDeliveryWorker`'s. */
 @Injectable()

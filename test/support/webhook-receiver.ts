@@ -36,14 +36,14 @@ export class WebhookReceiver {
   ) {}
 
   static async start(path = '/hook'): Promise<WebhookReceiver> {
-    let self: WebhookReceiver | undefined;
+    const ref: { receiver?: WebhookReceiver } = {};
     const server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         const body = Buffer.concat(chunks).toString('utf8');
         const entry = JSON.parse(body) as Received['entry'];
-        const receiver = self!;
+        const receiver = ref.receiver!;
         const respond = () => {
           // A sender that gave up (timeout, shutdown) never hears this answer: not a delivery.
           if (!res.socket || res.socket.destroyed) return;
@@ -57,8 +57,8 @@ export class WebhookReceiver {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as { port: number };
-    self = new WebhookReceiver(server, `http://127.0.0.1:${port}${path}`);
-    return self;
+    ref.receiver = new WebhookReceiver(server, `http://127.0.0.1:${port}${path}`);
+    return ref.receiver;
   }
 
   /** The requests held so far, for a test that waits until one is in flight. */
