@@ -8,6 +8,8 @@ import { ProjectMember } from './src/access/project-member.entity';
 import { Project } from './src/access/project.entity';
 import { TaskDependency } from './src/tasks/task-dependency.entity';
 import { Task } from './src/tasks/task.entity';
+import { WebhookDelivery } from './src/webhooks/webhook-delivery.entity';
+import { Webhook } from './src/webhooks/webhook.entity';
 import { Worker } from './src/workers/worker.entity';
 
 /**
@@ -22,6 +24,8 @@ export const ENTITIES = [
   IdempotencyKey,
   Project,
   ProjectMember,
+  Webhook,
+  WebhookDelivery,
 ];
 
 /**

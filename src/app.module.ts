@@ -27,6 +27,7 @@ import { UserThrottlerGuard } from './throttling/user-throttler.guard';
 import { loggerOptions } from './logging/logger';
 import { ProjectsModule } from './projects/projects.module';
 import { TasksModule } from './tasks/tasks.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 import { WorkersModule } from './workers/workers.module';
 
 /**
@@ -71,6 +72,7 @@ export class AppModule {
         ProjectsModule,
         IdempotencyModule,
         EventsModule,
+        WebhooksModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ErrorEnvelopeFilter },

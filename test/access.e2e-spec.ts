@@ -117,6 +117,17 @@ const TABLE: Record<string, Row> = {
     outcomes: assigneeOrAdmin(),
   },
   'DELETE /api/projects/:slug/members/:worker_id': { outcomes: assigneeOrAdmin() },
+  // A fresh paused webhook (see freshWebhook); the app allows its loopback URL.
+  'POST /api/webhooks': {
+    body: () => ({ url: 'http://127.0.0.1:9/hook', status: 'paused' }),
+    outcomes: adminOnly(),
+  },
+  'GET /api/webhooks': { outcomes: adminOnly() },
+  'GET /api/webhooks/:id': { outcomes: adminOnly() },
+  'PATCH /api/webhooks/:id': { body: () => ({ events: ['created'] }), outcomes: adminOnly() },
+  'DELETE /api/webhooks/:id': { outcomes: adminOnly() },
+  'POST /api/webhooks/:id/resume': { outcomes: adminOnly() },
+  'GET /api/webhooks/:id/deliveries': { outcomes: adminOnly() },
 };
 
 describe('Access: every route, every kind of caller (e2e)', () => {
@@ -126,7 +137,9 @@ describe('Access: every route, every kind of caller (e2e)', () => {
   let unique = 0;
 
   beforeAll(async () => {
-    ({ t, db } = await startApp());
+    ({ t, db } = await startApp({
+      env: { WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_POLL_INTERVAL_MS: '0' },
+    }));
     tokens.admin = (await signInAdmin(t, 'the-admin')).token;
     tokens.user = (await t.actor('plain-user')).token;
     tokens.assignee = (await t.actor('the-assignee')).token;
@@ -182,6 +195,15 @@ describe('Access: every route, every kind of caller (e2e)', () => {
     return { slug, member };
   };
 
+  const freshWebhook = async (): Promise<string> => {
+    const { rows } = await db.query(
+      `INSERT INTO webhooks (id, url, secret, status, cursor, created_by)
+       VALUES (gen_random_uuid(), 'http://127.0.0.1:9/hook', 'fixture-secret-0123', 'paused', 0, 'the-admin')
+       RETURNING id`,
+    );
+    return rows[0].id as string;
+  };
+
   const cases = Object.entries(TABLE).flatMap(([route, row]) =>
     ROLES.map((role) => [route, role, row.outcomes[role]] as const),
   );
@@ -209,6 +231,8 @@ describe('Access: every route, every kind of caller (e2e)', () => {
       const { slug, member } = await freshProject();
       path = pattern.replace(':slug', slug).replace(':worker_id', member);
     }
+    if (pattern.startsWith('/api/webhooks/:id'))
+      path = pattern.replace(':id', await freshWebhook());
     let call = request(t.server)[method.toLowerCase() as 'get'](`${path}${row.query ?? ''}`);
     if (role !== 'none') call = call.set('Authorization', `Bearer ${tokens[role]}`);
     if (row.body) call = call.send(row.body(String(unique++)));

@@ -115,6 +115,8 @@ describe('Database roles: the API runs as a role that cannot tamper (e2e)', () =
       projects: 'DELETE,INSERT,SELECT,UPDATE',
       task_dependencies: 'DELETE,INSERT,SELECT',
       tasks: 'DELETE,INSERT,SELECT,UPDATE',
+      webhook_deliveries: 'INSERT,SELECT',
+      webhooks: 'DELETE,INSERT,SELECT,UPDATE',
       workers: 'DELETE,INSERT,SELECT,UPDATE',
     });
     const columns = await owner.query<{ column_name: string }>(

@@ -26,6 +26,9 @@ export const AUDIT_ACTIONS = [
   'project_deleted',
   'member_added',
   'member_removed',
+  'webhook_created',
+  'webhook_updated',
+  'webhook_deleted',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -23,6 +23,7 @@ export const enums = {
     'dependency_not_found',
     'project_not_found',
     'member_not_found',
+    'webhook_not_found',
     'route_not_found',
     'method_not_allowed',
     'conflict',
@@ -73,11 +74,15 @@ export const enums = {
     'project_deleted',
     'member_added',
     'member_removed',
+    'webhook_created',
+    'webhook_updated',
+    'webhook_deleted',
   ],
   TaskPriority: ['low', 'medium', 'high', 'critical'],
   TaskStatus: ['pending', 'in_progress', 'review', 'completed', 'blocked'],
   ProjectVisibility: ['internal', 'private'],
   ProjectRole: ['owner', 'member', 'viewer'],
+  WebhookStatus: ['active', 'paused', 'failing'],
 } as const;
 
 /** Each schema property's limits: `schemaLimits.CreateTaskDto.title.maxLength`. */
@@ -147,7 +152,24 @@ export const schemaLimits = {
         '^[^\\u0000-\\u001f\\u007f-\\u009f\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069]*$',
     },
   },
+  CreateWebhookDto: {
+    url: { maxLength: 2048 },
+    events: { maxItems: 29 },
+    project: { maxLength: 100, pattern: '^[a-z0-9-]{1,100}$' },
+    secret: { minLength: 16, maxLength: 200, pattern: '^[\\x21-\\x7e]{16,200}$' },
+    status: { enum: ['active', 'paused'] },
+  },
+  CreatedWebhook: { url: { maxLength: 2048 } },
+  WebhookView: { url: { maxLength: 2048 } },
+  UpdateWebhookDto: {
+    url: { maxLength: 2048 },
+    events: { maxItems: 29 },
+    project: { maxLength: 100, pattern: '^[a-z0-9-]{1,100}$' },
+    secret: { minLength: 16, maxLength: 200, pattern: '^[\\x21-\\x7e]{16,200}$' },
+    status: { enum: ['active', 'paused'] },
+  },
   AuditMemberAdded: { previous_role: { enum: ['owner', 'member', 'viewer'] } },
+  AuditWebhookChanges: { secret_rotated: { enum: [true] } },
   AuditEntryCreated: { client: { maxLength: 200 }, action: { enum: ['created'] } },
   AuditEntryUpdated: { client: { maxLength: 200 }, action: { enum: ['updated'] } },
   AuditEntryDeleted: { client: { maxLength: 200 }, action: { enum: ['deleted'] } },
@@ -180,6 +202,9 @@ export const schemaLimits = {
   AuditEntryProjectDeleted: { client: { maxLength: 200 }, action: { enum: ['project_deleted'] } },
   AuditEntryMemberAdded: { client: { maxLength: 200 }, action: { enum: ['member_added'] } },
   AuditEntryMemberRemoved: { client: { maxLength: 200 }, action: { enum: ['member_removed'] } },
+  AuditEntryWebhookCreated: { client: { maxLength: 200 }, action: { enum: ['webhook_created'] } },
+  AuditEntryWebhookUpdated: { client: { maxLength: 200 }, action: { enum: ['webhook_updated'] } },
+  AuditEntryWebhookDeleted: { client: { maxLength: 200 }, action: { enum: ['webhook_deleted'] } },
 } as const;
 
 /** Each operation's parameter limits: `parameterLimits.Tasks_list.query.limit.maximum`. */
@@ -436,5 +461,25 @@ export const parameterLimits = {
       after: { minimum: 0, maximum: 9007199254740991 },
     },
     header: { 'Last-Event-ID': { pattern: '^[0-9]{1,16}$' } },
+  },
+  Webhooks_create: {
+    header: {
+      'Idempotency-Key': { minLength: 1, maxLength: 255 },
+      'X-TaskFlow-Client': { minLength: 1, maxLength: 200 },
+    },
+  },
+  Webhooks_list: {
+    query: { limit: { minimum: 1, maximum: 100 }, offset: { minimum: 0, maximum: 2147483647 } },
+  },
+  Webhooks_update: { header: { 'X-TaskFlow-Client': { minLength: 1, maxLength: 200 } } },
+  Webhooks_remove: { header: { 'X-TaskFlow-Client': { minLength: 1, maxLength: 200 } } },
+  Webhooks_resume: {
+    header: {
+      'Idempotency-Key': { minLength: 1, maxLength: 255 },
+      'X-TaskFlow-Client': { minLength: 1, maxLength: 200 },
+    },
+  },
+  Webhooks_deliveries: {
+    query: { limit: { minimum: 1, maximum: 100 }, offset: { minimum: 0, maximum: 2147483647 } },
   },
 } as const;

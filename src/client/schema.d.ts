@@ -658,6 +658,98 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List webhooks (admins)
+         * @description Oldest first.
+         */
+        get: operations["Webhooks_list"];
+        put?: never;
+        /**
+         * Create a webhook (admins)
+         * @description It receives the entries recorded after its creation. The answer is the only one that shows the secret. Each audit entry the webhook wants is POSTed as JSON (the entry as `GET /api/audit` shows it), in id order, signed (`X-TaskFlow-Signature`), with `X-TaskFlow-Event` and `X-TaskFlow-Delivery`: see docs/webhooks.md.
+         */
+        post: operations["Webhooks_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a webhook (admins)
+         * @description Its settings, status and cursor; never its secret.
+         */
+        get: operations["Webhooks_findOne"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a webhook (admins)
+         * @description Its delivery attempts go with it; a call in flight is not recorded.
+         */
+        delete: operations["Webhooks_remove"];
+        options?: never;
+        head?: never;
+        /**
+         * Update a webhook (admins)
+         * @description Only the fields sent change. A new `secret` signs the next delivery; `status: paused` stops deliveries and `active` resumes them from the cursor.
+         */
+        patch: operations["Webhooks_update"];
+        trace?: never;
+    };
+    "/api/webhooks/{id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resume a failing or paused webhook (admins)
+         * @description It becomes `active` with no failures counted and delivers again from its cursor: nothing recorded meanwhile is skipped.
+         */
+        post: operations["Webhooks_resume"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A webhook's delivery attempts (admins)
+         * @description Every attempt, oldest first, with the status the receiver answered (or why none came) and the latency.
+         */
+        get: operations["Webhooks_deliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -666,7 +758,7 @@ export interface components {
          * @description A stable machine name for the rule that refused the request; switch on this.
          * @enum {string}
          */
-        ErrorCode: "malformed_json" | "bad_request" | "headers_too_large" | "request_timeout" | "payload_too_large" | "unsupported_media_type" | "unauthenticated" | "forbidden" | "admin_required" | "not_assignee" | "reviewer_is_assignee" | "capability_missing" | "not_project_member" | "project_owner_required" | "not_found" | "task_not_found" | "worker_not_found" | "dependency_not_found" | "project_not_found" | "member_not_found" | "route_not_found" | "method_not_allowed" | "conflict" | "invalid_transition" | "task_claimed" | "dependency_unfinished" | "dependency_cycle" | "task_has_subtasks" | "task_has_dependents" | "worker_exists" | "project_exists" | "project_has_tasks" | "project_referenced" | "last_owner" | "idempotency_key_reused" | "concurrent_change" | "precondition_failed" | "validation_failed" | "rate_limited" | "database_unavailable" | "internal_error";
+        ErrorCode: "malformed_json" | "bad_request" | "headers_too_large" | "request_timeout" | "payload_too_large" | "unsupported_media_type" | "unauthenticated" | "forbidden" | "admin_required" | "not_assignee" | "reviewer_is_assignee" | "capability_missing" | "not_project_member" | "project_owner_required" | "not_found" | "task_not_found" | "worker_not_found" | "dependency_not_found" | "project_not_found" | "member_not_found" | "webhook_not_found" | "route_not_found" | "method_not_allowed" | "conflict" | "invalid_transition" | "task_claimed" | "dependency_unfinished" | "dependency_cycle" | "task_has_subtasks" | "task_has_dependents" | "worker_exists" | "project_exists" | "project_has_tasks" | "project_referenced" | "last_owner" | "idempotency_key_reused" | "concurrent_change" | "precondition_failed" | "validation_failed" | "rate_limited" | "database_unavailable" | "internal_error";
         FieldErrorDto: {
             /** @example title */
             field: string;
@@ -692,9 +784,9 @@ export interface components {
         /** @enum {string} */
         WorkerType: "human" | "agent";
         /** @enum {string} */
-        AuditAction: "created" | "updated" | "deleted" | "started" | "progressed" | "review_requested" | "completed" | "approved" | "rejected" | "blocked" | "unblocked" | "released" | "reopened" | "assigned" | "lease_expired" | "lease_extended" | "dependency_added" | "dependency_removed" | "worker_registered" | "worker_updated" | "worker_deleted" | "project_created" | "project_updated" | "project_deleted" | "member_added" | "member_removed";
+        AuditAction: "created" | "updated" | "deleted" | "started" | "progressed" | "review_requested" | "completed" | "approved" | "rejected" | "blocked" | "unblocked" | "released" | "reopened" | "assigned" | "lease_expired" | "lease_extended" | "dependency_added" | "dependency_removed" | "worker_registered" | "worker_updated" | "worker_deleted" | "project_created" | "project_updated" | "project_deleted" | "member_added" | "member_removed" | "webhook_created" | "webhook_updated" | "webhook_deleted";
         /** @description One recorded change: who (`actor_id`, `actor_type`), what (`action`) and how (`context`, whose shape depends on `action`). */
-        AuditEntry: components["schemas"]["AuditEntryCreated"] | components["schemas"]["AuditEntryUpdated"] | components["schemas"]["AuditEntryDeleted"] | components["schemas"]["AuditEntryStarted"] | components["schemas"]["AuditEntryProgressed"] | components["schemas"]["AuditEntryReviewRequested"] | components["schemas"]["AuditEntryCompleted"] | components["schemas"]["AuditEntryApproved"] | components["schemas"]["AuditEntryRejected"] | components["schemas"]["AuditEntryBlocked"] | components["schemas"]["AuditEntryUnblocked"] | components["schemas"]["AuditEntryReleased"] | components["schemas"]["AuditEntryReopened"] | components["schemas"]["AuditEntryAssigned"] | components["schemas"]["AuditEntryLeaseExpired"] | components["schemas"]["AuditEntryLeaseExtended"] | components["schemas"]["AuditEntryDependencyAdded"] | components["schemas"]["AuditEntryDependencyRemoved"] | components["schemas"]["AuditEntryWorkerRegistered"] | components["schemas"]["AuditEntryWorkerUpdated"] | components["schemas"]["AuditEntryWorkerDeleted"] | components["schemas"]["AuditEntryProjectCreated"] | components["schemas"]["AuditEntryProjectUpdated"] | components["schemas"]["AuditEntryProjectDeleted"] | components["schemas"]["AuditEntryMemberAdded"] | components["schemas"]["AuditEntryMemberRemoved"];
+        AuditEntry: components["schemas"]["AuditEntryCreated"] | components["schemas"]["AuditEntryUpdated"] | components["schemas"]["AuditEntryDeleted"] | components["schemas"]["AuditEntryStarted"] | components["schemas"]["AuditEntryProgressed"] | components["schemas"]["AuditEntryReviewRequested"] | components["schemas"]["AuditEntryCompleted"] | components["schemas"]["AuditEntryApproved"] | components["schemas"]["AuditEntryRejected"] | components["schemas"]["AuditEntryBlocked"] | components["schemas"]["AuditEntryUnblocked"] | components["schemas"]["AuditEntryReleased"] | components["schemas"]["AuditEntryReopened"] | components["schemas"]["AuditEntryAssigned"] | components["schemas"]["AuditEntryLeaseExpired"] | components["schemas"]["AuditEntryLeaseExtended"] | components["schemas"]["AuditEntryDependencyAdded"] | components["schemas"]["AuditEntryDependencyRemoved"] | components["schemas"]["AuditEntryWorkerRegistered"] | components["schemas"]["AuditEntryWorkerUpdated"] | components["schemas"]["AuditEntryWorkerDeleted"] | components["schemas"]["AuditEntryProjectCreated"] | components["schemas"]["AuditEntryProjectUpdated"] | components["schemas"]["AuditEntryProjectDeleted"] | components["schemas"]["AuditEntryMemberAdded"] | components["schemas"]["AuditEntryMemberRemoved"] | components["schemas"]["AuditEntryWebhookCreated"] | components["schemas"]["AuditEntryWebhookUpdated"] | components["schemas"]["AuditEntryWebhookDeleted"];
         AuditVerifyResponse: {
             /**
              * @description Entries recomputed (those matching the filters).
@@ -1173,6 +1265,223 @@ export interface components {
              */
             role: components["schemas"]["ProjectRole"];
         };
+        CreateWebhookDto: {
+            /**
+             * @description An `https` or `http` URL, without user or password. Its host must not resolve to a loopback, private, link-local or other reserved address, unless the server allows it (`WEBHOOK_ALLOW_PRIVATE`).
+             * @example https://hooks.example.com/taskflow
+             */
+            url: string;
+            /**
+             * @description The audit actions delivered; empty or absent: every action.
+             * @example [
+             *       "created",
+             *       "completed"
+             *     ]
+             */
+            events?: ("created" | "updated" | "deleted" | "started" | "progressed" | "review_requested" | "completed" | "approved" | "rejected" | "blocked" | "unblocked" | "released" | "reopened" | "assigned" | "lease_expired" | "lease_extended" | "dependency_added" | "dependency_removed" | "worker_registered" | "worker_updated" | "worker_deleted" | "project_created" | "project_updated" | "project_deleted" | "member_added" | "member_removed" | "webhook_created" | "webhook_updated" | "webhook_deleted")[];
+            /**
+             * @description Only this project's entries; null or absent: every entry.
+             * @example website
+             */
+            project?: string | null;
+            /** @description The HMAC key of `X-TaskFlow-Signature`: 16 to 200 printable ASCII characters. Absent on create: one is generated and answered once. Never answered again. */
+            secret?: string;
+            /**
+             * @description `paused` stops deliveries (nothing is skipped: they continue from the cursor).
+             * @default active
+             * @enum {string}
+             */
+            status?: "active" | "paused";
+        };
+        /**
+         * @description `active` delivers; `paused` was stopped by an admin; `failing` stopped itself after too many consecutive failures (`POST /api/webhooks/{id}/resume`).
+         * @enum {string}
+         */
+        WebhookStatus: "active" | "paused" | "failing";
+        CreatedWebhook: {
+            /**
+             * Format: uuid
+             * @example 0b1c9a52-1f0e-4a47-9d51-6b0f2f1c5e2a
+             */
+            id: string;
+            /** @example https://hooks.example.com/taskflow */
+            url: string;
+            /**
+             * @description The audit actions delivered; empty: every action.
+             * @example [
+             *       "created",
+             *       "completed"
+             *     ]
+             */
+            events: ("created" | "updated" | "deleted" | "started" | "progressed" | "review_requested" | "completed" | "approved" | "rejected" | "blocked" | "unblocked" | "released" | "reopened" | "assigned" | "lease_expired" | "lease_extended" | "dependency_added" | "dependency_removed" | "worker_registered" | "worker_updated" | "worker_deleted" | "project_created" | "project_updated" | "project_deleted" | "member_added" | "member_removed" | "webhook_created" | "webhook_updated" | "webhook_deleted")[];
+            /** @example null */
+            project: string | null;
+            /**
+             * @description `active` delivers; `paused` was stopped by an admin; `failing` stopped itself after too many consecutive failures (`POST /api/webhooks/{id}/resume`).
+             * @example active
+             */
+            status: components["schemas"]["WebhookStatus"];
+            /**
+             * @description Consecutive failed attempts.
+             * @example 0
+             */
+            failure_count: number;
+            /**
+             * @description The id of the last audit entry dealt with: the next delivery is the first wanted entry after it.
+             * @example 1017
+             */
+            cursor: number;
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            next_attempt_at: string;
+            /** @example root */
+            created_by: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            updated_at: string;
+            /**
+             * @description The signing secret: store it now, it is never shown again.
+             * @example whsec_5f0c…
+             */
+            secret: string;
+        };
+        WebhookView: {
+            /**
+             * Format: uuid
+             * @example 0b1c9a52-1f0e-4a47-9d51-6b0f2f1c5e2a
+             */
+            id: string;
+            /** @example https://hooks.example.com/taskflow */
+            url: string;
+            /**
+             * @description The audit actions delivered; empty: every action.
+             * @example [
+             *       "created",
+             *       "completed"
+             *     ]
+             */
+            events: ("created" | "updated" | "deleted" | "started" | "progressed" | "review_requested" | "completed" | "approved" | "rejected" | "blocked" | "unblocked" | "released" | "reopened" | "assigned" | "lease_expired" | "lease_extended" | "dependency_added" | "dependency_removed" | "worker_registered" | "worker_updated" | "worker_deleted" | "project_created" | "project_updated" | "project_deleted" | "member_added" | "member_removed" | "webhook_created" | "webhook_updated" | "webhook_deleted")[];
+            /** @example null */
+            project: string | null;
+            /**
+             * @description `active` delivers; `paused` was stopped by an admin; `failing` stopped itself after too many consecutive failures (`POST /api/webhooks/{id}/resume`).
+             * @example active
+             */
+            status: components["schemas"]["WebhookStatus"];
+            /**
+             * @description Consecutive failed attempts.
+             * @example 0
+             */
+            failure_count: number;
+            /**
+             * @description The id of the last audit entry dealt with: the next delivery is the first wanted entry after it.
+             * @example 1017
+             */
+            cursor: number;
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            next_attempt_at: string;
+            /** @example root */
+            created_by: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            updated_at: string;
+        };
+        UpdateWebhookDto: {
+            /**
+             * @description An `https` or `http` URL, without user or password. Its host must not resolve to a loopback, private, link-local or other reserved address, unless the server allows it (`WEBHOOK_ALLOW_PRIVATE`).
+             * @example https://hooks.example.com/taskflow
+             */
+            url?: string;
+            /**
+             * @description The audit actions delivered; empty or absent: every action.
+             * @example [
+             *       "created",
+             *       "completed"
+             *     ]
+             */
+            events?: ("created" | "updated" | "deleted" | "started" | "progressed" | "review_requested" | "completed" | "approved" | "rejected" | "blocked" | "unblocked" | "released" | "reopened" | "assigned" | "lease_expired" | "lease_extended" | "dependency_added" | "dependency_removed" | "worker_registered" | "worker_updated" | "worker_deleted" | "project_created" | "project_updated" | "project_deleted" | "member_added" | "member_removed" | "webhook_created" | "webhook_updated" | "webhook_deleted")[];
+            /**
+             * @description Only this project's entries; null or absent: every entry.
+             * @example website
+             */
+            project?: string | null;
+            /** @description The HMAC key of `X-TaskFlow-Signature`: 16 to 200 printable ASCII characters. Absent on create: one is generated and answered once. Never answered again. */
+            secret?: string;
+            /**
+             * @description `paused` stops deliveries (nothing is skipped: they continue from the cursor).
+             * @enum {string}
+             */
+            status?: "active" | "paused";
+        };
+        WebhookDelivery: {
+            /**
+             * @description The id of this attempt.
+             * @example 311
+             */
+            id: number;
+            /**
+             * Format: uuid
+             * @example 0b1c9a52-1f0e-4a47-9d51-6b0f2f1c5e2a
+             */
+            webhook_id: string;
+            /**
+             * Format: uuid
+             * @description The `X-TaskFlow-Delivery` header: the same for every attempt at one event, so the receiver can drop a repeat.
+             * @example 5f1c6e0e-39a4-5c1e-8a57-2f7a4b1d9c33
+             */
+            delivery_id: string;
+            /**
+             * @description The event: an audit entry id.
+             * @example 1017
+             */
+            audit_entry_id: number;
+            /** @example completed */
+            event: components["schemas"]["AuditAction"];
+            /**
+             * @description From 1, per event.
+             * @example 1
+             */
+            attempt: number;
+            /**
+             * @description The receiver's status; null when no answer came.
+             * @example 200
+             */
+            status_code: number | null;
+            /**
+             * @description Why the attempt failed; null on success.
+             * @example null
+             */
+            error: string | null;
+            /**
+             * @description Milliseconds until the answer.
+             * @example 42
+             */
+            latency_ms: number;
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            attempted_at: string;
+        };
         /** @description The task as it was created, or as it was when deleted. */
         AuditTaskSnapshot: {
             title: string;
@@ -1327,6 +1636,36 @@ export interface components {
         AuditMemberRemoved: {
             worker_id: string;
             role: components["schemas"]["ProjectRole"];
+        };
+        /** @description The webhook as it was created, or as it was when deleted: only the origin of its URL (a path may hold a token) and never its secret. */
+        AuditWebhookSnapshot: {
+            webhook_id: string;
+            url_origin: string;
+            events: string[];
+            project: string | null;
+            status: components["schemas"]["WebhookStatus"];
+        };
+        /** @description Each changed field, with its value before and after; a new secret is only said to be new. */
+        AuditWebhookChanges: {
+            webhook_id: string;
+            url_origin?: {
+                from: string;
+                to: string;
+            };
+            events?: {
+                from: string[];
+                to: string[];
+            };
+            project?: {
+                from: string | null;
+                to: string | null;
+            };
+            status?: {
+                from: components["schemas"]["WebhookStatus"];
+                to: components["schemas"]["WebhookStatus"];
+            };
+            /** @enum {boolean} */
+            secret_rotated?: true;
         };
         /** @description An audit entry of action `created`. */
         AuditEntryCreated: {
@@ -2478,6 +2817,138 @@ export interface components {
              */
             action: "member_removed";
             context: components["schemas"]["AuditMemberRemoved"];
+        };
+        /** @description An audit entry of action `webhook_created`. */
+        AuditEntryWebhookCreated: {
+            /** @example 1017 */
+            id: number;
+            /** @example 42 */
+            task_id: number | null;
+            /** @example website */
+            project_slug: string | null;
+            /** @example agent-claude-1 */
+            actor_id: string;
+            /** @example agent */
+            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
+             * @example taskflow-mcp/1.0.0 (claude-code)
+             */
+            client: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            timestamp: string;
+            /**
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @example 7
+             */
+            chain_seq: number;
+            /**
+             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+             */
+            prev_hash: string | null;
+            /**
+             * @description SHA-256 (hex) over the entry and `prev_hash`, computed by the database on insert; `GET /api/audit/verify` recomputes it.
+             * @example 60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752
+             */
+            hash: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "webhook_created";
+            context: components["schemas"]["AuditWebhookSnapshot"];
+        };
+        /** @description An audit entry of action `webhook_updated`. */
+        AuditEntryWebhookUpdated: {
+            /** @example 1017 */
+            id: number;
+            /** @example 42 */
+            task_id: number | null;
+            /** @example website */
+            project_slug: string | null;
+            /** @example agent-claude-1 */
+            actor_id: string;
+            /** @example agent */
+            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
+             * @example taskflow-mcp/1.0.0 (claude-code)
+             */
+            client: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            timestamp: string;
+            /**
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @example 7
+             */
+            chain_seq: number;
+            /**
+             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+             */
+            prev_hash: string | null;
+            /**
+             * @description SHA-256 (hex) over the entry and `prev_hash`, computed by the database on insert; `GET /api/audit/verify` recomputes it.
+             * @example 60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752
+             */
+            hash: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "webhook_updated";
+            context: components["schemas"]["AuditWebhookChanges"];
+        };
+        /** @description An audit entry of action `webhook_deleted`. */
+        AuditEntryWebhookDeleted: {
+            /** @example 1017 */
+            id: number;
+            /** @example 42 */
+            task_id: number | null;
+            /** @example website */
+            project_slug: string | null;
+            /** @example agent-claude-1 */
+            actor_id: string;
+            /** @example agent */
+            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
+             * @example taskflow-mcp/1.0.0 (claude-code)
+             */
+            client: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            timestamp: string;
+            /**
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @example 7
+             */
+            chain_seq: number;
+            /**
+             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+             */
+            prev_hash: string | null;
+            /**
+             * @description SHA-256 (hex) over the entry and `prev_hash`, computed by the database on insert; `GET /api/audit/verify` recomputes it.
+             * @example 60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752
+             */
+            hash: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "webhook_deleted";
+            context: components["schemas"]["AuditWebhookSnapshot"];
         };
     };
     responses: never;
@@ -10140,6 +10611,1246 @@ export interface operations {
                      *     }
                      */
                     "text/event-stream": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    Webhooks_list: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of webhooks */
+            200: {
+                headers: {
+                    /** @description How many items match the filters, ignoring limit and offset */
+                    "X-Total-Count": number;
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookView"][];
+                };
+            };
+            /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
+            401: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Token expired",
+                     *       "status_code": 401,
+                     *       "code": "unauthenticated"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Only admins may do this",
+                     *       "status_code": 403,
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation failed (body, query or path) */
+            422: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Validation failed: title must be a string of 1 to 200 characters",
+                     *       "status_code": 422,
+                     *       "code": "validation_failed",
+                     *       "details": [
+                     *         {
+                     *           "field": "title",
+                     *           "message": "title must be a string of 1 to 200 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit exceeded (see `Retry-After`) */
+            429: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Too many requests",
+                     *       "status_code": 429,
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Database unreachable */
+            503: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Database unavailable, try again shortly",
+                     *       "status_code": 503,
+                     *       "code": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    Webhooks_create: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes retries safe: a retry with the same key and request returns the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key with another request is a 422. Per caller, kept 24 hours. */
+                "Idempotency-Key"?: string;
+                /** @description The program acting for the caller, recorded as `client` in the audit entries of the change (e.g. `taskflow-cli/1.0.0`). 1 to 200 printable ASCII characters; 422 otherwise. */
+                "X-TaskFlow-Client"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "url": "https://hooks.example.com/taskflow",
+                 *       "events": [
+                 *         "created",
+                 *         "completed"
+                 *       ],
+                 *       "project": "website"
+                 *     }
+                 */
+                "application/json": components["schemas"]["CreateWebhookDto"];
+            };
+        };
+        responses: {
+            /** @description The webhook, with its secret */
+            201: {
+                headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same `Idempotency-Key`; absent otherwise. */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedWebhook"];
+                };
+            };
+            /** @description Malformed JSON */
+            400: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Malformed JSON body",
+                     *       "status_code": 400,
+                     *       "code": "malformed_json"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
+            401: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Token expired",
+                     *       "status_code": 401,
+                     *       "code": "unauthenticated"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Only admins may do this",
+                     *       "status_code": 403,
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body over 1 MB */
+            413: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Request body is larger than the 1 MB limit",
+                     *       "status_code": 413,
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A body that is not `application/json`, or a `Content-Encoding` other than identity */
+            415: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Content-Type must be application/json",
+                     *       "status_code": 415,
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation failed (body, query or path) */
+            422: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Validation failed: title must be a string of 1 to 200 characters",
+                     *       "status_code": 422,
+                     *       "code": "validation_failed",
+                     *       "details": [
+                     *         {
+                     *           "field": "title",
+                     *           "message": "title must be a string of 1 to 200 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit exceeded (see `Retry-After`) */
+            429: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Too many requests",
+                     *       "status_code": 429,
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Database unreachable */
+            503: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Database unavailable, try again shortly",
+                     *       "status_code": 503,
+                     *       "code": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    Webhooks_findOne: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Webhook id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The webhook */
+            200: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookView"];
+                };
+            };
+            /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
+            401: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Token expired",
+                     *       "status_code": 401,
+                     *       "code": "unauthenticated"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Only admins may do this",
+                     *       "status_code": 403,
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task 42 not found",
+                     *       "status_code": 404,
+                     *       "code": "task_not_found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation failed (body, query or path) */
+            422: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Validation failed: title must be a string of 1 to 200 characters",
+                     *       "status_code": 422,
+                     *       "code": "validation_failed",
+                     *       "details": [
+                     *         {
+                     *           "field": "title",
+                     *           "message": "title must be a string of 1 to 200 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit exceeded (see `Retry-After`) */
+            429: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Too many requests",
+                     *       "status_code": 429,
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Database unreachable */
+            503: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Database unavailable, try again shortly",
+                     *       "status_code": 503,
+                     *       "code": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    Webhooks_remove: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The program acting for the caller, recorded as `client` in the audit entries of the change (e.g. `taskflow-cli/1.0.0`). 1 to 200 printable ASCII characters; 422 otherwise. */
+                "X-TaskFlow-Client"?: string;
+            };
+            path: {
+                /** @description Webhook id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed JSON */
+            400: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Malformed JSON body",
+                     *       "status_code": 400,
+                     *       "code": "malformed_json"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
+            401: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Token expired",
+                     *       "status_code": 401,
+                     *       "code": "unauthenticated"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Only admins may do this",
+                     *       "status_code": 403,
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task 42 not found",
+                     *       "status_code": 404,
+                     *       "code": "task_not_found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body over 1 MB */
+            413: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Request body is larger than the 1 MB limit",
+                     *       "status_code": 413,
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A body that is not `application/json`, or a `Content-Encoding` other than identity */
+            415: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Content-Type must be application/json",
+                     *       "status_code": 415,
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation failed (body, query or path) */
+            422: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Validation failed: title must be a string of 1 to 200 characters",
+                     *       "status_code": 422,
+                     *       "code": "validation_failed",
+                     *       "details": [
+                     *         {
+                     *           "field": "title",
+                     *           "message": "title must be a string of 1 to 200 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit exceeded (see `Retry-After`) */
+            429: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Too many requests",
+                     *       "status_code": 429,
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Database unreachable */
+            503: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Database unavailable, try again shortly",
+                     *       "status_code": 503,
+                     *       "code": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    Webhooks_update: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The program acting for the caller, recorded as `client` in the audit entries of the change (e.g. `taskflow-cli/1.0.0`). 1 to 200 printable ASCII characters; 422 otherwise. */
+                "X-TaskFlow-Client"?: string;
+            };
+            path: {
+                /** @description Webhook id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "events": []
+                 *     }
+                 */
+                "application/json": components["schemas"]["UpdateWebhookDto"];
+            };
+        };
+        responses: {
+            /** @description The webhook as it is now */
+            200: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookView"];
+                };
+            };
+            /** @description Malformed JSON */
+            400: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Malformed JSON body",
+                     *       "status_code": 400,
+                     *       "code": "malformed_json"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
+            401: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Token expired",
+                     *       "status_code": 401,
+                     *       "code": "unauthenticated"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Only admins may do this",
+                     *       "status_code": 403,
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task 42 not found",
+                     *       "status_code": 404,
+                     *       "code": "task_not_found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body over 1 MB */
+            413: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Request body is larger than the 1 MB limit",
+                     *       "status_code": 413,
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A body that is not `application/json`, or a `Content-Encoding` other than identity */
+            415: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Content-Type must be application/json",
+                     *       "status_code": 415,
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation failed (body, query or path) */
+            422: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Validation failed: title must be a string of 1 to 200 characters",
+                     *       "status_code": 422,
+                     *       "code": "validation_failed",
+                     *       "details": [
+                     *         {
+                     *           "field": "title",
+                     *           "message": "title must be a string of 1 to 200 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit exceeded (see `Retry-After`) */
+            429: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Too many requests",
+                     *       "status_code": 429,
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Database unreachable */
+            503: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Database unavailable, try again shortly",
+                     *       "status_code": 503,
+                     *       "code": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    Webhooks_resume: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes retries safe: a retry with the same key and request returns the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key with another request is a 422. Per caller, kept 24 hours. */
+                "Idempotency-Key"?: string;
+                /** @description The program acting for the caller, recorded as `client` in the audit entries of the change (e.g. `taskflow-cli/1.0.0`). 1 to 200 printable ASCII characters; 422 otherwise. */
+                "X-TaskFlow-Client"?: string;
+            };
+            path: {
+                /** @description Webhook id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The webhook as it is now */
+            200: {
+                headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same `Idempotency-Key`; absent otherwise. */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookView"];
+                };
+            };
+            /** @description Malformed JSON */
+            400: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Malformed JSON body",
+                     *       "status_code": 400,
+                     *       "code": "malformed_json"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
+            401: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Token expired",
+                     *       "status_code": 401,
+                     *       "code": "unauthenticated"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Only admins may do this",
+                     *       "status_code": 403,
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task 42 not found",
+                     *       "status_code": 404,
+                     *       "code": "task_not_found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body over 1 MB */
+            413: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Request body is larger than the 1 MB limit",
+                     *       "status_code": 413,
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A body that is not `application/json`, or a `Content-Encoding` other than identity */
+            415: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Content-Type must be application/json",
+                     *       "status_code": 415,
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation failed (body, query or path) */
+            422: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Validation failed: title must be a string of 1 to 200 characters",
+                     *       "status_code": 422,
+                     *       "code": "validation_failed",
+                     *       "details": [
+                     *         {
+                     *           "field": "title",
+                     *           "message": "title must be a string of 1 to 200 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit exceeded (see `Retry-After`) */
+            429: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Too many requests",
+                     *       "status_code": 429,
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Database unreachable */
+            503: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Database unavailable, try again shortly",
+                     *       "status_code": 503,
+                     *       "code": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    Webhooks_deliveries: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path: {
+                /** @description Webhook id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of attempts */
+            200: {
+                headers: {
+                    /** @description How many items match the filters, ignoring limit and offset */
+                    "X-Total-Count": number;
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDelivery"][];
+                };
+            };
+            /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
+            401: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Token expired",
+                     *       "status_code": 401,
+                     *       "code": "unauthenticated"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Only admins may do this",
+                     *       "status_code": 403,
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task 42 not found",
+                     *       "status_code": 404,
+                     *       "code": "task_not_found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation failed (body, query or path) */
+            422: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Validation failed: title must be a string of 1 to 200 characters",
+                     *       "status_code": 422,
+                     *       "code": "validation_failed",
+                     *       "details": [
+                     *         {
+                     *           "field": "title",
+                     *           "message": "title must be a string of 1 to 200 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit exceeded (see `Retry-After`) */
+            429: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Too many requests",
+                     *       "status_code": 429,
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Database unreachable */
+            503: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Database unavailable, try again shortly",
+                     *       "status_code": 503,
+                     *       "code": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };

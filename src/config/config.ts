@@ -140,6 +140,15 @@ const envSchema = z.object({
   EVENTS_HEARTBEAT_SECONDS: intInRange(1, 300).default('15'),
   EVENTS_POLL_SECONDS: intInRange(1, 300).default('3'),
   EVENTS_MAX_BUFFER_BYTES: intInRange(1, 1024 * 1024 * 1024).default(String(1024 * 1024)),
+  WEBHOOK_ALLOW_PRIVATE: z
+    .enum(['true', 'false'], { message: 'must be true or false' })
+    .default('false')
+    .transform((v) => v === 'true'),
+  WEBHOOK_POLL_INTERVAL_MS: intInRange(0, 3_600_000).default('1000'),
+  WEBHOOK_TIMEOUT_MS: intInRange(100, 120_000).default('5000'),
+  WEBHOOK_MAX_FAILURES: intInRange(1, 1000).default('8'),
+  WEBHOOK_BACKOFF_BASE_MS: intInRange(1, 3_600_000).default('1000'),
+  WEBHOOK_BACKOFF_MAX_MS: intInRange(1, 86_400_000).default('600000'),
 });
 
 export interface DatabaseConnection {
@@ -195,6 +204,7 @@ export interface AppConfig {
   trustProxy: boolean;
   /** `GET /api/events` (docs/events.md). */
   events: EventsConfig;
+  webhooks: WebhookConfig;
 }
 
 export interface EventsConfig {
@@ -204,6 +214,20 @@ export interface EventsConfig {
   pollSeconds: number;
   /** Bytes a stream may have waiting unsent before its client counts as too slow. */
   maxBufferBytes: number;
+}
+
+export interface WebhookConfig {
+  /** Deliver to loopback, private and link-local addresses too (tests, a private network). */
+  allowPrivate: boolean;
+  /** How often this replica looks for due deliveries; 0: this replica delivers none. */
+  pollIntervalMs: number;
+  /** The whole HTTP call, connect to response. */
+  timeoutMs: number;
+  /** Consecutive failures after which a webhook is marked `failing` and stops. */
+  maxFailures: number;
+  /** Full-jitter exponential backoff: a random delay up to min(max, base * 2^(failures-1)). */
+  backoffBaseMs: number;
+  backoffMaxMs: number;
 }
 
 /**
@@ -291,6 +315,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       heartbeatSeconds: e.EVENTS_HEARTBEAT_SECONDS,
       pollSeconds: e.EVENTS_POLL_SECONDS,
       maxBufferBytes: e.EVENTS_MAX_BUFFER_BYTES,
+    },
+    webhooks: {
+      allowPrivate: e.WEBHOOK_ALLOW_PRIVATE,
+      pollIntervalMs: e.WEBHOOK_POLL_INTERVAL_MS,
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      maxFailures: e.WEBHOOK_MAX_FAILURES,
+      backoffBaseMs: e.WEBHOOK_BACKOFF_BASE_MS,
+      backoffMaxMs: Math.max(e.WEBHOOK_BACKOFF_MAX_MS, e.WEBHOOK_BACKOFF_BASE_MS),
     },
   };
 }

@@ -136,6 +136,32 @@ const CONTEXTS: Record<string, SchemaObject> = {
     ...closed({ worker_id: text, role: ref('ProjectRole') }),
     description: 'Who left the project, and the role it had.',
   },
+  AuditWebhookSnapshot: {
+    ...closed({
+      webhook_id: text,
+      url_origin: text,
+      events: strings,
+      project: nullable(text),
+      status: ref('WebhookStatus'),
+    }),
+    description:
+      'The webhook as it was created, or as it was when deleted: only the origin of its URL (a path may hold a token) and never its secret.',
+  },
+  AuditWebhookChanges: {
+    ...closed(
+      {
+        webhook_id: text,
+        url_origin: change(text, false),
+        events: change(strings, false),
+        project: change(text, true),
+        status: change(ref('WebhookStatus'), false),
+        secret_rotated: { type: 'boolean', enum: [true] },
+      },
+      ['webhook_id'],
+    ),
+    description:
+      'Each changed field, with its value before and after; a new secret is only said to be new.',
+  },
 };
 
 const AUDIT_CONTEXT_OF: Record<AuditAction, keyof typeof CONTEXTS | null> = {
@@ -165,6 +191,9 @@ const AUDIT_CONTEXT_OF: Record<AuditAction, keyof typeof CONTEXTS | null> = {
   project_deleted: 'AuditProjectSnapshot',
   member_added: 'AuditMemberAdded',
   member_removed: 'AuditMemberRemoved',
+  webhook_created: 'AuditWebhookSnapshot',
+  webhook_updated: 'AuditWebhookChanges',
+  webhook_deleted: 'AuditWebhookSnapshot',
 };
 
 const entryName = (action: AuditAction): string =>

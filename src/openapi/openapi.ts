@@ -33,6 +33,7 @@ const TAGS: [string, string][] = [
   ['events', 'The audit log as a live stream (Server-Sent Events), with resume.'],
   ['projects', 'Projects: who reads and changes their tasks, and their members.'],
   ['workers', 'The registry of humans and agents, with their capabilities.'],
+  ['webhooks', 'Signed HTTP callbacks that receive the audit log as it grows (admins).'],
   ['identity', 'Who the caller is.'],
   ['health', 'Liveness and readiness probes (public).'],
 ];

@@ -32,4 +32,10 @@ export const REQUEST_EXAMPLES: Record<string, unknown> = {
   },
   UpdateProjectDto: { name: 'Website relaunch 2027', visibility: 'internal' },
   SetMemberDto: { worker_id: 'agent-claude-1', role: 'member' },
+  CreateWebhookDto: {
+    url: 'https://hooks.example.com/taskflow',
+    events: ['created', 'completed'],
+    project: 'website',
+  },
+  UpdateWebhookDto: { events: [] },
 };

@@ -27,6 +27,7 @@ export const ERROR_CODES = [
   'dependency_not_found',
   'project_not_found',
   'member_not_found',
+  'webhook_not_found',
   'route_not_found',
   'method_not_allowed',
   // 409, 412

@@ -5,6 +5,7 @@ import { TaskVersionsAndBlockedBy1764220000000 } from './1764220000000-TaskVersi
 import { AuditHashChain1764250000000 } from './1764250000000-AuditHashChain';
 import { AppRoleGrants1764260000000 } from './1764260000000-AppRoleGrants';
 import { ProjectsTagsAndTimes1764270000000 } from './1764270000000-ProjectsTagsAndTimes';
+import { Webhooks1764285000000 } from './1764285000000-Webhooks';
 
 /**
  * Migrations in the order they run. Listed explicitly rather than globbed, so that the compiled
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   AuditHashChain1764250000000,
   AppRoleGrants1764260000000,
   ProjectsTagsAndTimes1764270000000,
+  Webhooks1764285000000,
 ];

@@ -1,0 +1,193 @@
+import { Client } from 'pg';
+import { sql } from './support/database';
+import { createTaskId, maxAuditId, signInAdmin, startApp, stopApp } from './support/board';
+import { Actor, TestApp } from './support/test-app';
+import { WebhookReceiver, eventually, signatureValid } from './support/webhook-receiver';
+
+const DELIVERING = {
+  WEBHOOK_ALLOW_PRIVATE: 'true',
+  WEBHOOK_POLL_INTERVAL_MS: '50',
+  WEBHOOK_BACKOFF_BASE_MS: '20',
+  WEBHOOK_BACKOFF_MAX_MS: '80',
+  WEBHOOK_TIMEOUT_MS: '3000',
+};
+const SECRET = 'replica-secret-0123456789';
+
+/** The ids of the audit entries after `after`, oldest first, read in SQL. */
+async function entryIdsAfter(db: Client, after: number): Promise<number[]> {
+  const { rows } = await db.query('SELECT id FROM audit_entries WHERE id > $1 ORDER BY id', [
+    after,
+  ]);
+  return rows.map((r) => Number(r.id));
+}
+
+/** Waits until the webhook's cursor has passed `entryId`: its attempt is recorded by then. */
+async function recorded(admin: Actor, webhookId: string, entryId: number): Promise<void> {
+  await eventually(`webhook ${webhookId} past ${entryId}`, async () => {
+    const w = (await admin.get(`/api/webhooks/${webhookId}`).expect(200)).body;
+    return w.cursor >= entryId ? true : undefined;
+  });
+}
+
+describe('Webhooks across replicas (e2e)', () => {
+  it('three replicas deliver each of 200 events to each webhook exactly once, in id order', async () => {
+    const first = await TestApp.start({ env: DELIVERING });
+    const others = await Promise.all(
+      [1, 2].map(() =>
+        TestApp.start({
+          identity: first.identity,
+          databaseUrl: first.databaseUrl,
+          env: DELIVERING,
+        }),
+      ),
+    );
+    const replicas = [first, ...others];
+    const db = await sql(first.databaseUrl);
+    const receivers = await Promise.all([1, 2].map(() => WebhookReceiver.start()));
+    try {
+      const admins = await Promise.all(replicas.map((r) => signInAdmin(r)));
+      const hooks: { id: string; start: number }[] = [];
+      for (const receiver of receivers) {
+        const res = await admins[0]
+          .post('/api/webhooks', { url: receiver.url, secret: SECRET })
+          .expect(201);
+        hooks.push({ id: res.body.id, start: res.body.cursor });
+      }
+      // 200 writes spread over the replicas, one after another: delivery moves past an id once a
+      // later one is visible, which is sound only while audit ids are allocated in commit order
+      // (the SSE branch of issue 17 makes concurrent writes keep that order).
+      for (let i = 0; i < 200; i++) {
+        await createTaskId(admins[i % 3], { title: `write ${i}` });
+      }
+      const last = await maxAuditId(db);
+      for (const [i, receiver] of receivers.entries()) {
+        const expected = (await entryIdsAfter(db, hooks[i].start)).filter((id) => id <= last);
+        expect(expected.length).toBeGreaterThanOrEqual(200);
+        await eventually(
+          `webhook ${i} to reach entry ${last}`,
+          () => (receiver.delivered.some((r) => r.entry.id === last) ? true : undefined),
+          60_000,
+        );
+        const got = receiver.received;
+        // The receiver always answers 2xx, so any repeat would be a duplicate delivery.
+        const deliveryIds = got.map((r) => r.headers['x-taskflow-delivery']);
+        expect(new Set(deliveryIds).size).toBe(got.length);
+        const ids = got.map((r) => r.entry.id);
+        expect(ids).toEqual(expected);
+        for (const r of got) {
+          expect(signatureValid(SECRET, r.headers['x-taskflow-signature'] as string, r.body)).toBe(
+            true,
+          );
+        }
+      }
+      for (const hook of hooks) await recorded(admins[0], hook.id, last);
+      // The database agrees: one attempt per event and webhook, each a success.
+      const { rows } = await db.query(
+        `SELECT webhook_id, count(*)::int AS attempts, count(DISTINCT delivery_id)::int AS deliveries,
+                count(*) FILTER (WHERE status_code = 200)::int AS ok
+           FROM webhook_deliveries GROUP BY webhook_id ORDER BY webhook_id`,
+      );
+      for (const row of rows) expect(row.attempts).toBe(row.deliveries);
+      for (const row of rows) expect(row.ok).toBe(row.attempts);
+    } finally {
+      for (const receiver of receivers) await receiver.stop();
+      await db.end();
+      for (const replica of others) await replica.close();
+      await first.close();
+    }
+  });
+
+  it('a replica shutting down mid-call gives the event back; another delivers it, same delivery id', async () => {
+    const { t: quiet, db } = await startApp({
+      env: { ...DELIVERING, WEBHOOK_POLL_INTERVAL_MS: '0' },
+    });
+    const receiver = await WebhookReceiver.start();
+    let doomed: TestApp | undefined;
+    let heir: TestApp | undefined;
+    try {
+      const admin = await signInAdmin(quiet);
+      const { id } = (
+        await admin
+          .post('/api/webhooks', { url: receiver.url, secret: SECRET, events: ['created'] })
+          .expect(201)
+      ).body;
+      receiver.hold = true;
+      await createTaskId(admin, { title: 'in flight at shutdown' });
+      doomed = await TestApp.start({
+        identity: quiet.identity,
+        databaseUrl: quiet.databaseUrl,
+        env: DELIVERING,
+      });
+      await eventually('the call in flight', () => (receiver.waiting > 0 ? true : undefined));
+      await doomed.close();
+      doomed = undefined;
+      // Nothing recorded as delivered, and the lease given back at once (not left to expire).
+      const { rows } = await db.query(
+        'SELECT failure_count, lease_token, (SELECT count(*)::int FROM webhook_deliveries) AS attempts FROM webhooks WHERE id = $1',
+        [id],
+      );
+      expect(rows).toEqual([{ failure_count: 0, lease_token: null, attempts: 0 }]);
+      receiver.release(); // its answer goes to a closed connection: never heard
+      expect(receiver.received).toEqual([]);
+
+      heir = await TestApp.start({
+        identity: quiet.identity,
+        databaseUrl: quiet.databaseUrl,
+        env: DELIVERING,
+      });
+      await eventually('the redelivery', () => (receiver.delivered.length > 0 ? true : undefined));
+      await recorded(admin, id, receiver.delivered[0].entry.id);
+      const attempts = (await admin.get(`/api/webhooks/${id}/deliveries`).expect(200)).body;
+      expect(attempts).toEqual([
+        expect.objectContaining({ attempt: 1, status_code: 200, error: null }),
+      ]);
+      expect(receiver.delivered[0].headers['x-taskflow-delivery']).toBe(attempts[0].delivery_id);
+    } finally {
+      await receiver.stop();
+      if (doomed) await doomed.close();
+      if (heir) await heir.close();
+      await stopApp(quiet, db);
+    }
+  });
+
+  it('checks the address again at delivery: a replica without the flag refuses a private one', async () => {
+    // The webhook is arranged by a replica that allows private addresses; the strict one delivers.
+    const { t: lenient, db } = await startApp({
+      env: { WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_POLL_INTERVAL_MS: '0' },
+    });
+    const receiver = await WebhookReceiver.start();
+    const strict = await TestApp.start({
+      identity: lenient.identity,
+      databaseUrl: lenient.databaseUrl,
+      env: {
+        WEBHOOK_POLL_INTERVAL_MS: '50',
+        WEBHOOK_BACKOFF_BASE_MS: '20',
+        WEBHOOK_BACKOFF_MAX_MS: '40',
+        WEBHOOK_MAX_FAILURES: '2',
+      },
+    });
+    try {
+      const admin: Actor = await signInAdmin(lenient);
+      const { id } = (
+        await admin.post('/api/webhooks', { url: receiver.url, events: ['created'] }).expect(201)
+      ).body;
+      await createTaskId(admin, { title: 'to a private address' });
+      const failing = await eventually('failing', async () => {
+        const w = (await admin.get(`/api/webhooks/${id}`).expect(200)).body;
+        return w.status === 'failing' ? w : undefined;
+      });
+      expect(failing.failure_count).toBe(2);
+      const attempts = (await admin.get(`/api/webhooks/${id}/deliveries`).expect(200)).body;
+      expect(attempts).toHaveLength(2);
+      for (const a of attempts) {
+        expect(a).toMatchObject({ status_code: null });
+        expect(a.error).toMatch(/^refused: host 127\.0\.0\.1 resolves to 127\.0\.0\.1/);
+      }
+      expect(receiver.received).toEqual([]);
+    } finally {
+      await receiver.stop();
+      await strict.close();
+      await stopApp(lenient, db);
+    }
+  });
+});
