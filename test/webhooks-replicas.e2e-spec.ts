@@ -53,11 +53,15 @@ describe('Webhooks across replicas (e2e)', () => {
           .expect(201);
         hooks.push({ id: res.body.id, start: res.body.cursor });
       }
-      // 200 writes spread over the replicas, one after another: delivery moves past an id once a
-      // later one is visible, which is sound only while audit ids are allocated in commit order
-      // (the SSE branch of issue 17 makes concurrent writes keep that order).
-      for (let i = 0; i < 200; i++) {
-        await createTaskId(admins[i % 3], { title: `write ${i}` });
+      // 200 writes spread over the replicas, ten at a time: delivery moves past an id once a
+      // later one is visible, which is sound because audit ids are allocated in commit order
+      // (AuditEntryRepository.append); concurrent writers are what would break it otherwise.
+      for (let batch = 0; batch < 20; batch++) {
+        await Promise.all(
+          Array.from({ length: 10 }, (_, j) =>
+            createTaskId(admins[(batch * 10 + j) % 3], { title: `write ${batch * 10 + j}` }),
+          ),
+        );
       }
       const last = await maxAuditId(db);
       for (const [i, receiver] of receivers.entries()) {
