@@ -12,7 +12,10 @@ describe('Typed audit context (e2e)', () => {
   let t: TestApp;
 
   beforeAll(async () => {
-    t = await TestApp.start();
+    // Webhooks are created to record their actions, never delivered to (no receiver listens).
+    t = await TestApp.start({
+      env: { WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_POLL_INTERVAL_MS: '0' },
+    });
   });
 
   afterAll(() => t.close());
@@ -56,6 +59,14 @@ describe('Typed audit context (e2e)', () => {
     await admin.post('/api/projects/ctx/members', { worker_id: 'bob', role: 'member' }).expect(200);
     await admin.delete('/api/projects/ctx/members/bob').expect(204);
     await admin.delete('/api/projects/ctx').expect(204);
+    const hook = await admin
+      .post('/api/webhooks', { url: 'http://127.0.0.1:9/hook', events: ['created'] })
+      .expect(201);
+    const hookId = (hook.body as { id: string }).id;
+    await admin
+      .patch(`/api/webhooks/${hookId}`, { events: [], secret: 'x'.repeat(32) })
+      .expect(200);
+    await admin.delete(`/api/webhooks/${hookId}`).expect(204);
 
     const entries = (await admin.get('/api/audit?limit=100').expect(200)).body as {
       action: string;

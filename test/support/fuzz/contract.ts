@@ -17,6 +17,8 @@ export interface DocumentedResponse {
   schema?: Schema;
   /** By lower-case name; `required` ones must be sent, the others are checked when they are. */
   headers: Record<string, { schema: Schema; required: boolean }>;
+  /** A Server-Sent Events stream (`text/event-stream`): open until the client leaves. */
+  streams: boolean;
 }
 
 export interface Operation {
@@ -137,6 +139,7 @@ export class Contract {
         for (const [status, response] of Object.entries(op.responses as Record<string, Schema>)) {
           responses.set(Number(status), {
             schema: response.content?.['application/json']?.schema as Schema | undefined,
+            streams: response.content?.['text/event-stream'] !== undefined,
             headers: Object.fromEntries(
               Object.entries((response.headers ?? {}) as Record<string, Schema>).map(([k, v]) => [
                 k.toLowerCase(),

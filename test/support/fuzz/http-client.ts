@@ -64,6 +64,20 @@ export class HttpClient {
           agent: this.agent,
         },
         (res) => {
+          if (/^text\/event-stream\b/.test(res.headers['content-type'] ?? '')) {
+            // A stream never ends by itself: its first chunk (the `retry:` line) is the answer.
+            res.once('data', (chunk: Buffer) => {
+              resolve({
+                status: res.statusCode ?? 0,
+                headers: res.headers,
+                body: chunk,
+                ms: performance.now() - started,
+              });
+              req.destroy();
+            });
+            res.on('error', reject);
+            return;
+          }
           const chunks: Buffer[] = [];
           res.on('data', (chunk: Buffer) => chunks.push(chunk));
           res.on('error', reject);

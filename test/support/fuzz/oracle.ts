@@ -45,7 +45,14 @@ export function judge(
   const text = response.body.toString('utf8');
   let body: unknown;
   const contentType = String(response.headers['content-type'] ?? '');
-  if (documented?.schema || status >= 400) {
+  if (documented?.streams && status < 300) {
+    if (!/^text\/event-stream\b/.test(contentType)) {
+      failures.push(`content-type ${JSON.stringify(contentType)}, expected text/event-stream`);
+    }
+    if (!/^(retry: \d+|:.*|id: \d+)\n/.test(text)) {
+      failures.push(`the stream opens with ${JSON.stringify(text.slice(0, 40))}, not an SSE field`);
+    }
+  } else if (documented?.schema || status >= 400) {
     if (!/^application\/json\b/.test(contentType)) {
       failures.push(`content-type ${JSON.stringify(contentType)}, expected application/json`);
     }
