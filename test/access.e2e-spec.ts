@@ -2,6 +2,7 @@ import { Client } from 'pg';
 import request from 'supertest';
 import { signInAdmin, startApp, stopApp } from './support/board';
 import { listRoutes } from './support/routes';
+import { openRawStream } from './support/events';
 import { TestApp } from './support/test-app';
 
 type Role = 'none' | 'user' | 'assignee' | 'other' | 'admin' | 'agent';
@@ -16,6 +17,8 @@ interface Row {
   body?: (unique: string) => object;
   /** The task already waits for the `:other_id` task (to remove the dependency). */
   dependency?: boolean;
+  /** An event stream: never ends, so only its status is read before the connection is cut. */
+  stream?: boolean;
   outcomes: Record<Role, Outcome>;
 }
 
@@ -59,6 +62,7 @@ const TABLE: Record<string, Row> = {
   'GET /health': { outcomes: open() },
   'GET /api/health/db': { outcomes: open() },
   'GET /api/me': { outcomes: signedIn() },
+  'GET /api/events': { stream: true, outcomes: signedIn() },
   'GET /api/tasks': { outcomes: signedIn() },
   'POST /api/tasks': { body: (u) => ({ title: `access ${u}` }), outcomes: signedIn() },
   'GET /api/tasks/:id': { outcomes: signedIn() },
@@ -135,6 +139,8 @@ describe('Access: every route, every kind of caller (e2e)', () => {
   let db: Client;
   const tokens = {} as Record<Exclude<Role, 'none'>, string>;
   let unique = 0;
+  /** Set on the first stream row: streams are read over a real socket, not supertest. */
+  let baseUrl: string | undefined;
 
   beforeAll(async () => {
     ({ t, db } = await startApp({
@@ -233,10 +239,22 @@ describe('Access: every route, every kind of caller (e2e)', () => {
     }
     if (pattern.startsWith('/api/webhooks/:id'))
       path = pattern.replace(':id', await freshWebhook());
-    let call = request(t.server)[method.toLowerCase() as 'get'](`${path}${row.query ?? ''}`);
-    if (role !== 'none') call = call.set('Authorization', `Bearer ${tokens[role]}`);
-    if (row.body) call = call.send(row.body(String(unique++)));
-    const res = await call;
+    let res: { status: number; body: { status_code?: number } };
+    if (row.stream) {
+      const { response, abort } = await openRawStream(
+        (baseUrl ??= await t.listen()),
+        role === 'none' ? undefined : tokens[role],
+        `${path}${row.query ?? ''}`,
+      );
+      const ok = response.status >= 200 && response.status < 300;
+      res = { status: response.status, body: ok ? {} : await response.json() };
+      abort.abort();
+    } else {
+      let call = request(t.server)[method.toLowerCase() as 'get'](`${path}${row.query ?? ''}`);
+      if (role !== 'none') call = call.set('Authorization', `Bearer ${tokens[role]}`);
+      if (row.body) call = call.send(row.body(String(unique++)));
+      res = await call;
+    }
 
     const outcome = res.status >= 200 && res.status < 300 ? 'ok' : res.status;
     // The whole answer in the failure message: which route, who, what came back.
