@@ -1,7 +1,4 @@
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { join } from 'node:path';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Client as PgClient } from 'pg';
 import { EventFeed } from '../src/events/event-feed';
 import {
@@ -15,6 +12,7 @@ import {
   stopApp,
 } from './support/board';
 import { CompiledCli, compileCli } from './support/cli';
+import { callTool, startMcpClient } from './support/mcp';
 import { Actor, TestApp } from './support/test-app';
 
 /** The event stream's two clients: `taskflow watch` and the MCP tool `wait_for_task`. */
@@ -117,22 +115,11 @@ describe('MCP wait_for_task', () => {
   let client: Client;
 
   beforeAll(async () => {
-    const transport = new StdioClientTransport({
-      command: process.execPath,
-      args: ['--require', 'ts-node/register/transpile-only', 'src/mcp/main.ts'],
-      cwd: join(__dirname, '..'),
-      env: { TASKFLOW_URL: url, TASKFLOW_TOKEN: agent.token },
-      stderr: 'pipe',
-    });
-    client = new Client({ name: 'wait-for-task-e2e', version: '1.0.0' });
-    await client.connect(transport);
+    client = await startMcpClient(url, agent.token, 'wait-for-task-e2e');
   });
   afterAll(() => client.close());
 
-  const call = async (args: Record<string, unknown>) =>
-    (await client.callTool({ name: 'wait_for_task', arguments: args }, undefined, {
-      timeout: 120_000,
-    })) as CallToolResult;
+  const call = (args: Record<string, unknown>) => callTool(client, 'wait_for_task', args);
 
   it('blocks until another actor creates a task, then returns it claimed', async () => {
     const feed = t.app.get(EventFeed);

@@ -2,15 +2,14 @@ import { Client } from 'pg';
 import { sql } from './support/database';
 import { createTaskId, maxAuditId, signInAdmin, startApp, stopApp } from './support/board';
 import { Actor, TestApp } from './support/test-app';
-import { WebhookReceiver, eventually, signatureValid } from './support/webhook-receiver';
+import {
+  DELIVERING_ENV,
+  WebhookReceiver,
+  eventually,
+  signatureValid,
+} from './support/webhook-receiver';
 
-const DELIVERING = {
-  WEBHOOK_ALLOW_PRIVATE: 'true',
-  WEBHOOK_POLL_INTERVAL_MS: '50',
-  WEBHOOK_BACKOFF_BASE_MS: '20',
-  WEBHOOK_BACKOFF_MAX_MS: '80',
-  WEBHOOK_TIMEOUT_MS: '3000',
-};
+const DELIVERING = DELIVERING_ENV;
 const SECRET = 'replica-secret-0123456789';
 
 /** The ids of the audit entries after `after`, oldest first, read in SQL. */

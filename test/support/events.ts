@@ -107,32 +107,69 @@ export async function openRawStream(
   return { response, abort };
 }
 
+/** A single `GET /api/events` connection, read raw (see `rawEventIds`). */
+export interface RawEventIds {
+  /** Every id as sent, in arrival order. */
+  ids: number[];
+  /** When each id was parsed off the wire (`Date.now()`), for the push path's latency. */
+  arrivedAt: Map<number, number>;
+  opened: Promise<void>;
+  /** Resolves once an id of `id` or above has arrived, or fails after `timeoutMs`. */
+  reached: (id: number, timeoutMs?: number) => Promise<void>;
+  /** Ends the connection from the client side (the socket is destroyed), as a dropped link. */
+  stop: () => Promise<void>;
+}
+
 /**
  * Every event id a single connection receives, exactly as sent (no client-side de-duplication,
- * so a duplicate or an out-of-order id shows); `stop()` ends it.
+ * so a duplicate or an out-of-order id shows); `stop()` ends it. It resumes after `after` with
+ * `?after=`, or with the `Last-Event-ID` header (what a reconnecting EventSource sends) when
+ * `resume` says so.
  */
 export function rawEventIds(
   baseUrl: string,
   token: string,
   after: number,
-): { ids: number[]; opened: Promise<void>; stop: () => Promise<void> } {
+  resume: 'query' | 'header' = 'query',
+): RawEventIds {
   const ids: number[] = [];
+  const arrivedAt = new Map<number, number>();
   const abort = new AbortController();
   let open!: () => void;
   const opened = new Promise<void>((resolve) => (open = resolve));
   const reading = (async () => {
-    const response = await fetch(`${baseUrl}/api/events?after=${after}`, {
-      headers: { Authorization: `Bearer ${token}` },
-      signal: abort.signal,
-    });
+    const response = await fetch(
+      resume === 'header' ? `${baseUrl}/api/events` : `${baseUrl}/api/events?after=${after}`,
+      {
+        headers: {
+          Authorization: `Bearer ${token}`,
+          ...(resume === 'header' ? { 'Last-Event-ID': String(after) } : {}),
+        },
+        signal: abort.signal,
+      },
+    );
     open();
-    for await (const message of parseEventStream(response.body!)) {
-      if (message.lastEventId) ids.push(Number(message.lastEventId));
+    for await (const message of parseEventStream(response.body!, '', abort.signal)) {
+      if (!message.lastEventId) continue;
+      const id = Number(message.lastEventId);
+      ids.push(id);
+      if (!arrivedAt.has(id)) arrivedAt.set(id, Date.now());
     }
   })().catch(() => undefined);
+  const reached = async (id: number, timeoutMs = 20_000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (!ids.some((i) => i >= id)) {
+      if (Date.now() > deadline) {
+        throw new Error(`timed out waiting for event ${id}; got ids [${ids.join(', ')}]`);
+      }
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  };
   return {
     ids,
+    arrivedAt,
     opened,
+    reached,
     stop: async () => {
       abort.abort();
       await reading;

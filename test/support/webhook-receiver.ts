@@ -1,6 +1,18 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { IncomingHttpHeaders, Server, createServer } from 'node:http';
 
+/**
+ * Delivery on, for an app whose receivers listen on loopback: quick polls and a tiny backoff, so
+ * a spec waits milliseconds, not the production seconds, for each hop.
+ */
+export const DELIVERING_ENV = {
+  WEBHOOK_ALLOW_PRIVATE: 'true',
+  WEBHOOK_POLL_INTERVAL_MS: '50',
+  WEBHOOK_BACKOFF_BASE_MS: '20',
+  WEBHOOK_BACKOFF_MAX_MS: '80',
+  WEBHOOK_TIMEOUT_MS: '3000',
+};
+
 /** One POST a receiver got. */
 export interface Received {
   headers: IncomingHttpHeaders;
