@@ -247,7 +247,10 @@ describe('Access: every route, every kind of caller (e2e)', () => {
         `${path}${row.query ?? ''}`,
       );
       const ok = response.status >= 200 && response.status < 300;
-      res = { status: response.status, body: ok ? {} : await response.json() };
+      res = {
+        status: response.status,
+        body: ok ? {} : ((await response.json()) as { status_code?: number }),
+      };
       abort.abort();
     } else {
       let call = request(t.server)[method.toLowerCase() as 'get'](`${path}${row.query ?? ''}`);
