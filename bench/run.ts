@@ -500,7 +500,13 @@ class Bench {
     if (extra.preload) nodeArgs.push('--require', extra.preload);
     if (target === 'taskflow') nodeArgs.push(...this.options.apiNodeArgs);
     const env = this.serverEnv(port);
-    if (extra.traceFile) env.BENCH_SQL_TRACE = extra.traceFile;
+    if (extra.traceFile) {
+      env.BENCH_SQL_TRACE = extra.traceFile;
+      // The check compares each request's SQL: the timers that read the table by themselves
+      // (webhook delivery, the event feed's safety-net poll) would land in random requests.
+      env.WEBHOOK_POLL_INTERVAL_MS = '0';
+      env.EVENTS_POLL_SECONDS = '300';
+    }
     const server = await startServer({
       name: target === 'taskflow' ? 'TaskFlow API' : 'baseline',
       script,

@@ -98,7 +98,7 @@ export class EventFeed implements OnApplicationBootstrap, OnApplicationShutdown 
   /** Knows where the log ends before the app serves (when the database is up by then). */
   async onApplicationBootstrap(): Promise<void> {
     this.listener.listen(EVENTS_CHANNEL, {
-      notified: () => this.wake(),
+      notified: (payload) => this.notified(payload),
       connected: () => this.wake(),
     });
     this.poll = setInterval(() => this.wake(), this.config.events.pollSeconds * 1000);
@@ -203,6 +203,24 @@ export class EventFeed implements OnApplicationBootstrap, OnApplicationShutdown 
     subscription.closed = true;
     this.subscriptions.delete(subscription);
     return false;
+  }
+
+  /**
+   * A NOTIFY carries the new entry's id. With nobody subscribed on this replica there is no one
+   * to read the entry for, so the feed only moves its end there (ids follow commit order, so
+   * everything below is settled) and drops its window: a write then costs no read here, and a
+   * subscriber asking for older entries catches up from the table.
+   */
+  private notified(payload: string): void {
+    const id = Number(payload);
+    if (this.subscriptions.size > 0 || this.reading || !this.started || !Number.isSafeInteger(id)) {
+      this.wake();
+      return;
+    }
+    if (id <= this.lastId) return;
+    this.lastId = id;
+    this.window = [];
+    this.windowFloor = id;
   }
 
   /** Reads the table until it is drained; a wake-up during a read makes one more pass. */
