@@ -100,7 +100,7 @@ describe('Webhooks across replicas (e2e)', () => {
     }
   });
 
-  it('a replica shutting down mid-call gives the event back; another delivers it, same delivery id', async () => {
+  it('a replica shutting down mid-call finishes the call and records it: nothing is posted twice', async () => {
     const { t: quiet, db } = await startApp({
       env: { ...DELIVERING, WEBHOOK_POLL_INTERVAL_MS: '0' },
     });
@@ -122,29 +122,52 @@ describe('Webhooks across replicas (e2e)', () => {
         env: DELIVERING,
       });
       await eventually('the call in flight', () => (receiver.waiting > 0 ? true : undefined));
-      await doomed.close();
+      const closing = doomed.close();
       doomed = undefined;
-      // Nothing recorded as delivered, and the lease given back at once (not left to expire).
+      // The stop waits for the receiver (up to WEBHOOK_TIMEOUT_MS) instead of cutting the call.
+      const early = await Promise.race([
+        closing.then(() => 'closed'),
+        new Promise((resolve) => setTimeout(() => resolve('still waiting'), 300)),
+      ]);
+      expect(early).toBe('still waiting');
+      receiver.release();
+      await closing;
+      // Recorded as delivered and the lease given back before the replica let go.
       const { rows } = await db.query(
-        'SELECT failure_count, lease_token, (SELECT count(*)::int FROM webhook_deliveries) AS attempts FROM webhooks WHERE id = $1',
+        `SELECT w.failure_count, w.lease_token, w.cursor::int AS cursor,
+                (SELECT count(*)::int FROM webhook_deliveries d WHERE d.webhook_id = w.id) AS attempts
+           FROM webhooks w WHERE w.id = $1`,
         [id],
       );
-      expect(rows).toEqual([{ failure_count: 0, lease_token: null, attempts: 0 }]);
-      receiver.release(); // its answer goes to a closed connection: never heard
-      expect(receiver.received).toEqual([]);
+      expect(receiver.delivered).toHaveLength(1);
+      const first = receiver.delivered[0];
+      expect(rows).toEqual([
+        { failure_count: 0, lease_token: null, cursor: first.entry.id, attempts: 1 },
+      ]);
 
+      // Another replica carries on after it: the next event only, never the first one again.
       heir = await TestApp.start({
         identity: quiet.identity,
         databaseUrl: quiet.databaseUrl,
         env: DELIVERING,
       });
-      await eventually('the redelivery', () => (receiver.delivered.length > 0 ? true : undefined));
-      await recorded(admin, id, receiver.delivered[0].entry.id);
-      const attempts = (await admin.get(`/api/webhooks/${id}/deliveries`).expect(200)).body;
-      expect(attempts).toEqual([
-        expect.objectContaining({ attempt: 1, status_code: 200, error: null }),
+      await createTaskId(admin, { title: 'after the stop' });
+      await eventually('the next delivery', () =>
+        receiver.delivered.length > 1 ? true : undefined,
+      );
+      await recorded(admin, id, receiver.delivered[1].entry.id);
+      expect(receiver.received.map((r) => r.entry.id)).toEqual([
+        first.entry.id,
+        receiver.delivered[1].entry.id,
       ]);
-      expect(receiver.delivered[0].headers['x-taskflow-delivery']).toBe(attempts[0].delivery_id);
+      expect(receiver.delivered[1].entry.id).toBeGreaterThan(first.entry.id);
+      const attempts = (await admin.get(`/api/webhooks/${id}/deliveries`).expect(200)).body;
+      expect(attempts).toHaveLength(2);
+      for (const a of attempts)
+        expect(a).toMatchObject({ attempt: 1, status_code: 200, error: null });
+      expect(attempts.map((a: { delivery_id: string }) => a.delivery_id).sort()).toEqual(
+        receiver.delivered.map((r) => r.headers['x-taskflow-delivery']).sort(),
+      );
     } finally {
       await receiver.stop();
       if (doomed) await doomed.close();

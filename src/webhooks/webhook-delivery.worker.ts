@@ -36,16 +36,18 @@ const LEASE_MARGIN_MS = 30_000;
  * a replica that lost its lease can record nothing. It outlasts one call (timeout + margin), so a
  * live replica never loses it mid-call, and no two replicas ever post to one webhook at once.
  *
- * What remains is the window between a receiver's 2xx and the recording of it: a replica that
- * dies there leaves the event to be posted again, with the same `X-TaskFlow-Delivery` (derived,
- * not stored), which is what the receiver drops repeats by.
+ * A replica that is stopped (SIGTERM, a rolling deploy) lets the call in flight finish, bounded
+ * by WEBHOOK_TIMEOUT_MS, and records it before it lets go: cutting the call would leave a receiver
+ * that had already answered 2xx to get the event again. What remains is a replica that dies
+ * between a receiver's 2xx and the recording of it: the event is posted again, with the same
+ * `X-TaskFlow-Delivery` (derived, not stored), which is what the receiver drops repeats by.
  */
 @Injectable()
 export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('Webhooks');
   private readonly settings: WebhookConfig;
   private readonly leaseMs: number;
-  private readonly shutdown = new AbortController();
+  private stopping = false;
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
 
@@ -62,18 +64,14 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnModuleDe
   }
 
   /**
-   * Stops claiming, cuts the calls in flight short and waits for their leases to be given back:
-   * an event whose call was cut is not recorded as delivered, so the next claim posts it again.
-   * Runs before the database pool closes (that is an application-shutdown hook).
+   * Stops claiming and starting calls, and waits for the calls in flight to end (each bounded by
+   * its timeout), be recorded and give their leases back. Runs before the database pool closes
+   * (that is an application-shutdown hook), so the recording still has a connection.
    */
   async onModuleDestroy(): Promise<void> {
-    this.shutdown.abort();
+    this.stopping = true;
     clearTimeout(this.timer);
     await this.running;
-  }
-
-  private get stopping(): boolean {
-    return this.shutdown.signal.aborted;
   }
 
   private schedule(delayMs: number): void {
@@ -117,7 +115,6 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnModuleDe
         if (this.stopping) return true;
         const id = deliveryId(webhook.id, entry.id);
         const result = await this.post(webhook, entry, id);
-        if (result.aborted) return true;
         const attempt = {
           deliveryId: id,
           auditEntryId: entry.id,
@@ -162,11 +159,7 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnModuleDe
           'X-TaskFlow-Signature': signature(webhook.secret, body, Math.floor(Date.now() / 1000)),
         },
       },
-      {
-        allowPrivate: this.settings.allowPrivate,
-        timeoutMs: this.settings.timeoutMs,
-        signal: this.shutdown.signal,
-      },
+      { allowPrivate: this.settings.allowPrivate, timeoutMs: this.settings.timeoutMs },
     );
   }
 }

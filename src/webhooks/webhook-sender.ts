@@ -14,8 +14,6 @@ export interface DeliveryResult {
   statusCode: number | null;
   error: string | null;
   latencyMs: number;
-  /** The attempt was cut short by shutdown: neither a success nor the receiver's failure. */
-  aborted: boolean;
 }
 
 /** What is kept of a receiver's answer: enough to read a status, never its whole body. */
@@ -29,7 +27,7 @@ const MAX_RESPONSE_BYTES = 64 * 1024;
  */
 export async function send(
   delivery: Delivery,
-  options: { allowPrivate: boolean; timeoutMs: number; signal: AbortSignal },
+  options: { allowPrivate: boolean; timeoutMs: number },
 ): Promise<DeliveryResult> {
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
@@ -40,7 +38,7 @@ export async function send(
   } catch (error) {
     const message =
       error instanceof UnsafeDestinationError ? `refused: ${error.message}` : String(error);
-    return { statusCode: null, error: message, latencyMs: elapsed(), aborted: false };
+    return { statusCode: null, error: message, latencyMs: elapsed() };
   }
   const pinned: LookupFunction = (_hostname, lookupOptions, callback) => {
     if ((lookupOptions as { all?: boolean }).all) {
@@ -49,16 +47,10 @@ export async function send(
       callback(null, destination.address, destination.family);
     }
   };
-  const timeout = AbortSignal.timeout(options.timeoutMs);
-  const signal = AbortSignal.any([options.signal, timeout]);
+  const signal = AbortSignal.timeout(options.timeoutMs);
   return new Promise<DeliveryResult>((resolve) => {
     const finish = (statusCode: number | null, error: string | null) =>
-      resolve({
-        statusCode,
-        error,
-        latencyMs: elapsed(),
-        aborted: options.signal.aborted && statusCode === null,
-      });
+      resolve({ statusCode, error, latencyMs: elapsed() });
     const request = (url.protocol === 'https:' ? httpsRequest : httpRequest)(
       url,
       {
@@ -83,11 +75,9 @@ export async function send(
       },
     );
     request.on('error', (error: Error & { code?: string }) => {
-      const why = timeout.aborted
+      const why = signal.aborted
         ? `timed out after ${options.timeoutMs} ms`
-        : options.signal.aborted
-          ? 'aborted: the server is shutting down'
-          : `${error.code ?? 'error'}: ${error.message}`;
+        : `${error.code ?? 'error'}: ${error.message}`;
       finish(null, why.slice(0, 500));
     });
     request.end(delivery.body);

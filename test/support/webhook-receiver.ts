@@ -57,7 +57,7 @@ export class WebhookReceiver {
         const entry = JSON.parse(body) as Received['entry'];
         const receiver = ref.receiver!;
         const respond = () => {
-          // A sender that gave up (timeout, shutdown) never hears this answer: not a delivery.
+          // A sender that gave up (timed out) never hears this answer: not a delivery.
           if (!res.socket || res.socket.destroyed) return;
           const status = receiver.answer({ entry, count: receiver.received.length });
           receiver.received.push({ headers: req.headers, body, entry, status });
