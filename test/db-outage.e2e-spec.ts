@@ -1,4 +1,4 @@
-import { freshDatabase } from './support/database';
+import { freshDatabase, sql } from './support/database';
 import { TcpProxy } from './support/tcp-proxy';
 import { Actor, TestApp } from './support/test-app';
 
@@ -50,7 +50,7 @@ describe('Database outage (e2e, TCP proxy between the API and PostgreSQL)', () =
     for (const res of answers) {
       expect(res.status).toBe(503);
       expect(res.body).toEqual({
-        error: expect.stringMatching(/^Database (unavailable|unreachable)/),
+        error: expect.stringMatching(/^Database (unavailable|unreachable|busy)/),
         status_code: 503,
         code: 'database_unavailable',
       });
@@ -90,5 +90,40 @@ describe('Database outage (e2e, TCP proxy between the API and PostgreSQL)', () =
       (x: { title: string }) => x.title,
     );
     expect(titles).not.toContain('Into the void');
+  });
+
+  it('says "busy", not "unavailable", when every pooled connection stayed in use for the whole wait', async () => {
+    const crowded = await TestApp.start({
+      env: { DB_POOL_SIZE: '1', DB_CONNECT_TIMEOUT_MS: '300' },
+    });
+    const bob = await crowded.actor('bob');
+    const id = (await bob.post('/api/tasks', { title: 'Locked' }).expect(201)).body.id as number;
+    const locker = await sql(crowded.databaseUrl);
+    try {
+      // The API's one connection ends up waiting on this row lock, inside the PATCH.
+      await locker.query('BEGIN');
+      await locker.query('SELECT 1 FROM tasks WHERE id = $1 FOR UPDATE', [id]);
+      const patch = bob.patch(`/api/tasks/${id}`, { title: 'Waited' }).then((r) => r);
+      await within(5000, async () => {
+        const { rows } = await locker.query(
+          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()",
+        );
+        return rows[0].n > 0;
+      });
+      const crowdedOut = await bob.get('/api/tasks');
+      expect(crowdedOut.status).toBe(503);
+      expect(crowdedOut.body).toEqual({
+        error: 'Database busy: every connection is in use, try again shortly',
+        status_code: 503,
+        code: 'database_unavailable',
+      });
+      expect(crowdedOut.headers['retry-after']).toBe('5');
+      await locker.query('COMMIT');
+      expect((await patch).status).toBe(200);
+      await bob.get('/api/tasks').expect(200);
+    } finally {
+      await locker.end();
+      await crowded.close();
+    }
   });
 });

@@ -48,6 +48,13 @@ export interface SoakResult {
   /** Network-level errors (no response at all): only expected when a drill kills the server. */
   networkErrors: number;
   /**
+   * Each 503, as `METHOD path after N ms: message`: expected only while a drill takes the
+   * database away; the message tells a pool that stayed busy from a database that failed.
+   */
+  unavailable: string[];
+  /** How long each answered request took, in ms, in the order they finished. */
+  latenciesMs: number[];
+  /**
    * The 4xx answers by `code`: expected refusals (a move from the wrong status, another's task,
    * `not_project_member` for someone outside the task's project), counted to show they happened.
    */
@@ -125,6 +132,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     mutations: [],
     failures: [],
     networkErrors: 0,
+    unavailable: [],
+    latenciesMs: [],
     refusals: {},
   };
   const deadline = Date.now() + options.seconds * 1000;
@@ -146,6 +155,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     body?: object,
   ): Promise<{ status: number; body: any } | undefined> => {
     result.requests += 1;
+    const started = performance.now();
     try {
       const res = await fetch(`${options.baseUrl}${path}`, {
         method,
@@ -157,7 +167,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         signal: AbortSignal.timeout(20_000),
       });
       const text = await res.text();
+      const ms = Math.round(performance.now() - started);
+      result.latenciesMs.push(ms);
       result.byStatus[res.status] = (result.byStatus[res.status] ?? 0) + 1;
+
       let parsed: any = undefined;
       if (text) {
         try {
@@ -165,6 +178,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         } catch {
           result.failures.push(`${method} ${path} -> ${res.status} with a body that is not JSON`);
         }
+      }
+      if (res.status === 503) {
+        result.unavailable.push(`${method} ${path} after ${ms} ms: ${String(parsed?.error)}`);
       }
       if (res.status >= 500 && res.status !== 503) {
         result.failures.push(`${method} ${path} -> ${res.status} ${text.slice(0, 200)}`);

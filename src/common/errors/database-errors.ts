@@ -73,6 +73,15 @@ export function violatedConstraint(error: unknown): string | undefined {
   return typeof name === 'string' ? name : undefined;
 }
 
+/**
+ * True when a request waited DB_CONNECT_TIMEOUT_MS for one of the pool's connections, all busy:
+ * the database may be fine and the API overloaded (or its connections stuck on a hung server).
+ * node-postgres's pool raises this, codeless, from its wait queue.
+ */
+export function isPoolExhausted(error: unknown): boolean {
+  return error instanceof Error && error.message === 'timeout exceeded when trying to connect';
+}
+
 /** True when the error means "the database cannot be reached or is refusing work right now". */
 export function isDatabaseUnavailable(error: unknown): boolean {
   const code = codeOf(error);

@@ -8,7 +8,13 @@ import {
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { PG, isDatabaseUnavailable, sqlState, violatedConstraint } from './database-errors';
+import {
+  PG,
+  isDatabaseUnavailable,
+  isPoolExhausted,
+  sqlState,
+  violatedConstraint,
+} from './database-errors';
 import { DomainError, DomainErrorKind, FieldError, assertUnreachable } from './domain-errors';
 import type { ErrorCode } from './error-codes';
 
@@ -116,11 +122,11 @@ export class ErrorEnvelopeFilter implements ExceptionFilter {
     }
     const state = sqlState(exception);
     if (isDatabaseUnavailable(exception)) {
-      return envelope(
-        HttpStatus.SERVICE_UNAVAILABLE,
-        'Database unavailable, try again shortly',
-        'database_unavailable',
-      );
+      // Said apart, so a client (and the log) can tell an overloaded API from an outage.
+      const why = isPoolExhausted(exception)
+        ? 'Database busy: every connection is in use, try again shortly'
+        : 'Database unavailable, try again shortly';
+      return envelope(HttpStatus.SERVICE_UNAVAILABLE, why, 'database_unavailable');
     }
     switch (state as (typeof PG)[keyof typeof PG] | undefined) {
       case PG.uniqueViolation:
