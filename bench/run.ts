@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { Command, InvalidArgumentError } from 'commander';
 import { Client } from 'pg';
 import { loadConfig, LOG_LEVELS } from '../src/config/config';
@@ -630,11 +631,13 @@ class Bench {
     );
     const mismatches: string[] = [];
     const report: string[] = [];
-    const strip = (body: string, volatile: string[] = []) => {
+    // Compared parsed: TaskFlow writes keys in the contract's order (its compiled serializers),
+    // the baseline in the table's; the same JSON either way.
+    const strip = (body: string, volatile: string[] = []): unknown => {
       try {
         const parsed = JSON.parse(body) as Record<string, unknown>;
         for (const key of volatile) delete parsed[key];
-        return JSON.stringify(parsed);
+        return parsed;
       } catch {
         return body;
       }
@@ -646,7 +649,7 @@ class Bench {
       const baseSql = traces ? readTrace(traces.baseline) : [];
       const problems: string[] = [];
       if (tf.status !== base.status) problems.push(`status ${tf.status} vs ${base.status}`);
-      if (strip(tf.body, c.volatile) !== strip(base.body, c.volatile)) {
+      if (!isDeepStrictEqual(strip(tf.body, c.volatile), strip(base.body, c.volatile))) {
         problems.push(
           `body\n    TaskFlow: ${tf.body.slice(0, 400)}\n    baseline: ${base.body.slice(0, 400)}`,
         );

@@ -17,6 +17,7 @@ import { createRootLogger, logRequest, requestId } from './logging/logger';
 import { Metrics } from './metrics/metrics';
 import { sendTaskETag } from './tasks/task-etag';
 import { buildOpenApiDocument } from './openapi/openapi';
+import { compileResponseSerializers } from './openapi/response-serializers';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 
@@ -114,6 +115,10 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   app.enableCors({ ...CORS, origin: config.allowedOrigins, credentials: true });
 
   const document = buildOpenApiDocument(app, config.version);
+  // Before app.init() registers the routes, which is when each gets its response schemas.
+  compileResponseSerializers(adapter.getInstance(), document, {
+    verify: config.nodeEnv !== 'production',
+  });
   SwaggerModule.setup('docs', app, document, {
     jsonDocumentUrl: 'openapi.json',
     raw: ['json'],
