@@ -36,7 +36,7 @@ import { MoveSubject, decideMove, isRefusal } from '../src/tasks/task-moves';
  *   total (it is full, or empty past offset 0). Filters in the service's order (status,
  *   priority, assigned_to, project), so the parameter numbers match. Total in X-Total-Count.
  *
- * - `POST /api/tasks/:id/progress?percent=N` (workload 4): `AuditInterceptor` (one transaction) →
+ * - `POST /api/tasks/:id/progress?percent=N` (workload 4): `AuditAdapter` (one transaction) →
  *   `UnitOfWork` → `TaskLifecycleService.move('progress')` → `AuditEntryRepository.append`, on ONE connection:
  *   BEGIN; `LOCK_MOVE_SUBJECT_SQL`; `decideMove`; `APPLY_MOVE_SQL`;
  *   `APPEND_AUDIT_SQL`; COMMIT, with context
@@ -221,7 +221,7 @@ async function listTasks(
   return { items, total: count.rows[0].total };
 }
 
-/** POST /api/tasks/:id/progress — mirrors AuditInterceptor + move('progress') + append. */
+/** POST /api/tasks/:id/progress — mirrors AuditAdapter + move('progress') + append. */
 async function progress(
   pool: Pool,
   id: number,

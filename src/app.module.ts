@@ -32,9 +32,8 @@ import { WorkersModule } from './workers/workers.module';
 
 /**
  * The whole application. Cross-cutting behaviour is registered here once (APP_FILTER, APP_PIPE,
- * APP_GUARD), so a test that builds the app from this module gets production behaviour. The
- * interceptors of mutations are bound by `@Audited()` on each mutating handler, so reads do not
- * pass through them.
+ * APP_GUARD), so a test that builds the app from this module gets production behaviour. A
+ * mutation's unit of work is bound by `@Audited()` on its handler, so reads do not pass through it.
  */
 @Module({})
 export class AppModule {
@@ -86,7 +85,7 @@ export class AppModule {
         { provide: APP_GUARD, useExisting: JwtAuthGuard },
         { provide: APP_GUARD, useExisting: AdminGuard },
         { provide: APP_GUARD, useClass: DatabaseReadyGuard },
-        // Mutations also pass AuditInterceptor (transaction, idempotency, audit), bound by @Audited().
+        // Mutations also run through AuditAdapter (transaction, idempotency, audit), bound by @Audited().
       ],
     };
   }

@@ -21,7 +21,7 @@ export interface Work {
  * appends those audit entries before it commits. Any failure, in the work or in the audit
  * insert itself, rolls back both: there is never a change without its entry, or the reverse.
  *
- * HTTP reaches it through `AuditInterceptor`; anything else (a scheduled job, a script, a
+ * HTTP reaches it through `AuditAdapter` (bound by `@Audited`); anything else (a scheduled job, a script, a
  * service-level test) calls `run` directly and gets the same guarantees.
  */
 @Injectable()
