@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { ScopedStore } from '../common/scoped-store';
 import type { AuditAction } from './audit-actions';
 
 /** What a service says about the change it made; the action comes from the unit of work. */
@@ -26,17 +26,18 @@ export interface PendingEntries {
 /**
  * The hand-over between a service and the unit of work that runs it. The service describes
  * what it changed; `UnitOfWork` appends those entries in the same transaction once the work
- * has succeeded. Scoped by `AsyncLocalStorage`, so concurrent units of work never mix.
+ * has succeeded. Scoped by `AsyncLocalStorage` (`ScopedStore`), so concurrent units of work
+ * never mix.
  */
 @Injectable()
 export class AuditTrail {
-  private readonly current = new AsyncLocalStorage<PendingEntries>();
+  private readonly scope = new ScopedStore<PendingEntries>();
 
   /** @internal for UnitOfWork: runs `work` with a fresh trail and hands that trail back. */
   collect<T>(work: (pending: PendingEntries) => Promise<T>): Promise<T> {
-    const outer = this.current.getStore();
+    const outer = this.scope.current;
     const pending: PendingEntries = { entries: [], unchanged: false, nestedRecorded: false };
-    return this.current.run(pending, async () => {
+    return this.scope.run(pending, async () => {
       const result = await work(pending);
       // A batch that only wraps other units of work still records something: theirs.
       if (outer) outer.nestedRecorded = true;
@@ -45,7 +46,7 @@ export class AuditTrail {
   }
 
   private pending(): PendingEntries {
-    const pending = this.current.getStore();
+    const pending = this.scope.current;
     if (!pending) throw new Error('AuditTrail used outside a unit of work (UnitOfWork.run)');
     return pending;
   }
