@@ -2,6 +2,7 @@ import type { DataSourceOptions } from 'typeorm';
 import type { DatabaseConfig } from '../config/config';
 import { APP_ROLE_SETTING } from './app-role';
 import { MIGRATIONS } from './migrations';
+import { PG_TYPES } from './timestamps';
 
 /**
  * TypeORM options shared by the app (`TypeOrmModule`) and the migration CLI (`ormconfig.ts`).
@@ -30,6 +31,8 @@ export function dataSourceOptions(db: DatabaseConfig): DataSourceOptions {
       query_timeout: db.statementTimeoutMs + 1000,
       idle_in_transaction_session_timeout: db.statementTimeoutMs * 2,
       keepAlive: true,
+      // timestamptz read by position (timestamps.ts), the rest as pg reads it.
+      types: PG_TYPES,
     },
   };
 }
