@@ -2,7 +2,14 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ProfileSummary } from './profile-summary';
 import { profileMarkdown } from './profile-summary';
-import { LoadResult, Target, WORKLOADS, WorkloadId } from './protocol';
+import {
+  LoadResult,
+  OVERHEAD_TARGETS_US,
+  OverheadWorkload,
+  Target,
+  WORKLOADS,
+  WorkloadId,
+} from './protocol';
 
 /** One measured run: a workload against a target, at a table size. */
 export interface RunRecord extends LoadResult {
@@ -80,6 +87,10 @@ export interface Results {
   startupRss: { tasks: number; taskflowMb: number; baselineMb: number }[];
   runs: RunRecord[];
   ratios: Partial<Record<WorkloadId, number>>;
+  /** Server CPU µs per request: TaskFlow's, the baseline's, and the difference (the headline). */
+  overheads: Partial<
+    Record<OverheadWorkload, { taskflow: number; baseline: number; overhead: number }>
+  >;
   growth?: {
     tasksFrom: number;
     tasksTo: number;
@@ -133,10 +144,16 @@ export function computeResults(
   extraFailures: string[],
 ): Results {
   const ratios: Results['ratios'] = {};
+  const overheads: Results['overheads'] = {};
   for (const w of ['get', 'list', 'progress'] as const) {
     const tf = find(runs, w, 'taskflow');
     const base = find(runs, w, 'baseline');
     if (tf && base && base.rps > 0) ratios[w] = Math.round((tf.rps / base.rps) * 1000) / 1000;
+    if (tf && base && tf.requests > 0 && base.requests > 0) {
+      const taskflow = Math.round(tf.cpu.serverUsPerRequest);
+      const baseline = Math.round(base.cpu.serverUsPerRequest);
+      overheads[w] = { taskflow, baseline, overhead: taskflow - baseline };
+    }
   }
 
   let growth: Results['growth'];
@@ -161,6 +178,21 @@ export function computeResults(
   }
 
   const targets: TargetCheck[] = [];
+  for (const w of ['get', 'list', 'progress'] as const) {
+    const o = overheads[w];
+    const max = OVERHEAD_TARGETS_US[w];
+    targets.push({
+      name: `Overhead: workload ${WORKLOADS[w].n} (${w}) server CPU µs/req, TaskFlow − baseline`,
+      threshold: `≤ ${max} µs`,
+      value: o ? `${o.overhead} µs (${o.taskflow} − ${o.baseline})` : 'not measured',
+      met: o ? o.overhead <= max : null,
+      margin: o
+        ? o.overhead <= max
+          ? `${max - o.overhead} µs to spare`
+          : `${o.overhead - max} µs over`
+        : '',
+    });
+  }
   const ratioTarget = (w: 'get' | 'list' | 'progress', min: number, label: string) => {
     const r = ratios[w];
     targets.push({
@@ -216,7 +248,18 @@ export function computeResults(
     margin: g ? (g.ratio <= 1.5 ? 'within' : `${(g.ratio - 1.5).toFixed(2)}× over`) : '',
   });
 
-  return { settings, environment, seed, startupRss, runs, ratios, growth, targets, failures };
+  return {
+    settings,
+    environment,
+    seed,
+    startupRss,
+    runs,
+    ratios,
+    overheads,
+    growth,
+    targets,
+    failures,
+  };
 }
 
 /** The table printed at the end of a run. */
@@ -286,7 +329,26 @@ function markdown(results: Results): string {
     '',
   );
 
-  out.push('## Headline: TaskFlow / raw baseline, same run', '');
+  out.push('## Headline: framework overhead, server CPU µs per request', '');
+  out.push(
+    'What TaskFlow costs above the raw baseline doing the same SQL, measured as the CPU time of',
+    'each server process per request in the same run (steadier than req/s on a shared machine).',
+    '',
+  );
+  out.push('| workload | TaskFlow µs/req | baseline µs/req | overhead | target | margin |');
+  out.push('| --- | --: | --: | --: | --: | --- |');
+  for (const w of ['get', 'list', 'progress'] as const) {
+    const o = results.overheads[w];
+    const max = OVERHEAD_TARGETS_US[w];
+    out.push(
+      o
+        ? `| ${WORKLOADS[w].n}. \`${WORKLOADS[w].title}\` | ${num(o.taskflow)} | ${num(o.baseline)} | **${num(o.overhead)}** | ≤ ${max} | ${o.overhead <= max ? `met, ${max - o.overhead} µs to spare` : `**missed** by ${o.overhead - max} µs`} |`
+        : `| ${WORKLOADS[w].n}. \`${WORKLOADS[w].title}\` | – | – | – | ≤ ${max} | not measured |`,
+    );
+  }
+  out.push('');
+
+  out.push('## Throughput: TaskFlow / raw baseline, same run', '');
   out.push('| workload | TaskFlow req/s | baseline req/s | ratio | target |');
   out.push('| --- | --: | --: | --: | --- |');
   for (const w of ['get', 'list', 'progress'] as const) {
