@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { ScopedStore } from '../common/scoped-store';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { AuditAction } from './audit-actions';
 
 /** What a service says about the change it made; the action comes from the unit of work. */
@@ -26,18 +26,17 @@ export interface PendingEntries {
 /**
  * The hand-over between a service and the unit of work that runs it. The service describes
  * what it changed; `UnitOfWork` appends those entries in the same transaction once the work
- * has succeeded. Scoped by `AsyncLocalStorage` (`ScopedStore`), so concurrent units of work
- * never mix.
+ * has succeeded. Scoped by `AsyncLocalStorage`, so concurrent units of work never mix.
  */
 @Injectable()
 export class AuditTrail {
-  private readonly scope = new ScopedStore<PendingEntries>();
+  private readonly current = new AsyncLocalStorage<PendingEntries>();
 
   /** @internal for UnitOfWork: runs `work` with a fresh trail and hands that trail back. */
   collect<T>(work: (pending: PendingEntries) => Promise<T>): Promise<T> {
-    const outer = this.scope.current;
+    const outer = this.current.getStore();
     const pending: PendingEntries = { entries: [], unchanged: false, nestedRecorded: false };
-    return this.scope.run(pending, async () => {
+    return this.current.run(pending, async () => {
       const result = await work(pending);
       // A batch that only wraps other units of work still records something: theirs.
       if (outer) outer.nestedRecorded = true;
@@ -46,7 +45,7 @@ export class AuditTrail {
   }
 
   private pending(): PendingEntries {
-    const pending = this.scope.current;
+    const pending = this.current.getStore();
     if (!pending) throw new Error('AuditTrail used outside a unit of work (UnitOfWork.run)');
     return pending;
   }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Pool, PoolClient, QueryResultRow } from 'pg';
 import { ServiceUnavailableError } from '../common/errors/domain-errors';
-import { ScopedStore } from '../common/scoped-store';
 import { PgPool } from './pg-pool';
 
 interface Transaction {
@@ -11,20 +11,20 @@ interface Transaction {
 /**
  * Where the repositories' SQL runs: on the current transaction's connection when there is one
  * (`transaction()` opened it further up the same async call chain), on the pool otherwise. The
- * transaction travels in an `AsyncLocalStorage` (`ScopedStore`), so a service or repository never passes it
+ * transaction travels in an `AsyncLocalStorage`, so a service or repository never passes it
  * along and cannot run one statement of a unit of work outside it by accident.
  *
  * Only repositories inject `Db`: services see repositories, never a connection.
  */
 @Injectable()
 export class Db {
-  private readonly scope = new ScopedStore<Transaction>();
+  private readonly current = new AsyncLocalStorage<Transaction>();
 
   constructor(private readonly pool: PgPool) {}
 
   /** The rows of one statement. */
   async rows<T>(text: string, params: unknown[] = []): Promise<T[]> {
-    const executor = this.scope.current?.client ?? this.connected();
+    const executor = this.current.getStore()?.client ?? this.connected();
     const result = await executor.query<QueryResultRow>(text, params);
     return result.rows as T[];
   }
@@ -35,7 +35,7 @@ export class Db {
    * PostgreSQL more to plan than to run).
    */
   async prepared<T>(name: string, text: string, params: unknown[] = []): Promise<T[]> {
-    const executor = this.scope.current?.client ?? this.connected();
+    const executor = this.current.getStore()?.client ?? this.connected();
     const result = await executor.query<QueryResultRow>({ name, text, values: params });
     return result.rows as T[];
   }
@@ -46,7 +46,7 @@ export class Db {
    * without its audit entry.
    */
   write<T>(text: string, params: unknown[] = []): Promise<T[]> {
-    if (!this.scope.current) {
+    if (!this.current.getStore()) {
       return Promise.reject(
         new Error('a write outside a unit of work (run it through UnitOfWork.run)'),
       );
@@ -55,7 +55,7 @@ export class Db {
   }
 
   get inTransaction(): boolean {
-    return this.scope.current !== undefined;
+    return this.current.getStore() !== undefined;
   }
 
   /**
@@ -63,7 +63,7 @@ export class Db {
    * Called inside another transaction, it joins that one, so a unit of work composes.
    */
   async transaction<T>(work: () => Promise<T>): Promise<T> {
-    if (this.scope.current) return work();
+    if (this.current.getStore()) return work();
     const client = await this.connected().connect();
     let unusable: Error | undefined;
     // A checked-out client whose connection drops emits 'error'; unheard, that would crash the
@@ -72,7 +72,7 @@ export class Db {
     client.on('error', dropped);
     try {
       await client.query('BEGIN');
-      const result = await this.scope.run({ client }, work);
+      const result = await this.current.run({ client }, work);
       await client.query('COMMIT');
       return result;
     } catch (error) {
