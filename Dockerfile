@@ -25,4 +25,5 @@ USER node
 EXPOSE 8000 3001 9464
 HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "dist/scripts/healthcheck.js", "http://127.0.0.1:8000/health"]
-CMD ["node", "dist/src/main.js"]
+# The API's own heap sizing: see API_NODE_ARGS in bench/protocol.ts.
+CMD ["node", "--max-semi-space-size=32", "--initial-old-space-size=128", "dist/src/main.js"]

@@ -193,3 +193,14 @@ export function summarizeRounds(
  * API as it is deployed.
  */
 export const PRODUCTION_NODE_OPTIONS = '--max-old-space-size=192';
+
+/**
+ * The API process's own heap sizing, on its command line (the image's CMD and the compose api
+ * command; NODE_OPTIONS refuses `--initial-old-space-size`). With V8's defaults the API settled,
+ * from one start to the next, into one of two states under load: objects of requests in flight
+ * survived the small young generation, were promoted, and the old generation, grown from a small
+ * start, was collected twice as often (get 125 or 200 µs of CPU per request, by the start). A
+ * 32 MB semi-space keeps requests' garbage young and a 128 MB initial old generation skips the
+ * slow growth: steady, about 40 MB more RSS, and a page of tasks 60–80 µs cheaper.
+ */
+export const API_NODE_ARGS = ['--max-semi-space-size=32', '--initial-old-space-size=128'];

@@ -29,6 +29,7 @@ import { summarizeProfile } from './profile-summary';
 import {
   LoadSpec,
   PRODUCTION_NODE_OPTIONS,
+  API_NODE_ARGS,
   RoundResult,
   summarizeRounds,
   Target,
@@ -499,7 +500,7 @@ class Bench {
       nodeArgs.push('--cpu-prof', '--cpu-prof-dir', OUT_DIR, '--cpu-prof-name', extra.profileName);
     }
     if (extra.preload) nodeArgs.push('--require', extra.preload);
-    if (target === 'taskflow') nodeArgs.push(...this.options.apiNodeArgs);
+    if (target === 'taskflow') nodeArgs.push(...API_NODE_ARGS, ...this.options.apiNodeArgs);
     const env = this.serverEnv(port);
     if (extra.traceFile) {
       env.BENCH_SQL_TRACE = extra.traceFile;

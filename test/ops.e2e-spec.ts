@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Client } from 'pg';
 import { parse } from 'yaml';
-import { PRODUCTION_NODE_OPTIONS } from '../bench/protocol';
+import { API_NODE_ARGS, PRODUCTION_NODE_OPTIONS } from '../bench/protocol';
 import { fetchJwt, signUpOrIn } from '../src/client/better-auth';
 import { loadConfig } from '../src/config/config';
 import { recreateDatabase } from '../src/database/database-admin';
@@ -167,6 +167,11 @@ describe('The compose stack, run as plain processes (e2e)', () => {
     expect(dockerfile).toMatch(/npm prune --omit=dev/);
     // The benchmark measures the API with the image's Node options.
     expect(dockerfile).toContain(`ENV NODE_OPTIONS=${PRODUCTION_NODE_OPTIONS}`);
+    const apiArgs = API_NODE_ARGS.map((a) => `"${a}"`).join(', ');
+    expect(dockerfile).toContain(`CMD ["node", ${apiArgs}, "dist/src/main.js"]`);
+    expect(text.replace(/\s+/g, ' ')).toContain(
+      `command: ['node', ${API_NODE_ARGS.map((a) => `'${a}'`).join(', ')}, 'dist/src/main.js']`,
+    );
   });
 
   it('uses two roles: migrate as the owner, the API as the restricted app role', () => {
