@@ -232,7 +232,11 @@ async function progress(
   return withClient(pool, async (client) => {
     await client.query('BEGIN');
     try {
-      const locked = await client.query(LOCK_MOVE_SUBJECT_SQL, [id, user.id, null, user.isAdmin]);
+      const locked = await client.query({
+        name: 'task-lock-move-subject',
+        text: LOCK_MOVE_SUBJECT_SQL,
+        values: [id, user.id, null, user.isAdmin],
+      });
       const row = locked.rows[0] as TaskRow | undefined;
       if (!row) throw new HttpError(404, `Task ${id} not found`, 'task_not_found');
       const outcome = decideMove(
@@ -252,22 +256,24 @@ async function progress(
           outcome.code,
         );
       }
-      const updated = await client.query(APPLY_MOVE_SQL, [
-        id,
-        outcome.status,
-        outcome.assigned_to,
-        percent,
-        'keep',
-      ]);
+      const updated = await client.query({
+        name: 'task-apply-move',
+        text: APPLY_MOVE_SQL,
+        values: [id, outcome.status, outcome.assigned_to, percent, 'keep'],
+      });
       const task = updated.rows[0] as TaskRow;
-      await client.query(APPEND_AUDIT_SQL, [
-        id,
-        task.project_slug ?? null,
-        user.id,
-        'progressed',
-        JSON.stringify({ percent, note }),
-        null,
-      ]);
+      await client.query({
+        name: 'audit-append',
+        text: APPEND_AUDIT_SQL,
+        values: [
+          id,
+          task.project_slug ?? null,
+          user.id,
+          'progressed',
+          JSON.stringify({ percent, note }),
+          null,
+        ],
+      });
       await client.query('COMMIT');
       return task;
     } catch (error) {

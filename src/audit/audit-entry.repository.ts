@@ -163,7 +163,7 @@ export class AuditEntryRepository {
   constructor(private readonly db: Db) {}
 
   async append(entry: NewAuditEntry): Promise<void> {
-    await this.db.write(APPEND_AUDIT_SQL, [
+    await this.db.preparedWrite('audit-append', APPEND_AUDIT_SQL, [
       entry.taskId ?? null,
       entry.projectSlug ?? null,
       entry.actorId,

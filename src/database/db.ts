@@ -54,6 +54,16 @@ export class Db {
     return this.rows<T>(text, params);
   }
 
+  /** `write` for a hot statement whose text never changes, as a named prepared statement. */
+  preparedWrite<T>(name: string, text: string, params: unknown[] = []): Promise<T[]> {
+    if (!this.current.getStore()) {
+      return Promise.reject(
+        new Error('a write outside a unit of work (run it through UnitOfWork.run)'),
+      );
+    }
+    return this.prepared<T>(name, text, params);
+  }
+
   get inTransaction(): boolean {
     return this.current.getStore() !== undefined;
   }

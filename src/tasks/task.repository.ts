@@ -385,12 +385,11 @@ export class TaskRepository {
     caller: Viewer,
     holder: string | null,
   ): Promise<LockedTask | undefined> {
-    const [row] = await this.db.write<TaskRow>(LOCK_MOVE_SUBJECT_SQL, [
-      id,
-      caller.id,
-      holder,
-      caller.isAdmin,
-    ]);
+    const [row] = await this.db.preparedWrite<TaskRow>(
+      'task-lock-move-subject',
+      LOCK_MOVE_SUBJECT_SQL,
+      [id, caller.id, holder, caller.isAdmin],
+    );
     return row && toLocked(row);
   }
 
@@ -412,7 +411,7 @@ export class TaskRepository {
 
   /** Writes a move's outcome on a locked task. */
   async applyMove(id: number, move: MoveWrite): Promise<Task> {
-    const [row] = await this.db.write<TaskRow>(APPLY_MOVE_SQL, [
+    const [row] = await this.db.preparedWrite<TaskRow>('task-apply-move', APPLY_MOVE_SQL, [
       id,
       move.status,
       move.assignedTo,
