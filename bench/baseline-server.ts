@@ -2,13 +2,14 @@ import { createServer, IncomingMessage, ServerResponse } from 'node:http';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { Pool, PoolClient } from 'pg';
 import { readableProject } from '../src/access/project.repository';
-import { APPEND_AUDIT_SQL } from '../src/audit/audit-entry.repository';
+import { APPEND_AUDIT_SQL, APPEND_AUDIT_STATEMENT } from '../src/audit/audit-entry.repository';
 import { ErrorCode } from '../src/common/errors/error-codes';
 import { AppConfig, loadConfig } from '../src/config/config';
 import {
   APPLY_MOVE_SQL,
   FIND_TASK_SQL,
   LOCK_MOVE_SUBJECT_SQL,
+  STATEMENT,
   countTasksSql,
   pageOfTasksSql,
   preparedName,
@@ -161,7 +162,7 @@ async function withClient<T>(pool: Pool, work: (client: PoolClient) => Promise<T
 /** GET /api/tasks/:id — mirrors `TasksService.findOne`. */
 async function getTask(pool: Pool, id: number, user: User): Promise<TaskRow> {
   const result = await pool.query({
-    name: 'task-find',
+    name: STATEMENT.findTask,
     text: FIND_TASK_SQL,
     values: [id, user.id, user.isAdmin],
   });
@@ -233,7 +234,7 @@ async function progress(
     await client.query('BEGIN');
     try {
       const locked = await client.query({
-        name: 'task-lock-move-subject',
+        name: STATEMENT.lockMoveSubject,
         text: LOCK_MOVE_SUBJECT_SQL,
         values: [id, user.id, null, user.isAdmin],
       });
@@ -257,13 +258,13 @@ async function progress(
         );
       }
       const updated = await client.query({
-        name: 'task-apply-move',
+        name: STATEMENT.applyMove,
         text: APPLY_MOVE_SQL,
         values: [id, outcome.status, outcome.assigned_to, percent, 'keep'],
       });
       const task = updated.rows[0] as TaskRow;
       await client.query({
-        name: 'audit-append',
+        name: APPEND_AUDIT_STATEMENT,
         text: APPEND_AUDIT_SQL,
         values: [
           id,

@@ -127,7 +127,8 @@ export const hrtimeUs = (): number => Number(process.hrtime.bigint() / 1000n);
 
 const round2 = (n: number): number => Math.round(n * 100) / 100;
 
-function percentile(sorted: Float64Array, p: number): number {
+/** The nearest-rank percentile `p` (0–100) of ascending values. */
+export function percentile(sorted: ArrayLike<number>, p: number): number {
   if (sorted.length === 0) return 0;
   const index = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
   return sorted[Math.max(0, index)];

@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { percentile } from '../bench/protocol';
 import { sql } from './support/database';
 import {
   agentStartsOutsideTheirProjects,
@@ -23,9 +24,8 @@ const SEED = Number(process.env.SOAK_SEED ?? 20261126);
 
 /** p50, p99 and max of a list of latencies. */
 function percentiles(ms: number[]): { p50: number; p99: number; max: number } {
-  const sorted = [...ms].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-  return { p50: at(0.5), p99: at(0.99), max: sorted.at(-1) ?? 0 };
+  const sorted = Float64Array.from(ms).sort();
+  return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: percentile(sorted, 100) };
 }
 
 describe(`Agent soak: 100 actors, 500 tasks, ${SECONDS} s, seed ${SEED} (e2e)`, () => {

@@ -82,6 +82,9 @@ const APPEND_ORDER_LOCK = '7795900497339266935';
  * NOTIFY is part of the transaction too: PostgreSQL delivers it only on commit, in commit order,
  * and never for a rolled-back append. The payload is the id; listeners read the table anyway.
  */
+/** The name `APPEND_AUDIT_SQL` is prepared under on each connection. */
+export const APPEND_AUDIT_STATEMENT = 'audit-append';
+
 export const APPEND_AUDIT_SQL = `
 WITH task_chain AS MATERIALIZED (
   SELECT 1 FROM tasks WHERE id = $1::integer FOR NO KEY UPDATE
@@ -163,7 +166,7 @@ export class AuditEntryRepository {
   constructor(private readonly db: Db) {}
 
   async append(entry: NewAuditEntry): Promise<void> {
-    await this.db.preparedWrite('audit-append', APPEND_AUDIT_SQL, [
+    await this.db.preparedWrite(APPEND_AUDIT_STATEMENT, APPEND_AUDIT_SQL, [
       entry.taskId ?? null,
       entry.projectSlug ?? null,
       entry.actorId,

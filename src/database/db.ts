@@ -16,6 +16,9 @@ interface Transaction {
  *
  * Only repositories inject `Db`: services see repositories, never a connection.
  */
+const refuseOutsideUnitOfWork = (): Promise<never> =>
+  Promise.reject(new Error('a write outside a unit of work (run it through UnitOfWork.run)'));
+
 @Injectable()
 export class Db {
   private readonly current = new AsyncLocalStorage<Transaction>();
@@ -46,22 +49,12 @@ export class Db {
    * without its audit entry.
    */
   write<T>(text: string, params: unknown[] = []): Promise<T[]> {
-    if (!this.current.getStore()) {
-      return Promise.reject(
-        new Error('a write outside a unit of work (run it through UnitOfWork.run)'),
-      );
-    }
-    return this.rows<T>(text, params);
+    return this.inTransaction ? this.rows<T>(text, params) : refuseOutsideUnitOfWork();
   }
 
   /** `write` for a hot statement whose text never changes, as a named prepared statement. */
   preparedWrite<T>(name: string, text: string, params: unknown[] = []): Promise<T[]> {
-    if (!this.current.getStore()) {
-      return Promise.reject(
-        new Error('a write outside a unit of work (run it through UnitOfWork.run)'),
-      );
-    }
-    return this.prepared<T>(name, text, params);
+    return this.inTransaction ? this.prepared<T>(name, text, params) : refuseOutsideUnitOfWork();
   }
 
   get inTransaction(): boolean {

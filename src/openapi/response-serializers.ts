@@ -70,9 +70,7 @@ export function responseSchemas(document: OpenAPIObject): Map<string, Record<str
       const schema = (answer as ResponseObject).content?.['application/json']?.schema;
       if (!/^2\d\d$/.test(status) || !schema) continue;
       const resolved = resolve(schema, components, new Set());
-      if (resolved && !JSON.stringify(resolved).match(/"(oneOf|anyOf)"/)) {
-        compiled[status] = resolved;
-      }
+      if (resolved) compiled[status] = resolved;
     }
     if (Object.keys(compiled).length > 0) {
       byRoute.set(`${method.toUpperCase()} ${path.replace(/\{([^}]+)\}/g, ':$1')}`, compiled);
@@ -83,7 +81,8 @@ export function responseSchemas(document: OpenAPIObject): Map<string, Record<str
 
 /**
  * The schema with every `$ref` inlined and a lone `allOf` folded into its parent; keywords that
- * only document (`example`, `description`) are left out. Undefined for a recursive schema.
+ * only document (`example`, `description`) are left out. Undefined for a schema not worth
+ * compiling: a union (`oneOf`/`anyOf`) anywhere in it, or recursion.
  */
 function resolve(
   schema: SchemaObject | ReferenceObject,
@@ -95,6 +94,7 @@ function resolve(
     if (seen.has(name)) return undefined;
     return resolve(components[name], components, new Set([...seen, name]));
   }
+  if ('oneOf' in schema || 'anyOf' in schema) return undefined;
   const out: Json = {};
   for (const [key, value] of Object.entries(schema)) {
     if (key === 'example' || key === 'examples' || key === 'description') continue;
@@ -114,7 +114,7 @@ function resolve(
       const inner = resolve(value as SchemaObject, components, seen);
       if (!inner) return undefined;
       out[key] = inner;
-    } else if (Array.isArray(value) && (key === 'allOf' || key === 'oneOf' || key === 'anyOf')) {
+    } else if (key === 'allOf' && Array.isArray(value)) {
       const inner = value.map((v) => resolve(v as SchemaObject, components, seen));
       if (inner.some((v) => v === undefined)) return undefined;
       out[key] = inner;
