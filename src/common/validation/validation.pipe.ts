@@ -1,5 +1,7 @@
 import { ArgumentMetadata, Injectable, ValidationError, ValidationPipe } from '@nestjs/common';
+import type { ClassTransformOptions } from 'class-transformer';
 import { FieldError, ValidationFailedError } from '../errors/domain-errors';
+import { Acceptor, compileAcceptor } from './fast-accept';
 
 /** Fields the server owns: sending them is a 422 that says so, never a silent overwrite. */
 const SERVER_OWNED = new Set(['id', 'created_by', 'created_at', 'updated_at']);
@@ -82,13 +84,20 @@ function refuseBeforeTransforming(value: unknown, where: 'body' | 'query'): void
  */
 @Injectable()
 export class StrictValidationPipe extends ValidationPipe {
+  private static readonly TRANSFORM_OPTIONS: ClassTransformOptions = {
+    enableImplicitConversion: false,
+  };
+
+  /** Per DTO class, its compiled valid case (fast-accept.ts); `null` where it cannot have one. */
+  private readonly acceptors = new Map<unknown, Acceptor | null>();
+
   constructor() {
     super({
       transform: true,
       whitelist: true,
       forbidNonWhitelisted: true,
       forbidUnknownValues: true,
-      transformOptions: { enableImplicitConversion: false },
+      transformOptions: StrictValidationPipe.TRANSFORM_OPTIONS,
       validationError: { target: false, value: false },
       exceptionFactory: (errors) => new ValidationFailedError(flatten(errors)),
     });
@@ -105,7 +114,23 @@ export class StrictValidationPipe extends ValidationPipe {
       }
       refuseBeforeTransforming(value, metadata.type);
     }
+    if (validated) {
+      // No body is an empty one, as for the full pipe.
+      const accepted = this.acceptor(metadata.metatype)?.(value ?? {});
+      if (accepted) return accepted;
+    }
     return super.transform(value, metadata);
+  }
+
+  private acceptor(metatype: NonNullable<ArgumentMetadata['metatype']>): Acceptor | null {
+    let acceptor = this.acceptors.get(metatype);
+    if (acceptor === undefined) {
+      acceptor =
+        compileAcceptor(metatype as new () => object, StrictValidationPipe.TRANSFORM_OPTIONS) ??
+        null;
+      this.acceptors.set(metatype, acceptor);
+    }
+    return acceptor;
   }
 
   /**
