@@ -65,7 +65,9 @@ export class JwtAuthGuard implements CanActivate {
     }
   }
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  // Not `async`: a token from the cache is admitted without a promise, which Nest's guard runner
+  // would otherwise await on every request.
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [
       context.getHandler(),
       context.getClass(),
@@ -84,7 +86,7 @@ export class JwtAuthGuard implements CanActivate {
     const guard = this.byAlg.get(this.verifier.inspect(token));
     // JWT_ALGORITHMS only lists algorithms that a strategy verifies (config.ts).
     if (!guard) throw new UnauthenticatedError('Token algorithm is not accepted');
-    return (await guard.canActivate(context)) as boolean;
+    return guard.canActivate(context) as Promise<boolean>;
   }
 
   private admit(error: unknown, user: unknown, info: unknown, context: ExecutionContext): AuthUser {

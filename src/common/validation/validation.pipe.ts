@@ -104,10 +104,10 @@ export class StrictValidationPipe extends ValidationPipe {
   }
 
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
-    const validated =
-      (metadata.type === 'body' || metadata.type === 'query') &&
-      metadata.metatype !== undefined &&
-      this.toValidate(metadata);
+    // What the base class does with a value it does not validate (a path parameter, the caller),
+    // given that `transformPrimitive` below leaves it as it is: without its own promise.
+    if (!metadata.metatype || !this.toValidate(metadata)) return value;
+    const validated = metadata.type === 'body' || metadata.type === 'query';
     if (validated && value !== undefined) {
       if (metadata.type === 'body' && !isPlainObject(value)) {
         throw ValidationFailedError.field('body', 'body must be a JSON object');
