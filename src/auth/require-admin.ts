@@ -1,6 +1,7 @@
 import { CanActivate, ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ForbiddenError } from '../common/errors/domain-errors';
+import { routeFlag } from '../common/route-flag';
 import type { AuthUser } from './auth-user';
 
 const ADMIN_ONLY = 'taskflow:admin-only';
@@ -11,14 +12,14 @@ export const RequireAdmin = () => SetMetadata(ADMIN_ONLY, true);
 /** Global guard, after `JwtAuthGuard`: enforces `@RequireAdmin()`. */
 @Injectable()
 export class AdminGuard implements CanActivate {
-  constructor(private readonly reflector: Reflector) {}
+  private readonly adminOnly: (context: ExecutionContext) => boolean;
+
+  constructor(reflector: Reflector) {
+    this.adminOnly = routeFlag(reflector, ADMIN_ONLY);
+  }
 
   canActivate(context: ExecutionContext): boolean {
-    const adminOnly = this.reflector.getAllAndOverride<boolean>(ADMIN_ONLY, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
-    if (!adminOnly) return true;
+    if (!this.adminOnly(context)) return true;
     const user = context.switchToHttp().getRequest<{ user?: AuthUser }>().user;
     if (user?.isAdmin) return true;
     throw new ForbiddenError('Only admins may do this', 'admin_required');
