@@ -257,7 +257,17 @@ async function environment(dbUrl: string): Promise<Environment> {
       postgres: version.rows[0].server_version,
       postgresSettings: Object.fromEntries(settings.rows.map((r) => [r.name, r.setting])),
       gitCommit: git(['rev-parse', 'HEAD']) || 'unknown',
-      gitDirty: git(['status', '--porcelain', '--untracked-files=no']) !== '',
+      // The bench's own output does not count: short runs right after a full run are still clean.
+      gitDirty:
+        git([
+          'status',
+          '--porcelain',
+          '--untracked-files=no',
+          '--',
+          '.',
+          ':(exclude)bench/results.json',
+          ':(exclude)bench/results.md',
+        ]) !== '',
       loadAverageBefore: os.loadavg(),
     };
   } finally {
