@@ -39,6 +39,7 @@ export type WorkloadId = keyof typeof WORKLOADS;
 
 /** The workloads that TaskFlow and the baseline both run, whose overhead is the headline. */
 export type OverheadWorkload = 'get' | 'list' | 'progress';
+export const OVERHEAD_WORKLOADS: readonly OverheadWorkload[] = ['get', 'list', 'progress'];
 
 /**
  * The overhead targets, in server CPU µs per request above the baseline: half of what commit

@@ -5,6 +5,7 @@ import { profileMarkdown } from './profile-summary';
 import {
   LoadResult,
   OVERHEAD_TARGETS_US,
+  OVERHEAD_WORKLOADS,
   OverheadWorkload,
   Target,
   WORKLOADS,
@@ -114,6 +115,28 @@ export function find(
 
 const pct = (ratio: number) => `${(ratio * 100).toFixed(1)} %`;
 
+/**
+ * Server CPU µs per request of TaskFlow and the baseline, and their difference, for each
+ * workload both ran in the main phase (from the runs alone, so older results files work too).
+ */
+export function overheadsOf(runs: RunRecord[]): Results['overheads'] {
+  const overheads: Results['overheads'] = {};
+  for (const w of OVERHEAD_WORKLOADS) {
+    const tf = find(runs, w, 'taskflow');
+    const base = find(runs, w, 'baseline');
+    if (tf && base && tf.requests > 0 && base.requests > 0) {
+      const taskflow = Math.round(tf.cpu.serverUsPerRequest);
+      const baseline = Math.round(base.cpu.serverUsPerRequest);
+      overheads[w] = { taskflow, baseline, overhead: taskflow - baseline };
+    }
+  }
+  return overheads;
+}
+
+/** An overhead against its target, as the markdown pages say it. */
+export const overheadMargin = (overhead: number, max: number): string =>
+  overhead <= max ? `met, ${max - overhead} µs to spare` : `**missed** by ${overhead - max} µs`;
+
 /** Errors a run must not have: socket errors, timeouts, 5xx, or any non-2xx. */
 export function runFailures(run: RunRecord): string[] {
   const name = `workload ${WORKLOADS[run.workload].n} (${run.workload}) on ${run.target}${run.phase === 'growth' ? ` at ${run.tasks} tasks` : ''}`;
@@ -144,17 +167,12 @@ export function computeResults(
   extraFailures: string[],
 ): Results {
   const ratios: Results['ratios'] = {};
-  const overheads: Results['overheads'] = {};
-  for (const w of ['get', 'list', 'progress'] as const) {
+  for (const w of OVERHEAD_WORKLOADS) {
     const tf = find(runs, w, 'taskflow');
     const base = find(runs, w, 'baseline');
     if (tf && base && base.rps > 0) ratios[w] = Math.round((tf.rps / base.rps) * 1000) / 1000;
-    if (tf && base && tf.requests > 0 && base.requests > 0) {
-      const taskflow = Math.round(tf.cpu.serverUsPerRequest);
-      const baseline = Math.round(base.cpu.serverUsPerRequest);
-      overheads[w] = { taskflow, baseline, overhead: taskflow - baseline };
-    }
   }
+  const overheads = overheadsOf(runs);
 
   let growth: Results['growth'];
   const growthRuns = runs.filter((r) => r.phase === 'growth');
@@ -178,7 +196,7 @@ export function computeResults(
   }
 
   const targets: TargetCheck[] = [];
-  for (const w of ['get', 'list', 'progress'] as const) {
+  for (const w of OVERHEAD_WORKLOADS) {
     const o = overheads[w];
     const max = OVERHEAD_TARGETS_US[w];
     targets.push({
@@ -337,12 +355,12 @@ function markdown(results: Results): string {
   );
   out.push('| workload | TaskFlow µs/req | baseline µs/req | overhead | target | margin |');
   out.push('| --- | --: | --: | --: | --: | --- |');
-  for (const w of ['get', 'list', 'progress'] as const) {
+  for (const w of OVERHEAD_WORKLOADS) {
     const o = results.overheads[w];
     const max = OVERHEAD_TARGETS_US[w];
     out.push(
       o
-        ? `| ${WORKLOADS[w].n}. \`${WORKLOADS[w].title}\` | ${num(o.taskflow)} | ${num(o.baseline)} | **${num(o.overhead)}** | ≤ ${max} | ${o.overhead <= max ? `met, ${max - o.overhead} µs to spare` : `**missed** by ${o.overhead - max} µs`} |`
+        ? `| ${WORKLOADS[w].n}. \`${WORKLOADS[w].title}\` | ${num(o.taskflow)} | ${num(o.baseline)} | **${num(o.overhead)}** | ≤ ${max} | ${overheadMargin(o.overhead, max)} |`
         : `| ${WORKLOADS[w].n}. \`${WORKLOADS[w].title}\` | – | – | – | ≤ ${max} | not measured |`,
     );
   }
@@ -351,7 +369,7 @@ function markdown(results: Results): string {
   out.push('## Throughput: TaskFlow / raw baseline, same run', '');
   out.push('| workload | TaskFlow req/s | baseline req/s | ratio | target |');
   out.push('| --- | --: | --: | --: | --- |');
-  for (const w of ['get', 'list', 'progress'] as const) {
+  for (const w of OVERHEAD_WORKLOADS) {
     const tf = find(results.runs, w, 'taskflow');
     const base = find(results.runs, w, 'baseline');
     const r = results.ratios[w];
@@ -448,19 +466,23 @@ function markdown(results: Results): string {
   return out.join('\n');
 }
 
+/** `md` as prettier formats `file` (as it came if prettier fails: the page is still written). */
+export async function formatMarkdown(md: string, file: string): Promise<string> {
+  try {
+    const prettier = await import('prettier');
+    const config = (await prettier.resolveConfig(file)) ?? {};
+    return await prettier.format(md, { ...config, filepath: file });
+  } catch (error) {
+    console.warn(`(${path.basename(file)} left unformatted: ${(error as Error).message})`);
+    return md;
+  }
+}
+
 /** Writes `<prefix>.json` and a prettier-formatted `<prefix>.md`. */
 export async function writeResults(results: Results, prefix: string): Promise<string[]> {
   const jsonFile = `${prefix}.json`;
   const mdFile = `${prefix}.md`;
   writeFileSync(jsonFile, `${JSON.stringify(results, null, 2)}\n`);
-  let md = markdown(results);
-  try {
-    const prettier = await import('prettier');
-    const config = (await prettier.resolveConfig(mdFile)) ?? {};
-    md = await prettier.format(md, { ...config, filepath: mdFile });
-  } catch (error) {
-    console.warn(`(results.md left unformatted: ${(error as Error).message})`);
-  }
-  writeFileSync(mdFile, md);
+  writeFileSync(mdFile, await formatMarkdown(markdown(results), mdFile));
   return [path.relative(process.cwd(), jsonFile), path.relative(process.cwd(), mdFile)];
 }

@@ -1,7 +1,13 @@
 import { Command } from 'commander';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { OVERHEAD_TARGETS_US, OverheadWorkload, WORKLOADS, percentile } from './protocol';
-import { find, type Results } from './report';
+import {
+  OVERHEAD_TARGETS_US,
+  OVERHEAD_WORKLOADS,
+  OverheadWorkload,
+  WORKLOADS,
+  percentile,
+} from './protocol';
+import { formatMarkdown, overheadMargin, overheadsOf, type Results } from './report';
 
 /**
  * `npm run bench:spread -- --runs a.json,b.json,c.json [--reference x.json,y.json,z.json]`
@@ -16,7 +22,6 @@ import { find, type Results } from './report';
 
 const BEGIN = '<!-- spread: written by npm run bench:spread -->';
 const END = '<!-- /spread -->';
-const OVERHEAD_WORKLOADS: OverheadWorkload[] = ['get', 'list', 'progress'];
 
 interface Summary {
   file: string;
@@ -28,15 +33,9 @@ interface Summary {
 /** The overhead per workload of one results file, from its runs (older files lack `overheads`). */
 function summarise(file: string): Summary {
   const results = JSON.parse(readFileSync(file, 'utf8')) as Results;
+  const measured = overheadsOf(results.runs);
   const overheads: Summary['overheads'] = {};
-  for (const w of OVERHEAD_WORKLOADS) {
-    const tf = find(results.runs, w, 'taskflow');
-    const base = find(results.runs, w, 'baseline');
-    if (tf && base) {
-      overheads[w] =
-        Math.round(tf.cpu.serverUsPerRequest) - Math.round(base.cpu.serverUsPerRequest);
-    }
-  }
+  for (const w of OVERHEAD_WORKLOADS) overheads[w] = measured[w]?.overhead;
   return {
     file,
     commit: results.environment.gitCommit.slice(0, 7),
@@ -59,11 +58,7 @@ function medians(summaries: Summary[]): Partial<Record<OverheadWorkload, number>
 
 const cell = (value: number | undefined) => (value === undefined ? '–' : String(value));
 const verdict = (value: number | undefined, max: number) =>
-  value === undefined
-    ? 'not measured'
-    : value <= max
-      ? `met, ${max - value} µs to spare`
-      : `**missed** by ${value - max} µs`;
+  value === undefined ? 'not measured' : overheadMargin(value, max);
 
 function section(runs: Summary[], reference: Summary[]): string {
   const median = medians(runs);
@@ -143,9 +138,7 @@ async function main(): Promise<void> {
         ? `${page.trimEnd()}\n\n${text}\n`
         : `${page.slice(0, next + 1)}${text}\n\n${page.slice(next + 1)}`;
   }
-  const prettier = await import('prettier');
-  const config = (await prettier.resolveConfig(o.results)) ?? {};
-  writeFileSync(o.results, await prettier.format(updated, { ...config, filepath: o.results }));
+  writeFileSync(o.results, await formatMarkdown(updated, o.results));
   console.log(`${o.results}: spread of ${list(o.runs).length} runs written`);
 }
 

@@ -107,14 +107,13 @@ export class StrictValidationPipe extends ValidationPipe {
     // What the base class does with a value it does not validate (a path parameter, the caller),
     // given that `transformPrimitive` below leaves it as it is: without its own promise.
     if (!metadata.metatype || !this.toValidate(metadata)) return value;
-    const validated = metadata.type === 'body' || metadata.type === 'query';
-    if (validated && value !== undefined) {
-      if (metadata.type === 'body' && !isPlainObject(value)) {
-        throw ValidationFailedError.field('body', 'body must be a JSON object');
+    if (metadata.type === 'body' || metadata.type === 'query') {
+      if (value !== undefined) {
+        if (metadata.type === 'body' && !isPlainObject(value)) {
+          throw ValidationFailedError.field('body', 'body must be a JSON object');
+        }
+        refuseBeforeTransforming(value, metadata.type);
       }
-      refuseBeforeTransforming(value, metadata.type);
-    }
-    if (validated) {
       // No body is an empty one, as for the full pipe.
       const accepted = this.acceptor(metadata.metatype)?.(value ?? {});
       if (accepted) return accepted;
