@@ -2,17 +2,15 @@ import { createServer, IncomingMessage, ServerResponse } from 'node:http';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { Pool, PoolClient } from 'pg';
 import { readableProject } from '../src/access/project.repository';
-import { APPEND_AUDIT_SQL, APPEND_AUDIT_STATEMENT } from '../src/audit/audit-entry.repository';
+import { APPEND_AUDIT_SQL } from '../src/audit/audit-entry.repository';
 import { ErrorCode } from '../src/common/errors/error-codes';
 import { AppConfig, loadConfig } from '../src/config/config';
 import {
   APPLY_MOVE_SQL,
   FIND_TASK_SQL,
   LOCK_MOVE_SUBJECT_SQL,
-  STATEMENT,
   countTasksSql,
   pageOfTasksSql,
-  preparedName,
 } from '../src/tasks/task.repository';
 import { MoveSubject, decideMove, isRefusal } from '../src/tasks/task-moves';
 
@@ -37,7 +35,7 @@ import { MoveSubject, decideMove, isRefusal } from '../src/tasks/task-moves';
  *   total (it is full, or empty past offset 0). Filters in the service's order (status,
  *   priority, assigned_to, project), so the parameter numbers match. Total in X-Total-Count.
  *
- * - `POST /api/tasks/:id/progress?percent=N` (workload 4): `AuditAdapter` (one transaction) →
+ * - `POST /api/tasks/:id/progress?percent=N` (workload 4): `AuditInterceptor` (one transaction) →
  *   `UnitOfWork` → `TaskLifecycleService.move('progress')` → `AuditEntryRepository.append`, on ONE connection:
  *   BEGIN; `LOCK_MOVE_SUBJECT_SQL`; `decideMove`; `APPLY_MOVE_SQL`;
  *   `APPEND_AUDIT_SQL`; COMMIT, with context
@@ -162,7 +160,6 @@ async function withClient<T>(pool: Pool, work: (client: PoolClient) => Promise<T
 /** GET /api/tasks/:id — mirrors `TasksService.findOne`. */
 async function getTask(pool: Pool, id: number, user: User): Promise<TaskRow> {
   const result = await pool.query({
-    name: STATEMENT.findTask,
     text: FIND_TASK_SQL,
     values: [id, user.id, user.isAdmin],
   });
@@ -202,11 +199,9 @@ async function listTasks(
   const order = [`t.${field} ${direction}${field === 'due_date' ? ' NULLS LAST' : ''}`];
   if (field !== 'id') order.push(`t.id ${direction}`);
 
-  // Named prepared statements, as TaskRepository runs them: each shape is planned once.
   const n = params.length;
   const pageSql = pageOfTasksSql(where, order.join(', '), `$${n + 1}`, `$${n + 2}`);
   const page = await pool.query({
-    name: preparedName('task-page', pageSql),
     text: pageSql,
     values: [...params, limit, offset],
   });
@@ -215,14 +210,13 @@ async function listTasks(
   if (items.length === 0 && offset === 0) return { items, total: 0 };
   const countSql = countTasksSql(where);
   const count = await pool.query<{ total: number }>({
-    name: preparedName('task-count', countSql),
     text: countSql,
     values: params,
   });
   return { items, total: count.rows[0].total };
 }
 
-/** POST /api/tasks/:id/progress — mirrors AuditAdapter + move('progress') + append. */
+/** POST /api/tasks/:id/progress — mirrors AuditInterceptor + move('progress') + append. */
 async function progress(
   pool: Pool,
   id: number,
@@ -234,7 +228,6 @@ async function progress(
     await client.query('BEGIN');
     try {
       const locked = await client.query({
-        name: STATEMENT.lockMoveSubject,
         text: LOCK_MOVE_SUBJECT_SQL,
         values: [id, user.id, null, user.isAdmin],
       });
@@ -258,13 +251,11 @@ async function progress(
         );
       }
       const updated = await client.query({
-        name: STATEMENT.applyMove,
         text: APPLY_MOVE_SQL,
         values: [id, outcome.status, outcome.assigned_to, percent, 'keep'],
       });
       const task = updated.rows[0] as TaskRow;
       await client.query({
-        name: APPEND_AUDIT_STATEMENT,
         text: APPEND_AUDIT_SQL,
         values: [
           id,

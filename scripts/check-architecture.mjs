@@ -2,7 +2,11 @@
 // 1. no import cycle between files, and none between the folders of src/ (each folder is one
 //    node: the folders form layers, so a cycle means a layer reaches up);
 // 2. SQL statements live only in repositories (`*.repository.ts`), migrations, and the database
-//    infrastructure of src/database/ that creates databases and roles and checks privileges.
+//    infrastructure of src/database/ that creates databases and roles and checks privileges;
+// 3. one data path: the repositories reach PostgreSQL through TypeORM. Only the database
+//    bootstrap (creating the database and roles), the migrations and the replica's LISTEN
+//    connection (a dedicated pg Client, which a pooled connection cannot be) import pg's
+//    connections; nothing else imports `Pool`, `PoolClient` or `Client` from pg or makes a pool.
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import madge from 'madge';
@@ -71,8 +75,25 @@ for (const path of walk(SRC)) {
     });
 }
 
+const PG_CONNECTION =
+  /import\s*(type\s*)?\{[^}]*\b(Pool|PoolClient|Client)\b[^}]*\}\s*from\s*'pg'|\bnew\s+(pg\.)?Pool\(/;
+const PG_ALLOWED = [
+  /^src\/database\/migrations\//,
+  /^src\/database\/(database-admin|app-role|notification-listener)\.ts$/,
+];
+for (const path of walk(SRC)) {
+  const file = relative('.', path);
+  if (!file.endsWith('.ts') || file.endsWith('.spec.ts') || file.endsWith('.d.ts')) continue;
+  if (PG_ALLOWED.some((allowed) => allowed.test(file))) continue;
+  if (PG_CONNECTION.test(readFileSync(path, 'utf8').replace(/\n/g, ' '))) {
+    problems.push(
+      `a pg connection outside the database bootstrap: ${file} (use a TypeORM repository)`,
+    );
+  }
+}
+
 for (const problem of problems) console.error(problem);
 if (problems.length) process.exit(1);
 console.log(
-  `architecture: ${Object.keys(graph.obj()).length} files, ${edges.size} folders, no cycles, SQL only in repositories`,
+  `architecture: ${Object.keys(graph.obj()).length} files, ${edges.size} folders, no cycles, SQL only in repositories, one data path`,
 );

@@ -1,7 +1,10 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
-import { TypeOrmModule } from '@nestjs/typeorm';
+import { ClsPluginTransactional } from '@nestjs-cls/transactional';
+import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
+import { TypeOrmModule, getDataSourceToken } from '@nestjs/typeorm';
+import { ClsModule } from 'nestjs-cls';
 import { LoggerModule } from 'nestjs-pino';
 import type { Logger as PinoLogger } from 'pino';
 import { AccessModule } from './access/access.module';
@@ -17,7 +20,6 @@ import { ConfigModule } from './config/config.module';
 import { dataSourceOptions } from './database/data-source-options';
 import { DatabaseModule } from './database/database.module';
 import { DatabaseReadyGuard } from './database/database-ready.guard';
-import { PgPool } from './database/pg-pool';
 import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
 import { IdempotencyModule } from './idempotency/idempotency.module';
@@ -33,12 +35,12 @@ import { WorkersModule } from './workers/workers.module';
 /**
  * The whole application. Cross-cutting behaviour is registered here once (APP_FILTER, APP_PIPE,
  * APP_GUARD), so a test that builds the app from this module gets production behaviour. A
- * mutation's unit of work is bound by `@Audited()` on its handler, so reads do not pass through it.
+ * mutation's unit of work is bound by `@Audited()` on its handler (an interceptor), so reads do
+ * not pass through it.
  */
 @Module({})
 export class AppModule {
   static forRoot(config: AppConfig, logger: PinoLogger): DynamicModule {
-    const pool = new PgPool();
     return {
       module: AppModule,
       imports: [
@@ -48,9 +50,20 @@ export class AppModule {
           ...dataSourceOptions(config.database),
           // DatabaseConnector connects at boot, tolerating a database that is not up yet.
           manualInitialization: true,
-          driver: pool.driver(),
+          // Each feature module registers the entities of the tables it owns (forFeature).
+          autoLoadEntities: true,
         }),
-        DatabaseModule.forRoot(pool),
+        // The unit of work's transaction, carried to the repositories (UnitOfWork, TableRepository).
+        // The plugin alone, not ClsModule.forRoot: forRoot also registers a global guard and a
+        // global interceptor (no-ops unless mounted) that would put every read through rxjs.
+        // Nothing here needs a CLS context per request: each unit of work opens its own.
+        ClsModule.registerPlugins([
+          new ClsPluginTransactional({
+            imports: [TypeOrmModule],
+            adapter: new TransactionalAdapterTypeOrm({ dataSourceToken: getDataSourceToken() }),
+          }),
+        ]),
+        DatabaseModule,
         AuthModule.forRoot(),
         AccessModule,
         AuditModule,
@@ -85,7 +98,8 @@ export class AppModule {
         { provide: APP_GUARD, useExisting: JwtAuthGuard },
         { provide: APP_GUARD, useExisting: AdminGuard },
         { provide: APP_GUARD, useClass: DatabaseReadyGuard },
-        // Mutations also run through AuditAdapter (transaction, idempotency, audit), bound by @Audited().
+        // Mutations also run through AuditInterceptor (transaction, idempotency, audit), bound
+        // per handler by @Audited() so that reads pass through no interceptor.
       ],
     };
   }

@@ -1,8 +1,10 @@
+import { TransactionHost } from '@nestjs-cls/transactional';
+import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { Injectable } from '@nestjs/common';
 import type { Page } from '../common/pagination/pagination.query';
-import { Db } from '../database/db';
+import { TableRepository } from '../database/table-repository';
 import type { ProjectVisibility, Viewer } from './project-access';
-import type { Project } from './project.entity';
+import { Project } from './project.entity';
 
 /**
  * SQL: true when the viewer may read what belongs to project `slug` (an expression; NULL is the
@@ -31,8 +33,10 @@ const toProject = (row: Project): Project => ({
 
 /** The `projects` table. */
 @Injectable()
-export class ProjectRepository {
-  constructor(private readonly db: Db) {}
+export class ProjectRepository extends TableRepository<Project> {
+  constructor(txHost: TransactionHost<TransactionalAdapterTypeOrm>) {
+    super(txHost, Project);
+  }
 
   /** Creates a project; undefined when the slug is taken. */
   async insert(project: {
@@ -42,7 +46,7 @@ export class ProjectRepository {
     visibility: ProjectVisibility;
     owner: string;
   }): Promise<Project | undefined> {
-    const [row] = await this.db.write<Project>(
+    const [row] = await this.write<Project>(
       `INSERT INTO projects (slug, name, description, visibility, owner) VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (slug) DO NOTHING RETURNING *`,
       [project.slug, project.name, project.description, project.visibility, project.owner],
@@ -52,7 +56,7 @@ export class ProjectRepository {
 
   /** The project if the viewer may see it. */
   async find(slug: string, viewer: Viewer): Promise<Project | undefined> {
-    const [row] = await this.db.rows<Project>(
+    const [row] = await this.select<Project>(
       `SELECT * FROM projects p WHERE p.slug = $1 AND ${readableProject('p.slug', '$2', '$3')}`,
       [slug, viewer.id, viewer.isAdmin],
     );
@@ -64,7 +68,7 @@ export class ProjectRepository {
    * the strength of it cannot race a change to private.
    */
   async visibilityOf(slug: string): Promise<ProjectVisibility | undefined> {
-    const [row] = await this.db.write<{ visibility: ProjectVisibility }>(
+    const [row] = await this.write<{ visibility: ProjectVisibility }>(
       `SELECT visibility FROM projects WHERE slug = $1 FOR SHARE`,
       [slug],
     );
@@ -73,7 +77,7 @@ export class ProjectRepository {
 
   /** `find`, locked until the transaction ends (for a read-modify-write). */
   async lock(slug: string, viewer: Viewer): Promise<Project | undefined> {
-    const [row] = await this.db.write<Project>(
+    const [row] = await this.write<Project>(
       `SELECT * FROM projects p WHERE p.slug = $1 AND ${readableProject('p.slug', '$2', '$3')}
        FOR NO KEY UPDATE`,
       [slug, viewer.id, viewer.isAdmin],
@@ -89,7 +93,7 @@ export class ProjectRepository {
     viewers: string[],
     slugs: string[],
   ): Promise<{ viewer: string; slug: string }[]> {
-    return this.db.rows<{ viewer: string; slug: string }>(
+    return this.select<{ viewer: string; slug: string }>(
       `SELECT v AS viewer, s AS slug FROM unnest($1::varchar[]) AS v, unnest($2::varchar[]) AS s
         WHERE ${readableProject('s', 'v', 'false')}`,
       [viewers, slugs],
@@ -99,11 +103,11 @@ export class ProjectRepository {
   /** The projects the viewer may see, by slug, and how many there are. */
   async page(viewer: Viewer, limit: number, offset: number): Promise<Page<Project>> {
     const visible = readableProject('p.slug', '$1', '$2');
-    const rows = await this.db.rows<Project>(
+    const rows = await this.select<Project>(
       `SELECT * FROM projects p WHERE ${visible} ORDER BY p.slug ASC LIMIT $3 OFFSET $4`,
       [viewer.id, viewer.isAdmin, limit, offset],
     );
-    const [{ total }] = await this.db.rows<{ total: number }>(
+    const [{ total }] = await this.select<{ total: number }>(
       `SELECT count(*)::integer AS total FROM projects p WHERE ${visible}`,
       [viewer.id, viewer.isAdmin],
     );
@@ -111,7 +115,7 @@ export class ProjectRepository {
   }
 
   async update(slug: string, changes: ProjectChanges): Promise<Project> {
-    const [row] = await this.db.write<Project>(
+    const [row] = await this.write<Project>(
       `UPDATE projects SET name = COALESCE($2, name),
               description = CASE WHEN $3::boolean THEN $4 ELSE description END,
               visibility = COALESCE($5, visibility), updated_at = now()
@@ -129,7 +133,7 @@ export class ProjectRepository {
 
   /** Deletes a project (its members go with it); the database refuses while it has tasks. */
   async delete(slug: string): Promise<Project | undefined> {
-    const [row] = await this.db.write<Project>(`DELETE FROM projects WHERE slug = $1 RETURNING *`, [
+    const [row] = await this.write<Project>(`DELETE FROM projects WHERE slug = $1 RETURNING *`, [
       slug,
     ]);
     return row && toProject(row);

@@ -1,12 +1,14 @@
+import { TransactionHost } from '@nestjs-cls/transactional';
+import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { Injectable } from '@nestjs/common';
 import type { Page } from '../common/pagination/pagination.query';
 import type { WorkerType } from '../common/worker-types';
 import type { Viewer } from '../access/project-access';
 import { readableProject } from '../access/project.repository';
 import { Conditions } from '../database/conditions';
-import { Db } from '../database/db';
+import { TableRepository } from '../database/table-repository';
 import type { AuditAction } from './audit-actions';
-import type { AuditEntry } from './audit-entry.entity';
+import { AuditEntry } from './audit-entry.entity';
 
 /** An entry to append; the database fills in the id, timestamp, actor type and hash chain. */
 export interface NewAuditEntry {
@@ -82,9 +84,6 @@ const APPEND_ORDER_LOCK = '7795900497339266935';
  * NOTIFY is part of the transaction too: PostgreSQL delivers it only on commit, in commit order,
  * and never for a rolled-back append. The payload is the id; listeners read the table anyway.
  */
-/** The name `APPEND_AUDIT_SQL` is prepared under on each connection. */
-export const APPEND_AUDIT_STATEMENT = 'audit-append';
-
 export const APPEND_AUDIT_SQL = `
 WITH task_chain AS MATERIALIZED (
   SELECT 1 FROM tasks WHERE id = $1::integer FOR NO KEY UPDATE
@@ -162,11 +161,13 @@ const toEntry = (row: AuditRow): AuditEntry => ({ ...row, id: Number(row.id) });
  * or delete them, and a trigger refuses both), so there is no update here.
  */
 @Injectable()
-export class AuditEntryRepository {
-  constructor(private readonly db: Db) {}
+export class AuditEntryRepository extends TableRepository<AuditEntry> {
+  constructor(txHost: TransactionHost<TransactionalAdapterTypeOrm>) {
+    super(txHost, AuditEntry);
+  }
 
   async append(entry: NewAuditEntry): Promise<void> {
-    await this.db.preparedWrite(APPEND_AUDIT_STATEMENT, APPEND_AUDIT_SQL, [
+    await this.write(APPEND_AUDIT_SQL, [
       entry.taskId ?? null,
       entry.projectSlug ?? null,
       entry.actorId,
@@ -188,14 +189,14 @@ export class AuditEntryRepository {
   ): Promise<Page<AuditEntry>> {
     const where = this.visible(viewer, filters);
     const filterParams = [...where.params];
-    const rows = await this.db.rows<AuditRow>(
+    const rows = await this.select<AuditRow>(
       `SELECT * FROM audit_entries${where.sql} ORDER BY id ASC LIMIT ${where.param(limit)} OFFSET ${where.param(offset)}`,
       where.params,
     );
     const items = rows.map(toEntry);
     if (items.length > 0 && items.length < limit) return { items, total: offset + items.length };
     if (items.length === 0 && offset === 0) return { items, total: 0 };
-    const [{ total }] = await this.db.rows<{ total: number }>(
+    const [{ total }] = await this.select<{ total: number }>(
       `SELECT count(*)::integer AS total FROM audit_entries${where.sql}`,
       filterParams,
     );
@@ -216,7 +217,7 @@ export class AuditEntryRepository {
     const where = this.visible(viewer, filters)
       .add((p) => `id > ${p}`, after)
       .add((p) => `id <= ${p}`, through);
-    const rows = await this.db.rows<AuditRow>(
+    const rows = await this.select<AuditRow>(
       `SELECT * FROM audit_entries${where.sql} ORDER BY id ASC LIMIT ${where.param(limit)}`,
       where.params,
     );
@@ -229,7 +230,7 @@ export class AuditEntryRepository {
    * subscriber (`ProjectRepository.readablePairs`) before anything leaves the process.
    */
   async allAfter(after: number, limit: number): Promise<AuditEntry[]> {
-    const rows = await this.db.rows<AuditRow>(
+    const rows = await this.select<AuditRow>(
       'SELECT * FROM audit_entries WHERE id > $1 ORDER BY id ASC LIMIT $2',
       [after, limit],
     );
@@ -238,7 +239,7 @@ export class AuditEntryRepository {
 
   /** The newest entry's id; 0 for an empty log. */
   async latestId(): Promise<number> {
-    const [row] = await this.db.rows<{ id: string }>(
+    const [row] = await this.select<{ id: string }>(
       'SELECT COALESCE(max(id), 0) AS id FROM audit_entries',
     );
     return Number(row.id);
@@ -260,7 +261,7 @@ export class AuditEntryRepository {
 
   /** Recomputes the hash chains touched by the filters. */
   async verify(taskId: number | null, since: Date | null): Promise<ChainCheck> {
-    const [row] = await this.db.rows<{
+    const [row] = await this.select<{
       checked: number;
       id: string | null;
       task_id: number | null;
@@ -277,11 +278,11 @@ export class AuditEntryRepository {
 
   /** The newest entry of each chain, one page, and how many chains there are. */
   async heads(taskId: number | null, limit: number, offset: number): Promise<Page<ChainHead>> {
-    const rows = await this.db.rows<Omit<ChainHead, 'entry_id'> & { entry_id: string }>(
+    const rows = await this.select<Omit<ChainHead, 'entry_id'> & { entry_id: string }>(
       CHAIN_HEADS_SQL,
       [taskId, limit, offset],
     );
-    const [{ total }] = await this.db.rows<{ total: number }>(COUNT_CHAINS_SQL, [taskId]);
+    const [{ total }] = await this.select<{ total: number }>(COUNT_CHAINS_SQL, [taskId]);
     return { items: rows.map((r) => ({ ...r, entry_id: Number(r.entry_id) })), total };
   }
 }

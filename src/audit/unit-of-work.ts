@@ -1,5 +1,6 @@
+import { Propagation, TransactionHost } from '@nestjs-cls/transactional';
+import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { Injectable } from '@nestjs/common';
-import { Db } from '../database/db';
 import { IdempotencyService, IdempotentRequest, Outcome } from '../idempotency/idempotency.service';
 import type { AuditAction } from './audit-actions';
 import { AuditEntryRepository } from './audit-entry.repository';
@@ -21,13 +22,19 @@ export interface Work {
  * appends those audit entries before it commits. Any failure, in the work or in the audit
  * insert itself, rolls back both: there is never a change without its entry, or the reverse.
  *
- * HTTP reaches it through `AuditAdapter` (bound by `@Audited`); anything else (a scheduled job, a script, a
- * service-level test) calls `run` directly and gets the same guarantees.
+ * The transaction is TypeORM's (an EntityManager on a QueryRunner), carried to the repositories
+ * by `@nestjs-cls/transactional`. A unit of work run inside another one is a savepoint
+ * (`Propagation.Nested`): if it fails and the outer code catches the failure, its changes and
+ * its audit entries are undone and the outer transaction carries on; otherwise its entries are
+ * committed with the outer ones.
+ *
+ * HTTP reaches it through `AuditInterceptor` (bound by `@Audited`); anything else (the webhook
+ * worker, a script, a service-level test) calls `run` directly and gets the same guarantees.
  */
 @Injectable()
 export class UnitOfWork {
   constructor(
-    private readonly db: Db,
+    private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
     private readonly trail: AuditTrail,
     private readonly entries: AuditEntryRepository,
     private readonly idempotency: IdempotencyService,
@@ -49,7 +56,7 @@ export class UnitOfWork {
     key: Omit<IdempotentRequest, 'actorId'> | undefined,
     fn: () => Promise<T>,
   ): Promise<Outcome<T>> {
-    return this.db.transaction(() =>
+    return this.txHost.withTransaction(Propagation.Nested, () =>
       this.trail.collect(async (pending) => {
         const outcome: Outcome<T> = key
           ? await this.idempotency.once({ ...key, actorId: work.actorId }, fn)

@@ -2,7 +2,7 @@ import { SetMetadata, Type } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 
 /**
- * A condition on the current state that a write must meet, checked by `AuditAdapter` inside
+ * A condition on the current state that a write must meet, checked by `AuditInterceptor` inside
  * the write's own transaction, right before the handler (and after an `Idempotency-Key` replay,
  * which answers as the first request did). It throws to refuse the request; nothing is written.
  * A provider, so that it reads the state through its feature's repository.

@@ -6,9 +6,9 @@ import { PG_TYPES } from './timestamps';
 
 /**
  * TypeORM options shared by the app (`TypeOrmModule`) and the migration CLI (`ormconfig.ts`).
- * The schema comes from migrations only: `synchronize` stays off everywhere. No entities: the
- * repositories write their own SQL, so only the migration CLI and the schema test, which compare
- * the entities with the database, load them (`ormconfig.ts`).
+ * The schema comes from migrations only: `synchronize` stays off everywhere. The app's entities
+ * come from the feature modules (`forFeature`, `autoLoadEntities`); the migration CLI lists them
+ * all in `ormconfig.ts`.
  */
 export function dataSourceOptions(db: DatabaseConfig): DataSourceOptions {
   return {

@@ -1,21 +1,15 @@
-import { DynamicModule, Global, Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
 import { DatabaseConnector } from './database-connector';
-import { Db } from './db';
 import { NotificationListener } from './notification-listener';
-import { PgPool } from './pg-pool';
 
 /**
- * Global: every feature's repositories run their SQL through `Db`. The `PgPool` is the one the
- * app's TypeORM DataSource was configured with (see app.module.ts).
+ * Global: the connection's life (DatabaseConnector) and the replica's LISTEN connection. The
+ * tables are reached through each feature's TypeORM repositories, registered by the feature's
+ * module with `TypeOrmModule.forFeature`.
  */
 @Global()
-@Module({})
-export class DatabaseModule {
-  static forRoot(pool: PgPool): DynamicModule {
-    return {
-      module: DatabaseModule,
-      providers: [{ provide: PgPool, useValue: pool }, DatabaseConnector, Db, NotificationListener],
-      exports: [PgPool, DatabaseConnector, Db, NotificationListener],
-    };
-  }
-}
+@Module({
+  providers: [DatabaseConnector, NotificationListener],
+  exports: [DatabaseConnector, NotificationListener],
+})
+export class DatabaseModule {}

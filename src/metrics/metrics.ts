@@ -1,12 +1,18 @@
 import { Injectable, Optional } from '@nestjs/common';
 import { InjectThrottlerStorage, type ThrottlerStorage } from '@nestjs/throttler';
-import type { Pool } from 'pg';
+import { DataSource } from 'typeorm';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { TokenVerifier } from '../auth/token-verifier';
-import { PgPool } from '../database/pg-pool';
 import { RedisThrottlerStorage } from '../throttling/redis-throttler-storage';
 
 const CLAIM_ROUTE = '/api/tasks/:id/start';
+
+/** What pg's pool tells about itself (its public counters). */
+interface PoolCounters {
+  totalCount: number;
+  idleCount: number;
+  waitingCount: number;
+}
 
 /**
  * Prometheus metrics of one app instance (its own registry, so several apps in one process, as
@@ -39,13 +45,16 @@ export class Metrics {
   });
 
   constructor(
-    pgPool: PgPool,
+    dataSource: DataSource,
     verifier: TokenVerifier,
     @Optional() @InjectThrottlerStorage() throttlerStorage?: ThrottlerStorage,
   ) {
     collectDefaultMetrics({ register: this.registry, prefix: 'taskflow_' });
-    const pool = () => pgPool.current;
-    const poolGauge = (name: string, help: string, read: (p: Pool) => number) =>
+    // TypeORM's PostgreSQL driver keeps its pg pool in `master`, a public field of the driver
+    // (undefined until the DataSource connects); `Driver`, the type DataSource exposes, does not
+    // name it.
+    const pool = () => (dataSource.driver as { master?: PoolCounters }).master;
+    const poolGauge = (name: string, help: string, read: (p: PoolCounters) => number) =>
       new Gauge({
         name,
         help,

@@ -1,5 +1,8 @@
+import { TransactionHost } from '@nestjs-cls/transactional';
+import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { Injectable } from '@nestjs/common';
-import { Db } from '../database/db';
+import { TableRepository } from '../database/table-repository';
+import { TaskDependency } from './task-dependency.entity';
 
 /**
  * SQL shared by every query that cares whether a task may be worked on yet: true when the task
@@ -14,18 +17,20 @@ const DEPENDENCY_GRAPH_LOCK = 0x64657073; // "deps"
 
 /** The `task_dependencies` table: "task A is blocked by task B" edges. */
 @Injectable()
-export class TaskDependencyRepository {
-  constructor(private readonly db: Db) {}
+export class TaskDependencyRepository extends TableRepository<TaskDependency> {
+  constructor(txHost: TransactionHost<TransactionalAdapterTypeOrm>) {
+    super(txHost, TaskDependency);
+  }
 
   /** Serialises graph changes until the transaction ends. */
   async lockGraph(): Promise<void> {
-    await this.db.write('SELECT pg_advisory_xact_lock($1)', [DEPENDENCY_GRAPH_LOCK]);
+    await this.write('SELECT pg_advisory_xact_lock($1)', [DEPENDENCY_GRAPH_LOCK]);
   }
 
   /** Whether `from` depends on `to`, directly or through other tasks. */
   async reaches(from: number, to: number): Promise<boolean> {
     // UNION (not UNION ALL) stops the walk even if the data already held a loop.
-    const rows = await this.db.rows(
+    const rows = await this.select(
       `WITH RECURSIVE reach(id) AS (
          SELECT depends_on_id FROM task_dependencies WHERE task_id = $1
          UNION
@@ -39,20 +44,19 @@ export class TaskDependencyRepository {
 
   /** Adds the edge; false when it was already there. */
   async insert(taskId: number, dependsOnId: number): Promise<boolean> {
-    const rows = await this.db.write(
-      `INSERT INTO task_dependencies (task_id, depends_on_id) VALUES ($1, $2)
-       ON CONFLICT DO NOTHING RETURNING task_id`,
-      [taskId, dependsOnId],
-    );
-    return rows.length > 0;
+    const inserted = await this.writable
+      .createQueryBuilder()
+      .insert()
+      .values({ task_id: taskId, depends_on_id: dependsOnId })
+      .orIgnore()
+      .returning('task_id')
+      .execute();
+    return (inserted.raw as unknown[]).length > 0;
   }
 
   /** Removes the edge; false when there was none. */
   async delete(taskId: number, dependsOnId: number): Promise<boolean> {
-    const rows = await this.db.write(
-      `DELETE FROM task_dependencies WHERE task_id = $1 AND depends_on_id = $2 RETURNING task_id`,
-      [taskId, dependsOnId],
-    );
-    return rows.length > 0;
+    const deleted = await this.writable.delete({ task_id: taskId, depends_on_id: dependsOnId });
+    return (deleted.affected ?? 0) > 0;
   }
 }

@@ -1,11 +1,13 @@
+import { TransactionHost } from '@nestjs-cls/transactional';
+import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { Injectable } from '@nestjs/common';
 import type { Page } from '../common/pagination/pagination.query';
 import type { ProjectRole, Viewer } from '../access/project-access';
 import { readableProject } from '../access/project.repository';
 import { Conditions } from '../database/conditions';
-import { Db } from '../database/db';
+import { TableRepository } from '../database/table-repository';
 import { hasUnfinishedDependency } from './task-dependency.repository';
-import type { Task } from './task.entity';
+import { Task } from './task.entity';
 import type { TaskPriority, TaskSortField, TaskStatus } from './task.enums';
 
 /**
@@ -17,13 +19,6 @@ import type { TaskPriority, TaskSortField, TaskStatus } from './task.enums';
  * `GET /api/tasks/{id}` (`blocked_by` is a column, kept by a trigger on task_dependencies).
  * Parameters: $1 the id, $2 the caller, $3 whether the caller is an admin.
  */
-/** Names of the hot statements prepared on each connection (the bench's baseline uses them too). */
-export const STATEMENT = {
-  findTask: 'task-find',
-  lockMoveSubject: 'task-lock-move-subject',
-  applyMove: 'task-apply-move',
-} as const;
-
 export const FIND_TASK_SQL = `SELECT t.* FROM tasks t WHERE t.id = $1 AND ${readableProject('t.project_slug', '$2', '$3')}`;
 
 /**
@@ -37,20 +32,6 @@ export const pageOfTasksSql = (
   offset: number | string,
 ) =>
   `SELECT t.* FROM tasks t${whereClause(where)} ORDER BY ${orderBy} LIMIT ${limit} OFFSET ${offset}`;
-
-/**
- * The name of the list's prepared statement for `text`: one per shape of list (filters and
- * sort), so each connection plans a shape once rather than on every call.
- */
-const statementNames = new Map<string, string>();
-export const preparedName = (prefix: string, text: string): string => {
-  let name = statementNames.get(text);
-  if (!name) {
-    name = `${prefix}-${statementNames.size + 1}`;
-    statementNames.set(text, name);
-  }
-  return name;
-};
 
 /** How many tasks match `where`. */
 export const countTasksSql = (where: string[]) =>
@@ -256,21 +237,19 @@ const likePattern = (text: string): string => `%${text.replace(/[\\%_]/g, (c) =>
 const TASK_TREE_LOCK = 0x7461736b; // "task"
 
 @Injectable()
-export class TaskRepository {
-  constructor(private readonly db: Db) {}
+export class TaskRepository extends TableRepository<Task> {
+  constructor(txHost: TransactionHost<TransactionalAdapterTypeOrm>) {
+    super(txHost, Task);
+  }
 
   /** The task, if the viewer may see it. */
   async find(id: number, viewer: Viewer): Promise<Task | undefined> {
-    const [row] = await this.db.prepared<TaskRow>(STATEMENT.findTask, FIND_TASK_SQL, [
-      id,
-      viewer.id,
-      viewer.isAdmin,
-    ]);
+    const [row] = await this.select<TaskRow>(FIND_TASK_SQL, [id, viewer.id, viewer.isAdmin]);
     return row && toTask(row);
   }
 
   async exists(id: number, viewer: Viewer): Promise<boolean> {
-    const rows = await this.db.rows(
+    const rows = await this.select(
       `SELECT 1 FROM tasks t WHERE t.id = $1 AND ${readableProject('t.project_slug', '$2', '$3')}`,
       [id, viewer.id, viewer.isAdmin],
     );
@@ -282,7 +261,7 @@ export class TaskRepository {
    * dependency between two tasks must not outlive either).
    */
   async keepFromDeletion(ids: number[], viewer: Viewer): Promise<Task[]> {
-    const rows = await this.db.write<TaskRow>(
+    const rows = await this.write<TaskRow>(
       `SELECT * FROM tasks t WHERE t.id = ANY($1)
          AND ${readableProject('t.project_slug', '$2', '$3')} FOR KEY SHARE`,
       [ids, viewer.id, viewer.isAdmin],
@@ -340,20 +319,12 @@ export class TaskRepository {
     const clauses = where.sql ? [where.sql.slice(' WHERE '.length)] : [];
     const filterParams = [...where.params];
     const pageSql = pageOfTasksSql(clauses, orderBy, where.param(limit), where.param(offset));
-    const rows = await this.db.prepared<TaskRow>(
-      preparedName('task-page', pageSql),
-      pageSql,
-      where.params,
-    );
+    const rows = await this.select<TaskRow>(pageSql, where.params);
     const items = rows.map(toTask);
     if (items.length > 0 && items.length < limit) return { items, total: offset + items.length };
     if (items.length === 0 && offset === 0) return { items, total: 0 };
     const countSql = countTasksSql(clauses);
-    const [{ total }] = await this.db.prepared<{ total: number }>(
-      preparedName('task-count', countSql),
-      countSql,
-      filterParams,
-    );
+    const [{ total }] = await this.select<{ total: number }>(countSql, filterParams);
     return { items, total };
   }
 
@@ -361,7 +332,7 @@ export class TaskRepository {
     const columns = [...TASK_WRITABLE_COLUMNS, 'created_by' as const].filter(
       (c) => values[c] !== undefined,
     );
-    const [row] = await this.db.write<TaskRow>(
+    const [row] = await this.write<TaskRow>(
       `INSERT INTO tasks (${columns.join(', ')})
        VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')}) RETURNING *`,
       columns.map((c) => values[c]),
@@ -372,7 +343,7 @@ export class TaskRepository {
   /** Writes the given fields (names from `TASK_WRITABLE_COLUMNS` only). */
   async update(id: number, values: TaskValues): Promise<Task> {
     const columns = TASK_WRITABLE_COLUMNS.filter((c) => values[c] !== undefined);
-    const [row] = await this.db.write<TaskRow>(
+    const [row] = await this.write<TaskRow>(
       `UPDATE tasks SET ${columns.map((c, i) => `${c} = $${i + 2}`).join(', ')}, updated_at = now()
        WHERE id = $1 RETURNING *`,
       [id, ...columns.map((c) => values[c])],
@@ -382,7 +353,7 @@ export class TaskRepository {
 
   /** Deletes a task; undefined when there was none. */
   async delete(id: number): Promise<Task | undefined> {
-    const [row] = await this.db.write<TaskRow>(`DELETE FROM tasks WHERE id = $1 RETURNING *`, [id]);
+    const [row] = await this.write<TaskRow>(`DELETE FROM tasks WHERE id = $1 RETURNING *`, [id]);
     return row && toTask(row);
   }
 
@@ -392,11 +363,12 @@ export class TaskRepository {
     caller: Viewer,
     holder: string | null,
   ): Promise<LockedTask | undefined> {
-    const [row] = await this.db.preparedWrite<TaskRow>(
-      STATEMENT.lockMoveSubject,
-      LOCK_MOVE_SUBJECT_SQL,
-      [id, caller.id, holder, caller.isAdmin],
-    );
+    const [row] = await this.write<TaskRow>(LOCK_MOVE_SUBJECT_SQL, [
+      id,
+      caller.id,
+      holder,
+      caller.isAdmin,
+    ]);
     return row && toLocked(row);
   }
 
@@ -406,7 +378,7 @@ export class TaskRepository {
     caller: Viewer,
     filters: ClaimFilters,
   ): Promise<LockedTask | undefined> {
-    const [row] = await this.db.write<TaskRow>(claimNextCandidateSql(tier), [
+    const [row] = await this.write<TaskRow>(claimNextCandidateSql(tier), [
       caller.id,
       filters.project ?? null,
       filters.minPriority ?? null,
@@ -418,7 +390,7 @@ export class TaskRepository {
 
   /** Writes a move's outcome on a locked task. */
   async applyMove(id: number, move: MoveWrite): Promise<Task> {
-    const [row] = await this.db.preparedWrite<TaskRow>(STATEMENT.applyMove, APPLY_MOVE_SQL, [
+    const [row] = await this.write<TaskRow>(APPLY_MOVE_SQL, [
       id,
       move.status,
       move.assignedTo,
@@ -430,13 +402,13 @@ export class TaskRepository {
 
   /** Serialises changes to the task tree until the transaction ends. */
   async lockTree(): Promise<void> {
-    await this.db.write('SELECT pg_advisory_xact_lock($1)', [TASK_TREE_LOCK]);
+    await this.write('SELECT pg_advisory_xact_lock($1)', [TASK_TREE_LOCK]);
   }
 
   /** Whether `ancestor` is `id` itself or one of its ancestors. */
   async isAncestorOrSelf(ancestor: number, id: number): Promise<boolean> {
     // UNION (not UNION ALL) stops the walk even if the data already held a loop.
-    const rows = await this.db.rows(
+    const rows = await this.select(
       `WITH RECURSIVE ancestors(id, parent_id) AS (
          SELECT id, parent_id FROM tasks WHERE id = $1
          UNION
@@ -453,7 +425,7 @@ export class TaskRepository {
    * any: such a reference would name a private task to people outside the project.
    */
   async outsideReferenceTo(slug: string): Promise<{ id: number; target: number } | undefined> {
-    const [row] = await this.db.rows<{ id: number; target: number }>(
+    const [row] = await this.select<{ id: number; target: number }>(
       `SELECT c.id, c.parent_id AS target FROM tasks c JOIN tasks p ON p.id = c.parent_id
         WHERE p.project_slug = $1 AND c.project_slug IS DISTINCT FROM $1
        UNION ALL
@@ -468,7 +440,7 @@ export class TaskRepository {
 
   /** The task's current version (its ETag); undefined when it does not exist or is hidden. */
   async versionOf(id: number, viewer: Viewer): Promise<number | undefined> {
-    const [row] = await this.db.rows<{ version: number }>(
+    const [row] = await this.select<{ version: number }>(
       `SELECT version FROM tasks t
         WHERE t.id = $1 AND ${readableProject('t.project_slug', '$2', '$3')}`,
       [id, viewer.id, viewer.isAdmin],
@@ -481,6 +453,6 @@ export class TaskRepository {
    * that does not start from `version`, even if another request committed in between.
    */
   async expectVersion(id: number, version: number): Promise<void> {
-    await this.db.write(`SELECT set_config('taskflow.if_match', $1, true)`, [`${id}-${version}`]);
+    await this.write(`SELECT set_config('taskflow.if_match', $1, true)`, [`${id}-${version}`]);
   }
 }

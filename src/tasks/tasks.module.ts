@@ -1,4 +1,7 @@
 import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { Task } from './task.entity';
+import { TaskDependency } from './task-dependency.entity';
 import { WorkersModule } from '../workers/workers.module';
 import { TaskDependenciesController } from './task-dependencies.controller';
 import { TaskDependenciesService } from './task-dependencies.service';
@@ -11,7 +14,7 @@ import { TasksController } from './tasks.controller';
 import { TasksService } from './tasks.service';
 
 @Module({
-  imports: [WorkersModule],
+  imports: [TypeOrmModule.forFeature([Task, TaskDependency]), WorkersModule],
   controllers: [TasksController, TaskLifecycleController, TaskDependenciesController],
   providers: [
     TaskRepository,

@@ -1,7 +1,9 @@
+import { TransactionHost } from '@nestjs-cls/transactional';
+import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { Injectable } from '@nestjs/common';
 import type { Page } from '../common/pagination/pagination.query';
-import { Db } from '../database/db';
-import type { WebhookDelivery } from './webhook-delivery.entity';
+import { TableRepository } from '../database/table-repository';
+import { WebhookDelivery } from './webhook-delivery.entity';
 
 type DeliveryRow = Omit<WebhookDelivery, 'id' | 'audit_entry_id'> & {
   id: string;
@@ -26,16 +28,18 @@ const toDelivery = (row: DeliveryRow): WebhookDelivery => ({
  * together with the change to their webhook.
  */
 @Injectable()
-export class WebhookDeliveryRepository {
-  constructor(private readonly db: Db) {}
+export class WebhookDeliveryRepository extends TableRepository<WebhookDelivery> {
+  constructor(txHost: TransactionHost<TransactionalAdapterTypeOrm>) {
+    super(txHost, WebhookDelivery);
+  }
 
   /** One page of a webhook's attempts, oldest first, and how many there are. */
   async page(webhookId: string, limit: number, offset: number): Promise<Page<WebhookDelivery>> {
-    const rows = await this.db.rows<DeliveryRow>(
+    const rows = await this.select<DeliveryRow>(
       `SELECT * FROM webhook_deliveries WHERE webhook_id = $1 ORDER BY id ASC LIMIT $2 OFFSET $3`,
       [webhookId, limit, offset],
     );
-    const [{ total }] = await this.db.rows<{ total: number }>(
+    const [{ total }] = await this.select<{ total: number }>(
       `SELECT count(*)::integer AS total FROM webhook_deliveries WHERE webhook_id = $1`,
       [webhookId],
     );

@@ -1,9 +1,11 @@
+import { TransactionHost } from '@nestjs-cls/transactional';
+import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { Injectable } from '@nestjs/common';
 import type { AuditAction } from '../audit/audit-actions';
 import type { AuditEntry } from '../audit/audit-entry.entity';
 import type { Page } from '../common/pagination/pagination.query';
-import { Db } from '../database/db';
-import type { Webhook, WebhookStatus } from './webhook.entity';
+import { TableRepository } from '../database/table-repository';
+import { Webhook, WebhookStatus } from './webhook.entity';
 
 export interface NewWebhook {
   id: string;
@@ -55,12 +57,14 @@ const WANTED = `a.id > $1 AND (cardinality($2::varchar[]) = 0 OR a.action = ANY(
  * statements run in short transactions of their own, never inside a unit of work.
  */
 @Injectable()
-export class WebhookRepository {
-  constructor(private readonly db: Db) {}
+export class WebhookRepository extends TableRepository<Webhook> {
+  constructor(txHost: TransactionHost<TransactionalAdapterTypeOrm>) {
+    super(txHost, Webhook);
+  }
 
   /** A new webhook, placed at the end of the audit log as it is now: it gets what follows. */
   async insert(webhook: NewWebhook): Promise<Webhook> {
-    const [row] = await this.db.write<WebhookRow>(
+    const [row] = await this.write<WebhookRow>(
       `INSERT INTO webhooks (id, url, events, project, secret, status, created_by, cursor)
        VALUES ($1, $2, $3, $4, $5, $6, $7, (SELECT COALESCE(max(id), 0) FROM audit_entries))
        RETURNING *`,
@@ -78,13 +82,13 @@ export class WebhookRepository {
   }
 
   async find(id: string): Promise<Webhook | undefined> {
-    const [row] = await this.db.rows<WebhookRow>(`SELECT * FROM webhooks WHERE id = $1`, [id]);
+    const [row] = await this.select<WebhookRow>(`SELECT * FROM webhooks WHERE id = $1`, [id]);
     return row && toWebhook(row);
   }
 
   /** `find`, locked until the transaction ends (for a read-modify-write). */
   async lock(id: string): Promise<Webhook | undefined> {
-    const [row] = await this.db.write<WebhookRow>(
+    const [row] = await this.write<WebhookRow>(
       `SELECT * FROM webhooks WHERE id = $1 FOR NO KEY UPDATE`,
       [id],
     );
@@ -92,11 +96,11 @@ export class WebhookRepository {
   }
 
   async page(limit: number, offset: number): Promise<Page<Webhook>> {
-    const rows = await this.db.rows<WebhookRow>(
+    const rows = await this.select<WebhookRow>(
       `SELECT * FROM webhooks ORDER BY created_at ASC, id ASC LIMIT $1 OFFSET $2`,
       [limit, offset],
     );
-    const [{ total }] = await this.db.rows<{ total: number }>(
+    const [{ total }] = await this.select<{ total: number }>(
       `SELECT count(*)::integer AS total FROM webhooks`,
     );
     return { items: rows.map(toWebhook), total };
@@ -107,7 +111,7 @@ export class WebhookRepository {
    * is due at once, from its cursor.
    */
   async update(id: string, changes: WebhookChanges): Promise<Webhook> {
-    const [row] = await this.db.write<WebhookRow>(
+    const [row] = await this.write<WebhookRow>(
       `UPDATE webhooks SET url = COALESCE($2, url), events = COALESCE($3, events),
               project = CASE WHEN $4::boolean THEN $5 ELSE project END,
               secret = COALESCE($6, secret), status = COALESCE($7, status),
@@ -130,10 +134,9 @@ export class WebhookRepository {
 
   /** Deletes a webhook and its attempts; undefined when there was none. */
   async delete(id: string): Promise<Webhook | undefined> {
-    const [row] = await this.db.write<WebhookRow>(
-      `DELETE FROM webhooks WHERE id = $1 RETURNING *`,
-      [id],
-    );
+    const [row] = await this.write<WebhookRow>(`DELETE FROM webhooks WHERE id = $1 RETURNING *`, [
+      id,
+    ]);
     return row && toWebhook(row);
   }
 
@@ -171,13 +174,13 @@ export class WebhookRepository {
     webhook: Webhook,
     limit: number,
   ): Promise<{ entries: AuditEntry[]; head: number }> {
-    const rows = await this.db.rows<AuditRow & { head: string }>(
+    const rows = await this.select<AuditRow & { head: string }>(
       `SELECT a.*, (SELECT COALESCE(max(id), 0) FROM audit_entries) AS head
          FROM audit_entries a WHERE ${WANTED} ORDER BY a.id ASC LIMIT $4`,
       [webhook.cursor, webhook.events, webhook.project, limit],
     );
     if (rows.length === 0) {
-      const [{ head }] = await this.db.rows<{ head: string }>(
+      const [{ head }] = await this.select<{ head: string }>(
         `SELECT COALESCE(max(id), 0) AS head FROM audit_entries`,
       );
       return { entries: [], head: Number(head) };
@@ -236,8 +239,13 @@ export class WebhookRepository {
     );
   }
 
+  /**
+   * The delivery worker's bookkeeping (leases, attempts, cursors) changes nothing on the board,
+   * so it is not a unit of work and has no audit entry: each statement is a transaction of its
+   * own, joining the caller's if it has one.
+   */
   private bookkeeping<T>(text: string, params: unknown[]): Promise<T[]> {
-    return this.db.transaction(() => this.db.write<T>(text, params));
+    return this.txHost.withTransaction(() => this.write<T>(text, params));
   }
 }
 

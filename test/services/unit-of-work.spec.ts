@@ -162,7 +162,7 @@ describe('UnitOfWork, outside any request', () => {
     expect(await ctx.count('tasks')).toBe(tasksBefore + 2);
   });
 
-  it('a run inside another joins its transaction: the outer failure undoes both', async () => {
+  it('a run inside another is part of its transaction: the outer failure undoes both', async () => {
     const tasksBefore = await ctx.count('tasks');
     const entriesBefore = await ctx.count('audit_entries');
     await expect(
@@ -218,5 +218,27 @@ describe('UnitOfWork, outside any request', () => {
     expect(await ctx.rows('SELECT title FROM tasks WHERE id = $1', [task.id])).toEqual([
       { title: 'After a caught refusal' },
     ]);
+  });
+
+  it('an inner failed statement caught by the outer is undone alone (a savepoint)', async () => {
+    // A failed statement aborts a PostgreSQL transaction; the nested run's savepoint is what
+    // lets the outer work go on and commit, without the inner run's change or audit entry.
+    const entriesBefore = await ctx.count('audit_entries');
+    const task = await unitOfWork.run({ actorId: admin().id, action: 'created' }, async () => {
+      await expect(
+        unitOfWork.run({ actorId: admin().id, action: 'created' }, async () => {
+          await tasks.create({ title: 'Inner, undone' }, admin());
+          // Too long for the column: refused by the database (22001), not by a rule in the service.
+          return ctx.get(TaskRepository).insert({ title: 'x'.repeat(201), created_by: 'admin-1' });
+        }),
+      ).rejects.toMatchObject({ code: '22001' });
+      return tasks.create({ title: 'Outer, after the caught failure' }, admin());
+    });
+    expect(await ctx.rows("SELECT title FROM tasks WHERE title LIKE 'Inner, undone'")).toEqual([]);
+    expect(await ctx.rows('SELECT title FROM tasks WHERE id = $1', [task.id])).toEqual([
+      { title: 'Outer, after the caught failure' },
+    ]);
+    expect(await ctx.count('audit_entries')).toBe(entriesBefore + 1);
+    expect((await ctx.audit(task.id)).map((e) => e.action)).toEqual(['created']);
   });
 });
