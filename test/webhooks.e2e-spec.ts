@@ -243,6 +243,22 @@ describe('Webhooks (e2e)', () => {
       expect(res.body.details[0].message).toContain(shown);
     });
 
+    it.each([
+      ['http://[64:ff9b::a9fe:a9fe]/latest/meta-data', '169.254.169.254'], // NAT64
+      ['http://[64:ff9b::7f00:1]:8080/hook', '127.0.0.1'], // NAT64
+      ['http://[64:ff9b:1::a9fe:a9fe]/hook', 'rfc8215'], // local-use NAT64
+      ['http://[2002:a9fe:a9fe::1]/hook', '169.254.169.254'], // 6to4
+      ['http://[::ffff:0:7f00:1]/hook', '127.0.0.1'], // SIIT
+      ['http://[2001::1]/hook', 'teredo'],
+      ['http://[100::1]/hook', 'discard'],
+    ])('finding 12: refuses the IPv6 transition form %s (422 on url)', async (url, shown) => {
+      const res = await strictAdmin.post('/api/webhooks', { url }).expect(422);
+      expect(res.body.details).toEqual([
+        { field: 'url', message: expect.stringContaining('url refused: host') },
+      ]);
+      expect(res.body.details[0].message).toContain(shown);
+    });
+
     it('refuses a private URL on update too', async () => {
       const id = (await create({ url: receiver.url, status: 'paused' }).expect(201)).body.id;
       const res = await strictAdmin

@@ -1267,7 +1267,7 @@ export interface components {
         };
         CreateWebhookDto: {
             /**
-             * @description An `https` or `http` URL, without user or password. Its host must not resolve to a loopback, private, link-local or other reserved address, unless the server allows it (`WEBHOOK_ALLOW_PRIVATE`).
+             * @description An `https` or `http` URL, without user or password. Its host, and every address it resolves to, must be global unicast: no loopback, private, link-local, NAT64, 6to4 or other special-purpose address, unless the server allows them (`WEBHOOK_ALLOW_PRIVATE`).
              * @example https://hooks.example.com/taskflow
              */
             url: string;
@@ -1407,7 +1407,7 @@ export interface components {
         };
         UpdateWebhookDto: {
             /**
-             * @description An `https` or `http` URL, without user or password. Its host must not resolve to a loopback, private, link-local or other reserved address, unless the server allows it (`WEBHOOK_ALLOW_PRIVATE`).
+             * @description An `https` or `http` URL, without user or password. Its host, and every address it resolves to, must be global unicast: no loopback, private, link-local, NAT64, 6to4 or other special-purpose address, unless the server allows them (`WEBHOOK_ALLOW_PRIVATE`).
              * @example https://hooks.example.com/taskflow
              */
             url?: string;

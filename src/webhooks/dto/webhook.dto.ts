@@ -26,7 +26,7 @@ export class CreateWebhookDto {
     maxLength: WEBHOOK_URL_MAX_LENGTH,
     example: 'https://hooks.example.com/taskflow',
     description:
-      'An `https` or `http` URL, without user or password. Its host must not resolve to a loopback, private, link-local or other reserved address, unless the server allows it (`WEBHOOK_ALLOW_PRIVATE`).',
+      'An `https` or `http` URL, without user or password. Its host, and every address it resolves to, must be global unicast: no loopback, private, link-local, NAT64, 6to4 or other special-purpose address, unless the server allows them (`WEBHOOK_ALLOW_PRIVATE`).',
   })
   @IsText({ min: 1, max: WEBHOOK_URL_MAX_LENGTH })
   url: string;
