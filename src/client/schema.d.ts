@@ -675,7 +675,7 @@ export interface paths {
         put?: never;
         /**
          * Create a webhook (admins)
-         * @description It receives the entries recorded after its creation. The answer is the only one that shows the secret. Each audit entry the webhook wants is POSTed as JSON (the entry as `GET /api/audit` shows it), in id order, signed (`X-TaskFlow-Signature`), with `X-TaskFlow-Event` and `X-TaskFlow-Delivery`: see docs/webhooks.md.
+         * @description It receives the entries recorded after its creation. The answer is the only one that shows the secret: a retry with the same `Idempotency-Key` is answered the first answer without `secret` (`Idempotent-Replayed: true`), as it was then even if the webhook changed or was deleted since, and the secret is never stored with the key. A client that lost it sets a new one with `PATCH`. Each audit entry the webhook wants is POSTed as JSON (the entry as `GET /api/audit` shows it), in id order, signed (`X-TaskFlow-Signature`), with `X-TaskFlow-Event` and `X-TaskFlow-Delivery`: see docs/webhooks.md.
          */
         post: operations["Webhooks_create"];
         delete?: never;
@@ -1351,10 +1351,10 @@ export interface components {
              */
             updated_at: string;
             /**
-             * @description The signing secret: store it now, it is never shown again.
+             * @description The signing secret: store it now, it is never shown again. Absent from an `Idempotency-Key` replay (`Idempotent-Replayed: true`), which answers the first answer without it; a client that lost it sets a new one with `PATCH`.
              * @example whsec_5f0c…
              */
-            secret: string;
+            secret?: string;
         };
         WebhookView: {
             /**
@@ -10774,7 +10774,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The webhook, with its secret */
+            /** @description The webhook, with its secret (without it on an Idempotency-Key replay) */
             201: {
                 headers: {
                     /** @description `true` when this is the stored answer to an earlier request with the same `Idempotency-Key`; absent otherwise. */

@@ -75,7 +75,8 @@ export class WebhooksService {
       createdBy: caller.id,
     });
     this.trail.record({ context: snapshot(webhook) });
-    return { ...view(webhook), secret };
+    // An instance, so that its secret is known as one (never stored for a replay).
+    return Object.assign(new CreatedWebhook(), view(webhook), { secret });
   }
 
   list(query: PaginationQuery): Promise<Page<WebhookView>> {

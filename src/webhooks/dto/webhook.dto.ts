@@ -11,6 +11,7 @@ import {
 import { AUDIT_ACTIONS, AuditAction } from '../../audit/audit-actions';
 import { IsOptionalNotNull, IsText } from '../../common/validation/decorators';
 import { PatchType } from '../../common/openapi/patch-type';
+import { SecretField } from '../../idempotency/secret-field';
 import { WEBHOOK_STATUSES, WebhookStatus } from '../webhook.entity';
 
 export const WEBHOOK_URL_MAX_LENGTH = 2048;
@@ -144,9 +145,11 @@ export class WebhookView {
 
 /** The answer to `POST /api/webhooks`: the only one that shows the secret. */
 export class CreatedWebhook extends WebhookView {
-  @ApiProperty({
+  @ApiPropertyOptional({
     example: 'whsec_5f0c…',
-    description: 'The signing secret: store it now, it is never shown again.',
+    description:
+      'The signing secret: store it now, it is never shown again. Absent from an `Idempotency-Key` replay (`Idempotent-Replayed: true`), which answers the first answer without it; a client that lost it sets a new one with `PATCH`.',
   })
-  secret: string;
+  @SecretField()
+  secret?: string;
 }
