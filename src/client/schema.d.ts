@@ -547,7 +547,7 @@ export interface paths {
         put?: never;
         /**
          * Create a project
-         * @description Any authenticated user creates a project; the caller becomes its `owner` and its first owner member.
+         * @description Any authenticated user creates a project; the caller becomes its `owner` and its first owner member. A slug in use answers 409 `project_exists`; the slug of a deleted project is never used again (409 `project_slug_retired`).
          */
         post: operations["Projects_create"];
         delete?: never;
@@ -572,7 +572,7 @@ export interface paths {
         post?: never;
         /**
          * Delete a project (owners and admins)
-         * @description Its memberships go with it. Refused (409 `project_has_tasks`) while any task is in the project. A private project the caller is not a member of is answered as missing (404), never 403.
+         * @description Refused (409 `project_has_tasks`) while any task is in the project. Afterwards the project is not listed, not found and takes no task, but its history stays readable by those who were its members (and admins), and its slug is retired: no project is ever created with it again. A private project the caller is not a member of is answered as missing (404), never 403.
          */
         delete: operations["Projects_remove"];
         options?: never;
@@ -758,7 +758,7 @@ export interface components {
          * @description A stable machine name for the rule that refused the request; switch on this.
          * @enum {string}
          */
-        ErrorCode: "malformed_json" | "bad_request" | "headers_too_large" | "request_timeout" | "payload_too_large" | "unsupported_media_type" | "unauthenticated" | "forbidden" | "admin_required" | "not_assignee" | "reviewer_is_assignee" | "capability_missing" | "not_project_member" | "project_owner_required" | "not_found" | "task_not_found" | "worker_not_found" | "dependency_not_found" | "project_not_found" | "member_not_found" | "webhook_not_found" | "route_not_found" | "method_not_allowed" | "conflict" | "invalid_transition" | "task_claimed" | "dependency_unfinished" | "dependency_cycle" | "task_has_subtasks" | "task_has_dependents" | "worker_exists" | "project_exists" | "project_has_tasks" | "project_referenced" | "last_owner" | "idempotency_key_reused" | "concurrent_change" | "precondition_failed" | "validation_failed" | "rate_limited" | "database_unavailable" | "internal_error";
+        ErrorCode: "malformed_json" | "bad_request" | "headers_too_large" | "request_timeout" | "payload_too_large" | "unsupported_media_type" | "unauthenticated" | "forbidden" | "admin_required" | "not_assignee" | "reviewer_is_assignee" | "capability_missing" | "not_project_member" | "project_owner_required" | "not_found" | "task_not_found" | "worker_not_found" | "dependency_not_found" | "project_not_found" | "member_not_found" | "webhook_not_found" | "route_not_found" | "method_not_allowed" | "conflict" | "invalid_transition" | "task_claimed" | "dependency_unfinished" | "dependency_cycle" | "task_has_subtasks" | "task_has_dependents" | "worker_exists" | "project_exists" | "project_slug_retired" | "project_has_tasks" | "project_referenced" | "last_owner" | "idempotency_key_reused" | "concurrent_change" | "precondition_failed" | "validation_failed" | "rate_limited" | "database_unavailable" | "internal_error";
         FieldErrorDto: {
             /** @example title */
             field: string;
