@@ -164,4 +164,41 @@ describe('Project history: deleted projects, moved tasks, chains (real PostgreSQ
       }
     });
   });
+
+  describe('finding 7: a task moved into a private project', () => {
+    beforeAll(async () => {
+      await createProject(alice, 'plaza');
+      await createProject(alice, 'vault', { visibility: 'private' });
+    });
+
+    it('is hidden on the audit routes from non-members, its old entries included', async () => {
+      const id = await createTaskId(alice, { title: 'Moving secret', project_slug: 'plaza' });
+      await mallory.get(`/api/tasks/${id}/audit`).expect(200);
+      await alice.patch(`/api/tasks/${id}`, { project_slug: 'vault' }).expect(200);
+      await mallory.get(`/api/tasks/${id}/audit`).expect(404);
+      expect(await auditList(mallory, `task_id=${id}`)).toEqual([]);
+      expect(await auditList(mallory, 'project=plaza&action=created')).toEqual([]);
+      expect((await auditOf(alice, id)).map((e: Entry) => e.action)).toEqual([
+        'created',
+        'updated',
+      ]);
+      // Deleted there, it stays where it was last.
+      await alice.delete(`/api/tasks/${id}`).expect(204);
+      await mallory.get(`/api/tasks/${id}/audit`).expect(404);
+      expect((await auditOf(alice, id)).map((e: Entry) => e.action)).toEqual([
+        'created',
+        'updated',
+        'deleted',
+      ]);
+    });
+
+    it('and moved out again, is everyone’s to read, its private time included', async () => {
+      const id = await createTaskId(alice, { title: 'Released', project_slug: 'vault' });
+      await alice.patch(`/api/tasks/${id}`, { project_slug: 'plaza' }).expect(200);
+      expect((await auditOf(mallory, id)).map((e: Entry) => e.action)).toEqual([
+        'created',
+        'updated',
+      ]);
+    });
+  });
 });
