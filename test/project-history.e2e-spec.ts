@@ -201,4 +201,27 @@ describe('Project history: deleted projects, moved tasks, chains (real PostgreSQ
       ]);
     });
   });
+
+  it('finding 9: chain positions shown to a reader reveal nothing about entries it cannot read', async () => {
+    const dave = await t.actor('dave');
+    await createProject(dave, 'dave-hidden-1', { visibility: 'private' });
+    await createProject(dave, 'dave-hidden-2', { visibility: 'private' });
+    const stream = new EventWatcher(url, mallory.token, { project: 'dave-open' });
+    await stream.opened();
+    await createProject(dave, 'dave-open');
+    await stream.until((w) => w.entries.length > 0, 'project_created');
+    await stream.stop();
+    expect(stream.entries[0]).toMatchObject({ chain_seq: null, prev_hash: null });
+    const [seen] = await auditList(mallory, 'project=dave-open');
+    expect(seen).toMatchObject({ action: 'project_created', chain_seq: null, prev_hash: null });
+    expect(seen.hash).toMatch(/^[0-9a-f]{64}$/);
+    const [whole] = await auditList(admin, 'project=dave-open');
+    expect(whole.chain_seq).toBe(3);
+    expect(whole.prev_hash).toMatch(/^[0-9a-f]{64}$/);
+    // A task's chain is read whole or not at all, so its positions stay.
+    const id = await createTaskId(dave, { title: 'open task', project_slug: 'dave-open' });
+    expect((await auditOf(mallory, id)).map((e: Entry) => e.chain_seq)).toEqual([1]);
+    const verify = await admin.get('/api/audit/verify').expect(200);
+    expect(verify.body.ok).toBe(true);
+  });
 });

@@ -1690,12 +1690,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -1734,12 +1734,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -1778,12 +1778,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -1822,12 +1822,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -1867,12 +1867,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -1911,12 +1911,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -1956,12 +1956,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -2001,12 +2001,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -2046,12 +2046,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -2090,12 +2090,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -2134,12 +2134,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -2179,12 +2179,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -2224,12 +2224,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -2269,12 +2269,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -2313,12 +2313,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -2357,12 +2357,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -2401,12 +2401,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -2445,12 +2445,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -2489,12 +2489,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -2533,12 +2533,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -2577,12 +2577,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -2621,12 +2621,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -2665,12 +2665,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -2709,12 +2709,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -2753,12 +2753,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -2797,12 +2797,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -2841,12 +2841,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -2885,12 +2885,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -2929,12 +2929,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
