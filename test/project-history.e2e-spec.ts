@@ -224,4 +224,39 @@ describe('Project history: deleted projects, moved tasks, chains (real PostgreSQ
     const verify = await admin.get('/api/audit/verify').expect(200);
     expect(verify.body.ok).toBe(true);
   });
+
+  describe('finding 10: webhook entries', () => {
+    beforeAll(async () => {
+      await createProject(alice, 'covert', { visibility: 'private' });
+      await createProject(alice, 'covert-2', { visibility: 'private' });
+    });
+
+    it('name a private project only to those who read it', async () => {
+      const hook = await admin
+        .post('/api/webhooks', { url: 'http://127.0.0.1:9/hook', project: 'covert' })
+        .expect(201);
+      await admin.patch(`/api/webhooks/${hook.body.id}`, { project: 'covert-2' }).expect(200);
+      await admin.patch(`/api/webhooks/${hook.body.id}`, { project: null }).expect(200);
+      await admin.delete(`/api/webhooks/${hook.body.id}`).expect(204);
+      const others = await auditList(mallory, `actor_id=root&since=${hook.body.created_at}`);
+      expect(JSON.stringify(others)).not.toContain('covert');
+      const mine = await auditList(alice, `actor_id=root&since=${hook.body.created_at}`);
+      expect(mine.map((e) => [e.action, e.project_slug])).toEqual([
+        ['webhook_created', 'covert'],
+        ['webhook_updated', 'covert'],
+        ['webhook_updated', 'covert-2'],
+        ['webhook_updated', 'covert-2'],
+        ['webhook_deleted', null],
+      ]);
+      // Admins read the whole change, in its two halves.
+      const all = await auditList(admin, `actor_id=root&since=${hook.body.created_at}`);
+      expect(all.map((e) => e.context?.project)).toEqual([
+        'covert',
+        { from: 'covert', to: null },
+        { from: null, to: 'covert-2' },
+        { from: 'covert-2', to: null },
+        null,
+      ]);
+    });
+  });
 });
