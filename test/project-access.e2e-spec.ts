@@ -129,6 +129,24 @@ describe('Project access matrix (real PostgreSQL)', () => {
     expect(taskIdsIn(body).filter((id) => secrets.ids.has(id))).toEqual([]);
   };
 
+  /** A project of `owner-1`, with the member, the viewer and the agent in their roles. */
+  const createMatrixProject = async (
+    slug: string,
+    name: string,
+    visibility: 'private' | 'internal',
+  ) => {
+    await actors.owner.post('/api/projects', { slug, name, visibility }).expect(201);
+    for (const [role, as] of [
+      ['member', 'member'],
+      ['viewer', 'viewer'],
+      ['agent', 'member'],
+    ] as const) {
+      await actors.owner
+        .post(`/api/projects/${slug}/members`, { worker_id: actors[role].id, role: as })
+        .expect(201);
+    }
+  };
+
   beforeAll(async () => {
     t = await TestApp.start();
     db = await sql(t.databaseUrl);
@@ -140,19 +158,7 @@ describe('Project access matrix (real PostgreSQL)', () => {
       .post('/api/workers', { id: 'agent-1', name: 'Agent', type: 'agent' })
       .expect(201);
     for (const place of ['private', 'internal'] as const) {
-      const slug = SLUG[place] as string;
-      await actors.owner
-        .post('/api/projects', { slug, name: `The ${place} project`, visibility: place })
-        .expect(201);
-      for (const [role, as] of [
-        ['member', 'member'],
-        ['viewer', 'viewer'],
-        ['agent', 'member'],
-      ] as const) {
-        await actors.owner
-          .post(`/api/projects/${slug}/members`, { worker_id: actors[role].id, role: as })
-          .expect(201);
-      }
+      await createMatrixProject(SLUG[place] as string, `The ${place} project`, place);
     }
   });
 
@@ -260,6 +266,63 @@ describe('Project access matrix (real PostgreSQL)', () => {
       offered.push(place);
     }
     expect(offered.sort()).toEqual(PLACES.filter((p) => writes(role, p)).sort());
+  });
+
+  describe('a deleted project, and its slug wanted again', () => {
+    /**
+     * Who keeps a deleted project's history: those who were its members, and admins; for an
+     * internal project too, though everyone read its history while it lived.
+     */
+    const keeps = (role: Role) => role !== 'outsider';
+    const slugOf = (visibility: string) => `gone-${visibility}`;
+    const deletedTask: Record<string, number> = {};
+
+    beforeAll(async () => {
+      for (const visibility of ['private', 'internal'] as const) {
+        const slug = slugOf(visibility);
+        await createMatrixProject(slug, `Gone ${visibility}`, visibility);
+        const task = await actors.owner
+          .post('/api/tasks', { title: `GONE-${visibility}`, project_slug: slug })
+          .expect(201);
+        deletedTask[visibility] = task.body.id as number;
+        await actors.owner.delete(`/api/tasks/${task.body.id}`).expect(204);
+        await actors.owner.delete(`/api/projects/${slug}`).expect(204);
+      }
+    });
+
+    describe.each(['private', 'internal'] as const)('a deleted %s project', (visibility) => {
+      const slug = slugOf(visibility);
+
+      it.each(ROLES)(
+        '%s: reads its history exactly when it was a member (or is an admin)',
+        async (role) => {
+          const actor = actors[role];
+          const history = await actor.get(`/api/audit?project=${slug}&limit=100`).expect(200);
+          const trail = await actor.get(`/api/tasks/${deletedTask[visibility]}/audit`);
+          if (keeps(role)) {
+            expect(history.body.map((e: { action: string }) => e.action)).toEqual(
+              expect.arrayContaining(['project_created', 'created', 'deleted', 'project_deleted']),
+            );
+            expect(trail.status).toBe(200);
+          } else {
+            expect(history.body).toEqual([]);
+            expect(trail.status).toBe(404);
+            expect(JSON.stringify(trail.body)).not.toContain(`GONE-${visibility}`);
+          }
+        },
+      );
+
+      it.each(ROLES)('%s: finds no project there, places no task, takes no slug', async (role) => {
+        const actor = actors[role];
+        await actor.get(`/api/projects/${slug}`).expect(404);
+        const list = await actor.get('/api/projects?limit=100').expect(200);
+        expect(list.body.map((p: { slug: string }) => p.slug)).not.toContain(slug);
+        const task = await actor.post('/api/tasks', { title: 'late', project_slug: slug });
+        expect([task.status, task.body.code]).toEqual([422, 'validation_failed']);
+        const again = await actor.post('/api/projects', { slug, name: 'Again' });
+        expect([again.status, again.body.code]).toEqual([409, 'project_slug_retired']);
+      });
+    });
   });
 
   it('assigns only to members of the project, even when an admin asks', async () => {

@@ -547,7 +547,7 @@ export interface paths {
         put?: never;
         /**
          * Create a project
-         * @description Any authenticated user creates a project; the caller becomes its `owner` and its first owner member.
+         * @description Any authenticated user creates a project; the caller becomes its `owner` and its first owner member. A slug in use answers 409 `project_exists`; the slug of a deleted project is never used again (409 `project_slug_retired`).
          */
         post: operations["Projects_create"];
         delete?: never;
@@ -572,7 +572,7 @@ export interface paths {
         post?: never;
         /**
          * Delete a project (owners and admins)
-         * @description Its memberships go with it. Refused (409 `project_has_tasks`) while any task is in the project. A private project the caller is not a member of is answered as missing (404), never 403.
+         * @description Refused (409 `project_has_tasks`) while any task is in the project. Afterwards the project is not listed, not found and takes no task, but its history stays readable by those who were its members (and admins), and its slug is retired: no project is ever created with it again. A private project the caller is not a member of is answered as missing (404), never 403.
          */
         delete: operations["Projects_remove"];
         options?: never;
@@ -760,7 +760,7 @@ export interface components {
          * @description A stable machine name for the rule that refused the request; switch on this.
          * @enum {string}
          */
-        ErrorCode: "malformed_json" | "bad_request" | "headers_too_large" | "request_timeout" | "payload_too_large" | "unsupported_media_type" | "unauthenticated" | "forbidden" | "admin_required" | "not_assignee" | "reviewer_is_assignee" | "capability_missing" | "not_project_member" | "project_owner_required" | "not_found" | "task_not_found" | "worker_not_found" | "dependency_not_found" | "project_not_found" | "member_not_found" | "webhook_not_found" | "route_not_found" | "method_not_allowed" | "conflict" | "invalid_transition" | "task_claimed" | "dependency_unfinished" | "dependency_cycle" | "task_has_subtasks" | "task_has_dependents" | "worker_exists" | "project_exists" | "project_has_tasks" | "project_referenced" | "last_owner" | "idempotency_key_reused" | "concurrent_change" | "precondition_failed" | "validation_failed" | "rate_limited" | "database_unavailable" | "internal_error";
+        ErrorCode: "malformed_json" | "bad_request" | "headers_too_large" | "request_timeout" | "payload_too_large" | "unsupported_media_type" | "unauthenticated" | "forbidden" | "admin_required" | "not_assignee" | "reviewer_is_assignee" | "capability_missing" | "not_project_member" | "project_owner_required" | "not_found" | "task_not_found" | "worker_not_found" | "dependency_not_found" | "project_not_found" | "member_not_found" | "webhook_not_found" | "route_not_found" | "method_not_allowed" | "conflict" | "invalid_transition" | "task_claimed" | "dependency_unfinished" | "dependency_cycle" | "task_has_subtasks" | "task_has_dependents" | "worker_exists" | "project_exists" | "project_slug_retired" | "project_has_tasks" | "project_referenced" | "last_owner" | "idempotency_key_reused" | "concurrent_change" | "precondition_failed" | "validation_failed" | "rate_limited" | "database_unavailable" | "internal_error";
         FieldErrorDto: {
             /** @example title */
             field: string;
@@ -1647,7 +1647,7 @@ export interface components {
             project: string | null;
             status: components["schemas"]["WebhookStatus"];
         };
-        /** @description Each changed field, with its value before and after; a new secret is only said to be new. */
+        /** @description Each changed field, with its value before and after; a new secret is only said to be new. Filed under the project the webhook watches (`project_slug`); a move from one project to another is two entries, `project` `{from: <old>, to: null}` under the old project, then `{from: null, to: <new>}` with the other changes under the new one. */
         AuditWebhookChanges: {
             webhook_id: string;
             url_origin?: {
@@ -1692,12 +1692,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -1736,12 +1736,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -1780,12 +1780,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -1824,12 +1824,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -1869,12 +1869,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -1913,12 +1913,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -1958,12 +1958,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -2003,12 +2003,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -2048,12 +2048,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -2092,12 +2092,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -2136,12 +2136,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -2181,12 +2181,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -2226,12 +2226,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -2271,12 +2271,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -2315,12 +2315,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -2359,12 +2359,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -2403,12 +2403,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -2447,12 +2447,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -2491,12 +2491,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -2535,12 +2535,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -2579,12 +2579,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -2623,12 +2623,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -2667,12 +2667,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -2711,12 +2711,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -2755,12 +2755,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -2799,12 +2799,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -2843,12 +2843,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -2887,12 +2887,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -2931,12 +2931,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;

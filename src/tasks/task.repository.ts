@@ -466,6 +466,12 @@ export class TaskRepository {
     return row;
   }
 
+  /** True when any task is in project `slug` (whoever may see it). */
+  async anyInProject(slug: string): Promise<boolean> {
+    const rows = await this.db.rows(`SELECT 1 FROM tasks WHERE project_slug = $1 LIMIT 1`, [slug]);
+    return rows.length > 0;
+  }
+
   /** The task's current version (its ETag); undefined when it does not exist or is hidden. */
   async versionOf(id: number, viewer: Viewer): Promise<number | undefined> {
     const [row] = await this.db.rows<{ version: number }>(
