@@ -5,6 +5,7 @@ import { readableProject } from '../access/project.repository';
 import { Conditions } from '../database/conditions';
 import { Db } from '../database/db';
 import { hasUnfinishedDependency } from './task-dependency.repository';
+import type { PrivateReference } from './task-moves';
 import type { Task } from './task.entity';
 import type { TaskPriority, TaskSortField, TaskStatus } from './task.enums';
 
@@ -101,6 +102,23 @@ export const APPLY_MOVE_SQL = `UPDATE tasks SET status = $2, assigned_to = $3,
                       WHEN status = 'completed' THEN completed_at ELSE now() END,
   updated_at = now()
   WHERE id = $1 RETURNING *`;
+
+/**
+ * References from a task `r` to a task `x` of another project, one row each (`id` the referrer,
+ * `target`, `field`): a subtask's `parent_id`, a dependency. `where(referrer, target)` narrows
+ * them, given the two id columns of each kind; `columns` adds to the select list. The one query
+ * behind both reference rules: making a project private, moving a task between projects.
+ */
+const crossingReferencesSql = (
+  where: (referrer: string, target: string) => string,
+  columns = '',
+) => `SELECT r.id, x.id AS target, 'parent_id' AS field${columns}
+    FROM tasks r JOIN tasks x ON x.id = r.parent_id
+   WHERE x.project_slug IS DISTINCT FROM r.project_slug AND ${where('r.id', 'r.parent_id')}
+  UNION ALL
+  SELECT r.id, x.id, 'depends_on'${columns}
+    FROM task_dependencies d JOIN tasks x ON x.id = d.depends_on_id JOIN tasks r ON r.id = d.task_id
+   WHERE x.project_slug IS DISTINCT FROM r.project_slug AND ${where('d.task_id', 'd.depends_on_id')}`;
 
 /** Tasks a claim may take: pending ones, and in-progress ones whose lease has run out. */
 const CLAIMABLE = {
@@ -454,16 +472,48 @@ export class TaskRepository {
    */
   async outsideReferenceTo(slug: string): Promise<{ id: number; target: number } | undefined> {
     const [row] = await this.db.rows<{ id: number; target: number }>(
-      `SELECT c.id, c.parent_id AS target FROM tasks c JOIN tasks p ON p.id = c.parent_id
-        WHERE p.project_slug = $1 AND c.project_slug IS DISTINCT FROM $1
-       UNION ALL
-       SELECT d.task_id, d.depends_on_id FROM task_dependencies d
-         JOIN tasks b ON b.id = d.depends_on_id JOIN tasks a ON a.id = d.task_id
-        WHERE b.project_slug = $1 AND a.project_slug IS DISTINCT FROM $1
-       LIMIT 1`,
+      `${crossingReferencesSql(() => 'x.project_slug = $1')} LIMIT 1`,
       [slug],
     );
     return row;
+  }
+
+  /**
+   * A reference to or from task `id` that points into a private project from outside it, if
+   * any: the reference rule, checked after the task has changed project (see
+   * `decideProjectMove`). One whose other end the viewer sees comes first.
+   */
+  async privateReferenceOf(id: number, viewer: Viewer): Promise<PrivateReference | undefined> {
+    const [row] = await this.db.rows<PrivateReference>(
+      `SELECT * FROM (${crossingReferencesSql(
+        (referrer, target) =>
+          `$1 IN (${referrer}, ${target}) AND EXISTS (SELECT 1 FROM projects xp
+             WHERE xp.slug = x.project_slug AND xp.visibility = 'private')`,
+        `, x.project_slug AS target_project,
+           CASE WHEN r.id = $1 THEN ${readableProject('x.project_slug', '$2', '$3')}
+                ELSE ${readableProject('r.project_slug', '$2', '$3')} END AS visible`,
+      )}) refs ORDER BY visible DESC LIMIT 1`,
+      [id, viewer.id, viewer.isAdmin],
+    );
+    return row;
+  }
+
+  /**
+   * Holds the projects of task `id` and of the tasks it refers to (FOR SHARE, until the
+   * transaction ends): a reference rule decided on their visibility cannot race a change to
+   * private, nor a membership change.
+   */
+  async holdProjectsAround(id: number): Promise<void> {
+    await this.db.write(
+      `SELECT p.slug FROM projects p WHERE p.slug IN (
+         SELECT t.project_slug FROM tasks t
+          WHERE t.id = $1 OR t.id = (SELECT parent_id FROM tasks WHERE id = $1)
+         UNION
+         SELECT b.project_slug FROM task_dependencies d JOIN tasks b ON b.id = d.depends_on_id
+          WHERE d.task_id = $1)
+       ORDER BY p.slug FOR SHARE`,
+      [id],
+    );
   }
 
   /** The task's current version (its ETag); undefined when it does not exist or is hidden. */
