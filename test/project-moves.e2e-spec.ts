@@ -1,11 +1,19 @@
 import { Client } from 'pg';
-import { createProject, createTaskId, signInAdmin, startApp, stopApp } from './support/board';
+import {
+  auditOf,
+  auditRows,
+  createProject,
+  createTaskId,
+  signInAdmin,
+  startApp,
+  stopApp,
+} from './support/board';
 import { Actor, TestApp } from './support/test-app';
 
 /**
  * The projects access matrix, continued: moving a task between projects (`PATCH project_slug`)
- * in, out and across, with references (parent, subtasks, dependencies both ways) and holders.
- * Beside test/project-access.e2e-spec.ts.
+ * in, out and across, with references (parent, subtasks, dependencies both ways) and holders,
+ * and deleting a task others hang hidden tasks on. Beside test/project-access.e2e-spec.ts.
  *
  * The board: `secret` and `vault` are private (owner-1 owns both, member-1 is a member of
  * `secret` only, viewer-1 views `secret`), `open` is internal, `hideout` is private to
@@ -253,6 +261,59 @@ describe('Moving tasks between projects (real PostgreSQL)', () => {
         // Either may win; never the shared task waiting on a private one.
         expect(w.project_slug === null && b.project_slug === 'secret').toBe(false);
       }
+    });
+  });
+
+  describe('deleting a task hidden tasks hang on', () => {
+    it('finding 8: deletes one’s own task that a hidden task depends on; the hidden edge goes with it', async () => {
+      const mine = await task(outsider);
+      const hidden = await task(stranger, { project_slug: 'hideout' });
+      await depend(stranger, hidden, mine);
+      expect((await outsider.get(`/api/tasks/${mine}/subtasks`).expect(200)).body).toEqual([]);
+      await outsider.delete(`/api/tasks/${mine}`).expect(204);
+      expect((await stranger.get(`/api/tasks/${hidden}`).expect(200)).body.blocked_by).toEqual([]);
+      // The hidden task's own readers are told; the deleter is not.
+      expect((await auditOf(stranger, hidden)).map((e) => [e.action, e.context])).toEqual([
+        ['created', expect.anything()],
+        ['dependency_added', { depends_on: mine }],
+        ['dependency_removed', { depends_on: mine }],
+      ]);
+      const deleted = await auditRows(db, mine, 'action, actor_id');
+      expect(deleted.map((e) => e.action)).toEqual(['created', 'deleted']);
+    });
+
+    it('finding 8: deletes one’s own task a hidden subtask hangs under; the subtask loses its parent', async () => {
+      const mine = await task(outsider);
+      const hidden = await task(stranger, { project_slug: 'hideout', parent_id: mine });
+      expect((await outsider.get(`/api/tasks/${mine}/subtasks`).expect(200)).body).toEqual([]);
+      await outsider.delete(`/api/tasks/${mine}`).expect(204);
+      expect((await stranger.get(`/api/tasks/${hidden}`).expect(200)).body.parent_id).toBeNull();
+      const entries = await auditOf(stranger, hidden);
+      expect(entries.at(-1)).toMatchObject({
+        action: 'updated',
+        context: { parent_id: { from: mine, to: null } },
+      });
+    });
+
+    it('finding 8: refuses for visible subtasks and dependents alone, and then keeps the hidden ones', async () => {
+      const mine = await task(outsider);
+      const hidden = await task(stranger, { project_slug: 'hideout' });
+      await depend(stranger, hidden, mine);
+      const seen = await task(outsider);
+      await depend(outsider, seen, mine);
+      const refused = await outsider.delete(`/api/tasks/${mine}`);
+      expect(outcome(refused)).toEqual([409, 'task_has_dependents']);
+      // Refused whole: the hidden task still waits for it.
+      expect((await stranger.get(`/api/tasks/${hidden}`).expect(200)).body.blocked_by).toEqual([
+        mine,
+      ]);
+      // An admin sees every task, so every one of them counts.
+      await outsider.delete(`/api/tasks/${seen}/dependencies/${mine}`).expect(204);
+      expect(outcome(await admin.delete(`/api/tasks/${mine}`))).toEqual([
+        409,
+        'task_has_dependents',
+      ]);
+      await outsider.delete(`/api/tasks/${mine}`).expect(204);
     });
   });
 });

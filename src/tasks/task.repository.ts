@@ -5,7 +5,7 @@ import { readableProject } from '../access/project.repository';
 import { Conditions } from '../database/conditions';
 import { Db } from '../database/db';
 import { hasUnfinishedDependency } from './task-dependency.repository';
-import type { PrivateReference } from './task-moves';
+import type { PrivateReference, ReferenceField } from './task-moves';
 import type { Task } from './task.entity';
 import type { TaskPriority, TaskSortField, TaskStatus } from './task.enums';
 
@@ -188,6 +188,13 @@ export interface LockedTask {
   capabilities: Record<string, string[]>;
   /** In the task's project: the roles of the caller and a new holder, where they have one. */
   projectRoles: Record<string, ProjectRole>;
+}
+
+/** A hidden task's reference to a deleted task, which the deletion removed. */
+export interface DetachedReference {
+  id: number;
+  project_slug: string | null;
+  field: ReferenceField;
 }
 
 /** The list's filters; unset ones do not filter. */
@@ -513,6 +520,37 @@ export class TaskRepository {
           WHERE d.task_id = $1)
        ORDER BY p.slug FOR SHARE`,
       [id],
+    );
+  }
+
+  /** The task, locked against every change (and deletion) by others until the transaction ends. */
+  async lockForDelete(id: number, viewer: Viewer): Promise<Task | undefined> {
+    const [row] = await this.db.write<TaskRow>(
+      `SELECT * FROM tasks t
+        WHERE t.id = $1 AND ${readableProject('t.project_slug', '$2', '$3')} FOR UPDATE`,
+      [id, viewer.id, viewer.isAdmin],
+    );
+    return row && toTask(row);
+  }
+
+  /**
+   * Lets go of task `id` on behalf of the tasks the viewer cannot see: their `parent_id` on it
+   * is cleared and their dependencies on it are removed. Returns them, with what each lost.
+   */
+  async detachHidden(id: number, viewer: Viewer): Promise<DetachedReference[]> {
+    const hidden = (alias: string) => `NOT ${readableProject(`${alias}.project_slug`, '$2', '$3')}`;
+    return this.db.write<DetachedReference>(
+      `WITH children AS (
+         UPDATE tasks c SET parent_id = NULL, updated_at = now()
+          WHERE c.parent_id = $1 AND ${hidden('c')} RETURNING c.id, c.project_slug),
+       edges AS (
+         DELETE FROM task_dependencies d USING tasks a
+          WHERE d.depends_on_id = $1 AND a.id = d.task_id AND ${hidden('a')}
+          RETURNING a.id, a.project_slug)
+       SELECT id, project_slug, 'parent_id' AS field FROM children
+       UNION ALL SELECT id, project_slug, 'depends_on' FROM edges
+       ORDER BY id`,
+      [id, viewer.id, viewer.isAdmin],
     );
   }
 

@@ -220,11 +220,30 @@ export class TasksService {
     return { task: current, changes };
   }
 
+  /**
+   * Deletes a task the caller sees. Tasks the caller cannot see never decide the answer (that
+   * would tell them such tasks exist, and stop them deleting their own task): the hidden tasks
+   * that hang on it let go of it, their `parent_id` cleared and their dependency on it removed,
+   * each audited on that task for its own readers. Visible subtasks and dependents refuse the
+   * delete (409), as the foreign keys do, and then nothing changes, hidden ones included.
+   */
   async remove(id: number, caller: AuthUser): Promise<Task> {
-    const visible = await this.tasks.find(id, caller);
+    // Locked FOR UPDATE, so no subtask or dependency can be added while the hidden ones let go.
+    const visible = await this.tasks.lockForDelete(id, caller);
     if (!visible) throw new NotFoundError(`Task ${id} not found`, 'task_not_found');
     await this.access.assertWriter(visible.project_slug, caller);
     try {
+      for (const hidden of await this.tasks.detachHidden(id, caller)) {
+        const details = { taskId: hidden.id, projectSlug: hidden.project_slug };
+        if (hidden.field === 'parent_id') {
+          this.trail.recordAs('updated', {
+            ...details,
+            context: { parent_id: { from: id, to: null } },
+          });
+        } else {
+          this.trail.recordAs('dependency_removed', { ...details, context: { depends_on: id } });
+        }
+      }
       const task = await this.tasks.delete(id);
       if (!task) throw new NotFoundError(`Task ${id} not found`, 'task_not_found');
       this.trail.record({
