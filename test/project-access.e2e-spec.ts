@@ -251,6 +251,29 @@ describe('Project access matrix (real PostgreSQL)', () => {
     });
   });
 
+  it.each(ROLES)('%s: moves a task between places exactly when it writes in both', async (role) => {
+    const actor = actors[role];
+    for (const from of PLACES) {
+      for (const to of PLACES.filter((p) => p !== from)) {
+        const id = await newTask(from);
+        const res = await actor.patch(`/api/tasks/${id}`, { project_slug: SLUG[to] });
+        // The target is a reference in the body: one the caller cannot see is no project (422).
+        const want = !writes(role, from)
+          ? expected(role, from, 200)
+          : !reads(role, to)
+            ? 422
+            : expected(role, to, 200);
+        expect([from, to, res.status]).toEqual([from, to, want]);
+        if (res.status === 200 && to === 'private') secrets.ids.add(id);
+        if (res.status === 200 && from === 'private') {
+          secrets.ids.delete(id);
+          secrets.titles.delete(`PRIVATE-TASK-${serial}`);
+        }
+        noLeak(role, res.body);
+      }
+    }
+  });
+
   it.each(ROLES)('%s: claim-next offers only tasks of places it writes in', async (role) => {
     const actor = actors[role];
     // Make this the only pending work: the newest tasks, with the highest priority.
