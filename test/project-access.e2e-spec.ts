@@ -380,4 +380,27 @@ describe('Project access matrix (real PostgreSQL)', () => {
     await actors.owner.patch('/api/projects/open', { visibility: 'private' }).expect(200);
     await actors.owner.patch('/api/projects/open', { visibility: 'internal' }).expect(200);
   });
+
+  it('refuses to turn a project private under a hidden reference without naming the referrer', async () => {
+    // The outsider's own internal project, which a task of the private project waits for.
+    await actors.outsider
+      .post('/api/projects', { slug: 'outside-open', name: 'Theirs' })
+      .expect(201);
+    const theirs = await actors.outsider
+      .post('/api/tasks', { title: 'their task', project_slug: 'outside-open' })
+      .expect(201);
+    const hidden = await newTask('private');
+    await actors.owner.post(`/api/tasks/${hidden}/dependencies/${theirs.body.id}`).expect(200);
+    const turn = await actors.outsider.patch('/api/projects/outside-open', {
+      visibility: 'private',
+    });
+    expect([turn.status, turn.body.code]).toEqual([409, 'project_referenced']);
+    expect(turn.body.error).toContain('A task you cannot see');
+    expect(turn.body.error).not.toContain(String(hidden));
+    noLeak('outsider', turn.body);
+    await actors.owner.delete(`/api/tasks/${hidden}/dependencies/${theirs.body.id}`).expect(204);
+    await actors.outsider
+      .patch('/api/projects/outside-open', { visibility: 'private' })
+      .expect(200);
+  });
 });

@@ -86,10 +86,13 @@ export class ProjectsService {
     }
     if (values.visibility === 'private') {
       // Tasks elsewhere that point into the project would show its ids to non-members.
-      const reference = await this.tasks.outsideReferenceTo(slug);
+      // A referring task the owner cannot see still refuses (its readers would see the id), but
+      // the answer does not name it, as for a move into a private project.
+      const reference = await this.tasks.outsideReferenceTo(slug, caller);
       if (reference) {
+        const referrer = reference.visible ? `Task ${reference.id}` : 'A task you cannot see';
         throw new ConflictError(
-          `Task ${reference.id}, outside project '${slug}', refers to its task ${reference.target} (as parent or dependency); remove that reference before making the project private`,
+          `${referrer}, outside project '${slug}', refers to its task ${reference.target} (as parent or dependency); remove that reference before making the project private`,
           'project_referenced',
         );
       }

@@ -475,12 +475,19 @@ export class TaskRepository {
 
   /**
    * A task outside project `slug` that refers to one of its tasks (as parent or dependency), if
-   * any: such a reference would name a private task to people outside the project.
+   * any: such a reference would name a private task to people outside the project. One the
+   * viewer sees comes first; `visible` says whether the viewer may see the referring task.
    */
-  async outsideReferenceTo(slug: string): Promise<{ id: number; target: number } | undefined> {
-    const [row] = await this.db.rows<{ id: number; target: number }>(
-      `${crossingReferencesSql(() => 'x.project_slug = $1')} LIMIT 1`,
-      [slug],
+  async outsideReferenceTo(
+    slug: string,
+    viewer: Viewer,
+  ): Promise<{ id: number; target: number; visible: boolean } | undefined> {
+    const [row] = await this.db.rows<{ id: number; target: number; visible: boolean }>(
+      `SELECT * FROM (${crossingReferencesSql(
+        () => 'x.project_slug = $1',
+        `, ${readableProject('r.project_slug', '$2', '$3')} AS visible`,
+      )}) refs ORDER BY visible DESC LIMIT 1`,
+      [slug, viewer.id, viewer.isAdmin],
     );
     return row;
   }
