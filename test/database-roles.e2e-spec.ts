@@ -112,7 +112,8 @@ describe('Database roles: the API runs as a role that cannot tamper (e2e)', () =
       idempotency_keys: 'DELETE,INSERT,SELECT,UPDATE',
       migrations: null,
       project_members: 'DELETE,INSERT,SELECT,UPDATE',
-      projects: 'DELETE,INSERT,SELECT,UPDATE',
+      // Deleting a project retires its row (RetiredProjects): the API never removes one.
+      projects: 'INSERT,SELECT,UPDATE',
       task_dependencies: 'DELETE,INSERT,SELECT',
       tasks: 'DELETE,INSERT,SELECT,UPDATE',
       webhook_deliveries: 'INSERT,SELECT',

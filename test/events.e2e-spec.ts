@@ -93,6 +93,42 @@ describe('the stream', () => {
     abort.abort();
   });
 
+  /** `HEAD /api/events`, given up after 3 s: an answer that has not come by then never will. */
+  const head = (path: string, token?: string) =>
+    fetch(`${url}${path}`, {
+      method: 'HEAD',
+      headers: token ? { Authorization: `Bearer ${token}` } : {},
+      signal: AbortSignal.timeout(3000),
+    });
+
+  it('finding 13: HEAD answers the stream headers at once, with no body, and subscribes nothing', async () => {
+    const feed = t.app.get(EventFeed);
+    // Streams that earlier tests aborted leave once the server sees their sockets close.
+    while (feed.subscribers > 0) await new Promise((r) => setTimeout(r, 20));
+    const response = await head('/api/events?project=open', alice.token);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    expect(response.headers.get('x-accel-buffering')).toBe('no');
+    expect(response.headers.get('x-request-id')).toBeTruthy();
+    // The stream has no length: a Content-Length (even 0) would misstate the GET's body.
+    expect(response.headers.get('content-length')).toBeNull();
+    expect(await response.text()).toBe('');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(feed.subscribers).toBe(0);
+  });
+
+  it('HEAD is refused where GET is: 401 without a token, 422 for a bad filter', async () => {
+    expect((await head('/api/events')).status).toBe(401);
+    expect((await head('/api/events?action=nope', alice.token)).status).toBe(422);
+    const badHeader = await fetch(`${url}/api/events`, {
+      method: 'HEAD',
+      headers: { Authorization: `Bearer ${alice.token}`, 'Last-Event-ID': 'abc' },
+      signal: AbortSignal.timeout(3000),
+    });
+    expect(badHeader.status).toBe(422);
+  });
+
   it('filters by task, action, project and actor type', async () => {
     const mine = await createTaskId(alice, { title: 'Mine' });
     const since = await maxAuditId(db);

@@ -129,6 +129,24 @@ describe('Project access matrix (real PostgreSQL)', () => {
     expect(taskIdsIn(body).filter((id) => secrets.ids.has(id))).toEqual([]);
   };
 
+  /** A project of `owner-1`, with the member, the viewer and the agent in their roles. */
+  const createMatrixProject = async (
+    slug: string,
+    name: string,
+    visibility: 'private' | 'internal',
+  ) => {
+    await actors.owner.post('/api/projects', { slug, name, visibility }).expect(201);
+    for (const [role, as] of [
+      ['member', 'member'],
+      ['viewer', 'viewer'],
+      ['agent', 'member'],
+    ] as const) {
+      await actors.owner
+        .post(`/api/projects/${slug}/members`, { worker_id: actors[role].id, role: as })
+        .expect(201);
+    }
+  };
+
   beforeAll(async () => {
     t = await TestApp.start();
     db = await sql(t.databaseUrl);
@@ -140,19 +158,7 @@ describe('Project access matrix (real PostgreSQL)', () => {
       .post('/api/workers', { id: 'agent-1', name: 'Agent', type: 'agent' })
       .expect(201);
     for (const place of ['private', 'internal'] as const) {
-      const slug = SLUG[place] as string;
-      await actors.owner
-        .post('/api/projects', { slug, name: `The ${place} project`, visibility: place })
-        .expect(201);
-      for (const [role, as] of [
-        ['member', 'member'],
-        ['viewer', 'viewer'],
-        ['agent', 'member'],
-      ] as const) {
-        await actors.owner
-          .post(`/api/projects/${slug}/members`, { worker_id: actors[role].id, role: as })
-          .expect(201);
-      }
+      await createMatrixProject(SLUG[place] as string, `The ${place} project`, place);
     }
   });
 
@@ -245,6 +251,29 @@ describe('Project access matrix (real PostgreSQL)', () => {
     });
   });
 
+  it.each(ROLES)('%s: moves a task between places exactly when it writes in both', async (role) => {
+    const actor = actors[role];
+    for (const from of PLACES) {
+      for (const to of PLACES.filter((p) => p !== from)) {
+        const id = await newTask(from);
+        const res = await actor.patch(`/api/tasks/${id}`, { project_slug: SLUG[to] });
+        // The target is a reference in the body: one the caller cannot see is no project (422).
+        const want = !writes(role, from)
+          ? expected(role, from, 200)
+          : !reads(role, to)
+            ? 422
+            : expected(role, to, 200);
+        expect([from, to, res.status]).toEqual([from, to, want]);
+        if (res.status === 200 && to === 'private') secrets.ids.add(id);
+        if (res.status === 200 && from === 'private') {
+          secrets.ids.delete(id);
+          secrets.titles.delete(`PRIVATE-TASK-${serial}`);
+        }
+        noLeak(role, res.body);
+      }
+    }
+  });
+
   it.each(ROLES)('%s: claim-next offers only tasks of places it writes in', async (role) => {
     const actor = actors[role];
     // Make this the only pending work: the newest tasks, with the highest priority.
@@ -260,6 +289,63 @@ describe('Project access matrix (real PostgreSQL)', () => {
       offered.push(place);
     }
     expect(offered.sort()).toEqual(PLACES.filter((p) => writes(role, p)).sort());
+  });
+
+  describe('a deleted project, and its slug wanted again', () => {
+    /**
+     * Who keeps a deleted project's history: those who were its members, and admins; for an
+     * internal project too, though everyone read its history while it lived.
+     */
+    const keeps = (role: Role) => role !== 'outsider';
+    const slugOf = (visibility: string) => `gone-${visibility}`;
+    const deletedTask: Record<string, number> = {};
+
+    beforeAll(async () => {
+      for (const visibility of ['private', 'internal'] as const) {
+        const slug = slugOf(visibility);
+        await createMatrixProject(slug, `Gone ${visibility}`, visibility);
+        const task = await actors.owner
+          .post('/api/tasks', { title: `GONE-${visibility}`, project_slug: slug })
+          .expect(201);
+        deletedTask[visibility] = task.body.id as number;
+        await actors.owner.delete(`/api/tasks/${task.body.id}`).expect(204);
+        await actors.owner.delete(`/api/projects/${slug}`).expect(204);
+      }
+    });
+
+    describe.each(['private', 'internal'] as const)('a deleted %s project', (visibility) => {
+      const slug = slugOf(visibility);
+
+      it.each(ROLES)(
+        '%s: reads its history exactly when it was a member (or is an admin)',
+        async (role) => {
+          const actor = actors[role];
+          const history = await actor.get(`/api/audit?project=${slug}&limit=100`).expect(200);
+          const trail = await actor.get(`/api/tasks/${deletedTask[visibility]}/audit`);
+          if (keeps(role)) {
+            expect(history.body.map((e: { action: string }) => e.action)).toEqual(
+              expect.arrayContaining(['project_created', 'created', 'deleted', 'project_deleted']),
+            );
+            expect(trail.status).toBe(200);
+          } else {
+            expect(history.body).toEqual([]);
+            expect(trail.status).toBe(404);
+            expect(JSON.stringify(trail.body)).not.toContain(`GONE-${visibility}`);
+          }
+        },
+      );
+
+      it.each(ROLES)('%s: finds no project there, places no task, takes no slug', async (role) => {
+        const actor = actors[role];
+        await actor.get(`/api/projects/${slug}`).expect(404);
+        const list = await actor.get('/api/projects?limit=100').expect(200);
+        expect(list.body.map((p: { slug: string }) => p.slug)).not.toContain(slug);
+        const task = await actor.post('/api/tasks', { title: 'late', project_slug: slug });
+        expect([task.status, task.body.code]).toEqual([422, 'validation_failed']);
+        const again = await actor.post('/api/projects', { slug, name: 'Again' });
+        expect([again.status, again.body.code]).toEqual([409, 'project_slug_retired']);
+      });
+    });
   });
 
   it('assigns only to members of the project, even when an admin asks', async () => {
@@ -293,5 +379,28 @@ describe('Project access matrix (real PostgreSQL)', () => {
     await actors.member.delete(`/api/tasks/${hidden}/dependencies/${open}`).expect(204);
     await actors.owner.patch('/api/projects/open', { visibility: 'private' }).expect(200);
     await actors.owner.patch('/api/projects/open', { visibility: 'internal' }).expect(200);
+  });
+
+  it('refuses to turn a project private under a hidden reference without naming the referrer', async () => {
+    // The outsider's own internal project, which a task of the private project waits for.
+    await actors.outsider
+      .post('/api/projects', { slug: 'outside-open', name: 'Theirs' })
+      .expect(201);
+    const theirs = await actors.outsider
+      .post('/api/tasks', { title: 'their task', project_slug: 'outside-open' })
+      .expect(201);
+    const hidden = await newTask('private');
+    await actors.owner.post(`/api/tasks/${hidden}/dependencies/${theirs.body.id}`).expect(200);
+    const turn = await actors.outsider.patch('/api/projects/outside-open', {
+      visibility: 'private',
+    });
+    expect([turn.status, turn.body.code]).toEqual([409, 'project_referenced']);
+    expect(turn.body.error).toContain('A task you cannot see');
+    expect(turn.body.error).not.toContain(String(hidden));
+    noLeak('outsider', turn.body);
+    await actors.owner.delete(`/api/tasks/${hidden}/dependencies/${theirs.body.id}`).expect(204);
+    await actors.outsider
+      .patch('/api/projects/outside-open', { visibility: 'private' })
+      .expect(200);
   });
 });

@@ -1,9 +1,6 @@
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
-import { loadConfig } from '../src/config/config';
-import { migrationDataSourceOptions } from '../src/database/data-source-options';
-import { freshDatabase, sql } from './support/database';
-import { TEST_APP_ROLE } from './support/env';
+import { databaseBefore, sql } from './support/database';
 import { TestApp } from './support/test-app';
 
 /**
@@ -17,17 +14,8 @@ describe('Migrating a board without projects (real PostgreSQL)', () => {
   let owner: Client;
 
   beforeAll(async () => {
-    url = await freshDatabase();
-    const config = loadConfig({ DATABASE_URL: url, DATABASE_APP_ROLE: TEST_APP_ROLE });
-    const ds = new DataSource(migrationDataSourceOptions(config.database));
-    await ds.initialize();
-    // Back to the schema just before ProjectsTagsAndTimes, however many migrations came after it.
-    while (
-      (await ds.query(`SELECT 1 FROM migrations WHERE name = 'ProjectsTagsAndTimes1764270000000'`))
-        .length > 0
-    ) {
-      await ds.undoLastMigration({ transaction: 'each' });
-    }
+    let ds: DataSource;
+    ({ url, ds } = await databaseBefore('ProjectsTagsAndTimes1764270000000'));
     owner = await sql(url);
     await owner.query(`
       INSERT INTO tasks (id, title, status, project_slug, created_by, created_at) VALUES

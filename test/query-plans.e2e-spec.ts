@@ -6,6 +6,7 @@ import {
   pageOfTasksSql,
 } from '../src/tasks/task.repository';
 import { readableProject } from '../src/access/project.repository';
+import { SCOPED_AUDIT_ENTRIES, readableAuditEntry } from '../src/audit/audit-entry.repository';
 import { freshDatabase, sql } from './support/database';
 
 /**
@@ -110,8 +111,8 @@ describe('Query plans of the hot paths (real PostgreSQL)', () => {
     ],
     [
       'a task audit trail',
-      `SELECT * FROM audit_entries
-        WHERE ${readableProject('project_slug', '$1', '$2')} AND task_id = $3 ORDER BY id LIMIT 50`,
+      `SELECT e.* FROM ${SCOPED_AUDIT_ENTRIES}
+        WHERE ${readableAuditEntry('$1', '$2')} AND task_id = $3 ORDER BY id LIMIT 50`,
       [...caller, 4242],
     ],
   ])('%s: no sequential scan of a big table', async (_name, text, params) => {

@@ -138,6 +138,37 @@ describe('Webhooks (e2e)', () => {
       expect(JSON.stringify(rows)).not.toContain(created.body.secret);
     });
 
+    it('finding 11: an Idempotency-Key replay never answers the secret again, even after a delete, and idempotency_keys never holds it', async () => {
+      const keyRows = async () =>
+        JSON.stringify((await db.query(`SELECT * FROM idempotency_keys`)).rows);
+      const send = (body: object, key: string) =>
+        admin.post('/api/webhooks', body).set('Idempotency-Key', key);
+
+      // A generated secret, and one the caller chose.
+      for (const [body, key] of [
+        [{ url: receiver.url, status: 'paused' }, 'hook-generated-secret'],
+        [{ url: receiver.url, status: 'paused', secret: 'chosen-secret-0123456789' }, 'hook-own'],
+      ] as const) {
+        const first = await send(body, key).expect(201);
+        const secret = first.body.secret as string;
+        expect(secret).toMatch(/^(whsec_[0-9a-f]{64}|chosen-secret-0123456789)$/);
+        expect(first.headers['idempotent-replayed']).toBeUndefined();
+        expect(await keyRows()).toContain(key);
+        expect(await keyRows()).not.toContain(secret);
+
+        const { secret: _shown, ...withoutSecret } = first.body;
+        const replay = await send(body, key).expect(201);
+        expect(replay.headers['idempotent-replayed']).toBe('true');
+        expect(replay.body).toEqual(withoutSecret);
+
+        await admin.delete(`/api/webhooks/${first.body.id}`).expect(204);
+        const afterDelete = await send(body, key).expect(201);
+        expect(afterDelete.body).toEqual(withoutSecret);
+        expect(JSON.stringify(afterDelete.body)).not.toContain(secret);
+        expect(await keyRows()).not.toContain(secret);
+      }
+    });
+
     it.each([
       [{ url: 'ftp://example.com/x' }, 'url', 'url must be an http or https URL'],
       [{ url: 'not a url' }, 'url', 'url must be an absolute http or https URL'],
@@ -239,6 +270,22 @@ describe('Webhooks (e2e)', () => {
       const res = await strictAdmin.post('/api/webhooks', { url }).expect(422);
       expect(res.body.details).toEqual([
         { field: 'url', message: expect.stringContaining(`url refused: host`) },
+      ]);
+      expect(res.body.details[0].message).toContain(shown);
+    });
+
+    it.each([
+      ['http://[64:ff9b::a9fe:a9fe]/latest/meta-data', '169.254.169.254'], // NAT64
+      ['http://[64:ff9b::7f00:1]:8080/hook', '127.0.0.1'], // NAT64
+      ['http://[64:ff9b:1::a9fe:a9fe]/hook', 'rfc8215'], // local-use NAT64
+      ['http://[2002:a9fe:a9fe::1]/hook', '169.254.169.254'], // 6to4
+      ['http://[::ffff:0:7f00:1]/hook', '127.0.0.1'], // SIIT
+      ['http://[2001::1]/hook', 'teredo'],
+      ['http://[100::1]/hook', 'discard'],
+    ])('finding 12: refuses the IPv6 transition form %s (422 on url)', async (url, shown) => {
+      const res = await strictAdmin.post('/api/webhooks', { url }).expect(422);
+      expect(res.body.details).toEqual([
+        { field: 'url', message: expect.stringContaining('url refused: host') },
       ]);
       expect(res.body.details[0].message).toContain(shown);
     });

@@ -30,13 +30,14 @@ export class ProjectAccess {
   }
 
   /**
-   * A task's `project_slug` (on create, or a PATCH that moves it): the project must exist and
-   * be visible to the caller (422 otherwise, as for any reference to nothing), and the caller
-   * must write there.
+   * A task's `project_slug` (on create, or a PATCH that moves it): the project must exist, not
+   * be deleted, and be visible to the caller (422 otherwise, as for any reference to nothing),
+   * and the caller must write there. The project stays locked until the task is written, so it
+   * cannot be deleted, nor the caller's membership taken away, in between.
    */
   async assertCanPlaceIn(slug: string | null | undefined, caller: Viewer): Promise<void> {
     if (slug === null || slug === undefined) return;
-    if (!(await this.projects.find(slug, caller))) {
+    if (!(await this.projects.findForPlacement(slug, caller))) {
       throw ValidationFailedError.field(
         'project_slug',
         `project_slug '${slug}': no such project (create it with POST /api/projects)`,

@@ -2,7 +2,7 @@ import { ApiProperty } from '@nestjs/swagger';
 import { Check, Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
 import { PROJECT_VISIBILITIES, ProjectVisibility } from './project-access';
 
-/** A project: who sees and changes its tasks (see docs/projects.md). */
+/** A project: who sees and changes its tasks (README, "Projects and access"). */
 @Entity({ name: 'projects' })
 @Check('chk_projects_description_length', `char_length("description") <= 10000`)
 export class Project {
@@ -44,4 +44,11 @@ export class Project {
   @ApiProperty({ format: 'date-time', example: '2026-11-26T20:41:04.575Z' })
   @UpdateDateColumn({ type: 'timestamptz' })
   updated_at: Date;
+
+  /**
+   * Set when the project is deleted; never in an answer, since a deleted project is not served.
+   * The row stays so that its history keeps its readers and its slug is not handed out again.
+   */
+  @Column({ type: 'timestamptz', nullable: true })
+  deleted_at?: Date | null;
 }

@@ -11,12 +11,20 @@ import { Project } from './project.entity';
  * shared board, open to everyone). `viewer` and `admin` are placeholders for the caller's id and
  * admin flag. Every query that returns tasks, audit entries or projects applies it, so no route
  * can forget it; a row the caller may not see is simply not there (404, never 403).
+ *
+ * A deleted project keeps its row and its members (`deleted_at`): its history stays readable by
+ * those who were its members when it went, whatever its visibility was, and by admins.
  */
 export const readableProject = (slug: string, viewer: string, admin: string): string =>
   `(${slug} IS NULL OR ${admin}::boolean OR EXISTS (
-     SELECT 1 FROM projects vp WHERE vp.slug = ${slug} AND (vp.visibility = 'internal'
-       OR EXISTS (SELECT 1 FROM project_members vm
-                   WHERE vm.project_slug = vp.slug AND vm.worker_id = ${viewer}::varchar))))`;
+     SELECT 1 FROM projects vp WHERE vp.slug = ${slug}
+       AND ((vp.visibility = 'internal' AND vp.deleted_at IS NULL)
+         OR EXISTS (SELECT 1 FROM project_members vm
+                     WHERE vm.project_slug = vp.slug AND vm.worker_id = ${viewer}::varchar))))`;
+
+/** SQL: a project the viewer may see as a project (not deleted, and readable). */
+const liveAndReadable = (viewer: string, admin: string): string =>
+  `p.deleted_at IS NULL AND ${readableProject('p.slug', viewer, admin)}`;
 
 /** The fields an owner may change. */
 export type ProjectChanges = Partial<Pick<Project, 'name' | 'description' | 'visibility'>>;
@@ -38,26 +46,44 @@ export class ProjectRepository extends TableRepository<Project> {
     super(txHost, Project);
   }
 
-  /** Creates a project; undefined when the slug is taken. */
+  /** Creates a project; `taken` when the slug is in use, `retired` when a deleted project had it. */
   async insert(project: {
     slug: string;
     name: string;
     description: string | null;
     visibility: ProjectVisibility;
     owner: string;
-  }): Promise<Project | undefined> {
+  }): Promise<Project | 'taken' | 'retired'> {
     const [row] = await this.write<Project>(
       `INSERT INTO projects (slug, name, description, visibility, owner) VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (slug) DO NOTHING RETURNING *`,
       [project.slug, project.name, project.description, project.visibility, project.owner],
     );
+    if (row) return toProject(row);
+    const [holder] = await this.select<{ retired: boolean }>(
+      `SELECT deleted_at IS NOT NULL AS retired FROM projects WHERE slug = $1`,
+      [project.slug],
+    );
+    return holder?.retired ? 'retired' : 'taken';
+  }
+
+  /** The project if it is not deleted and the viewer may see it. */
+  async find(slug: string, viewer: Viewer): Promise<Project | undefined> {
+    const [row] = await this.select<Project>(
+      `SELECT * FROM projects p WHERE p.slug = $1 AND ${liveAndReadable('$2', '$3')}`,
+      [slug, viewer.id, viewer.isAdmin],
+    );
     return row && toProject(row);
   }
 
-  /** The project if the viewer may see it. */
-  async find(slug: string, viewer: Viewer): Promise<Project | undefined> {
-    const [row] = await this.select<Project>(
-      `SELECT * FROM projects p WHERE p.slug = $1 AND ${readableProject('p.slug', '$2', '$3')}`,
+  /**
+   * `find`, held (FOR SHARE) until the transaction ends, for placing a task in the project: a
+   * deletion, or a change to its members, waits for the placement to commit, and a placement
+   * that waited for a deletion finds no project (the row is checked again once it is free).
+   */
+  async findForPlacement(slug: string, viewer: Viewer): Promise<Project | undefined> {
+    const [row] = await this.write<Project>(
+      `SELECT * FROM projects p WHERE p.slug = $1 AND ${liveAndReadable('$2', '$3')} FOR SHARE OF p`,
       [slug, viewer.id, viewer.isAdmin],
     );
     return row && toProject(row);
@@ -78,8 +104,8 @@ export class ProjectRepository extends TableRepository<Project> {
   /** `find`, locked until the transaction ends (for a read-modify-write). */
   async lock(slug: string, viewer: Viewer): Promise<Project | undefined> {
     const [row] = await this.write<Project>(
-      `SELECT * FROM projects p WHERE p.slug = $1 AND ${readableProject('p.slug', '$2', '$3')}
-       FOR NO KEY UPDATE`,
+      `SELECT * FROM projects p WHERE p.slug = $1 AND ${liveAndReadable('$2', '$3')}
+       FOR NO KEY UPDATE OF p`,
       [slug, viewer.id, viewer.isAdmin],
     );
     return row && toProject(row);
@@ -102,7 +128,7 @@ export class ProjectRepository extends TableRepository<Project> {
 
   /** The projects the viewer may see, by slug, and how many there are. */
   async page(viewer: Viewer, limit: number, offset: number): Promise<Page<Project>> {
-    const visible = readableProject('p.slug', '$1', '$2');
+    const visible = liveAndReadable('$1', '$2');
     const rows = await this.select<Project>(
       `SELECT * FROM projects p WHERE ${visible} ORDER BY p.slug ASC LIMIT $3 OFFSET $4`,
       [viewer.id, viewer.isAdmin, limit, offset],
@@ -131,11 +157,13 @@ export class ProjectRepository extends TableRepository<Project> {
     return toProject(row);
   }
 
-  /** Deletes a project (its members go with it); the database refuses while it has tasks. */
-  async delete(slug: string): Promise<Project | undefined> {
-    const [row] = await this.write<Project>(`DELETE FROM projects WHERE slug = $1 RETURNING *`, [
-      slug,
-    ]);
+  /** Marks a project deleted; its row and members stay, for its history and its slug. */
+  async retire(slug: string): Promise<Project | undefined> {
+    const [row] = await this.write<Project>(
+      `UPDATE projects SET deleted_at = now(), updated_at = now()
+        WHERE slug = $1 AND deleted_at IS NULL RETURNING *`,
+      [slug],
+    );
     return row && toProject(row);
   }
 }

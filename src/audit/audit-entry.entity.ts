@@ -83,18 +83,21 @@ export class AuditEntry {
   timestamp: Date;
 
   @ApiProperty({
+    type: 'integer',
+    nullable: true,
     example: 7,
     description:
-      "Position in its chain (the task's, or for entries about no task the worker's), from 1.",
+      "Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.",
   })
   @Column({ type: 'integer' })
-  chain_seq: number;
+  chain_seq: number | null;
 
   @ApiProperty({
     type: String,
     nullable: true,
     example: '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
-    description: 'The `hash` of the previous entry of the same chain; null for the first.',
+    description:
+      'The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).',
   })
   @Column({ type: 'char', length: 64, nullable: true })
   prev_hash: string | null;

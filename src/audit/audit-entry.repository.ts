@@ -151,6 +151,28 @@ const COUNT_CHAINS_SQL = `
 SELECT count(DISTINCT audit_chain_key(task_id, context, actor_id))::integer AS total
   FROM audit_entries WHERE $1::integer IS NULL OR task_id = $1::integer`;
 
+/**
+ * The audit log, each entry with the project that decides who reads it (`scope.slug`). An entry
+ * about no task is read by the rule of its own project. An entry about a task is read by the
+ * rule of the project the task is in now, or, for a deleted task, the one it was deleted from
+ * (the last entry of its chain): a task's trail is read whole or not at all, so moving a task
+ * into a private project takes its earlier entries out of sight too, and none of its entries
+ * can show a reader where it went.
+ */
+export const SCOPED_AUDIT_ENTRIES = `audit_entries e CROSS JOIN LATERAL (
+  SELECT CASE WHEN e.task_id IS NULL THEN e.project_slug
+              WHEN task.found THEN task.project_slug
+              ELSE (SELECT d.project_slug FROM audit_entries d
+                     WHERE d.task_id = e.task_id ORDER BY d.chain_seq DESC LIMIT 1)
+         END AS slug
+    FROM (SELECT count(*) > 0 AS found, max(t.project_slug) AS project_slug
+            FROM tasks t WHERE t.id = e.task_id) AS task
+) AS scope`;
+
+/** SQL over `SCOPED_AUDIT_ENTRIES`: true when the viewer may read the entry. */
+export const readableAuditEntry = (viewer: string, admin: string): string =>
+  `(${admin}::boolean OR ${readableProject('scope.slug', viewer, admin)})`;
+
 type AuditRow = Omit<AuditEntry, 'id'> & { id: string };
 
 /** pg returns bigint as a string; ids stay far below 2^53, so they are numbers in JSON. */
@@ -190,14 +212,15 @@ export class AuditEntryRepository extends TableRepository<AuditEntry> {
     const where = this.visible(viewer, filters);
     const filterParams = [...where.params];
     const rows = await this.select<AuditRow>(
-      `SELECT * FROM audit_entries${where.sql} ORDER BY id ASC LIMIT ${where.param(limit)} OFFSET ${where.param(offset)}`,
+      `SELECT e.* FROM ${SCOPED_AUDIT_ENTRIES}${where.sql}
+        ORDER BY id ASC LIMIT ${where.param(limit)} OFFSET ${where.param(offset)}`,
       where.params,
     );
     const items = rows.map(toEntry);
     if (items.length > 0 && items.length < limit) return { items, total: offset + items.length };
     if (items.length === 0 && offset === 0) return { items, total: 0 };
     const [{ total }] = await this.select<{ total: number }>(
-      `SELECT count(*)::integer AS total FROM audit_entries${where.sql}`,
+      `SELECT count(*)::integer AS total FROM ${SCOPED_AUDIT_ENTRIES}${where.sql}`,
       filterParams,
     );
     return { items, total };
@@ -218,7 +241,7 @@ export class AuditEntryRepository extends TableRepository<AuditEntry> {
       .add((p) => `id > ${p}`, after)
       .add((p) => `id <= ${p}`, through);
     const rows = await this.select<AuditRow>(
-      `SELECT * FROM audit_entries${where.sql} ORDER BY id ASC LIMIT ${where.param(limit)}`,
+      `SELECT e.* FROM ${SCOPED_AUDIT_ENTRIES}${where.sql} ORDER BY id ASC LIMIT ${where.param(limit)}`,
       where.params,
     );
     return rows.map(toEntry);
@@ -245,10 +268,10 @@ export class AuditEntryRepository extends TableRepository<AuditEntry> {
     return Number(row.id);
   }
 
-  /** The visibility rule and the filters, as a WHERE clause. */
+  /** The visibility rule and the filters, as a WHERE clause over `SCOPED_AUDIT_ENTRIES`. */
   private visible(viewer: Viewer, filters: AuditFilters): Conditions {
     const where = new Conditions();
-    where.raw(readableProject('project_slug', where.param(viewer.id), where.param(viewer.isAdmin)));
+    where.raw(readableAuditEntry(where.param(viewer.id), where.param(viewer.isAdmin)));
     return where
       .add((p) => `task_id = ${p}`, filters.taskId)
       .add((p) => `actor_id = ${p}`, filters.actorId)

@@ -35,6 +35,7 @@ export const enums = {
     'task_has_dependents',
     'worker_exists',
     'project_exists',
+    'project_slug_retired',
     'project_has_tasks',
     'project_referenced',
     'last_owner',

@@ -164,14 +164,14 @@ export interface paths {
         post?: never;
         /**
          * Delete a task
-         * @description 409 while it has subtasks.
+         * @description 409 (`task_has_subtasks`, `task_has_dependents`) while tasks the caller sees hang on it. Tasks the caller cannot see never refuse it: they let go of it (a subtask loses its `parent_id`, a dependent its dependency).
          */
         delete: operations["Tasks_remove"];
         options?: never;
         head?: never;
         /**
          * Update some fields of a task
-         * @description Only the fields sent change, in one transaction. `assigned_to` is the move `assign` (an unassigned pending task: anyone; otherwise the assignee or an admin) and `status` is the move that reaches it (`in_progress` from `pending` is `start`, `completed` from `review` is `approve`…), with the same rules, status codes and audit actions as the lifecycle routes; a status no move reaches is 409 `invalid_transition`. `review → in_progress` is `reject`, which needs a reason: use `POST /api/tasks/{id}/reject`.
+         * @description Only the fields sent change, in one transaction. `assigned_to` is the move `assign` (an unassigned pending task: anyone; otherwise the assignee or an admin) and `status` is the move that reaches it (`in_progress` from `pending` is `start`, `completed` from `review` is `approve`…), with the same rules, status codes and audit actions as the lifecycle routes; a status no move reaches is 409 `invalid_transition`. `review → in_progress` is `reject`, which needs a reason: use `POST /api/tasks/{id}/reject`. `project_slug` moves the task to another project: its holder must be a member there (403 `not_project_member`), and no task outside a private project may refer to one inside it, as parent or dependency, either way (409 `project_referenced`; see docs/lifecycle.md).
          */
         patch: operations["Tasks_update"];
         trace?: never;
@@ -547,7 +547,7 @@ export interface paths {
         put?: never;
         /**
          * Create a project
-         * @description Any authenticated user creates a project; the caller becomes its `owner` and its first owner member.
+         * @description Any authenticated user creates a project; the caller becomes its `owner` and its first owner member. A slug in use answers 409 `project_exists`; the slug of a deleted project is never used again (409 `project_slug_retired`).
          */
         post: operations["Projects_create"];
         delete?: never;
@@ -572,7 +572,7 @@ export interface paths {
         post?: never;
         /**
          * Delete a project (owners and admins)
-         * @description Its memberships go with it. Refused (409 `project_has_tasks`) while any task is in the project. A private project the caller is not a member of is answered as missing (404), never 403.
+         * @description Refused (409 `project_has_tasks`) while any task is in the project. Afterwards the project is not listed, not found and takes no task, but its history stays readable by those who were its members (and admins), and its slug is retired: no project is ever created with it again. A private project the caller is not a member of is answered as missing (404), never 403.
          */
         delete: operations["Projects_remove"];
         options?: never;
@@ -648,6 +648,8 @@ export interface paths {
          *     `: keep-alive` comments come every EVENTS_HEARTBEAT_SECONDS (15) on a quiet stream, and the stream starts with `retry: 2000`.
          *
          *     Resume: send the last id you received as `Last-Event-ID` (or `?after=`; the header wins when both are given) and you get every matching entry after it, none twice. The server may end a stream with one last event without an id: `overflow` (you fell too far behind), `token_expired` or `shutdown`, whose data is `{reason, message, last_event_id}`; reconnect with Last-Event-ID. Browsers: EventSource cannot send Authorization, use a fetch-based reader (docs/events.md).
+         *
+         *     `HEAD` answers the stream's status and headers at once, without a body, and opens no stream.
          */
         get: operations["Events_stream"];
         put?: never;
@@ -673,7 +675,7 @@ export interface paths {
         put?: never;
         /**
          * Create a webhook (admins)
-         * @description It receives the entries recorded after its creation. The answer is the only one that shows the secret. Each audit entry the webhook wants is POSTed as JSON (the entry as `GET /api/audit` shows it), in id order, signed (`X-TaskFlow-Signature`), with `X-TaskFlow-Event` and `X-TaskFlow-Delivery`: see docs/webhooks.md.
+         * @description It receives the entries recorded after its creation. The answer is the only one that shows the secret: a retry with the same `Idempotency-Key` is answered the first answer without `secret` (`Idempotent-Replayed: true`), as it was then even if the webhook changed or was deleted since, and the secret is never stored with the key. A client that lost it sets a new one with `PATCH`. Each audit entry the webhook wants is POSTed as JSON (the entry as `GET /api/audit` shows it), in id order, signed (`X-TaskFlow-Signature`), with `X-TaskFlow-Event` and `X-TaskFlow-Delivery`: see docs/webhooks.md.
          */
         post: operations["Webhooks_create"];
         delete?: never;
@@ -758,7 +760,7 @@ export interface components {
          * @description A stable machine name for the rule that refused the request; switch on this.
          * @enum {string}
          */
-        ErrorCode: "malformed_json" | "bad_request" | "headers_too_large" | "request_timeout" | "payload_too_large" | "unsupported_media_type" | "unauthenticated" | "forbidden" | "admin_required" | "not_assignee" | "reviewer_is_assignee" | "capability_missing" | "not_project_member" | "project_owner_required" | "not_found" | "task_not_found" | "worker_not_found" | "dependency_not_found" | "project_not_found" | "member_not_found" | "webhook_not_found" | "route_not_found" | "method_not_allowed" | "conflict" | "invalid_transition" | "task_claimed" | "dependency_unfinished" | "dependency_cycle" | "task_has_subtasks" | "task_has_dependents" | "worker_exists" | "project_exists" | "project_has_tasks" | "project_referenced" | "last_owner" | "idempotency_key_reused" | "concurrent_change" | "precondition_failed" | "validation_failed" | "rate_limited" | "database_unavailable" | "internal_error";
+        ErrorCode: "malformed_json" | "bad_request" | "headers_too_large" | "request_timeout" | "payload_too_large" | "unsupported_media_type" | "unauthenticated" | "forbidden" | "admin_required" | "not_assignee" | "reviewer_is_assignee" | "capability_missing" | "not_project_member" | "project_owner_required" | "not_found" | "task_not_found" | "worker_not_found" | "dependency_not_found" | "project_not_found" | "member_not_found" | "webhook_not_found" | "route_not_found" | "method_not_allowed" | "conflict" | "invalid_transition" | "task_claimed" | "dependency_unfinished" | "dependency_cycle" | "task_has_subtasks" | "task_has_dependents" | "worker_exists" | "project_exists" | "project_slug_retired" | "project_has_tasks" | "project_referenced" | "last_owner" | "idempotency_key_reused" | "concurrent_change" | "precondition_failed" | "validation_failed" | "rate_limited" | "database_unavailable" | "internal_error";
         FieldErrorDto: {
             /** @example title */
             field: string;
@@ -1267,7 +1269,7 @@ export interface components {
         };
         CreateWebhookDto: {
             /**
-             * @description An `https` or `http` URL, without user or password. Its host must not resolve to a loopback, private, link-local or other reserved address, unless the server allows it (`WEBHOOK_ALLOW_PRIVATE`).
+             * @description An `https` or `http` URL, without user or password. Its host, and every address it resolves to, must be global unicast: no loopback, private, link-local, NAT64, 6to4 or other special-purpose address, unless the server allows them (`WEBHOOK_ALLOW_PRIVATE`).
              * @example https://hooks.example.com/taskflow
              */
             url: string;
@@ -1349,10 +1351,10 @@ export interface components {
              */
             updated_at: string;
             /**
-             * @description The signing secret: store it now, it is never shown again.
+             * @description The signing secret: store it now, it is never shown again. Absent from an `Idempotency-Key` replay (`Idempotent-Replayed: true`), which answers the first answer without it; a client that lost it sets a new one with `PATCH`.
              * @example whsec_5f0c…
              */
-            secret: string;
+            secret?: string;
         };
         WebhookView: {
             /**
@@ -1407,7 +1409,7 @@ export interface components {
         };
         UpdateWebhookDto: {
             /**
-             * @description An `https` or `http` URL, without user or password. Its host must not resolve to a loopback, private, link-local or other reserved address, unless the server allows it (`WEBHOOK_ALLOW_PRIVATE`).
+             * @description An `https` or `http` URL, without user or password. Its host, and every address it resolves to, must be global unicast: no loopback, private, link-local, NAT64, 6to4 or other special-purpose address, unless the server allows them (`WEBHOOK_ALLOW_PRIVATE`).
              * @example https://hooks.example.com/taskflow
              */
             url?: string;
@@ -1645,7 +1647,7 @@ export interface components {
             project: string | null;
             status: components["schemas"]["WebhookStatus"];
         };
-        /** @description Each changed field, with its value before and after; a new secret is only said to be new. */
+        /** @description Each changed field, with its value before and after; a new secret is only said to be new. Filed under the project the webhook watches (`project_slug`); a move from one project to another is two entries, `project` `{from: <old>, to: null}` under the old project, then `{from: null, to: <new>}` with the other changes under the new one. */
         AuditWebhookChanges: {
             webhook_id: string;
             url_origin?: {
@@ -1690,12 +1692,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -1734,12 +1736,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -1778,12 +1780,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -1822,12 +1824,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -1867,12 +1869,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -1911,12 +1913,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -1956,12 +1958,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -2001,12 +2003,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -2046,12 +2048,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -2090,12 +2092,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -2134,12 +2136,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -2179,12 +2181,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -2224,12 +2226,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -2269,12 +2271,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -2313,12 +2315,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -2357,12 +2359,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -2401,12 +2403,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -2445,12 +2447,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -2489,12 +2491,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -2533,12 +2535,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -2577,12 +2579,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -2621,12 +2623,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -2665,12 +2667,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -2709,12 +2711,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -2753,12 +2755,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -2797,12 +2799,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -2841,12 +2843,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -2885,12 +2887,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -2929,12 +2931,12 @@ export interface components {
              */
             timestamp: string;
             /**
-             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1.
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
              * @example 7
              */
-            chain_seq: number;
+            chain_seq: number | null;
             /**
-             * @description The `hash` of the previous entry of the same chain; null for the first.
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
              */
             prev_hash: string | null;
@@ -10772,7 +10774,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The webhook, with its secret */
+            /** @description The webhook, with its secret (without it on an Idempotency-Key replay) */
             201: {
                 headers: {
                     /** @description `true` when this is the stored answer to an earlier request with the same `Idempotency-Key`; absent otherwise. */

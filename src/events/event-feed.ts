@@ -10,6 +10,7 @@ import { ProjectRepository } from '../access/project.repository';
 import type { AuditAction } from '../audit/audit-actions';
 import type { AuditEntry } from '../audit/audit-entry.entity';
 import { AuditEntryRepository, EVENTS_CHANNEL } from '../audit/audit-entry.repository';
+import { chainShownTo } from '../audit/chain-disclosure';
 import { ServiceUnavailableError } from '../common/errors/domain-errors';
 import type { WorkerType } from '../common/worker-types';
 import type { AppConfig } from '../config/config';
@@ -199,7 +200,7 @@ export class EventFeed implements OnApplicationBootstrap, OnApplicationShutdown 
     const fresh = entries.filter((e) => e.id > subscription.cursor);
     if (fresh.length === 0) return true;
     subscription.cursor = fresh[fresh.length - 1].id;
-    if (subscription.sink.send(fresh)) return true;
+    if (subscription.sink.send(fresh.map((e) => chainShownTo(subscription.viewer, e)))) return true;
     subscription.closed = true;
     this.subscriptions.delete(subscription);
     return false;

@@ -24,6 +24,22 @@ export interface EventStreamOptions {
   expiresAt?: number;
 }
 
+/** The headers of every stream, and of the answer to HEAD. */
+const STREAM_HEADERS = {
+  'Content-Type': 'text/event-stream; charset=utf-8',
+  'Cache-Control': 'no-store',
+  // nginx (and proxies that honour it) must pass each event on as it comes.
+  'X-Accel-Buffering': 'no',
+} as const;
+
+/**
+ * The answer to HEAD: the stream's headers (`headers` first, as `EventStream.open` sends them),
+ * then nothing. Node sends neither Content-Length nor Transfer-Encoding for a HEAD answer.
+ */
+export function answerHead(response: ServerResponse, headers: Record<string, unknown>): void {
+  response.writeHead(200, { ...headers, ...STREAM_HEADERS }).end();
+}
+
 /** One `text/event-stream` frame of an entry: its id, its action as the event name, its JSON. */
 export const eventFrame = (entry: AuditEntry): string =>
   `id: ${entry.id}\nevent: ${entry.action}\ndata: ${JSON.stringify(entry)}\n\n`;
@@ -46,14 +62,7 @@ export class EventStream implements EventSink {
 
   /** Writes the headers and the reconnection delay; `onEnd` runs once the response is over. */
   open(headers: Record<string, unknown>, onEnd: () => void): void {
-    this.response.writeHead(200, {
-      ...headers,
-      'Content-Type': 'text/event-stream; charset=utf-8',
-      'Cache-Control': 'no-store',
-      // nginx (and proxies that honour it) must pass each event on as it comes.
-      'X-Accel-Buffering': 'no',
-      Connection: 'keep-alive',
-    });
+    this.response.writeHead(200, { ...headers, ...STREAM_HEADERS, Connection: 'keep-alive' });
     this.response.socket?.setNoDelay(true);
     this.response.write(`retry: ${RETRY_MS}\n\n`);
     this.response.once('close', () => {

@@ -17,7 +17,7 @@ import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
 import { EventsQuery, MAX_EVENT_ID } from './dto/events.query';
 import { EventFeed } from './event-feed';
-import { EventStream, RETRY_MS } from './event-stream';
+import { EventStream, RETRY_MS, answerHead } from './event-stream';
 
 const LAST_EVENT_ID = /^\d{1,16}$/;
 
@@ -31,7 +31,9 @@ data: <the AuditEntry JSON, exactly as GET /api/audit returns it>
 \`\`\`
 \`: keep-alive\` comments come every EVENTS_HEARTBEAT_SECONDS (15) on a quiet stream, and the stream starts with \`retry: ${RETRY_MS}\`.
 
-Resume: send the last id you received as \`Last-Event-ID\` (or \`?after=\`; the header wins when both are given) and you get every matching entry after it, none twice. The server may end a stream with one last event without an id: \`overflow\` (you fell too far behind), \`token_expired\` or \`shutdown\`, whose data is \`{reason, message, last_event_id}\`; reconnect with Last-Event-ID. Browsers: EventSource cannot send Authorization, use a fetch-based reader (docs/events.md).`;
+Resume: send the last id you received as \`Last-Event-ID\` (or \`?after=\`; the header wins when both are given) and you get every matching entry after it, none twice. The server may end a stream with one last event without an id: \`overflow\` (you fell too far behind), \`token_expired\` or \`shutdown\`, whose data is \`{reason, message, last_event_id}\`; reconnect with Last-Event-ID. Browsers: EventSource cannot send Authorization, use a fetch-based reader (docs/events.md).
+
+\`HEAD\` answers the stream's status and headers at once, without a body, and opens no stream.`;
 
 /** `GET /api/events`: the live event stream (docs/events.md). */
 @ApiTags('events')
@@ -80,15 +82,24 @@ export class EventsController {
     @Res() reply: FastifyReply,
   ): Promise<void> {
     const after = lastEventId === undefined ? query.after : parseLastEventId(lastEventId);
+    // Refused as an ordinary answer while it can still be one; past the headers, a failure can
+    // only end the stream.
+    this.feed.assertReady();
+    // Fastify runs this handler for HEAD too (exposeHeadRoute) and drops the body of what it is
+    // sent, but a hijacked reply never reaches that step: HEAD would open a stream, subscribed
+    // until the token expired, whose headers Node holds back since no body may follow. So HEAD
+    // gets the headers alone, ended at once. Written raw, as the stream's are: sent through
+    // Fastify, the answer would say `Content-Length: 0`, which misstates an endless GET body.
+    void reply.hijack();
+    if (request.method === 'HEAD') {
+      answerHead(reply.raw, reply.getHeaders());
+      return;
+    }
     const stream = new EventStream(reply.raw, {
       heartbeatMs: this.config.events.heartbeatSeconds * 1000,
       maxBufferBytes: this.config.events.maxBufferBytes,
       expiresAt: tokenExpiry(request.headers.authorization),
     });
-    // Refused as an ordinary answer while it can still be one; past the headers, a failure can
-    // only end the stream.
-    this.feed.assertReady();
-    void reply.hijack();
     let stop: (() => void) | undefined;
     stream.open(reply.getHeaders(), () => stop?.());
     const filters = {

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { ValidationFailedError } from '../common/errors/domain-errors';
 import { IDEMPOTENCY_KEY_PATTERN } from '../common/limits';
 import { IdempotencyKeyRepository } from './idempotency-key.repository';
+import { withoutSecrets } from './secret-field';
 
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
 
@@ -47,6 +48,8 @@ export const fingerprintOf = (method: string, url: string, body: unknown): strin
  * a retry with the same key and the same request gets that answer again and changes nothing. The
  * same key with a different request is a 422. Keys are per caller and kept 24 hours. Only
  * successful answers are stored: a request that failed changed nothing, so its retry simply runs.
+ * A secret in the answer (`@SecretField`) is answered once: it is left out of what is stored, so
+ * a replay is the first answer without it.
  *
  * The key is claimed by inserting its row in the transaction of the change it protects: a
  * concurrent retry's INSERT waits on that row until the first request commits (and then replays
@@ -74,7 +77,7 @@ export class IdempotencyService implements OnModuleInit, OnModuleDestroy {
       return { replayed: true, statusCode: stored.statusCode, response: stored.response };
     }
     const value = await work();
-    await this.keys.store(actorId, key, request.statusCode(), value);
+    await this.keys.store(actorId, key, request.statusCode(), withoutSecrets(value));
     return { replayed: false, value };
   }
 

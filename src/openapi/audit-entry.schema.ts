@@ -160,7 +160,7 @@ const CONTEXTS: Record<string, SchemaObject> = {
       ['webhook_id'],
     ),
     description:
-      'Each changed field, with its value before and after; a new secret is only said to be new.',
+      'Each changed field, with its value before and after; a new secret is only said to be new. Filed under the project the webhook watches (`project_slug`); a move from one project to another is two entries, `project` `{from: <old>, to: null}` under the old project, then `{from: null, to: <new>}` with the other changes under the new one.',
   },
 };
 

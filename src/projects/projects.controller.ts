@@ -55,7 +55,7 @@ export class ProjectsController {
   @ApiOperation({
     summary: 'Create a project',
     description:
-      'Any authenticated user creates a project; the caller becomes its `owner` and its first owner member.',
+      'Any authenticated user creates a project; the caller becomes its `owner` and its first owner member. A slug in use answers 409 `project_exists`; the slug of a deleted project is never used again (409 `project_slug_retired`).',
   })
   @ApiCreatedResponse({ type: Project, description: 'The created project' })
   @ApiErrors(400, 409, 413, 415, 422)
@@ -113,7 +113,7 @@ export class ProjectsController {
   @Audited('project_deleted')
   @ApiOperation({
     summary: 'Delete a project (owners and admins)',
-    description: `Its memberships go with it. Refused (409 \`project_has_tasks\`) while any task is in the project. ${HIDDEN}`,
+    description: `Refused (409 \`project_has_tasks\`) while any task is in the project. Afterwards the project is not listed, not found and takes no task, but its history stays readable by those who were its members (and admins), and its slug is retired: no project is ever created with it again. ${HIDDEN}`,
   })
   @ApiNoContentResponse({ description: 'Deleted' })
   @ApiProjectSlugParam()

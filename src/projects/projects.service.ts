@@ -7,7 +7,6 @@ import { ProjectChanges, ProjectRepository } from '../access/project.repository'
 import { TaskRepository } from '../tasks/task.repository';
 import { AuditTrail } from '../audit/audit-trail';
 import type { AuthUser } from '../auth/auth-user';
-import { PG, sqlState, violatedConstraint } from '../common/errors/database-errors';
 import { fieldChanges } from '../common/field-changes';
 import { ConflictError, ForbiddenError, NotFoundError } from '../common/errors/domain-errors';
 import { DEFAULT_PAGE_SIZE, Page, PaginationQuery } from '../common/pagination/pagination.query';
@@ -54,7 +53,15 @@ export class ProjectsService {
       visibility: dto.visibility ?? 'internal',
       owner: caller.id,
     });
-    if (!project) throw new ConflictError(`Project '${dto.slug}' already exists`, 'project_exists');
+    if (project === 'retired') {
+      throw new ConflictError(
+        `Project slug '${dto.slug}' belonged to a deleted project and is not used again; choose another`,
+        'project_slug_retired',
+      );
+    }
+    if (project === 'taken') {
+      throw new ConflictError(`Project '${dto.slug}' already exists`, 'project_exists');
+    }
     await this.members.upsert(project.slug, caller.id, 'owner');
     this.trail.record({ projectSlug: project.slug, context: snapshot(project) });
     return project;
@@ -79,10 +86,13 @@ export class ProjectsService {
     }
     if (values.visibility === 'private') {
       // Tasks elsewhere that point into the project would show its ids to non-members.
-      const reference = await this.tasks.outsideReferenceTo(slug);
+      // A referring task the owner cannot see still refuses (its readers would see the id), but
+      // the answer does not name it, as for a move into a private project.
+      const reference = await this.tasks.outsideReferenceTo(slug, caller);
       if (reference) {
+        const referrer = reference.visible ? `Task ${reference.id}` : 'A task you cannot see';
         throw new ConflictError(
-          `Task ${reference.id}, outside project '${slug}', refers to its task ${reference.target} (as parent or dependency); remove that reference before making the project private`,
+          `${referrer}, outside project '${slug}', refers to its task ${reference.target} (as parent or dependency); remove that reference before making the project private`,
           'project_referenced',
         );
       }
@@ -92,24 +102,21 @@ export class ProjectsService {
     return updated;
   }
 
-  /** Deletes a project and its memberships; refused while any task is in it. */
+  /**
+   * Deletes a project; refused while any task is in it. The project is retired, not removed: its
+   * members keep reading its history, and its slug is never given to another project. The lock
+   * makes a concurrent placement of a task there either finish first (and be counted here) or
+   * wait and find the project gone.
+   */
   async remove(slug: string, caller: AuthUser): Promise<void> {
     await this.lockAsOwner(slug, caller);
-    let deleted: Project | undefined;
-    try {
-      deleted = await this.projects.delete(slug);
-    } catch (error) {
-      if (
-        sqlState(error) === PG.foreignKeyViolation &&
-        violatedConstraint(error) === 'fk_tasks_project'
-      ) {
-        throw new ConflictError(
-          `Project '${slug}' still has tasks; move or delete them first`,
-          'project_has_tasks',
-        );
-      }
-      throw error;
+    if (await this.tasks.anyInProject(slug)) {
+      throw new ConflictError(
+        `Project '${slug}' still has tasks; move or delete them first`,
+        'project_has_tasks',
+      );
     }
+    const deleted = await this.projects.retire(slug);
     if (!deleted) throw notFound(slug);
     this.trail.record({ projectSlug: slug, context: snapshot(deleted) });
   }

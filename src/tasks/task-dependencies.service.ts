@@ -29,10 +29,12 @@ export class TaskDependenciesService {
     if (taskId === dependsOnId) {
       throw ValidationFailedError.field('other_id', 'a task cannot depend on itself');
     }
+    // The graph lock comes first: the projects read below are then those a concurrent move
+    // between projects (which holds it too) has committed.
+    await this.dependencies.lockGraph();
     const [task, other] = await this.existing(taskId, dependsOnId, caller);
     await this.access.assertWriter(task.project_slug, caller);
     await this.access.assertReferable(task.project_slug, other.project_slug, 'other_id', other.id);
-    await this.dependencies.lockGraph();
     // Would B (transitively) depend on A already? Then A -> B closes a loop.
     if (await this.dependencies.reaches(dependsOnId, taskId)) {
       throw new ConflictError(

@@ -166,7 +166,7 @@ export class TaskLifecycleService {
 }
 
 /** The decision's view of a locked row. */
-function subjectOf({ task, blocker, capabilities, projectRoles }: LockedTask): MoveSubject {
+export function subjectOf({ task, blocker, capabilities, projectRoles }: LockedTask): MoveSubject {
   return {
     id: task.id,
     project_slug: task.project_slug,
@@ -202,7 +202,7 @@ function moveContext(
   }
 }
 
-function refusalError(refusal: MoveRefusal): DomainError {
+export function refusalError(refusal: MoveRefusal): DomainError {
   switch (refusal.kind) {
     case 'forbidden':
       return new ForbiddenError(refusal.message, refusal.code);

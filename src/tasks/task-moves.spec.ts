@@ -5,8 +5,10 @@ import {
   MOVES,
   MoveName,
   MoveSubject,
+  PrivateReference,
   TASK_TRANSITIONS,
   decideMove,
+  decideProjectMove,
   isRefusal,
   moveForStatus,
 } from './task-moves';
@@ -222,5 +224,53 @@ describe('project membership, a column of the move table', () => {
 
   it('the shared board (no project) has no membership rule', () => {
     expect(isRefusal(decideMove('start', task(), { caller: user('ann') }))).toBe(false);
+  });
+});
+
+describe('decideProjectMove: moving a task between projects', () => {
+  const moved = (project: string | null, roles: Record<string, 'owner' | 'member' | 'viewer'>) =>
+    task({ project_slug: project, project_roles: roles });
+  const reference = (overrides: Partial<PrivateReference> = {}): PrivateReference => ({
+    id: 9,
+    target: 7,
+    field: 'depends_on',
+    target_project: 'secret',
+    visible: true,
+    ...overrides,
+  });
+
+  it('finding 6: the holder it keeps must be an owner or member there, as for assign', () => {
+    const outsiders: Record<string, 'viewer'>[] = [{}, { bob: 'viewer' }];
+    for (const roles of outsiders) {
+      expect(decideProjectMove(moved('secret', roles), 'bob', undefined)).toMatchObject({
+        kind: 'forbidden',
+        code: 'not_project_member',
+      });
+    }
+    expect(decideProjectMove(moved('secret', { bob: 'member' }), 'bob', undefined)).toBeUndefined();
+    expect(decideProjectMove(moved(null, {}), 'bob', undefined)).toBeUndefined();
+    expect(decideProjectMove(moved('secret', {}), null, undefined)).toBeUndefined();
+  });
+
+  it('finding 4: a task outside the private project it moves into refers to it: 409', () => {
+    const refusal = decideProjectMove(moved('secret', {}), null, reference());
+    expect(refusal).toMatchObject({ kind: 'conflict', code: 'project_referenced' });
+    expect(refusal?.message).toContain('Task 9 depends on task 7');
+  });
+
+  it('finding 5: it leaves a private project with a parent there: 409 naming the parent', () => {
+    const refusal = decideProjectMove(
+      moved(null, {}),
+      null,
+      reference({ id: 7, target: 3, field: 'parent_id' }),
+    );
+    expect(refusal).toMatchObject({ code: 'project_referenced' });
+    expect(refusal?.message).toContain("Task 7 is a subtask of task 3 of private project 'secret'");
+  });
+
+  it('finding 4: a reference from a task the caller cannot see refuses without naming it', () => {
+    const refusal = decideProjectMove(moved('secret', {}), null, reference({ visible: false }));
+    expect(refusal).toMatchObject({ code: 'project_referenced' });
+    expect(refusal?.message).not.toContain('9');
   });
 });

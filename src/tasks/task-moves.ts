@@ -404,6 +404,12 @@ export function decideMove(
   };
 }
 
+/** Whether `worker` is an owner or member of the task's project (viewers only read). */
+function worksIn(task: MoveSubject, worker: string): boolean {
+  const role = task.project_roles[worker];
+  return role !== undefined && WRITER_ROLES.includes(role);
+}
+
 /** A project's tasks are changed by its owners and members only (viewers read). */
 function membershipRefusal(
   rule: MoveRule,
@@ -413,10 +419,7 @@ function membershipRefusal(
 ): MoveRefusal | undefined {
   const project = task.project_slug;
   if (project === null) return undefined;
-  const writes = (worker: string) => {
-    const role = task.project_roles[worker];
-    return role !== undefined && WRITER_ROLES.includes(role);
-  };
+  const writes = (worker: string) => worksIn(task, worker);
   if (!caller.isAdmin && !writes(caller.id)) {
     return {
       kind: 'forbidden',
@@ -471,6 +474,65 @@ function whoRefuses(
         ? undefined
         : notAssignee();
   }
+}
+
+/** How one task refers to another: as its subtask, or by depending on it. */
+export type ReferenceField = 'parent_id' | 'depends_on';
+
+/**
+ * A reference between two tasks that points into a private project from outside it: task `id`
+ * has `target` as its parent, or depends on it, and `target` belongs to the private project
+ * `target_project` while `id` does not.
+ */
+export interface PrivateReference {
+  id: number;
+  target: number;
+  field: ReferenceField;
+  target_project: string;
+  /** Whether the caller sees the task at the other end from the one that moved. */
+  visible: boolean;
+}
+
+/**
+ * Moving a task to another project (`PATCH {project_slug}`), decided on the task as it is after
+ * the change (`task.project_slug` is the new project; `project_roles` are roles there).
+ *
+ * 1. Whoever will hold the task (its holder or pre-assignee, unless the same request hands it to
+ *    someone else, which `assign` then decides) must work in the new project, as for `assign`:
+ *    **403** `not_project_member`.
+ * 2. The reference rule, the one making a project private keeps: no task outside a private
+ *    project may refer to a task inside it. `reference` is the first reference to or from the
+ *    task that breaks it: a subtask or dependent left outside the private project it moves into,
+ *    or a parent or dependency of a private project it leaves: **409** `project_referenced`. The
+ *    answer names only tasks the caller sees; a reference from a task it cannot see still
+ *    refuses the move (moving the task under it would show that task's readers an id they may
+ *    not read, and the reference is not the caller's to remove), without naming it.
+ */
+export function decideProjectMove(
+  task: MoveSubject,
+  holder: string | null,
+  reference: PrivateReference | undefined,
+): MoveRefusal | undefined {
+  const project = task.project_slug;
+  const there = project === null ? 'the shared board' : `project '${project}'`;
+  if (project !== null && holder !== null && !worksIn(task, holder)) {
+    return {
+      kind: 'forbidden',
+      code: 'not_project_member',
+      message: `Task ${task.id} is held by ${holder}, who is ${task.project_roles[holder] === 'viewer' ? 'a viewer' : 'not a member'} of ${there}; add them as a member, or hand the task to someone who is, before moving it there`,
+    };
+  }
+  if (!reference) return undefined;
+  const verb = reference.field === 'parent_id' ? 'is a subtask of' : 'depends on';
+  const message =
+    reference.id === task.id
+      ? reference.visible
+        ? `Task ${task.id} ${verb} task ${reference.target} of private project '${reference.target_project}', which readers of ${there} may not see; remove that reference before moving it`
+        : `Task ${task.id} refers to a task of a private project that readers of ${there} may not see; remove that reference before moving it`
+      : reference.visible
+        ? `Task ${reference.id} ${verb} task ${task.id} and is not in private project '${project}'; remove that reference, or move task ${reference.id} there first`
+        : `Tasks outside private project '${project}' refer to task ${task.id} (as parent or dependency); it cannot move there while they do`;
+  return { kind: 'conflict', code: 'project_referenced', message };
 }
 
 export function isRefusal(result: MoveOutcome | MoveRefusal): result is MoveRefusal {

@@ -7,6 +7,7 @@ import { readableProject } from '../access/project.repository';
 import { Conditions } from '../database/conditions';
 import { TableRepository } from '../database/table-repository';
 import { hasUnfinishedDependency } from './task-dependency.repository';
+import type { PrivateReference, ReferenceField } from './task-moves';
 import { Task } from './task.entity';
 import type { TaskPriority, TaskSortField, TaskStatus } from './task.enums';
 
@@ -83,6 +84,23 @@ export const APPLY_MOVE_SQL = `UPDATE tasks SET status = $2, assigned_to = $3,
   updated_at = now()
   WHERE id = $1 RETURNING *`;
 
+/**
+ * References from a task `r` to a task `x` of another project, one row each (`id` the referrer,
+ * `target`, `field`): a subtask's `parent_id`, a dependency. `where(referrer, target)` narrows
+ * them, given the two id columns of each kind; `columns` adds to the select list. The one query
+ * behind both reference rules: making a project private, moving a task between projects.
+ */
+const crossingReferencesSql = (
+  where: (referrer: string, target: string) => string,
+  columns = '',
+) => `SELECT r.id, x.id AS target, 'parent_id' AS field${columns}
+    FROM tasks r JOIN tasks x ON x.id = r.parent_id
+   WHERE x.project_slug IS DISTINCT FROM r.project_slug AND ${where('r.id', 'r.parent_id')}
+  UNION ALL
+  SELECT r.id, x.id, 'depends_on'${columns}
+    FROM task_dependencies d JOIN tasks x ON x.id = d.depends_on_id JOIN tasks r ON r.id = d.task_id
+   WHERE x.project_slug IS DISTINCT FROM r.project_slug AND ${where('d.task_id', 'd.depends_on_id')}`;
+
 /** Tasks a claim may take: pending ones, and in-progress ones whose lease has run out. */
 const CLAIMABLE = {
   pending: `t.status = 'pending'`,
@@ -151,6 +169,13 @@ export interface LockedTask {
   capabilities: Record<string, string[]>;
   /** In the task's project: the roles of the caller and a new holder, where they have one. */
   projectRoles: Record<string, ProjectRole>;
+}
+
+/** A hidden task's reference to a deleted task, which the deletion removed. */
+export interface DetachedReference {
+  id: number;
+  project_slug: string | null;
+  field: ReferenceField;
 }
 
 /** The list's filters; unset ones do not filter. */
@@ -422,20 +447,96 @@ export class TaskRepository extends TableRepository<Task> {
 
   /**
    * A task outside project `slug` that refers to one of its tasks (as parent or dependency), if
-   * any: such a reference would name a private task to people outside the project.
+   * any: such a reference would name a private task to people outside the project. One the
+   * viewer sees comes first; `visible` says whether the viewer may see the referring task.
    */
-  async outsideReferenceTo(slug: string): Promise<{ id: number; target: number } | undefined> {
-    const [row] = await this.select<{ id: number; target: number }>(
-      `SELECT c.id, c.parent_id AS target FROM tasks c JOIN tasks p ON p.id = c.parent_id
-        WHERE p.project_slug = $1 AND c.project_slug IS DISTINCT FROM $1
-       UNION ALL
-       SELECT d.task_id, d.depends_on_id FROM task_dependencies d
-         JOIN tasks b ON b.id = d.depends_on_id JOIN tasks a ON a.id = d.task_id
-        WHERE b.project_slug = $1 AND a.project_slug IS DISTINCT FROM $1
-       LIMIT 1`,
-      [slug],
+  async outsideReferenceTo(
+    slug: string,
+    viewer: Viewer,
+  ): Promise<{ id: number; target: number; visible: boolean } | undefined> {
+    const [row] = await this.select<{ id: number; target: number; visible: boolean }>(
+      `SELECT * FROM (${crossingReferencesSql(
+        () => 'x.project_slug = $1',
+        `, ${readableProject('r.project_slug', '$2', '$3')} AS visible`,
+      )}) refs ORDER BY visible DESC LIMIT 1`,
+      [slug, viewer.id, viewer.isAdmin],
     );
     return row;
+  }
+
+  /** True when any task is in project `slug` (whoever may see it). */
+  async anyInProject(slug: string): Promise<boolean> {
+    const rows = await this.select(`SELECT 1 FROM tasks WHERE project_slug = $1 LIMIT 1`, [slug]);
+    return rows.length > 0;
+  }
+
+  /**
+   * A reference to or from task `id` that points into a private project from outside it, if
+   * any: the reference rule, checked after the task has changed project (see
+   * `decideProjectMove`). One whose other end the viewer sees comes first.
+   */
+  async privateReferenceOf(id: number, viewer: Viewer): Promise<PrivateReference | undefined> {
+    const [row] = await this.select<PrivateReference>(
+      `SELECT * FROM (${crossingReferencesSql(
+        (referrer, target) =>
+          `$1 IN (${referrer}, ${target}) AND EXISTS (SELECT 1 FROM projects xp
+             WHERE xp.slug = x.project_slug AND xp.visibility = 'private')`,
+        `, x.project_slug AS target_project,
+           CASE WHEN r.id = $1 THEN ${readableProject('x.project_slug', '$2', '$3')}
+                ELSE ${readableProject('r.project_slug', '$2', '$3')} END AS visible`,
+      )}) refs ORDER BY visible DESC LIMIT 1`,
+      [id, viewer.id, viewer.isAdmin],
+    );
+    return row;
+  }
+
+  /**
+   * Holds the projects of task `id` and of the tasks it refers to (FOR SHARE, until the
+   * transaction ends): a reference rule decided on their visibility cannot race a change to
+   * private, nor a membership change.
+   */
+  async holdProjectsAround(id: number): Promise<void> {
+    await this.write(
+      `SELECT p.slug FROM projects p WHERE p.slug IN (
+         SELECT t.project_slug FROM tasks t
+          WHERE t.id = $1 OR t.id = (SELECT parent_id FROM tasks WHERE id = $1)
+         UNION
+         SELECT b.project_slug FROM task_dependencies d JOIN tasks b ON b.id = d.depends_on_id
+          WHERE d.task_id = $1)
+       ORDER BY p.slug FOR SHARE`,
+      [id],
+    );
+  }
+
+  /** The task, locked against every change (and deletion) by others until the transaction ends. */
+  async lockForDelete(id: number, viewer: Viewer): Promise<Task | undefined> {
+    const [row] = await this.write<TaskRow>(
+      `SELECT * FROM tasks t
+        WHERE t.id = $1 AND ${readableProject('t.project_slug', '$2', '$3')} FOR UPDATE`,
+      [id, viewer.id, viewer.isAdmin],
+    );
+    return row && toTask(row);
+  }
+
+  /**
+   * Lets go of task `id` on behalf of the tasks the viewer cannot see: their `parent_id` on it
+   * is cleared and their dependencies on it are removed. Returns them, with what each lost.
+   */
+  async detachHidden(id: number, viewer: Viewer): Promise<DetachedReference[]> {
+    const hidden = (alias: string) => `NOT ${readableProject(`${alias}.project_slug`, '$2', '$3')}`;
+    return this.write<DetachedReference>(
+      `WITH children AS (
+         UPDATE tasks c SET parent_id = NULL, updated_at = now()
+          WHERE c.parent_id = $1 AND ${hidden('c')} RETURNING c.id, c.project_slug),
+       edges AS (
+         DELETE FROM task_dependencies d USING tasks a
+          WHERE d.depends_on_id = $1 AND a.id = d.task_id AND ${hidden('a')}
+          RETURNING a.id, a.project_slug)
+       SELECT id, project_slug, 'parent_id' AS field FROM children
+       UNION ALL SELECT id, project_slug, 'depends_on' FROM edges
+       ORDER BY id`,
+      [id, viewer.id, viewer.isAdmin],
+    );
   }
 
   /** The task's current version (its ETag); undefined when it does not exist or is hidden. */

@@ -93,7 +93,7 @@ export class TasksController {
   @ApiOperation({
     summary: 'Update some fields of a task',
     description:
-      'Only the fields sent change, in one transaction. `assigned_to` is the move `assign` (an unassigned pending task: anyone; otherwise the assignee or an admin) and `status` is the move that reaches it (`in_progress` from `pending` is `start`, `completed` from `review` is `approve`…), with the same rules, status codes and audit actions as the lifecycle routes; a status no move reaches is 409 `invalid_transition`. `review → in_progress` is `reject`, which needs a reason: use `POST /api/tasks/{id}/reject`.',
+      'Only the fields sent change, in one transaction. `assigned_to` is the move `assign` (an unassigned pending task: anyone; otherwise the assignee or an admin) and `status` is the move that reaches it (`in_progress` from `pending` is `start`, `completed` from `review` is `approve`…), with the same rules, status codes and audit actions as the lifecycle routes; a status no move reaches is 409 `invalid_transition`. `review → in_progress` is `reject`, which needs a reason: use `POST /api/tasks/{id}/reject`. `project_slug` moves the task to another project: its holder must be a member there (403 `not_project_member`), and no task outside a private project may refer to one inside it, as parent or dependency, either way (409 `project_referenced`; see docs/lifecycle.md).',
   })
   @ApiOkResponse({ type: Task, description: 'The task as it is now' })
   @ApiTaskIdParam()
@@ -110,7 +110,11 @@ export class TasksController {
   @Delete(':id')
   @HttpCode(204)
   @Audited('deleted')
-  @ApiOperation({ summary: 'Delete a task', description: '409 while it has subtasks.' })
+  @ApiOperation({
+    summary: 'Delete a task',
+    description:
+      '409 (`task_has_subtasks`, `task_has_dependents`) while tasks the caller sees hang on it. Tasks the caller cannot see never refuse it: they let go of it (a subtask loses its `parent_id`, a dependent its dependency).',
+  })
   @ApiNoContentResponse({ description: 'Deleted' })
   @ApiTaskIdParam()
   @ApiBodyErrors()

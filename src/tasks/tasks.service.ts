@@ -14,8 +14,15 @@ import { WorkerRepository } from '../workers/worker.repository';
 import { CreateTaskDto } from './dto/create-task.dto';
 import { ListTasksQuery } from './dto/list-tasks.query';
 import { UpdateTaskDto } from './dto/update-task.dto';
-import { TaskLifecycleService } from './task-lifecycle.service';
-import { InvalidTransitionError, decideMove, isRefusal, moveForStatus } from './task-moves';
+import { TaskDependencyRepository } from './task-dependency.repository';
+import { TaskLifecycleService, refusalError, subjectOf } from './task-lifecycle.service';
+import {
+  InvalidTransitionError,
+  decideMove,
+  decideProjectMove,
+  isRefusal,
+  moveForStatus,
+} from './task-moves';
 import { Task } from './task.entity';
 import type { TaskSortField } from './task.enums';
 import type { ProjectRole } from '../access/project-access';
@@ -65,6 +72,7 @@ export class TasksService {
     private readonly trail: AuditTrail,
     private readonly lifecycle: TaskLifecycleService,
     private readonly access: ProjectAccess,
+    private readonly dependencies: TaskDependencyRepository,
   ) {}
 
   /**
@@ -73,7 +81,11 @@ export class TasksService {
    */
   async create(dto: CreateTaskDto, actor: AuthUser): Promise<Task> {
     await this.access.assertCanPlaceIn(dto.project_slug, actor);
-    if (dto.parent_id) await this.assertParent(dto.parent_id, dto.project_slug ?? null, actor);
+    if (dto.parent_id) {
+      // A new subtask changes the tree: it waits for a parent that is changing project.
+      await this.tasks.lockTree();
+      await this.assertParent(dto.parent_id, dto.project_slug ?? null, actor);
+    }
     if (dto.assigned_to) await this.assertPreAssignable(dto, actor);
     try {
       const task = await this.tasks.insert({ ...dto, created_by: actor.id });
@@ -144,8 +156,12 @@ export class TasksService {
     dto: UpdateTaskDto,
     caller: AuthUser,
   ): Promise<{ task: Task; changes: FieldChanges }> {
-    // Tree lock before row lock, in every transaction that takes both: no lock-order deadlock.
-    if (dto.parent_id) await this.tasks.lockTree();
+    // Tree lock, then graph lock, then row lock, in every transaction that takes them: no
+    // lock-order deadlock. A move between projects takes both, so no subtask, dependency or other
+    // move between projects can slip in between its reference check and its commit.
+    const movesProject = dto.project_slug !== undefined;
+    if (dto.parent_id || movesProject) await this.tasks.lockTree();
+    if (movesProject) await this.dependencies.lockGraph();
     let current: Task = (await this.lifecycle.lock(id, caller, dto.assigned_to)).task;
     await this.access.assertWriter(current.project_slug, caller);
     const changes: FieldChanges = {};
@@ -170,19 +186,21 @@ export class TasksService {
       if (values.project_slug !== undefined) {
         await this.access.assertCanPlaceIn(values.project_slug, caller);
       }
-      const parent = values.parent_id ?? current.parent_id;
-      if (parent && (values.parent_id || values.project_slug !== undefined)) {
+      // A new parent is checked as the field it is (422); the one the task keeps is a reference
+      // like its dependencies, which the move between projects checks (409).
+      if (values.parent_id) {
         const project =
           values.project_slug !== undefined ? values.project_slug : current.project_slug;
-        await this.assertParent(parent, project, caller);
-      }
-      if (values.parent_id) {
+        await this.assertParent(values.parent_id, project, caller);
         await this.assertNoCycle(id, values.parent_id);
       }
       try {
         current = await this.tasks.update(id, values);
       } catch (error) {
         throw this.parentError(error, values.parent_id) ?? error;
+      }
+      if (changes.project_slug) {
+        await this.assertMovedSoundly(id, caller, changes.assigned_to ? null : current.assigned_to);
       }
       const fieldChanges = Object.fromEntries(
         Object.entries(changes).filter(([field]) => !isMoveField(field as WritableField)),
@@ -202,11 +220,30 @@ export class TasksService {
     return { task: current, changes };
   }
 
+  /**
+   * Deletes a task the caller sees. Tasks the caller cannot see never decide the answer (that
+   * would tell them such tasks exist, and stop them deleting their own task): the hidden tasks
+   * that hang on it let go of it, their `parent_id` cleared and their dependency on it removed,
+   * each audited on that task for its own readers. Visible subtasks and dependents refuse the
+   * delete (409), as the foreign keys do, and then nothing changes, hidden ones included.
+   */
   async remove(id: number, caller: AuthUser): Promise<Task> {
-    const visible = await this.tasks.find(id, caller);
+    // Locked FOR UPDATE, so no subtask or dependency can be added while the hidden ones let go.
+    const visible = await this.tasks.lockForDelete(id, caller);
     if (!visible) throw new NotFoundError(`Task ${id} not found`, 'task_not_found');
     await this.access.assertWriter(visible.project_slug, caller);
     try {
+      for (const hidden of await this.tasks.detachHidden(id, caller)) {
+        const details = { taskId: hidden.id, projectSlug: hidden.project_slug };
+        if (hidden.field === 'parent_id') {
+          this.trail.recordAs('updated', {
+            ...details,
+            context: { parent_id: { from: id, to: null } },
+          });
+        } else {
+          this.trail.recordAs('dependency_removed', { ...details, context: { depends_on: id } });
+        }
+      }
       const task = await this.tasks.delete(id);
       if (!task) throw new NotFoundError(`Task ${id} not found`, 'task_not_found');
       this.trail.record({
@@ -228,6 +265,27 @@ export class TasksService {
       }
       throw error;
     }
+  }
+
+  /**
+   * The rule for a move between projects (`decideProjectMove`), on the task as it now is: the
+   * holder it keeps must work in its new project, and no reference to or from it may point
+   * into a private project from outside. Called with the tree and graph locks held; holding the
+   * projects involved keeps their visibility and members as decided until the commit.
+   */
+  private async assertMovedSoundly(
+    id: number,
+    caller: AuthUser,
+    holder: string | null,
+  ): Promise<void> {
+    await this.tasks.holdProjectsAround(id);
+    const locked = await this.lifecycle.lock(id, caller, holder);
+    const refusal = decideProjectMove(
+      subjectOf(locked),
+      holder,
+      await this.tasks.privateReferenceOf(id, caller),
+    );
+    if (refusal) throw refusalError(refusal);
   }
 
   private async assertExists(id: number, viewer: AuthUser): Promise<void> {

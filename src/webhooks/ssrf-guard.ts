@@ -1,45 +1,74 @@
+import ipaddr from 'ipaddr.js';
 import { lookup } from 'node:dns/promises';
-import { BlockList, isIP } from 'node:net';
+import { isIP } from 'node:net';
 
 /**
- * Where a webhook may not point: the server's own loopback, the private networks around it,
- * link-local (169.254.169.254 is the cloud metadata service), unspecified, multicast, CGNAT and
- * reserved ranges. Node's BlockList also matches the IPv4-mapped IPv6 forms (`::ffff:127.0.0.1`)
- * against the IPv4 ranges.
+ * Special-purpose IPv6 ranges ipaddr.js 2.2 does not name, matched the same way: the local-use
+ * NAT64 prefix (RFC 8215) and the deprecated IPv4-compatible form, which some stacks still route
+ * to the IPv4 address in its last 32 bits.
  */
-const BLOCKED = new BlockList();
-for (const [network, prefix] of [
-  ['0.0.0.0', 8], // "this network", and 0.0.0.0 itself
-  ['10.0.0.0', 8],
-  ['100.64.0.0', 10], // CGNAT
-  ['127.0.0.0', 8],
-  ['169.254.0.0', 16],
-  ['172.16.0.0', 12],
-  ['192.0.0.0', 24], // IETF protocol assignments
-  ['192.168.0.0', 16],
-  ['198.18.0.0', 15], // benchmarking
-  ['224.0.0.0', 4], // multicast
-  ['240.0.0.0', 4], // reserved, and the broadcast address
-] as const) {
-  BLOCKED.addSubnet(network, prefix, 'ipv4');
-}
-for (const [network, prefix] of [
-  ['::', 128],
-  ['::1', 128],
-  ['::', 96], // IPv4-compatible (deprecated), which some stacks still route to IPv4
-  ['fc00::', 7],
-  ['fe80::', 10],
-  ['fec0::', 10], // site-local (deprecated)
-  ['ff00::', 8],
-] as const) {
-  BLOCKED.addSubnet(network, prefix, 'ipv6');
+const UNNAMED_IPV6_RANGES: Record<string, [ipaddr.IPv6, number]> = {
+  rfc8215: [ipaddr.IPv6.parse('64:ff9b:1::'), 48],
+  ipv4Compatible: [ipaddr.IPv6.parse('::'), 96],
+};
+
+/** The IPv6 global unicast space (RFC 4291): ipaddr.js calls `unicast` whatever it does not name. */
+const GLOBAL_UNICAST_IPV6 = ipaddr.IPv6.parseCIDR('2000::/3');
+
+/** Why a webhook may not reach an address: the range it lies in, and the IPv4 it carries, if any. */
+export interface Refusal {
+  range: string;
+  embeds?: { address: string; range: string };
 }
 
-export function isBlockedAddress(address: string): boolean {
-  const family = isIP(address);
-  if (family === 0) return true;
-  return BLOCKED.check(address, family === 4 ? 'ipv4' : 'ipv6');
+/** The IPv4 address an IPv6 transition form delivers to, where its position is fixed. */
+function embeddedIPv4(address: ipaddr.IPv6, range: string): ipaddr.IPv4 | undefined {
+  const [, p1, p2, , , , p6, p7] = address.parts;
+  const fromGroups = (high: number, low: number) =>
+    new ipaddr.IPv4([high >> 8, high & 0xff, low >> 8, low & 0xff]);
+  switch (range) {
+    case 'ipv4Mapped':
+    case 'ipv4Compatible':
+    case 'rfc6145': // SIIT
+    case 'rfc6052': // NAT64, 64:ff9b::/96
+      return fromGroups(p6, p7);
+    case '6to4':
+      return fromGroups(p1, p2);
+    default:
+      // Teredo obfuscates its client address, and a local-use NAT64 prefix may be of any
+      // RFC 6052 length: refused for their prefix alone.
+      return undefined;
+  }
 }
+
+/**
+ * Undefined when `address` is global unicast (a webhook may reach it), else why not. Judged by
+ * range, never by spelling: every range ipaddr.js names is refused (loopback, private, link-local,
+ * CGNAT, multicast, documentation, benchmarking, the IPv6 transition prefixes...), and so is IPv6
+ * outside 2000::/3. A transition form (NAT64, 6to4, SIIT, IPv4-mapped) is refused for its prefix
+ * whatever IPv4 it carries, since on a NAT64 or IPv6-only network it leads to that IPv4 address;
+ * the IPv4 inside is judged and named too, so the refusal says where the address would lead.
+ */
+export function refusalOf(address: string): Refusal | undefined {
+  if (!isIP(address)) return { range: 'not an IP address' };
+  const parsed = ipaddr.parse(address);
+  if (parsed.kind() === 'ipv4') {
+    const range = parsed.range();
+    return range === 'unicast' ? undefined : { range };
+  }
+  const ipv6 = parsed as ipaddr.IPv6;
+  let range: string = ipv6.range();
+  if (range === 'unicast') range = ipaddr.subnetMatch(ipv6, UNNAMED_IPV6_RANGES, 'unicast');
+  if (range === 'unicast' && !ipv6.match(GLOBAL_UNICAST_IPV6)) range = 'outside 2000::/3';
+  if (range === 'unicast') return undefined;
+  const carried = embeddedIPv4(ipv6, range);
+  return carried
+    ? { range, embeds: { address: carried.toString(), range: carried.range() } }
+    : { range };
+}
+
+const describeRefusal = ({ range, embeds }: Refusal) =>
+  embeds ? `${range}, carrying ${embeds.address}: ${embeds.range}` : range;
 
 export interface ResolvedAddress {
   address: string;
@@ -89,11 +118,13 @@ export async function resolveDestination(
     }
   }
   if (!allowPrivate) {
-    const blocked = addresses.find((a) => isBlockedAddress(a.address));
-    if (blocked) {
-      throw new UnsafeDestinationError(
-        `host ${bare} resolves to ${blocked.address}, a loopback, private, link-local or reserved address (set WEBHOOK_ALLOW_PRIVATE=true to allow)`,
-      );
+    for (const { address } of addresses) {
+      const refusal = refusalOf(address);
+      if (refusal) {
+        throw new UnsafeDestinationError(
+          `host ${bare} resolves to ${address}, which is not a global unicast address (${describeRefusal(refusal)}); set WEBHOOK_ALLOW_PRIVATE=true to allow`,
+        );
+      }
     }
   }
   return addresses;

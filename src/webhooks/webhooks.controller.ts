@@ -51,9 +51,12 @@ export class WebhooksController {
   @Audited('webhook_created')
   @ApiOperation({
     summary: 'Create a webhook (admins)',
-    description: `It receives the entries recorded after its creation. The answer is the only one that shows the secret. ${DELIVERY}`,
+    description: `It receives the entries recorded after its creation. The answer is the only one that shows the secret: a retry with the same \`Idempotency-Key\` is answered the first answer without \`secret\` (\`Idempotent-Replayed: true\`), as it was then even if the webhook changed or was deleted since, and the secret is never stored with the key. A client that lost it sets a new one with \`PATCH\`. ${DELIVERY}`,
   })
-  @ApiCreatedResponse({ type: CreatedWebhook, description: 'The webhook, with its secret' })
+  @ApiCreatedResponse({
+    type: CreatedWebhook,
+    description: 'The webhook, with its secret (without it on an Idempotency-Key replay)',
+  })
   @ApiErrors(400, 403, 413, 415, 422)
   create(@Body() dto: CreateWebhookDto, @CurrentUser() user: AuthUser): Promise<CreatedWebhook> {
     return this.webhooks.create(dto, user);

@@ -52,7 +52,11 @@ const snapshot = (w: Webhook) => ({
 
 const notFound = (id: string) => new NotFoundError(`Webhook ${id} not found`, 'webhook_not_found');
 
-/** Webhooks, for admins (the routes say so); delivery is `WebhookDeliveryWorker`'s. */
+/**
+ * Webhooks, for admins (the routes say so); delivery is `WebhookDeliveryWorker`'s. Their audit
+ * entries are filed under the project a webhook watches: every user reads the audit log, and an
+ * entry about no project would name a private project to all of them.
+ */
 @Injectable()
 export class WebhooksService {
   constructor(
@@ -74,8 +78,9 @@ export class WebhooksService {
       status: dto.status ?? 'active',
       createdBy: caller.id,
     });
-    this.trail.record({ context: snapshot(webhook) });
-    return { ...view(webhook), secret };
+    this.trail.record({ projectSlug: webhook.project, context: snapshot(webhook) });
+    // An instance, so that its secret is known as one (never stored for a replay).
+    return Object.assign(new CreatedWebhook(), view(webhook), { secret });
   }
 
   list(query: PaginationQuery): Promise<Page<WebhookView>> {
@@ -119,7 +124,7 @@ export class WebhooksService {
       return view(current);
     }
     const updated = await this.webhooks.update(id, update);
-    this.trail.record({ context: { webhook_id: id, ...context } });
+    this.recordChange(id, current.project, updated.project, context);
     return view(updated);
   }
 
@@ -133,6 +138,7 @@ export class WebhooksService {
     }
     const updated = await this.webhooks.update(id, { status: 'active' });
     this.trail.record({
+      projectSlug: current.project,
       context: { webhook_id: id, status: { from: current.status, to: 'active' } },
     });
     return view(updated);
@@ -141,7 +147,33 @@ export class WebhooksService {
   async remove(id: string): Promise<void> {
     const deleted = await this.webhooks.delete(id);
     if (!deleted) throw notFound(id);
-    this.trail.record({ context: snapshot(deleted) });
+    this.trail.record({ projectSlug: deleted.project, context: snapshot(deleted) });
+  }
+
+  /**
+   * Records an update under the project the webhook watches (else the one it stopped watching),
+   * so that only readers of that project read an entry naming it. A move from one project to
+   * another is recorded as two entries, leaving the first and joining the second, each under its
+   * own project: one entry would name one of them to readers of the other only.
+   */
+  private recordChange(
+    id: string,
+    before: string | null,
+    after: string | null,
+    context: Record<string, unknown>,
+  ): void {
+    if (before === null || after === null || before === after) {
+      this.trail.record({ projectSlug: after ?? before, context: { webhook_id: id, ...context } });
+      return;
+    }
+    this.trail.record({
+      projectSlug: before,
+      context: { webhook_id: id, project: { from: before, to: null } },
+    });
+    this.trail.record({
+      projectSlug: after,
+      context: { webhook_id: id, ...context, project: { from: null, to: after } },
+    });
   }
 
   async deliveriesOf(id: string, query: PaginationQuery): Promise<Page<WebhookDelivery>> {

@@ -2,6 +2,7 @@ import type { AuthUser } from '../../src/auth/auth-user';
 import { UnitOfWork } from '../../src/audit/unit-of-work';
 import { ValidationFailedError } from '../../src/common/errors/domain-errors';
 import { IdempotencyService, fingerprintOf } from '../../src/idempotency/idempotency.service';
+import { SecretField } from '../../src/idempotency/secret-field';
 import type { CreateTaskDto } from '../../src/tasks/dto/create-task.dto';
 import { TasksService } from '../../src/tasks/tasks.service';
 import { ServiceContext } from '../support/service-context';
@@ -63,6 +64,44 @@ describe('Idempotency-Key through UnitOfWork.runOnce', () => {
     expect(await titled('Exactly once')).toHaveLength(1);
     expect(await ctx.count('audit_entries')).toBe(entries);
     expect((await ctx.audit(first.value.id)).map((e) => e.action)).toEqual(['created']);
+  });
+
+  it('finding 11: a @SecretField is answered once: never stored with the key, never replayed', async () => {
+    class Issued {
+      id: number;
+      @SecretField()
+      token?: string;
+    }
+    class IssuedPair extends Issued {
+      @SecretField()
+      second?: string;
+    }
+    const answer = {
+      one: Object.assign(new Issued(), { id: 1, token: 'token-secret-1' }),
+      items: [Object.assign(new IssuedPair(), { id: 2, token: 'token-secret-2', second: 'sec-2' })],
+      note: 'a plain field stays',
+    };
+    const dto = { title: 'Issues secrets' };
+    const issue = () =>
+      unitOfWork.runOnce(
+        { actorId: admin.id, action: 'created' },
+        { key: 'key-secret', fingerprint: fingerprintOf('POST', '/x', dto), statusCode: () => 201 },
+        async () => {
+          calls += 1;
+          await tasks.create(dto, admin);
+          return answer;
+        },
+      );
+    const redacted = { one: { id: 1 }, items: [{ id: 2 }], note: 'a plain field stays' };
+
+    const first = await issue();
+    expect(first).toEqual({ replayed: false, value: answer });
+    const stored = await keyRow('admin-1', 'key-secret');
+    expect(stored.response).toEqual(redacted);
+    expect(JSON.stringify(stored)).not.toMatch(/token-secret|sec-2/);
+
+    expect(await issue()).toEqual({ replayed: true, statusCode: 201, response: redacted });
+    expect(calls).toBe(1);
   });
 
   it('the same key for a different request is a ValidationFailedError, and nothing runs', async () => {

@@ -40,6 +40,7 @@ export const ERROR_CODES = [
   'task_has_dependents',
   'worker_exists',
   'project_exists',
+  'project_slug_retired',
   'project_has_tasks',
   'project_referenced',
   'last_owner',

@@ -6,6 +6,7 @@ import { AuditHashChain1764250000000 } from './1764250000000-AuditHashChain';
 import { AppRoleGrants1764260000000 } from './1764260000000-AppRoleGrants';
 import { ProjectsTagsAndTimes1764270000000 } from './1764270000000-ProjectsTagsAndTimes';
 import { Webhooks1764285000000 } from './1764285000000-Webhooks';
+import { RetiredProjects1764290000000 } from './1764290000000-RetiredProjects';
 
 /**
  * Migrations in the order they run. Listed explicitly rather than globbed, so that the compiled
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   AppRoleGrants1764260000000,
   ProjectsTagsAndTimes1764270000000,
   Webhooks1764285000000,
+  RetiredProjects1764290000000,
 ];

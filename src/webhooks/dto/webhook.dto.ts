@@ -11,6 +11,7 @@ import {
 import { AUDIT_ACTIONS, AuditAction } from '../../audit/audit-actions';
 import { IsOptionalNotNull, IsText } from '../../common/validation/decorators';
 import { PatchType } from '../../common/openapi/patch-type';
+import { SecretField } from '../../idempotency/secret-field';
 import { WEBHOOK_STATUSES, WebhookStatus } from '../webhook.entity';
 
 export const WEBHOOK_URL_MAX_LENGTH = 2048;
@@ -26,7 +27,7 @@ export class CreateWebhookDto {
     maxLength: WEBHOOK_URL_MAX_LENGTH,
     example: 'https://hooks.example.com/taskflow',
     description:
-      'An `https` or `http` URL, without user or password. Its host must not resolve to a loopback, private, link-local or other reserved address, unless the server allows it (`WEBHOOK_ALLOW_PRIVATE`).',
+      'An `https` or `http` URL, without user or password. Its host, and every address it resolves to, must be global unicast: no loopback, private, link-local, NAT64, 6to4 or other special-purpose address, unless the server allows them (`WEBHOOK_ALLOW_PRIVATE`).',
   })
   @IsText({ min: 1, max: WEBHOOK_URL_MAX_LENGTH })
   url: string;
@@ -144,9 +145,11 @@ export class WebhookView {
 
 /** The answer to `POST /api/webhooks`: the only one that shows the secret. */
 export class CreatedWebhook extends WebhookView {
-  @ApiProperty({
+  @ApiPropertyOptional({
     example: 'whsec_5f0c…',
-    description: 'The signing secret: store it now, it is never shown again.',
+    description:
+      'The signing secret: store it now, it is never shown again. Absent from an `Idempotency-Key` replay (`Idempotent-Replayed: true`), which answers the first answer without it; a client that lost it sets a new one with `PATCH`.',
   })
-  secret: string;
+  @SecretField()
+  secret?: string;
 }
