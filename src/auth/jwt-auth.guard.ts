@@ -4,7 +4,6 @@ import { AuthGuard, IAuthGuard } from '@nestjs/passport';
 import type { FastifyReply } from 'fastify';
 import type { IncomingHttpHeaders } from 'node:http';
 import { DomainError, UnauthenticatedError } from '../common/errors/domain-errors';
-import { routeFlag } from '../common/route-flag';
 import type { RequestLogFields } from '../logging/logger';
 import type { AuthUser } from './auth-user';
 import { bearerToken } from './bearer-token';
@@ -49,15 +48,13 @@ class StrategyGuard extends AuthGuard() {
 @Injectable()
 export class JwtAuthGuard implements CanActivate {
   private readonly byAlg = new Map<string, IAuthGuard>();
-  private readonly isPublic: (context: ExecutionContext) => boolean;
 
   constructor(
-    reflector: Reflector,
+    private readonly reflector: Reflector,
     private readonly verifier: TokenVerifier,
     jose: JoseStrategy,
     passportJwt: PassportJwtStrategy,
   ) {
-    this.isPublic = routeFlag(reflector, IS_PUBLIC);
     const admit: Admit = (error, user, info, context) => this.admit(error, user, info, context);
     for (const [strategy, algs] of [
       [jose, JOSE_ALGORITHMS],
@@ -71,7 +68,11 @@ export class JwtAuthGuard implements CanActivate {
   // Not `async`: a token from the cache is admitted without a promise, which Nest's guard runner
   // would otherwise await on every request.
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
-    if (this.isPublic(context)) return true;
+    const isPublic = this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    if (isPublic) return true;
 
     const request = context
       .switchToHttp()
