@@ -6,10 +6,9 @@ import { Strategy as CustomStrategy } from 'passport-custom';
 import { UnauthenticatedError } from '../common/errors/domain-errors';
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
-import type { AuthUser } from './auth-user';
 import { bearerToken } from './bearer-token';
 import { SigningKeys } from './signing-keys';
-import { TokenVerifier, invalidClaim } from './token-verifier';
+import { TokenVerifier, VerifiedToken, invalidClaim } from './token-verifier';
 
 /** This strategy's name for Passport, and `AuthGuard`'s. */
 export const JOSE_STRATEGY = 'jose';
@@ -32,7 +31,7 @@ export class JoseStrategy extends PassportStrategy(CustomStrategy, JOSE_STRATEGY
     super();
   }
 
-  async validate(request: { headers: IncomingHttpHeaders }): Promise<AuthUser | null> {
+  async validate(request: { headers: IncomingHttpHeaders }): Promise<VerifiedToken | null> {
     const token = bearerToken(request.headers.authorization);
     let alg: unknown;
     try {
@@ -44,7 +43,7 @@ export class JoseStrategy extends PassportStrategy(CustomStrategy, JOSE_STRATEGY
   }
 
   /** A token with an `alg` of JOSE_ALGORITHMS. */
-  async verify(token: string): Promise<AuthUser> {
+  async verify(token: string): Promise<VerifiedToken> {
     const header = decodeProtectedHeader(token);
     const kid = typeof header.kid === 'string' && header.kid.length <= 256 ? header.kid : undefined;
     const { key, alg: keyAlg } = await this.keys.get(kid);
@@ -62,7 +61,7 @@ export class JoseStrategy extends PassportStrategy(CustomStrategy, JOSE_STRATEGY
     } catch (error) {
       throw joseFailure(error);
     }
-    return this.verifier.accept(token, payload);
+    return this.verifier.accept(payload);
   }
 }
 

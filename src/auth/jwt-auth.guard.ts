@@ -10,7 +10,7 @@ import { bearerToken } from './bearer-token';
 import { JOSE_STRATEGY } from './jose.strategy';
 import { PASSPORT_JWT_STRATEGY, passportJwtFailure } from './passport-jwt.strategy';
 import { IS_PUBLIC } from './public.decorator';
-import { TokenVerifier } from './token-verifier';
+import { TokenVerifier, VerifiedToken } from './token-verifier';
 
 /**
  * The global guard (APP_GUARD): every route needs a valid bearer token unless it is marked
@@ -53,7 +53,8 @@ export class JwtAuthGuard extends AuthGuard([JOSE_STRATEGY, PASSPORT_JWT_STRATEG
 
   /**
    * Passport's verdict. With several strategies, `info` lists each one's reason for refusing;
-   * only the strategy for the token's algorithm gives one (the others passed it on).
+   * only the strategy for the token's algorithm gives one (the others passed it on). A verified
+   * token is remembered here, by this app's own verifier.
    */
   override handleRequest<TUser = AuthUser>(
     error: unknown,
@@ -64,7 +65,10 @@ export class JwtAuthGuard extends AuthGuard([JOSE_STRATEGY, PASSPORT_JWT_STRATEG
     if (error instanceof DomainError) throw error;
     if (error) throw new UnauthenticatedError('Invalid token'); // a bug in a strategy, say
     if (!user) throw passportJwtFailure([info].flat().find((reason) => reason !== undefined));
-    return this.admit(user as AuthUser, context) as TUser;
+    const verified = user as VerifiedToken;
+    const request = context.switchToHttp().getRequest<{ headers: IncomingHttpHeaders }>();
+    this.verifier.remember(bearerToken(request.headers.authorization), verified);
+    return this.admit(verified.user, context) as TUser;
   }
 
   private admit(caller: AuthUser, context: ExecutionContext): AuthUser {

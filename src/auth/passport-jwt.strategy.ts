@@ -9,9 +9,8 @@ import { ExtractJwt, Strategy as JwtStrategy } from 'passport-jwt';
 import { UnauthenticatedError } from '../common/errors/domain-errors';
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
-import type { AuthUser } from './auth-user';
 import { jwksClientOptions, unknownKeyError } from './signing-keys';
-import { TokenVerifier, checkTimeClaims } from './token-verifier';
+import { TokenVerifier, VerifiedToken, checkTimeClaims } from './token-verifier';
 
 /** This strategy's name for Passport, and `AuthGuard`'s. */
 export const PASSPORT_JWT_STRATEGY = 'jwt';
@@ -25,8 +24,6 @@ export const PASSPORT_JWT_ALGORITHMS: readonly string[] = ['RS256', 'ES256'];
 
 /** The key type each algorithm is verified with. */
 const KEY_TYPE: Record<string, string> = { RS256: 'rsa', ES256: 'ec' };
-
-const fromRequest = ExtractJwt.fromAuthHeaderAsBearerToken();
 
 type KeyCallback = (error: unknown, key?: string) => void;
 
@@ -56,14 +53,18 @@ export class PassportJwtStrategy extends PassportStrategy(JwtStrategy, PASSPORT_
     /** The type of each key jwks-rsa hands out (as PEM). */
     const keyTypes = new Map<string, string | undefined>();
     super({
-      jwtFromRequest: fromRequest,
+      jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
       secretOrKeyProvider: (request: IncomingMessage, token: string, done: KeyCallback) => {
         let alg: string | undefined;
         try {
           alg = decodeProtectedHeader(token).alg;
           checkTimeClaims(decodeJwt(token), config.auth.clockToleranceS);
         } catch (error) {
-          done(error instanceof UnauthenticatedError ? error : malformed());
+          done(
+            error instanceof UnauthenticatedError
+              ? error
+              : new UnauthenticatedError('Malformed token'),
+          );
           return;
         }
         if (!alg || !PASSPORT_JWT_ALGORITHMS.includes(alg)) {
@@ -86,16 +87,13 @@ export class PassportJwtStrategy extends PassportStrategy(JwtStrategy, PASSPORT_
       },
       algorithms: [...PASSPORT_JWT_ALGORITHMS] as Algorithm[],
       jsonWebTokenOptions: { clockTolerance: config.auth.clockToleranceS },
-      passReqToCallback: true,
     });
   }
 
-  validate(request: IncomingMessage, payload: JWTPayload): AuthUser {
-    return this.verifier.accept(fromRequest(request) as string, payload);
+  validate(payload: JWTPayload): VerifiedToken {
+    return this.verifier.accept(payload);
   }
 }
-
-const malformed = () => new UnauthenticatedError('Malformed token');
 
 /**
  * The 401 for what passport-jwt reports as a failure: the reasons given above, or jsonwebtoken's

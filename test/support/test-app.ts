@@ -64,10 +64,11 @@ export interface TestAppOptions {
 
 /**
  * The apps alive in this Jest process, oldest first. Passport keeps its strategies in one
- * registry per process, by name, so the app built last verifies the tokens of every app. Apps
- * whose lifetimes nest (each used while it is the newest, as an app of its own inside a
- * `describe` or a test) each verify with their own keys, issuer, audience and cache: closing one
- * hands the names back to the app built before it.
+ * registry per process, by name, so the strategies of the app built last verify the tokens of
+ * every app (each app's guard still keeps its own verified-token cache). Apps whose lifetimes
+ * nest (each used while it is the newest, as an app of its own inside a `describe` or a test)
+ * each verify with their own keys, issuer, audience and clock tolerance: closing one hands the
+ * names back to the app built before it.
  */
 const liveApps: TestApp[] = [];
 
