@@ -43,6 +43,29 @@ export default tseslint.config(
     },
   },
   {
+    // A library's private paths change without notice in any release: only what a package
+    // exports from its entry points is imported.
+    files: ['src/**/*.ts', 'test/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(@[^/.]+/)?[^/.][^/]*/(.+/)?(dist|cjs|esm|lib|build|src|types)(/|$)',
+              message: "A package's private files: import from its public entry point.",
+            },
+            {
+              group: ['@nestjs/*/constants', '@nestjs/*/constants/**'],
+              message:
+                "Nest's metadata keys are private: use its decorators, Reflector or services.",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['test/**/*.ts', '**/*.spec.ts'],
     rules: {
       '@typescript-eslint/no-explicit-any': 'off',

@@ -1,3 +1,4 @@
+import helmet from '@fastify/helmet';
 import { Logger as NestLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -12,7 +13,7 @@ import {
 import type { AppConfig } from './config/config';
 import { EventFeed } from './events/event-feed';
 import { refuseContentEncoding } from './http/content-encoding';
-import { securityHeaders } from './http/security-headers';
+import { HELMET_OPTIONS } from './http/security-headers';
 import { createRootLogger, logRequest, requestId } from './logging/logger';
 import { Metrics } from './metrics/metrics';
 import { sendTaskETag } from './tasks/task-etag';
@@ -75,12 +76,10 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     },
   });
   adapter.getInstance().addHook('preSerialization', sendTaskETag);
-  const headers = securityHeaders();
   adapter.getInstance().addHook('onRequest', (request, reply, done) => {
-    reply.headers(headers).header('X-Request-Id', request.id);
+    reply.header('X-Request-Id', request.id);
     done();
   });
-  adapter.getInstance().addHook('onRequest', refuseContentEncoding);
   const logger = createRootLogger(config);
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(config, logger),
@@ -93,6 +92,9 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     },
   );
   app.useLogger(app.get(Logger));
+  // Before any route is added (Swagger's below, the controllers' at init), so all get the headers.
+  await app.register(helmet, HELMET_OPTIONS);
+  adapter.getInstance().addHook('onRequest', refuseContentEncoding);
   configureJsonParsing(app);
   const metrics = app.get(Metrics);
   adapter.getInstance().addHook('onResponse', (request, reply, done) => {

@@ -1,6 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
-import { STRATEGY_PREFIX } from './app-strategy';
+import { PassportModule } from '@nestjs/passport';
 import { JoseStrategy } from './jose.strategy';
 import { JwtAuthGuard } from './jwt-auth.guard';
 import { PassportJwtStrategy } from './passport-jwt.strategy';
@@ -11,13 +10,12 @@ import { TokenVerifier } from './token-verifier';
 @Module({})
 export class AuthModule {
   static forRoot(): DynamicModule {
-    const prefix = `jwt-${randomUUID()}`;
     return {
       module: AuthModule,
       // Global: the guards it exports are registered app-wide, and metrics read the verifier.
       global: true,
+      imports: [PassportModule.register({ session: false })],
       providers: [
-        { provide: STRATEGY_PREFIX, useValue: prefix },
         SigningKeys,
         TokenVerifier,
         JoseStrategy,

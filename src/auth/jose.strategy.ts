@@ -1,46 +1,49 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { PassportStrategy } from '@nestjs/passport';
 import { decodeProtectedHeader, errors as joseErrors, jwtVerify, JWTPayload } from 'jose';
 import type { IncomingHttpHeaders } from 'node:http';
-import type passport from 'passport';
 import { Strategy as CustomStrategy } from 'passport-custom';
 import { UnauthenticatedError } from '../common/errors/domain-errors';
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
-import { AppStrategy, STRATEGY_PREFIX } from './app-strategy';
-import type { AuthUser } from './auth-user';
 import { bearerToken } from './bearer-token';
 import { SigningKeys } from './signing-keys';
-import { TokenVerifier, invalidClaim } from './token-verifier';
+import { TokenVerifier, VerifiedToken, invalidClaim } from './token-verifier';
+
+/** This strategy's name for Passport, and `AuthGuard`'s. */
+export const JOSE_STRATEGY = 'jose';
 
 /** The algorithms this strategy verifies: jsonwebtoken, under passport-jwt, cannot do EdDSA. */
 export const JOSE_ALGORITHMS: readonly string[] = ['EdDSA'];
 
 /**
  * EdDSA tokens (Better Auth's default), verified with jose: a passport-custom strategy, since
- * passport-jwt's verifier (jsonwebtoken) cannot check EdDSA. Keys from `SigningKeys`.
+ * passport-jwt's verifier (jsonwebtoken) cannot check EdDSA. Keys from `SigningKeys`. A token of
+ * another algorithm is passed on to the next strategy without a reason of its own.
  */
 @Injectable()
-export class JoseStrategy extends AppStrategy {
+export class JoseStrategy extends PassportStrategy(CustomStrategy, JOSE_STRATEGY) {
   constructor(
-    @Inject(STRATEGY_PREFIX) prefix: string,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly keys: SigningKeys,
     private readonly verifier: TokenVerifier,
   ) {
-    super(`${prefix}:jose`);
+    super();
   }
 
-  protected create(): passport.Strategy {
-    return new CustomStrategy((request: { headers: IncomingHttpHeaders }, done) => {
-      this.verify(bearerToken(request.headers.authorization)).then(
-        (user) => done(null, user),
-        (error: unknown) => done(error),
-      );
-    });
+  async validate(request: { headers: IncomingHttpHeaders }): Promise<VerifiedToken | null> {
+    const token = bearerToken(request.headers.authorization);
+    let alg: unknown;
+    try {
+      alg = decodeProtectedHeader(token).alg;
+    } catch {
+      throw new UnauthenticatedError('Malformed token');
+    }
+    return typeof alg === 'string' && JOSE_ALGORITHMS.includes(alg) ? this.verify(token) : null;
   }
 
-  /** A token `TokenVerifier.inspect` has passed, with an `alg` of JOSE_ALGORITHMS. */
-  async verify(token: string): Promise<AuthUser> {
+  /** A token with an `alg` of JOSE_ALGORITHMS. */
+  async verify(token: string): Promise<VerifiedToken> {
     const header = decodeProtectedHeader(token);
     const kid = typeof header.kid === 'string' && header.kid.length <= 256 ? header.kid : undefined;
     const { key, alg: keyAlg } = await this.keys.get(kid);
@@ -53,14 +56,12 @@ export class JoseStrategy extends AppStrategy {
     try {
       ({ payload } = await jwtVerify(token, key, {
         algorithms: [...JOSE_ALGORITHMS],
-        issuer: this.config.auth.issuer,
-        audience: this.config.auth.audience,
         clockTolerance: this.config.auth.clockToleranceS,
       }));
     } catch (error) {
       throw joseFailure(error);
     }
-    return this.verifier.accept(token, payload);
+    return this.verifier.accept(payload);
   }
 }
 
@@ -68,18 +69,9 @@ export class JoseStrategy extends AppStrategy {
 function joseFailure(error: unknown): UnauthenticatedError {
   if (error instanceof joseErrors.JWTExpired) return new UnauthenticatedError('Token expired');
   if (error instanceof joseErrors.JWTClaimValidationFailed) {
-    switch (error.claim) {
-      case 'iss':
-        return new UnauthenticatedError('Token issuer is not trusted');
-      case 'aud':
-        return new UnauthenticatedError('Token audience is not this API');
-      case 'nbf':
-        return error.reason === 'check_failed'
-          ? new UnauthenticatedError('Token is not valid yet')
-          : invalidClaim('nbf');
-      default:
-        return invalidClaim(error.claim);
-    }
+    return error.claim === 'nbf' && error.reason === 'check_failed'
+      ? new UnauthenticatedError('Token is not valid yet')
+      : invalidClaim(error.claim);
   }
   if (error instanceof joseErrors.JWSSignatureVerificationFailed) {
     return new UnauthenticatedError('Invalid token signature');

@@ -1,77 +1,42 @@
-import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { AuthGuard, IAuthGuard } from '@nestjs/passport';
+import { AuthGuard } from '@nestjs/passport';
 import type { FastifyReply } from 'fastify';
 import type { IncomingHttpHeaders } from 'node:http';
 import { DomainError, UnauthenticatedError } from '../common/errors/domain-errors';
-import { routeFlag } from '../common/route-flag';
 import type { RequestLogFields } from '../logging/logger';
 import type { AuthUser } from './auth-user';
 import { bearerToken } from './bearer-token';
-import { JOSE_ALGORITHMS, JoseStrategy } from './jose.strategy';
-import {
-  PASSPORT_JWT_ALGORITHMS,
-  PassportJwtStrategy,
-  passportJwtFailure,
-} from './passport-jwt.strategy';
+import { JOSE_STRATEGY } from './jose.strategy';
+import { PASSPORT_JWT_STRATEGY, passportJwtFailure } from './passport-jwt.strategy';
 import { IS_PUBLIC } from './public.decorator';
-import { TokenVerifier } from './token-verifier';
-
-type Admit = (error: unknown, user: unknown, info: unknown, context: ExecutionContext) => AuthUser;
-
-/** @nestjs/passport's `AuthGuard`, running one named strategy of this app. */
-class StrategyGuard extends AuthGuard() {
-  constructor(
-    strategy: string,
-    private readonly admit: Admit,
-  ) {
-    super({ defaultStrategy: strategy, session: false });
-  }
-
-  override handleRequest<TUser = AuthUser>(
-    error: unknown,
-    user: unknown,
-    info: unknown,
-    context: ExecutionContext,
-  ): TUser {
-    return this.admit(error, user, info, context) as TUser;
-  }
-}
+import { TokenVerifier, VerifiedToken } from './token-verifier';
 
 /**
  * The global guard (APP_GUARD): every route needs a valid bearer token unless it is marked
  * `@Public()`. A token verified earlier comes from the cache; any other is inspected without
  * verification (`TokenVerifier.inspect`: size, header, `alg` within JWT_ALGORITHMS, no `crit`)
- * and handed to the one strategy for its `alg`, so no token is verified twice: EdDSA to
- * `JoseStrategy`, RS256 and ES256 to `PassportJwtStrategy`. Failures are 401s whose message says
- * why, never echoing the token.
+ * and handed to Passport's strategies in turn: `JoseStrategy` verifies EdDSA and passes any other
+ * token on to `PassportJwtStrategy`, which verifies RS256 and ES256, so no token is verified
+ * twice. Failures are 401s whose message says why, never echoing the token.
  */
 @Injectable()
-export class JwtAuthGuard implements CanActivate {
-  private readonly byAlg = new Map<string, IAuthGuard>();
-  private readonly isPublic: (context: ExecutionContext) => boolean;
-
+export class JwtAuthGuard extends AuthGuard([JOSE_STRATEGY, PASSPORT_JWT_STRATEGY]) {
   constructor(
-    reflector: Reflector,
+    private readonly reflector: Reflector,
     private readonly verifier: TokenVerifier,
-    jose: JoseStrategy,
-    passportJwt: PassportJwtStrategy,
   ) {
-    this.isPublic = routeFlag(reflector, IS_PUBLIC);
-    const admit: Admit = (error, user, info, context) => this.admit(error, user, info, context);
-    for (const [strategy, algs] of [
-      [jose, JOSE_ALGORITHMS],
-      [passportJwt, PASSPORT_JWT_ALGORITHMS],
-    ] as const) {
-      const guard = new StrategyGuard(strategy.name, admit);
-      for (const alg of algs) this.byAlg.set(alg, guard);
-    }
+    super();
   }
 
   // Not `async`: a token from the cache is admitted without a promise, which Nest's guard runner
   // would otherwise await on every request.
-  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
-    if (this.isPublic(context)) return true;
+  override canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+    const isPublic = this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    if (isPublic) return true;
 
     const request = context
       .switchToHttp()
@@ -79,20 +44,34 @@ export class JwtAuthGuard implements CanActivate {
     const token = bearerToken(request.headers.authorization);
     const cached = this.verifier.lookup(token);
     if (cached) {
-      request.user = this.admit(null, cached, undefined, context);
+      request.user = this.admit(cached, context);
       return true;
     }
-    const guard = this.byAlg.get(this.verifier.inspect(token));
-    // JWT_ALGORITHMS only lists algorithms that a strategy verifies (config.ts).
-    if (!guard) throw new UnauthenticatedError('Token algorithm is not accepted');
-    return guard.canActivate(context) as Promise<boolean>;
+    this.verifier.inspect(token);
+    return super.canActivate(context) as Promise<boolean>;
   }
 
-  private admit(error: unknown, user: unknown, info: unknown, context: ExecutionContext): AuthUser {
+  /**
+   * Passport's verdict. With several strategies, `info` lists each one's reason for refusing;
+   * only the strategy for the token's algorithm gives one (the others passed it on). A verified
+   * token is remembered here, by this app's own verifier.
+   */
+  override handleRequest<TUser = AuthUser>(
+    error: unknown,
+    user: unknown,
+    info: unknown,
+    context: ExecutionContext,
+  ): TUser {
     if (error instanceof DomainError) throw error;
     if (error) throw new UnauthenticatedError('Invalid token'); // a bug in a strategy, say
-    if (!user) throw passportJwtFailure(info);
-    const caller = user as AuthUser;
+    if (!user) throw passportJwtFailure([info].flat().find((reason) => reason !== undefined));
+    const verified = user as VerifiedToken;
+    const request = context.switchToHttp().getRequest<{ headers: IncomingHttpHeaders }>();
+    this.verifier.remember(bearerToken(request.headers.authorization), verified);
+    return this.admit(verified.user, context) as TUser;
+  }
+
+  private admit(caller: AuthUser, context: ExecutionContext): AuthUser {
     // For the request log line, written when the response finishes.
     context.switchToHttp().getRequest<{ raw: RequestLogFields }>().raw.taskflowActor = caller.id;
     // An answer for one caller: no shared cache (a proxy, a CDN) may keep it for another.

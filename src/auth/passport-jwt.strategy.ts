@@ -1,14 +1,19 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { JWTPayload } from 'jose';
+import { PassportStrategy } from '@nestjs/passport';
+import type { IncomingMessage } from 'node:http';
+import { createPublicKey } from 'node:crypto';
+import { decodeJwt, decodeProtectedHeader, JWTPayload } from 'jose';
 import { passportJwtSecret } from 'jwks-rsa';
-import type passport from 'passport';
+import { Algorithm, JsonWebTokenError, NotBeforeError, TokenExpiredError } from 'jsonwebtoken';
 import { ExtractJwt, Strategy as JwtStrategy } from 'passport-jwt';
 import { UnauthenticatedError } from '../common/errors/domain-errors';
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
-import { AppStrategy, STRATEGY_PREFIX } from './app-strategy';
 import { jwksClientOptions, unknownKeyError } from './signing-keys';
-import { TokenVerifier, invalidClaim } from './token-verifier';
+import { TokenVerifier, VerifiedToken, checkTimeClaims } from './token-verifier';
+
+/** This strategy's name for Passport, and `AuthGuard`'s. */
+export const PASSPORT_JWT_STRATEGY = 'jwt';
 
 /**
  * The algorithms this strategy verifies, given to jsonwebtoken explicitly: never what the token
@@ -17,88 +22,88 @@ import { TokenVerifier, invalidClaim } from './token-verifier';
  */
 export const PASSPORT_JWT_ALGORITHMS: readonly string[] = ['RS256', 'ES256'];
 
+/** The key type each algorithm is verified with. */
+const KEY_TYPE: Record<string, string> = { RS256: 'rsa', ES256: 'ec' };
+
+type KeyCallback = (error: unknown, key?: string) => void;
+
 /**
  * RS256 and ES256 tokens, with passport-jwt as the design card names it: the bearer token from
  * the Authorization header, the key from the JWKS by `kid` (jwks-rsa's `passportJwtSecret`), the
- * signature, `exp`, `nbf`, `iss` and `aud` checked by jsonwebtoken; then the shared claim checks.
+ * signature, `exp` and `nbf` checked by jsonwebtoken; then the shared claim checks
+ * (`TokenVerifier.accept`).
+ *
+ * Before the key is fetched, what jsonwebtoken would refuse with no more than a message (a
+ * foreign algorithm, a payload that is not JSON, time claims of the wrong type, a key of another
+ * type than the algorithm) is refused here with the reason, so that its errors can be told apart
+ * by their classes alone.
  */
 @Injectable()
-export class PassportJwtStrategy extends AppStrategy {
-  private readonly logger = new Logger('SigningKeys');
-
+export class PassportJwtStrategy extends PassportStrategy(JwtStrategy, PASSPORT_JWT_STRATEGY) {
   constructor(
-    @Inject(STRATEGY_PREFIX) prefix: string,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(APP_CONFIG) config: AppConfig,
     private readonly verifier: TokenVerifier,
   ) {
-    super(`${prefix}:passport-jwt`);
+    const logger = new Logger('SigningKeys');
+    const keyOf = passportJwtSecret({
+      ...jwksClientOptions(config, logger),
+      // Its default answers an unknown kid with no key, which jsonwebtoken reports vaguely.
+      handleSigningKeyError: (error, cb) => cb(unknownKeyError(error, logger)),
+    });
+    /** The type of each key jwks-rsa hands out (as PEM). */
+    const keyTypes = new Map<string, string | undefined>();
+    super({
+      jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+      secretOrKeyProvider: (request: IncomingMessage, token: string, done: KeyCallback) => {
+        let alg: string | undefined;
+        try {
+          alg = decodeProtectedHeader(token).alg;
+          checkTimeClaims(decodeJwt(token), config.auth.clockToleranceS);
+        } catch (error) {
+          done(
+            error instanceof UnauthenticatedError
+              ? error
+              : new UnauthenticatedError('Malformed token'),
+          );
+          return;
+        }
+        if (!alg || !PASSPORT_JWT_ALGORITHMS.includes(alg)) {
+          done(new UnauthenticatedError('Token algorithm is not accepted'));
+          return;
+        }
+        keyOf(request, token, (error, pem) => {
+          if (error || typeof pem !== 'string') {
+            done(error ?? new UnauthenticatedError('Token signed with an unknown key'));
+            return;
+          }
+          if (!keyTypes.has(pem)) keyTypes.set(pem, createPublicKey(pem).asymmetricKeyType);
+          if (keyTypes.get(pem) !== KEY_TYPE[alg]) {
+            done(new UnauthenticatedError('Token algorithm does not match its signing key'));
+            return;
+          }
+          verifier.stats.signatureChecks += 1;
+          done(null, pem);
+        });
+      },
+      algorithms: [...PASSPORT_JWT_ALGORITHMS] as Algorithm[],
+      jsonWebTokenOptions: { clockTolerance: config.auth.clockToleranceS },
+    });
   }
 
-  protected create(): passport.Strategy {
-    const fromRequest = ExtractJwt.fromAuthHeaderAsBearerToken();
-    const keyOf = passportJwtSecret({
-      ...jwksClientOptions(this.config, this.logger),
-      // Its default answers an unknown kid with no key, which jsonwebtoken reports vaguely.
-      handleSigningKeyError: (error, cb) => cb(unknownKeyError(error, this.logger)),
-    });
-    return new JwtStrategy(
-      {
-        jwtFromRequest: fromRequest,
-        secretOrKeyProvider: (request, token, done) =>
-          keyOf(request, token, (error, key) => {
-            if (key) this.verifier.stats.signatureChecks += 1;
-            done(error, key);
-          }),
-        algorithms: [...PASSPORT_JWT_ALGORITHMS] as JwtStrategyAlgorithms,
-        issuer: this.config.auth.issuer,
-        audience: this.config.auth.audience,
-        jsonWebTokenOptions: { clockTolerance: this.config.auth.clockToleranceS },
-        passReqToCallback: true,
-      },
-      (request: unknown, payload: JWTPayload, done: (error: unknown, user?: unknown) => void) => {
-        try {
-          done(null, this.verifier.accept(fromRequest(request) as string, payload));
-        } catch (error) {
-          done(error);
-        }
-      },
-    );
+  validate(payload: JWTPayload): VerifiedToken {
+    return this.verifier.accept(payload);
   }
 }
 
-type JwtStrategyAlgorithms = ConstructorParameters<typeof JwtStrategy>[0]['algorithms'];
-
 /**
- * The 401 for what passport-jwt reports as a failure (jsonwebtoken's errors, or the key
- * provider's), worded as the jose path words the same fault.
+ * The 401 for what passport-jwt reports as a failure: the reasons given above, or jsonwebtoken's
+ * errors, by their classes (worded as the jose path words the same fault).
  */
 export function passportJwtFailure(info: unknown): UnauthenticatedError {
   if (info instanceof UnauthenticatedError) return info;
-  const error = info as { name?: string; message?: string } | undefined;
-  const message = error?.message ?? '';
-  switch (error?.name) {
-    case 'TokenExpiredError':
-      return new UnauthenticatedError('Token expired');
-    case 'NotBeforeError':
-      return new UnauthenticatedError('Token is not valid yet');
-    case 'JsonWebTokenError':
-      if (message === 'invalid signature')
-        return new UnauthenticatedError('Invalid token signature');
-      if (message.startsWith('jwt issuer invalid'))
-        return new UnauthenticatedError('Token issuer is not trusted');
-      if (message.startsWith('jwt audience invalid'))
-        return new UnauthenticatedError('Token audience is not this API');
-      if (message === 'invalid algorithm')
-        return new UnauthenticatedError('Token algorithm is not accepted');
-      if (message === 'invalid exp value') return invalidClaim('exp');
-      if (message === 'invalid nbf value') return invalidClaim('nbf');
-      return new UnauthenticatedError('Malformed token');
-    default:
-      // jsonwebtoken checks the key's type against `alg` with plain Errors: an RS256 token
-      // naming an EC key's kid, an ES256 token naming an Ed25519 key's.
-      if (/"alg" parameter|key type/.test(message)) {
-        return new UnauthenticatedError('Token algorithm does not match its signing key');
-      }
-      return new UnauthenticatedError('Invalid token');
-  }
+  if (info instanceof TokenExpiredError) return new UnauthenticatedError('Token expired');
+  if (info instanceof NotBeforeError) return new UnauthenticatedError('Token is not valid yet');
+  // The token's form, algorithm and key were checked before: what is left is its signature.
+  if (info instanceof JsonWebTokenError) return new UnauthenticatedError('Invalid token signature');
+  return new UnauthenticatedError('Invalid token');
 }

@@ -1,7 +1,6 @@
 import { CanActivate, ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ForbiddenError } from '../common/errors/domain-errors';
-import { routeFlag } from '../common/route-flag';
 import type { AuthUser } from './auth-user';
 
 const ADMIN_ONLY = 'taskflow:admin-only';
@@ -12,14 +11,14 @@ export const RequireAdmin = () => SetMetadata(ADMIN_ONLY, true);
 /** Global guard, after `JwtAuthGuard`: enforces `@RequireAdmin()`. */
 @Injectable()
 export class AdminGuard implements CanActivate {
-  private readonly adminOnly: (context: ExecutionContext) => boolean;
-
-  constructor(reflector: Reflector) {
-    this.adminOnly = routeFlag(reflector, ADMIN_ONLY);
-  }
+  constructor(private readonly reflector: Reflector) {}
 
   canActivate(context: ExecutionContext): boolean {
-    if (!this.adminOnly(context)) return true;
+    const adminOnly = this.reflector.getAllAndOverride<boolean | undefined>(ADMIN_ONLY, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    if (!adminOnly) return true;
     const user = context.switchToHttp().getRequest<{ user?: AuthUser }>().user;
     if (user?.isAdmin) return true;
     throw new ForbiddenError('Only admins may do this', 'admin_required');

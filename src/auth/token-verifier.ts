@@ -16,12 +16,20 @@ const MAX_TOKEN_LENGTH = 8192;
  * What both verification paths share, around the signature check that each does with its own
  * package (`JoseStrategy` for EdDSA, `PassportJwtStrategy` for RS256 and ES256):
  * - before it, `inspect`: the size, the protected header (decoded, not verified) and its `alg`,
- *   which must be one of JWT_ALGORITHMS; `JwtAuthGuard` picks the strategy by that `alg`;
+ *   which must be one of JWT_ALGORITHMS; then each strategy verifies only its own algorithms;
  * - after it, `accept`: the claim checks neither package makes the same way (`exp` required,
- *   `iat`/`nbf` not in the future, a `sub` that is a valid worker id), then the cache;
- * - the verified-token cache: a token verified earlier is not verified again until its `exp`,
- *   so a busy client does not pay for a signature check on every request.
+ *   `iat`/`nbf` not in the future, `iss` and `aud`, a `sub` that is a valid worker id);
+ * - the verified-token cache, which `JwtAuthGuard` reads before Passport and fills after it: a
+ *   token verified earlier is not verified again until its `exp`, so a busy client does not pay
+ *   for a signature check on every request.
  */
+/** What a strategy makes of a token it verified (Passport's `user`). */
+export interface VerifiedToken {
+  user: AuthUser;
+  /** Seconds since the epoch. */
+  exp: number;
+}
+
 @Injectable()
 export class TokenVerifier {
   private readonly verified = new LRUCache<string, AuthUser>({ max: VERIFIED_TOKENS_MAX });
@@ -72,16 +80,20 @@ export class TokenVerifier {
     return header.alg as JwtAlgorithm;
   }
 
-  /** After a valid signature: the shared claim checks, then the caller, remembered until `exp`. */
-  accept(token: string, payload: JWTPayload): AuthUser {
+  /** After a valid signature: the shared claim checks, then the caller and the token's `exp`. */
+  accept(payload: JWTPayload): VerifiedToken {
     if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
       throw new UnauthenticatedError('Malformed token');
     }
     checkTimeClaims(payload, this.config.auth.clockToleranceS);
-    const user = toUser(payload);
-    const ttl = (payload.exp as number) * 1000 - Date.now();
+    checkIssuerAndAudience(payload, this.config.auth);
+    return { user: toUser(payload), exp: payload.exp as number };
+  }
+
+  /** Remembers a verified token's caller until its `exp`. */
+  remember(token: string, { user, exp }: VerifiedToken): void {
+    const ttl = exp * 1000 - Date.now();
     if (ttl > 0) this.verified.set(token, user, { ttl });
-    return user;
   }
 }
 
@@ -109,6 +121,26 @@ export function checkTimeClaims(payload: JWTPayload, toleranceS: number): void {
   }
   if (typeof payload.nbf === 'number' && payload.nbf > latest) {
     throw new UnauthenticatedError('Token is not valid yet');
+  }
+}
+
+/**
+ * `iss` and `aud` when JWT_ISSUER and JWT_AUDIENCE are set: here rather than in jose and
+ * jsonwebtoken, since jsonwebtoken tells these refusals from a bad signature only by the words
+ * of its message.
+ */
+export function checkIssuerAndAudience(
+  payload: JWTPayload,
+  expected: Pick<AppConfig['auth'], 'issuer' | 'audience'>,
+): void {
+  if (expected.issuer !== undefined && payload.iss !== expected.issuer) {
+    throw new UnauthenticatedError('Token issuer is not trusted');
+  }
+  if (expected.audience !== undefined) {
+    const audiences: unknown[] = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
+    if (!audiences.includes(expected.audience)) {
+      throw new UnauthenticatedError('Token audience is not this API');
+    }
   }
 }
 

@@ -1,7 +1,6 @@
 import { CanActivate, ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ServiceUnavailableError } from '../common/errors/domain-errors';
-import { routeFlag } from '../common/route-flag';
 import { DatabaseConnector } from './database-connector';
 
 const WITHOUT_DATABASE = 'taskflow:without-database';
@@ -12,18 +11,18 @@ export const WithoutDatabase = () => SetMetadata(WITHOUT_DATABASE, true);
 /** Until the first connection succeeds, data routes answer 503 rather than fail inside TypeORM. */
 @Injectable()
 export class DatabaseReadyGuard implements CanActivate {
-  private readonly exempt: (context: ExecutionContext) => boolean;
-
   constructor(
     private readonly connector: DatabaseConnector,
-    reflector: Reflector,
-  ) {
-    this.exempt = routeFlag(reflector, WITHOUT_DATABASE);
-  }
+    private readonly reflector: Reflector,
+  ) {}
 
   canActivate(context: ExecutionContext): boolean {
     if (this.connector.ready) return true;
-    if (this.exempt(context)) return true;
+    const exempt = this.reflector.getAllAndOverride<boolean | undefined>(WITHOUT_DATABASE, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    if (exempt) return true;
     throw new ServiceUnavailableError('Database unavailable, try again shortly');
   }
 }

@@ -1,8 +1,10 @@
-import helmet, { type HelmetOptions } from 'helmet';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FastifyHelmetOptions } from '@fastify/helmet';
 
-/** Swagger UI (served from /docs) loads its own scripts and inline styles. */
-const HELMET_OPTIONS: HelmetOptions = {
+/**
+ * helmet's defaults, with the exceptions Swagger UI (served from /docs) needs: its own scripts,
+ * inline styles and the validator badge's image.
+ */
+export const HELMET_OPTIONS: FastifyHelmetOptions = {
   contentSecurityPolicy: {
     directives: {
       defaultSrc: ["'self'"],
@@ -12,21 +14,3 @@ const HELMET_OPTIONS: HelmetOptions = {
     },
   },
 };
-
-/**
- * helmet's headers, computed once. They do not depend on the request, and computing them per
- * request (as @fastify/helmet does, re-parsing the CSP each time) cost more than serving a task.
- */
-export function securityHeaders(options: HelmetOptions = HELMET_OPTIONS): Record<string, string> {
-  const headers: Record<string, string> = {};
-  const response = {
-    setHeader: (name: string, value: string | number | string[]) => {
-      headers[name] = Array.isArray(value) ? value.join(', ') : String(value);
-    },
-    removeHeader: (name: string) => {
-      delete headers[name];
-    },
-  } as unknown as ServerResponse;
-  helmet(options)({} as IncomingMessage, response, () => undefined);
-  return headers;
-}

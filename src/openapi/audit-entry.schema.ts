@@ -1,8 +1,4 @@
-import type { OpenAPIObject } from '@nestjs/swagger';
-import type {
-  ReferenceObject,
-  SchemaObject,
-} from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
+import type { OpenAPIObject, ReferenceObject, SchemaObject } from '@nestjs/swagger';
 import { PROJECT_ROLES } from '../access/project-access';
 import { AUDIT_ACTIONS, AuditAction } from '../audit/audit-actions';
 

@@ -1,11 +1,13 @@
 import { MAX_CLIENT_LENGTH } from '../audit/client-header';
 import type { INestApplication } from '@nestjs/common';
-import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import type {
-  OperationObject,
-  ResponseObject,
-  SchemaObject,
-} from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
+import {
+  DocumentBuilder,
+  OpenAPIObject,
+  SwaggerModule,
+  type OperationObject,
+  type ResponseObject,
+  type SchemaObject,
+} from '@nestjs/swagger';
 import { documentConditionalRequests } from '../tasks/task-etag';
 import { documentAuditEntries } from './audit-entry.schema';
 import { REQUEST_EXAMPLES } from './request-examples';

@@ -1,9 +1,4 @@
-import type { OpenAPIObject } from '@nestjs/swagger';
-import type {
-  ReferenceObject,
-  ResponseObject,
-  SchemaObject,
-} from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
+import type { OpenAPIObject, ReferenceObject, ResponseObject, SchemaObject } from '@nestjs/swagger';
 import type { FastifyInstance } from 'fastify';
 import fastJsonStringify from 'fast-json-stringify';
 import { isDeepStrictEqual } from 'node:util';

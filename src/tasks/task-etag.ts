@@ -1,8 +1,4 @@
-import type { OpenAPIObject } from '@nestjs/swagger';
-import type {
-  OperationObject,
-  ResponseObject,
-} from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
+import type { OpenAPIObject, OperationObject, ResponseObject } from '@nestjs/swagger';
 import { Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CheckBeforeWrite, WritePrecondition } from '../audit/write-precondition';

@@ -1,7 +1,7 @@
-import { RequestMethod } from '@nestjs/common';
-import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
-import { DiscoveryService, MetadataScanner, ModulesContainer, Reflector } from '@nestjs/core';
 import type { INestApplication } from '@nestjs/common';
+import { DiscoveryService, ModulesContainer, Reflector } from '@nestjs/core';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 
 export interface RouteInfo {
   method: string;
@@ -11,27 +11,42 @@ export interface RouteInfo {
   controller: new (...args: never[]) => unknown;
 }
 
-const join = (...parts: (string | undefined)[]) =>
-  `/${parts
-    .flatMap((p) => (p ?? '').split('/'))
-    .filter(Boolean)
-    .join('/')}`;
+const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
 
-/** Every route the app's controllers declare, read from Nest's own metadata. */
+/**
+ * Every route the app's controllers declare. Nest keeps a route's path and method in metadata it
+ * does not export, so they are read through @nestjs/swagger's explorer, whose operation ids are
+ * made to name the controller and method; each route must also be in Fastify's router.
+ */
 export function listRoutes(app: INestApplication): RouteInfo[] {
-  const discovery = new DiscoveryService(app.get(ModulesContainer));
-  const scanner = new MetadataScanner();
+  const document = SwaggerModule.createDocument(app, new DocumentBuilder().build(), {
+    operationIdFactory: (controllerKey, methodKey) => `${controllerKey}.${methodKey}`,
+  });
+  const controllers = new Map<string, RouteInfo['controller']>(
+    new DiscoveryService(app.get(ModulesContainer))
+      .getControllers()
+      .flatMap((wrapper) =>
+        wrapper.metatype
+          ? [[wrapper.metatype.name, wrapper.metatype as RouteInfo['controller']] as const]
+          : [],
+      ),
+  );
+  const router = (app as NestFastifyApplication).getHttpAdapter().getInstance();
   const routes: RouteInfo[] = [];
-  for (const wrapper of discovery.getControllers()) {
-    const controller = wrapper.metatype as RouteInfo['controller'] | undefined;
-    if (!controller) continue;
-    const prefix = Reflect.getMetadata(PATH_METADATA, controller) as string | undefined;
-    for (const name of scanner.getAllMethodNames(controller.prototype)) {
-      const handler = (controller.prototype as Record<string, RouteInfo['handler']>)[name];
-      const path = Reflect.getMetadata(PATH_METADATA, handler) as string | undefined;
-      if (path === undefined) continue;
-      const method = RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as number];
-      routes.push({ method, path: join(prefix, path), handler, controller });
+  for (const [openApiPath, item] of Object.entries(document.paths)) {
+    const path = openApiPath.replace(/\{([^}]+)\}/g, ':$1');
+    for (const key of HTTP_METHODS) {
+      const operationId = (item as Record<string, { operationId?: string } | undefined>)[key]
+        ?.operationId;
+      if (!operationId) continue;
+      const [controllerName, methodName] = operationId.split('.');
+      const controller = controllers.get(controllerName)!;
+      const handler = (controller.prototype as Record<string, RouteInfo['handler']>)[methodName];
+      const method = key.toUpperCase();
+      if (!router.hasRoute({ method, url: path })) {
+        throw new Error(`${method} ${path} is documented but not routed`);
+      }
+      routes.push({ method, path, handler, controller });
     }
   }
   return routes.sort((a, b) => `${a.path} ${a.method}`.localeCompare(`${b.path} ${b.method}`));

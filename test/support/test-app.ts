@@ -1,8 +1,11 @@
 import 'reflect-metadata';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Server } from 'node:http';
+import passport from 'passport';
 import request from 'supertest';
 import { createApp } from '../../src/app.factory';
+import { JOSE_STRATEGY, JoseStrategy } from '../../src/auth/jose.strategy';
+import { PASSPORT_JWT_STRATEGY, PassportJwtStrategy } from '../../src/auth/passport-jwt.strategy';
 import { AppConfig, loadConfig } from '../../src/config/config';
 import { freshDatabase } from './database';
 import { apiDatabaseEnv } from './env';
@@ -60,6 +63,16 @@ export interface TestAppOptions {
 }
 
 /**
+ * The apps alive in this Jest process, oldest first. Passport keeps its strategies in one
+ * registry per process, by name, so the strategies of the app built last verify the tokens of
+ * every app (each app's guard still keeps its own verified-token cache). Apps whose lifetimes
+ * nest (each used while it is the newest, as an app of its own inside a `describe` or a test)
+ * each verify with their own keys, issuer, audience and clock tolerance: closing one hands the
+ * names back to the app built before it.
+ */
+const liveApps: TestApp[] = [];
+
+/**
  * The application exactly as `main.ts` builds it (same module, filters, pipes, guards), on a
  * private PostgreSQL database which it reaches as the restricted app role, trusting a local JWKS
  * served over HTTP. `databaseUrl` is the owner's connection, for what the tests check in SQL.
@@ -87,7 +100,9 @@ export class TestApp {
     const app = await createApp(config);
     await app.init();
     await app.getHttpAdapter().getInstance().ready();
-    return new TestApp(app, config, identity, databaseUrl, !options.identity);
+    const started = new TestApp(app, config, identity, databaseUrl, !options.identity);
+    liveApps.push(started);
+    return started;
   }
 
   /** Listens on a free loopback port, for clients in other processes (CLI, MCP server). */
@@ -117,6 +132,12 @@ export class TestApp {
   }
 
   async close(): Promise<void> {
+    liveApps.splice(liveApps.indexOf(this), 1);
+    const previous = liveApps.at(-1);
+    if (previous) {
+      passport.use(JOSE_STRATEGY, previous.app.get(JoseStrategy));
+      passport.use(PASSPORT_JWT_STRATEGY, previous.app.get(PassportJwtStrategy));
+    }
     await this.app.close();
     if (this.ownsIdentity) await this.identity.stop();
   }

@@ -1,7 +1,5 @@
 import { ArgumentMetadata, Injectable, ValidationError, ValidationPipe } from '@nestjs/common';
-import type { ClassTransformOptions } from 'class-transformer';
 import { FieldError, ValidationFailedError } from '../errors/domain-errors';
-import { Acceptor, compileAcceptor } from './fast-accept';
 
 /** Fields the server owns: sending them is a 422 that says so, never a silent overwrite. */
 const SERVER_OWNED = new Set(['id', 'created_by', 'created_at', 'updated_at']);
@@ -78,58 +76,35 @@ function refuseBeforeTransforming(value: unknown, where: 'body' | 'query'): void
 }
 
 /**
- * The global pipe (registered once as APP_PIPE): strict whitelisting, no implicit type coercion
- * of JSON bodies (a typed client sends numbers as numbers), and the contract's 422 with
- * `details`. Query DTOs opt into string-to-number conversion field by field with `@Type`.
+ * The global pipe (registered once as APP_PIPE): Nest's `ValidationPipe` with strict
+ * whitelisting, no implicit type coercion of JSON bodies (a typed client sends numbers as
+ * numbers), and the contract's 422 with `details`. Query DTOs opt into string-to-number
+ * conversion field by field with `@Type`. The subclass only adds the checks class-transformer
+ * and class-validator cannot be trusted with (`refuseBeforeTransforming`), and leaves single
+ * parameters to the route's own pipe.
  */
 @Injectable()
 export class StrictValidationPipe extends ValidationPipe {
-  private static readonly TRANSFORM_OPTIONS: ClassTransformOptions = {
-    enableImplicitConversion: false,
-  };
-
-  /** Per DTO class, its compiled valid case (fast-accept.ts); `null` where it cannot have one. */
-  private readonly acceptors = new Map<unknown, Acceptor | null>();
-
   constructor() {
     super({
       transform: true,
       whitelist: true,
       forbidNonWhitelisted: true,
       forbidUnknownValues: true,
-      transformOptions: StrictValidationPipe.TRANSFORM_OPTIONS,
+      transformOptions: { enableImplicitConversion: false },
       validationError: { target: false, value: false },
       exceptionFactory: (errors) => new ValidationFailedError(flatten(errors)),
     });
   }
 
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
-    // What the base class does with a value it does not validate (a path parameter, the caller),
-    // given that `transformPrimitive` below leaves it as it is: without its own promise.
-    if (!metadata.metatype || !this.toValidate(metadata)) return value;
-    if (metadata.type === 'body' || metadata.type === 'query') {
-      if (value !== undefined) {
-        if (metadata.type === 'body' && !isPlainObject(value)) {
-          throw ValidationFailedError.field('body', 'body must be a JSON object');
-        }
-        refuseBeforeTransforming(value, metadata.type);
+    if ((metadata.type === 'body' || metadata.type === 'query') && value !== undefined) {
+      if (metadata.type === 'body' && !isPlainObject(value)) {
+        throw ValidationFailedError.field('body', 'body must be a JSON object');
       }
-      // No body is an empty one, as for the full pipe.
-      const accepted = this.acceptor(metadata.metatype)?.(value ?? {});
-      if (accepted) return accepted;
+      refuseBeforeTransforming(value, metadata.type);
     }
     return super.transform(value, metadata);
-  }
-
-  private acceptor(metatype: NonNullable<ArgumentMetadata['metatype']>): Acceptor | null {
-    let acceptor = this.acceptors.get(metatype);
-    if (acceptor === undefined) {
-      acceptor =
-        compileAcceptor(metatype as new () => object, StrictValidationPipe.TRANSFORM_OPTIONS) ??
-        null;
-      this.acceptors.set(metatype, acceptor);
-    }
-    return acceptor;
   }
 
   /**
