@@ -1,5 +1,6 @@
 import type { Client } from 'pg';
 import {
+  logOrderSince,
   auditEntriesSince,
   maxAuditId,
   registerWorker,
@@ -108,7 +109,7 @@ it('a replica that restarts: its client resumes from its last id and misses noth
   }
 });
 
-it('under concurrent writers, a subscriber gets every committed id once, strictly increasing', async () => {
+it("under concurrent writers, a subscriber gets every committed entry once, in the log's order", async () => {
   const since = await maxAuditId(db);
   const watchers = [
     rawEventIds(urls.a, admin.token, since),
@@ -134,11 +135,12 @@ it('under concurrent writers, a subscriber gets every committed id once, strictl
         }),
       );
     }
-    const rows = await auditEntriesSince(db, since);
-    const expected = rows.map((r) => r.id);
+    // Ids commit out of order under concurrent writers; the stream follows the log's order
+    // (writing transaction, then id), the same on every replica.
+    const expected = await logOrderSince(db, since);
     expect(expected.length).toBeGreaterThanOrEqual(120);
     for (const watcher of watchers) {
-      for (let waited = 0; !watcher.ids.includes(expected.at(-1)); waited += 20) {
+      for (let waited = 0; watcher.ids.length < expected.length; waited += 20) {
         if (waited > 20_000) {
           throw new Error(
             `got ${watcher.ids.length} of ${expected.length}: ${watcher.ids.join(',')} / ${expected.join(',')}`,
@@ -147,9 +149,6 @@ it('under concurrent writers, a subscriber gets every committed id once, strictl
         await new Promise((r) => setTimeout(r, 20));
       }
       expect(watcher.ids).toEqual(expected);
-      for (let i = 1; i < watcher.ids.length; i += 1) {
-        expect(watcher.ids[i]).toBeGreaterThan(watcher.ids[i - 1]);
-      }
     }
   } finally {
     await Promise.all(watchers.map((w) => w.stop()));

@@ -21,6 +21,7 @@ const bigintAsNumber = {
 @Index('idx_audit_action', ['action', 'id'])
 @Index('idx_audit_project', ['project_slug', 'id'])
 @Index('idx_audit_timestamp', ['timestamp'])
+@Index('idx_audit_tx', ['tx_id', 'id'])
 // Partial and expression indexes, which TypeORM cannot describe: see the AuditHashChain migration.
 @Index('uq_audit_task_chain', { synchronize: false })
 @Index('uq_audit_worker_chain', { synchronize: false })
@@ -109,4 +110,15 @@ export class AuditEntry {
   })
   @Column({ type: 'char', length: 64 })
   hash: string;
+
+  /**
+   * The writing transaction's id: the log's delivery order is (tx_id, id) (docs/events.md). Not
+   * part of the API: the repositories leave it out of every entry they answer.
+   */
+  @Column({
+    type: 'bigint',
+    default: () => 'audit_tx_id()',
+    select: false,
+  })
+  tx_id?: string;
 }

@@ -9,6 +9,7 @@ import { Conditions } from '../database/conditions';
 import { TableRepository } from '../database/table-repository';
 import type { AuditAction } from './audit-actions';
 import { AuditEntry } from './audit-entry.entity';
+import type { LogPosition, PositionedEntry } from './log-position';
 
 /** An entry to append; the database fills in the id, timestamp, actor type and hash chain. */
 export interface NewAuditEntry {
@@ -54,55 +55,35 @@ export interface ChainHead {
 export const EVENTS_CHANNEL = 'taskflow_events';
 
 /**
- * The key of the advisory lock that orders appends. A bigint beyond the int4 range, so it can
- * never equal the chain trigger's `hashtext()` keys or the repositories' small constants.
- */
-const APPEND_ORDER_LOCK = '7795900497339266935';
-
-/**
  * Appends one entry, with the actor's type read from the worker registry by the same statement
  * (`human` when the `sub` is not registered), so recording costs one round trip. The chain
- * columns are filled in by the insert trigger (AuditHashChain migration). Exported for the
+ * columns are filled in by the insert trigger (AuditHashChain migration), which locks the
+ * entry's chain (its task's or worker's row, else a lock named after the chain) and nothing
+ * else: writers of different chains never wait for each other. `tx_id` defaults to the writing
+ * transaction's id, which gives readers the log's order (see `SETTLED`). Exported for the
  * benchmark's baseline, which runs the same statement.
  *
- * Entry ids are the event stream's ids, and a reader resumes with "every id above the last one I
- * saw". That is only sound if ids become visible in id order, yet a sequence hands out ids at
- * insert time while transactions commit in any order: a reader could see 12 committed, move on,
- * and never see 11 commit later. So every append takes one transaction-scoped advisory lock
- * before the id is drawn: a transaction holds it from its first append until it commits, and
- * the next writer draws its ids only after that commit. Ids are therefore allocated in commit
- * order, and a reader that has seen id N has seen everything below it. The append is the last
- * statement of a unit of work (UnitOfWork), so the lock is held only for the insert and COMMIT.
- *
- * Deadlock freedom: a writer waiting for this lock may already hold row locks from its own work.
- * The holder must therefore never wait, after taking it, for a lock such a waiter can hold. The
- * only lock the insert's trigger takes is the entry's chain (its task's or worker's row, else a
- * chain advisory lock taken only under this lock), so `task_chain`/`worker_chain` take that row lock
- * first (`ordered` reads both to the end before it locks); the trigger then finds
- * it already held. Waiters can hold a chain's row, never its advisory lock.
- *
- * NOTIFY is part of the transaction too: PostgreSQL delivers it only on commit, in commit order,
- * and never for a rolled-back append. The payload is the id; listeners read the table anyway.
+ * NOTIFY is part of the transaction too: PostgreSQL delivers it only on commit, and never for a
+ * rolled-back append. It only wakes the readers, which read the table.
  */
 export const APPEND_AUDIT_SQL = `
-WITH task_chain AS MATERIALIZED (
-  SELECT 1 FROM tasks WHERE id = $1::integer FOR NO KEY UPDATE
-), worker_chain AS MATERIALIZED (
-  SELECT 1 FROM workers
-   WHERE $1::integer IS NULL AND id = COALESCE($5::jsonb ->> 'worker_id', $3::varchar)
-     FOR NO KEY UPDATE
-), ordered AS MATERIALIZED (
-  SELECT pg_advisory_xact_lock(${APPEND_ORDER_LOCK})
-   WHERE (SELECT count(*) FROM task_chain) + (SELECT count(*) FROM worker_chain) >= 0
-), appended AS (
+WITH appended AS (
   INSERT INTO audit_entries (task_id, project_slug, actor_id, actor_type, action, context, client)
-  SELECT $1::integer, $2::varchar, $3::varchar,
-         COALESCE((SELECT type FROM workers WHERE id = $3::varchar), 'human'),
-         $4::varchar, $5::jsonb, $6::varchar
-    FROM ordered
+  VALUES ($1::integer, $2::varchar, $3::varchar,
+          COALESCE((SELECT type FROM workers WHERE id = $3::varchar), 'human'),
+          $4::varchar, $5::jsonb, $6::varchar)
   RETURNING id
 )
 SELECT pg_notify('${EVENTS_CHANNEL}', id::text) FROM appended`;
+
+/**
+ * The horizon: the oldest transaction still running when the statement's snapshot was taken.
+ * Every transaction below it has finished, so the entries with a smaller `tx_id` are final
+ * (committed, or never to be seen), and every entry still to come has a `tx_id` at or above it.
+ * A reader that delivers only these, in (tx_id, id) order, never skips an entry that commits
+ * late. The outbox-ordering technique of transactional outboxes on PostgreSQL.
+ */
+export const LOG_HORIZON = `pg_snapshot_xmin(pg_current_snapshot())::text::bigint`;
 
 /**
  * Recomputes every chain touched by the filters ($1 task id, $2 since) and returns how many
@@ -173,10 +154,18 @@ export const SCOPED_AUDIT_ENTRIES = `audit_entries e CROSS JOIN LATERAL (
 export const readableAuditEntry = (viewer: string, admin: string): string =>
   `(${admin}::boolean OR ${readableProject('scope.slug', viewer, admin)})`;
 
-type AuditRow = Omit<AuditEntry, 'id'> & { id: string };
+type AuditRow = Omit<AuditEntry, 'id' | 'tx_id'> & { id: string; tx_id?: string };
 
-/** pg returns bigint as a string; ids stay far below 2^53, so they are numbers in JSON. */
-const toEntry = (row: AuditRow): AuditEntry => ({ ...row, id: Number(row.id) });
+/**
+ * pg returns bigint as a string; ids stay far below 2^53, so they are numbers in JSON. `tx_id`
+ * is the log's bookkeeping, not part of an entry.
+ */
+const toEntry = ({ tx_id: _tx, ...row }: AuditRow): AuditEntry => ({ ...row, id: Number(row.id) });
+
+const toPositioned = (row: AuditRow & { tx_id: string }): PositionedEntry => ({
+  entry: toEntry(row),
+  position: { tx: Number(row.tx_id), id: Number(row.id) },
+});
 
 /**
  * The audit log's table. Entries are only ever appended (the app's database role may not update
@@ -227,45 +216,74 @@ export class AuditEntryRepository extends TableRepository<AuditEntry> {
   }
 
   /**
-   * The entries the viewer may see with an id in (`after`, `through`], oldest first, at most
-   * `limit`: an event stream catching up from the table.
+   * The entries the viewer may see between `after` (excluded) and `through` (included) in the
+   * log's order, at most `limit`: an event stream catching up from the table. `through` is a
+   * position the feed has already read up to, so everything before it is final.
    */
   async pageAfter(
     viewer: Viewer,
     filters: AuditFilters,
-    after: number,
-    through: number,
+    after: LogPosition,
+    through: LogPosition,
     limit: number,
-  ): Promise<AuditEntry[]> {
-    const where = this.visible(viewer, filters)
-      .add((p) => `id > ${p}`, after)
-      .add((p) => `id <= ${p}`, through);
-    const rows = await this.select<AuditRow>(
-      `SELECT e.* FROM ${SCOPED_AUDIT_ENTRIES}${where.sql} ORDER BY id ASC LIMIT ${where.param(limit)}`,
+  ): Promise<PositionedEntry[]> {
+    const where = this.visible(viewer, filters);
+    where.raw(`(e.tx_id, e.id) > (${where.param(after.tx)}, ${where.param(after.id)})`);
+    where.raw(`(e.tx_id, e.id) <= (${where.param(through.tx)}, ${where.param(through.id)})`);
+    const rows = await this.select<AuditRow & { tx_id: string }>(
+      `SELECT e.* FROM ${SCOPED_AUDIT_ENTRIES}${where.sql}
+        ORDER BY e.tx_id, e.id LIMIT ${where.param(limit)}`,
       where.params,
     );
-    return rows.map(toEntry);
+    return rows.map(toPositioned);
   }
 
   /**
-   * Every entry after `after`, oldest first, at most `limit`, whoever may see it: for the event
-   * feed, which reads each new entry once per replica and applies the visibility rule per
-   * subscriber (`ProjectRepository.readablePairs`) before anything leaves the process.
+   * Every final entry after `after` in the log's order, at most `limit`, whoever may see it: for
+   * the event feed, which reads each new entry once per replica and applies the visibility rule
+   * per subscriber (`ProjectRepository.readablePairs`) before anything leaves the process.
+   * `pending`: entries after them are committed but not final yet (an older transaction is
+   * still running), so the reader should look again shortly even if no NOTIFY comes.
    */
-  async allAfter(after: number, limit: number): Promise<AuditEntry[]> {
-    const rows = await this.select<AuditRow>(
-      'SELECT * FROM audit_entries WHERE id > $1 ORDER BY id ASC LIMIT $2',
-      [after, limit],
+  async settledAfter(
+    after: LogPosition,
+    limit: number,
+  ): Promise<{ entries: PositionedEntry[]; pending: boolean }> {
+    const rows = await this.select<AuditRow & { tx_id: string; settled: boolean }>(
+      `SELECT e.*, e.tx_id < h.horizon AS settled
+         FROM audit_entries e, (SELECT ${LOG_HORIZON} AS horizon) h
+        WHERE (e.tx_id, e.id) > ($1, $2) ORDER BY e.tx_id, e.id LIMIT $3`,
+      [after.tx, after.id, limit],
     );
-    return rows.map(toEntry);
+    const settled = rows.filter((row) => row.settled);
+    return {
+      entries: settled.map(({ settled: _settled, ...row }) => toPositioned(row)),
+      pending: settled.length < rows.length,
+    };
   }
 
-  /** The newest entry's id; 0 for an empty log. */
-  async latestId(): Promise<number> {
-    const [row] = await this.select<{ id: string }>(
-      'SELECT COALESCE(max(id), 0) AS id FROM audit_entries',
+  /**
+   * Where the final part of the log ends now: the position of its last final entry (or the start).
+   * A reader starting here gets every entry that becomes final later.
+   */
+  async settledEnd(): Promise<LogPosition> {
+    const [row] = await this.select<{ tx_id: string; id: string }>(
+      `SELECT e.tx_id, e.id FROM audit_entries e WHERE e.tx_id < ${LOG_HORIZON}
+        ORDER BY e.tx_id DESC, e.id DESC LIMIT 1`,
     );
-    return Number(row.id);
+    return row ? { tx: Number(row.tx_id), id: Number(row.id) } : { tx: 0, id: 0 };
+  }
+
+  /**
+   * The position of entry `id` (a `Last-Event-ID`); for an id that names no entry, the position
+   * of the last entry below it, so a resume never goes back further than asked.
+   */
+  async positionOf(id: number): Promise<LogPosition> {
+    const [row] = await this.select<{ tx_id: string; id: string }>(
+      `SELECT e.tx_id, e.id FROM audit_entries e WHERE e.id <= $1 ORDER BY e.id DESC LIMIT 1`,
+      [id],
+    );
+    return row ? { tx: Number(row.tx_id), id: Number(row.id) } : { tx: 0, id: 0 };
   }
 
   /** The visibility rule and the filters, as a WHERE clause over `SCOPED_AUDIT_ENTRIES`. */

@@ -113,7 +113,7 @@ const sleep = (ms: number, signal?: AbortSignal) =>
 
 /**
  * Follows `GET /api/events` until `signal` aborts: each audit entry goes to `onEvent` once, in
- * id order. A dropped connection, a server restart or an `overflow` end is resumed with
+ * the log's order. A dropped connection, a server restart or an `overflow` end is resumed with
  * `Last-Event-ID`, with exponential backoff while the API is unreachable, so nothing is missed
  * and nothing comes twice. Throws `ApiError` for answers a retry cannot fix (401, 403, 422).
  * Written on `fetch`, so it runs in browsers too (where EventSource cannot send Authorization).

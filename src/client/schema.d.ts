@@ -637,7 +637,7 @@ export interface paths {
         };
         /**
          * Stream audit entries live (Server-Sent Events)
-         * @description A `text/event-stream` (Server-Sent Events) of the audit log: every committed entry you may read (as `GET /api/audit` shows them), in id order, as it commits, from any replica.
+         * @description A `text/event-stream` (Server-Sent Events) of the audit log: every committed entry you may read (as `GET /api/audit` shows them), in the log's order (by writing transaction, then id: ids can commit out of order, and an entry is sent once every older writing transaction has finished), from any replica.
          *
          *     Each event is
          *     ```
@@ -675,7 +675,7 @@ export interface paths {
         put?: never;
         /**
          * Create a webhook (admins)
-         * @description It receives the entries recorded after its creation. The answer is the only one that shows the secret: a retry with the same `Idempotency-Key` is answered the first answer without `secret` (`Idempotent-Replayed: true`), as it was then even if the webhook changed or was deleted since, and the secret is never stored with the key. A client that lost it sets a new one with `PATCH`. Each audit entry the webhook wants is POSTed as JSON (the entry as `GET /api/audit` shows it), in id order, signed (`X-TaskFlow-Signature`), with `X-TaskFlow-Event` and `X-TaskFlow-Delivery`: see docs/webhooks.md.
+         * @description It receives the entries recorded after its creation. The answer is the only one that shows the secret: a retry with the same `Idempotency-Key` is answered the first answer without `secret` (`Idempotent-Replayed: true`), as it was then even if the webhook changed or was deleted since, and the secret is never stored with the key. A client that lost it sets a new one with `PATCH`. Each audit entry the webhook wants is POSTed as JSON (the entry as `GET /api/audit` shows it), in the log's order (by writing transaction, then id; see docs/events.md), signed (`X-TaskFlow-Signature`), with `X-TaskFlow-Event` and `X-TaskFlow-Delivery`: see docs/webhooks.md.
          */
         post: operations["Webhooks_create"];
         delete?: never;

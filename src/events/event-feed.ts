@@ -11,6 +11,12 @@ import type { AuditAction } from '../audit/audit-actions';
 import type { AuditEntry } from '../audit/audit-entry.entity';
 import { AuditEntryRepository, EVENTS_CHANNEL } from '../audit/audit-entry.repository';
 import { chainShownTo } from '../audit/chain-disclosure';
+import {
+  type LogPosition,
+  type PositionedEntry,
+  comparePositions,
+  isAfter,
+} from '../audit/log-position';
 import { ServiceUnavailableError } from '../common/errors/domain-errors';
 import type { WorkerType } from '../common/worker-types';
 import type { AppConfig } from '../config/config';
@@ -37,10 +43,10 @@ interface Subscription {
   viewer: Viewer;
   filters: EventFilters;
   sink: EventSink;
-  /** The last id this subscriber has been sent (or chose to start after). */
-  cursor: number;
+  /** The position of the last entry this subscriber has been sent (or chose to start after). */
+  cursor: LogPosition;
   /** Batches that arrived while it caught up from the table, sent once it has. */
-  held?: AuditEntry[][];
+  held?: PositionedEntry[][];
   closed: boolean;
 }
 
@@ -48,8 +54,13 @@ interface Subscription {
 const WINDOW_SIZE = 2000;
 /** Entries read from the table per statement. */
 const BATCH = 500;
+/**
+ * How soon to look again when committed entries wait behind an older transaction still running
+ * (their NOTIFY has come and gone): doubling from the first to the last while they wait.
+ */
+const PENDING_RETRY_MS = { first: 10, last: 1000 };
 
-const matches = (f: EventFilters, e: AuditEntry): boolean =>
+const matches = (f: EventFilters, { entry: e }: PositionedEntry): boolean =>
   (f.project === undefined || e.project_slug === f.project) &&
   (f.taskId === undefined || e.task_id === f.taskId) &&
   (f.actorType === undefined || e.actor_type === f.actorType) &&
@@ -59,21 +70,27 @@ const pairKey = (viewer: string, slug: string) => `${viewer}\u0000${slug}`;
 
 /**
  * The replica's view of the event log (the audit log). It wakes on NOTIFY (and on a slow poll,
- * in case one was missed), reads the new entries by id range once for all its subscribers,
- * keeps the latest in a window, and hands each subscriber the ones it may see and asked for.
+ * in case one was missed), reads the new final entries once for all its subscribers, keeps the
+ * latest in a window, and hands each subscriber the ones it may see and asked for.
  *
- * Entry ids are allocated in commit order (`APPEND_AUDIT_SQL`), so "every id above the last one
- * read" never skips an entry that commits late, on any replica: each one reads the same table.
+ * It follows the log in (transaction, id) order and reads only entries whose transactions are
+ * all finished (`AuditEntryRepository.settledAfter`), so "everything after the last position
+ * read" never skips an entry that commits late, on any replica, and every replica and every
+ * resume sends the same entries in the same order. See `LogPosition` and docs/events.md.
  */
 @Injectable()
 export class EventFeed implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('EventFeed');
   private readonly subscriptions = new Set<Subscription>();
-  /** The last id read from the table: every entry up to it has been fanned out. */
-  private lastId = -1;
-  /** The window holds every entry with an id in (windowFloor, lastId]. */
-  private window: AuditEntry[] = [];
-  private windowFloor = -1;
+  /** The last position read from the table: every entry up to it has been fanned out. */
+  private lastPos?: LogPosition;
+  /** The window holds every entry with a position in (windowFloor, lastPos]. */
+  private window: PositionedEntry[] = [];
+  private windowFloor?: LogPosition;
+  /** New entries were announced while nobody was subscribed, and not read (see `notified`). */
+  private stale = false;
+  private pendingRetry?: NodeJS.Timeout;
+  private pendingDelay = PENDING_RETRY_MS.first;
   private reading = false;
   /** The read in progress (resolves, never rejects). */
   private reads: Promise<void> = Promise.resolve();
@@ -89,7 +106,7 @@ export class EventFeed implements OnApplicationBootstrap, OnApplicationShutdown 
   ) {}
 
   get started(): boolean {
-    return this.lastId >= 0;
+    return this.lastPos !== undefined;
   }
 
   get subscribers(): number {
@@ -99,7 +116,7 @@ export class EventFeed implements OnApplicationBootstrap, OnApplicationShutdown 
   /** Knows where the log ends before the app serves (when the database is up by then). */
   async onApplicationBootstrap(): Promise<void> {
     this.listener.listen(EVENTS_CHANNEL, {
-      notified: (payload) => this.notified(payload),
+      notified: () => this.notified(),
       connected: () => this.wake(),
     });
     this.poll = setInterval(() => this.wake(), this.config.events.pollSeconds * 1000);
@@ -111,6 +128,7 @@ export class EventFeed implements OnApplicationBootstrap, OnApplicationShutdown 
   onApplicationShutdown(): void {
     this.stopped = true;
     if (this.poll) clearInterval(this.poll);
+    if (this.pendingRetry) clearTimeout(this.pendingRetry);
     this.closeAll();
   }
 
@@ -131,9 +149,9 @@ export class EventFeed implements OnApplicationBootstrap, OnApplicationShutdown 
   }
 
   /**
-   * Starts sending `viewer` the entries matching `filters`: those after `after` first (from the
-   * window, else from the table), then each new one as it commits. Without `after`, only new
-   * ones. Returns the function that stops it.
+   * Starts sending `viewer` the entries matching `filters`: those after entry `after` first (from
+   * the window, else from the table), then each new one as it becomes final. Without `after`,
+   * only new ones. Returns the function that stops it.
    */
   async subscribe(
     viewer: Viewer,
@@ -142,16 +160,22 @@ export class EventFeed implements OnApplicationBootstrap, OnApplicationShutdown 
     sink: EventSink,
   ): Promise<() => void> {
     this.assertReady();
-    const through = this.lastId;
+    // Announced entries nobody read: move the end past them first, so that a subscriber
+    // without `after` gets only what follows, and one with `after` catches up from the table.
+    while (this.stale) {
+      this.wake();
+      await this.reads;
+    }
+    const through = this.lastPos!;
     const subscription: Subscription = {
       viewer,
       filters,
       sink,
-      cursor: after ?? through,
+      cursor: through,
       held: [],
       closed: false,
     };
-    // Registered before the first await: every batch read from now on reaches it (held until
+    // Registered before the next await: every batch read from now on reaches it (held until
     // the catch-up is done), and the catch-up covers everything up to `through`.
     this.subscriptions.add(subscription);
     const stop = () => {
@@ -159,7 +183,8 @@ export class EventFeed implements OnApplicationBootstrap, OnApplicationShutdown 
       this.subscriptions.delete(subscription);
     };
     try {
-      if (subscription.cursor < through) await this.catchUp(subscription, through);
+      if (after !== undefined) subscription.cursor = await this.entries.positionOf(after);
+      if (isAfter(through, subscription.cursor)) await this.catchUp(subscription, through);
       for (const batch of subscription.held ?? []) this.send(subscription, batch);
       subscription.held = undefined;
     } catch (error) {
@@ -169,9 +194,11 @@ export class EventFeed implements OnApplicationBootstrap, OnApplicationShutdown 
     return stop;
   }
 
-  private async catchUp(subscription: Subscription, through: number): Promise<void> {
-    if (subscription.cursor >= this.windowFloor) {
-      const recent = this.window.filter((e) => e.id > subscription.cursor && e.id <= through);
+  private async catchUp(subscription: Subscription, through: LogPosition): Promise<void> {
+    if (this.windowFloor && comparePositions(subscription.cursor, this.windowFloor) >= 0) {
+      const recent = this.window.filter(
+        (e) => isAfter(e.position, subscription.cursor) && !isAfter(e.position, through),
+      );
       this.send(subscription, await this.visibleTo(subscription, recent));
       return;
     }
@@ -194,34 +221,32 @@ export class EventFeed implements OnApplicationBootstrap, OnApplicationShutdown 
     }
   }
 
-  /** Sends what is newer than the subscriber's cursor; drops a subscriber that gave up. */
-  private send(subscription: Subscription, entries: AuditEntry[]): boolean {
+  /** Sends what lies after the subscriber's cursor; drops a subscriber that gave up. */
+  private send(subscription: Subscription, entries: PositionedEntry[]): boolean {
     if (subscription.closed) return false;
-    const fresh = entries.filter((e) => e.id > subscription.cursor);
+    const fresh = entries.filter((e) => isAfter(e.position, subscription.cursor));
     if (fresh.length === 0) return true;
-    subscription.cursor = fresh[fresh.length - 1].id;
-    if (subscription.sink.send(fresh.map((e) => chainShownTo(subscription.viewer, e)))) return true;
+    subscription.cursor = fresh[fresh.length - 1].position;
+    const shown = fresh.map((e) => chainShownTo(subscription.viewer, e.entry));
+    if (subscription.sink.send(shown)) return true;
     subscription.closed = true;
     this.subscriptions.delete(subscription);
     return false;
   }
 
   /**
-   * A NOTIFY carries the new entry's id. With nobody subscribed on this replica there is no one
-   * to read the entry for, so the feed only moves its end there (ids follow commit order, so
-   * everything below is settled) and drops its window: a write then costs no read here, and a
-   * subscriber asking for older entries catches up from the table.
+   * A NOTIFY says an entry committed. With nobody subscribed on this replica there is no one to
+   * read it for, so the feed only notes that its end is behind and drops its window: a write
+   * then costs no read here, and the next subscriber moves the end first.
    */
-  private notified(payload: string): void {
-    const id = Number(payload);
-    if (this.subscriptions.size > 0 || this.reading || !this.started || !Number.isSafeInteger(id)) {
+  private notified(): void {
+    if (this.subscriptions.size > 0 || this.reading || !this.started) {
       this.wake();
       return;
     }
-    if (id <= this.lastId) return;
-    this.lastId = id;
+    this.stale = true;
     this.window = [];
-    this.windowFloor = id;
+    this.windowFloor = this.lastPos;
   }
 
   /** Reads the table until it is drained; a wake-up during a read makes one more pass. */
@@ -245,33 +270,63 @@ export class EventFeed implements OnApplicationBootstrap, OnApplicationShutdown 
 
   private async drain(): Promise<void> {
     if (!this.started) {
-      this.lastId = await this.entries.latestId();
-      this.windowFloor = this.lastId;
-      this.logger.log(`streaming events after id ${this.lastId}`);
+      this.lastPos = await this.entries.settledEnd();
+      this.windowFloor = this.lastPos;
+      this.logger.log(`streaming events after entry ${this.lastPos.id}`);
+    } else if (this.stale && this.subscriptions.size === 0) {
+      // Nobody to read the announced entries for: skip them (never back: the end the table
+      // gives can lie behind this one while an older transaction still runs).
+      const end = await this.entries.settledEnd();
+      if (isAfter(end, this.lastPos!)) this.lastPos = end;
+      this.window = [];
+      this.windowFloor = this.lastPos;
     }
+    this.stale = false;
     for (;;) {
-      const batch = await this.entries.allAfter(this.lastId, BATCH);
-      if (batch.length === 0) return;
-      this.remember(batch);
-      // The subscribers of this batch are those registered now; any later one catches up to
-      // at least this batch's last id by itself.
-      const audience = [...this.subscriptions];
-      await this.fanOut(audience, batch);
-      if (batch.length < BATCH) return;
+      const { entries: batch, pending } = await this.entries.settledAfter(this.lastPos!, BATCH);
+      if (batch.length > 0) {
+        this.remember(batch);
+        // The subscribers of this batch are those registered now; any later one catches up to
+        // at least this batch's last position by itself.
+        const audience = [...this.subscriptions];
+        await this.fanOut(audience, batch);
+      }
+      if (batch.length < BATCH) {
+        this.lookAgainIf(pending);
+        return;
+      }
     }
   }
 
-  private remember(batch: AuditEntry[]): void {
-    this.lastId = batch[batch.length - 1].id;
+  /**
+   * Entries that committed behind an older transaction still running became final without a
+   * NOTIFY of their own (theirs came while they could not be read yet): look again shortly.
+   */
+  private lookAgainIf(pending: boolean): void {
+    if (!pending) {
+      this.pendingDelay = PENDING_RETRY_MS.first;
+      return;
+    }
+    if (this.pendingRetry || this.stopped) return;
+    this.pendingRetry = setTimeout(() => {
+      this.pendingRetry = undefined;
+      this.wake();
+    }, this.pendingDelay);
+    this.pendingRetry.unref();
+    this.pendingDelay = Math.min(this.pendingDelay * 2, PENDING_RETRY_MS.last);
+  }
+
+  private remember(batch: PositionedEntry[]): void {
+    this.lastPos = batch[batch.length - 1].position;
     this.window.push(...batch);
     const excess = this.window.length - WINDOW_SIZE;
     if (excess > 0) {
-      this.windowFloor = this.window[excess - 1].id;
+      this.windowFloor = this.window[excess - 1].position;
       this.window = this.window.slice(excess);
     }
   }
 
-  private async fanOut(audience: Subscription[], batch: AuditEntry[]): Promise<void> {
+  private async fanOut(audience: Subscription[], batch: PositionedEntry[]): Promise<void> {
     if (audience.length === 0) return;
     const readable = await this.readable(audience, batch);
     for (const subscription of audience) {
@@ -285,8 +340,8 @@ export class EventFeed implements OnApplicationBootstrap, OnApplicationShutdown 
 
   private async visibleTo(
     subscription: Subscription,
-    entries: AuditEntry[],
-  ): Promise<AuditEntry[]> {
+    entries: PositionedEntry[],
+  ): Promise<PositionedEntry[]> {
     const wanted = entries.filter((e) => matches(subscription.filters, e));
     const readable = await this.readable([subscription], wanted);
     return wanted.filter((e) => readable(subscription.viewer, e));
@@ -299,10 +354,12 @@ export class EventFeed implements OnApplicationBootstrap, OnApplicationShutdown 
    */
   private async readable(
     audience: Subscription[],
-    entries: AuditEntry[],
-  ): Promise<(viewer: Viewer, entry: AuditEntry) => boolean> {
+    entries: PositionedEntry[],
+  ): Promise<(viewer: Viewer, entry: PositionedEntry) => boolean> {
     const slugs = [
-      ...new Set(entries.flatMap((e) => (e.project_slug === null ? [] : [e.project_slug]))),
+      ...new Set(
+        entries.flatMap(({ entry: e }) => (e.project_slug === null ? [] : [e.project_slug])),
+      ),
     ];
     const viewers = [...new Set(audience.filter((s) => !s.viewer.isAdmin).map((s) => s.viewer.id))];
     const pairs =
@@ -310,7 +367,7 @@ export class EventFeed implements OnApplicationBootstrap, OnApplicationShutdown 
         ? await this.projects.readablePairs(viewers, slugs)
         : [];
     const allowed = new Set(pairs.map((p) => pairKey(p.viewer, p.slug)));
-    return (viewer, entry) =>
+    return (viewer, { entry }) =>
       entry.project_slug === null ||
       viewer.isAdmin ||
       allowed.has(pairKey(viewer.id, entry.project_slug));

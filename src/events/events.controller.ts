@@ -21,7 +21,7 @@ import { EventStream, RETRY_MS, answerHead } from './event-stream';
 
 const LAST_EVENT_ID = /^\d{1,16}$/;
 
-const STREAM_DESCRIPTION = `A \`text/event-stream\` (Server-Sent Events) of the audit log: every committed entry you may read (as \`GET /api/audit\` shows them), in id order, as it commits, from any replica.
+const STREAM_DESCRIPTION = `A \`text/event-stream\` (Server-Sent Events) of the audit log: every committed entry you may read (as \`GET /api/audit\` shows them), in the log's order (by writing transaction, then id: ids can commit out of order, and an entry is sent once every older writing transaction has finished), from any replica.
 
 Each event is
 \`\`\`

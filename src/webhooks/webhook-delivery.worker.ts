@@ -5,6 +5,7 @@ import {
   OnApplicationBootstrap,
   OnModuleDestroy,
 } from '@nestjs/common';
+import { isAfter, type LogPosition } from '../audit/log-position';
 import { randomUUID } from 'node:crypto';
 import type { AuditEntry } from '../audit/audit-entry.entity';
 import { ServiceUnavailableError } from '../common/errors/domain-errors';
@@ -25,7 +26,7 @@ const LEASE_MARGIN_MS = 30_000;
 /**
  * Delivers the audit log to the webhooks, in every replica. Each webhook is an outbox cursor
  * over the log; a replica claims a due webhook by taking its lease (`WebhookRepository.claim`,
- * FOR UPDATE SKIP LOCKED), posts the entries after the cursor one at a time in id order, and
+ * FOR UPDATE SKIP LOCKED), posts the entries after the cursor one at a time in the log's order (docs/events.md), and
  * moves the cursor past each one only once the receiver answered 2xx, in the same statement that
  * records the attempt and renews the lease, and only while it still holds the lease.
  *
@@ -107,11 +108,11 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnModuleDe
     const token = randomUUID();
     const webhook = await this.webhooks.claim(token, this.leaseMs);
     if (!webhook) return false;
-    let cursor = webhook.cursor;
+    let cursor: LogPosition = { tx: webhook.cursor_tx, id: webhook.cursor };
     let holding = true;
     try {
       const { entries, head } = await this.webhooks.pendingEvents(webhook, BATCH);
-      for (const entry of entries) {
+      for (const { entry, position } of entries) {
         if (this.stopping) return true;
         const id = deliveryId(webhook.id, entry.id);
         const result = await this.post(webhook, entry, id);
@@ -124,9 +125,15 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnModuleDe
           latencyMs: result.latencyMs,
         };
         if (result.error === null) {
-          holding = await this.webhooks.delivered(webhook.id, token, attempt, this.leaseMs);
+          holding = await this.webhooks.delivered(
+            webhook.id,
+            token,
+            attempt,
+            position,
+            this.leaseMs,
+          );
           if (!holding) return true;
-          cursor = entry.id;
+          cursor = position;
         } else {
           holding = false; // `failed` gives the lease back with the next attempt's time
           await this.webhooks.failed(webhook.id, token, attempt, {
@@ -138,7 +145,7 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnModuleDe
         }
       }
       // Everything wanted up to `head` was delivered: what lies between is not wanted.
-      if (entries.length < BATCH) cursor = Math.max(cursor, head);
+      if (entries.length < BATCH && isAfter(head, cursor)) cursor = head;
       return true;
     } finally {
       if (holding) await this.webhooks.release(webhook.id, token, cursor);

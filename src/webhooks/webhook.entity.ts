@@ -47,6 +47,10 @@ export class Webhook {
   @Column({ type: 'bigint', transformer: bigintAsNumber })
   cursor: number;
 
+  /** That entry's `tx_id`: the cursor's place in the log's delivery order (docs/events.md). */
+  @Column({ type: 'bigint', default: 0, transformer: bigintAsNumber })
+  cursor_tx: number;
+
   @Column({ type: 'timestamptz', default: () => 'now()' })
   next_attempt_at: Date;
 

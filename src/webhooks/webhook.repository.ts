@@ -3,6 +3,8 @@ import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adap
 import { Injectable } from '@nestjs/common';
 import type { AuditAction } from '../audit/audit-actions';
 import type { AuditEntry } from '../audit/audit-entry.entity';
+import { LOG_HORIZON } from '../audit/audit-entry.repository';
+import type { LogPosition, PositionedEntry } from '../audit/log-position';
 import type { Page } from '../common/pagination/pagination.query';
 import { TableRepository } from '../database/table-repository';
 import { Webhook, WebhookStatus } from './webhook.entity';
@@ -37,18 +39,33 @@ export interface Backoff {
   maxFailures: number;
 }
 
-type WebhookRow = Omit<Webhook, 'cursor'> & { cursor: string };
-const toWebhook = (row: WebhookRow): Webhook => ({ ...row, cursor: Number(row.cursor) });
+type WebhookRow = Omit<Webhook, 'cursor' | 'cursor_tx'> & { cursor: string; cursor_tx: string };
+const toWebhook = (row: WebhookRow): Webhook => ({
+  ...row,
+  cursor: Number(row.cursor),
+  cursor_tx: Number(row.cursor_tx),
+});
 
-type AuditRow = Omit<AuditEntry, 'id'> & { id: string };
+type AuditRow = Omit<AuditEntry, 'id' | 'tx_id'> & { id: string; tx_id: string };
 
 /**
- * The entries of the audit log a webhook wants ($2 actions, empty for all; $3 project or null)
- * after its cursor ($1). Read here rather than in AuditEntryRepository because the filter is the
- * webhook's own; the statement only reads the log.
+ * The final entries of the audit log a webhook wants ($3 actions, empty for all; $4 project or
+ * null) after its cursor's position ($1 tx_id, $2 id), in the log's delivery order. Read here
+ * rather than in AuditEntryRepository because the filter is the webhook's own; the statement
+ * only reads the log.
  */
-const WANTED = `a.id > $1 AND (cardinality($2::varchar[]) = 0 OR a.action = ANY($2::varchar[]))
-  AND ($3::varchar IS NULL OR a.project_slug = $3::varchar)`;
+const WANTED = `(a.tx_id, a.id) > ($1::bigint, $2::bigint) AND a.tx_id < ${LOG_HORIZON}
+  AND (cardinality($3::varchar[]) = 0 OR a.action = ANY($3::varchar[]))
+  AND ($4::varchar IS NULL OR a.project_slug = $4::varchar)`;
+
+/** The last final entry of the log: where a webhook with nothing left to deliver stands. */
+const SETTLED_END = `SELECT e.tx_id, e.id FROM audit_entries e WHERE e.tx_id < ${LOG_HORIZON}
+  ORDER BY e.tx_id DESC, e.id DESC LIMIT 1`;
+
+/** Moves the cursor to the position ($tx, $id) if that lies after it, never back. */
+const advanceCursor = (tx: string, id: string) => `
+  cursor_tx = CASE WHEN (${tx}::bigint, ${id}::bigint) > (cursor_tx, cursor) THEN ${tx} ELSE cursor_tx END,
+  cursor = CASE WHEN (${tx}::bigint, ${id}::bigint) > (cursor_tx, cursor) THEN ${id} ELSE cursor END`;
 
 /**
  * The `webhooks` table: the admins' settings, and each webhook's place in the audit log. The
@@ -65,8 +82,11 @@ export class WebhookRepository extends TableRepository<Webhook> {
   /** A new webhook, placed at the end of the audit log as it is now: it gets what follows. */
   async insert(webhook: NewWebhook): Promise<Webhook> {
     const [row] = await this.write<WebhookRow>(
-      `INSERT INTO webhooks (id, url, events, project, secret, status, created_by, cursor)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, (SELECT COALESCE(max(id), 0) FROM audit_entries))
+      `INSERT INTO webhooks (id, url, events, project, secret, status, created_by, cursor_tx, cursor)
+       SELECT $1, $2, $3, $4, $5, $6, $7, COALESCE(last.tx_id, 0), COALESCE(last.id, 0)
+         FROM (SELECT 1) one LEFT JOIN LATERAL (
+           SELECT e.tx_id, e.id FROM audit_entries e ORDER BY e.tx_id DESC, e.id DESC LIMIT 1
+         ) last ON true
        RETURNING *`,
       [
         webhook.id,
@@ -155,7 +175,8 @@ export class WebhookRepository extends TableRepository<Webhook> {
            WHERE h.status = 'active' AND h.next_attempt_at <= now()
              AND (h.lease_expires_at IS NULL OR h.lease_expires_at < now())
              AND EXISTS (SELECT 1 FROM audit_entries a
-                          WHERE a.id > h.cursor
+                          WHERE (a.tx_id, a.id) > (h.cursor_tx, h.cursor)
+                            AND a.tx_id < ${LOG_HORIZON}
                             AND (cardinality(h.events) = 0 OR a.action = ANY(h.events))
                             AND (h.project IS NULL OR a.project_slug = h.project))
            ORDER BY h.next_attempt_at
@@ -167,28 +188,31 @@ export class WebhookRepository extends TableRepository<Webhook> {
   }
 
   /**
-   * The next `limit` entries the webhook wants, oldest first, and the newest id of the log in the
-   * same snapshot: when fewer than `limit` come back, nothing else it wants lies before that id.
+   * The next `limit` final entries the webhook wants, in the log's order, and where the final
+   * part of the log ended in the same snapshot: when fewer than `limit` come back, nothing else
+   * it wants lies before that position.
    */
   async pendingEvents(
     webhook: Webhook,
     limit: number,
-  ): Promise<{ entries: AuditEntry[]; head: number }> {
-    const rows = await this.select<AuditRow & { head: string }>(
-      `SELECT a.*, (SELECT COALESCE(max(id), 0) FROM audit_entries) AS head
-         FROM audit_entries a WHERE ${WANTED} ORDER BY a.id ASC LIMIT $4`,
-      [webhook.cursor, webhook.events, webhook.project, limit],
+  ): Promise<{ entries: PositionedEntry[]; head: LogPosition }> {
+    const rows = await this.select<AuditRow & { head_tx: string | null; head_id: string | null }>(
+      `SELECT a.*, head.tx_id AS head_tx, head.id AS head_id
+         FROM (SELECT 1) one
+         LEFT JOIN LATERAL (${SETTLED_END}) head ON true
+         LEFT JOIN LATERAL (SELECT * FROM audit_entries a WHERE ${WANTED}
+                             ORDER BY a.tx_id, a.id LIMIT $5) a ON true`,
+      [webhook.cursor_tx, webhook.cursor, webhook.events, webhook.project, limit],
     );
-    if (rows.length === 0) {
-      const [{ head }] = await this.select<{ head: string }>(
-        `SELECT COALESCE(max(id), 0) AS head FROM audit_entries`,
-      );
-      return { entries: [], head: Number(head) };
-    }
-    return {
-      entries: rows.map(({ head: _head, ...row }) => ({ ...row, id: Number(row.id) })),
-      head: Number(rows[0].head),
-    };
+    const [first] = rows;
+    const head = { tx: Number(first.head_tx ?? 0), id: Number(first.head_id ?? 0) };
+    const entries = rows
+      .filter((row) => row.id !== null)
+      .map(({ head_tx: _tx, head_id: _id, tx_id, ...row }) => ({
+        entry: { ...row, id: Number(row.id) },
+        position: { tx: Number(tx_id), id: Number(row.id) },
+      }));
+    return { entries, head };
   }
 
   /**
@@ -196,14 +220,20 @@ export class WebhookRepository extends TableRepository<Webhook> {
    * lease renewed, in one statement, and only while `token` still holds the lease. False when it
    * does not (the webhook was deleted, or the lease was lost): the caller must stop.
    */
-  async delivered(id: string, token: string, attempt: Attempt, leaseMs: number): Promise<boolean> {
+  async delivered(
+    id: string,
+    token: string,
+    attempt: Attempt,
+    position: LogPosition,
+    leaseMs: number,
+  ): Promise<boolean> {
     const rows = await this.bookkeeping(
       `WITH hook AS (
-         UPDATE webhooks SET cursor = GREATEST(cursor, $3), failure_count = 0,
-                lease_expires_at = now() + $4 * interval '1 millisecond'
+         UPDATE webhooks SET ${advanceCursor('$3', '$4')}, failure_count = 0,
+                lease_expires_at = now() + $5 * interval '1 millisecond'
           WHERE id = $1 AND lease_token = $2 RETURNING id)
-       ${recordAttempt(5)}`,
-      [id, token, attempt.auditEntryId, leaseMs, ...attemptParams(attempt)],
+       ${recordAttempt(6)}`,
+      [id, token, position.tx, position.id, leaseMs, ...attemptParams(attempt)],
     );
     return rows.length === 1;
   }
@@ -230,12 +260,12 @@ export class WebhookRepository extends TableRepository<Webhook> {
   }
 
   /** Gives the lease back, having dealt with everything up to `cursor` (never moving back). */
-  async release(id: string, token: string, cursor: number): Promise<void> {
+  async release(id: string, token: string, cursor: LogPosition): Promise<void> {
     await this.bookkeeping(
-      `UPDATE webhooks SET cursor = GREATEST(cursor, $3), lease_token = NULL,
+      `UPDATE webhooks SET ${advanceCursor('$3', '$4')}, lease_token = NULL,
               lease_expires_at = NULL
         WHERE id = $1 AND lease_token = $2`,
-      [id, token, cursor],
+      [id, token, cursor.tx, cursor.id],
     );
   }
 

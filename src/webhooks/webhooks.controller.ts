@@ -36,7 +36,7 @@ import { ApiWebhookIdParam, ParseWebhookIdPipe } from './webhook-id';
 import { WebhooksService } from './webhooks.service';
 
 const DELIVERY =
-  'Each audit entry the webhook wants is POSTed as JSON (the entry as `GET /api/audit` shows it), in id order, signed (`X-TaskFlow-Signature`), with `X-TaskFlow-Event` and `X-TaskFlow-Delivery`: see docs/webhooks.md.';
+  "Each audit entry the webhook wants is POSTed as JSON (the entry as `GET /api/audit` shows it), in the log's order (by writing transaction, then id; see docs/events.md), signed (`X-TaskFlow-Signature`), with `X-TaskFlow-Event` and `X-TaskFlow-Delivery`: see docs/webhooks.md.";
 
 /** `/api/webhooks`: receivers of the audit log (admins). */
 @ApiTags('webhooks')

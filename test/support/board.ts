@@ -133,6 +133,19 @@ export async function auditEntriesSince(db: Client, sinceId: number): Promise<an
   ).rows.map((r) => ({ ...r, id: Number(r.id) }));
 }
 
+/**
+ * The ids of the entries after `sinceId`, in the order the event stream and webhooks deliver
+ * them: by writing transaction, then id (docs/events.md, "Order"). Ids may commit out of order,
+ * so this is not always id order.
+ */
+export async function logOrderSince(db: Client, sinceId: number): Promise<number[]> {
+  const rows = await db.query<{ id: string }>(
+    'SELECT id FROM audit_entries WHERE id > $1 ORDER BY tx_id, id',
+    [sinceId],
+  );
+  return rows.rows.map((r) => Number(r.id));
+}
+
 /** Runs `fn` and returns the audit entries written meanwhile (see `auditEntriesSince`). */
 export async function auditWrittenBy(db: Client, fn: () => Promise<unknown>): Promise<any[]> {
   const before = await maxAuditId(db);
