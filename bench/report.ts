@@ -597,11 +597,17 @@ function listSizesSection(results: Results): string[] {
   for (const { from, to } of pairs) {
     const db = (r: RunRecord) => r.cpu.dbUsPerRequest ?? 0;
     out.push(
-      `| ${WORKLOADS[to.workload].n}. \`${WORKLOADS[to.workload].title}\` | ${connectionsOf(to, results.settings)} | ${from.latencyMs.mean.toFixed(2)} | ${to.latencyMs.mean.toFixed(2)} | **${ratio(from.latencyMs.mean, to.latencyMs.mean)}** | ${dbCpu(from)} | ${dbCpu(to)} | ${ratio(db(from), db(to))} | ${to.paging ? `${pagingLabel(from.paging ?? to.paging)} / ${pagingLabel(to.paging)}` : ''} |`,
+      `| ${WORKLOADS[to.workload].n}. \`${WORKLOADS[to.workload].title}\` | ${connectionsOf(to, results.settings)} | ${from.latencyMs.mean.toFixed(2)} | ${to.latencyMs.mean.toFixed(2)} | **${ratio(from.latencyMs.mean, to.latencyMs.mean)}** | ${dbCpu(from)} | ${dbCpu(to)} | ${ratio(db(from), db(to))} | ${pagingAt(from, to)} |`,
     );
   }
   out.push('');
   return out;
+}
+
+/** How workload 10 paged at each size: said once when both sizes paged alike. */
+function pagingAt(from: RunRecord, to: RunRecord): string {
+  const [a, b] = [from.paging, to.paging].map((p) => (p ? pagingLabel(p) : ''));
+  return a === b ? a : `${a || '–'} / ${b || '–'}`;
 }
 
 /** EXPLAIN (ANALYZE, BUFFERS) of each hot request's statements, at each size. */
