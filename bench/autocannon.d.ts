@@ -11,6 +11,13 @@ declare module 'autocannon' {
 
   interface RequestDefinition extends Request {
     setupRequest?: (request: Request, context: Record<string, unknown>) => Request;
+    /** After each answer to this request, with the connection's context (header names as sent). */
+    onResponse?: (
+      status: number,
+      body: string,
+      context: Record<string, unknown>,
+      headers: Record<string, string | string[]>,
+    ) => void;
   }
 
   interface Options {
@@ -66,6 +73,10 @@ declare module 'autocannon' {
     ): this;
     on(event: 'reqError', listener: (error: Error) => void): this;
     on(event: string, listener: (...args: unknown[]) => void): this;
+  }
+
+  namespace autocannon {
+    export type { RequestDefinition };
   }
 
   function autocannon(

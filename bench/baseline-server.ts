@@ -37,7 +37,7 @@ import { MoveSubject, decideMove, isRefusal } from '../src/tasks/task-moves';
  *
  * - `POST /api/tasks/:id/progress?percent=N` (workload 4): `AuditInterceptor` (one transaction) →
  *   `UnitOfWork` → `TaskLifecycleService.move('progress')` → `AuditEntryRepository.append`, on ONE connection:
- *   BEGIN; `LOCK_MOVE_SUBJECT_SQL`; `decideMove`; `APPLY_MOVE_SQL`;
+ *   START TRANSACTION (what TypeORM sends); `LOCK_MOVE_SUBJECT_SQL`; `decideMove`; `APPLY_MOVE_SQL`;
  *   `APPEND_AUDIT_SQL`; COMMIT, with context
  *   `{"percent":N,"note":null}`. When the UPDATE matches nothing, TaskFlow reads the row to
  *   answer 404, 403 or 409, then rolls back; so does this (never in the bench, whose requests
@@ -225,7 +225,7 @@ async function progress(
   note: string | null,
 ): Promise<TaskRow> {
   return withClient(pool, async (client) => {
-    await client.query('BEGIN');
+    await client.query('START TRANSACTION');
     try {
       const locked = await client.query({
         text: LOCK_MOVE_SUBJECT_SQL,

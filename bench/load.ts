@@ -1,5 +1,13 @@
 import autocannon from 'autocannon';
-import { hrtimeUs, LoadMessage, LoadSpec, RoundResult, WorkloadId } from './protocol';
+import {
+  hrtimeUs,
+  LIST_PAGES,
+  LoadMessage,
+  LoadSpec,
+  Paging,
+  RoundResult,
+  WorkloadId,
+} from './protocol';
 import { prng } from './prng';
 
 /**
@@ -71,7 +79,15 @@ class RequestSource {
           body,
         };
       }
-      case 'progress': {
+      case 'list-all':
+        return { method: 'GET', path: '/api/tasks?limit=50', headers: this.auth() };
+      case 'list-pending':
+        return { method: 'GET', path: '/api/tasks?status=pending&limit=50', headers: this.auth() };
+      case 'list-pages':
+        // One chain of pages per connection: see `pageChain`.
+        return { method: 'GET', path: FIRST_PAGE, headers: this.auth() };
+      case 'progress':
+      case 'writes': {
         const [id, assignee] = this.pick(this.spec.inProgress);
         const percent = Math.floor(this.random() * 101);
         return {
@@ -96,6 +112,51 @@ class RequestSource {
   }
 }
 
+const FIRST_PAGE = '/api/tasks?limit=50';
+
+/** The target of `Link: <…>; rel="next"` (absolute or relative), as a path and query. */
+function nextLink(headers: Record<string, string | string[]>, baseUrl: string): string | undefined {
+  for (const [name, value] of Object.entries(headers)) {
+    if (name.toLowerCase() !== 'link') continue;
+    for (const part of [value]
+      .flat()
+      .join(',')
+      .split(/,(?=\s*<)/)) {
+      const match = /^\s*<([^>]*)>(.*)$/.exec(part);
+      if (match && /;\s*rel="?([^";]*\s)?next(\s[^";]*)?"?\s*(;|$)/i.test(match[2])) {
+        const url = new URL(match[1], baseUrl);
+        return `${url.pathname}${url.search}`;
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
+ * list-pages: LIST_PAGES requests, which autocannon sends in turn on each connection with one
+ * context, cleared when it starts over: the first page, then the page its `Link` rel=next names,
+ * or, when the answer has none (offset pagination), the next offset.
+ */
+function pageChain(
+  source: RequestSource,
+  baseUrl: string,
+  paging: Paging,
+): autocannon.RequestDefinition[] {
+  return Array.from({ length: LIST_PAGES }, (_, page) => ({
+    setupRequest: (request, context) => {
+      const built = source.build('list-pages');
+      if (page === 0) return { ...request, ...built };
+      const next = context.next as string | undefined;
+      if (next) paging.link += 1;
+      else paging.offset += 1;
+      return { ...request, ...built, path: next ?? `${FIRST_PAGE}&offset=${50 * page}` };
+    },
+    onResponse: (_status, _body, context, headers) => {
+      context.next = nextLink(headers, baseUrl);
+    },
+  }));
+}
+
 interface Phase {
   durationS: number;
   responses: number;
@@ -106,6 +167,7 @@ interface Phase {
   stoppedEarly: boolean;
   fromUs: number;
   toUs: number;
+  paging?: Paging;
 }
 
 function runPhase(spec: LoadSpec, source: RequestSource, durationS: number): Promise<Phase> {
@@ -114,6 +176,7 @@ function runPhase(spec: LoadSpec, source: RequestSource, durationS: number): Pro
     const statusCounts: Record<string, number> = {};
     let stoppedEarly = false;
     const fromUs = hrtimeUs();
+    const paging = spec.workload === 'list-pages' ? { link: 0, offset: 0 } : undefined;
     const instance = autocannon(
       {
         url: spec.baseUrl,
@@ -121,18 +184,20 @@ function runPhase(spec: LoadSpec, source: RequestSource, durationS: number): Pro
         pipelining: 1,
         duration: durationS,
         timeout: 10,
-        requests: [
-          {
-            setupRequest: (request) => {
-              const built = source.build(spec.workload);
-              if (source.exhausted && !stoppedEarly) {
-                stoppedEarly = true;
-                setImmediate(() => instance.stop());
-              }
-              return { ...request, ...built };
-            },
-          },
-        ],
+        requests: paging
+          ? pageChain(source, spec.baseUrl, paging)
+          : [
+              {
+                setupRequest: (request) => {
+                  const built = source.build(spec.workload);
+                  if (source.exhausted && !stoppedEarly) {
+                    stoppedEarly = true;
+                    setImmediate(() => instance.stop());
+                  }
+                  return { ...request, ...built };
+                },
+              },
+            ],
       },
       (error, result) => {
         if (error) {
@@ -149,6 +214,7 @@ function runPhase(spec: LoadSpec, source: RequestSource, durationS: number): Pro
           stoppedEarly,
           fromUs,
           toUs: hrtimeUs(),
+          paging,
         });
       },
     );
@@ -182,6 +248,7 @@ async function main(spec: LoadSpec): Promise<void> {
     idsUsed: source.idsUsed,
     fromUs: measured.fromUs,
     toUs: measured.toUs,
+    paging: measured.paging,
   };
   await send({ type: 'result', result });
 }

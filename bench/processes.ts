@@ -1,5 +1,13 @@
 import { ChildProcess, execFileSync, fork, spawn } from 'node:child_process';
-import { closeSync, cpSync, existsSync, openSync, readFileSync, rmSync } from 'node:fs';
+import {
+  closeSync,
+  cpSync,
+  existsSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import type { LoadMessage, LoadSpec, RoundResult } from './protocol';
@@ -38,7 +46,12 @@ export function snapshotDist(into: string): string {
     recursive: true,
     filter: (file) => !file.endsWith('.tsbuildinfo'),
   });
-  for (const file of ['src/main.js', 'bench/load.js', 'bench/baseline-server.js']) {
+  for (const file of [
+    'src/main.js',
+    'bench/load.js',
+    'bench/baseline-server.js',
+    'bench/db-proxy.js',
+  ]) {
     if (!existsSync(path.join(into, file))) {
       throw new Error(
         `dist/${file} is missing: build first (npm run build; npm run bench does), and not while another build runs`,
@@ -197,18 +210,37 @@ function ticksPerSecond(): number {
   return clockTicks;
 }
 
-/** User + system CPU time of a process so far, in ms. */
-export function cpuMs(pid: number): number | undefined {
+/** A process's parent and CPU times (ms) from /proc/<pid>/stat; undefined once it is gone. */
+export function procStat(
+  pid: number,
+): { ppid: number; cpuMs: number; reapedChildrenMs: number } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may hold spaces; count fields after its closing parenthesis.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const utime = Number(fields[11]);
-    const stime = Number(fields[12]);
-    return ((utime + stime) * 1000) / ticksPerSecond();
+    const ms = (a: number, b: number) =>
+      ((Number(fields[a]) + Number(fields[b])) * 1000) / ticksPerSecond();
+    // utime + stime; cutime + cstime: the children it has waited for (they exited).
+    return { ppid: Number(fields[1]), cpuMs: ms(11, 12), reapedChildrenMs: ms(13, 14) };
   } catch {
     return undefined;
   }
+}
+
+/** User + system CPU time of a process so far, in ms. */
+export function cpuMs(pid: number): number | undefined {
+  return procStat(pid)?.cpuMs;
+}
+
+/** CPU time (ms) of every live child of `parent`, by pid: one pass over /proc. */
+export function childrenCpuMs(parent: number): Map<number, number> {
+  const children = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = procStat(Number(entry));
+    if (stat?.ppid === parent) children.set(Number(entry), stat.cpuMs);
+  }
+  return children;
 }
 
 /** Machine-wide busy and total CPU time in ms, all cores (from /proc/stat). */
@@ -243,6 +275,36 @@ export class RssSampler {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
   }
+}
+
+/** The `--db-latency-ms` proxy (db-proxy.ts), a child process listening on loopback. */
+export interface DbProxy {
+  pid: number;
+  port: number;
+  stop(): Promise<void>;
+}
+
+export function startDbProxy(postgresPort: number, delayMs: number): Promise<DbProxy> {
+  const script = benchScript('db-proxy');
+  const child = track(
+    fork(script.file, [String(postgresPort), String(delayMs)], {
+      cwd: ROOT_DIR,
+      execArgv: script.execArgv,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    }),
+  );
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGTERM');
+    await exited;
+  };
+  return new Promise((resolve, reject) => {
+    child.once('message', (message: { port: number }) =>
+      resolve({ pid: child.pid ?? 0, port: message.port, stop }),
+    );
+    child.once('exit', (code) => reject(new Error(`db-proxy exited during start-up (${code})`)));
+  });
 }
 
 export interface LoadHooks {

@@ -2,6 +2,12 @@
 
 export type Target = 'taskflow' | 'baseline';
 
+/** The writes workload: one caller's tasks, as the "Production scale" measurement took them. */
+export const WRITES_TASKS = 64;
+/** The list workloads measured at both table sizes: connections, and pages per chain. */
+export const LIST_SIZE_CONNECTIONS = 4;
+export const LIST_PAGES = 20;
+
 export const WORKLOADS = {
   get: { n: 1, title: 'GET /api/tasks/{id}', kind: 'read', baseline: true },
   list: {
@@ -9,6 +15,7 @@ export const WORKLOADS = {
     title: 'GET /api/tasks?project=…&status=in_progress&sort=-updated_at&limit=50',
     kind: 'read',
     baseline: true,
+    growth: true,
   },
   create: { n: 3, title: 'POST /api/tasks', kind: 'write', baseline: false },
   progress: {
@@ -29,11 +36,63 @@ export const WORKLOADS = {
     kind: 'write',
     baseline: false,
     // Twenty agents polling for work, each on its own connection.
-    connections: 20,
+    connections: [20],
+  },
+  writes: {
+    n: 7,
+    title: `POST /api/tasks/{id}/progress?percent=N, one caller, ${WRITES_TASKS} of its tasks`,
+    kind: 'write',
+    baseline: true,
+    // Workload 4's request, as one busy agent sends it: every write queues on the audit trail's
+    // commit-order lock, so how writes/s moves from 16 to 64 connections is the question.
+    connections: [16, 64],
+    // --quick leaves it out: workload 4's code, and four more rounds.
+    quick: false,
+  },
+  'list-all': {
+    n: 8,
+    title: 'GET /api/tasks?limit=50 (no filter, default order)',
+    kind: 'read',
+    baseline: false,
+    growth: true,
+    // --quick leaves it out: workload 10's first page is this request.
+    quick: false,
+    // Few connections: these answer how long one request takes at each size, not how many queue
+    // up; and a COUNT over a million rows times 64 would run into the load generator's timeout.
+    connections: [LIST_SIZE_CONNECTIONS],
+  },
+  'list-pending': {
+    n: 9,
+    title: 'GET /api/tasks?status=pending&limit=50',
+    kind: 'read',
+    baseline: false,
+    growth: true,
+    // --quick leaves it out: workload 2's code with another filter.
+    quick: false,
+    connections: [LIST_SIZE_CONNECTIONS],
+  },
+  'list-pages': {
+    n: 10,
+    title: `GET /api/tasks?limit=50, then ${LIST_PAGES - 1} next pages (Link rel=next, else offset)`,
+    kind: 'read',
+    baseline: false,
+    growth: true,
+    connections: [LIST_SIZE_CONNECTIONS],
   },
 } as const satisfies Record<
   string,
-  { n: number; title: string; kind: 'read' | 'write'; baseline: boolean; connections?: number }
+  {
+    n: number;
+    title: string;
+    kind: 'read' | 'write';
+    baseline: boolean;
+    /** Measured at each of these instead of --connections. */
+    connections?: readonly number[];
+    /** Measured again in the growth phase. */
+    growth?: boolean;
+    /** false: not in --quick's default set. */
+    quick?: boolean;
+  }
 >;
 export type WorkloadId = keyof typeof WORKLOADS;
 
@@ -69,7 +128,7 @@ export interface LoadSpec {
   maxTaskId: number;
   /** Workloads 2 and 3. */
   projects: string[];
-  /** Workload 4: [task id, assignee]. */
+  /** Workloads 4 and 7: [task id, assignee]. */
   inProgress: [number, string][];
   /** Workload 5: distinct pending ids, each used once. */
   pending: number[];
@@ -91,6 +150,13 @@ export interface RoundResult {
   /** process.hrtime in µs at the start and end of the measured phase (for profile windows). */
   fromUs: number;
   toUs: number;
+  /** list-pages: pages reached by following `Link: <…>; rel="next"`, and by offset instead. */
+  paging?: Paging;
+}
+
+export interface Paging {
+  link: number;
+  offset: number;
 }
 
 /** A workload against a target: its rounds summed up. */
@@ -115,6 +181,7 @@ export interface LoadResult {
   /** Workload 5: true when the distinct ids ran out and the run stopped early. */
   stoppedEarly: boolean;
   idsUsed?: number;
+  paging?: Paging;
   /** The measured windows, in µs of process.hrtime (for profile summaries). */
   windowsUs: [number, number][];
 }
@@ -185,6 +252,12 @@ export function summarizeRounds(
     timeouts: rounds.reduce((n, r) => n + r.timeouts, 0),
     stoppedEarly: rounds.some((r) => r.stoppedEarly),
     idsUsed: workload === 'start' ? rounds.reduce((n, r) => n + r.idsUsed, 0) : undefined,
+    paging: rounds.some((r) => r.paging)
+      ? {
+          link: rounds.reduce((n, r) => n + (r.paging?.link ?? 0), 0),
+          offset: rounds.reduce((n, r) => n + (r.paging?.offset ?? 0), 0),
+        }
+      : undefined,
     windowsUs: rounds.map((r) => [r.fromUs, r.toUs]),
   };
 }

@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { executionMs, RequestPlans } from './plans';
 import type { ProfileSummary } from './profile-summary';
 import { profileMarkdown } from './profile-summary';
 import {
@@ -7,15 +8,23 @@ import {
   OVERHEAD_TARGETS_US,
   OVERHEAD_WORKLOADS,
   OverheadWorkload,
+  Paging,
   Target,
   WORKLOADS,
   WorkloadId,
 } from './protocol';
 
-/** One measured run: a workload against a target, at a table size. */
+/** main: the seeded size, direct; proxied: the same through --db-latency-ms; growth: 1M. */
+export type Phase = 'main' | 'growth' | 'proxied';
+
+/** One measured run: a workload against a target, at a table size and connection count. */
 export interface RunRecord extends LoadResult {
-  phase: 'main' | 'growth';
+  phase: Phase;
   tasks: number;
+  /** Concurrent connections of the load generator (absent in results before they varied). */
+  connections?: number;
+  /** Delay added each way between the server and PostgreSQL, ms (0: direct). */
+  dbLatencyMs?: number;
   /** Peak VmRSS sampled during the measured phase, and VmHWM (peak since start) after it. */
   serverRssPeakMb: number;
   serverHwmMb: number;
@@ -24,6 +33,15 @@ export interface RunRecord extends LoadResult {
     serverUsPerRequest: number;
     /** CPU time of the server's PostgreSQL backends per request (µs). */
     postgresUsPerRequest: number;
+    /**
+     * All of PostgreSQL per request (µs): every process of the postmaster, exited ones included
+     * (postgres-cpu.ts); null where PostgreSQL's processes cannot be read.
+     */
+    dbUsPerRequest?: number | null;
+    /** Other databases' backends that exited during the run: their CPU is in dbUsPerRequest. */
+    dbForeignExited?: number;
+    /** The --db-latency-ms proxy's CPU per request (µs), proxied runs only. */
+    proxyUsPerRequest?: number;
     /** CPU time of the load generator per request (µs). */
     loadUsPerRequest: number;
     /** How busy the whole machine was (all cores, all processes), in %. */
@@ -70,6 +88,14 @@ export interface Settings {
   /** Extra node options given to the TaskFlow process (--api-node-args). */
   apiNodeArgs: string[];
   dbPoolSize: number;
+  /** --db-latency-ms: the proxied runs' delay each way. */
+  dbLatencyMs?: number | null;
+}
+
+/** The --db-latency-ms proxy, and the `SELECT 1` round trip it was measured to make. */
+export interface ProxyInfo {
+  delayMs: number;
+  roundTripMs: { direct: number; proxied: number };
 }
 
 export interface TargetCheck {
@@ -100,6 +126,11 @@ export interface Results {
   };
   targets: TargetCheck[];
   failures: string[];
+  /** EXPLAIN (ANALYZE, BUFFERS) of the hot requests' statements, at each size. */
+  plans?: RequestPlans[];
+  proxy?: ProxyInfo;
+  /** How PostgreSQL's CPU was read (its postmaster), or why it was not. */
+  postgresCpu?: string;
 }
 
 const RSS_LIMIT_MB = 250;
@@ -137,9 +168,26 @@ export function overheadsOf(runs: RunRecord[]): Results['overheads'] {
 export const overheadMargin = (overhead: number, max: number): string =>
   overhead <= max ? `met, ${max - overhead} µs to spare` : `**missed** by ${overhead - max} µs`;
 
+/** `link` (every page by Link rel=next), `offset` (no Link header), or both. */
+export function pagingLabel(paging: Paging): string {
+  if (paging.link > 0 && paging.offset === 0) return 'followed Link rel=next';
+  if (paging.link === 0) return 'offset pages (no Link header)';
+  return `mixed: ${paging.link} pages by Link rel=next, ${paging.offset} by offset`;
+}
+
+/** Where a run ran, for its name: its size, its connections, PostgreSQL's distance. */
+function runName(run: RunRecord): string {
+  return [
+    `workload ${WORKLOADS[run.workload].n} (${run.workload}) on ${run.target}`,
+    run.phase === 'growth' ? ` at ${run.tasks} tasks` : '',
+    run.phase === 'proxied' ? ` with PostgreSQL +${run.dbLatencyMs} ms each way` : '',
+    'connections' in WORKLOADS[run.workload] ? ` at ${run.connections} connections` : '',
+  ].join('');
+}
+
 /** Errors a run must not have: socket errors, timeouts, 5xx, or any non-2xx. */
 export function runFailures(run: RunRecord): string[] {
-  const name = `workload ${WORKLOADS[run.workload].n} (${run.workload}) on ${run.target}${run.phase === 'growth' ? ` at ${run.tasks} tasks` : ''}`;
+  const name = runName(run);
   const out: string[] = [];
   if (run.errors + run.timeouts > 0) {
     out.push(`${name}: ${run.errors} socket errors, ${run.timeouts} timeouts`);
@@ -158,6 +206,21 @@ export function runFailures(run: RunRecord): string[] {
 const num = (n: number, digits = 0) =>
   n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
+/** A run's connections; results from before runs recorded them: the workload's, or the run's. */
+const connectionsOf = (r: RunRecord, settings: Settings): number => {
+  const definition: { n: number; connections?: readonly number[] } = WORKLOADS[r.workload];
+  return r.connections ?? definition.connections?.[0] ?? settings.connections;
+};
+
+const phaseLabel = (r: RunRecord): string =>
+  r.phase === 'proxied' ? `+${r.dbLatencyMs} ms` : r.phase;
+
+/** All of PostgreSQL's CPU per request, or `?` where it was not read. */
+const dbCpu = (r: RunRecord): string =>
+  r.cpu.dbUsPerRequest === undefined || r.cpu.dbUsPerRequest === null
+    ? '?'
+    : num(r.cpu.dbUsPerRequest);
+
 export function computeResults(
   settings: Settings,
   environment: Environment,
@@ -165,6 +228,7 @@ export function computeResults(
   startupRss: Results['startupRss'],
   runs: RunRecord[],
   extraFailures: string[],
+  extras: Pick<Results, 'plans' | 'proxy' | 'postgresCpu'> = {},
 ): Results {
   const ratios: Results['ratios'] = {};
   for (const w of OVERHEAD_WORKLOADS) {
@@ -234,7 +298,7 @@ export function computeResults(
   const bad = runs.reduce((n, r) => n + r.errors + r.timeouts + r.status5xx, 0);
   const non2xx = runs.reduce((n, r) => n + r.non2xx, 0);
   targets.push({
-    name: `Zero errors and 5xx at ${settings.connections} connections (every run, both targets)`,
+    name: `Zero errors and 5xx (every run, both targets; ${settings.connections} connections unless the workload sets its own)`,
     threshold: '0',
     value: `${bad} errors/timeouts/5xx, ${non2xx} non-2xx`,
     met: bad === 0 && non2xx === 0,
@@ -277,6 +341,7 @@ export function computeResults(
     growth,
     targets,
     failures,
+    ...extras,
   };
 }
 
@@ -287,6 +352,7 @@ export function consoleTable(results: Results): string {
     'workload',
     'target',
     'tasks',
+    'conns',
     'req/s',
     'p50 ms',
     'p99 ms',
@@ -297,12 +363,14 @@ export function consoleTable(results: Results): string {
     'RSS MB',
     'srv µs/req',
     'pg µs/req',
+    'backends',
   ];
   const rows = results.runs.map((r) => [
-    r.phase,
+    phaseLabel(r),
     `${WORKLOADS[r.workload].n} ${r.workload}`,
     r.target,
     num(r.tasks),
+    String(connectionsOf(r, results.settings)),
     num(r.rps),
     r.latencyMs.p50.toFixed(2),
     r.latencyMs.p99.toFixed(2),
@@ -312,6 +380,7 @@ export function consoleTable(results: Results): string {
     num(r.errors + r.timeouts),
     r.serverHwmMb.toFixed(0),
     num(r.cpu.serverUsPerRequest),
+    dbCpu(r),
     num(r.cpu.postgresUsPerRequest),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
@@ -343,6 +412,9 @@ function markdown(results: Results): string {
       ` \`LOG_LEVEL=${s.logLevel}\` and a pool of ${s.dbPoolSize}` +
       (s.profile ? ', **under the CPU profiler (numbers are slower than normal)**' : '') +
       (s.apiNodeArgs.length ? `, TaskFlow run with \`node ${s.apiNodeArgs.join(' ')}\`` : '') +
+      (s.dbLatencyMs
+        ? `; the workloads again with PostgreSQL ${s.dbLatencyMs} ms away each way (rows marked so)`
+        : '') +
       `. How to run and read this: [docs/benchmark.md](../docs/benchmark.md).`,
     '',
   );
@@ -394,17 +466,22 @@ function markdown(results: Results): string {
 
   out.push('## Every run', '');
   out.push(
-    '| # | workload | target | tasks | req/s | p50 ms | p99 ms | 2xx | 4xx | 5xx | errors | server RSS peak / HWM MB | server CPU µs/req | PostgreSQL CPU µs/req | load generator CPU µs/req | machine busy | of which others |',
+    '| # | workload | target | PostgreSQL | tasks | connections | req/s | p50 ms | p99 ms | 2xx | 4xx | 5xx | errors | server RSS peak / HWM MB | server CPU µs/req | PostgreSQL CPU µs/req | of which its backends | load generator CPU µs/req | machine busy | of which others |',
   );
   out.push(
-    '| --: | --- | --- | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: |',
+    '| --: | --- | --- | --- | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: |',
   );
   for (const r of results.runs) {
     out.push(
-      `| ${WORKLOADS[r.workload].n} | ${r.workload}${r.stoppedEarly ? ' (ids ran out)' : ''} | ${r.target} | ${num(r.tasks)} | ${num(r.rps)} | ${r.latencyMs.p50.toFixed(2)} | ${r.latencyMs.p99.toFixed(2)} | ${num(r.ok2xx)} | ${num(r.status4xx)} | ${num(r.status5xx)} | ${num(r.errors + r.timeouts)} | ${r.serverRssPeakMb.toFixed(0)} / ${r.serverHwmMb.toFixed(0)} | ${num(r.cpu.serverUsPerRequest)} | ${num(r.cpu.postgresUsPerRequest)} | ${num(r.cpu.loadUsPerRequest)} | ${r.cpu.machineBusyPct.toFixed(0)} % | ${r.cpu.othersBusyPct.toFixed(0)} % |`,
+      `| ${WORKLOADS[r.workload].n} | ${r.workload}${r.stoppedEarly ? ' (ids ran out)' : ''} | ${r.target} | ${r.dbLatencyMs ? `+${r.dbLatencyMs} ms each way` : 'direct'} | ${num(r.tasks)} | ${connectionsOf(r, s)} | ${num(r.rps)} | ${r.latencyMs.p50.toFixed(2)} | ${r.latencyMs.p99.toFixed(2)} | ${num(r.ok2xx)} | ${num(r.status4xx)} | ${num(r.status5xx)} | ${num(r.errors + r.timeouts)} | ${r.serverRssPeakMb.toFixed(0)} / ${r.serverHwmMb.toFixed(0)} | ${num(r.cpu.serverUsPerRequest)} | ${dbCpu(r)}${r.cpu.dbForeignExited ? ` (${r.cpu.dbForeignExited} other backends exited)` : ''} | ${num(r.cpu.postgresUsPerRequest)} | ${num(r.cpu.loadUsPerRequest)} | ${r.cpu.machineBusyPct.toFixed(0)} % | ${r.cpu.othersBusyPct.toFixed(0)} % |`,
     );
   }
-  out.push('');
+  out.push(
+    '',
+    `PostgreSQL CPU: every process of the postmaster, exited ones included, other databases' live backends taken out (${results.postgresCpu ?? 'not measured in this run'}); its backends: the server's own connections only. Both per request of the run.`,
+    '',
+  );
+  out.push(...writesSection(results), ...listSizesSection(results));
 
   if (results.growth) {
     const g = results.growth;
@@ -420,6 +497,8 @@ function markdown(results: Results): string {
     }
     out.push('');
   }
+
+  out.push(...plansSection(results));
 
   const profiled = results.runs.filter((r) => r.profile);
   if (profiled.length) {
@@ -464,6 +543,116 @@ function markdown(results: Results): string {
     '',
   );
   return out.join('\n');
+}
+
+/** Workload 7 at each connection count, direct and (with --db-latency-ms) through the proxy. */
+function writesSection(results: Results): string[] {
+  const runs = results.runs.filter((r) => r.workload === 'writes');
+  if (runs.length === 0) return [];
+  const out = [`## Writes: ${WORKLOADS.writes.title}`, ''];
+  const proxied = runs.filter((r) => r.phase === 'proxied' && r.target === 'taskflow');
+  if (proxied.length > 0) {
+    const at = (n: number) => proxied.find((r) => r.connections === n);
+    const [few, many] = [at(16), at(64)];
+    out.push(
+      `With PostgreSQL ${proxied[0].dbLatencyMs} ms away each way, TaskFlow: **${many ? num(many.rps) : '–'} writes/s at 64 connections, ${few ? num(few.rps) : '–'} at 16**.` +
+        (results.proxy
+          ? ` The proxy's measured \`SELECT 1\` round trip: ${results.proxy.roundTripMs.proxied} ms, against ${results.proxy.roundTripMs.direct} ms direct.`
+          : ''),
+      '',
+    );
+  }
+  out.push(
+    '| PostgreSQL | target | connections | writes/s | p50 ms | p90 ms | p99 ms | server CPU µs/req | PostgreSQL CPU µs/req | errors, non-2xx |',
+    '| --- | --- | --: | --: | --: | --: | --: | --: | --: | --: |',
+  );
+  for (const r of runs) {
+    out.push(
+      `| ${r.dbLatencyMs ? `+${r.dbLatencyMs} ms each way` : 'direct'} | ${r.target} | ${r.connections} | ${num(r.rps)} | ${r.latencyMs.p50.toFixed(2)} | ${r.latencyMs.p90.toFixed(2)} | ${r.latencyMs.p99.toFixed(2)} | ${num(r.cpu.serverUsPerRequest)} | ${dbCpu(r)} | ${r.errors + r.timeouts + r.non2xx} |`,
+    );
+  }
+  out.push('');
+  return out;
+}
+
+/** The list workloads measured at both sizes: time per request at each, and the ratio. */
+function listSizesSection(results: Results): string[] {
+  const grown = results.runs.filter((r) => r.phase === 'growth' && r.target === 'taskflow');
+  const main = (r: RunRecord) => find(results.runs, r.workload, 'taskflow', 'main');
+  const pairs = grown.flatMap((to) => {
+    const from = main(to);
+    return from ? [{ from, to }] : [];
+  });
+  if (pairs.length === 0) return [];
+  const ratio = (a: number, b: number) => (a > 0 ? `${(b / a).toFixed(2)}×` : '–');
+  const out = [
+    `## Lists at ${num(pairs[0].from.tasks)} and ${num(pairs[0].to.tasks)} tasks (TaskFlow)`,
+    '',
+    'Time per request: the mean latency at the connections given (few for workloads 8–10, so it is',
+    'mostly the request itself, not a queue). PostgreSQL CPU per request alongside.',
+    '',
+    '| workload | connections | ms at main size | ms at growth size | ratio | PostgreSQL µs/req at main | at growth | ratio | paging |',
+    '| --- | --: | --: | --: | --: | --: | --: | --: | --- |',
+  ];
+  for (const { from, to } of pairs) {
+    const db = (r: RunRecord) => r.cpu.dbUsPerRequest ?? 0;
+    out.push(
+      `| ${WORKLOADS[to.workload].n}. \`${WORKLOADS[to.workload].title}\` | ${connectionsOf(to, results.settings)} | ${from.latencyMs.mean.toFixed(2)} | ${to.latencyMs.mean.toFixed(2)} | **${ratio(from.latencyMs.mean, to.latencyMs.mean)}** | ${dbCpu(from)} | ${dbCpu(to)} | ${ratio(db(from), db(to))} | ${pagingAt(from, to)} |`,
+    );
+  }
+  out.push('');
+  return out;
+}
+
+/** How workload 10 paged at each size: said once when both sizes paged alike. */
+function pagingAt(from: RunRecord, to: RunRecord): string {
+  const [a, b] = [from.paging, to.paging].map((p) => (p ? pagingLabel(p) : ''));
+  return a === b ? a : `${a || '–'} / ${b || '–'}`;
+}
+
+/** EXPLAIN (ANALYZE, BUFFERS) of each hot request's statements, at each size. */
+function plansSection(results: Results): string[] {
+  const plans = results.plans ?? [];
+  if (plans.length === 0) return [];
+  const sizes = [...new Set(plans.map((p) => p.tasks))];
+  const out = [
+    '## Plans of the hot statements',
+    '',
+    'What TaskFlow sent for each request (traced), run again under `EXPLAIN (ANALYZE, BUFFERS)` in a',
+    'transaction that is rolled back; execution ms summed over its statements.',
+    '',
+    `| request | ${sizes.map((n) => `${num(n)} tasks, ms`).join(' | ')} |${sizes.length > 1 ? ' ratio |' : ''}`,
+    `| --- | ${sizes.map(() => '--:').join(' | ')} |${sizes.length > 1 ? ' --: |' : ''}`,
+  ];
+  for (const name of [...new Set(plans.map((p) => p.name))]) {
+    const at = sizes.map((n) => plans.find((p) => p.name === name && p.tasks === n));
+    const ms = at.map((p) => (p ? executionMs(p) : undefined));
+    const first = ms[0];
+    const last = ms[ms.length - 1];
+    out.push(
+      `| ${name} | ${ms.map((m) => (m === undefined ? '–' : m.toFixed(2))).join(' | ')} |${sizes.length > 1 ? ` ${first && last !== undefined ? `${(last / first).toFixed(1)}×` : '–'} |` : ''}`,
+    );
+  }
+  out.push('');
+  for (const p of plans) {
+    out.push(`### ${p.name} at ${num(p.tasks)} tasks: \`${p.request}\` (${p.status})`, '');
+    p.statements.forEach((st, i) => {
+      const sql = st.sql.replace(/\s+/g, ' ');
+      out.push(
+        `${i + 1}. \`${sql.length > 140 ? `${sql.slice(0, 140)}…` : sql}\`` +
+          (st.error
+            ? `: **failed**: ${st.error}`
+            : st.plan.length
+              ? `: planning ${st.planningMs ?? '?'} ms, execution ${st.executionMs ?? '?'} ms`
+              : ' (run as it is)'),
+      );
+    });
+    out.push('');
+    for (const [i, st] of p.statements.entries()) {
+      if (st.plan.length) out.push(`Statement ${i + 1}:`, '', '```text', ...st.plan, '```', '');
+    }
+  }
+  return out;
 }
 
 /** `md` as prettier formats `file` (as it came if prettier fails: the page is still written). */

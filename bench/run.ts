@@ -11,6 +11,7 @@ import { BenchIdentity } from './identity';
 import {
   benchScript,
   cpuMs,
+  DbProxy,
   distPath,
   freePort,
   killAllChildren,
@@ -22,9 +23,12 @@ import {
   runLoad,
   Server,
   snapshotDist,
+  startDbProxy,
   startServer,
   stopServer,
 } from './processes';
+import { executionMs, explainStatements, RequestPlans } from './plans';
+import { PostgresCpu, PostgresCpuSample } from './postgres-cpu';
 import { summarizeProfile } from './profile-summary';
 import {
   LoadSpec,
@@ -36,11 +40,15 @@ import {
   WORKLOAD_IDS,
   WORKLOADS,
   WorkloadId,
+  WRITES_TASKS,
 } from './protocol';
 import {
   computeResults,
   consoleTable,
   Environment,
+  pagingLabel,
+  Phase,
+  ProxyInfo,
   RunRecord,
   Settings,
   writeResults,
@@ -105,6 +113,8 @@ interface Options {
   keepDb: boolean;
   apiNodeArgs: string[];
   rounds: number;
+  /** 0: no proxy. */
+  dbLatencyMs: number;
 }
 
 const positiveInt = (value: string): number => {
@@ -143,7 +153,7 @@ function parseOptions(argv: string[]): Options {
     )
     .option(
       '--workloads <list>',
-      `comma-separated subset of ${WORKLOAD_IDS.join(',')} (or 1-5)`,
+      `comma-separated subset of ${WORKLOAD_IDS.join(',')} (or 1-${WORKLOAD_IDS.length})`,
       (v: string) =>
         v.split(',').map((w) => {
           const id = WORKLOAD_IDS.find(
@@ -170,6 +180,11 @@ function parseOptions(argv: string[]): Options {
     )
     .option('--keep-db', 'leave the taskflow_bench database in place at the end', false)
     .option(
+      '--db-latency-ms <ms>',
+      'after the direct runs, run the workloads again through a TCP proxy that delays PostgreSQL traffic this much each way',
+      seconds,
+    )
+    .option(
       '--api-node-args <args>',
       'extra node options for the TaskFlow process, space-separated (experiments: "--max-semi-space-size=32")',
     )
@@ -191,6 +206,7 @@ function parseOptions(argv: string[]): Options {
     out?: string;
     keepDb: boolean;
     apiNodeArgs?: string;
+    dbLatencyMs?: number;
   }>();
   if (!(LOG_LEVELS as readonly string[]).includes(o.logLevel)) {
     program.error(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
@@ -205,13 +221,16 @@ function parseOptions(argv: string[]): Options {
     connections: o.connections,
     rounds: o.rounds ?? (o.quick ? 1 : 4),
     // Always in workload order: the reads run on the seeded data, before the writes change it.
-    workloads: WORKLOAD_IDS.filter((w) => (o.workloads ?? WORKLOAD_IDS).includes(w)),
+    workloads: WORKLOAD_IDS.filter((w) =>
+      o.workloads ? o.workloads.includes(w) : !o.quick || !('quick' in WORKLOADS[w]),
+    ),
     logLevel: o.logLevel,
     profile: o.profile,
     checkSql: o.checkSql,
     out: o.out,
     keepDb: o.keepDb,
     apiNodeArgs: o.apiNodeArgs ? o.apiNodeArgs.split(/\s+/).filter(Boolean) : [],
+    dbLatencyMs: o.dbLatencyMs ?? 0,
   };
 }
 
@@ -278,8 +297,14 @@ async function environment(dbUrl: string): Promise<Environment> {
 /** CPU time (ms) during a measured round. */
 interface CpuSample {
   server: number;
+  /** The server's own backends (by application_name). */
   postgres: number;
+  /** All of PostgreSQL (postgres-cpu.ts); null where it cannot be read. */
+  db: number | null;
+  /** Backends of other databases that exited during the round (their CPU is in `db`). */
+  dbForeignExited: number;
   load: number;
+  proxy: number;
   machineBusy: number;
   machineTotal: number;
 }
@@ -287,14 +312,20 @@ interface CpuSample {
 class CpuTotals implements CpuSample {
   server = 0;
   postgres = 0;
+  db: number | null = 0;
+  dbForeignExited = 0;
   load = 0;
+  proxy = 0;
   machineBusy = 0;
   machineTotal = 0;
 
   add(sample: CpuSample): void {
     this.server += sample.server;
     this.postgres += sample.postgres;
+    this.db = this.db === null || sample.db === null ? null : this.db + sample.db;
+    this.dbForeignExited += sample.dbForeignExited;
     this.load += sample.load;
+    this.proxy += sample.proxy;
     this.machineBusy += sample.machineBusy;
     this.machineTotal += sample.machineTotal;
   }
@@ -327,6 +358,12 @@ class Bench {
   private readonly startupRss: { tasks: number; taskflowMb: number; baselineMb: number }[] = [];
   private data?: WorkloadData;
   private tasks = 0;
+  private postgresCpu?: PostgresCpu | { unavailable: string };
+  /** --db-latency-ms: the proxy, and the URL the servers reach PostgreSQL by through it. */
+  private proxy?: DbProxy;
+  private serverDbUrl?: string;
+  private proxyInfo?: ProxyInfo;
+  private readonly plans: RequestPlans[] = [];
 
   constructor(private readonly options: Options) {
     this.dbUrl = process.env.BENCH_DATABASE_URL ?? DEFAULT_DB_URL;
@@ -362,19 +399,27 @@ class Bench {
       return sqlOk ? 0 : 1;
     }
 
-    await this.startServers();
-    await this.parityCheck();
-    // Under the profiler each server is restarted per workload, so its profile is that workload's.
-    if (o.profile) await this.stopServers();
-
+    await this.serve();
     for (const workload of o.workloads) await this.measure(workload, 'main');
 
-    if (!o.skipGrowth && o.workloads.includes('list')) {
+    if (o.dbLatencyMs > 0) {
+      // The same workloads again, with PostgreSQL one (simulated) network hop away.
+      await this.stopServers();
+      await this.startProxy();
+      await this.serve();
+      for (const workload of o.workloads) await this.measure(workload, 'proxied');
+      await this.stopServers();
+      await this.stopProxy();
+    }
+
+    const growth = o.workloads.filter((w) => 'growth' in WORKLOADS[w]);
+    if (!o.skipGrowth && growth.length > 0) {
       await this.stopServers();
       await this.prepareDatabase(o.growthTasks, 'growth');
+      await this.plansOnce('growth');
       await this.startServers();
       await this.parityCheck(['list']);
-      await this.measure('list', 'growth');
+      for (const workload of growth) await this.measure(workload, 'growth');
     }
     await this.stopServers();
     await this.db?.end();
@@ -389,6 +434,7 @@ class Bench {
         !o.quick && o.skipGrowth ? 'no growth phase' : '',
         o.logLevel !== 'info' ? `LOG_LEVEL=${o.logLevel}` : '',
         o.apiNodeArgs.length ? `node ${o.apiNodeArgs.join(' ')}` : '',
+        o.dbLatencyMs ? `direct and with PostgreSQL ${o.dbLatencyMs} ms away each way` : '',
       ]
         .filter(Boolean)
         .join(', '),
@@ -403,6 +449,7 @@ class Bench {
       profile: o.profile,
       apiNodeArgs: o.apiNodeArgs,
       dbPoolSize: loadConfig({}).database.poolSize,
+      dbLatencyMs: o.dbLatencyMs || null,
     };
     const results = computeResults(
       settings,
@@ -411,6 +458,14 @@ class Bench {
       this.startupRss,
       this.runs,
       this.failures,
+      {
+        plans: this.plans,
+        proxy: this.proxyInfo,
+        postgresCpu:
+          this.postgresCpu instanceof PostgresCpu
+            ? `postmaster pid ${this.postgresCpu.postmasterPid}`
+            : (this.postgresCpu?.unavailable ?? 'not located'),
+      },
     );
     const prefix = path.resolve(o.out ?? this.defaultOut());
     mkdirSync(path.dirname(prefix), { recursive: true });
@@ -457,6 +512,11 @@ class Bench {
     );
     this.db = new Client({ connectionString: this.dbUrl, application_name: 'taskflow-bench-run' });
     await this.db.connect();
+    const hadPostgresCpu = this.postgresCpu;
+    this.postgresCpu = await PostgresCpu.locate(this.db);
+    if (!(this.postgresCpu instanceof PostgresCpu) && !hadPostgresCpu) {
+      log(`PostgreSQL's CPU per request will not be measured: ${this.postgresCpu.unavailable}`);
+    }
   }
 
   private async dropDatabase(): Promise<void> {
@@ -483,7 +543,7 @@ class Bench {
       NODE_OPTIONS: PRODUCTION_NODE_OPTIONS,
       PORT: String(port),
       HOST: '127.0.0.1',
-      DATABASE_URL: this.dbUrl,
+      DATABASE_URL: this.serverDbUrl ?? this.dbUrl,
       JWKS_URL: this.identity!.jwksUrl,
       JWT_ISSUER: this.identity!.issuer,
       JWT_AUDIENCE: this.identity!.audience,
@@ -547,6 +607,43 @@ class Bench {
   private async stopServers(): Promise<void> {
     await Promise.all([stopServer(this.servers.taskflow), stopServer(this.servers.baseline)]);
     this.servers = {};
+  }
+
+  /** Both servers up and answering alike; under the profiler, down again (see `measure`). */
+  private async serve(): Promise<void> {
+    await this.startServers();
+    await this.parityCheck();
+    // Under the profiler each server is restarted per workload, so its profile is that workload's.
+    if (this.options.profile) await this.stopServers();
+  }
+
+  /** --db-latency-ms: the proxy on loopback, and both servers' DATABASE_URL through it. */
+  private async startProxy(): Promise<void> {
+    const url = new URL(this.dbUrl);
+    if (!['127.0.0.1', 'localhost'].includes(url.hostname)) {
+      throw new Error(
+        `--db-latency-ms needs PostgreSQL on 127.0.0.1 (the proxy stays on loopback), not ${url.hostname}`,
+      );
+    }
+    const delayMs = this.options.dbLatencyMs;
+    this.proxy = await startDbProxy(Number(url.port || 5432), delayMs);
+    url.hostname = '127.0.0.1';
+    url.port = String(this.proxy.port);
+    this.serverDbUrl = url.toString();
+    const roundTripMs = {
+      direct: await medianRoundTripMs(this.dbUrl),
+      proxied: await medianRoundTripMs(this.serverDbUrl),
+    };
+    this.proxyInfo = { delayMs, roundTripMs };
+    log(
+      `PostgreSQL through a proxy (pid ${this.proxy.pid}, port ${this.proxy.port}) adding ${delayMs} ms each way: SELECT 1 round trip ${roundTripMs.direct} ms direct, ${roundTripMs.proxied} ms through it`,
+    );
+  }
+
+  private async stopProxy(): Promise<void> {
+    await this.proxy?.stop();
+    this.proxy = undefined;
+    this.serverDbUrl = undefined;
   }
 
   // --- parity: both servers answer alike ----------------------------------------------------
@@ -721,23 +818,16 @@ class Bench {
    * preload, then stopped) and compares it. Every run does this first; --check-sql only this.
    */
   private async checkSql(): Promise<boolean> {
-    const preload = benchScript('sql-trace');
     const traces = {
-      taskflow: { file: path.join(OUT_DIR, 'sql-trace-taskflow.jsonl'), offset: 0 },
-      baseline: { file: path.join(OUT_DIR, 'sql-trace-baseline.jsonl'), offset: 0 },
+      taskflow: await this.startTraced('taskflow'),
+      baseline: await this.startTraced('baseline'),
     };
-    for (const target of ['taskflow', 'baseline'] as const) {
-      const file = traces[target].file;
-      writeFileSync(file, '');
-      await this.startServer(target, {
-        preload: preload.file,
-        traceFile: file,
-      });
-      traces[target].offset = statSync(file).size; // skip start-up statements
-    }
     let report: string[] = [];
     try {
       report = await this.parityCheck(undefined, traces);
+      if (!this.failures.length && !this.options.checkSql) {
+        await this.capturePlans('main', traces.taskflow);
+      }
     } finally {
       await this.stopServers();
     }
@@ -758,6 +848,69 @@ class Bench {
       `SQL check: both servers send the same statements for every case (${path.relative(ROOT_DIR, file)})`,
     );
     return true;
+  }
+
+  /** A server started with the SQL trace preload, and its trace past the start-up statements. */
+  private async startTraced(target: Target): Promise<{ file: string; offset: number }> {
+    const file = path.join(OUT_DIR, `sql-trace-${target}.jsonl`);
+    writeFileSync(file, '');
+    await this.startServer(target, { preload: benchScript('sql-trace').file, traceFile: file });
+    return { file, offset: statSync(file).size };
+  }
+
+  /** The plans at this size, from a traced TaskFlow started for them (the growth phase). */
+  private async plansOnce(phase: 'main' | 'growth'): Promise<void> {
+    const trace = await this.startTraced('taskflow');
+    try {
+      await this.capturePlans(phase, trace);
+    } finally {
+      await this.stopServers();
+    }
+  }
+
+  /**
+   * EXPLAIN (ANALYZE, BUFFERS) of what TaskFlow sends for the hot requests (get, the default
+   * list, the pending filter, a progress report), as traced: whatever the list code becomes,
+   * these are its statements, not a copy of them.
+   */
+  private async capturePlans(
+    phase: 'main' | 'growth',
+    trace: { file: string; offset: number },
+  ): Promise<void> {
+    const [taskId, assignee] = this.writesTasks()[0];
+    const requests: { name: string; method: 'GET' | 'POST'; path: string }[] = [
+      { name: 'get', method: 'GET', path: `/api/tasks/${taskId}` },
+      { name: 'list, default', method: 'GET', path: '/api/tasks?limit=50' },
+      { name: 'list, status=pending', method: 'GET', path: '/api/tasks?status=pending&limit=50' },
+      { name: 'progress', method: 'POST', path: `/api/tasks/${taskId}/progress?percent=42` },
+    ];
+    for (const r of requests) {
+      const answer = await this.request('taskflow', r.method, r.path, assignee);
+      const statements = await explainStatements(this.db!, readTrace(trace));
+      this.plans.push({
+        phase,
+        tasks: this.tasks,
+        name: r.name,
+        request: `${r.method} ${r.path}`,
+        status: answer.status,
+        statements,
+      });
+    }
+    const total = (name: string) =>
+      executionMs(this.plans.find((p) => p.phase === phase && p.name === name)!).toFixed(2);
+    log(
+      `plans at ${this.tasks.toLocaleString()} tasks: ${requests.map((r) => `${r.name} ${total(r.name)} ms`).join(', ')}`,
+    );
+  }
+
+  /** The writes workload's tasks: in_progress ones of the bench user who holds the most. */
+  private writesTasks(): [number, string][] {
+    const byUser = new Map<string, [number, string][]>();
+    for (const task of this.data!.inProgress) {
+      byUser.set(task[1], [...(byUser.get(task[1]) ?? []), task]);
+    }
+    const most = [...byUser.values()].sort((a, b) => b.length - a.length)[0] ?? [];
+    return most.slice(0, WRITES_TASKS);
   }
 
   // --- measuring ---------------------------------------------------------------------------
@@ -796,13 +949,13 @@ class Bench {
   }
 
   /**
-   * Measures a workload against its targets. With two targets, they alternate in rounds
-   * (TaskFlow, baseline, TaskFlow, baseline…; each round a fresh load generator, the first one
-   * after the warm-up), so that whatever else the machine does meanwhile weighs on both alike.
+   * Measures a workload against its targets, at each of its connection counts. With two
+   * targets, they alternate in rounds (TaskFlow, baseline, TaskFlow, baseline…; each round a
+   * fresh load generator, the first one after the warm-up), so that whatever else the machine
+   * does meanwhile weighs on both alike.
    */
-  private async measure(workload: WorkloadId, phase: 'main' | 'growth'): Promise<void> {
+  private async measure(workload: WorkloadId, phase: Phase): Promise<void> {
     const o = this.options;
-    const data = this.data!;
     const targets: Target[] = WORKLOADS[workload].baseline
       ? ['taskflow', 'baseline']
       : ['taskflow'];
@@ -813,15 +966,54 @@ class Bench {
         await this.startServer(target, { profileName: profileNames[target] });
       }
     }
+    const definition: { n: number; connections?: readonly number[] } = WORKLOADS[workload];
+    // --quick is a smoke test: one connection count each.
+    const counts = (definition.connections ?? [o.connections]).slice(0, o.quick ? 1 : undefined);
+    const records: Partial<Record<Target, RunRecord>> = {};
+    for (const connections of counts) {
+      for (const record of await this.measureAt(workload, phase, targets, connections)) {
+        records[record.target] = record;
+      }
+    }
+    // Under the profiler, the profile covers every connection count; summed up over the last.
+    for (const target of targets) {
+      const profileName = profileNames[target];
+      const record = records[target];
+      if (!profileName || !record) continue;
+      await stopServer(this.servers[target]);
+      delete this.servers[target];
+      const file = path.join(OUT_DIR, profileName);
+      record.profileFile = path.relative(ROOT_DIR, file);
+      record.profile = summarizeProfile(file, {
+        windowsUs: record.windowsUs,
+        requests: record.requests,
+      });
+    }
+  }
+
+  private async measureAt(
+    workload: WorkloadId,
+    phase: Phase,
+    targets: Target[],
+    connections: number,
+  ): Promise<RunRecord[]> {
+    const o = this.options;
+    const data = this.data!;
     await this.settle();
     // start takes one fresh pending task per request; claim-next needs as many to claim.
     const pending = workload === 'start' || workload === 'claim' ? await this.pendingIdsFor() : [];
-    const definition: { n: number; connections?: number } = WORKLOADS[workload];
-    const connections = definition.connections ?? o.connections;
     const rounds = targets.length > 1 ? Math.max(1, Math.min(o.rounds, Math.floor(o.duration))) : 1;
+    const where =
+      phase === 'growth'
+        ? `[${this.tasks.toLocaleString()} tasks] `
+        : phase === 'proxied'
+          ? `[PostgreSQL +${o.dbLatencyMs} ms each way] `
+          : '';
     log(
-      `${phase === 'growth' ? `[${this.tasks.toLocaleString()} tasks] ` : ''}workload ${WORKLOADS[workload].n} (${workload}) on ${targets.join(' and ')}: ${o.warmup} s warm-up + ${o.duration} s${rounds > 1 ? ` in ${rounds} alternating rounds` : ''}, ${connections} connections`,
+      `${where}workload ${WORKLOADS[workload].n} (${workload}) on ${targets.join(' and ')}: ${o.warmup} s warm-up + ${o.duration} s${rounds > 1 ? ` in ${rounds} alternating rounds` : ''}, ${connections} connections`,
     );
+    const inProgress =
+      workload === 'progress' ? data.inProgress : workload === 'writes' ? this.writesTasks() : [];
 
     const acc = Object.fromEntries(
       targets.map((t) => [t, { rounds: [] as RoundResult[], cpu: new CpuTotals(), rss: 0 }]),
@@ -840,7 +1032,7 @@ class Bench {
           seed: 1000 * WORKLOADS[workload].n + 10 * round + (target === 'taskflow' ? 1 : 2),
           maxTaskId: data.maxSeededId,
           projects: data.projects,
-          inProgress: workload === 'progress' ? data.inProgress : [],
+          inProgress,
           pending,
         };
         const { result, cpu, rssPeakMb } = await this.round(spec, server);
@@ -850,7 +1042,7 @@ class Bench {
       }
     }
 
-    for (const target of targets) {
+    return targets.map((target) => {
       const server = this.servers[target]!;
       const { rounds: done, cpu, rss } = acc[target];
       const result = summarizeRounds(target, workload, done);
@@ -862,33 +1054,31 @@ class Bench {
         ...result,
         phase,
         tasks: this.tasks,
+        connections,
+        dbLatencyMs: phase === 'proxied' ? o.dbLatencyMs : 0,
         serverRssPeakMb: Math.round(rss * 10) / 10,
         serverHwmMb: Math.round((memoryMb(server.pid)?.hwm ?? 0) * 10) / 10,
         cpu: {
           serverUsPerRequest: perRequest(cpu.server),
           postgresUsPerRequest: perRequest(cpu.postgres),
+          dbUsPerRequest: cpu.db === null ? null : perRequest(cpu.db),
+          dbForeignExited: cpu.dbForeignExited,
           loadUsPerRequest: perRequest(cpu.load),
+          proxyUsPerRequest: phase === 'proxied' ? perRequest(cpu.proxy) : undefined,
           machineBusyPct: pctOf(cpu.machineBusy),
-          othersBusyPct: pctOf(cpu.machineBusy - cpu.server - cpu.postgres - cpu.load),
+          othersBusyPct: pctOf(
+            cpu.machineBusy - cpu.server - (cpu.db ?? cpu.postgres) - cpu.load - cpu.proxy,
+          ),
         },
       };
-      const profileName = profileNames[target];
-      if (profileName) {
-        await stopServer(server);
-        delete this.servers[target];
-        const file = path.join(OUT_DIR, profileName);
-        record.profileFile = path.relative(ROOT_DIR, file);
-        record.profile = summarizeProfile(file, {
-          windowsUs: result.windowsUs,
-          requests: result.requests,
-        });
-      }
       this.runs.push(record);
       const bad = record.errors + record.timeouts + record.non2xx;
+      const paging = record.paging ? `; ${pagingLabel(record.paging)}` : '';
       log(
-        `  ${target}: ${record.rps.toLocaleString()} req/s, p50 ${record.latencyMs.p50} ms, p99 ${record.latencyMs.p99} ms, ${record.requests.toLocaleString()} requests${bad ? `, ${bad} FAILED (${JSON.stringify(record.statusCounts)}, ${record.errors} errors, ${record.timeouts} timeouts)` : ''}; server ${record.cpu.serverUsPerRequest} µs CPU/req, PostgreSQL ${record.cpu.postgresUsPerRequest} µs/req; RSS ${record.serverHwmMb} MB; others ${record.cpu.othersBusyPct} %${record.stoppedEarly ? '; ran out of pending ids' : ''}`,
+        `  ${target}: ${record.rps.toLocaleString()} req/s, p50 ${record.latencyMs.p50} ms, p99 ${record.latencyMs.p99} ms, ${record.requests.toLocaleString()} requests${bad ? `, ${bad} FAILED (${JSON.stringify(record.statusCounts)}, ${record.errors} errors, ${record.timeouts} timeouts)` : ''}; server ${record.cpu.serverUsPerRequest} µs CPU/req, PostgreSQL ${record.cpu.dbUsPerRequest ?? '?'} µs/req (its backends ${record.cpu.postgresUsPerRequest}); RSS ${record.serverHwmMb} MB; others ${record.cpu.othersBusyPct} %${record.stoppedEarly ? '; ran out of pending ids' : ''}${paging}`,
       );
-    }
+      return record;
+    });
   }
 
   /** One round against one server, with its CPU time, its backends' and the load generator's. */
@@ -899,15 +1089,21 @@ class Bench {
     const appName = spec.target === 'taskflow' ? 'taskflow-api' : 'taskflow-bench-baseline';
     const sampler = new RssSampler();
     let loadPid = 0;
-    let start:
-      | (Omit<CpuSample, 'postgres'> & { backends: Promise<{ pids: number[]; ms: number }> })
-      | undefined;
-    let end: Omit<CpuSample, 'postgres'> | undefined;
-    const read = () => {
+    type Edge = Pick<CpuSample, 'server' | 'load' | 'proxy' | 'machineBusy' | 'machineTotal'> & {
+      db?: Promise<PostgresCpuSample>;
+    };
+    let start: (Edge & { backends: Promise<{ pids: number[]; ms: number }> }) | undefined;
+    let end: Edge | undefined;
+    const postgresCpu = this.postgresCpu instanceof PostgresCpu ? this.postgresCpu : undefined;
+    // PostgreSQL's /proc first: it is read at once, the rest of `sample` answers later.
+    const read = (): Edge => {
+      const db = postgresCpu?.sample();
       const machine = machineCpu();
       return {
+        db,
         server: cpuMs(server.pid) ?? 0,
         load: cpuMs(loadPid) ?? 0,
+        proxy: this.proxy ? (cpuMs(this.proxy.pid) ?? 0) : 0,
         machineBusy: machine.busy,
         machineTotal: machine.total,
       };
@@ -938,14 +1134,18 @@ class Bench {
     // millisecond against seconds of measurement.
     const backends = await start!.backends;
     const pgAtEnd = backends.pids.reduce((sum, pid) => sum + (cpuMs(pid) ?? 0), 0);
+    const db = start!.db && end!.db ? PostgresCpu.delta(await start!.db, await end!.db) : undefined;
     return {
       result,
       cpu: {
         server: end!.server - start!.server,
         load: end!.load - start!.load,
+        proxy: end!.proxy - start!.proxy,
         machineBusy: end!.machineBusy - start!.machineBusy,
         machineTotal: end!.machineTotal - start!.machineTotal,
         postgres: pgAtEnd - backends.ms,
+        db: db?.ms ?? null,
+        dbForeignExited: db?.foreignExited ?? 0,
       },
       rssPeakMb: sampler.peakMb.get(server.pid) ?? 0,
     };
@@ -953,11 +1153,30 @@ class Bench {
 
   async cleanup(): Promise<void> {
     await this.stopServers().catch(() => undefined);
+    await this.stopProxy().catch(() => undefined);
     await this.db?.end().catch(() => undefined);
     await this.identity?.stop().catch(() => undefined);
     // Its own database only, and only if it was not asked to keep it (also after a failure).
     if (!this.options.keepDb) await this.dropDatabase().catch(() => undefined);
     removeDistSnapshot();
+  }
+}
+
+/** The median round trip of `SELECT 1` on a fresh connection, ms (what the proxy adds). */
+async function medianRoundTripMs(url: string): Promise<number> {
+  const client = new Client({ connectionString: url, application_name: 'taskflow-bench-run' });
+  await client.connect();
+  try {
+    const times: number[] = [];
+    for (let i = 0; i < 220; i++) {
+      const started = performance.now();
+      await client.query('SELECT 1');
+      if (i >= 20) times.push(performance.now() - started);
+    }
+    times.sort((a, b) => a - b);
+    return Math.round(times[times.length >> 1] * 100) / 100;
+  } finally {
+    await client.end();
   }
 }
 
