@@ -539,7 +539,9 @@ export class TaskRepository extends TableRepository<Task> {
     ) => {
       const where = listConditions(viewer, filters);
       const clauses = where.sql ? [where.sql.slice(' WHERE '.length)] : [];
-      const position = from && { key: where.param(from.key), id: where.param(from.id) };
+      // A null key (the id sort, an undated task) is no parameter: the statement would not use it.
+      const key = from?.key === null || from === undefined ? 'NULL' : where.param(from.key);
+      const position = from && { key, id: where.param(from.id) };
       const sql = keysetPageSql(clauses, sort, where.param(take), position, part);
       return this.select<ListRow>(sql, where.params);
     };
