@@ -43,7 +43,15 @@ const CORS = {
     'If-None-Match',
     'X-TaskFlow-Client',
   ],
-  exposedHeaders: ['ETag', 'X-Total-Count', 'X-Request-Id', 'Retry-After', 'Idempotent-Replayed'],
+  exposedHeaders: [
+    'ETag',
+    'X-Total-Count',
+    'X-Total-Count-Estimated',
+    'Link',
+    'X-Request-Id',
+    'Retry-After',
+    'Idempotent-Replayed',
+  ],
   maxAge: 600,
 };
 

@@ -69,7 +69,15 @@ describe('Application shell (e2e)', () => {
         .expect(200);
       expect(res.headers['access-control-allow-origin']).toBe('https://app.example.com');
       expect(String(res.headers['access-control-expose-headers']).split(/, */).sort()).toEqual(
-        ['ETag', 'Idempotent-Replayed', 'Retry-After', 'X-Request-Id', 'X-Total-Count'].sort(),
+        [
+          'ETag',
+          'Idempotent-Replayed',
+          'Link',
+          'Retry-After',
+          'X-Request-Id',
+          'X-Total-Count',
+          'X-Total-Count-Estimated',
+        ].sort(),
       );
     });
 

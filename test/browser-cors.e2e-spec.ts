@@ -57,7 +57,7 @@ type Outcome = { status?: number; headers?: Record<string, string | null>; error
       await tab.goto(`${origin}/`);
       return await tab.evaluate(
         async ({ api, token }) => {
-          const read = ['ETag', 'X-Total-Count', 'X-Request-Id'];
+          const read = ['ETag', 'X-Total-Count', 'X-Request-Id', 'Link'];
           const call = async (method: string, path: string, headers = {}, body?: unknown) => {
             try {
               const res = await fetch(`${api}${path}`, {
@@ -91,6 +91,8 @@ type Outcome = { status?: number; headers?: Record<string, string | null>; error
             { ...json, 'If-Match': etag },
             { priority: 'low' },
           );
+          // A second task, so that the one-task page has a next page to link to.
+          await call('POST', '/api/tasks', json, { title: 'Second from the browser' });
           const list = await call('GET', '/api/tasks?limit=1');
           const deleted = await call('DELETE', `/api/tasks/${id}`, {
             'If-Match': patched.headers?.ETag ?? '',
@@ -118,6 +120,7 @@ type Outcome = { status?: number; headers?: Record<string, string | null>; error
     expect(r.list.status).toBe(200);
     expect(Number(r.list.headers?.['X-Total-Count'])).toBeGreaterThanOrEqual(1);
     expect(r.list.headers?.['X-Request-Id']).toEqual(expect.any(String));
+    expect(r.list.headers?.Link).toMatch(/^<\/api\/tasks\?limit=1&cursor=[\w-]+>; rel="next"$/);
     expect(r.deleted).toMatchObject({ status: 204 });
   });
 

@@ -29,7 +29,14 @@ describe('taskflow CLI (e2e)', () => {
     alice = await t.actor('alice');
     bob = await t.actor('bob');
     // The projects the tests below work in: alice and bob both work on their tasks.
-    for (const slug of ['cli-flow', 'cli-next', 'cli-json', 'cli-mine', 'cli-versions']) {
+    for (const slug of [
+      'cli-flow',
+      'cli-next',
+      'cli-json',
+      'cli-mine',
+      'cli-versions',
+      'cli-pages',
+    ]) {
       await createProject(alice, slug, { members: [[bob, 'member']] });
     }
   });
@@ -179,6 +186,59 @@ describe('taskflow CLI (e2e)', () => {
     );
     expect(me).toEqual((await bob.get('/api/me').expect(200)).body);
     expect(workers).toEqual((await bob.get('/api/workers').expect(200)).body);
+  });
+
+  it('pages by cursor: prints the next cursor, continues from it, and follows them all with --all', async () => {
+    const ids: number[] = [];
+    for (const title of ['one', 'two', 'three', 'four', 'five']) {
+      const res = await alice.post('/api/tasks', { title, project_slug: 'cli-pages' }).expect(201);
+      ids.push(res.body.id);
+    }
+    const list = (...args: string[]) => as(alice, 'list', '--project', 'cli-pages', ...args);
+
+    const first = ok(await list('--sort', '-id', '--limit', '2')).stdout;
+    expect(first).toMatch(/^2 of 5 tasks$/m);
+    const cursor = /^next page: --cursor (\S+) \(or --all\)$/m.exec(first)?.[1];
+    expect(cursor).toBeDefined();
+    const second = JSON.parse(
+      ok(
+        await as(
+          alice,
+          '--json',
+          'list',
+          '--project',
+          'cli-pages',
+          '--sort',
+          '-id',
+          '--limit',
+          '2',
+          '--cursor',
+          cursor!,
+        ),
+      ).stdout,
+    );
+    expect(second.map((task: { id: number }) => task.id)).toEqual([ids[2], ids[1]]);
+
+    const all = ok(await list('--sort', '-id', '--limit', '2', '--all')).stdout;
+    expect(all).toMatch(/^5 of 5 tasks$/m);
+    expect(all).not.toMatch(/next page/);
+    const everything = await json(alice, 'list', '--project', 'cli-pages', '--limit', '2', '--all');
+    expect(everything.map((task: { id: number }) => task.id)).toEqual(ids);
+
+    // A cursor continues only the list it came from; with an offset it is a usage error.
+    const other = await as(
+      alice,
+      'list',
+      '--project',
+      'cli-pages',
+      '--limit',
+      '2',
+      '--cursor',
+      cursor!,
+    );
+    expect(other.code).toBe(2);
+    expect(other.stderr).toMatch(/cursor/);
+    expect((await list('--cursor', cursor!, '--offset', '1')).code).toBe(2);
   });
 
   it('edits, filters by --mine, blocks, unblocks, releases and deletes', async () => {

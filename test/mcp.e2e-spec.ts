@@ -76,7 +76,7 @@ describe('MCP server (e2e: stdio, real API, real PostgreSQL)', () => {
     agentToken = agent.token;
     alice = await t.actor('alice');
     // The projects the agent's runs below work in: alice owns them, the agent is a member.
-    for (const slug of ['mcp-run', 'mcp-next']) {
+    for (const slug of ['mcp-run', 'mcp-next', 'mcp-pages']) {
       await createProject(alice, slug, { members: [[agent, 'member']] });
     }
 
@@ -148,6 +148,30 @@ describe('MCP server (e2e: stdio, real API, real PostgreSQL)', () => {
       worker_type: 'agent',
       is_admin: false,
     });
+  });
+
+  it('list_tasks pages by next_cursor until it is null', async () => {
+    const ids: number[] = [];
+    for (const title of ['a', 'b', 'c', 'd', 'e']) {
+      // Blocked, so that no claim_next_task below takes them.
+      const task = { title, project_slug: 'mcp-pages', tags: ['paged'], status: 'blocked' };
+      ids.push((await data('create_task', task)).id);
+    }
+    const seen: number[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < 10; page++) {
+      const result = await data('list_tasks', { tag: ['paged'], sort: '-id', limit: 2, cursor });
+      expect(result).toMatchObject({ total: 5, total_estimated: false, limit: 2 });
+      expect(result.offset).toBe(cursor === undefined ? 0 : undefined);
+      seen.push(...result.tasks.map((task: { id: number }) => task.id));
+      if (result.next_cursor === null) break;
+      cursor = result.next_cursor;
+    }
+    expect(seen).toEqual([...ids].reverse());
+
+    const mismatch = await call('list_tasks', { tag: ['other'], cursor });
+    expect(mismatch.isError).toBe(true);
+    expect(textOf(mismatch)).toMatch(/cursor/);
   });
 
   it('a full agent run: create, find, claim, progress, complete, and the audit trail says who', async () => {

@@ -3,8 +3,11 @@ import {
   FIND_TASK_SQL,
   claimNextCandidateSql,
   countTasksSql,
+  keysetPageSql,
   pageOfTasksSql,
+  type TaskSort,
 } from '../src/tasks/task.repository';
+import type { TaskSortField } from '../src/tasks/task.enums';
 import { readableProject } from '../src/access/project.repository';
 import { SCOPED_AUDIT_ENTRIES, readableAuditEntry } from '../src/audit/audit-entry.repository';
 import { freshDatabase, sql } from './support/database';
@@ -48,17 +51,25 @@ describe('Query plans of the hot paths (real PostgreSQL)', () => {
 
   afterAll(() => db.end());
 
-  /** Every relation the plan reads sequentially. */
-  const sequentialScans = async (text: string, params: unknown[]): Promise<string[]> => {
+  /** Every node of the plan, as `Node Type` (`on relation`, `using index` when it says). */
+  const planNodes = async (text: string, params: unknown[]): Promise<string[]> => {
     const [{ 'QUERY PLAN': plan }] = (await db.query(`EXPLAIN (FORMAT JSON) ${text}`, params)).rows;
     const found: string[] = [];
     const walk = (node: Record<string, any>) => {
-      if (node['Node Type'] === 'Seq Scan') found.push(node['Relation Name']);
+      const on = node['Relation Name'] ? ` on ${node['Relation Name']}` : '';
+      const using = node['Index Name'] ? ` using ${node['Index Name']}` : '';
+      found.push(`${node['Node Type']}${on}${using}`);
       for (const child of node.Plans ?? []) walk(child);
     };
     walk(plan[0].Plan);
     return found;
   };
+
+  /** Every relation the plan reads sequentially. */
+  const sequentialScans = async (text: string, params: unknown[]): Promise<string[]> =>
+    (await planNodes(text, params))
+      .filter((node) => node.startsWith('Seq Scan on '))
+      .map((node) => node.slice('Seq Scan on '.length));
 
   // As TaskRepository.page builds it: the visibility rule first, then the filters.
   const visible = readableProject('t.project_slug', '$1', '$2');
@@ -120,5 +131,54 @@ describe('Query plans of the hot paths (real PostgreSQL)', () => {
     expect(
       scans.filter((relation) => relation === 'tasks' || relation === 'audit_entries'),
     ).toEqual([]);
+  });
+  // The list as TaskRepository.page reads it by cursor: a page deep in the list walks the sort's
+  // index from the cursor on, as the first page does, and never sorts the matching rows.
+  const sortOf = (sort: string): TaskSort => ({
+    field: sort.replace(/^-/, '') as TaskSortField,
+    descending: sort.startsWith('-'),
+  });
+  const KEYS: Record<string, string> = {
+    priority: 'medium',
+    due_date: new Date(Date.now() + 45 * 86_400_000).toISOString().replace('Z', '000Z'),
+    created_at: new Date().toISOString().replace('Z', '000Z'),
+    updated_at: new Date().toISOString().replace('Z', '000Z'),
+  };
+  const cursorPage = (sort: string, part?: 'undated'): [string, string, unknown[]] => {
+    const { field } = sortOf(sort);
+    const keyed = field !== 'id' && part !== 'undated';
+    const position = keyed ? { key: '$4', id: '$5' } : { key: 'NULL', id: '$4' };
+    return [
+      `a cursor page by ${sort}${part ? ` (${part})` : ''}`,
+      keysetPageSql([visible], sortOf(sort), '$3', position, part),
+      [...caller, 51, ...(keyed ? [KEYS[field]] : []), 50_000],
+    ];
+  };
+
+  it.each([
+    ['the default first page', keysetPageSql([visible], sortOf('id'), '$3'), [...caller, 51]],
+    [
+      'a first page of pending tasks',
+      keysetPageSql([visible, 't.status = $3'], sortOf('id'), '$4'),
+      [...caller, 'pending', 51],
+    ],
+    [
+      'a cursor page of pending tasks',
+      keysetPageSql([visible, 't.status = $3'], sortOf('id'), '$4', { key: 'NULL', id: '$5' }),
+      [...caller, 'pending', 51, 50_000],
+    ],
+    ...['id', 'priority', 'due_date', 'created_at', 'updated_at']
+      .flatMap((sort) => [sort, `-${sort}`])
+      .map((sort) => cursorPage(sort)),
+    cursorPage('due_date', 'undated'),
+    cursorPage('-due_date', 'undated'),
+  ])('%s: walks an index of tasks in order, sorts nothing', async (_name, text, params) => {
+    const nodes = await planNodes(text, params);
+    expect(
+      nodes.filter((node) => / on tasks using idx_tasks_|on tasks using pk_tasks/.test(node)),
+    ).not.toEqual([]);
+    expect(nodes.filter((node) => node.includes('Sort') || node === 'Seq Scan on tasks')).toEqual(
+      [],
+    );
   });
 });

@@ -3,6 +3,8 @@ import { version } from '../../package.json';
 import {
   type ApiResult,
   createTaskflowClient,
+  followPages,
+  type Page,
   TaskflowClient,
   unwrap,
   unwrapPage,
@@ -74,10 +76,44 @@ export class CliContext {
     render: (items: T[]) => string,
     noun: string,
   ): Promise<void> {
-    const { items, total } = await unwrapPage(request(await this.api()));
+    const page = await unwrapPage(request(await this.api()));
+    this.emitPage(page.items, page, render, noun);
+  }
+
+  /**
+   * A list paged by cursor: one page from `cursor` (its next cursor printed for the human), or
+   * with `all` every page, following each `next` cursor.
+   */
+  async listByCursor<T>(
+    request: (api: TaskflowClient, cursor: string | undefined) => Promise<ApiResult<T[]>>,
+    render: (items: T[]) => string,
+    noun: string,
+    { cursor, all = false }: { cursor?: string; all?: boolean },
+  ): Promise<void> {
+    const api = await this.api();
+    const items: T[] = [];
+    let last: Page<T> | undefined;
+    for await (const page of followPages((at) => request(api, at), {
+      cursor,
+      maxPages: all ? Infinity : 1,
+    })) {
+      items.push(...page.items);
+      last = page;
+    }
+    this.emitPage(items, all ? { ...last!, next: null } : last!, render, noun);
+  }
+
+  private emitPage<T>(
+    items: T[],
+    page: Pick<Page<T>, 'total' | 'totalEstimated' | 'next'>,
+    render: (items: T[]) => string,
+    noun: string,
+  ): void {
     this.emit(items, () => {
-      const count = `${items.length} of ${total ?? items.length} ${noun}`;
-      return items.length ? `${render(items)}\n${count}` : count;
+      const total = `${page.totalEstimated ? 'about ' : ''}${page.total ?? items.length}`;
+      const lines = [`${items.length} of ${total} ${noun}`];
+      if (page.next) lines.push(`next page: --cursor ${page.next} (or --all)`);
+      return [...(items.length ? [render(items)] : []), ...lines].join('\n');
     });
   }
 

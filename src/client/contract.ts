@@ -43,6 +43,8 @@ export const enums = {
     'concurrent_change',
     'precondition_failed',
     'validation_failed',
+    'invalid_cursor',
+    'cursor_mismatch',
     'rate_limited',
     'database_unavailable',
     'internal_error',
@@ -239,6 +241,8 @@ export const parameterLimits = {
     query: {
       limit: { minimum: 1, maximum: 100 },
       offset: { minimum: 0, maximum: 2147483647 },
+      cursor: { maxLength: 1000 },
+      count: { enum: ['exact'] },
       parent_id: { minimum: 1, maximum: 2147483647 },
       q: { maxLength: 200 },
       sort: {

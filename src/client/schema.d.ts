@@ -133,7 +133,7 @@ export interface paths {
         };
         /**
          * List tasks
-         * @description Filters combine with AND.
+         * @description Filters combine with AND. Page on by following `Link: <…>; rel="next"` (a `cursor`): each page costs what the first does, and tasks added or removed meanwhile neither repeat nor skip the others. `offset` still works for older clients but reads every skipped row, so deep offset pages are slow. `X-Total-Count` is exact up to a bound and estimated beyond it (`X-Total-Count-Estimated: true`); `count=exact` asks for the full count.
          */
         get: operations["Tasks_list"];
         put?: never;
@@ -760,7 +760,7 @@ export interface components {
          * @description A stable machine name for the rule that refused the request; switch on this.
          * @enum {string}
          */
-        ErrorCode: "malformed_json" | "bad_request" | "headers_too_large" | "request_timeout" | "payload_too_large" | "unsupported_media_type" | "unauthenticated" | "forbidden" | "admin_required" | "not_assignee" | "reviewer_is_assignee" | "capability_missing" | "not_project_member" | "project_owner_required" | "not_found" | "task_not_found" | "worker_not_found" | "dependency_not_found" | "project_not_found" | "member_not_found" | "webhook_not_found" | "route_not_found" | "method_not_allowed" | "conflict" | "invalid_transition" | "task_claimed" | "dependency_unfinished" | "dependency_cycle" | "task_has_subtasks" | "task_has_dependents" | "worker_exists" | "project_exists" | "project_slug_retired" | "project_has_tasks" | "project_referenced" | "last_owner" | "idempotency_key_reused" | "concurrent_change" | "precondition_failed" | "validation_failed" | "rate_limited" | "database_unavailable" | "internal_error";
+        ErrorCode: "malformed_json" | "bad_request" | "headers_too_large" | "request_timeout" | "payload_too_large" | "unsupported_media_type" | "unauthenticated" | "forbidden" | "admin_required" | "not_assignee" | "reviewer_is_assignee" | "capability_missing" | "not_project_member" | "project_owner_required" | "not_found" | "task_not_found" | "worker_not_found" | "dependency_not_found" | "project_not_found" | "member_not_found" | "webhook_not_found" | "route_not_found" | "method_not_allowed" | "conflict" | "invalid_transition" | "task_claimed" | "dependency_unfinished" | "dependency_cycle" | "task_has_subtasks" | "task_has_dependents" | "worker_exists" | "project_exists" | "project_slug_retired" | "project_has_tasks" | "project_referenced" | "last_owner" | "idempotency_key_reused" | "concurrent_change" | "precondition_failed" | "validation_failed" | "invalid_cursor" | "cursor_mismatch" | "rate_limited" | "database_unavailable" | "internal_error";
         FieldErrorDto: {
             /** @example title */
             field: string;
@@ -2965,6 +2965,7 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
+                /** @description How many matches to skip. The server still reads every skipped row, so deep pages get slower as the offset grows; a list that answers a `Link` header pages faster by following its `next` cursor. */
                 offset?: number;
                 task_id?: number;
                 /** @description Who acted (JWT `sub`). */
@@ -3087,6 +3088,7 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
+                /** @description How many matches to skip. The server still reads every skipped row, so deep pages get slower as the offset grows; a list that answers a `Link` header pages faster by following its `next` cursor. */
                 offset?: number;
             };
             header?: never;
@@ -3347,6 +3349,7 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
+                /** @description How many matches to skip. The server still reads every skipped row, so deep pages get slower as the offset grows; a list that answers a `Link` header pages faster by following its `next` cursor. */
                 offset?: number;
                 task_id?: number;
             };
@@ -3541,7 +3544,12 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
+                /** @description How many matches to skip. The server still reads every skipped row, so deep pages get slower as the offset grows; a list that answers a `Link` header pages faster by following its `next` cursor. */
                 offset?: number;
+                /** @description Where the page starts: the `cursor` of the previous page's `Link: <…>; rel="next"`, with the same filters and sort (422 `cursor_mismatch` otherwise, `invalid_cursor` for one this API did not give). Cannot be combined with `offset`. */
+                cursor?: string;
+                /** @description `exact`: `X-Total-Count` counts every match, however many (slow on big lists). Without it the count is exact up to 1000 matches and an estimate beyond, flagged by `X-Total-Count-Estimated: true`. */
+                count?: "exact";
                 status?: components["schemas"]["TaskStatus"];
                 priority?: components["schemas"]["TaskPriority"];
                 /** @description Worker id (JWT `sub`) the task is assigned to. */
@@ -3574,8 +3582,12 @@ export interface operations {
             /** @description One page of the matching tasks, in the requested order */
             200: {
                 headers: {
-                    /** @description How many items match the filters, ignoring limit and offset */
+                    /** @description How many items match the filters, ignoring limit, offset and cursor: exact up to 1000 (or always, with `count=exact`); beyond, the planner's estimate (never below 1001), and then `X-Total-Count-Estimated` says so. */
                     "X-Total-Count": number;
+                    /** @description `true` when `X-Total-Count` is an estimate rather than a count; absent when it is exact. */
+                    "X-Total-Count-Estimated"?: "true";
+                    /** @description The next page, when there is one: `<URL>; rel="next"`, this request with its `cursor` (and no `offset`). Absent on the last page. */
+                    Link?: string;
                     /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
                     "X-Request-Id": string;
                     [name: string]: unknown;
@@ -4505,6 +4517,7 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
+                /** @description How many matches to skip. The server still reads every skipped row, so deep pages get slower as the offset grows; a list that answers a `Link` header pages faster by following its `next` cursor. */
                 offset?: number;
             };
             header?: never;
@@ -8086,6 +8099,7 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
+                /** @description How many matches to skip. The server still reads every skipped row, so deep pages get slower as the offset grows; a list that answers a `Link` header pages faster by following its `next` cursor. */
                 offset?: number;
                 type?: components["schemas"]["WorkerType"];
             };
@@ -9040,6 +9054,7 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
+                /** @description How many matches to skip. The server still reads every skipped row, so deep pages get slower as the offset grows; a list that answers a `Link` header pages faster by following its `next` cursor. */
                 offset?: number;
             };
             header?: never;
@@ -9905,6 +9920,7 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
+                /** @description How many matches to skip. The server still reads every skipped row, so deep pages get slower as the offset grows; a list that answers a `Link` header pages faster by following its `next` cursor. */
                 offset?: number;
             };
             header?: never;
@@ -10621,6 +10637,7 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
+                /** @description How many matches to skip. The server still reads every skipped row, so deep pages get slower as the offset grows; a list that answers a `Link` header pages faster by following its `next` cursor. */
                 offset?: number;
             };
             header?: never;
@@ -11711,6 +11728,7 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
+                /** @description How many matches to skip. The server still reads every skipped row, so deep pages get slower as the offset grows; a list that answers a `Link` header pages faster by following its `next` cursor. */
                 offset?: number;
             };
             header?: never;

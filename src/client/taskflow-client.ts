@@ -166,16 +166,51 @@ export async function unwrap<T>(
   return { data: data as T, response };
 }
 
-/** One page of a list route: its items, and how many match in all (`X-Total-Count`). */
+/** One page of a list route: its items, how many match in all, and where the next page starts. */
 export interface Page<T> {
   items: T[];
-  /** `null` when the header is missing (something other than the API answered). */
+  /** `X-Total-Count`; `null` when the header is missing (something other than the API answered). */
   total: number | null;
+  /** `X-Total-Count-Estimated: true`: `total` is the server's estimate, not a count. */
+  totalEstimated: boolean;
+  /** The `cursor` of `Link: <…>; rel="next"`; `null` on the last page (or a list without cursors). */
+  next: string | null;
 }
 
-/** `unwrap` for a list route: the page's items with the `X-Total-Count` header. */
+/** The `cursor` of a `Link` header's `rel="next"` target, if it has one. */
+export function nextCursor(link: string | null): string | null {
+  for (const part of link?.split(',') ?? []) {
+    const match = /^\s*<([^>]*)>\s*;\s*rel="?next"?\s*$/.exec(part);
+    if (match) return new URL(match[1], 'http://link.invalid').searchParams.get('cursor');
+  }
+  return null;
+}
+
+/** `unwrap` for a list route: the page's items with `X-Total-Count` and the next cursor. */
 export async function unwrapPage<T>(call: Promise<ApiResult<T[]>>): Promise<Page<T>> {
   const { data, response } = await unwrap(call);
   const total = response.headers.get('X-Total-Count');
-  return { items: data, total: total === null ? null : Number(total) };
+  return {
+    items: data,
+    total: total === null ? null : Number(total),
+    totalEstimated: response.headers.get('X-Total-Count-Estimated') === 'true',
+    next: nextCursor(response.headers.get('Link')),
+  };
+}
+
+/**
+ * Every page of a list, from `cursor` (or the first page) on, following each page's `next`
+ * cursor: `page(cursor)` asks for one page with the same filters. Stops after `maxPages`.
+ */
+export async function* followPages<T>(
+  page: (cursor: string | undefined) => Promise<ApiResult<T[]>>,
+  { cursor, maxPages = Infinity }: { cursor?: string; maxPages?: number } = {},
+): AsyncGenerator<Page<T>> {
+  let next: string | undefined = cursor;
+  for (let read = 0; read < maxPages; read++) {
+    const current = await unwrapPage(page(next));
+    yield current;
+    if (current.next === null) return;
+    next = current.next;
+  }
 }

@@ -199,7 +199,7 @@ export function registerTaskflowTools(server: McpServer, ctx: ToolContext): void
     {
       title: 'List tasks',
       description:
-        "List tasks, filtered and paged (default 50 by id); `total` counts every match, so page on with offset while offset + tasks.length < total. For work to pick up: status 'pending'.",
+        "List tasks, filtered and paged (default 50 by id). For the next page call again with the same filters and cursor set to next_cursor, until next_cursor is null. `total` counts the matches (an estimate when total_estimated is true). For work to pick up: status 'pending'.",
       input: {
         status: z.enum(enums.TaskStatus).optional().describe('Only tasks in this status'),
         priority: z.enum(enums.TaskPriority).optional().describe('Only tasks of this priority'),
@@ -233,19 +233,25 @@ export function registerTaskflowTools(server: McpServer, ctx: ToolContext): void
           .enum(LIST.sort.enum)
           .optional()
           .describe('Sort field, "-" prefix for descending (e.g. "-priority"); default "id"'),
+        cursor: z
+          .string()
+          .min(1)
+          .max(LIST.cursor.maxLength)
+          .optional()
+          .describe('next_cursor of the previous page (same filters and sort); not with offset'),
         ...pagination('matches'),
       },
       annotations: READ,
     },
     async (query) => {
-      const { items: tasks, total } = await unwrapPage(
-        api.GET('/api/tasks', { params: { query } }),
-      );
+      const page = await unwrapPage(api.GET('/api/tasks', { params: { query } }));
       return {
-        total,
+        total: page.total,
+        total_estimated: page.totalEstimated,
         limit: query.limit ?? DEFAULT_PAGE_SIZE,
-        offset: query.offset ?? 0,
-        tasks,
+        ...(query.cursor === undefined && { offset: query.offset ?? 0 }),
+        next_cursor: page.next,
+        tasks: page.items,
       };
     },
   );

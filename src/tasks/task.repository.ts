@@ -1,7 +1,6 @@
 import { TransactionHost } from '@nestjs-cls/transactional';
 import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { Injectable } from '@nestjs/common';
-import type { Page } from '../common/pagination/pagination.query';
 import type { ProjectRole, Viewer } from '../access/project-access';
 import { readableProject } from '../access/project.repository';
 import { Conditions } from '../database/conditions';
@@ -9,7 +8,12 @@ import { TableRepository } from '../database/table-repository';
 import { hasUnfinishedDependency } from './task-dependency.repository';
 import type { PrivateReference, ReferenceField } from './task-moves';
 import { Task } from './task.entity';
-import type { TaskPriority, TaskSortField, TaskStatus } from './task.enums';
+import {
+  TASK_PRIORITIES,
+  type TaskPriority,
+  type TaskSortField,
+  type TaskStatus,
+} from './task.enums';
 
 /**
  * The `tasks` table. The board's hot statements are exported as text: the benchmark's raw
@@ -25,18 +29,115 @@ export const FIND_TASK_SQL = `SELECT t.* FROM tasks t WHERE t.id = $1 AND ${read
 /**
  * One page of tasks matching `where` (conditions on alias `t`), in `orderBy` order. `limit` and
  * `offset` are numbers, or placeholders (`$4`) so that the text stays the same across pages.
+ * `columns` may add computed columns to `t.*` (the list adds the cursor's sort key).
  */
 export const pageOfTasksSql = (
   where: string[],
   orderBy: string,
   limit: number | string,
   offset: number | string,
+  columns = 't.*',
 ) =>
-  `SELECT t.* FROM tasks t${whereClause(where)} ORDER BY ${orderBy} LIMIT ${limit} OFFSET ${offset}`;
+  `SELECT ${columns} FROM tasks t${whereClause(where)} ORDER BY ${orderBy} LIMIT ${limit} OFFSET ${offset}`;
 
 /** How many tasks match `where`. */
 export const countTasksSql = (where: string[]) =>
   `SELECT count(*)::int AS total FROM tasks t${whereClause(where)}`;
+
+/** How many tasks match `where`, counting no further than `upTo`: reads at most that many rows. */
+export const countTasksUpToSql = (where: string[], upTo: number | string) =>
+  `SELECT count(*)::int AS total FROM (SELECT 1 FROM tasks t${whereClause(where)} LIMIT ${upTo}) matching`;
+
+/** The planner's guess of how many tasks match `where`: costs a plan, reads no row. */
+export const estimateTasksSql = (where: string[]) =>
+  `EXPLAIN (FORMAT JSON) SELECT 1 FROM tasks t${whereClause(where)}`;
+
+/** A sort of the list: a column of `TASK_SORT_FIELDS`, ties broken by id in the same direction. */
+export interface TaskSort {
+  field: TaskSortField;
+  descending: boolean;
+}
+
+/**
+ * A row's sort key as the cursor keeps it: text that casts back to the very value (timestamps to
+ * the microsecond, which a JavaScript Date would round away).
+ */
+const sortKeySql = (field: TaskSortField): string => {
+  switch (field) {
+    case 'id':
+      return 'NULL::text';
+    case 'priority':
+      return 't.priority::text';
+    default:
+      return `to_char(t.${field} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+  }
+};
+
+const TIMESTAMP_KEY = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+
+/** Whether `key` is a sort key `sortKeySql` could have given for `field` (a cursor's, checked). */
+export function isSortKey(field: TaskSortField, key: string | null): boolean {
+  if (key === null) return field === 'id' || field === 'due_date';
+  if (field === 'priority') return (TASK_PRIORITIES as readonly string[]).includes(key);
+  if (field === 'id' || !TIMESTAMP_KEY.test(key)) return false;
+  // A real instant (no 2026-02-30), in the years the API accepts.
+  const milliseconds = `${key.slice(0, 23)}Z`;
+  const date = new Date(milliseconds);
+  return (
+    !Number.isNaN(date.getTime()) && date.toISOString() === milliseconds && !key.startsWith('0000')
+  );
+}
+
+/** The list's columns: the task, and its sort key for the next page's cursor. */
+export const listColumns = (sort: TaskSort) => `t.*, ${sortKeySql(sort.field)} AS sort_key`;
+
+/** The cursor's key (a placeholder) as a value of the sort column. */
+const sortValueSql = (field: TaskSortField, key: string): string =>
+  field === 'priority' ? `${key}::task_priority` : `${key}::timestamptz`;
+
+/** `ORDER BY` of a list page read with an offset: one statement, tasks without a due date last. */
+export const offsetOrderSql = ({ field, descending }: TaskSort): string => {
+  const direction = descending ? 'DESC' : 'ASC';
+  const order = [`t.${field} ${direction}${field === 'due_date' ? ' NULLS LAST' : ''}`];
+  if (field !== 'id') order.push(`t.id ${direction}`);
+  return order.join(', ');
+};
+
+/**
+ * One keyset page: the tasks matching `where` that come after the position `after` (the
+ * placeholders of a cursor's key and id) in `sort` order, at most `limit` of them, each with its
+ * sort key. The position is a row comparison on the sort's index (`idx_tasks_<field>` is
+ * `(field, id)`), so a page deep in the list reads no more rows than the first one.
+ *
+ * `due_date` puts tasks without one last in both directions, which no single range of
+ * `(due_date, id)` gives: its list is two parts, `dated` (the index walked in the sort's
+ * direction) and then the undated tasks by id (the index's NULL entries), each its own statement.
+ */
+export const keysetPageSql = (
+  where: string[],
+  sort: TaskSort,
+  limit: string,
+  after?: { key: string; id: string },
+  part: 'dated' | 'undated' = 'dated',
+): string => {
+  const { field, descending } = sort;
+  const direction = descending ? 'DESC' : 'ASC';
+  const beyond = descending ? '<' : '>';
+  const clauses = [...where];
+  let orderBy: string;
+  if (field === 'id' || part === 'undated') {
+    if (field === 'due_date') clauses.push('t.due_date IS NULL');
+    if (after) clauses.push(`t.id ${beyond} ${after.id}`);
+    orderBy = `t.id ${direction}`;
+  } else {
+    if (field === 'due_date') clauses.push('t.due_date IS NOT NULL');
+    if (after) {
+      clauses.push(`(t.${field}, t.id) ${beyond} (${sortValueSql(field, after.key)}, ${after.id})`);
+    }
+    orderBy = `t.${field} ${direction}, t.id ${direction}`;
+  }
+  return `SELECT ${listColumns(sort)} FROM tasks t${whereClause(clauses)} ORDER BY ${orderBy} LIMIT ${limit}`;
+};
 
 const whereClause = (where: string[]) => (where.length ? ` WHERE ${where.join(' AND ')}` : '');
 
@@ -258,6 +359,50 @@ const toLocked = (row: TaskRow): LockedTask => ({
 /** Escapes LIKE's wildcards so the text matches literally. */
 const likePattern = (text: string): string => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
+/** The list's WHERE: the visibility rule first, then each filter given, as parameters. */
+function listConditions(viewer: Viewer, filters: TaskFilters): Conditions {
+  const where = new Conditions();
+  where.raw(readableProject('t.project_slug', where.param(viewer.id), where.param(viewer.isAdmin)));
+  where
+    .add((p) => `t.status = ${p}`, filters.status)
+    .add((p) => `t.priority = ${p}`, filters.priority)
+    .add((p) => `t.assigned_to = ${p}`, filters.assignedTo)
+    .add((p) => `t.project_slug = ${p}`, filters.project)
+    .add((p) => `t.parent_id = ${p}`, filters.parentId)
+    .add(
+      (p) => `(t.title ILIKE ${p} OR t.description ILIKE ${p})`,
+      filters.text && likePattern(filters.text),
+    )
+    .add((p) => `t.tags @> ${p}::text[]`, filters.allTags)
+    .add((p) => `t.tags && ${p}::text[]`, filters.anyTags)
+    .add((p) => `t.completed_at >= ${p}`, filters.completedSince)
+    .add((p) => `t.completed_at < ${p}`, filters.completedUntil);
+  if (filters.ready !== undefined) {
+    const blocked = hasUnfinishedDependency('t');
+    where.raw(filters.ready ? `NOT ${blocked}` : blocked);
+  }
+  return where;
+}
+
+/** Where a page of the list ended: its last task's sort key (as `sortKeySql` gives it) and id. */
+export interface TaskPosition {
+  /** null for the `id` sort, and for a task without a due date in the `due_date` sort. */
+  key: string | null;
+  id: number;
+}
+
+/** Where a page starts: after a position (none: the first page), or past `offset` tasks. */
+export type TaskPageStart = { after?: TaskPosition } | { offset: number };
+
+/** A page of the list: its tasks, whether more follow, and where it ended. */
+export interface TaskPage {
+  items: Task[];
+  more: boolean;
+  last?: TaskPosition;
+}
+
+type ListRow = TaskRow & { sort_key: string | null };
+
 /** Any one constant serialises changes to the task tree, so two moves cannot build a cycle. */
 const TASK_TREE_LOCK = 0x7461736b; // "task"
 
@@ -295,62 +440,117 @@ export class TaskRepository extends TableRepository<Task> {
   }
 
   /**
-   * The list of what the viewer may see: each filter is a parameter; `id` breaks ties in the
-   * sort's direction.
+   * One page of the list of what the viewer may see, in `sort` order: `limit` tasks from `start`
+   * (after a cursor's position, or past `offset` rows), and whether more follow. Each filter is
+   * a parameter.
    */
-  page(
+  async page(
     viewer: Viewer,
     filters: TaskFilters,
-    sort: { field: TaskSortField; descending: boolean },
+    sort: TaskSort,
     limit: number,
-    offset: number,
-  ): Promise<Page<Task>> {
-    const where = new Conditions();
-    where.raw(
-      readableProject('t.project_slug', where.param(viewer.id), where.param(viewer.isAdmin)),
-    );
-    where
-      .add((p) => `t.status = ${p}`, filters.status)
-      .add((p) => `t.priority = ${p}`, filters.priority)
-      .add((p) => `t.assigned_to = ${p}`, filters.assignedTo)
-      .add((p) => `t.project_slug = ${p}`, filters.project)
-      .add((p) => `t.parent_id = ${p}`, filters.parentId)
-      .add(
-        (p) => `(t.title ILIKE ${p} OR t.description ILIKE ${p})`,
-        filters.text && likePattern(filters.text),
-      )
-      .add((p) => `t.tags @> ${p}::text[]`, filters.allTags)
-      .add((p) => `t.tags && ${p}::text[]`, filters.anyTags)
-      .add((p) => `t.completed_at >= ${p}`, filters.completedSince)
-      .add((p) => `t.completed_at < ${p}`, filters.completedUntil);
-    if (filters.ready !== undefined) {
-      const blocked = hasUnfinishedDependency('t');
-      where.raw(filters.ready ? `NOT ${blocked}` : blocked);
-    }
-    // The sort column comes from the validated enum; tasks without a due date come last.
-    const direction = sort.descending ? 'DESC' : 'ASC';
-    const order = [`t.${sort.field} ${direction}${sort.field === 'due_date' ? ' NULLS LAST' : ''}`];
-    if (sort.field !== 'id') order.push(`t.id ${direction}`);
-    return this.pageWhere(where, order.join(', '), limit, offset);
+    start: TaskPageStart,
+  ): Promise<TaskPage> {
+    // One row more than the page tells whether another page follows, without counting.
+    const rows =
+      'offset' in start && start.offset > 0
+        ? await this.rowsAtOffset(viewer, filters, sort, limit + 1, start.offset)
+        : await this.rowsAfter(
+            viewer,
+            filters,
+            sort,
+            limit + 1,
+            'after' in start ? start.after : undefined,
+          );
+    const items = rows.slice(0, limit);
+    const last = items[items.length - 1];
+    return {
+      items: items.map(toTask),
+      more: rows.length > limit,
+      last: last && { key: last.sort_key, id: last.id },
+    };
   }
 
-  /** One page, and the total: counted only when the page alone cannot tell it. */
-  private async pageWhere(
-    where: Conditions,
-    orderBy: string,
+  /**
+   * How many tasks of the list match: exact when `upTo` is undefined or at most `upTo` match
+   * (reading at most `upTo + 1` rows); beyond it, the planner's estimate, never below `upTo + 1`.
+   */
+  async count(
+    viewer: Viewer,
+    filters: TaskFilters,
+    upTo?: number,
+  ): Promise<{ total: number; estimated: boolean }> {
+    const where = listConditions(viewer, filters);
+    const clauses = where.sql ? [where.sql.slice(' WHERE '.length)] : [];
+    if (upTo === undefined) {
+      const [{ total }] = await this.select<{ total: number }>(
+        countTasksSql(clauses),
+        where.params,
+      );
+      return { total, estimated: false };
+    }
+    const filterParams = [...where.params];
+    const [{ total }] = await this.select<{ total: number }>(
+      countTasksUpToSql(clauses, where.param(upTo + 1)),
+      where.params,
+    );
+    if (total <= upTo) return { total, estimated: false };
+    const [row] = await this.select<{ 'QUERY PLAN': unknown }>(
+      estimateTasksSql(clauses),
+      filterParams,
+    );
+    const plan = row['QUERY PLAN'];
+    const [{ Plan }] = (typeof plan === 'string' ? JSON.parse(plan) : plan) as [
+      { Plan: { 'Plan Rows': number } },
+    ];
+    return { total: Math.max(Math.round(Plan['Plan Rows']), upTo + 1), estimated: true };
+  }
+
+  private rowsAtOffset(
+    viewer: Viewer,
+    filters: TaskFilters,
+    sort: TaskSort,
     limit: number,
     offset: number,
-  ): Promise<Page<Task>> {
+  ): Promise<ListRow[]> {
+    const where = listConditions(viewer, filters);
     const clauses = where.sql ? [where.sql.slice(' WHERE '.length)] : [];
-    const filterParams = [...where.params];
-    const pageSql = pageOfTasksSql(clauses, orderBy, where.param(limit), where.param(offset));
-    const rows = await this.select<TaskRow>(pageSql, where.params);
-    const items = rows.map(toTask);
-    if (items.length > 0 && items.length < limit) return { items, total: offset + items.length };
-    if (items.length === 0 && offset === 0) return { items, total: 0 };
-    const countSql = countTasksSql(clauses);
-    const [{ total }] = await this.select<{ total: number }>(countSql, filterParams);
-    return { items, total };
+    const sql = pageOfTasksSql(
+      clauses,
+      offsetOrderSql(sort),
+      where.param(limit),
+      where.param(offset),
+      listColumns(sort),
+    );
+    return this.select<ListRow>(sql, where.params);
+  }
+
+  private async rowsAfter(
+    viewer: Viewer,
+    filters: TaskFilters,
+    sort: TaskSort,
+    limit: number,
+    after: TaskPosition | undefined,
+  ): Promise<ListRow[]> {
+    const read = async (
+      part: 'dated' | 'undated',
+      from: TaskPosition | undefined,
+      take: number,
+    ) => {
+      const where = listConditions(viewer, filters);
+      const clauses = where.sql ? [where.sql.slice(' WHERE '.length)] : [];
+      // A null key (the id sort, an undated task) is no parameter: the statement would not use it.
+      const key = from?.key === null || from === undefined ? 'NULL' : where.param(from.key);
+      const position = from && { key, id: where.param(from.id) };
+      const sql = keysetPageSql(clauses, sort, where.param(take), position, part);
+      return this.select<ListRow>(sql, where.params);
+    };
+    if (sort.field !== 'due_date') return read('dated', after, limit);
+    // Past the dated tasks (a cursor on an undated one) only undated ones remain.
+    if (after && after.key === null) return read('undated', after, limit);
+    const dated = await read('dated', after, limit);
+    if (dated.length === limit) return dated;
+    return [...dated, ...(await read('undated', undefined, limit - dated.length))];
   }
 
   async insert(values: TaskValues & { title: string; created_by: string }): Promise<Task> {

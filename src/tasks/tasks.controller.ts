@@ -64,8 +64,14 @@ export class TasksController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'List tasks', description: 'Filters combine with AND.' })
-  @ApiPageResponse(Task, 'One page of the matching tasks, in the requested order')
+  @ApiOperation({
+    summary: 'List tasks',
+    description:
+      'Filters combine with AND. Page on by following `Link: <…>; rel="next"` (a `cursor`): each page costs what the first does, and tasks added or removed meanwhile neither repeat nor skip the others. `offset` still works for older clients but reads every skipped row, so deep offset pages are slow. `X-Total-Count` is exact up to a bound and estimated beyond it (`X-Total-Count-Estimated: true`); `count=exact` asks for the full count.',
+  })
+  @ApiPageResponse(Task, 'One page of the matching tasks, in the requested order', {
+    cursor: true,
+  })
   @ApiErrors(422)
   async list(
     @Query() query: ListTasksQuery,

@@ -9,7 +9,13 @@ import {
   NotFoundError,
   ValidationFailedError,
 } from '../common/errors/domain-errors';
-import { DEFAULT_PAGE_SIZE, Page, PaginationQuery } from '../common/pagination/pagination.query';
+import { decodeCursor, encodeCursor, listScope } from '../common/pagination/cursor';
+import {
+  DEFAULT_PAGE_SIZE,
+  EXACT_COUNT_UP_TO,
+  Page,
+  PaginationQuery,
+} from '../common/pagination/pagination.query';
 import { WorkerRepository } from '../workers/worker.repository';
 import { CreateTaskDto } from './dto/create-task.dto';
 import { ListTasksQuery } from './dto/list-tasks.query';
@@ -28,9 +34,13 @@ import type { TaskSortField } from './task.enums';
 import type { ProjectRole } from '../access/project-access';
 import {
   TASK_WRITABLE_COLUMNS,
+  TaskFilters,
+  TaskPage,
+  TaskPageStart,
   TaskRepository,
   TaskValues,
   TaskWritableColumn,
+  isSortKey,
 } from './task.repository';
 
 /**
@@ -107,40 +117,72 @@ export class TasksService {
     return task;
   }
 
-  /** The list; the sort comes from the validated enum, ties broken by id. */
-  list(query: ListTasksQuery, viewer: AuthUser): Promise<Page<Task>> {
-    const sort = query.sort ?? 'id';
-    const descending = sort.startsWith('-');
-    return this.tasks.page(
-      viewer,
-      {
-        status: query.status,
-        priority: query.priority,
-        assignedTo: query.assigned_to,
-        project: query.project,
-        parentId: query.parent_id,
-        text: query.q,
-        ready: query.ready,
-        allTags: query.tag,
-        anyTags: query.any_tag,
-        completedSince: query.completed_since,
-        completedUntil: query.completed_until,
-      },
-      { field: (descending ? sort.slice(1) : sort) as TaskSortField, descending },
-      query.limit ?? DEFAULT_PAGE_SIZE,
-      query.offset ?? 0,
-    );
+  /**
+   * The list, a page at a time: after a cursor (keyset: a deep page costs what the first one
+   * does) or past an offset (older clients). The sort comes from the validated enum, ties broken
+   * by id. The total is exact when the page itself tells it or `count=exact` asks; else counted
+   * up to EXACT_COUNT_UP_TO and estimated beyond.
+   */
+  async list(query: ListTasksQuery, viewer: AuthUser): Promise<Page<Task>> {
+    if (query.cursor !== undefined && query.offset !== undefined) {
+      throw ValidationFailedError.field(
+        'offset',
+        'offset cannot be combined with cursor: the cursor already says where the page starts',
+      );
+    }
+    const sortName = query.sort ?? 'id';
+    const descending = sortName.startsWith('-');
+    const sort = {
+      field: (descending ? sortName.slice(1) : sortName) as TaskSortField,
+      descending,
+    };
+    const filters: TaskFilters = {
+      status: query.status,
+      priority: query.priority,
+      assignedTo: query.assigned_to,
+      project: query.project,
+      parentId: query.parent_id,
+      text: query.q,
+      ready: query.ready,
+      allTags: query.tag,
+      anyTags: query.any_tag,
+      completedSince: query.completed_since,
+      completedUntil: query.completed_until,
+    };
+    const scope = listScope({ ...filters, sort: sortName });
+    const start: TaskPageStart =
+      query.cursor === undefined
+        ? { offset: query.offset ?? 0 }
+        : { after: decodeCursor(query.cursor, scope, (key) => isSortKey(sort.field, key)) };
+    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+    const page = await this.tasks.page(viewer, filters, sort, limit, start);
+    const { total, estimated } =
+      query.count === 'exact'
+        ? await this.tasks.count(viewer, filters)
+        : (totalFromPage(page, start) ??
+          (await this.tasks.count(viewer, filters, EXACT_COUNT_UP_TO)));
+    return {
+      items: page.items,
+      total,
+      totalEstimated: estimated || undefined,
+      next: page.more && page.last ? encodeCursor(scope, page.last) : undefined,
+    };
   }
 
+  /** A task's direct subtasks by id, with an offset: few per task, so always counted exactly. */
   async subtasks(id: number, query: PaginationQuery, viewer: AuthUser): Promise<Page<Task>> {
     await this.assertExists(id, viewer);
-    return this.tasks.page(
+    const filters = { parentId: id };
+    const start = { offset: query.offset ?? 0 };
+    const page = await this.tasks.page(
       viewer,
-      { parentId: id },
+      filters,
       { field: 'id', descending: false },
       query.limit ?? DEFAULT_PAGE_SIZE,
-      query.offset ?? 0,
+      start,
     );
+    const { total } = totalFromPage(page, start) ?? (await this.tasks.count(viewer, filters));
+    return { items: page.items, total };
   }
 
   /**
@@ -371,4 +413,17 @@ export class TasksService {
     }
     return undefined;
   }
+}
+
+/**
+ * The total when the page alone tells it (a first or offset page that is the last one, and not
+ * empty past its offset), which saves the count.
+ */
+function totalFromPage(
+  page: TaskPage,
+  start: TaskPageStart,
+): { total: number; estimated: false } | undefined {
+  if (!('offset' in start) || page.more) return undefined;
+  if (page.items.length === 0 && start.offset > 0) return undefined;
+  return { total: start.offset + page.items.length, estimated: false };
 }

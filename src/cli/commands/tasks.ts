@@ -27,6 +27,8 @@ interface ListOptions {
   sort?: string;
   limit?: number;
   offset?: number;
+  cursor?: string;
+  all?: boolean;
 }
 
 interface FieldOptions {
@@ -93,7 +95,15 @@ export function registerTaskCommands(program: Command, env: NodeJS.ProcessEnv): 
       'id, created_at, updated_at, priority or due_date; a leading - sorts descending',
     )
     .option('--limit <n>', 'at most this many (1-100, default 50)', integer)
-    .option('--offset <n>', 'skip this many', integer)
+    .option('--offset <n>', 'skip this many (slow deep in a big list: prefer --cursor)', integer)
+    .addOption(
+      new Option('--cursor <cursor>', 'start where the previous page ended').conflicts('offset'),
+    )
+    .addOption(
+      new Option('--all', 'every page, following the cursors (--limit is the page size)').conflicts(
+        'offset',
+      ),
+    )
     .action(
       action(env, async (cli, o: ListOptions) => {
         const mine = o.mine ? (await cli.call((api) => api.GET('/api/me'))).data.id : undefined;
@@ -113,7 +123,12 @@ export function registerTaskCommands(program: Command, env: NodeJS.ProcessEnv): 
           limit: o.limit,
           offset: o.offset,
         };
-        await cli.list((api) => api.GET('/api/tasks', { params: { query } }), taskTable, 'tasks');
+        await cli.listByCursor(
+          (api, cursor) => api.GET('/api/tasks', { params: { query: { ...query, cursor } } }),
+          taskTable,
+          'tasks',
+          { cursor: o.cursor, all: o.all },
+        );
       }),
     );
 

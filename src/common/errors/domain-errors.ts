@@ -33,16 +33,19 @@ export class DomainError extends Error {
 }
 
 export class ValidationFailedError extends DomainError {
-  constructor(readonly details: FieldError[]) {
-    super(
-      DomainErrorKind.Validation,
-      ValidationFailedError.summarise(details),
-      'validation_failed',
-    );
+  constructor(
+    readonly details: FieldError[],
+    code: ErrorCode = 'validation_failed',
+  ) {
+    super(DomainErrorKind.Validation, ValidationFailedError.summarise(details), code);
   }
 
-  static field(field: string, message: string): ValidationFailedError {
-    return new ValidationFailedError([{ field, message }]);
+  static field(
+    field: string,
+    message: string,
+    code: ErrorCode = 'validation_failed',
+  ): ValidationFailedError {
+    return new ValidationFailedError([{ field, message }], code);
   }
 
   private static summarise(details: FieldError[]): string {

@@ -49,6 +49,8 @@ export const ERROR_CODES = [
   'precondition_failed',
   // 422, 429, 5xx
   'validation_failed',
+  'invalid_cursor',
+  'cursor_mismatch',
   'rate_limited',
   'database_unavailable',
   'internal_error',

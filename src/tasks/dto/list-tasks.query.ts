@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, Matches, Max, Min } from 'class-validator';
 import { MAX_INT32 } from '../../common/limits';
-import { PaginationQuery } from '../../common/pagination/pagination.query';
+import { CursorPaginationQuery } from '../../common/pagination/pagination.query';
 import {
   IsOptionalNotNull,
   IsText,
@@ -21,7 +21,7 @@ import {
   TaskStatus,
 } from '../task.enums';
 
-export class ListTasksQuery extends PaginationQuery {
+export class ListTasksQuery extends CursorPaginationQuery {
   @ApiPropertyOptional({ enum: TASK_STATUSES, enumName: 'TaskStatus' })
   @IsOptionalNotNull()
   @IsIn(TASK_STATUSES, { message: `status must be one of ${TASK_STATUSES.join(', ')}` })
