@@ -8,6 +8,7 @@ import { ProjectsTagsAndTimes1764270000000 } from './1764270000000-ProjectsTagsA
 import { Webhooks1764285000000 } from './1764285000000-Webhooks';
 import { RetiredProjects1764290000000 } from './1764290000000-RetiredProjects';
 import { EventOrderByTransaction1764300000000 } from './1764300000000-EventOrderByTransaction';
+import { ForgetStoredSecrets1764305000000 } from './1764305000000-ForgetStoredSecrets';
 
 /**
  * Migrations in the order they run. Listed explicitly rather than globbed, so that the compiled
@@ -25,4 +26,5 @@ export const MIGRATIONS = [
   Webhooks1764285000000,
   RetiredProjects1764290000000,
   EventOrderByTransaction1764300000000,
+  ForgetStoredSecrets1764305000000,
 ];
