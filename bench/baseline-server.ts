@@ -5,13 +5,19 @@ import { readableProject } from '../src/access/project.repository';
 import { APPEND_AUDIT_SQL } from '../src/audit/audit-entry.repository';
 import { ErrorCode } from '../src/common/errors/error-codes';
 import { AppConfig, loadConfig } from '../src/config/config';
+import { EXACT_COUNT_UP_TO } from '../src/common/pagination/pagination.query';
 import {
   APPLY_MOVE_SQL,
   FIND_TASK_SQL,
   LOCK_MOVE_SUBJECT_SQL,
-  countTasksSql,
+  countTasksUpToSql,
+  estimateTasksSql,
+  keysetPageSql,
+  listColumns,
+  offsetOrderSql,
   pageOfTasksSql,
 } from '../src/tasks/task.repository';
+import type { TaskSortField } from '../src/tasks/task.enums';
 import { MoveSubject, decideMove, isRefusal } from '../src/tasks/task-moves';
 
 /**
@@ -195,25 +201,44 @@ async function listTasks(
   const descending = sort.startsWith('-');
   const field = descending ? sort.slice(1) : sort;
   if (!SORT_FIELDS.includes(field)) throw new HttpError(422, 'bad sort');
-  const direction = descending ? 'DESC' : 'ASC';
-  const order = [`t.${field} ${direction}${field === 'due_date' ? ' NULLS LAST' : ''}`];
-  if (field !== 'id') order.push(`t.id ${direction}`);
+  const taskSort = { field: field as TaskSortField, descending };
 
+  // As TaskRepository.page: one row more than the page says whether another follows; a first
+  // page by keyset (the sort's index), an offset page in one statement. The bench's lists are
+  // not sorted by due date, whose keyset list is two statements.
+  if (field === 'due_date') throw new HttpError(422, 'sort by due_date is not mirrored');
   const n = params.length;
-  const pageSql = pageOfTasksSql(where, order.join(', '), `$${n + 1}`, `$${n + 2}`);
+  const pageSql =
+    offset > 0
+      ? pageOfTasksSql(
+          where,
+          offsetOrderSql(taskSort),
+          `$${n + 1}`,
+          `$${n + 2}`,
+          listColumns(taskSort),
+        )
+      : keysetPageSql(where, taskSort, `$${n + 1}`);
   const page = await pool.query({
     text: pageSql,
-    values: [...params, limit, offset],
+    values: offset > 0 ? [...params, limit + 1, offset] : [...params, limit + 1],
   });
-  const items = page.rows as TaskRow[];
-  if (items.length > 0 && items.length < limit) return { items, total: offset + items.length };
-  if (items.length === 0 && offset === 0) return { items, total: 0 };
-  const countSql = countTasksSql(where);
+  const rows = page.rows as (TaskRow & { sort_key?: unknown })[];
+  const items = rows.slice(0, limit).map(({ sort_key: _key, ...task }) => task);
+  const more = rows.length > limit;
+  // As TasksService.list: the page tells the total when it is the last; else a bounded count.
+  if (!more && (items.length > 0 || offset === 0)) return { items, total: offset + items.length };
   const count = await pool.query<{ total: number }>({
-    text: countSql,
+    text: countTasksUpToSql(where, `$${n + 1}`),
+    values: [...params, EXACT_COUNT_UP_TO + 1],
+  });
+  const total = count.rows[0].total;
+  if (total <= EXACT_COUNT_UP_TO) return { items, total };
+  const plan = await pool.query<{ 'QUERY PLAN': [{ Plan: { 'Plan Rows': number } }] }>({
+    text: estimateTasksSql(where),
     values: params,
   });
-  return { items, total: count.rows[0].total };
+  const estimate = Math.round(plan.rows[0]['QUERY PLAN'][0].Plan['Plan Rows']);
+  return { items, total: Math.max(estimate, EXACT_COUNT_UP_TO + 1) };
 }
 
 /** POST /api/tasks/:id/progress — mirrors AuditInterceptor + move('progress') + append. */
