@@ -2,7 +2,7 @@ import { createServer, IncomingMessage, ServerResponse } from 'node:http';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { Pool, PoolClient } from 'pg';
 import { readableProject } from '../src/access/project.repository';
-import { APPEND_AUDIT_SQL } from '../src/audit/audit-entry.repository';
+import { APPEND_AUDIT_SQL, APPEND_AUDIT_STATEMENT } from '../src/audit/audit-entry.repository';
 import { ErrorCode } from '../src/common/errors/error-codes';
 import { AppConfig, loadConfig } from '../src/config/config';
 import { EXACT_COUNT_UP_TO } from '../src/common/pagination/pagination.query';
@@ -10,9 +10,11 @@ import {
   APPLY_MOVE_SQL,
   FIND_TASK_SQL,
   LOCK_MOVE_SUBJECT_SQL,
+  STATEMENT,
   countTasksUpToSql,
   estimateTasksSql,
   keysetPageSql,
+  listStatementName,
   listColumns,
   offsetOrderSql,
   pageOfTasksSql,
@@ -166,6 +168,7 @@ async function withClient<T>(pool: Pool, work: (client: PoolClient) => Promise<T
 /** GET /api/tasks/:id — mirrors `TasksService.findOne`. */
 async function getTask(pool: Pool, id: number, user: User): Promise<TaskRow> {
   const result = await pool.query({
+    name: STATEMENT.findTask,
     text: FIND_TASK_SQL,
     values: [id, user.id, user.isAdmin],
   });
@@ -219,6 +222,7 @@ async function listTasks(
         )
       : keysetPageSql(where, taskSort, `$${n + 1}`);
   const page = await pool.query({
+    name: listStatementName(pageSql),
     text: pageSql,
     values: offset > 0 ? [...params, limit + 1, offset] : [...params, limit + 1],
   });
@@ -227,8 +231,10 @@ async function listTasks(
   const more = rows.length > limit;
   // As TasksService.list: the page tells the total when it is the last; else a bounded count.
   if (!more && (items.length > 0 || offset === 0)) return { items, total: offset + items.length };
+  const countSql = countTasksUpToSql(where, `$${n + 1}`);
   const count = await pool.query<{ total: number }>({
-    text: countTasksUpToSql(where, `$${n + 1}`),
+    name: listStatementName(countSql),
+    text: countSql,
     values: [...params, EXACT_COUNT_UP_TO + 1],
   });
   const total = count.rows[0].total;
@@ -253,6 +259,7 @@ async function progress(
     await client.query('START TRANSACTION');
     try {
       const locked = await client.query({
+        name: STATEMENT.lockMoveSubject,
         text: LOCK_MOVE_SUBJECT_SQL,
         values: [id, user.id, null, user.isAdmin],
       });
@@ -276,11 +283,13 @@ async function progress(
         );
       }
       const updated = await client.query({
+        name: STATEMENT.applyMove,
         text: APPLY_MOVE_SQL,
         values: [id, outcome.status, outcome.assigned_to, percent, 'keep'],
       });
       const task = updated.rows[0] as TaskRow;
       await client.query({
+        name: APPEND_AUDIT_STATEMENT,
         text: APPEND_AUDIT_SQL,
         values: [
           id,

@@ -66,6 +66,9 @@ export const EVENTS_CHANNEL = 'taskflow_events';
  * NOTIFY is part of the transaction too: PostgreSQL delivers it only on commit, and never for a
  * rolled-back append. It only wakes the readers, which read the table.
  */
+/** The name `APPEND_AUDIT_SQL` is prepared under on each connection (`TableRepository.prepared`). */
+export const APPEND_AUDIT_STATEMENT = 'audit-append';
+
 export const APPEND_AUDIT_SQL = `
 WITH appended AS (
   INSERT INTO audit_entries (task_id, project_slug, actor_id, actor_type, action, context, client)
@@ -178,7 +181,7 @@ export class AuditEntryRepository extends TableRepository<AuditEntry> {
   }
 
   async append(entry: NewAuditEntry): Promise<void> {
-    await this.write(APPEND_AUDIT_SQL, [
+    await this.preparedWrite(APPEND_AUDIT_STATEMENT, APPEND_AUDIT_SQL, [
       entry.taskId ?? null,
       entry.projectSlug ?? null,
       entry.actorId,

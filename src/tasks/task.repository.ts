@@ -24,6 +24,30 @@ import {
  * `GET /api/tasks/{id}` (`blocked_by` is a column, kept by a trigger on task_dependencies).
  * Parameters: $1 the id, $2 the caller, $3 whether the caller is an admin.
  */
+/**
+ * Names of the hot statements, prepared on each connection (`TableRepository.prepared`); the
+ * bench's baseline prepares them under the same names.
+ */
+export const STATEMENT = {
+  findTask: 'task-find',
+  lockMoveSubject: 'task-lock-move-subject',
+  applyMove: 'task-apply-move',
+} as const;
+
+/**
+ * The name a list statement is prepared under: one per shape of list (its filters and sort), so
+ * each connection plans a shape once rather than on every page.
+ */
+const listStatementNames = new Map<string, string>();
+export const listStatementName = (text: string): string => {
+  let name = listStatementNames.get(text);
+  if (!name) {
+    name = `task-list-${listStatementNames.size + 1}`;
+    listStatementNames.set(text, name);
+  }
+  return name;
+};
+
 export const FIND_TASK_SQL = `SELECT t.* FROM tasks t WHERE t.id = $1 AND ${readableProject('t.project_slug', '$2', '$3')}`;
 
 /**
@@ -414,7 +438,11 @@ export class TaskRepository extends TableRepository<Task> {
 
   /** The task, if the viewer may see it. */
   async find(id: number, viewer: Viewer): Promise<Task | undefined> {
-    const [row] = await this.select<TaskRow>(FIND_TASK_SQL, [id, viewer.id, viewer.isAdmin]);
+    const [row] = await this.prepared<TaskRow>(STATEMENT.findTask, FIND_TASK_SQL, [
+      id,
+      viewer.id,
+      viewer.isAdmin,
+    ]);
     return row && toTask(row);
   }
 
@@ -490,8 +518,10 @@ export class TaskRepository extends TableRepository<Task> {
       return { total, estimated: false };
     }
     const filterParams = [...where.params];
-    const [{ total }] = await this.select<{ total: number }>(
-      countTasksUpToSql(clauses, where.param(upTo + 1)),
+    const countSql = countTasksUpToSql(clauses, where.param(upTo + 1));
+    const [{ total }] = await this.prepared<{ total: number }>(
+      listStatementName(countSql),
+      countSql,
       where.params,
     );
     if (total <= upTo) return { total, estimated: false };
@@ -522,7 +552,7 @@ export class TaskRepository extends TableRepository<Task> {
       where.param(offset),
       listColumns(sort),
     );
-    return this.select<ListRow>(sql, where.params);
+    return this.prepared<ListRow>(listStatementName(sql), sql, where.params);
   }
 
   private async rowsAfter(
@@ -543,7 +573,7 @@ export class TaskRepository extends TableRepository<Task> {
       const key = from?.key === null || from === undefined ? 'NULL' : where.param(from.key);
       const position = from && { key, id: where.param(from.id) };
       const sql = keysetPageSql(clauses, sort, where.param(take), position, part);
-      return this.select<ListRow>(sql, where.params);
+      return this.prepared<ListRow>(listStatementName(sql), sql, where.params);
     };
     if (sort.field !== 'due_date') return read('dated', after, limit);
     // Past the dated tasks (a cursor on an undated one) only undated ones remain.
@@ -588,12 +618,11 @@ export class TaskRepository extends TableRepository<Task> {
     caller: Viewer,
     holder: string | null,
   ): Promise<LockedTask | undefined> {
-    const [row] = await this.write<TaskRow>(LOCK_MOVE_SUBJECT_SQL, [
-      id,
-      caller.id,
-      holder,
-      caller.isAdmin,
-    ]);
+    const [row] = await this.preparedWrite<TaskRow>(
+      STATEMENT.lockMoveSubject,
+      LOCK_MOVE_SUBJECT_SQL,
+      [id, caller.id, holder, caller.isAdmin],
+    );
     return row && toLocked(row);
   }
 
@@ -615,7 +644,7 @@ export class TaskRepository extends TableRepository<Task> {
 
   /** Writes a move's outcome on a locked task. */
   async applyMove(id: number, move: MoveWrite): Promise<Task> {
-    const [row] = await this.write<TaskRow>(APPLY_MOVE_SQL, [
+    const [row] = await this.preparedWrite<TaskRow>(STATEMENT.applyMove, APPLY_MOVE_SQL, [
       id,
       move.status,
       move.assignedTo,
