@@ -3,7 +3,7 @@ import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adap
 import { Injectable } from '@nestjs/common';
 import type { Page } from '../common/pagination/pagination.query';
 import type { WorkerType } from '../common/worker-types';
-import type { Viewer } from '../access/project-access';
+import { allowedProjectsOf, type Viewer } from '../access/project-access';
 import { readableProject } from '../access/project.repository';
 import { Conditions } from '../database/conditions';
 import { TableRepository } from '../database/table-repository';
@@ -19,6 +19,8 @@ export interface NewAuditEntry {
   context?: Record<string, unknown> | null;
   /** The client program that made the change (`X-TaskFlow-Client`), if it said. */
   client?: string | null;
+  /** The API key the change was made with, if any (never the key itself). */
+  keyId?: string | null;
 }
 
 export interface AuditFilters {
@@ -95,10 +97,11 @@ WITH task_chain AS MATERIALIZED (
   SELECT pg_advisory_xact_lock(${APPEND_ORDER_LOCK})
    WHERE (SELECT count(*) FROM task_chain) + (SELECT count(*) FROM worker_chain) >= 0
 ), appended AS (
-  INSERT INTO audit_entries (task_id, project_slug, actor_id, actor_type, action, context, client)
+  INSERT INTO audit_entries (task_id, project_slug, actor_id, actor_type, action, context, client,
+                             key_id)
   SELECT $1::integer, $2::varchar, $3::varchar,
          COALESCE((SELECT type FROM workers WHERE id = $3::varchar), 'human'),
-         $4::varchar, $5::jsonb, $6::varchar
+         $4::varchar, $5::jsonb, $6::varchar, $7::uuid
     FROM ordered
   RETURNING id
 )
@@ -123,7 +126,7 @@ WITH chained AS (
   SELECT id, task_id,
          CASE
            WHEN hash IS DISTINCT FROM audit_entry_hash(id, chain_seq, task_id, project_slug,
-                  actor_id, actor_type, action, context, "timestamp", prev_hash, client)
+                  actor_id, actor_type, action, context, "timestamp", prev_hash, client, key_id)
              THEN 'content_changed'
            WHEN chain_seq IS DISTINCT FROM COALESCE(previous_seq, 0) + 1 THEN 'entries_missing'
            WHEN prev_hash IS DISTINCT FROM previous_hash THEN 'prev_hash_mismatch'
@@ -170,8 +173,8 @@ export const SCOPED_AUDIT_ENTRIES = `audit_entries e CROSS JOIN LATERAL (
 ) AS scope`;
 
 /** SQL over `SCOPED_AUDIT_ENTRIES`: true when the viewer may read the entry. */
-export const readableAuditEntry = (viewer: string, admin: string): string =>
-  `(${admin}::boolean OR ${readableProject('scope.slug', viewer, admin)})`;
+export const readableAuditEntry = (viewer: string, admin: string, allowed: string): string =>
+  `(${admin}::boolean OR ${readableProject('scope.slug', viewer, admin, allowed)})`;
 
 type AuditRow = Omit<AuditEntry, 'id'> & { id: string };
 
@@ -196,6 +199,7 @@ export class AuditEntryRepository extends TableRepository<AuditEntry> {
       entry.action,
       entry.context === undefined || entry.context === null ? null : JSON.stringify(entry.context),
       entry.client ?? null,
+      entry.keyId ?? null,
     ]);
   }
 
@@ -271,7 +275,13 @@ export class AuditEntryRepository extends TableRepository<AuditEntry> {
   /** The visibility rule and the filters, as a WHERE clause over `SCOPED_AUDIT_ENTRIES`. */
   private visible(viewer: Viewer, filters: AuditFilters): Conditions {
     const where = new Conditions();
-    where.raw(readableAuditEntry(where.param(viewer.id), where.param(viewer.isAdmin)));
+    where.raw(
+      readableAuditEntry(
+        where.param(viewer.id),
+        where.param(viewer.isAdmin),
+        where.param(allowedProjectsOf(viewer)),
+      ),
+    );
     return where
       .add((p) => `task_id = ${p}`, filters.taskId)
       .add((p) => `actor_id = ${p}`, filters.actorId)

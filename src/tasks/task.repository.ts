@@ -2,8 +2,8 @@ import { TransactionHost } from '@nestjs-cls/transactional';
 import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { Injectable } from '@nestjs/common';
 import type { Page } from '../common/pagination/pagination.query';
-import type { ProjectRole, Viewer } from '../access/project-access';
-import { readableProject } from '../access/project.repository';
+import { allowedProjectsOf, type ProjectRole, type Viewer } from '../access/project-access';
+import { readableProject, withinAllowed } from '../access/project.repository';
 import { Conditions } from '../database/conditions';
 import { TableRepository } from '../database/table-repository';
 import { hasUnfinishedDependency } from './task-dependency.repository';
@@ -18,9 +18,10 @@ import type { TaskPriority, TaskSortField, TaskStatus } from './task.enums';
 
 /**
  * `GET /api/tasks/{id}` (`blocked_by` is a column, kept by a trigger on task_dependencies).
- * Parameters: $1 the id, $2 the caller, $3 whether the caller is an admin.
+ * Parameters: $1 the id, $2 the caller, $3 whether the caller is an admin, $4 the caller's
+ * project allow-list (null: none).
  */
-export const FIND_TASK_SQL = `SELECT t.* FROM tasks t WHERE t.id = $1 AND ${readableProject('t.project_slug', '$2', '$3')}`;
+export const FIND_TASK_SQL = `SELECT t.* FROM tasks t WHERE t.id = $1 AND ${readableProject('t.project_slug', '$2', '$3', '$4')}`;
 
 /**
  * One page of tasks matching `where` (conditions on alias `t`), in `orderBy` order. `limit` and
@@ -62,10 +63,10 @@ const moveSubjectColumns = (caller: string, holder: string) => `t.*,
 
 /**
  * Locks one task for a move, if the caller may see it. Parameters: $1 the id, $2 the caller,
- * $3 a new holder or null, $4 whether the caller is an admin.
+ * $3 a new holder or null, $4 whether the caller is an admin, $5 its project allow-list.
  */
 export const LOCK_MOVE_SUBJECT_SQL = `SELECT ${moveSubjectColumns('$2', '$3::varchar')} FROM tasks t
-  WHERE t.id = $1 AND ${readableProject('t.project_slug', '$2', '$4')} FOR NO KEY UPDATE`;
+  WHERE t.id = $1 AND ${readableProject('t.project_slug', '$2', '$4', '$5')} FOR NO KEY UPDATE`;
 
 /**
  * Writes the outcome of a move. Parameters: $1 id, $2 status, $3 holder, $4 progress (null keeps
@@ -117,7 +118,7 @@ export type ClaimTier = 'expired' | 'mine' | 'pending';
  * required capabilities the caller has registered, narrowed by the filter, and only on the
  * shared board or in projects where the caller is an owner or member (admins: anywhere).
  * Parameters: $1 the caller, $2 project, $3 min priority, $4 the capabilities filter (null: no
- * narrowing), $5 whether the caller is an admin. The unassigned tier walks `idx_tasks_claimable`
+ * narrowing), $5 whether the caller is an admin, $6 its project allow-list. The unassigned tier walks `idx_tasks_claimable`
  * in order (see test/query-plans.e2e-spec.ts).
  */
 export function claimNextCandidateSql(tier: ClaimTier): string {
@@ -137,6 +138,7 @@ export function claimNextCandidateSql(tier: ClaimTier): string {
        AND (t.project_slug IS NULL OR $5::boolean OR EXISTS (
              SELECT 1 FROM project_members m WHERE m.project_slug = t.project_slug
                 AND m.worker_id = $1 AND m.role IN ('owner', 'member')))
+       AND ${withinAllowed('t.project_slug', '$6')}
        AND NOT ${hasUnfinishedDependency('t')}
      ORDER BY t.priority DESC, t.due_date ASC NULLS LAST, t.id ASC
      LIMIT 1
@@ -269,14 +271,19 @@ export class TaskRepository extends TableRepository<Task> {
 
   /** The task, if the viewer may see it. */
   async find(id: number, viewer: Viewer): Promise<Task | undefined> {
-    const [row] = await this.select<TaskRow>(FIND_TASK_SQL, [id, viewer.id, viewer.isAdmin]);
+    const [row] = await this.select<TaskRow>(FIND_TASK_SQL, [
+      id,
+      viewer.id,
+      viewer.isAdmin,
+      allowedProjectsOf(viewer),
+    ]);
     return row && toTask(row);
   }
 
   async exists(id: number, viewer: Viewer): Promise<boolean> {
     const rows = await this.select(
-      `SELECT 1 FROM tasks t WHERE t.id = $1 AND ${readableProject('t.project_slug', '$2', '$3')}`,
-      [id, viewer.id, viewer.isAdmin],
+      `SELECT 1 FROM tasks t WHERE t.id = $1 AND ${readableProject('t.project_slug', '$2', '$3', '$4')}`,
+      [id, viewer.id, viewer.isAdmin, allowedProjectsOf(viewer)],
     );
     return rows.length > 0;
   }
@@ -288,8 +295,8 @@ export class TaskRepository extends TableRepository<Task> {
   async keepFromDeletion(ids: number[], viewer: Viewer): Promise<Task[]> {
     const rows = await this.write<TaskRow>(
       `SELECT * FROM tasks t WHERE t.id = ANY($1)
-         AND ${readableProject('t.project_slug', '$2', '$3')} FOR KEY SHARE`,
-      [ids, viewer.id, viewer.isAdmin],
+         AND ${readableProject('t.project_slug', '$2', '$3', '$4')} FOR KEY SHARE`,
+      [ids, viewer.id, viewer.isAdmin, allowedProjectsOf(viewer)],
     );
     return rows.map(toTask);
   }
@@ -307,7 +314,12 @@ export class TaskRepository extends TableRepository<Task> {
   ): Promise<Page<Task>> {
     const where = new Conditions();
     where.raw(
-      readableProject('t.project_slug', where.param(viewer.id), where.param(viewer.isAdmin)),
+      readableProject(
+        't.project_slug',
+        where.param(viewer.id),
+        where.param(viewer.isAdmin),
+        where.param(allowedProjectsOf(viewer)),
+      ),
     );
     where
       .add((p) => `t.status = ${p}`, filters.status)
@@ -393,6 +405,7 @@ export class TaskRepository extends TableRepository<Task> {
       caller.id,
       holder,
       caller.isAdmin,
+      allowedProjectsOf(caller),
     ]);
     return row && toLocked(row);
   }
@@ -409,6 +422,7 @@ export class TaskRepository extends TableRepository<Task> {
       filters.minPriority ?? null,
       filters.capabilities ?? null,
       caller.isAdmin,
+      allowedProjectsOf(caller),
     ]);
     return row && toLocked(row);
   }
@@ -457,9 +471,9 @@ export class TaskRepository extends TableRepository<Task> {
     const [row] = await this.select<{ id: number; target: number; visible: boolean }>(
       `SELECT * FROM (${crossingReferencesSql(
         () => 'x.project_slug = $1',
-        `, ${readableProject('r.project_slug', '$2', '$3')} AS visible`,
+        `, ${readableProject('r.project_slug', '$2', '$3', '$4')} AS visible`,
       )}) refs ORDER BY visible DESC LIMIT 1`,
-      [slug, viewer.id, viewer.isAdmin],
+      [slug, viewer.id, viewer.isAdmin, allowedProjectsOf(viewer)],
     );
     return row;
   }
@@ -482,10 +496,10 @@ export class TaskRepository extends TableRepository<Task> {
           `$1 IN (${referrer}, ${target}) AND EXISTS (SELECT 1 FROM projects xp
              WHERE xp.slug = x.project_slug AND xp.visibility = 'private')`,
         `, x.project_slug AS target_project,
-           CASE WHEN r.id = $1 THEN ${readableProject('x.project_slug', '$2', '$3')}
-                ELSE ${readableProject('r.project_slug', '$2', '$3')} END AS visible`,
+           CASE WHEN r.id = $1 THEN ${readableProject('x.project_slug', '$2', '$3', '$4')}
+                ELSE ${readableProject('r.project_slug', '$2', '$3', '$4')} END AS visible`,
       )}) refs ORDER BY visible DESC LIMIT 1`,
-      [id, viewer.id, viewer.isAdmin],
+      [id, viewer.id, viewer.isAdmin, allowedProjectsOf(viewer)],
     );
     return row;
   }
@@ -512,8 +526,8 @@ export class TaskRepository extends TableRepository<Task> {
   async lockForDelete(id: number, viewer: Viewer): Promise<Task | undefined> {
     const [row] = await this.write<TaskRow>(
       `SELECT * FROM tasks t
-        WHERE t.id = $1 AND ${readableProject('t.project_slug', '$2', '$3')} FOR UPDATE`,
-      [id, viewer.id, viewer.isAdmin],
+        WHERE t.id = $1 AND ${readableProject('t.project_slug', '$2', '$3', '$4')} FOR UPDATE`,
+      [id, viewer.id, viewer.isAdmin, allowedProjectsOf(viewer)],
     );
     return row && toTask(row);
   }
@@ -523,7 +537,8 @@ export class TaskRepository extends TableRepository<Task> {
    * is cleared and their dependencies on it are removed. Returns them, with what each lost.
    */
   async detachHidden(id: number, viewer: Viewer): Promise<DetachedReference[]> {
-    const hidden = (alias: string) => `NOT ${readableProject(`${alias}.project_slug`, '$2', '$3')}`;
+    const hidden = (alias: string) =>
+      `NOT ${readableProject(`${alias}.project_slug`, '$2', '$3', '$4')}`;
     return this.write<DetachedReference>(
       `WITH children AS (
          UPDATE tasks c SET parent_id = NULL, updated_at = now()
@@ -535,7 +550,7 @@ export class TaskRepository extends TableRepository<Task> {
        SELECT id, project_slug, 'parent_id' AS field FROM children
        UNION ALL SELECT id, project_slug, 'depends_on' FROM edges
        ORDER BY id`,
-      [id, viewer.id, viewer.isAdmin],
+      [id, viewer.id, viewer.isAdmin, allowedProjectsOf(viewer)],
     );
   }
 
@@ -543,8 +558,8 @@ export class TaskRepository extends TableRepository<Task> {
   async versionOf(id: number, viewer: Viewer): Promise<number | undefined> {
     const [row] = await this.select<{ version: number }>(
       `SELECT version FROM tasks t
-        WHERE t.id = $1 AND ${readableProject('t.project_slug', '$2', '$3')}`,
-      [id, viewer.id, viewer.isAdmin],
+        WHERE t.id = $1 AND ${readableProject('t.project_slug', '$2', '$3', '$4')}`,
+      [id, viewer.id, viewer.isAdmin, allowedProjectsOf(viewer)],
     );
     return row?.version;
   }

@@ -7,6 +7,7 @@ import { AppRoleGrants1764260000000 } from './1764260000000-AppRoleGrants';
 import { ProjectsTagsAndTimes1764270000000 } from './1764270000000-ProjectsTagsAndTimes';
 import { Webhooks1764285000000 } from './1764285000000-Webhooks';
 import { RetiredProjects1764290000000 } from './1764290000000-RetiredProjects';
+import { ApiKeys1764310000000 } from './1764310000000-ApiKeys';
 
 /**
  * Migrations in the order they run. Listed explicitly rather than globbed, so that the compiled
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   ProjectsTagsAndTimes1764270000000,
   Webhooks1764285000000,
   RetiredProjects1764290000000,
+  ApiKeys1764310000000,
 ];
