@@ -1204,10 +1204,6 @@ export interface components {
             name: string;
             /**
              * @description `read`: GET and HEAD only; `write`: every method. Absent: both.
-             * @default [
-             *       "read",
-             *       "write"
-             *     ]
              * @example [
              *       "read"
              *     ]

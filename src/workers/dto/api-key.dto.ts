@@ -34,7 +34,6 @@ export class CreateApiKeyDto {
     items: { type: 'string', enum: [...API_KEY_SCOPES] },
     minItems: 1,
     maxItems: API_KEY_SCOPES.length,
-    default: [...API_KEY_SCOPES],
     example: ['read'],
     description: '`read`: GET and HEAD only; `write`: every method. Absent: both.',
   })
