@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import { AuditEntry } from './src/audit/audit-entry.entity';
+import { ApiKey } from './src/auth/api-key.entity';
 import { loadConfig } from './src/config/config';
 import { migrationDataSourceOptions } from './src/database/data-source-options';
 import { IdempotencyKey } from './src/idempotency/idempotency-key.entity';
@@ -26,6 +27,7 @@ export const ENTITIES = [
   ProjectMember,
   Webhook,
   WebhookDelivery,
+  ApiKey,
 ];
 
 /**

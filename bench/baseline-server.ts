@@ -170,7 +170,7 @@ async function getTask(pool: Pool, id: number, user: User): Promise<TaskRow> {
   const result = await pool.query({
     name: STATEMENT.findTask,
     text: FIND_TASK_SQL,
-    values: [id, user.id, user.isAdmin],
+    values: [id, user.id, user.isAdmin, null],
   });
   if (result.rows.length === 0) throw new HttpError(404, `Task ${id} not found`, 'task_not_found');
   return result.rows[0] as TaskRow;
@@ -186,8 +186,8 @@ async function listTasks(
     if (!['status', 'priority', 'assigned_to', 'project', 'sort', 'limit', 'offset'].includes(key))
       throw new HttpError(422, `${key} is not supported by the baseline`);
   }
-  const params: unknown[] = [user.id, user.isAdmin];
-  const where: string[] = [readableProject('t.project_slug', '$1', '$2')];
+  const params: unknown[] = [user.id, user.isAdmin, null];
+  const where: string[] = [readableProject('t.project_slug', '$1', '$2', '$3')];
   const filter = (column: string, value: string | null, allowed?: string[]) => {
     if (value === null) return;
     if (allowed && !allowed.includes(value)) throw new HttpError(422, `bad ${column}`);
@@ -261,7 +261,7 @@ async function progress(
       const locked = await client.query({
         name: STATEMENT.lockMoveSubject,
         text: LOCK_MOVE_SUBJECT_SQL,
-        values: [id, user.id, null, user.isAdmin],
+        values: [id, user.id, null, user.isAdmin, null],
       });
       const row = locked.rows[0] as TaskRow | undefined;
       if (!row) throw new HttpError(404, `Task ${id} not found`, 'task_not_found');

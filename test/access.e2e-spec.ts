@@ -103,6 +103,10 @@ const TABLE: Record<string, Row> = {
   'GET /api/workers/:id': { outcomes: signedIn() },
   'PATCH /api/workers/:id': { body: () => ({ name: 'Renamed' }), outcomes: adminOnly() },
   'DELETE /api/workers/:id': { outcomes: adminOnly() },
+  // A fresh worker that none of the other callers is: only an admin manages its keys.
+  'POST /api/workers/:id/keys': { body: () => ({ name: 'fixture key' }), outcomes: adminOnly() },
+  'GET /api/workers/:id/keys': { outcomes: adminOnly() },
+  'DELETE /api/workers/:id/keys/:key_id': { outcomes: adminOnly() },
   // A fresh internal project whose owner is the assignee (see freshProject).
   'POST /api/projects': {
     body: (u) => ({ slug: `new-project-${u}`, name: 'New' }),
@@ -185,6 +189,18 @@ describe('Access: every route, every kind of caller (e2e)', () => {
     return id;
   };
 
+  /** A key of `worker`, arranged in SQL (its secret is never needed here). */
+  const freshKey = async (worker: string): Promise<string> => {
+    const { rows } = await db.query(
+      `INSERT INTO api_keys (id, worker_id, name, prefix, secret_hash, scopes, expires_at)
+       VALUES (gen_random_uuid(), $1::varchar, 'fixture', 'fixture0', md5($1::text) || md5($1::text), '{read,write}',
+               now() + interval '1 day')
+       RETURNING id`,
+      [worker],
+    );
+    return rows[0].id as string;
+  };
+
   /** A fresh internal project owned by the assignee, with one plain member; returns both. */
   const freshProject = async (): Promise<{ slug: string; member: string }> => {
     const slug = `fixture-project-${unique++}`;
@@ -232,7 +248,11 @@ describe('Access: every route, every kind of caller (e2e)', () => {
         }
       }
     }
-    if (pattern.startsWith('/api/workers/:id')) path = pattern.replace(':id', await freshWorker());
+    if (pattern.startsWith('/api/workers/:id')) {
+      const worker = await freshWorker();
+      path = pattern.replace(':id', worker);
+      if (pattern.includes(':key_id')) path = path.replace(':key_id', await freshKey(worker));
+    }
     if (pattern.startsWith('/api/projects/:slug')) {
       const { slug, member } = await freshProject();
       path = pattern.replace(':slug', slug).replace(':worker_id', member);

@@ -50,6 +50,8 @@ describe('Typed audit context (e2e)', () => {
     await bob.post(`/api/tasks/${id}/complete`).expect(200);
     await bob.patch(`/api/tasks/${id}`, { assigned_to: 'root' }).expect(200);
     await admin.delete(`/api/tasks/${other}`).expect(204);
+    const key = await admin.post('/api/workers/bob/keys', { name: 'ctx' }).expect(201);
+    await admin.delete(`/api/workers/bob/keys/${(key.body as { id: string }).id}`).expect(204);
     await admin.delete('/api/workers/bob').expect(204);
     await admin.post('/api/projects', { slug: 'ctx', name: 'Context', description: 'd' });
     await admin

@@ -136,4 +136,36 @@ type Outcome = { status?: number; headers?: Record<string, string | null>; error
     ];
     expect(after).toBe(before);
   });
+
+  it("Swagger UI's Authorize takes an API key, and Try it out sends it", async () => {
+    const admin = await t.actor({ id: 'root', role: 'admin' });
+    await admin
+      .post('/api/workers', { id: 'ui-agent', name: 'UI agent', type: 'agent' })
+      .expect(201);
+    const { body } = await admin.post('/api/workers/ui-agent/keys', { name: 'ui' }).expect(201);
+    const tab = await browser.newPage();
+    try {
+      await tab.goto(`${api}/docs`);
+      await tab.locator('button.authorize').first().click();
+      // One form per scheme; the API key's says so in its name.
+      const form = tab.locator('.auth-container').filter({ hasText: 'api_key' });
+      await form.locator('input').fill(body.key as string);
+      await form.getByRole('button', { name: 'Apply credentials' }).click();
+      await form.getByRole('button', { name: 'Remove authorization' }).waitFor();
+      await tab.locator('button.close-modal').first().click();
+
+      const operation = tab.locator('#operations-identity-Me_me');
+      await operation.locator('.opblock-summary').click();
+      await operation.getByRole('button', { name: 'Try it out' }).click();
+      const [response] = await Promise.all([
+        tab.waitForResponse((r) => r.url().endsWith('/api/me')),
+        operation.getByRole('button', { name: 'Execute' }).click(),
+      ]);
+      expect(response.request().headers().authorization).toBe(`Bearer ${body.key}`);
+      expect(response.status()).toBe(200);
+      expect(await response.json()).toMatchObject({ id: 'ui-agent', worker_type: 'agent' });
+    } finally {
+      await tab.close();
+    }
+  });
 });

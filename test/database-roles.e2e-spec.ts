@@ -108,6 +108,8 @@ describe('Database roles: the API runs as a role that cannot tamper (e2e)', () =
     );
     // A new table without grants shows up here as null: its migration must grant what it needs.
     expect(Object.fromEntries(rows.map((r) => [r.table_name, r.privileges]))).toEqual({
+      // Plus UPDATE of revoked_at and last_used_at only (below): a key's secret never changes.
+      api_keys: 'INSERT,SELECT',
       audit_entries: 'SELECT',
       idempotency_keys: 'DELETE,INSERT,SELECT,UPDATE',
       migrations: null,
@@ -132,9 +134,17 @@ describe('Database roles: the API runs as a role that cannot tamper (e2e)', () =
       'actor_type',
       'client',
       'context',
+      'key_id',
       'project_slug',
       'task_id',
     ]);
+    const keyColumns = await owner.query<{ column_name: string }>(
+      `SELECT column_name FROM information_schema.column_privileges
+        WHERE grantee = $1 AND table_name = 'api_keys' AND privilege_type = 'UPDATE'
+        ORDER BY column_name`,
+      [TEST_APP_ROLE],
+    );
+    expect(keyColumns.rows.map((r) => r.column_name)).toEqual(['last_used_at', 'revoked_at']);
   });
 
   it('reports no warning at /api/health/db', async () => {

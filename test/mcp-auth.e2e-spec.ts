@@ -255,7 +255,7 @@ describe('MCP server with a renewable login session (e2e: real Better Auth, real
 
   it('exits 1 with one line naming the file when there is no session and no TASKFLOW_TOKEN', async () => {
     for (const [contents, reason] of [
-      ['{}', /^no credentials: sign in as the agent with `TASKFLOW_CONFIG=\S+ taskflow login/],
+      ['{}', /^no credentials: .*sign in as the agent with `TASKFLOW_CONFIG=\S+ taskflow login/],
       ['not json', /is not a JSON object: fix it or run `taskflow login` again$/],
     ] as const) {
       const file = join(cli.workDir, 'nobody.json');

@@ -72,9 +72,9 @@ describe('Query plans of the hot paths (real PostgreSQL)', () => {
       .map((node) => node.slice('Seq Scan on '.length));
 
   // As TaskRepository.page builds it: the visibility rule first, then the filters.
-  const visible = readableProject('t.project_slug', '$1', '$2');
-  const caller = ['user-3', false];
-  const where = [visible, 't.status = $3', 't.project_slug = $4'];
+  const visible = readableProject('t.project_slug', '$1', '$2', '$3');
+  const caller = ['user-3', false, null];
+  const where = [visible, 't.status = $4', 't.project_slug = $5'];
 
   it.each([
     ['get a task', FIND_TASK_SQL, [4242, ...caller]],
@@ -87,43 +87,43 @@ describe('Query plans of the hot paths (real PostgreSQL)', () => {
     ['the default list order', pageOfTasksSql([visible], 't.id ASC', 50, 500), caller],
     [
       'a rare tag (GIN)',
-      pageOfTasksSql([visible, 't.tags @> $3::text[]'], 't.id ASC', 50, 0),
+      pageOfTasksSql([visible, 't.tags @> $4::text[]'], 't.id ASC', 50, 0),
       [...caller, ['tag-42']],
     ],
     [
       'any of two rare tags (GIN)',
-      pageOfTasksSql([visible, 't.tags && $3::text[]'], 't.id ASC', 50, 0),
+      pageOfTasksSql([visible, 't.tags && $4::text[]'], 't.id ASC', 50, 0),
       [...caller, ['tag-42', 'tag-43']],
     ],
     [
       'the count of a rare tag',
-      countTasksSql([visible, 't.tags @> $3::text[]']),
+      countTasksSql([visible, 't.tags @> $4::text[]']),
       [...caller, ['tag-42']],
     ],
     [
       'completed in a week',
-      countTasksSql([visible, 't.completed_at >= $3', 't.completed_at < $4']),
+      countTasksSql([visible, 't.completed_at >= $4', 't.completed_at < $5']),
       [...caller, new Date(Date.now() - 14 * 86_400_000), new Date(Date.now() - 7 * 86_400_000)],
     ],
     [
       'claim-next among pending tasks',
       claimNextCandidateSql('pending'),
-      ['user-3', null, null, null, false],
+      ['user-3', null, null, null, false, null],
     ],
     [
       'claim-next among tasks pre-assigned to the caller',
       claimNextCandidateSql('mine'),
-      ['user-3', null, null, null, false],
+      ['user-3', null, null, null, false, null],
     ],
     [
       'claim-next among expired leases',
       claimNextCandidateSql('expired'),
-      ['user-3', null, 'high', null, false],
+      ['user-3', null, 'high', null, false, null],
     ],
     [
       'a task audit trail',
       `SELECT e.* FROM ${SCOPED_AUDIT_ENTRIES}
-        WHERE ${readableAuditEntry('$1', '$2')} AND task_id = $3 ORDER BY id LIMIT 50`,
+        WHERE ${readableAuditEntry('$1', '$2', '$3')} AND task_id = $4 ORDER BY id LIMIT 50`,
       [...caller, 4242],
     ],
   ])('%s: no sequential scan of a big table', async (_name, text, params) => {

@@ -38,7 +38,8 @@ describe('Route guards (e2e)', () => {
 
   it('documents bearer auth once, globally, with exactly the @Public() routes opting out', async () => {
     const doc = (await request(t.server).get('/openapi.json').expect(200)).body;
-    expect(doc.security).toEqual([{ bearer: [] }]);
+    // Either scheme: a JWT, or a worker's API key.
+    expect(doc.security).toEqual([{ bearer: [] }, { api_key: [] }]);
     const optedOut: string[] = [];
     for (const [path, item] of Object.entries(doc.paths as Record<string, object>)) {
       for (const [method, op] of Object.entries(item as Record<string, { security?: unknown[] }>)) {

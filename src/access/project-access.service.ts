@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ForbiddenError, ValidationFailedError } from '../common/errors/domain-errors';
-import { Viewer, WRITER_ROLES } from './project-access';
+import { Viewer, WRITER_ROLES, withinAllowedProjects } from './project-access';
 import { ProjectMemberRepository } from './project-member.repository';
 import { ProjectRepository } from './project.repository';
 
@@ -19,6 +19,12 @@ export class ProjectAccess {
 
   /** 403 unless the caller may change tasks of `slug` (null: the shared board, open to all). */
   async assertWriter(slug: string | null, caller: Viewer): Promise<void> {
+    if (!withinAllowedProjects(caller, slug)) {
+      throw new ForbiddenError(
+        `This API key is limited to the projects ${caller.projects!.join(', ')}; it cannot change ${slug === null ? 'the shared board' : `project '${slug}'`}`,
+        'not_project_member',
+      );
+    }
     if (slug === null || caller.isAdmin) return;
     const role = await this.members.roleOf(slug, caller.id);
     if (role === undefined || !WRITER_ROLES.includes(role)) {
@@ -36,7 +42,7 @@ export class ProjectAccess {
    * cannot be deleted, nor the caller's membership taken away, in between.
    */
   async assertCanPlaceIn(slug: string | null | undefined, caller: Viewer): Promise<void> {
-    if (slug === null || slug === undefined) return;
+    if (slug === null || slug === undefined) return this.assertWriter(null, caller);
     if (!(await this.projects.findForPlacement(slug, caller))) {
       throw ValidationFailedError.field(
         'project_slug',

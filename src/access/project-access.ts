@@ -13,4 +13,19 @@ export const WRITER_ROLES: readonly ProjectRole[] = ['owner', 'member'];
 export interface Viewer {
   id: string;
   isAdmin: boolean;
+  /**
+   * Set for a caller acting with an API key limited to some projects: it acts as if it were a
+   * member of those only (where its worker is one), and sees nothing else, the shared board
+   * included. Absent or null: no such limit.
+   */
+  projects?: readonly string[] | null;
+}
+
+/** The viewer's project allow-list as a query parameter (`varchar[]`, or null for none). */
+export const allowedProjectsOf = (viewer: Viewer): readonly string[] | null =>
+  viewer.projects ?? null;
+
+/** Whether a project allow-list lets the viewer near project `slug` (null: the shared board). */
+export function withinAllowedProjects(viewer: Viewer, slug: string | null): boolean {
+  return !viewer.projects || (slug !== null && viewer.projects.includes(slug));
 }

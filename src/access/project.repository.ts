@@ -3,28 +3,41 @@ import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adap
 import { Injectable } from '@nestjs/common';
 import type { Page } from '../common/pagination/pagination.query';
 import { TableRepository } from '../database/table-repository';
-import type { ProjectVisibility, Viewer } from './project-access';
+import { allowedProjectsOf, type ProjectVisibility, type Viewer } from './project-access';
 import { Project } from './project.entity';
 
 /**
+ * SQL: true when `slug` is within the caller's project allow-list (`allowed`, a placeholder for
+ * a `varchar[]`, NULL when the caller has none, see `Viewer.projects`). The shared board (a NULL
+ * slug) is outside every list. Never NULL itself, so that `NOT` of it means what it says.
+ */
+export const withinAllowed = (slug: string, allowed: string): string =>
+  `(${allowed}::varchar[] IS NULL OR COALESCE(${slug} = ANY(${allowed}::varchar[]), false))`;
+
+/**
  * SQL: true when the viewer may read what belongs to project `slug` (an expression; NULL is the
- * shared board, open to everyone). `viewer` and `admin` are placeholders for the caller's id and
- * admin flag. Every query that returns tasks, audit entries or projects applies it, so no route
+ * shared board, open to everyone). `viewer`, `admin` and `allowed` are placeholders for the
+ * caller's id, admin flag and project allow-list (`withinAllowed`). Every query that returns tasks, audit entries or projects applies it, so no route
  * can forget it; a row the caller may not see is simply not there (404, never 403).
  *
  * A deleted project keeps its row and its members (`deleted_at`): its history stays readable by
  * those who were its members when it went, whatever its visibility was, and by admins.
  */
-export const readableProject = (slug: string, viewer: string, admin: string): string =>
-  `(${slug} IS NULL OR ${admin}::boolean OR EXISTS (
+export const readableProject = (
+  slug: string,
+  viewer: string,
+  admin: string,
+  allowed: string,
+): string =>
+  `(${withinAllowed(slug, allowed)} AND (${slug} IS NULL OR ${admin}::boolean OR EXISTS (
      SELECT 1 FROM projects vp WHERE vp.slug = ${slug}
        AND ((vp.visibility = 'internal' AND vp.deleted_at IS NULL)
          OR EXISTS (SELECT 1 FROM project_members vm
-                     WHERE vm.project_slug = vp.slug AND vm.worker_id = ${viewer}::varchar))))`;
+                     WHERE vm.project_slug = vp.slug AND vm.worker_id = ${viewer}::varchar)))))`;
 
 /** SQL: a project the viewer may see as a project (not deleted, and readable). */
-const liveAndReadable = (viewer: string, admin: string): string =>
-  `p.deleted_at IS NULL AND ${readableProject('p.slug', viewer, admin)}`;
+const liveAndReadable = (viewer: string, admin: string, allowed: string): string =>
+  `p.deleted_at IS NULL AND ${readableProject('p.slug', viewer, admin, allowed)}`;
 
 /** The fields an owner may change. */
 export type ProjectChanges = Partial<Pick<Project, 'name' | 'description' | 'visibility'>>;
@@ -70,8 +83,8 @@ export class ProjectRepository extends TableRepository<Project> {
   /** The project if it is not deleted and the viewer may see it. */
   async find(slug: string, viewer: Viewer): Promise<Project | undefined> {
     const [row] = await this.select<Project>(
-      `SELECT * FROM projects p WHERE p.slug = $1 AND ${liveAndReadable('$2', '$3')}`,
-      [slug, viewer.id, viewer.isAdmin],
+      `SELECT * FROM projects p WHERE p.slug = $1 AND ${liveAndReadable('$2', '$3', '$4')}`,
+      [slug, viewer.id, viewer.isAdmin, allowedProjectsOf(viewer)],
     );
     return row && toProject(row);
   }
@@ -83,8 +96,8 @@ export class ProjectRepository extends TableRepository<Project> {
    */
   async findForPlacement(slug: string, viewer: Viewer): Promise<Project | undefined> {
     const [row] = await this.write<Project>(
-      `SELECT * FROM projects p WHERE p.slug = $1 AND ${liveAndReadable('$2', '$3')} FOR SHARE OF p`,
-      [slug, viewer.id, viewer.isAdmin],
+      `SELECT * FROM projects p WHERE p.slug = $1 AND ${liveAndReadable('$2', '$3', '$4')} FOR SHARE OF p`,
+      [slug, viewer.id, viewer.isAdmin, allowedProjectsOf(viewer)],
     );
     return row && toProject(row);
   }
@@ -104,9 +117,9 @@ export class ProjectRepository extends TableRepository<Project> {
   /** `find`, locked until the transaction ends (for a read-modify-write). */
   async lock(slug: string, viewer: Viewer): Promise<Project | undefined> {
     const [row] = await this.write<Project>(
-      `SELECT * FROM projects p WHERE p.slug = $1 AND ${liveAndReadable('$2', '$3')}
+      `SELECT * FROM projects p WHERE p.slug = $1 AND ${liveAndReadable('$2', '$3', '$4')}
        FOR NO KEY UPDATE OF p`,
-      [slug, viewer.id, viewer.isAdmin],
+      [slug, viewer.id, viewer.isAdmin, allowedProjectsOf(viewer)],
     );
     return row && toProject(row);
   }
@@ -114,6 +127,7 @@ export class ProjectRepository extends TableRepository<Project> {
   /**
    * Which of `viewers` (non-admins) may read which of `slugs`, in one statement: the event feed
    * asks it once per batch of entries for every connected viewer, by the same rule as every read.
+   * Per worker, not per credential: the feed applies a key's project allow-list itself.
    */
   async readablePairs(
     viewers: string[],
@@ -121,21 +135,22 @@ export class ProjectRepository extends TableRepository<Project> {
   ): Promise<{ viewer: string; slug: string }[]> {
     return this.select<{ viewer: string; slug: string }>(
       `SELECT v AS viewer, s AS slug FROM unnest($1::varchar[]) AS v, unnest($2::varchar[]) AS s
-        WHERE ${readableProject('s', 'v', 'false')}`,
+        WHERE ${readableProject('s', 'v', 'false', 'NULL')}`,
       [viewers, slugs],
     );
   }
 
   /** The projects the viewer may see, by slug, and how many there are. */
   async page(viewer: Viewer, limit: number, offset: number): Promise<Page<Project>> {
-    const visible = liveAndReadable('$1', '$2');
+    const visible = liveAndReadable('$1', '$2', '$3');
+    const params = [viewer.id, viewer.isAdmin, allowedProjectsOf(viewer)];
     const rows = await this.select<Project>(
-      `SELECT * FROM projects p WHERE ${visible} ORDER BY p.slug ASC LIMIT $3 OFFSET $4`,
-      [viewer.id, viewer.isAdmin, limit, offset],
+      `SELECT * FROM projects p WHERE ${visible} ORDER BY p.slug ASC LIMIT $4 OFFSET $5`,
+      [...params, limit, offset],
     );
     const [{ total }] = await this.select<{ total: number }>(
       `SELECT count(*)::integer AS total FROM projects p WHERE ${visible}`,
-      [viewer.id, viewer.isAdmin],
+      params,
     );
     return { items: rows.map(toProject), total };
   }

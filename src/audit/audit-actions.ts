@@ -29,6 +29,8 @@ export const AUDIT_ACTIONS = [
   'webhook_created',
   'webhook_updated',
   'webhook_deleted',
+  'key_created',
+  'key_revoked',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -79,6 +79,17 @@ export class AuditEntry {
   @Column({ type: 'varchar', length: 200, nullable: true })
   client: string | null;
 
+  @ApiProperty({
+    type: String,
+    format: 'uuid',
+    nullable: true,
+    example: null,
+    description:
+      'The API key the change was made with (its `id`, as `GET /api/workers/{id}/keys` lists it); null when the caller used a login token.',
+  })
+  @Column({ type: 'uuid', nullable: true })
+  key_id: string | null;
+
   @ApiProperty({ format: 'date-time', example: '2026-11-26T20:41:04.575Z' })
   @Column({ type: 'timestamptz', default: () => 'now()' })
   timestamp: Date;

@@ -3,7 +3,7 @@ import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adap
 import { Injectable } from '@nestjs/common';
 import type { Page } from '../common/pagination/pagination.query';
 import type { WorkerType } from '../common/worker-types';
-import type { Viewer } from '../access/project-access';
+import { allowedProjectsOf, type Viewer } from '../access/project-access';
 import { readableProject } from '../access/project.repository';
 import { Conditions } from '../database/conditions';
 import { TableRepository } from '../database/table-repository';
@@ -20,6 +20,8 @@ export interface NewAuditEntry {
   context?: Record<string, unknown> | null;
   /** The client program that made the change (`X-TaskFlow-Client`), if it said. */
   client?: string | null;
+  /** The API key the change was made with, if any (never the key itself). */
+  keyId?: string | null;
 }
 
 export interface AuditFilters {
@@ -71,10 +73,11 @@ export const APPEND_AUDIT_STATEMENT = 'audit-append';
 
 export const APPEND_AUDIT_SQL = `
 WITH appended AS (
-  INSERT INTO audit_entries (task_id, project_slug, actor_id, actor_type, action, context, client)
+  INSERT INTO audit_entries (task_id, project_slug, actor_id, actor_type, action, context, client,
+                             key_id)
   VALUES ($1::integer, $2::varchar, $3::varchar,
           COALESCE((SELECT type FROM workers WHERE id = $3::varchar), 'human'),
-          $4::varchar, $5::jsonb, $6::varchar)
+          $4::varchar, $5::jsonb, $6::varchar, $7::uuid)
   RETURNING id
 )
 SELECT pg_notify('${EVENTS_CHANNEL}', id::text) FROM appended`;
@@ -107,7 +110,7 @@ WITH chained AS (
   SELECT id, task_id,
          CASE
            WHEN hash IS DISTINCT FROM audit_entry_hash(id, chain_seq, task_id, project_slug,
-                  actor_id, actor_type, action, context, "timestamp", prev_hash, client)
+                  actor_id, actor_type, action, context, "timestamp", prev_hash, client, key_id)
              THEN 'content_changed'
            WHEN chain_seq IS DISTINCT FROM COALESCE(previous_seq, 0) + 1 THEN 'entries_missing'
            WHEN prev_hash IS DISTINCT FROM previous_hash THEN 'prev_hash_mismatch'
@@ -154,8 +157,8 @@ export const SCOPED_AUDIT_ENTRIES = `audit_entries e CROSS JOIN LATERAL (
 ) AS scope`;
 
 /** SQL over `SCOPED_AUDIT_ENTRIES`: true when the viewer may read the entry. */
-export const readableAuditEntry = (viewer: string, admin: string): string =>
-  `(${admin}::boolean OR ${readableProject('scope.slug', viewer, admin)})`;
+export const readableAuditEntry = (viewer: string, admin: string, allowed: string): string =>
+  `(${admin}::boolean OR ${readableProject('scope.slug', viewer, admin, allowed)})`;
 
 type AuditRow = Omit<AuditEntry, 'id' | 'tx_id'> & { id: string; tx_id?: string };
 
@@ -188,6 +191,7 @@ export class AuditEntryRepository extends TableRepository<AuditEntry> {
       entry.action,
       entry.context === undefined || entry.context === null ? null : JSON.stringify(entry.context),
       entry.client ?? null,
+      entry.keyId ?? null,
     ]);
   }
 
@@ -292,7 +296,13 @@ export class AuditEntryRepository extends TableRepository<AuditEntry> {
   /** The visibility rule and the filters, as a WHERE clause over `SCOPED_AUDIT_ENTRIES`. */
   private visible(viewer: Viewer, filters: AuditFilters): Conditions {
     const where = new Conditions();
-    where.raw(readableAuditEntry(where.param(viewer.id), where.param(viewer.isAdmin)));
+    where.raw(
+      readableAuditEntry(
+        where.param(viewer.id),
+        where.param(viewer.isAdmin),
+        where.param(allowedProjectsOf(viewer)),
+      ),
+    );
     return where
       .add((p) => `task_id = ${p}`, filters.taskId)
       .add((p) => `actor_id = ${p}`, filters.actorId)

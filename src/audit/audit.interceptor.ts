@@ -54,6 +54,7 @@ export class AuditInterceptor implements NestInterceptor {
       actorId: request.user.id,
       action: this.reflector.get<AuditAction>(AUDITED_ACTION, handler),
       client: clientOf(request.headers[CLIENT_HEADER]),
+      keyId: request.user.keyId ?? null,
       name: `${controller.name}.${handler.name}`,
     };
     const idempotent =

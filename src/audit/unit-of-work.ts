@@ -14,6 +14,8 @@ export interface Work {
   name?: string;
   /** The client program acting for the actor (e.g. `taskflow-cli/1.0.0`), recorded with each entry. */
   client?: string | null;
+  /** The API key the actor acts with (`AuthUser.keyId`), recorded with each entry. */
+  keyId?: string | null;
 }
 
 /**
@@ -73,6 +75,7 @@ export class UnitOfWork {
             action: entry.action ?? work.action,
             actorId: work.actorId,
             client: work.client ?? null,
+            keyId: work.keyId ?? null,
           });
         }
         return outcome;

@@ -6,7 +6,16 @@ export interface AuthUser {
   /** As the token carries it, e.g. `"user"` or `"admin,user"` (Better Auth's admin plugin). */
   role: string;
   isAdmin: boolean;
+  /** Set when the caller authenticated with an API key: the key's id (never the key). */
+  keyId?: string;
+  /** With an API key: what it may do. A key without `write` may only GET and HEAD. */
+  scopes?: readonly ApiKeyScope[];
+  /** With an API key limited to projects: those (`Viewer.projects`). */
+  projects?: readonly string[] | null;
 }
+
+export const API_KEY_SCOPES = ['read', 'write'] as const;
+export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 
 /** A user is an admin when any of its comma-separated roles is `admin`. */
 export function isAdminRole(role: string): boolean {

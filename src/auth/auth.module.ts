@@ -1,5 +1,10 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { PassportModule } from '@nestjs/passport';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { ApiKeyVerifier } from './api-key-verifier';
+import { ApiKey } from './api-key.entity';
+import { ApiKeyRepository } from './api-key.repository';
+import { ApiKeyStrategy } from './api-key.strategy';
 import { JoseStrategy } from './jose.strategy';
 import { JwtAuthGuard } from './jwt-auth.guard';
 import { PassportJwtStrategy } from './passport-jwt.strategy';
@@ -14,16 +19,21 @@ export class AuthModule {
       module: AuthModule,
       // Global: the guards it exports are registered app-wide, and metrics read the verifier.
       global: true,
-      imports: [PassportModule.register({ session: false })],
+      // The keys table is the auth module's: it checks keys, and exports the repository to the
+      // workers' routes that create and revoke them.
+      imports: [PassportModule.register({ session: false }), TypeOrmModule.forFeature([ApiKey])],
       providers: [
         SigningKeys,
         TokenVerifier,
+        ApiKeyRepository,
+        ApiKeyVerifier,
+        ApiKeyStrategy,
         JoseStrategy,
         PassportJwtStrategy,
         JwtAuthGuard,
         AdminGuard,
       ],
-      exports: [JwtAuthGuard, AdminGuard, TokenVerifier],
+      exports: [JwtAuthGuard, AdminGuard, TokenVerifier, ApiKeyRepository],
     };
   }
 }

@@ -90,7 +90,17 @@ export class TokenVerifier {
     return { user: toUser(payload), exp: payload.exp as number };
   }
 
-  /** Remembers a verified token's caller until its `exp`. */
+  /**
+   * Forgets every cached token of an API key (it was revoked here). Other replicas forget it
+   * when their entry runs out (VERIFIED_KEY_TTL_MS).
+   */
+  forgetKey(keyId: string): void {
+    for (const [token, user] of this.verified.entries()) {
+      if (user.keyId === keyId) this.verified.delete(token);
+    }
+  }
+
+  /** Remembers a verified token's caller until its `exp` (an API key's: a few seconds). */
   remember(token: string, { user, exp }: VerifiedToken): void {
     const ttl = exp * 1000 - Date.now();
     if (ttl > 0) this.verified.set(token, user, { ttl });

@@ -42,7 +42,7 @@ export class CliContext {
     const { baseUrl, credentials } = resolveConnection(this.env);
     if (!credentials) {
       throw new CliError(
-        'not logged in: run `taskflow login`, or set TASKFLOW_TOKEN to a JWT',
+        'not logged in: run `taskflow login`, or set TASKFLOW_API_KEY to an API key, or TASKFLOW_TOKEN to a JWT',
         ExitCode.Auth,
       );
     }

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { version } from '../../package.json';
 import { registerAccountCommands } from './commands/account';
 import { registerActivityCommands } from './commands/activity';
+import { registerKeyCommands } from './commands/keys';
 import { registerLifecycleCommands } from './commands/lifecycle';
 import { registerProjectCommands } from './commands/projects';
 import { registerTaskCommands } from './commands/tasks';
@@ -35,5 +36,6 @@ export function buildProgram(env: NodeJS.ProcessEnv): Command {
   registerActivityCommands(program, env);
   registerWatchCommand(program, env);
   registerAccountCommands(program, env);
+  registerKeyCommands(program, env);
   return program;
 }

@@ -1,6 +1,8 @@
 // How the CLI shows each API object to a human; `--json` bypasses all of this.
 import type {
+  ApiKey,
   AuditEntry,
+  CreatedApiKey,
   AuditVerification,
   Me,
   Project,
@@ -137,4 +139,29 @@ export function meDetails(me: Me): string {
     ['Admin', me.is_admin ? 'yes' : 'no'],
     ['Worker type', me.worker_type],
   ]);
+}
+
+export function keyTable(keys: readonly ApiKey[]): string {
+  return table(
+    ['ID', 'PREFIX', 'NAME', 'SCOPES', 'PROJECTS', 'EXPIRES', 'LAST USED'],
+    keys.map((k) => [
+      k.id,
+      k.prefix,
+      k.name,
+      k.scopes.join(','),
+      k.projects?.join(',') ?? 'all',
+      time(k.expires_at),
+      k.last_used_at === null ? 'never' : time(k.last_used_at),
+    ]),
+  );
+}
+
+/** The one time a key is shown: the key itself, then how to use it. */
+export function createdKeyDetails(key: CreatedApiKey): string {
+  return [
+    keyTable([key]),
+    '',
+    `Key (shown once, store it now): ${key.key ?? '(not shown: this was a replayed request)'}`,
+    `Use it as: TASKFLOW_API_KEY=<key> taskflow …  or  Authorization: Bearer <key>`,
+  ].join('\n');
 }

@@ -17,6 +17,7 @@ export const enums = {
     'capability_missing',
     'not_project_member',
     'project_owner_required',
+    'insufficient_scope',
     'not_found',
     'task_not_found',
     'worker_not_found',
@@ -24,6 +25,7 @@ export const enums = {
     'project_not_found',
     'member_not_found',
     'webhook_not_found',
+    'api_key_not_found',
     'route_not_found',
     'method_not_allowed',
     'conflict',
@@ -80,6 +82,8 @@ export const enums = {
     'webhook_created',
     'webhook_updated',
     'webhook_deleted',
+    'key_created',
+    'key_revoked',
   ],
   TaskPriority: ['low', 'medium', 'high', 'critical'],
   TaskStatus: ['pending', 'in_progress', 'review', 'completed', 'blocked'],
@@ -135,6 +139,11 @@ export const schemaLimits = {
   },
   Worker: { id: { maxLength: 255 }, name: { maxLength: 200 } },
   UpdateWorkerDto: { name: { maxLength: 200 }, capabilities: { maxItems: 50 } },
+  CreateApiKeyDto: {
+    name: { minLength: 1, maxLength: 100 },
+    scopes: { minItems: 1, maxItems: 2 },
+    projects: { minItems: 1, maxItems: 100 },
+  },
   MeResponse: { worker_type: { enum: ['human', 'agent'] } },
   CreateProjectDto: {
     slug: { maxLength: 100, pattern: '^[a-z0-9-]{1,100}$' },
@@ -157,7 +166,7 @@ export const schemaLimits = {
   },
   CreateWebhookDto: {
     url: { maxLength: 2048 },
-    events: { maxItems: 29 },
+    events: { maxItems: 31 },
     project: { maxLength: 100, pattern: '^[a-z0-9-]{1,100}$' },
     secret: { minLength: 16, maxLength: 200, pattern: '^[\\x21-\\x7e]{16,200}$' },
     status: { enum: ['active', 'paused'] },
@@ -166,7 +175,7 @@ export const schemaLimits = {
   WebhookView: { url: { maxLength: 2048 } },
   UpdateWebhookDto: {
     url: { maxLength: 2048 },
-    events: { maxItems: 29 },
+    events: { maxItems: 31 },
     project: { maxLength: 100, pattern: '^[a-z0-9-]{1,100}$' },
     secret: { minLength: 16, maxLength: 200, pattern: '^[\\x21-\\x7e]{16,200}$' },
     status: { enum: ['active', 'paused'] },
@@ -208,6 +217,8 @@ export const schemaLimits = {
   AuditEntryWebhookCreated: { client: { maxLength: 200 }, action: { enum: ['webhook_created'] } },
   AuditEntryWebhookUpdated: { client: { maxLength: 200 }, action: { enum: ['webhook_updated'] } },
   AuditEntryWebhookDeleted: { client: { maxLength: 200 }, action: { enum: ['webhook_deleted'] } },
+  AuditEntryKeyCreated: { client: { maxLength: 200 }, action: { enum: ['key_created'] } },
+  AuditEntryKeyRevoked: { client: { maxLength: 200 }, action: { enum: ['key_revoked'] } },
 } as const;
 
 /** Each operation's parameter limits: `parameterLimits.Tasks_list.query.limit.maximum`. */
@@ -407,6 +418,41 @@ export const parameterLimits = {
     header: { 'X-TaskFlow-Client': { minLength: 1, maxLength: 200 } },
   },
   Workers_remove: {
+    path: {
+      id: {
+        minLength: 1,
+        maxLength: 255,
+        pattern:
+          '^[^\\u0000-\\u001f\\u007f-\\u009f\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069]*$',
+      },
+    },
+    header: { 'X-TaskFlow-Client': { minLength: 1, maxLength: 200 } },
+  },
+  WorkerKeys_create: {
+    path: {
+      id: {
+        minLength: 1,
+        maxLength: 255,
+        pattern:
+          '^[^\\u0000-\\u001f\\u007f-\\u009f\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069]*$',
+      },
+    },
+    header: {
+      'Idempotency-Key': { minLength: 1, maxLength: 255 },
+      'X-TaskFlow-Client': { minLength: 1, maxLength: 200 },
+    },
+  },
+  WorkerKeys_list: {
+    path: {
+      id: {
+        minLength: 1,
+        maxLength: 255,
+        pattern:
+          '^[^\\u0000-\\u001f\\u007f-\\u009f\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069]*$',
+      },
+    },
+  },
+  WorkerKeys_revoke: {
     path: {
       id: {
         minLength: 1,

@@ -51,11 +51,14 @@ export interface Credentials {
   readonly source: string;
 }
 
-/** A pasted JWT (TASKFLOW_TOKEN): used as it is until it expires, then refused by the API. */
-export function staticToken(token: string): Credentials {
+/**
+ * A token used as it is: a pasted JWT (TASKFLOW_TOKEN) until it expires, or an API key
+ * (TASKFLOW_API_KEY, `tf_…`) until it expires or is revoked; then the API refuses it.
+ */
+export function staticToken(token: string, source = 'TASKFLOW_TOKEN'): Credentials {
   return {
     token: () => Promise.resolve(token),
     renewAfterRejection: () => Promise.resolve(undefined),
-    source: 'TASKFLOW_TOKEN',
+    source,
   };
 }

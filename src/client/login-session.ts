@@ -142,20 +142,24 @@ export interface Connection {
 }
 
 /**
- * TASKFLOW_URL and TASKFLOW_TOKEN win over the config file (TASKFLOW_CONFIG, by default
- * `~/.config/taskflow/config.json`), whose login session is renewable.
+ * TASKFLOW_URL, TASKFLOW_API_KEY and TASKFLOW_TOKEN win over the config file (TASKFLOW_CONFIG,
+ * by default `~/.config/taskflow/config.json`), whose login session is renewable. An API key,
+ * when set, replaces any login: it is the agent's own long-lived credential.
  */
 export function resolveConnection(env: NodeJS.ProcessEnv): Connection {
   const path = configPath(env);
-  const config = env.TASKFLOW_URL && env.TASKFLOW_TOKEN ? {} : readConfig(path);
+  const apiKey = env.TASKFLOW_API_KEY?.trim();
   const token = env.TASKFLOW_TOKEN?.trim();
+  const config = env.TASKFLOW_URL && (apiKey || token) ? {} : readConfig(path);
   return {
     baseUrl: env.TASKFLOW_URL?.trim() || config.url || DEFAULT_API_URL,
-    credentials: token
-      ? staticToken(token)
-      : config.token || config.session
-        ? new LoginSession(path, config)
-        : undefined,
+    credentials: apiKey
+      ? staticToken(apiKey, 'TASKFLOW_API_KEY')
+      : token
+        ? staticToken(token)
+        : config.token || config.session
+          ? new LoginSession(path, config)
+          : undefined,
     configPath: path,
   };
 }

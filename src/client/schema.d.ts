@@ -512,6 +512,50 @@ export interface paths {
         patch: operations["Workers_update"];
         trace?: never;
     };
+    "/api/workers/{id}/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a worker's API keys
+         * @description An admin, for any worker; a worker, for itself. Keys not revoked (expired ones included), oldest first, without the keys themselves.
+         */
+        get: operations["WorkerKeys_list"];
+        put?: never;
+        /**
+         * Create an API key for a worker
+         * @description An admin, for any worker; a worker, for itself. The key acts as the worker (with its registered type, never as an admin), within its scopes and projects, until it expires or is revoked. The answer is the only one that shows `key`; an API key cannot create keys (403).
+         */
+        post: operations["WorkerKeys_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/workers/{id}/keys/{key_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke an API key
+         * @description An admin, for any worker; a worker, for itself. Every replica refuses the key (401) within seconds.
+         */
+        delete: operations["WorkerKeys_revoke"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/me": {
         parameters: {
             query?: never;
@@ -760,7 +804,7 @@ export interface components {
          * @description A stable machine name for the rule that refused the request; switch on this.
          * @enum {string}
          */
-        ErrorCode: "malformed_json" | "bad_request" | "headers_too_large" | "request_timeout" | "payload_too_large" | "unsupported_media_type" | "unauthenticated" | "forbidden" | "admin_required" | "not_assignee" | "reviewer_is_assignee" | "capability_missing" | "not_project_member" | "project_owner_required" | "not_found" | "task_not_found" | "worker_not_found" | "dependency_not_found" | "project_not_found" | "member_not_found" | "webhook_not_found" | "route_not_found" | "method_not_allowed" | "conflict" | "invalid_transition" | "task_claimed" | "dependency_unfinished" | "dependency_cycle" | "task_has_subtasks" | "task_has_dependents" | "worker_exists" | "project_exists" | "project_slug_retired" | "project_has_tasks" | "project_referenced" | "last_owner" | "idempotency_key_reused" | "concurrent_change" | "precondition_failed" | "validation_failed" | "invalid_cursor" | "cursor_mismatch" | "rate_limited" | "database_unavailable" | "internal_error";
+        ErrorCode: "malformed_json" | "bad_request" | "headers_too_large" | "request_timeout" | "payload_too_large" | "unsupported_media_type" | "unauthenticated" | "forbidden" | "admin_required" | "not_assignee" | "reviewer_is_assignee" | "capability_missing" | "not_project_member" | "project_owner_required" | "insufficient_scope" | "not_found" | "task_not_found" | "worker_not_found" | "dependency_not_found" | "project_not_found" | "member_not_found" | "webhook_not_found" | "api_key_not_found" | "route_not_found" | "method_not_allowed" | "conflict" | "invalid_transition" | "task_claimed" | "dependency_unfinished" | "dependency_cycle" | "task_has_subtasks" | "task_has_dependents" | "worker_exists" | "project_exists" | "project_slug_retired" | "project_has_tasks" | "project_referenced" | "last_owner" | "idempotency_key_reused" | "concurrent_change" | "precondition_failed" | "validation_failed" | "invalid_cursor" | "cursor_mismatch" | "rate_limited" | "database_unavailable" | "internal_error";
         FieldErrorDto: {
             /** @example title */
             field: string;
@@ -786,9 +830,9 @@ export interface components {
         /** @enum {string} */
         WorkerType: "human" | "agent";
         /** @enum {string} */
-        AuditAction: "created" | "updated" | "deleted" | "started" | "progressed" | "review_requested" | "completed" | "approved" | "rejected" | "blocked" | "unblocked" | "released" | "reopened" | "assigned" | "lease_expired" | "lease_extended" | "dependency_added" | "dependency_removed" | "worker_registered" | "worker_updated" | "worker_deleted" | "project_created" | "project_updated" | "project_deleted" | "member_added" | "member_removed" | "webhook_created" | "webhook_updated" | "webhook_deleted";
+        AuditAction: "created" | "updated" | "deleted" | "started" | "progressed" | "review_requested" | "completed" | "approved" | "rejected" | "blocked" | "unblocked" | "released" | "reopened" | "assigned" | "lease_expired" | "lease_extended" | "dependency_added" | "dependency_removed" | "worker_registered" | "worker_updated" | "worker_deleted" | "project_created" | "project_updated" | "project_deleted" | "member_added" | "member_removed" | "webhook_created" | "webhook_updated" | "webhook_deleted" | "key_created" | "key_revoked";
         /** @description One recorded change: who (`actor_id`, `actor_type`), what (`action`) and how (`context`, whose shape depends on `action`). */
-        AuditEntry: components["schemas"]["AuditEntryCreated"] | components["schemas"]["AuditEntryUpdated"] | components["schemas"]["AuditEntryDeleted"] | components["schemas"]["AuditEntryStarted"] | components["schemas"]["AuditEntryProgressed"] | components["schemas"]["AuditEntryReviewRequested"] | components["schemas"]["AuditEntryCompleted"] | components["schemas"]["AuditEntryApproved"] | components["schemas"]["AuditEntryRejected"] | components["schemas"]["AuditEntryBlocked"] | components["schemas"]["AuditEntryUnblocked"] | components["schemas"]["AuditEntryReleased"] | components["schemas"]["AuditEntryReopened"] | components["schemas"]["AuditEntryAssigned"] | components["schemas"]["AuditEntryLeaseExpired"] | components["schemas"]["AuditEntryLeaseExtended"] | components["schemas"]["AuditEntryDependencyAdded"] | components["schemas"]["AuditEntryDependencyRemoved"] | components["schemas"]["AuditEntryWorkerRegistered"] | components["schemas"]["AuditEntryWorkerUpdated"] | components["schemas"]["AuditEntryWorkerDeleted"] | components["schemas"]["AuditEntryProjectCreated"] | components["schemas"]["AuditEntryProjectUpdated"] | components["schemas"]["AuditEntryProjectDeleted"] | components["schemas"]["AuditEntryMemberAdded"] | components["schemas"]["AuditEntryMemberRemoved"] | components["schemas"]["AuditEntryWebhookCreated"] | components["schemas"]["AuditEntryWebhookUpdated"] | components["schemas"]["AuditEntryWebhookDeleted"];
+        AuditEntry: components["schemas"]["AuditEntryCreated"] | components["schemas"]["AuditEntryUpdated"] | components["schemas"]["AuditEntryDeleted"] | components["schemas"]["AuditEntryStarted"] | components["schemas"]["AuditEntryProgressed"] | components["schemas"]["AuditEntryReviewRequested"] | components["schemas"]["AuditEntryCompleted"] | components["schemas"]["AuditEntryApproved"] | components["schemas"]["AuditEntryRejected"] | components["schemas"]["AuditEntryBlocked"] | components["schemas"]["AuditEntryUnblocked"] | components["schemas"]["AuditEntryReleased"] | components["schemas"]["AuditEntryReopened"] | components["schemas"]["AuditEntryAssigned"] | components["schemas"]["AuditEntryLeaseExpired"] | components["schemas"]["AuditEntryLeaseExtended"] | components["schemas"]["AuditEntryDependencyAdded"] | components["schemas"]["AuditEntryDependencyRemoved"] | components["schemas"]["AuditEntryWorkerRegistered"] | components["schemas"]["AuditEntryWorkerUpdated"] | components["schemas"]["AuditEntryWorkerDeleted"] | components["schemas"]["AuditEntryProjectCreated"] | components["schemas"]["AuditEntryProjectUpdated"] | components["schemas"]["AuditEntryProjectDeleted"] | components["schemas"]["AuditEntryMemberAdded"] | components["schemas"]["AuditEntryMemberRemoved"] | components["schemas"]["AuditEntryWebhookCreated"] | components["schemas"]["AuditEntryWebhookUpdated"] | components["schemas"]["AuditEntryWebhookDeleted"] | components["schemas"]["AuditEntryKeyCreated"] | components["schemas"]["AuditEntryKeyRevoked"];
         AuditVerifyResponse: {
             /**
              * @description Entries recomputed (those matching the filters).
@@ -1155,6 +1199,123 @@ export interface components {
              */
             capabilities?: string[];
         };
+        CreateApiKeyDto: {
+            /** @example triage agent on ci-runner-3 */
+            name: string;
+            /**
+             * @description `read`: GET and HEAD only; `write`: every method. Absent: both.
+             * @example [
+             *       "read"
+             *     ]
+             */
+            scopes?: ("read" | "write")[];
+            /**
+             * @description Project slugs: the key acts as if its worker were a member of these only (where it is one), and sees nothing else, the shared board included. Null or absent: every project the worker may use.
+             * @example [
+             *       "website"
+             *     ]
+             */
+            projects?: string[] | null;
+            /**
+             * Format: date-time
+             * @description When the key stops working: in the future, at most 366 days ahead. Absent: 90 days from now.
+             * @example 2027-03-01T00:00:00Z
+             */
+            expires_at?: string;
+        };
+        CreatedApiKey: {
+            /**
+             * Format: uuid
+             * @example 5b7e3f0a-8f51-4c1e-9a55-0c1f8a2d7e11
+             */
+            id: string;
+            /** @example agent-claude-1 */
+            worker_id: string;
+            /** @example triage agent on ci-runner-3 */
+            name: string;
+            /**
+             * @description The first characters after `tf_`: how the key is recognised in lists and logs.
+             * @example Xq3v9LmA
+             */
+            prefix: string;
+            /**
+             * @example [
+             *       "read",
+             *       "write"
+             *     ]
+             */
+            scopes: ("read" | "write")[];
+            /**
+             * @description The projects the key is limited to; null: every project the worker may use.
+             * @example null
+             */
+            projects: string[] | null;
+            /**
+             * Format: date-time
+             * @example 2027-03-01T00:00:00.000Z
+             */
+            expires_at: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description When the key was last used, to the minute: written at most once a minute.
+             * @example null
+             */
+            last_used_at: string | null;
+            /**
+             * @description The key: `Authorization: Bearer <key>`. Store it now, it is never shown again. Absent from an `Idempotency-Key` replay (`Idempotent-Replayed: true`).
+             * @example tf_Xq3v9LmA0c2…
+             */
+            key?: string;
+        };
+        ApiKeyView: {
+            /**
+             * Format: uuid
+             * @example 5b7e3f0a-8f51-4c1e-9a55-0c1f8a2d7e11
+             */
+            id: string;
+            /** @example agent-claude-1 */
+            worker_id: string;
+            /** @example triage agent on ci-runner-3 */
+            name: string;
+            /**
+             * @description The first characters after `tf_`: how the key is recognised in lists and logs.
+             * @example Xq3v9LmA
+             */
+            prefix: string;
+            /**
+             * @example [
+             *       "read",
+             *       "write"
+             *     ]
+             */
+            scopes: ("read" | "write")[];
+            /**
+             * @description The projects the key is limited to; null: every project the worker may use.
+             * @example null
+             */
+            projects: string[] | null;
+            /**
+             * Format: date-time
+             * @example 2027-03-01T00:00:00.000Z
+             */
+            expires_at: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description When the key was last used, to the minute: written at most once a minute.
+             * @example null
+             */
+            last_used_at: string | null;
+        };
         MeResponse: {
             /**
              * @description The JWT `sub`; also the worker id.
@@ -1280,7 +1441,7 @@ export interface components {
              *       "completed"
              *     ]
              */
-            events?: ("created" | "updated" | "deleted" | "started" | "progressed" | "review_requested" | "completed" | "approved" | "rejected" | "blocked" | "unblocked" | "released" | "reopened" | "assigned" | "lease_expired" | "lease_extended" | "dependency_added" | "dependency_removed" | "worker_registered" | "worker_updated" | "worker_deleted" | "project_created" | "project_updated" | "project_deleted" | "member_added" | "member_removed" | "webhook_created" | "webhook_updated" | "webhook_deleted")[];
+            events?: ("created" | "updated" | "deleted" | "started" | "progressed" | "review_requested" | "completed" | "approved" | "rejected" | "blocked" | "unblocked" | "released" | "reopened" | "assigned" | "lease_expired" | "lease_extended" | "dependency_added" | "dependency_removed" | "worker_registered" | "worker_updated" | "worker_deleted" | "project_created" | "project_updated" | "project_deleted" | "member_added" | "member_removed" | "webhook_created" | "webhook_updated" | "webhook_deleted" | "key_created" | "key_revoked")[];
             /**
              * @description Only this project's entries; null or absent: every entry.
              * @example website
@@ -1315,7 +1476,7 @@ export interface components {
              *       "completed"
              *     ]
              */
-            events: ("created" | "updated" | "deleted" | "started" | "progressed" | "review_requested" | "completed" | "approved" | "rejected" | "blocked" | "unblocked" | "released" | "reopened" | "assigned" | "lease_expired" | "lease_extended" | "dependency_added" | "dependency_removed" | "worker_registered" | "worker_updated" | "worker_deleted" | "project_created" | "project_updated" | "project_deleted" | "member_added" | "member_removed" | "webhook_created" | "webhook_updated" | "webhook_deleted")[];
+            events: ("created" | "updated" | "deleted" | "started" | "progressed" | "review_requested" | "completed" | "approved" | "rejected" | "blocked" | "unblocked" | "released" | "reopened" | "assigned" | "lease_expired" | "lease_extended" | "dependency_added" | "dependency_removed" | "worker_registered" | "worker_updated" | "worker_deleted" | "project_created" | "project_updated" | "project_deleted" | "member_added" | "member_removed" | "webhook_created" | "webhook_updated" | "webhook_deleted" | "key_created" | "key_revoked")[];
             /** @example null */
             project: string | null;
             /**
@@ -1371,7 +1532,7 @@ export interface components {
              *       "completed"
              *     ]
              */
-            events: ("created" | "updated" | "deleted" | "started" | "progressed" | "review_requested" | "completed" | "approved" | "rejected" | "blocked" | "unblocked" | "released" | "reopened" | "assigned" | "lease_expired" | "lease_extended" | "dependency_added" | "dependency_removed" | "worker_registered" | "worker_updated" | "worker_deleted" | "project_created" | "project_updated" | "project_deleted" | "member_added" | "member_removed" | "webhook_created" | "webhook_updated" | "webhook_deleted")[];
+            events: ("created" | "updated" | "deleted" | "started" | "progressed" | "review_requested" | "completed" | "approved" | "rejected" | "blocked" | "unblocked" | "released" | "reopened" | "assigned" | "lease_expired" | "lease_extended" | "dependency_added" | "dependency_removed" | "worker_registered" | "worker_updated" | "worker_deleted" | "project_created" | "project_updated" | "project_deleted" | "member_added" | "member_removed" | "webhook_created" | "webhook_updated" | "webhook_deleted" | "key_created" | "key_revoked")[];
             /** @example null */
             project: string | null;
             /**
@@ -1420,7 +1581,7 @@ export interface components {
              *       "completed"
              *     ]
              */
-            events?: ("created" | "updated" | "deleted" | "started" | "progressed" | "review_requested" | "completed" | "approved" | "rejected" | "blocked" | "unblocked" | "released" | "reopened" | "assigned" | "lease_expired" | "lease_extended" | "dependency_added" | "dependency_removed" | "worker_registered" | "worker_updated" | "worker_deleted" | "project_created" | "project_updated" | "project_deleted" | "member_added" | "member_removed" | "webhook_created" | "webhook_updated" | "webhook_deleted")[];
+            events?: ("created" | "updated" | "deleted" | "started" | "progressed" | "review_requested" | "completed" | "approved" | "rejected" | "blocked" | "unblocked" | "released" | "reopened" | "assigned" | "lease_expired" | "lease_extended" | "dependency_added" | "dependency_removed" | "worker_registered" | "worker_updated" | "worker_deleted" | "project_created" | "project_updated" | "project_deleted" | "member_added" | "member_removed" | "webhook_created" | "webhook_updated" | "webhook_deleted" | "key_created" | "key_revoked")[];
             /**
              * @description Only this project's entries; null or absent: every entry.
              * @example website
@@ -1669,6 +1830,17 @@ export interface components {
             /** @enum {boolean} */
             secret_rotated?: true;
         };
+        /** @description The API key as it was created, or as it was when revoked: never the key, nor its hash. */
+        AuditKeySnapshot: {
+            worker_id: string;
+            key_id: string;
+            name: string;
+            prefix: string;
+            scopes: string[];
+            projects: string[] | null;
+            /** Format: date-time */
+            expires_at: string;
+        };
         /** @description An audit entry of action `created`. */
         AuditEntryCreated: {
             /** @example 1017 */
@@ -1686,6 +1858,12 @@ export interface components {
              * @example taskflow-mcp/1.0.0 (claude-code)
              */
             client: string | null;
+            /**
+             * Format: uuid
+             * @description The API key the change was made with (its `id`, as `GET /api/workers/{id}/keys` lists it); null when the caller used a login token.
+             * @example null
+             */
+            key_id: string | null;
             /**
              * Format: date-time
              * @example 2026-11-26T20:41:04.575Z
@@ -1731,6 +1909,12 @@ export interface components {
              */
             client: string | null;
             /**
+             * Format: uuid
+             * @description The API key the change was made with (its `id`, as `GET /api/workers/{id}/keys` lists it); null when the caller used a login token.
+             * @example null
+             */
+            key_id: string | null;
+            /**
              * Format: date-time
              * @example 2026-11-26T20:41:04.575Z
              */
@@ -1775,6 +1959,12 @@ export interface components {
              */
             client: string | null;
             /**
+             * Format: uuid
+             * @description The API key the change was made with (its `id`, as `GET /api/workers/{id}/keys` lists it); null when the caller used a login token.
+             * @example null
+             */
+            key_id: string | null;
+            /**
              * Format: date-time
              * @example 2026-11-26T20:41:04.575Z
              */
@@ -1818,6 +2008,12 @@ export interface components {
              * @example taskflow-mcp/1.0.0 (claude-code)
              */
             client: string | null;
+            /**
+             * Format: uuid
+             * @description The API key the change was made with (its `id`, as `GET /api/workers/{id}/keys` lists it); null when the caller used a login token.
+             * @example null
+             */
+            key_id: string | null;
             /**
              * Format: date-time
              * @example 2026-11-26T20:41:04.575Z
@@ -1864,6 +2060,12 @@ export interface components {
              */
             client: string | null;
             /**
+             * Format: uuid
+             * @description The API key the change was made with (its `id`, as `GET /api/workers/{id}/keys` lists it); null when the caller used a login token.
+             * @example null
+             */
+            key_id: string | null;
+            /**
              * Format: date-time
              * @example 2026-11-26T20:41:04.575Z
              */
@@ -1907,6 +2109,12 @@ export interface components {
              * @example taskflow-mcp/1.0.0 (claude-code)
              */
             client: string | null;
+            /**
+             * Format: uuid
+             * @description The API key the change was made with (its `id`, as `GET /api/workers/{id}/keys` lists it); null when the caller used a login token.
+             * @example null
+             */
+            key_id: string | null;
             /**
              * Format: date-time
              * @example 2026-11-26T20:41:04.575Z
@@ -1953,6 +2161,12 @@ export interface components {
              */
             client: string | null;
             /**
+             * Format: uuid
+             * @description The API key the change was made with (its `id`, as `GET /api/workers/{id}/keys` lists it); null when the caller used a login token.
+             * @example null
+             */
+            key_id: string | null;
+            /**
              * Format: date-time
              * @example 2026-11-26T20:41:04.575Z
              */
@@ -1997,6 +2211,12 @@ export interface components {
              * @example taskflow-mcp/1.0.0 (claude-code)
              */
             client: string | null;
+            /**
+             * Format: uuid
+             * @description The API key the change was made with (its `id`, as `GET /api/workers/{id}/keys` lists it); null when the caller used a login token.
+             * @example null
+             */
+            key_id: string | null;
             /**
              * Format: date-time
              * @example 2026-11-26T20:41:04.575Z
@@ -2043,6 +2263,12 @@ export interface components {
              */
             client: string | null;
             /**
+             * Format: uuid
+             * @description The API key the change was made with (its `id`, as `GET /api/workers/{id}/keys` lists it); null when the caller used a login token.
+             * @example null
+             */
+            key_id: string | null;
+            /**
              * Format: date-time
              * @example 2026-11-26T20:41:04.575Z
              */
@@ -2087,6 +2313,12 @@ export interface components {
              */
             client: string | null;
             /**
+             * Format: uuid
+             * @description The API key the change was made with (its `id`, as `GET /api/workers/{id}/keys` lists it); null when the caller used a login token.
+             * @example null
+             */
+            key_id: string | null;
+            /**
              * Format: date-time
              * @example 2026-11-26T20:41:04.575Z
              */
@@ -2130,6 +2362,12 @@ export interface components {
              * @example taskflow-mcp/1.0.0 (claude-code)
              */
             client: string | null;
+            /**
+             * Format: uuid
+             * @description The API key the change was made with (its `id`, as `GET /api/workers/{id}/keys` lists it); null when the caller used a login token.
+             * @example null
+             */
+            key_id: string | null;
             /**
              * Format: date-time
              * @example 2026-11-26T20:41:04.575Z
@@ -2176,6 +2414,12 @@ export interface components {
              */
             client: string | null;
             /**
+             * Format: uuid
+             * @description The API key the change was made with (its `id`, as `GET /api/workers/{id}/keys` lists it); null when the caller used a login token.
+             * @example null
+             */
+            key_id: string | null;
+            /**
              * Format: date-time
              * @example 2026-11-26T20:41:04.575Z
              */
@@ -2220,6 +2464,12 @@ export interface components {
              * @example taskflow-mcp/1.0.0 (claude-code)
              */
             client: string | null;
+            /**
+             * Format: uuid
+             * @description The API key the change was made with (its `id`, as `GET /api/workers/{id}/keys` lists it); null when the caller used a login token.
+             * @example null
+             */
+            key_id: string | null;
             /**
              * Format: date-time
              * @example 2026-11-26T20:41:04.575Z
@@ -2266,6 +2516,12 @@ export interface components {
              */
             client: string | null;
             /**
+             * Format: uuid
+             * @description The API key the change was made with (its `id`, as `GET /api/workers/{id}/keys` lists it); null when the caller used a login token.
+             * @example null
+             */
+            key_id: string | null;
+            /**
              * Format: date-time
              * @example 2026-11-26T20:41:04.575Z
              */
@@ -2309,6 +2565,12 @@ export interface components {
              * @example taskflow-mcp/1.0.0 (claude-code)
              */
             client: string | null;
+            /**
+             * Format: uuid
+             * @description The API key the change was made with (its `id`, as `GET /api/workers/{id}/keys` lists it); null when the caller used a login token.
+             * @example null
+             */
+            key_id: string | null;
             /**
              * Format: date-time
              * @example 2026-11-26T20:41:04.575Z
@@ -2354,6 +2616,12 @@ export interface components {
              */
             client: string | null;
             /**
+             * Format: uuid
+             * @description The API key the change was made with (its `id`, as `GET /api/workers/{id}/keys` lists it); null when the caller used a login token.
+             * @example null
+             */
+            key_id: string | null;
+            /**
              * Format: date-time
              * @example 2026-11-26T20:41:04.575Z
              */
@@ -2397,6 +2665,12 @@ export interface components {
              * @example taskflow-mcp/1.0.0 (claude-code)
              */
             client: string | null;
+            /**
+             * Format: uuid
+             * @description The API key the change was made with (its `id`, as `GET /api/workers/{id}/keys` lists it); null when the caller used a login token.
+             * @example null
+             */
+            key_id: string | null;
             /**
              * Format: date-time
              * @example 2026-11-26T20:41:04.575Z
@@ -2442,6 +2716,12 @@ export interface components {
              */
             client: string | null;
             /**
+             * Format: uuid
+             * @description The API key the change was made with (its `id`, as `GET /api/workers/{id}/keys` lists it); null when the caller used a login token.
+             * @example null
+             */
+            key_id: string | null;
+            /**
              * Format: date-time
              * @example 2026-11-26T20:41:04.575Z
              */
@@ -2485,6 +2765,12 @@ export interface components {
              * @example taskflow-mcp/1.0.0 (claude-code)
              */
             client: string | null;
+            /**
+             * Format: uuid
+             * @description The API key the change was made with (its `id`, as `GET /api/workers/{id}/keys` lists it); null when the caller used a login token.
+             * @example null
+             */
+            key_id: string | null;
             /**
              * Format: date-time
              * @example 2026-11-26T20:41:04.575Z
@@ -2530,6 +2816,12 @@ export interface components {
              */
             client: string | null;
             /**
+             * Format: uuid
+             * @description The API key the change was made with (its `id`, as `GET /api/workers/{id}/keys` lists it); null when the caller used a login token.
+             * @example null
+             */
+            key_id: string | null;
+            /**
              * Format: date-time
              * @example 2026-11-26T20:41:04.575Z
              */
@@ -2573,6 +2865,12 @@ export interface components {
              * @example taskflow-mcp/1.0.0 (claude-code)
              */
             client: string | null;
+            /**
+             * Format: uuid
+             * @description The API key the change was made with (its `id`, as `GET /api/workers/{id}/keys` lists it); null when the caller used a login token.
+             * @example null
+             */
+            key_id: string | null;
             /**
              * Format: date-time
              * @example 2026-11-26T20:41:04.575Z
@@ -2618,6 +2916,12 @@ export interface components {
              */
             client: string | null;
             /**
+             * Format: uuid
+             * @description The API key the change was made with (its `id`, as `GET /api/workers/{id}/keys` lists it); null when the caller used a login token.
+             * @example null
+             */
+            key_id: string | null;
+            /**
              * Format: date-time
              * @example 2026-11-26T20:41:04.575Z
              */
@@ -2661,6 +2965,12 @@ export interface components {
              * @example taskflow-mcp/1.0.0 (claude-code)
              */
             client: string | null;
+            /**
+             * Format: uuid
+             * @description The API key the change was made with (its `id`, as `GET /api/workers/{id}/keys` lists it); null when the caller used a login token.
+             * @example null
+             */
+            key_id: string | null;
             /**
              * Format: date-time
              * @example 2026-11-26T20:41:04.575Z
@@ -2706,6 +3016,12 @@ export interface components {
              */
             client: string | null;
             /**
+             * Format: uuid
+             * @description The API key the change was made with (its `id`, as `GET /api/workers/{id}/keys` lists it); null when the caller used a login token.
+             * @example null
+             */
+            key_id: string | null;
+            /**
              * Format: date-time
              * @example 2026-11-26T20:41:04.575Z
              */
@@ -2749,6 +3065,12 @@ export interface components {
              * @example taskflow-mcp/1.0.0 (claude-code)
              */
             client: string | null;
+            /**
+             * Format: uuid
+             * @description The API key the change was made with (its `id`, as `GET /api/workers/{id}/keys` lists it); null when the caller used a login token.
+             * @example null
+             */
+            key_id: string | null;
             /**
              * Format: date-time
              * @example 2026-11-26T20:41:04.575Z
@@ -2794,6 +3116,12 @@ export interface components {
              */
             client: string | null;
             /**
+             * Format: uuid
+             * @description The API key the change was made with (its `id`, as `GET /api/workers/{id}/keys` lists it); null when the caller used a login token.
+             * @example null
+             */
+            key_id: string | null;
+            /**
              * Format: date-time
              * @example 2026-11-26T20:41:04.575Z
              */
@@ -2837,6 +3165,12 @@ export interface components {
              * @example taskflow-mcp/1.0.0 (claude-code)
              */
             client: string | null;
+            /**
+             * Format: uuid
+             * @description The API key the change was made with (its `id`, as `GET /api/workers/{id}/keys` lists it); null when the caller used a login token.
+             * @example null
+             */
+            key_id: string | null;
             /**
              * Format: date-time
              * @example 2026-11-26T20:41:04.575Z
@@ -2882,6 +3216,12 @@ export interface components {
              */
             client: string | null;
             /**
+             * Format: uuid
+             * @description The API key the change was made with (its `id`, as `GET /api/workers/{id}/keys` lists it); null when the caller used a login token.
+             * @example null
+             */
+            key_id: string | null;
+            /**
              * Format: date-time
              * @example 2026-11-26T20:41:04.575Z
              */
@@ -2926,6 +3266,12 @@ export interface components {
              */
             client: string | null;
             /**
+             * Format: uuid
+             * @description The API key the change was made with (its `id`, as `GET /api/workers/{id}/keys` lists it); null when the caller used a login token.
+             * @example null
+             */
+            key_id: string | null;
+            /**
              * Format: date-time
              * @example 2026-11-26T20:41:04.575Z
              */
@@ -2951,6 +3297,106 @@ export interface components {
              */
             action: "webhook_deleted";
             context: components["schemas"]["AuditWebhookSnapshot"];
+        };
+        /** @description An audit entry of action `key_created`. */
+        AuditEntryKeyCreated: {
+            /** @example 1017 */
+            id: number;
+            /** @example 42 */
+            task_id: number | null;
+            /** @example website */
+            project_slug: string | null;
+            /** @example agent-claude-1 */
+            actor_id: string;
+            /** @example agent */
+            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
+             * @example taskflow-mcp/1.0.0 (claude-code)
+             */
+            client: string | null;
+            /**
+             * Format: uuid
+             * @description The API key the change was made with (its `id`, as `GET /api/workers/{id}/keys` lists it); null when the caller used a login token.
+             * @example null
+             */
+            key_id: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            timestamp: string;
+            /**
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
+             * @example 7
+             */
+            chain_seq: number | null;
+            /**
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
+             * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+             */
+            prev_hash: string | null;
+            /**
+             * @description SHA-256 (hex) over the entry and `prev_hash`, computed by the database on insert; `GET /api/audit/verify` recomputes it.
+             * @example 60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752
+             */
+            hash: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "key_created";
+            context: components["schemas"]["AuditKeySnapshot"];
+        };
+        /** @description An audit entry of action `key_revoked`. */
+        AuditEntryKeyRevoked: {
+            /** @example 1017 */
+            id: number;
+            /** @example 42 */
+            task_id: number | null;
+            /** @example website */
+            project_slug: string | null;
+            /** @example agent-claude-1 */
+            actor_id: string;
+            /** @example agent */
+            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
+             * @example taskflow-mcp/1.0.0 (claude-code)
+             */
+            client: string | null;
+            /**
+             * Format: uuid
+             * @description The API key the change was made with (its `id`, as `GET /api/workers/{id}/keys` lists it); null when the caller used a login token.
+             * @example null
+             */
+            key_id: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            timestamp: string;
+            /**
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
+             * @example 7
+             */
+            chain_seq: number | null;
+            /**
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
+             * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+             */
+            prev_hash: string | null;
+            /**
+             * @description SHA-256 (hex) over the entry and `prev_hash`, computed by the database on insert; `GET /api/audit/verify` recomputes it.
+             * @example 60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752
+             */
+            hash: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "key_revoked";
+            context: components["schemas"]["AuditKeySnapshot"];
         };
     };
     responses: never;
@@ -8791,6 +9237,575 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Worker"];
                 };
+            };
+            /** @description Malformed JSON */
+            400: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Malformed JSON body",
+                     *       "status_code": 400,
+                     *       "code": "malformed_json"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
+            401: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Token expired",
+                     *       "status_code": 401,
+                     *       "code": "unauthenticated"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Only admins may do this",
+                     *       "status_code": 403,
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task 42 not found",
+                     *       "status_code": 404,
+                     *       "code": "task_not_found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body over 1 MB */
+            413: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Request body is larger than the 1 MB limit",
+                     *       "status_code": 413,
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A body that is not `application/json`, or a `Content-Encoding` other than identity */
+            415: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Content-Type must be application/json",
+                     *       "status_code": 415,
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation failed (body, query or path) */
+            422: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Validation failed: title must be a string of 1 to 200 characters",
+                     *       "status_code": 422,
+                     *       "code": "validation_failed",
+                     *       "details": [
+                     *         {
+                     *           "field": "title",
+                     *           "message": "title must be a string of 1 to 200 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit exceeded (see `Retry-After`) */
+            429: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Too many requests",
+                     *       "status_code": 429,
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Database unreachable */
+            503: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Database unavailable, try again shortly",
+                     *       "status_code": 503,
+                     *       "code": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    WorkerKeys_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Worker id: the JWT `sub`, percent-encoded */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The worker's keys */
+            200: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyView"][];
+                };
+            };
+            /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
+            401: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Token expired",
+                     *       "status_code": 401,
+                     *       "code": "unauthenticated"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Only admins may do this",
+                     *       "status_code": 403,
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task 42 not found",
+                     *       "status_code": 404,
+                     *       "code": "task_not_found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation failed (body, query or path) */
+            422: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Validation failed: title must be a string of 1 to 200 characters",
+                     *       "status_code": 422,
+                     *       "code": "validation_failed",
+                     *       "details": [
+                     *         {
+                     *           "field": "title",
+                     *           "message": "title must be a string of 1 to 200 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit exceeded (see `Retry-After`) */
+            429: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Too many requests",
+                     *       "status_code": 429,
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Database unreachable */
+            503: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Database unavailable, try again shortly",
+                     *       "status_code": 503,
+                     *       "code": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    WorkerKeys_create: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes retries safe: a retry with the same key and request returns the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key with another request is a 422. Per caller, kept 24 hours. */
+                "Idempotency-Key"?: string;
+                /** @description The program acting for the caller, recorded as `client` in the audit entries of the change (e.g. `taskflow-cli/1.0.0`). 1 to 200 printable ASCII characters; 422 otherwise. */
+                "X-TaskFlow-Client"?: string;
+            };
+            path: {
+                /** @description Worker id: the JWT `sub`, percent-encoded */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "triage agent on ci-runner-3",
+                 *       "scopes": [
+                 *         "read",
+                 *         "write"
+                 *       ],
+                 *       "projects": [
+                 *         "website"
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["CreateApiKeyDto"];
+            };
+        };
+        responses: {
+            /** @description The key, shown this once */
+            201: {
+                headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same `Idempotency-Key`; absent otherwise. */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedApiKey"];
+                };
+            };
+            /** @description Malformed JSON */
+            400: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Malformed JSON body",
+                     *       "status_code": 400,
+                     *       "code": "malformed_json"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
+            401: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Token expired",
+                     *       "status_code": 401,
+                     *       "code": "unauthenticated"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Only admins may do this",
+                     *       "status_code": 403,
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task 42 not found",
+                     *       "status_code": 404,
+                     *       "code": "task_not_found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body over 1 MB */
+            413: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Request body is larger than the 1 MB limit",
+                     *       "status_code": 413,
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A body that is not `application/json`, or a `Content-Encoding` other than identity */
+            415: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Content-Type must be application/json",
+                     *       "status_code": 415,
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation failed (body, query or path) */
+            422: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Validation failed: title must be a string of 1 to 200 characters",
+                     *       "status_code": 422,
+                     *       "code": "validation_failed",
+                     *       "details": [
+                     *         {
+                     *           "field": "title",
+                     *           "message": "title must be a string of 1 to 200 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit exceeded (see `Retry-After`) */
+            429: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Too many requests",
+                     *       "status_code": 429,
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Database unreachable */
+            503: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Database unavailable, try again shortly",
+                     *       "status_code": 503,
+                     *       "code": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    WorkerKeys_revoke: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The program acting for the caller, recorded as `client` in the audit entries of the change (e.g. `taskflow-cli/1.0.0`). 1 to 200 printable ASCII characters; 422 otherwise. */
+                "X-TaskFlow-Client"?: string;
+            };
+            path: {
+                /** @description Worker id: the JWT `sub`, percent-encoded */
+                id: string;
+                /** @description Key id */
+                key_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked */
+            204: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Malformed JSON */
             400: {

@@ -5,7 +5,7 @@ import {
   OnApplicationBootstrap,
   OnApplicationShutdown,
 } from '@nestjs/common';
-import type { Viewer } from '../access/project-access';
+import { type Viewer, withinAllowedProjects } from '../access/project-access';
 import { ProjectRepository } from '../access/project.repository';
 import type { AuditAction } from '../audit/audit-actions';
 import type { AuditEntry } from '../audit/audit-entry.entity';
@@ -350,7 +350,8 @@ export class EventFeed implements OnApplicationBootstrap, OnApplicationShutdown 
   /**
    * Who may read which entry, by the one visibility rule (`readableProject`), asked once for
    * every non-admin viewer × every project in the entries. Entries about no project are
-   * everyone's, and admins read everything, as in that rule.
+   * everyone's, and admins read everything, as in that rule; a key's project allow-list
+   * (`Viewer.projects`) narrows it for that subscriber, as `withinAllowed` does in SQL.
    */
   private async readable(
     audience: Subscription[],
@@ -368,8 +369,9 @@ export class EventFeed implements OnApplicationBootstrap, OnApplicationShutdown 
         : [];
     const allowed = new Set(pairs.map((p) => pairKey(p.viewer, p.slug)));
     return (viewer, { entry }) =>
-      entry.project_slug === null ||
-      viewer.isAdmin ||
-      allowed.has(pairKey(viewer.id, entry.project_slug));
+      withinAllowedProjects(viewer, entry.project_slug) &&
+      (entry.project_slug === null ||
+        viewer.isAdmin ||
+        allowed.has(pairKey(viewer.id, entry.project_slug)));
   }
 }

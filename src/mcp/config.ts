@@ -5,8 +5,9 @@ export interface McpConfig {
   /** The TaskFlow API, without a trailing slash. */
   baseUrl: string;
   /**
-   * The agent's own identity: the API records every change under it. A login session renews its
-   * JWT; a pasted TASKFLOW_TOKEN does not.
+   * The agent's own identity: the API records every change under it. An API key
+   * (TASKFLOW_API_KEY) needs no renewal; a login session renews its JWT; a pasted TASKFLOW_TOKEN
+   * does not.
    */
   credentials: Credentials;
 }
@@ -47,7 +48,7 @@ export function loadMcpConfig(env: NodeJS.ProcessEnv): McpConfig {
 
   if (!connection.credentials) {
     throw new McpConfigError(
-      `no credentials: sign in as the agent with \`TASKFLOW_CONFIG=${connection.configPath} taskflow login --email <agent email>\` (the server renews its token from that session), or set TASKFLOW_TOKEN to a JWT (never renewed)`,
+      `no credentials: set TASKFLOW_API_KEY to the agent's API key (taskflow keys create <agent> --name …), or sign in as the agent with \`TASKFLOW_CONFIG=${connection.configPath} taskflow login --email <agent email>\` (the server renews its token from that session), or set TASKFLOW_TOKEN to a JWT (never renewed)`,
     );
   }
   return { baseUrl: rawUrl.replace(/\/+$/, ''), credentials: connection.credentials };

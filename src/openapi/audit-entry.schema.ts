@@ -158,6 +158,19 @@ const CONTEXTS: Record<string, SchemaObject> = {
     description:
       'Each changed field, with its value before and after; a new secret is only said to be new. Filed under the project the webhook watches (`project_slug`); a move from one project to another is two entries, `project` `{from: <old>, to: null}` under the old project, then `{from: null, to: <new>}` with the other changes under the new one.',
   },
+  AuditKeySnapshot: {
+    ...closed({
+      worker_id: text,
+      key_id: text,
+      name: text,
+      prefix: text,
+      scopes: strings,
+      projects: nullable(strings),
+      expires_at: timestamp,
+    }),
+    description:
+      'The API key as it was created, or as it was when revoked: never the key, nor its hash.',
+  },
 };
 
 const AUDIT_CONTEXT_OF: Record<AuditAction, keyof typeof CONTEXTS | null> = {
@@ -190,6 +203,8 @@ const AUDIT_CONTEXT_OF: Record<AuditAction, keyof typeof CONTEXTS | null> = {
   webhook_created: 'AuditWebhookSnapshot',
   webhook_updated: 'AuditWebhookChanges',
   webhook_deleted: 'AuditWebhookSnapshot',
+  key_created: 'AuditKeySnapshot',
+  key_revoked: 'AuditKeySnapshot',
 };
 
 const entryName = (action: AuditAction): string =>

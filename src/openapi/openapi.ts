@@ -16,7 +16,8 @@ const DESCRIPTION = `One task board shared by humans and AI agents.
 
 Every route except \`/health\`, \`/api/health/db\`, \`/openapi.json\` and \`/docs\` needs
 \`Authorization: Bearer <JWT>\` from the Better Auth server (\`npm run token -- --email you@example.com\`
-prints one): press **Authorize** and paste it.
+prints one), or \`Authorization: Bearer tf_…\`, an API key of a registered worker
+(\`POST /api/workers/{id}/keys\`): press **Authorize** and paste either.
 
 Errors always have the body \`{"error": "...", "status_code": N, "code": "..."}\`: switch on
 \`code\` (the \`ErrorCode\` enum), never on the message. A 422 adds \`details: [{field, message}]\`.
@@ -57,8 +58,28 @@ export function buildOpenApiDocument(app: INestApplication, version: string): Op
     .setDescription(DESCRIPTION)
     .setVersion(version)
     .addServer('/', 'This server (the document is served by the API it describes)')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
-    .addSecurityRequirements('bearer');
+    .addBearerAuth(
+      {
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'JWT',
+        description: 'A JWT from the Better Auth server: a person or an agent, signed in.',
+      },
+      'bearer',
+    )
+    .addBearerAuth(
+      {
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'tf_…',
+        description:
+          "An API key of a registered worker (`tf_` and 43 characters), from `POST /api/workers/{id}/keys`: acts as that worker within the key's scopes (`read`: GET and HEAD only, else 403 `insufficient_scope`) and projects, until it expires or is revoked (401). Never an admin.",
+      },
+      'api_key',
+    )
+    // Two requirements: either scheme is enough.
+    .addSecurityRequirements('bearer')
+    .addSecurityRequirements('api_key');
   for (const [name, description] of TAGS) builder.addTag(name, description);
   const document = SwaggerModule.createDocument(app, builder.build(), {
     operationIdFactory: (controllerKey, methodKey) =>

@@ -38,4 +38,9 @@ export const REQUEST_EXAMPLES: Record<string, unknown> = {
     project: 'website',
   },
   UpdateWebhookDto: { events: [] },
+  CreateApiKeyDto: {
+    name: 'triage agent on ci-runner-3',
+    scopes: ['read', 'write'],
+    projects: ['website'],
+  },
 };

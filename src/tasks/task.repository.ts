@@ -1,8 +1,8 @@
 import { TransactionHost } from '@nestjs-cls/transactional';
 import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { Injectable } from '@nestjs/common';
-import type { ProjectRole, Viewer } from '../access/project-access';
-import { readableProject } from '../access/project.repository';
+import { allowedProjectsOf, type ProjectRole, type Viewer } from '../access/project-access';
+import { readableProject, withinAllowed } from '../access/project.repository';
 import { Conditions } from '../database/conditions';
 import { TableRepository } from '../database/table-repository';
 import { hasUnfinishedDependency } from './task-dependency.repository';
@@ -22,7 +22,8 @@ import {
 
 /**
  * `GET /api/tasks/{id}` (`blocked_by` is a column, kept by a trigger on task_dependencies).
- * Parameters: $1 the id, $2 the caller, $3 whether the caller is an admin.
+ * Parameters: $1 the id, $2 the caller, $3 whether the caller is an admin, $4 the caller's
+ * project allow-list (null: none).
  */
 /**
  * Names of the hot statements, prepared on each connection (`TableRepository.prepared`); the
@@ -48,7 +49,7 @@ export const listStatementName = (text: string): string => {
   return name;
 };
 
-export const FIND_TASK_SQL = `SELECT t.* FROM tasks t WHERE t.id = $1 AND ${readableProject('t.project_slug', '$2', '$3')}`;
+export const FIND_TASK_SQL = `SELECT t.* FROM tasks t WHERE t.id = $1 AND ${readableProject('t.project_slug', '$2', '$3', '$4')}`;
 
 /**
  * One page of tasks matching `where` (conditions on alias `t`), in `orderBy` order. `limit` and
@@ -187,10 +188,10 @@ const moveSubjectColumns = (caller: string, holder: string) => `t.*,
 
 /**
  * Locks one task for a move, if the caller may see it. Parameters: $1 the id, $2 the caller,
- * $3 a new holder or null, $4 whether the caller is an admin.
+ * $3 a new holder or null, $4 whether the caller is an admin, $5 its project allow-list.
  */
 export const LOCK_MOVE_SUBJECT_SQL = `SELECT ${moveSubjectColumns('$2', '$3::varchar')} FROM tasks t
-  WHERE t.id = $1 AND ${readableProject('t.project_slug', '$2', '$4')} FOR NO KEY UPDATE`;
+  WHERE t.id = $1 AND ${readableProject('t.project_slug', '$2', '$4', '$5')} FOR NO KEY UPDATE`;
 
 /**
  * Writes the outcome of a move. Parameters: $1 id, $2 status, $3 holder, $4 progress (null keeps
@@ -242,7 +243,7 @@ export type ClaimTier = 'expired' | 'mine' | 'pending';
  * required capabilities the caller has registered, narrowed by the filter, and only on the
  * shared board or in projects where the caller is an owner or member (admins: anywhere).
  * Parameters: $1 the caller, $2 project, $3 min priority, $4 the capabilities filter (null: no
- * narrowing), $5 whether the caller is an admin. The unassigned tier walks `idx_tasks_claimable`
+ * narrowing), $5 whether the caller is an admin, $6 its project allow-list. The unassigned tier walks `idx_tasks_claimable`
  * in order (see test/query-plans.e2e-spec.ts).
  */
 export function claimNextCandidateSql(tier: ClaimTier): string {
@@ -262,6 +263,7 @@ export function claimNextCandidateSql(tier: ClaimTier): string {
        AND (t.project_slug IS NULL OR $5::boolean OR EXISTS (
              SELECT 1 FROM project_members m WHERE m.project_slug = t.project_slug
                 AND m.worker_id = $1 AND m.role IN ('owner', 'member')))
+       AND ${withinAllowed('t.project_slug', '$6')}
        AND NOT ${hasUnfinishedDependency('t')}
      ORDER BY t.priority DESC, t.due_date ASC NULLS LAST, t.id ASC
      LIMIT 1
@@ -386,7 +388,14 @@ const likePattern = (text: string): string => `%${text.replace(/[\\%_]/g, (c) =>
 /** The list's WHERE: the visibility rule first, then each filter given, as parameters. */
 function listConditions(viewer: Viewer, filters: TaskFilters): Conditions {
   const where = new Conditions();
-  where.raw(readableProject('t.project_slug', where.param(viewer.id), where.param(viewer.isAdmin)));
+  where.raw(
+    readableProject(
+      't.project_slug',
+      where.param(viewer.id),
+      where.param(viewer.isAdmin),
+      where.param(allowedProjectsOf(viewer)),
+    ),
+  );
   where
     .add((p) => `t.status = ${p}`, filters.status)
     .add((p) => `t.priority = ${p}`, filters.priority)
@@ -442,14 +451,15 @@ export class TaskRepository extends TableRepository<Task> {
       id,
       viewer.id,
       viewer.isAdmin,
+      allowedProjectsOf(viewer),
     ]);
     return row && toTask(row);
   }
 
   async exists(id: number, viewer: Viewer): Promise<boolean> {
     const rows = await this.select(
-      `SELECT 1 FROM tasks t WHERE t.id = $1 AND ${readableProject('t.project_slug', '$2', '$3')}`,
-      [id, viewer.id, viewer.isAdmin],
+      `SELECT 1 FROM tasks t WHERE t.id = $1 AND ${readableProject('t.project_slug', '$2', '$3', '$4')}`,
+      [id, viewer.id, viewer.isAdmin, allowedProjectsOf(viewer)],
     );
     return rows.length > 0;
   }
@@ -461,8 +471,8 @@ export class TaskRepository extends TableRepository<Task> {
   async keepFromDeletion(ids: number[], viewer: Viewer): Promise<Task[]> {
     const rows = await this.write<TaskRow>(
       `SELECT * FROM tasks t WHERE t.id = ANY($1)
-         AND ${readableProject('t.project_slug', '$2', '$3')} FOR KEY SHARE`,
-      [ids, viewer.id, viewer.isAdmin],
+         AND ${readableProject('t.project_slug', '$2', '$3', '$4')} FOR KEY SHARE`,
+      [ids, viewer.id, viewer.isAdmin, allowedProjectsOf(viewer)],
     );
     return rows.map(toTask);
   }
@@ -621,7 +631,7 @@ export class TaskRepository extends TableRepository<Task> {
     const [row] = await this.preparedWrite<TaskRow>(
       STATEMENT.lockMoveSubject,
       LOCK_MOVE_SUBJECT_SQL,
-      [id, caller.id, holder, caller.isAdmin],
+      [id, caller.id, holder, caller.isAdmin, allowedProjectsOf(caller)],
     );
     return row && toLocked(row);
   }
@@ -638,6 +648,7 @@ export class TaskRepository extends TableRepository<Task> {
       filters.minPriority ?? null,
       filters.capabilities ?? null,
       caller.isAdmin,
+      allowedProjectsOf(caller),
     ]);
     return row && toLocked(row);
   }
@@ -686,9 +697,9 @@ export class TaskRepository extends TableRepository<Task> {
     const [row] = await this.select<{ id: number; target: number; visible: boolean }>(
       `SELECT * FROM (${crossingReferencesSql(
         () => 'x.project_slug = $1',
-        `, ${readableProject('r.project_slug', '$2', '$3')} AS visible`,
+        `, ${readableProject('r.project_slug', '$2', '$3', '$4')} AS visible`,
       )}) refs ORDER BY visible DESC LIMIT 1`,
-      [slug, viewer.id, viewer.isAdmin],
+      [slug, viewer.id, viewer.isAdmin, allowedProjectsOf(viewer)],
     );
     return row;
   }
@@ -711,10 +722,10 @@ export class TaskRepository extends TableRepository<Task> {
           `$1 IN (${referrer}, ${target}) AND EXISTS (SELECT 1 FROM projects xp
              WHERE xp.slug = x.project_slug AND xp.visibility = 'private')`,
         `, x.project_slug AS target_project,
-           CASE WHEN r.id = $1 THEN ${readableProject('x.project_slug', '$2', '$3')}
-                ELSE ${readableProject('r.project_slug', '$2', '$3')} END AS visible`,
+           CASE WHEN r.id = $1 THEN ${readableProject('x.project_slug', '$2', '$3', '$4')}
+                ELSE ${readableProject('r.project_slug', '$2', '$3', '$4')} END AS visible`,
       )}) refs ORDER BY visible DESC LIMIT 1`,
-      [id, viewer.id, viewer.isAdmin],
+      [id, viewer.id, viewer.isAdmin, allowedProjectsOf(viewer)],
     );
     return row;
   }
@@ -741,8 +752,8 @@ export class TaskRepository extends TableRepository<Task> {
   async lockForDelete(id: number, viewer: Viewer): Promise<Task | undefined> {
     const [row] = await this.write<TaskRow>(
       `SELECT * FROM tasks t
-        WHERE t.id = $1 AND ${readableProject('t.project_slug', '$2', '$3')} FOR UPDATE`,
-      [id, viewer.id, viewer.isAdmin],
+        WHERE t.id = $1 AND ${readableProject('t.project_slug', '$2', '$3', '$4')} FOR UPDATE`,
+      [id, viewer.id, viewer.isAdmin, allowedProjectsOf(viewer)],
     );
     return row && toTask(row);
   }
@@ -752,7 +763,8 @@ export class TaskRepository extends TableRepository<Task> {
    * is cleared and their dependencies on it are removed. Returns them, with what each lost.
    */
   async detachHidden(id: number, viewer: Viewer): Promise<DetachedReference[]> {
-    const hidden = (alias: string) => `NOT ${readableProject(`${alias}.project_slug`, '$2', '$3')}`;
+    const hidden = (alias: string) =>
+      `NOT ${readableProject(`${alias}.project_slug`, '$2', '$3', '$4')}`;
     return this.write<DetachedReference>(
       `WITH children AS (
          UPDATE tasks c SET parent_id = NULL, updated_at = now()
@@ -764,7 +776,7 @@ export class TaskRepository extends TableRepository<Task> {
        SELECT id, project_slug, 'parent_id' AS field FROM children
        UNION ALL SELECT id, project_slug, 'depends_on' FROM edges
        ORDER BY id`,
-      [id, viewer.id, viewer.isAdmin],
+      [id, viewer.id, viewer.isAdmin, allowedProjectsOf(viewer)],
     );
   }
 
@@ -772,8 +784,8 @@ export class TaskRepository extends TableRepository<Task> {
   async versionOf(id: number, viewer: Viewer): Promise<number | undefined> {
     const [row] = await this.select<{ version: number }>(
       `SELECT version FROM tasks t
-        WHERE t.id = $1 AND ${readableProject('t.project_slug', '$2', '$3')}`,
-      [id, viewer.id, viewer.isAdmin],
+        WHERE t.id = $1 AND ${readableProject('t.project_slug', '$2', '$3', '$4')}`,
+      [id, viewer.id, viewer.isAdmin, allowedProjectsOf(viewer)],
     );
     return row?.version;
   }

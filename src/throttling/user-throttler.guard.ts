@@ -14,7 +14,8 @@ import { TokenVerifier } from '../auth/token-verifier';
 /**
  * Rate limiting, in front of authentication (the first global guard), so that requests with no
  * token or a bad one are limited before they cost a signature check. One throttler, two keys:
- * a token already verified (in the verifier's cache, a lookup) counts for its user; anything
+ * a token already verified (in the verifier's cache, a lookup) counts for its user, or for its
+ * key when it is an API key (each key of a worker has its own budget); anything
  * else counts for the client IP, including the first request of a new valid token. The counters
  * are in the throttler's storage: Redis shared by every replica with REDIS_URL
  * (`RedisThrottlerStorage`), else each replica's memory.
@@ -36,6 +37,7 @@ export class UserThrottlerGuard extends ThrottlerGuard {
   }): Promise<string> {
     const token = bearerTokenOrUndefined(request.headers.authorization);
     const user = token === undefined ? undefined : this.verifier.cached(token);
-    return Promise.resolve(user ? `user:${user.id}` : `ip:${request.ip ?? 'unknown'}`);
+    if (!user) return Promise.resolve(`ip:${request.ip ?? 'unknown'}`);
+    return Promise.resolve(user.keyId ? `key:${user.keyId}` : `user:${user.id}`);
   }
 }

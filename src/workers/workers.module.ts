@@ -5,11 +5,13 @@ import { MeController } from './me.controller';
 import { WorkerRepository } from './worker.repository';
 import { WorkersController } from './workers.controller';
 import { WorkersService } from './workers.service';
+import { WorkerKeysController } from './worker-keys.controller';
+import { WorkerKeysService } from './worker-keys.service';
 
 @Module({
   imports: [TypeOrmModule.forFeature([Worker])],
-  controllers: [WorkersController, MeController],
-  providers: [WorkerRepository, WorkersService],
+  controllers: [WorkersController, WorkerKeysController, MeController],
+  providers: [WorkerRepository, WorkersService, WorkerKeysService],
   exports: [WorkerRepository],
 })
 export class WorkersModule {}

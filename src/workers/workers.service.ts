@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { AuditTrail } from '../audit/audit-trail';
+import { ApiKeyRepository } from '../auth/api-key.repository';
 import type { AuthUser } from '../auth/auth-user';
+import { TokenVerifier } from '../auth/token-verifier';
 import {
   ConflictError,
   ForbiddenError,
@@ -23,6 +25,8 @@ type Editable = (typeof EDITABLE)[number];
 export class WorkersService {
   constructor(
     private readonly workers: WorkerRepository,
+    private readonly keys: ApiKeyRepository,
+    private readonly verifier: TokenVerifier,
     private readonly trail: AuditTrail,
   ) {}
 
@@ -90,5 +94,7 @@ export class WorkersService {
     const deleted = await this.workers.delete(id);
     if (!deleted) throw new NotFoundError(`Worker ${id} not found`, 'worker_not_found');
     this.trail.record({ context: { worker_id: id, name: deleted.name, type: deleted.type } });
+    // Its keys go with it: one registered again under this id does not inherit them.
+    for (const key of await this.keys.revokeAllOf(id)) this.verifier.forgetKey(key.id);
   }
 }

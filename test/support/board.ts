@@ -96,6 +96,22 @@ export async function insertProject(
   );
 }
 
+/**
+ * `creator` (an admin, or the worker itself) creates an API key for `workerId` (201 expected);
+ * returns the answer and the worker as a caller with that key.
+ */
+export async function createKey(
+  t: TestApp,
+  creator: Actor,
+  workerId: string,
+  body: object = {},
+): Promise<{ key: Record<string, any>; actor: Actor }> {
+  const { body: key } = await creator
+    .post(`/api/workers/${workerId}/keys`, { name: 'test key', ...body })
+    .expect(201);
+  return { key, actor: t.keyActor(workerId, key.key as string) };
+}
+
 /** A task as the API answers it (`id` and `version` typed, the rest as sent back). */
 export type TaskBody = { id: number; version: number } & Record<string, any>;
 

@@ -22,7 +22,13 @@ export interface Run {
 function cleanEnv(): NodeJS.ProcessEnv {
   // The compiled files live outside the repository: node must still find its node_modules.
   const env: NodeJS.ProcessEnv = { ...process.env, NODE_PATH: join(ROOT, 'node_modules') };
-  for (const name of ['TASKFLOW_URL', 'TASKFLOW_TOKEN', 'TASKFLOW_PASSWORD', 'AUTH_SERVER_URL']) {
+  for (const name of [
+    'TASKFLOW_URL',
+    'TASKFLOW_TOKEN',
+    'TASKFLOW_API_KEY',
+    'TASKFLOW_PASSWORD',
+    'AUTH_SERVER_URL',
+  ]) {
     delete env[name];
   }
   return env;

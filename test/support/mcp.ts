@@ -12,12 +12,13 @@ export async function startMcpClient(
   url: string,
   token: string,
   name = 'taskflow-e2e',
+  credentialVariable: 'TASKFLOW_TOKEN' | 'TASKFLOW_API_KEY' = 'TASKFLOW_TOKEN',
 ): Promise<Client> {
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: ['--require', 'ts-node/register/transpile-only', 'src/mcp/main.ts'],
     cwd: join(__dirname, '..', '..'),
-    env: { TASKFLOW_URL: url, TASKFLOW_TOKEN: token },
+    env: { TASKFLOW_URL: url, [credentialVariable]: token },
     stderr: 'pipe',
   });
   const client = new Client({ name, version: '1.0.0' });

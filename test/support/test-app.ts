@@ -4,6 +4,7 @@ import type { Server } from 'node:http';
 import passport from 'passport';
 import request from 'supertest';
 import { createApp } from '../../src/app.factory';
+import { API_KEY_STRATEGY, ApiKeyStrategy } from '../../src/auth/api-key.strategy';
 import { JOSE_STRATEGY, JoseStrategy } from '../../src/auth/jose.strategy';
 import { PASSPORT_JWT_STRATEGY, PassportJwtStrategy } from '../../src/auth/passport-jwt.strategy';
 import { AppConfig, loadConfig } from '../../src/config/config';
@@ -121,6 +122,11 @@ export class TestApp {
     return request(this.server);
   }
 
+  /** A caller with an API key instead of a JWT (`Authorization: Bearer tf_…`). */
+  keyActor(workerId: string, key: string): Actor {
+    return new Actor(workerId, key, this.server);
+  }
+
   async actor(spec: ActorSpec | string): Promise<Actor> {
     const s = typeof spec === 'string' ? { id: spec } : spec;
     const token = await this.identity.token({
@@ -137,6 +143,7 @@ export class TestApp {
     if (previous) {
       passport.use(JOSE_STRATEGY, previous.app.get(JoseStrategy));
       passport.use(PASSPORT_JWT_STRATEGY, previous.app.get(PassportJwtStrategy));
+      passport.use(API_KEY_STRATEGY, previous.app.get(ApiKeyStrategy));
     }
     await this.app.close();
     if (this.ownsIdentity) await this.identity.stop();

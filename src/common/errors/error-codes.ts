@@ -20,6 +20,7 @@ export const ERROR_CODES = [
   'capability_missing',
   'not_project_member',
   'project_owner_required',
+  'insufficient_scope',
   // 404, 405
   'not_found',
   'task_not_found',
@@ -28,6 +29,7 @@ export const ERROR_CODES = [
   'project_not_found',
   'member_not_found',
   'webhook_not_found',
+  'api_key_not_found',
   'route_not_found',
   'method_not_allowed',
   // 409, 412

@@ -9,6 +9,7 @@ import { Webhooks1764285000000 } from './1764285000000-Webhooks';
 import { RetiredProjects1764290000000 } from './1764290000000-RetiredProjects';
 import { EventOrderByTransaction1764300000000 } from './1764300000000-EventOrderByTransaction';
 import { ForgetStoredSecrets1764305000000 } from './1764305000000-ForgetStoredSecrets';
+import { ApiKeys1764310000000 } from './1764310000000-ApiKeys';
 
 /**
  * Migrations in the order they run. Listed explicitly rather than globbed, so that the compiled
@@ -27,4 +28,5 @@ export const MIGRATIONS = [
   RetiredProjects1764290000000,
   EventOrderByTransaction1764300000000,
   ForgetStoredSecrets1764305000000,
+  ApiKeys1764310000000,
 ];
