@@ -147,24 +147,24 @@ describe('Query plans of the hot paths (real PostgreSQL)', () => {
   const cursorPage = (sort: string, part?: 'undated'): [string, string, unknown[]] => {
     const { field } = sortOf(sort);
     const keyed = field !== 'id' && part !== 'undated';
-    const position = keyed ? { key: '$4', id: '$5' } : { key: 'NULL', id: '$4' };
+    const position = keyed ? { key: '$5', id: '$6' } : { key: 'NULL', id: '$5' };
     return [
       `a cursor page by ${sort}${part ? ` (${part})` : ''}`,
-      keysetPageSql([visible], sortOf(sort), '$3', position, part),
+      keysetPageSql([visible], sortOf(sort), '$4', position, part),
       [...caller, 51, ...(keyed ? [KEYS[field]] : []), 50_000],
     ];
   };
 
   it.each([
-    ['the default first page', keysetPageSql([visible], sortOf('id'), '$3'), [...caller, 51]],
+    ['the default first page', keysetPageSql([visible], sortOf('id'), '$4'), [...caller, 51]],
     [
       'a first page of pending tasks',
-      keysetPageSql([visible, 't.status = $3'], sortOf('id'), '$4'),
+      keysetPageSql([visible, 't.status = $4'], sortOf('id'), '$5'),
       [...caller, 'pending', 51],
     ],
     [
       'a cursor page of pending tasks',
-      keysetPageSql([visible, 't.status = $3'], sortOf('id'), '$4', { key: 'NULL', id: '$5' }),
+      keysetPageSql([visible, 't.status = $4'], sortOf('id'), '$5', { key: 'NULL', id: '$6' }),
       [...caller, 'pending', 51, 50_000],
     ],
     ...['id', 'priority', 'due_date', 'created_at', 'updated_at']

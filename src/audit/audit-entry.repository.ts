@@ -270,6 +270,19 @@ export class AuditEntryRepository extends TableRepository<AuditEntry> {
   }
 
   /**
+   * The ids of the entries committed after `after` (final or not yet), at most `limit`: what a
+   * new subscriber that asked only for new entries must not be sent as new.
+   */
+  async committedAfter(after: LogPosition, limit: number): Promise<number[]> {
+    const rows = await this.select<{ id: string }>(
+      `SELECT e.id FROM audit_entries e WHERE (e.tx_id, e.id) > ($1, $2)
+        ORDER BY e.tx_id, e.id LIMIT $3`,
+      [after.tx, after.id, limit],
+    );
+    return rows.map((row) => Number(row.id));
+  }
+
+  /**
    * Where the final part of the log ends now: the position of its last final entry (or the start).
    * A reader starting here gets every entry that becomes final later.
    */

@@ -47,6 +47,11 @@ interface Subscription {
   cursor: LogPosition;
   /** Batches that arrived while it caught up from the table, sent once it has. */
   held?: PositionedEntry[][];
+  /**
+   * Entries already committed when a subscriber asked only for new ones, but not yet read by the
+   * feed (an older transaction still running kept them back): not new to it.
+   */
+  old?: Set<number>;
   closed: boolean;
 }
 
@@ -59,6 +64,8 @@ const BATCH = 500;
  * (their NOTIFY has come and gone): doubling from the first to the last while they wait.
  */
 const PENDING_RETRY_MS = { first: 10, last: 1000 };
+/** At most this many committed-but-unread entries are remembered as old for a new subscriber. */
+const OLD_LIMIT = 10_000;
 
 const matches = (f: EventFilters, { entry: e }: PositionedEntry): boolean =>
   (f.project === undefined || e.project_slug === f.project) &&
@@ -184,6 +191,7 @@ export class EventFeed implements OnApplicationBootstrap, OnApplicationShutdown 
     };
     try {
       if (after !== undefined) subscription.cursor = await this.entries.positionOf(after);
+      else subscription.old = new Set(await this.entries.committedAfter(through, OLD_LIMIT));
       if (isAfter(through, subscription.cursor)) await this.catchUp(subscription, through);
       for (const batch of subscription.held ?? []) this.send(subscription, batch);
       subscription.held = undefined;
@@ -224,7 +232,9 @@ export class EventFeed implements OnApplicationBootstrap, OnApplicationShutdown 
   /** Sends what lies after the subscriber's cursor; drops a subscriber that gave up. */
   private send(subscription: Subscription, entries: PositionedEntry[]): boolean {
     if (subscription.closed) return false;
-    const fresh = entries.filter((e) => isAfter(e.position, subscription.cursor));
+    const fresh = entries.filter(
+      (e) => isAfter(e.position, subscription.cursor) && !subscription.old?.has(e.entry.id),
+    );
     if (fresh.length === 0) return true;
     subscription.cursor = fresh[fresh.length - 1].position;
     const shown = fresh.map((e) => chainShownTo(subscription.viewer, e.entry));
