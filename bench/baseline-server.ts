@@ -297,7 +297,8 @@ async function progress(
           user.id,
           'progressed',
           JSON.stringify({ percent, note }),
-          null,
+          null, // client
+          null, // key_id: the bench signs in with tokens
         ],
       });
       await client.query('COMMIT');
