@@ -3,6 +3,11 @@ import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adap
 import type { EntityTarget, ObjectLiteral, Repository } from 'typeorm';
 import { ServiceUnavailableError } from '../common/errors/domain-errors';
 
+/** What `prepared` needs of the connection a QueryRunner holds (node-postgres's client). */
+interface PreparingClient {
+  query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
+}
+
 /**
  * What each table's repository class is built on: TypeORM's `Repository<Entity>` for its table,
  * taken from the EntityManager of the current unit of work's transaction when one is open (the
@@ -10,14 +15,10 @@ import { ServiceUnavailableError } from '../common/errors/domain-errors';
  * from the DataSource's otherwise.
  *
  * Subclasses use TypeORM's API where it expresses the query, and SQL through the same repository
- * (`select`, `write`) where it cannot: CTEs, row locks and `SKIP LOCKED`, and the visibility rule's
- * subqueries, which every read of tasks, projects and audit entries applies.
+ * where it cannot (`select`, `write`; `prepared` for the hot statements): CTEs, row locks and
+ * `SKIP LOCKED`, and the visibility rule's subqueries, which every read of tasks, projects and
+ * audit entries applies.
  */
-/** What `prepared` needs of the connection a QueryRunner holds (node-postgres's client). */
-interface PreparingClient {
-  query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
-}
-
 export abstract class TableRepository<Entity extends ObjectLiteral> {
   protected constructor(
     protected readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
@@ -61,8 +62,22 @@ export abstract class TableRepository<Entity extends ObjectLiteral> {
    * its connection (`QueryRunner.connect()`, part of TypeORM's public API): the connection, and
    * the transaction, that `query()` would have used. Measured in docs/benchmark.md.
    */
-  protected async prepared<T>(name: string, sql: string, params: unknown[] = []): Promise<T[]> {
-    const repository = this.repository;
+  protected prepared<T>(name: string, sql: string, params: unknown[] = []): Promise<T[]> {
+    return this.runPrepared<T>(this.repository, name, sql, params);
+  }
+
+  /** `prepared`, for a statement that changes or locks rows: only in a unit of work's transaction. */
+  protected preparedWrite<T>(name: string, sql: string, params: unknown[] = []): Promise<T[]> {
+    return this.runPrepared<T>(this.writable, name, sql, params);
+  }
+
+  private async runPrepared<T>(
+    repository: Repository<Entity>,
+    name: string,
+    sql: string,
+    params: unknown[],
+  ): Promise<T[]> {
+    // Outside a transaction, a runner of its own for this one statement, as `query()` does.
     const own = repository.queryRunner
       ? undefined
       : repository.manager.connection.createQueryRunner();
@@ -74,11 +89,6 @@ export abstract class TableRepository<Entity extends ObjectLiteral> {
     } finally {
       await own?.release();
     }
-  }
-
-  /** `prepared`, for a statement that changes or locks rows: only in a unit of work's transaction. */
-  protected preparedWrite<T>(name: string, sql: string, params: unknown[] = []): Promise<T[]> {
-    return this.writable && this.prepared<T>(name, sql, params);
   }
 
   /** The rows of a statement that changes or locks rows, in the unit of work's transaction. */
