@@ -300,3 +300,53 @@ describe('API keys: agents as accounts of their own (real PostgreSQL, real HTTP)
     }
   });
 });
+
+describe('API keys: rate limits and last use (real PostgreSQL, real HTTP)', () => {
+  let t: TestApp;
+  let db: Client;
+  let admin: Actor;
+
+  beforeAll(async () => {
+    ({ t, db } = await startApp({ env: { RATE_LIMIT_PER_MINUTE: '5' } }));
+    admin = await signInAdmin(t);
+    await registerWorker(t, admin, { id: 'agent-r', name: 'Limited agent', type: 'agent' });
+  });
+  afterAll(() => stopApp(t, db));
+
+  const lastUsed = async (id: string): Promise<string | null> => {
+    const { rows } = await db.query<{ at: string | null }>(
+      `SELECT last_used_at::text AS at FROM api_keys WHERE id = $1`,
+      [id],
+    );
+    return rows[0].at;
+  };
+
+  it('counts each key on its own, and writes last_used_at once a minute, not per request', async () => {
+    const one = await createKey(t, admin, 'agent-r', { name: 'one' });
+    const two = await createKey(t, admin, 'agent-r', { name: 'two' });
+    // A credential's first request is counted for the client address (it is not checked yet),
+    // the rest for the key.
+    await one.actor.get('/api/me').expect(200);
+    for (let i = 0; i < 5; i++) await one.actor.get('/api/tasks').expect(200);
+    const limited = await one.actor.get('/api/tasks').expect(429);
+    expect(limited.body.code).toBe('rate_limited');
+    // The same worker's other key has a budget of its own.
+    await two.actor.get('/api/me').expect(200);
+    await two.actor.get('/api/tasks').expect(200);
+
+    const first = await eventuallyValue(() => lastUsed(two.key.id as string));
+    for (let i = 0; i < 3; i++) await two.actor.get('/api/tasks').expect(200);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await lastUsed(two.key.id as string)).toBe(first);
+  });
+});
+
+/** The first non-null value `read` gives within five seconds. */
+async function eventuallyValue<T>(read: () => Promise<T | null>): Promise<T> {
+  for (let waited = 0; waited < 5000; waited += 50) {
+    const value = await read();
+    if (value !== null) return value;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error('no value within 5 s');
+}
