@@ -10,6 +10,7 @@ import {
   stopApp,
 } from './support/board';
 import { Actor, TestApp } from './support/test-app';
+import { eventually } from './support/webhook-receiver';
 
 /** Every text column of every row of `table`, as one string per row, that contains `needle`. */
 async function rowsContaining(db: Client, table: string, needle: string): Promise<string[]> {
@@ -186,6 +187,11 @@ describe('API keys: agents as accounts of their own (real PostgreSQL, real HTTP)
   });
 
   describe('refusals', () => {
+    it('a key id that is not a UUID is a 422 on key_id, not a database error', async () => {
+      const res = await admin.delete('/api/workers/agent-k/keys/not-a-uuid').expect(422);
+      expect(res.body.details).toEqual([{ field: 'key_id', message: 'key_id must be a UUID' }]);
+    });
+
     it('a read-only key reads, and is refused every write with 403 insufficient_scope', async () => {
       const { actor } = await createKey(t, admin, 'agent-k', { scopes: ['read'] });
       const id = await createTaskId(agent, { title: 'read me' });
@@ -334,19 +340,13 @@ describe('API keys: rate limits and last use (real PostgreSQL, real HTTP)', () =
     await two.actor.get('/api/me').expect(200);
     await two.actor.get('/api/tasks').expect(200);
 
-    const first = await eventuallyValue(() => lastUsed(two.key.id as string));
+    const first = await eventually(
+      'last_used_at to be written',
+      async () => (await lastUsed(two.key.id as string)) ?? undefined,
+      5_000,
+    );
     for (let i = 0; i < 3; i++) await two.actor.get('/api/tasks').expect(200);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(await lastUsed(two.key.id as string)).toBe(first);
   });
 });
-
-/** The first non-null value `read` gives within five seconds. */
-async function eventuallyValue<T>(read: () => Promise<T | null>): Promise<T> {
-  for (let waited = 0; waited < 5000; waited += 50) {
-    const value = await read();
-    if (value !== null) return value;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error('no value within 5 s');
-}

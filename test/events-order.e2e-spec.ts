@@ -2,7 +2,14 @@ import type { Client } from 'pg';
 import { UnitOfWork } from '../src/audit/unit-of-work';
 import type { AuthUser } from '../src/auth/auth-user';
 import { TasksService } from '../src/tasks/tasks.service';
-import { createTaskId, maxAuditId, signInAdmin, startApp, stopApp } from './support/board';
+import {
+  auditRows,
+  createTaskId,
+  maxAuditId,
+  signInAdmin,
+  startApp,
+  stopApp,
+} from './support/board';
 import { EventWatcher } from './support/events';
 import { Actor, TestApp } from './support/test-app';
 import { DELIVERING_ENV, WebhookReceiver, eventually } from './support/webhook-receiver';
@@ -28,6 +35,13 @@ describe('Event order without a global lock (e2e)', () => {
     receiver = await WebhookReceiver.start();
     url = await t.listen();
   });
+
+  /** The id of a task's `created` entry: the first of its trail. */
+  const createdEntryId = async (taskId: number): Promise<number> => {
+    const [created] = await auditRows(db, taskId, 'id, action');
+    expect(created.action).toBe('created');
+    return Number(created.id);
+  };
 
   afterAll(async () => {
     await receiver.stop();
@@ -64,13 +78,7 @@ describe('Event order without a global lock (e2e)', () => {
     // Whatever happens below, the first transaction must end, or the app cannot close.
     const ends = setTimeout(() => commit(), 20_000);
     const secondTask = await createTaskId(admin, { title: 'Commits first' });
-    const [secondEntry] = (
-      await db.query<{ id: string }>(
-        `SELECT id FROM audit_entries WHERE task_id = $1 AND action = 'created'`,
-        [secondTask],
-      )
-    ).rows;
-    const secondId = Number(secondEntry.id);
+    const secondId = await createdEntryId(secondTask);
     // Committed and readable, but behind a transaction still running: no reader sends it yet.
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(live.ids).not.toContain(secondId);
@@ -79,13 +87,7 @@ describe('Event order without a global lock (e2e)', () => {
 
     const firstTask = (await first).id;
     clearTimeout(ends);
-    const [firstEntry] = (
-      await db.query<{ id: string }>(
-        `SELECT id FROM audit_entries WHERE task_id = $1 AND action = 'created'`,
-        [firstTask],
-      )
-    ).rows;
-    const firstId = Number(firstEntry.id);
+    const firstId = await createdEntryId(firstTask);
     expect(firstId).toBeLessThan(secondId); // the smaller id committed second
     const order = [firstId, secondId]; // its transaction began first
 
@@ -105,14 +107,7 @@ describe('Event order without a global lock (e2e)', () => {
       { after: secondId, expected: [] },
     ];
     const marker = await createTaskId(admin, { title: 'After both' });
-    const markerId = Number(
-      (
-        await db.query<{ id: string }>(
-          `SELECT id FROM audit_entries WHERE task_id = $1 AND action = 'created'`,
-          [marker],
-        )
-      ).rows[0].id,
-    );
+    const markerId = await createdEntryId(marker);
     await live.reached(markerId);
     for (const { after, expected } of resumes) {
       const resumed = new EventWatcher(url, admin.token, {}, after);

@@ -32,7 +32,7 @@ import { ApiPageResponse, sendPage } from '../common/pagination/page-response';
 import { PaginationQuery } from '../common/pagination/pagination.query';
 import { CreateWebhookDto, CreatedWebhook, UpdateWebhookDto, WebhookView } from './dto/webhook.dto';
 import { WebhookDelivery } from './webhook-delivery.entity';
-import { ApiWebhookIdParam, ParseWebhookIdPipe } from './webhook-id';
+import { ApiWebhookIdParam, parseWebhookId } from './webhook-id';
 import { WebhooksService } from './webhooks.service';
 
 const DELIVERY =
@@ -81,7 +81,7 @@ export class WebhooksController {
   @ApiOkResponse({ type: WebhookView, description: 'The webhook' })
   @ApiWebhookIdParam()
   @ApiErrors(403, 404, 422)
-  findOne(@Param('id', ParseWebhookIdPipe) id: string): Promise<WebhookView> {
+  findOne(@Param('id', parseWebhookId) id: string): Promise<WebhookView> {
     return this.webhooks.findOne(id);
   }
 
@@ -96,7 +96,7 @@ export class WebhooksController {
   @ApiWebhookIdParam()
   @ApiErrors(400, 403, 404, 413, 415, 422)
   update(
-    @Param('id', ParseWebhookIdPipe) id: string,
+    @Param('id', parseWebhookId) id: string,
     @Body() dto: UpdateWebhookDto,
   ): Promise<WebhookView> {
     return this.webhooks.update(id, dto);
@@ -113,7 +113,7 @@ export class WebhooksController {
   @ApiWebhookIdParam()
   @ApiBodyErrors()
   @ApiErrors(403, 404, 422)
-  remove(@Param('id', ParseWebhookIdPipe) id: string): Promise<void> {
+  remove(@Param('id', parseWebhookId) id: string): Promise<void> {
     return this.webhooks.remove(id);
   }
 
@@ -129,7 +129,7 @@ export class WebhooksController {
   @ApiWebhookIdParam()
   @ApiBodyErrors()
   @ApiErrors(403, 404, 422)
-  resume(@Param('id', ParseWebhookIdPipe) id: string): Promise<WebhookView> {
+  resume(@Param('id', parseWebhookId) id: string): Promise<WebhookView> {
     return this.webhooks.resume(id);
   }
 
@@ -143,7 +143,7 @@ export class WebhooksController {
   @ApiWebhookIdParam()
   @ApiErrors(403, 404, 422)
   async deliveries(
-    @Param('id', ParseWebhookIdPipe) id: string,
+    @Param('id', parseWebhookId) id: string,
     @Query() query: PaginationQuery,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<WebhookDelivery[]> {

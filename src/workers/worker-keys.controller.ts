@@ -1,14 +1,4 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  Injectable,
-  Param,
-  PipeTransform,
-  Post,
-} from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiCreatedResponse,
@@ -21,27 +11,16 @@ import {
 import { Audited } from '../audit/audited.decorator';
 import type { AuthUser } from '../auth/auth-user';
 import { CurrentUser } from '../auth/current-user.decorator';
-import { ValidationFailedError } from '../common/errors/domain-errors';
 import {
   ApiAuthenticatedErrors,
   ApiBodyErrors,
   ApiErrors,
 } from '../common/openapi/api-errors.decorator';
 import { ApiWorkerIdParam } from '../common/openapi/api-params.decorator';
+import { ParseUuidPipe } from '../common/validation/uuid.pipe';
 import { ParseWorkerIdPipe } from '../common/validation/worker-id.pipe';
 import { ApiKeyView, CreateApiKeyDto, CreatedApiKey } from './dto/api-key.dto';
 import { WorkerKeysService } from './worker-keys.service';
-
-/** `{key_id}`: a UUID, else 422 (never a 500 from the uuid column). */
-@Injectable()
-class ParseKeyIdPipe implements PipeTransform<string, string> {
-  transform(value: string): string {
-    if (!/^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$/i.test(value)) {
-      throw ValidationFailedError.field('key_id', 'key_id must be a UUID');
-    }
-    return value.toLowerCase();
-  }
-}
 
 const WHO = 'An admin, for any worker; a worker, for itself.';
 
@@ -99,7 +78,7 @@ export class WorkerKeysController {
   @ApiErrors(403, 404, 422)
   revoke(
     @Param('id', ParseWorkerIdPipe) id: string,
-    @Param('key_id', ParseKeyIdPipe) keyId: string,
+    @Param('key_id', new ParseUuidPipe('key_id')) keyId: string,
     @CurrentUser() user: AuthUser,
   ): Promise<void> {
     return this.keys.revoke(id, keyId, user);
