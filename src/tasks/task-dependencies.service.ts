@@ -29,9 +29,14 @@ export class TaskDependenciesService {
     if (taskId === dependsOnId) {
       throw ValidationFailedError.field('other_id', 'a task cannot depend on itself');
     }
-    // The graph lock comes first: the projects read below are then those a concurrent move
-    // between projects (which holds it too) has committed.
-    await this.dependencies.lockGraph();
+    // A → B closes a loop only through what B already depends on: hold the reference locks of A
+    // and of B's closure, which every addition of an edge inside that closure also takes. They
+    // come first, so the projects read below are those a concurrent move between projects
+    // (which holds its task's lock too) has committed.
+    await this.tasks.lockReferences(async () => [
+      taskId,
+      ...(await this.dependencies.closure(dependsOnId)),
+    ]);
     const [task, other] = await this.existing(taskId, dependsOnId, caller);
     await this.access.assertWriter(task.project_slug, caller);
     await this.access.assertReferable(task.project_slug, other.project_slug, 'other_id', other.id);

@@ -12,9 +12,6 @@ export const hasUnfinishedDependency = (alias: string): string =>
   `EXISTS (SELECT 1 FROM task_dependencies d JOIN tasks b ON b.id = d.depends_on_id
            WHERE d.task_id = ${alias}.id AND b.status <> 'completed')`;
 
-/** Any one constant serialises changes to the dependency graph, so two additions cannot close a cycle. */
-const DEPENDENCY_GRAPH_LOCK = 0x64657073; // "deps"
-
 /** The `task_dependencies` table: "task A is blocked by task B" edges. */
 @Injectable()
 export class TaskDependencyRepository extends TableRepository<TaskDependency> {
@@ -22,9 +19,19 @@ export class TaskDependencyRepository extends TableRepository<TaskDependency> {
     super(txHost, TaskDependency);
   }
 
-  /** Serialises graph changes until the transaction ends. */
-  async lockGraph(): Promise<void> {
-    await this.write('SELECT pg_advisory_xact_lock($1)', [DEPENDENCY_GRAPH_LOCK]);
+  /** Task `id` and every task it depends on, directly or through other tasks. */
+  async closure(id: number): Promise<number[]> {
+    // UNION (not UNION ALL) stops the walk even if the data already held a loop.
+    const rows = await this.select<{ id: number }>(
+      `WITH RECURSIVE reach(id) AS (
+         SELECT $1::int
+         UNION
+         SELECT d.depends_on_id FROM task_dependencies d JOIN reach r ON d.task_id = r.id
+       )
+       SELECT id FROM reach`,
+      [id],
+    );
+    return rows.map((row) => row.id);
   }
 
   /** Whether `from` depends on `to`, directly or through other tasks. */

@@ -436,8 +436,13 @@ export interface TaskPage {
 
 type ListRow = TaskRow & { sort_key: string | null };
 
-/** Any one constant serialises changes to the task tree, so two moves cannot build a cycle. */
-const TASK_TREE_LOCK = 0x7461736b; // "task"
+/**
+ * The advisory-lock namespace of task references (parent links and dependencies): one
+ * transaction-scoped lock per task id, `pg_advisory_xact_lock(TASK_REFERENCES_LOCK, id)`. A change
+ * to references holds the locks of the tasks its check reads (see `lockReferences`), so two
+ * changes wait for each other only when those sets meet.
+ */
+const TASK_REFERENCES_LOCK = 0x7461736b; // "task"
 
 @Injectable()
 export class TaskRepository extends TableRepository<Task> {
@@ -665,9 +670,59 @@ export class TaskRepository extends TableRepository<Task> {
     return toTask(row);
   }
 
-  /** Serialises changes to the task tree until the transaction ends. */
-  async lockTree(): Promise<void> {
-    await this.write('SELECT pg_advisory_xact_lock($1)', [TASK_TREE_LOCK]);
+  /**
+   * Holds the reference locks of the tasks `scope` names until the transaction ends: in id
+   * order, so two requests taking overlapping sets cannot deadlock, and again until `scope`,
+   * read after the locks are held, names no task left unlocked. A reference check reads the
+   * tasks it names (an ancestry, a dependency closure, a task's neighbours); every change that
+   * could alter what it reads holds the lock of a task in it, so once the set is stable it stays
+   * so until the commit. The rare second round (the set changed between the read and the lock)
+   * takes its locks out of order; PostgreSQL then detects any deadlock and the request answers
+   * 409 `concurrent_change`.
+   */
+  async lockReferences(scope: () => Promise<number[]>): Promise<void> {
+    const held = new Set<number>();
+    for (;;) {
+      const missing = [...new Set(await scope())].filter((id) => !held.has(id));
+      if (missing.length === 0) return;
+      await this.write(
+        `SELECT pg_advisory_xact_lock(${TASK_REFERENCES_LOCK}, id)
+           FROM (SELECT id FROM unnest($1::int[]) AS ids(id) ORDER BY id) ordered`,
+        [missing],
+      );
+      for (const id of missing) held.add(id);
+    }
+  }
+
+  /** Task `id` and its ancestors, nearest first (none when there is no such task). */
+  async ancestry(id: number): Promise<number[]> {
+    // UNION (not UNION ALL) stops the walk even if the data already held a loop.
+    const rows = await this.select<{ id: number }>(
+      `WITH RECURSIVE ancestors(id, parent_id) AS (
+         SELECT id, parent_id FROM tasks WHERE id = $1
+         UNION
+         SELECT t.id, t.parent_id FROM tasks t JOIN ancestors a ON t.id = a.parent_id
+       )
+       SELECT id FROM ancestors`,
+      [id],
+    );
+    return rows.map((row) => row.id);
+  }
+
+  /**
+   * Task `id` and every task a reference joins to it: its parent, its subtasks, the tasks it
+   * depends on and those depending on it. What a move between projects checks.
+   */
+  async neighbours(id: number): Promise<number[]> {
+    const rows = await this.select<{ id: number }>(
+      `SELECT $1::int AS id
+       UNION SELECT parent_id FROM tasks WHERE id = $1 AND parent_id IS NOT NULL
+       UNION SELECT id FROM tasks WHERE parent_id = $1
+       UNION SELECT depends_on_id FROM task_dependencies WHERE task_id = $1
+       UNION SELECT task_id FROM task_dependencies WHERE depends_on_id = $1`,
+      [id],
+    );
+    return rows.map((row) => row.id);
   }
 
   /** Whether `ancestor` is `id` itself or one of its ancestors. */

@@ -20,7 +20,6 @@ import { WorkerRepository } from '../workers/worker.repository';
 import { CreateTaskDto } from './dto/create-task.dto';
 import { ListTasksQuery } from './dto/list-tasks.query';
 import { UpdateTaskDto } from './dto/update-task.dto';
-import { TaskDependencyRepository } from './task-dependency.repository';
 import { TaskLifecycleService, refusalError, subjectOf } from './task-lifecycle.service';
 import {
   InvalidTransitionError,
@@ -82,7 +81,6 @@ export class TasksService {
     private readonly trail: AuditTrail,
     private readonly lifecycle: TaskLifecycleService,
     private readonly access: ProjectAccess,
-    private readonly dependencies: TaskDependencyRepository,
   ) {}
 
   /**
@@ -92,8 +90,9 @@ export class TasksService {
   async create(dto: CreateTaskDto, actor: AuthUser): Promise<Task> {
     await this.access.assertCanPlaceIn(dto.project_slug, actor);
     if (dto.parent_id) {
-      // A new subtask changes the tree: it waits for a parent that is changing project.
-      await this.tasks.lockTree();
+      // A new subtask is a reference to its parent: it waits for a parent changing project.
+      const parentId = dto.parent_id;
+      await this.tasks.lockReferences(() => Promise.resolve([parentId]));
       await this.assertParent(dto.parent_id, dto.project_slug ?? null, actor);
     }
     if (dto.assigned_to) await this.assertPreAssignable(dto, actor);
@@ -198,12 +197,20 @@ export class TasksService {
     dto: UpdateTaskDto,
     caller: AuthUser,
   ): Promise<{ task: Task; changes: FieldChanges }> {
-    // Tree lock, then graph lock, then row lock, in every transaction that takes them: no
-    // lock-order deadlock. A move between projects takes both, so no subtask, dependency or other
-    // move between projects can slip in between its reference check and its commit.
+    // Reference locks before the row lock, in every transaction that takes both: no lock-order
+    // deadlock. A new parent holds the task and the parent's ancestry, so no concurrent change can
+    // make the task its own ancestor; a move between projects holds the task and its neighbours,
+    // so no subtask, dependency or neighbour's own move slips in between its reference check and
+    // its commit. Changes to unrelated tasks take other locks and never wait.
     const movesProject = dto.project_slug !== undefined;
-    if (dto.parent_id || movesProject) await this.tasks.lockTree();
-    if (movesProject) await this.dependencies.lockGraph();
+    const newParent = dto.parent_id;
+    if (newParent || movesProject) {
+      await this.tasks.lockReferences(async () => [
+        id,
+        ...(newParent ? await this.tasks.ancestry(newParent) : []),
+        ...(movesProject ? await this.tasks.neighbours(id) : []),
+      ]);
+    }
     let current: Task = (await this.lifecycle.lock(id, caller, dto.assigned_to)).task;
     await this.access.assertWriter(current.project_slug, caller);
     const changes: FieldChanges = {};
@@ -312,7 +319,7 @@ export class TasksService {
   /**
    * The rule for a move between projects (`decideProjectMove`), on the task as it now is: the
    * holder it keeps must work in its new project, and no reference to or from it may point
-   * into a private project from outside. Called with the tree and graph locks held; holding the
+   * into a private project from outside. Called with the reference locks held; holding the
    * projects involved keeps their visibility and members as decided until the commit.
    */
   private async assertMovedSoundly(
@@ -351,7 +358,7 @@ export class TasksService {
     await this.access.assertReferable(project, parent.project_slug, 'parent_id', parentId);
   }
 
-  /** Moving `id` under `parentId` must not make it its own ancestor (the tree lock is held). */
+  /** Moving `id` under `parentId` must not make it its own ancestor (the parent's ancestry is locked). */
   private async assertNoCycle(id: number, parentId: number): Promise<void> {
     if (parentId === id) {
       throw ValidationFailedError.field('parent_id', 'parent_id cannot be the task itself');
