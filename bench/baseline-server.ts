@@ -1,7 +1,7 @@
 import { createServer, IncomingMessage, ServerResponse } from 'node:http';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { Pool, PoolClient } from 'pg';
-import { readableProject } from '../src/access/project.repository';
+import { readableJoined } from '../src/access/project.repository';
 import { APPEND_AUDIT_SQL, APPEND_AUDIT_STATEMENT } from '../src/audit/audit-entry.repository';
 import { ErrorCode } from '../src/common/errors/error-codes';
 import { AppConfig, loadConfig } from '../src/config/config';
@@ -187,7 +187,7 @@ async function listTasks(
       throw new HttpError(422, `${key} is not supported by the baseline`);
   }
   const params: unknown[] = [user.id, user.isAdmin, null];
-  const where: string[] = [readableProject('t.project_slug', '$1', '$2', '$3')];
+  const where: string[] = [readableJoined('$2', '$3')];
   const filter = (column: string, value: string | null, allowed?: string[]) => {
     if (value === null) return;
     if (allowed && !allowed.includes(value)) throw new HttpError(422, `bad ${column}`);

@@ -112,6 +112,7 @@ interface Options {
   out?: string;
   keepDb: boolean;
   apiNodeArgs: string[];
+  apiDist?: string;
   rounds: number;
   /** 0: no proxy. */
   dbLatencyMs: number;
@@ -185,6 +186,10 @@ function parseOptions(argv: string[]): Options {
       seconds,
     )
     .option(
+      '--api-dist <dir>',
+      "run another build's TaskFlow (its dist/, e.g. an earlier commit built in a worktree) on this bench's schema and data; skips the SQL, parity and plan checks",
+    )
+    .option(
       '--api-node-args <args>',
       'extra node options for the TaskFlow process, space-separated (experiments: "--max-semi-space-size=32")',
     )
@@ -206,6 +211,7 @@ function parseOptions(argv: string[]): Options {
     out?: string;
     keepDb: boolean;
     apiNodeArgs?: string;
+    apiDist?: string;
     dbLatencyMs?: number;
   }>();
   if (!(LOG_LEVELS as readonly string[]).includes(o.logLevel)) {
@@ -230,6 +236,7 @@ function parseOptions(argv: string[]): Options {
     out: o.out,
     keepDb: o.keepDb,
     apiNodeArgs: o.apiNodeArgs ? o.apiNodeArgs.split(/\s+/).filter(Boolean) : [],
+    apiDist: o.apiDist ? path.resolve(o.apiDist) : undefined,
     dbLatencyMs: o.dbLatencyMs ?? 0,
   };
 }
@@ -389,8 +396,9 @@ class Bench {
     this.tokens = await this.identity.tokens(USERS);
 
     await this.prepareDatabase(o.tasks, 'main');
-    // Before anything is measured: does the baseline still send exactly TaskFlow's SQL?
-    const sqlOk = await this.checkSql();
+    // Before anything is measured: does the baseline still send exactly TaskFlow's SQL? (Not
+    // asked of another build, which sends its own.)
+    const sqlOk = o.apiDist ? true : await this.checkSql();
     if (o.checkSql || !sqlOk) {
       await this.db?.end();
       this.db = undefined;
@@ -416,9 +424,9 @@ class Bench {
     if (!o.skipGrowth && growth.length > 0) {
       await this.stopServers();
       await this.prepareDatabase(o.growthTasks, 'growth');
-      await this.plansOnce('growth');
+      if (!o.apiDist) await this.plansOnce('growth');
       await this.startServers();
-      await this.parityCheck(['list']);
+      if (!o.apiDist) await this.parityCheck(['list']);
       for (const workload of growth) await this.measure(workload, 'growth');
     }
     await this.stopServers();
@@ -434,6 +442,7 @@ class Bench {
         !o.quick && o.skipGrowth ? 'no growth phase' : '',
         o.logLevel !== 'info' ? `LOG_LEVEL=${o.logLevel}` : '',
         o.apiNodeArgs.length ? `node ${o.apiNodeArgs.join(' ')}` : '',
+        o.apiDist ? `TaskFlow from ${o.apiDist}` : '',
         o.dbLatencyMs ? `direct and with PostgreSQL ${o.dbLatencyMs} ms away each way` : '',
       ]
         .filter(Boolean)
@@ -481,6 +490,7 @@ class Bench {
     if (o.quick) return path.join(OUT_DIR, 'results-quick');
     if (o.logLevel !== 'info') return path.join(OUT_DIR, `results-log-${o.logLevel}`);
     if (o.apiNodeArgs.length) return path.join(OUT_DIR, 'results-node-args');
+    if (o.apiDist) return path.join(OUT_DIR, 'results-api-dist');
     return path.join(ROOT_DIR, 'bench', 'results');
   }
 
@@ -560,7 +570,9 @@ class Bench {
     const nodeArgs: string[] = [];
     let script: string;
     if (target === 'taskflow') {
-      script = distPath('src', 'main.js');
+      script = this.options.apiDist
+        ? path.join(this.options.apiDist, 'src', 'main.js')
+        : distPath('src', 'main.js');
     } else {
       const baseline = benchScript('baseline-server');
       script = baseline.file;
@@ -612,7 +624,7 @@ class Bench {
   /** Both servers up and answering alike; under the profiler, down again (see `measure`). */
   private async serve(): Promise<void> {
     await this.startServers();
-    await this.parityCheck();
+    if (!this.options.apiDist) await this.parityCheck();
     // Under the profiler each server is restarted per workload, so its profile is that workload's.
     if (this.options.profile) await this.stopServers();
   }

@@ -8,7 +8,7 @@ import {
   type TaskSort,
 } from '../src/tasks/task.repository';
 import type { TaskSortField } from '../src/tasks/task.enums';
-import { readableProject } from '../src/access/project.repository';
+import { readableJoined } from '../src/access/project.repository';
 import { SCOPED_AUDIT_ENTRIES, readableAuditEntry } from '../src/audit/audit-entry.repository';
 import { freshDatabase, sql } from './support/database';
 
@@ -72,7 +72,7 @@ describe('Query plans of the hot paths (real PostgreSQL)', () => {
       .map((node) => node.slice('Seq Scan on '.length));
 
   // As TaskRepository.page builds it: the visibility rule first, then the filters.
-  const visible = readableProject('t.project_slug', '$1', '$2', '$3');
+  const visible = readableJoined('$2', '$3');
   const caller = ['user-3', false, null];
   const where = [visible, 't.status = $4', 't.project_slug = $5'];
 

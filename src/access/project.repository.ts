@@ -35,6 +35,24 @@ export const readableProject = (
          OR EXISTS (SELECT 1 FROM project_members vm
                      WHERE vm.project_slug = vp.slug AND vm.worker_id = ${viewer}::varchar)))))`;
 
+/**
+ * The rule of `readableProject` for statements that read many tasks in an order (a page of the
+ * list, its bounded count): `visibleTasksFrom(viewer)` is their FROM item, `tasks t` with its
+ * project and the viewer's membership joined on unique keys, and `readableJoined(admin, allowed)`
+ * their condition. Same rows as `readableProject('t.project_slug', …)`. Why a join: PostgreSQL
+ * may run readableProject's EXISTS as a hashed subplan, which first reads every project the
+ * viewer may read (at 10,000 projects about 6 ms per statement, paid by a page of 51 rows too);
+ * it costs joins knowing the LIMIT, and probes per project (memoized) when the page is small.
+ */
+export const visibleTasksFrom = (viewer: string): string => `tasks t
+  LEFT JOIN projects vp ON vp.slug = t.project_slug
+  LEFT JOIN project_members vm ON vm.project_slug = t.project_slug AND vm.worker_id = ${viewer}::varchar`;
+
+/** The condition of `visibleTasksFrom`'s rows the viewer may read (see there). */
+export const readableJoined = (admin: string, allowed: string): string =>
+  `(${withinAllowed('t.project_slug', allowed)} AND (t.project_slug IS NULL OR ${admin}::boolean
+     OR (vp.visibility = 'internal' AND vp.deleted_at IS NULL) OR vm.worker_id IS NOT NULL))`;
+
 /** SQL: a project the viewer may see as a project (not deleted, and readable). */
 const liveAndReadable = (viewer: string, admin: string, allowed: string): string =>
   `p.deleted_at IS NULL AND ${readableProject('p.slug', viewer, admin, allowed)}`;

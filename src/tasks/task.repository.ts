@@ -2,7 +2,12 @@ import { TransactionHost } from '@nestjs-cls/transactional';
 import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { Injectable } from '@nestjs/common';
 import { allowedProjectsOf, type ProjectRole, type Viewer } from '../access/project-access';
-import { readableProject, withinAllowed } from '../access/project.repository';
+import {
+  readableJoined,
+  readableProject,
+  visibleTasksFrom,
+  withinAllowed,
+} from '../access/project.repository';
 import { Conditions } from '../database/conditions';
 import { TableRepository } from '../database/table-repository';
 import { hasUnfinishedDependency } from './task-dependency.repository';
@@ -56,6 +61,12 @@ export const FIND_TASK_SQL = `SELECT t.* FROM tasks t WHERE t.id = $1 AND ${read
  * `offset` are numbers, or placeholders (`$4`) so that the text stays the same across pages.
  * `columns` may add computed columns to `t.*` (the list adds the cursor's sort key).
  */
+/**
+ * The list's FROM item: the tasks with what the visibility rule reads joined (see
+ * `visibleTasksFrom`). Every list statement's first parameter, `$1`, is the viewer.
+ */
+const LIST_FROM = visibleTasksFrom('$1');
+
 export const pageOfTasksSql = (
   where: string[],
   orderBy: string,
@@ -63,19 +74,19 @@ export const pageOfTasksSql = (
   offset: number | string,
   columns = 't.*',
 ) =>
-  `SELECT ${columns} FROM tasks t${whereClause(where)} ORDER BY ${orderBy} LIMIT ${limit} OFFSET ${offset}`;
+  `SELECT ${columns} FROM ${LIST_FROM}${whereClause(where)} ORDER BY ${orderBy} LIMIT ${limit} OFFSET ${offset}`;
 
 /** How many tasks match `where`. */
 export const countTasksSql = (where: string[]) =>
-  `SELECT count(*)::int AS total FROM tasks t${whereClause(where)}`;
+  `SELECT count(*)::int AS total FROM ${LIST_FROM}${whereClause(where)}`;
 
 /** How many tasks match `where`, counting no further than `upTo`: reads at most that many rows. */
 export const countTasksUpToSql = (where: string[], upTo: number | string) =>
-  `SELECT count(*)::int AS total FROM (SELECT 1 FROM tasks t${whereClause(where)} LIMIT ${upTo}) matching`;
+  `SELECT count(*)::int AS total FROM (SELECT 1 FROM ${LIST_FROM}${whereClause(where)} LIMIT ${upTo}) matching`;
 
 /** The planner's guess of how many tasks match `where`: costs a plan, reads no row. */
 export const estimateTasksSql = (where: string[]) =>
-  `EXPLAIN (FORMAT JSON) SELECT 1 FROM tasks t${whereClause(where)}`;
+  `EXPLAIN (FORMAT JSON) SELECT 1 FROM ${LIST_FROM}${whereClause(where)}`;
 
 /** A sort of the list: a column of `TASK_SORT_FIELDS`, ties broken by id in the same direction. */
 export interface TaskSort {
@@ -161,7 +172,7 @@ export const keysetPageSql = (
     }
     orderBy = `t.${field} ${direction}, t.id ${direction}`;
   }
-  return `SELECT ${listColumns(sort)} FROM tasks t${whereClause(clauses)} ORDER BY ${orderBy} LIMIT ${limit}`;
+  return `SELECT ${listColumns(sort)} FROM ${LIST_FROM}${whereClause(clauses)} ORDER BY ${orderBy} LIMIT ${limit}`;
 };
 
 const whereClause = (where: string[]) => (where.length ? ` WHERE ${where.join(' AND ')}` : '');
@@ -388,14 +399,8 @@ const likePattern = (text: string): string => `%${text.replace(/[\\%_]/g, (c) =>
 /** The list's WHERE: the visibility rule first, then each filter given, as parameters. */
 function listConditions(viewer: Viewer, filters: TaskFilters): Conditions {
   const where = new Conditions();
-  where.raw(
-    readableProject(
-      't.project_slug',
-      where.param(viewer.id),
-      where.param(viewer.isAdmin),
-      where.param(allowedProjectsOf(viewer)),
-    ),
-  );
+  where.param(viewer.id); // $1, which LIST_FROM joins on
+  where.raw(readableJoined(where.param(viewer.isAdmin), where.param(allowedProjectsOf(viewer))));
   where
     .add((p) => `t.status = ${p}`, filters.status)
     .add((p) => `t.priority = ${p}`, filters.priority)
