@@ -18,6 +18,7 @@ import {
   listColumns,
   offsetOrderSql,
   pageOfTasksSql,
+  sqlInteger,
 } from '../src/tasks/task.repository';
 import type { TaskSortField } from '../src/tasks/task.enums';
 import { MoveSubject, decideMove, isRefusal } from '../src/tasks/task-moves';
@@ -176,6 +177,9 @@ async function getTask(pool: Pool, id: number, user: User): Promise<TaskRow> {
   return result.rows[0] as TaskRow;
 }
 
+/** The list's row estimates, as TaskRepository keeps them (the bench's few filters: no bound). */
+const estimates = new Map<string, { rows: number; until: number }>();
+
 /** GET /api/tasks — mirrors `TasksService.list` + its page (lazy count). */
 async function listTasks(
   pool: Pool,
@@ -186,8 +190,9 @@ async function listTasks(
     if (!['status', 'priority', 'assigned_to', 'project', 'sort', 'limit', 'offset'].includes(key))
       throw new HttpError(422, `${key} is not supported by the baseline`);
   }
-  const params: unknown[] = [user.id, user.isAdmin, null];
-  const where: string[] = [readableJoined('$2', '$3')];
+  // As listConditions: the viewer is $1; the admin flag and the absent allow-list are text.
+  const params: unknown[] = [user.id];
+  const where: string[] = [readableJoined(user.isAdmin ? 'true' : 'false', 'NULL')];
   const filter = (column: string, value: string | null, allowed?: string[]) => {
     if (value === null) return;
     if (allowed && !allowed.includes(value)) throw new HttpError(422, `bad ${column}`);
@@ -216,34 +221,45 @@ async function listTasks(
       ? pageOfTasksSql(
           where,
           offsetOrderSql(taskSort),
+          sqlInteger(limit + 1),
           `$${n + 1}`,
-          `$${n + 2}`,
           listColumns(taskSort),
         )
-      : keysetPageSql(where, taskSort, `$${n + 1}`);
+      : keysetPageSql(where, taskSort, sqlInteger(limit + 1));
   const page = await pool.query({
     name: listStatementName(pageSql),
     text: pageSql,
-    values: offset > 0 ? [...params, limit + 1, offset] : [...params, limit + 1],
+    values: offset > 0 ? [...params, offset] : params,
   });
   const rows = page.rows as (TaskRow & { sort_key?: unknown })[];
   const items = rows.slice(0, limit).map(({ sort_key: _key, ...task }) => task);
   const more = rows.length > limit;
   // As TasksService.list: the page tells the total when it is the last; else a bounded count.
   if (!more && (items.length > 0 || offset === 0)) return { items, total: offset + items.length };
-  const countSql = countTasksUpToSql(where, `$${n + 1}`);
+  const countSql = countTasksUpToSql(where, sqlInteger(EXACT_COUNT_UP_TO + 1));
   const count = await pool.query<{ total: number }>({
     name: listStatementName(countSql),
     text: countSql,
-    values: [...params, EXACT_COUNT_UP_TO + 1],
+    values: params,
   });
   const total = count.rows[0].total;
   if (total <= EXACT_COUNT_UP_TO) return { items, total };
-  const plan = await pool.query<{ 'QUERY PLAN': [{ Plan: { 'Plan Rows': number } }] }>({
-    text: estimateTasksSql(where),
-    values: params,
-  });
-  const estimate = Math.round(plan.rows[0]['QUERY PLAN'][0].Plan['Plan Rows']);
+  // As TaskRepository.estimate: kept for ten seconds.
+  const estimateSql = estimateTasksSql(where);
+  const key = JSON.stringify([estimateSql, params]);
+  let kept = estimates.get(key);
+  if (!kept || kept.until <= Date.now()) {
+    const plan = await pool.query<{ 'QUERY PLAN': [{ Plan: { 'Plan Rows': number } }] }>({
+      text: estimateSql,
+      values: params,
+    });
+    kept = {
+      rows: Math.round(plan.rows[0]['QUERY PLAN'][0].Plan['Plan Rows']),
+      until: Date.now() + 10_000,
+    };
+    estimates.set(key, kept);
+  }
+  const estimate = kept.rows;
   return { items, total: Math.max(estimate, EXACT_COUNT_UP_TO + 1) };
 }
 

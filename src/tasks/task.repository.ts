@@ -57,16 +57,29 @@ export const listStatementName = (text: string): string => {
 export const FIND_TASK_SQL = `SELECT t.* FROM tasks t WHERE t.id = $1 AND ${readableProject('t.project_slug', '$2', '$3', '$4')}`;
 
 /**
- * One page of tasks matching `where` (conditions on alias `t`), in `orderBy` order. `limit` and
- * `offset` are numbers, or placeholders (`$4`) so that the text stays the same across pages.
- * `columns` may add computed columns to `t.*` (the list adds the cursor's sort key).
- */
-/**
  * The list's FROM item: the tasks with what the visibility rule reads joined (see
  * `visibleTasksFrom`). Every list statement's first parameter, `$1`, is the viewer.
  */
 const LIST_FROM = visibleTasksFrom('$1');
 
+/**
+ * A LIMIT written into a list statement's text rather than sent as a parameter, like the admin
+ * flag and a missing allow-list (`listConditions`). Why: PostgreSQL plans a named statement once
+ * only when its generic plan costs no more than the plans it made for the values, and a LIMIT or
+ * a flag it cannot see makes the generic plan look dearer (an unknown LIMIT is costed as a tenth
+ * of the table), so it planned every page again: most of a page's database CPU. Only integers
+ * the code computed get here (a validated page size, the count's bound); anything else throws.
+ */
+export const sqlInteger = (value: number): string => {
+  if (!Number.isSafeInteger(value)) throw new Error(`not an integer: ${value}`);
+  return String(value);
+};
+
+/**
+ * One page of tasks matching `where` (conditions on alias `t`), in `orderBy` order. `limit` and
+ * `offset` are numbers, or placeholders (`$4`) so that the text stays the same across pages.
+ * `columns` may add computed columns to `t.*` (the list adds the cursor's sort key).
+ */
 export const pageOfTasksSql = (
   where: string[],
   orderBy: string,
@@ -400,7 +413,14 @@ const likePattern = (text: string): string => `%${text.replace(/[\\%_]/g, (c) =>
 function listConditions(viewer: Viewer, filters: TaskFilters): Conditions {
   const where = new Conditions();
   where.param(viewer.id); // $1, which LIST_FROM joins on
-  where.raw(readableJoined(where.param(viewer.isAdmin), where.param(allowedProjectsOf(viewer))));
+  // The flag and the absence of an allow-list in the text: see `sqlInteger`.
+  const allowed = allowedProjectsOf(viewer);
+  where.raw(
+    readableJoined(
+      viewer.isAdmin ? 'true' : 'false',
+      allowed === null ? 'NULL' : where.param(allowed),
+    ),
+  );
   where
     .add((p) => `t.status = ${p}`, filters.status)
     .add((p) => `t.priority = ${p}`, filters.priority)
@@ -449,8 +469,14 @@ type ListRow = TaskRow & { sort_key: string | null };
  */
 const TASK_REFERENCES_LOCK = 0x7461736b; // "task"
 
+/** How long a list's row estimate is kept, and how many are (the oldest goes first). */
+const ESTIMATE_TTL_MS = 10_000;
+const ESTIMATES_KEPT = 1_000;
+
 @Injectable()
 export class TaskRepository extends TableRepository<Task> {
+  private readonly estimates = new Map<string, { rows: number; until: number }>();
+
   constructor(txHost: TransactionHost<TransactionalAdapterTypeOrm>) {
     super(txHost, Task);
   }
@@ -538,22 +564,39 @@ export class TaskRepository extends TableRepository<Task> {
       return { total, estimated: false };
     }
     const filterParams = [...where.params];
-    const countSql = countTasksUpToSql(clauses, where.param(upTo + 1));
+    const countSql = countTasksUpToSql(clauses, sqlInteger(upTo + 1));
     const [{ total }] = await this.prepared<{ total: number }>(
       listStatementName(countSql),
       countSql,
       where.params,
     );
     if (total <= upTo) return { total, estimated: false };
-    const [row] = await this.select<{ 'QUERY PLAN': unknown }>(
-      estimateTasksSql(clauses),
-      filterParams,
-    );
+    const estimate = await this.estimate(estimateTasksSql(clauses), filterParams);
+    return { total: Math.max(estimate, upTo + 1), estimated: true };
+  }
+
+  /**
+   * The planner's row estimate for a list's conditions, kept for `ESTIMATE_TTL_MS`: the EXPLAIN
+   * that gives it cannot be prepared, so PostgreSQL plans it on every call (about a third of a
+   * big list's database CPU), and an estimate a few seconds old is as good as a new one.
+   */
+  private async estimate(sql: string, params: unknown[]): Promise<number> {
+    const key = JSON.stringify([sql, params]);
+    const now = Date.now();
+    const kept = this.estimates.get(key);
+    if (kept && kept.until > now) return kept.rows;
+    const [row] = await this.select<{ 'QUERY PLAN': unknown }>(sql, params);
     const plan = row['QUERY PLAN'];
     const [{ Plan }] = (typeof plan === 'string' ? JSON.parse(plan) : plan) as [
       { Plan: { 'Plan Rows': number } },
     ];
-    return { total: Math.max(Math.round(Plan['Plan Rows']), upTo + 1), estimated: true };
+    const rows = Math.round(Plan['Plan Rows']);
+    this.estimates.delete(key);
+    if (this.estimates.size >= ESTIMATES_KEPT) {
+      this.estimates.delete(this.estimates.keys().next().value as string);
+    }
+    this.estimates.set(key, { rows, until: now + ESTIMATE_TTL_MS });
+    return rows;
   }
 
   private rowsAtOffset(
@@ -568,7 +611,7 @@ export class TaskRepository extends TableRepository<Task> {
     const sql = pageOfTasksSql(
       clauses,
       offsetOrderSql(sort),
-      where.param(limit),
+      sqlInteger(limit),
       where.param(offset),
       listColumns(sort),
     );
@@ -592,7 +635,7 @@ export class TaskRepository extends TableRepository<Task> {
       // A null key (the id sort, an undated task) is no parameter: the statement would not use it.
       const key = from?.key === null || from === undefined ? 'NULL' : where.param(from.key);
       const position = from && { key, id: where.param(from.id) };
-      const sql = keysetPageSql(clauses, sort, where.param(take), position, part);
+      const sql = keysetPageSql(clauses, sort, sqlInteger(take), position, part);
       return this.prepared<ListRow>(listStatementName(sql), sql, where.params);
     };
     if (sort.field !== 'due_date') return read('dated', after, limit);
