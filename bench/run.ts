@@ -1199,7 +1199,11 @@ function readTrace(trace: { file: string; offset: number }): { text: string; par
   return fresh
     .split('\n')
     .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as { text: string; params: unknown[] });
+    .map((l) => {
+      // Names differ between processes (list statements are numbered as first used): not SQL.
+      const { text, params } = JSON.parse(l) as { text: string; params: unknown[] };
+      return { text, params };
+    });
 }
 
 async function main(): Promise<void> {

@@ -16,7 +16,9 @@ if (file) {
     const [config, values] = args as [unknown, unknown];
     const text = typeof config === 'string' ? config : (config as { text?: string })?.text;
     const params = Array.isArray(values) ? values : (config as { values?: unknown[] })?.values;
-    appendFileSync(file, `${JSON.stringify({ text, params: params ?? [] })}\n`);
+    // The name says it ran as a prepared statement (bench/statement-cpu.ts replays it so).
+    const name = typeof config === 'string' ? undefined : (config as { name?: string })?.name;
+    appendFileSync(file, `${JSON.stringify({ text, params: params ?? [], name })}\n`);
     return original.apply(this, args);
   };
 }
