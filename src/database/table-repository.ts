@@ -87,7 +87,9 @@ export abstract class TableRepository<Entity extends ObjectLiteral> {
       const result = await client.query({ name, text: sql, values: params });
       return result.rows as T[];
     } finally {
-      await own?.release();
+      // Only a runner of our own is released; inside a transaction, `await undefined` would still
+      // cost a promise per statement (three in a progress report; docs/benchmark.md, round three).
+      if (own) await own.release();
     }
   }
 
