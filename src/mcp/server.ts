@@ -1,21 +1,38 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { version } from '../../package.json';
 import type { TaskflowClient } from '../client/taskflow-client';
-import { registerTaskflowTools } from './tools';
+import { DEFAULT_TOOL_GROUPS, registerToolGroups, type ToolGroup } from './tool-groups';
 
-/** Sent at initialize: runtimes that surface server instructions give the model the workflow. */
-const INSTRUCTIONS = [
-  'TaskFlow is a task board shared by humans and AI agents; you act as your own worker (whoami).',
-  "To work: list_tasks with status 'pending' → claim_task → update_progress as you go → complete_task (or request_review when a human should check).",
-  'A 409 on claim_task means another worker claimed the task first: pick another one. If you cannot finish, release_task; if you are stuck on something outside your control, block_task with a reason.',
-  'Tasks in a project are changed only by its members (list_projects); the shared board (no project) is open to all.',
-  'Every change is recorded in the audit trail under your id (task_audit).',
-].join('\n');
+/**
+ * Sent at initialize: runtimes that surface server instructions give the model the workflow.
+ * Only the lines about loaded groups, so that they never name a tool the model cannot call.
+ */
+const INSTRUCTIONS: Record<ToolGroup, string[]> = {
+  core: [
+    "To work: list_tasks with status 'pending' → claim_task → update_progress as you go → complete_task (or request_review when a human should check).",
+    'A 409 on claim_task means another worker claimed the task first: pick another one. If you cannot finish, release_task; if you are stuck on something outside your control, block_task with a reason.',
+    'Tasks in a project are changed only by its members (list_projects); the shared board (no project) is open to all.',
+    'Every change is recorded in the audit trail under your id (task_audit).',
+  ],
+  collab: [],
+  admin: [
+    'Admin tools (list_workers, register_worker, update_worker, create_project, set_project_member) change who works where: use them only when asked to.',
+  ],
+};
+
+function instructions(groups: readonly ToolGroup[]): string {
+  return [
+    'TaskFlow is a task board shared by humans and AI agents; you act as your own worker.',
+    ...groups.flatMap((group) => INSTRUCTIONS[group]),
+  ].join('\n');
+}
 
 export interface TaskflowMcpOptions {
   api: TaskflowClient;
   /** For error messages only (where the API was expected). */
   baseUrl: string;
+  /** The tool groups to list; default `core,collab`. */
+  tools?: readonly ToolGroup[];
 }
 
 /**
@@ -39,10 +56,11 @@ export function mcpClientName(server: McpServer | undefined): string {
  * another transport can attach it to anything else.
  */
 export function createTaskflowMcpServer(options: TaskflowMcpOptions): McpServer {
+  const { tools = DEFAULT_TOOL_GROUPS, ...ctx } = options;
   const server = new McpServer(
     { name: 'taskflow', title: 'TaskFlow', version },
-    { instructions: INSTRUCTIONS },
+    { instructions: instructions(tools) },
   );
-  registerTaskflowTools(server, options);
+  registerToolGroups(server, ctx, tools);
   return server;
 }
