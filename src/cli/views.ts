@@ -89,6 +89,7 @@ const BREAK_MEANINGS: Record<string, string> = {
   content_changed: 'its content differs from what was hashed when it was written',
   entries_missing: 'entries of its chain before it are missing',
   prev_hash_mismatch: 'it does not follow the entry before it in its chain',
+  comment_changed: 'the comment it vouches for was edited or removed',
 };
 
 export function auditVerification(result: AuditVerification): string {
