@@ -13,8 +13,12 @@ const INSTRUCTIONS: Record<ToolGroup, string[]> = {
     'A 409 on claim_task means another worker claimed the task first: pick another one. If you cannot finish, release_task; if you are stuck on something outside your control, block_task with a reason.',
     'Tasks in a project are changed only by its members (list_projects); the shared board (no project) is open to all.',
     'Every change is recorded in the audit trail under your id (task_audit).',
+    "request_review, complete_task, release_task and block_task take a hand-off note for whoever comes next; a task's last_handoff is the latest one: read it when you claim a task.",
   ],
-  collab: [],
+  collab: [
+    'On a task: comment_task leaves a note or a decision, list_comments reads the thread, add_artifact records what the work produced (a pull request, commit, log).',
+    'When only a person can decide, ask_human with wait_seconds: the task waits (its lease held) and the answer comes back; do not guess.',
+  ],
   admin: [
     'Admin tools (list_workers, register_worker, update_worker, create_project, set_project_member) change who works where: use them only when asked to.',
   ],

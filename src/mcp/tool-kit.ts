@@ -3,7 +3,7 @@ import type { ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 // zod/v3, not zod: the SDK's types name zod/v3, and under this repo's node10 module resolution
 // the two paths are distinct declarations whose cross-inference exceeds tsc's depth limit (TS2589).
 import { z } from 'zod/v3';
-import { parameterLimits, schemaLimits } from '../client/contract';
+import { enums, parameterLimits, schemaLimits } from '../client/contract';
 import { ApiError, type TaskflowClient } from '../client/taskflow-client';
 import { hintFor } from './hints';
 import { apiFailure, ok, type ToolPayload, unexpectedFailure } from './results';
@@ -83,6 +83,39 @@ export const taskId = () =>
 
 /** A capability name: openapi.json states no length for it, so this is the API's 1–100. */
 export const capability = () => z.string().min(1).max(100);
+
+const ARTIFACT = schemaLimits.ArtifactInput;
+
+/** The hand-off note `request_review`, `complete_task`, `release_task` and `block_task` take. */
+export const handoffNote = (when: string) =>
+  text(schemaLimits.HandoffBody.note)
+    .optional()
+    .describe(
+      `A hand-off note for whoever picks the task up next (${when}): kept as a handoff comment and shown on the task as last_handoff; up to ${schemaLimits.HandoffBody.note.maxLength} characters`,
+    );
+
+/** One artifact, as `add_artifact` and the `artifacts` of a move take it. */
+export const artifactFields = {
+  kind: z.enum(enums.ArtifactKind).describe('pr, commit, url, file or log'),
+  url: text({ minLength: 1, maxLength: ARTIFACT.url.maxLength })
+    .url('url must be an http or https URL')
+    .regex(/^https?:\/\//i, 'url must be an http or https URL')
+    .describe(
+      `An http(s) URL, up to ${ARTIFACT.url.maxLength} characters; a task holds one artifact per URL (the same URL again replaces it)`,
+    ),
+  title: text(ARTIFACT.title)
+    .optional()
+    .describe(`What it is, up to ${ARTIFACT.title.maxLength} characters`),
+};
+
+export const artifactList = () =>
+  z
+    .array(z.object(artifactFields).strict())
+    .max(schemaLimits.ResultBody.artifacts.maxItems)
+    .optional()
+    .describe(
+      'What the work produced (a pull request, commit, log…), added to the task with the move',
+    );
 
 export const READ: ToolAnnotations = { readOnlyHint: true, openWorldHint: false };
 export const MOVE: ToolAnnotations = {

@@ -6,8 +6,10 @@ import { unwrap, unwrapPage } from '../client/taskflow-client';
 import { claimHint } from './hints';
 import { STATE_MACHINE } from './lifecycle';
 import {
+  artifactList,
   capability,
   DEFAULT_PAGE_SIZE,
+  handoffNote,
   idempotencyKey,
   integer,
   keyHeader,
@@ -461,10 +463,15 @@ export function registerCoreTools(server: McpServer, ctx: ToolContext): void {
       title: 'Request review',
       description:
         'Hand a task you hold to review when the work is done but needs checking (in_progress → review).',
-      input: { id: taskId() },
+      input: {
+        id: taskId(),
+        note: handoffNote('the reviewer'),
+        artifacts: artifactList(),
+      },
       annotations: MOVE,
     },
-    async ({ id }) => (await unwrap(api.POST('/api/tasks/{id}/review', path(id)))).data,
+    async ({ id, ...body }) =>
+      (await unwrap(api.POST('/api/tasks/{id}/review', { ...path(id), body }))).data,
   );
 
   register(
@@ -475,10 +482,15 @@ export function registerCoreTools(server: McpServer, ctx: ToolContext): void {
       title: 'Complete a task',
       description:
         'Mark a task you hold completed (in_progress → completed, progress 100). A task in review is completed by someone else with approve_task.',
-      input: { id: taskId() },
+      input: {
+        id: taskId(),
+        note: handoffNote('whoever reads the result'),
+        artifacts: artifactList(),
+      },
       annotations: MOVE,
     },
-    async ({ id }) => (await unwrap(api.POST('/api/tasks/{id}/complete', path(id)))).data,
+    async ({ id, ...body }) =>
+      (await unwrap(api.POST('/api/tasks/{id}/complete', { ...path(id), body }))).data,
   );
 
   register(
@@ -563,6 +575,7 @@ export function registerCoreTools(server: McpServer, ctx: ToolContext): void {
           .describe(
             `What it is waiting for, up to ${schemaLimits.BlockBody.reason.maxLength} characters (e.g. "waiting for the API key")`,
           ),
+        note: handoffNote('whoever unblocks it'),
       },
       annotations: MOVE,
     },
@@ -578,10 +591,11 @@ export function registerCoreTools(server: McpServer, ctx: ToolContext): void {
       title: 'Release a task',
       description:
         'Give back a task you hold without finishing it (in_progress → pending, unassigned) so another worker can claim it.',
-      input: { id: taskId() },
+      input: { id: taskId(), note: handoffNote('the next worker to claim it') },
       annotations: MOVE,
     },
-    async ({ id }) => (await unwrap(api.POST('/api/tasks/{id}/release', path(id)))).data,
+    async ({ id, ...body }) =>
+      (await unwrap(api.POST('/api/tasks/{id}/release', { ...path(id), body }))).data,
   );
 
   register(

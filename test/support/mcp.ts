@@ -88,7 +88,7 @@ export const CORE_TOOLS = [
   'wait_for_task',
   'whoami',
 ];
-export const COLLAB_TOOLS: string[] = [];
+export const COLLAB_TOOLS = ['add_artifact', 'ask_human', 'comment_task', 'list_comments'];
 export const ADMIN_TOOLS = [
   'create_project',
   'list_workers',
