@@ -120,7 +120,6 @@ export const schemaLimits = {
     tags: { maxItems: 20 },
   },
   Artifact: { url: { maxLength: 2048 }, title: { maxLength: 200 } },
-  LastHandoff: { body: { maxLength: 10000 } },
   Task: {
     title: { minLength: 1, maxLength: 200 },
     description: { maxLength: 10000 },

@@ -1067,19 +1067,6 @@ export interface components {
              */
             added_at: string;
         };
-        LastHandoff: {
-            /** @example 31 */
-            comment_id: number;
-            /** @example agent-claude-1 */
-            author_id: string;
-            /** @example Migrations done; the API part is left. */
-            body: string;
-            /**
-             * Format: date-time
-             * @example 2026-11-26T21:02:11.120Z
-             */
-            created_at: string;
-        };
         Task: {
             /**
              * @description Server-owned.
@@ -1167,7 +1154,19 @@ export interface components {
             /** @description What the work produced (`POST /api/tasks/{id}/artifacts`), oldest first; at most 50. */
             artifacts: components["schemas"]["Artifact"][];
             /** @description Server-owned: the newest hand-off note (a `handoff` comment, e.g. the `note` of a release), or null. */
-            last_handoff: components["schemas"]["LastHandoff"] | null;
+            last_handoff?: {
+                /** @example 31 */
+                comment_id: number;
+                /** @example agent-claude-1 */
+                author_id: string;
+                /** @example Migrations done; the API part is left. */
+                body: string;
+                /**
+                 * Format: date-time
+                 * @example 2026-11-26T21:02:11.120Z
+                 */
+                created_at: string;
+            } | null;
             /**
              * @description Server-owned: the creator's `sub`.
              * @example usr_7f3a

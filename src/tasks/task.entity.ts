@@ -54,17 +54,10 @@ export class Artifact {
 }
 
 /** The newest hand-off comment of a task: what its last holder left for the next one. */
-export class LastHandoff {
-  @ApiProperty({ type: 'integer', example: 31 })
+export interface LastHandoff {
   comment_id: number;
-
-  @ApiProperty({ example: 'agent-claude-1' })
   author_id: string;
-
-  @ApiProperty({ maxLength: COMMENT_MAX_LENGTH, example: 'Migrations done; the API part is left.' })
   body: string;
-
-  @ApiProperty({ format: 'date-time', example: '2026-11-26T21:02:11.120Z' })
   created_at: string;
 }
 
@@ -255,9 +248,23 @@ export class Task {
   @Column({ type: 'jsonb', default: () => "'[]'" })
   artifacts: Artifact[];
 
+  // Spelled out rather than a `$ref`: OpenAPI 3.0 lets `nullable` apply only beside a `type`,
+  // and a `$ref` (or `allOf` of one) would make `null` invalid.
   @ApiProperty({
-    type: LastHandoff,
+    type: 'object',
     nullable: true,
+    additionalProperties: false,
+    properties: {
+      comment_id: { type: 'integer', example: 31 },
+      author_id: { type: 'string', example: 'agent-claude-1' },
+      body: {
+        type: 'string',
+        maxLength: COMMENT_MAX_LENGTH,
+        example: 'Migrations done; the API part is left.',
+      },
+      created_at: { type: 'string', format: 'date-time', example: '2026-11-26T21:02:11.120Z' },
+    },
+    required: ['comment_id', 'author_id', 'body', 'created_at'],
     description:
       'Server-owned: the newest hand-off note (a `handoff` comment, e.g. the `note` of a release), or null.',
   })
