@@ -7,6 +7,7 @@ import { migrationDataSourceOptions } from './src/database/data-source-options';
 import { IdempotencyKey } from './src/idempotency/idempotency-key.entity';
 import { ProjectMember } from './src/access/project-member.entity';
 import { Project } from './src/access/project.entity';
+import { TaskComment } from './src/tasks/task-comment.entity';
 import { TaskDependency } from './src/tasks/task-dependency.entity';
 import { Task } from './src/tasks/task.entity';
 import { WebhookDelivery } from './src/webhooks/webhook-delivery.entity';
@@ -28,6 +29,7 @@ export const ENTITIES = [
   Webhook,
   WebhookDelivery,
   ApiKey,
+  TaskComment,
 ];
 
 /**

@@ -116,6 +116,8 @@ describe('Database roles: the API runs as a role that cannot tamper (e2e)', () =
       project_members: 'DELETE,INSERT,SELECT,UPDATE',
       // Deleting a project retires its row (RetiredProjects): the API never removes one.
       projects: 'INSERT,SELECT,UPDATE',
+      // Append-only, like the audit log (its trigger refuses UPDATE and DELETE besides).
+      task_comments: 'INSERT,SELECT',
       task_dependencies: 'DELETE,INSERT,SELECT',
       tasks: 'DELETE,INSERT,SELECT,UPDATE',
       webhook_deliveries: 'INSERT,SELECT',

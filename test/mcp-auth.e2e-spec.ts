@@ -132,7 +132,7 @@ describe('MCP server with a renewable login session (e2e: real Better Auth, real
 
   it('says where its identity comes from when it starts', async () => {
     expect(await stderrLines(agent, 1)).toEqual([
-      `taskflow-mcp: ready (stdio), API ${api.url}, login session ${sessionFile}`,
+      `taskflow-mcp: ready (stdio), API ${api.url}, login session ${sessionFile}, tools core,collab`,
     ]);
   });
 
@@ -233,7 +233,7 @@ describe('MCP server with a renewable login session (e2e: real Better Auth, real
     try {
       const expired = `the login session in ${file} has expired or was signed out: run \`taskflow login --email <email>\` again with TASKFLOW_CONFIG=${file}`;
       expect(await stderrLines(mcp, 2)).toEqual([
-        `taskflow-mcp: ready (stdio), API ${api.url}, login session ${file}`,
+        `taskflow-mcp: ready (stdio), API ${api.url}, login session ${file}, tools core,collab`,
         `taskflow-mcp: ${expired}`,
       ]);
       for (let attempt = 0; attempt < 2; attempt++) {

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -9,6 +8,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { createTaskflowClient } from '../src/client/taskflow-client';
 import { createTaskflowMcpServer } from '../src/mcp/server';
 import { createProject, createTask, registerWorker, signInAdmin } from './support/board';
+import { COLLAB_TOOLS, CORE_TOOLS, runMcpToExit } from './support/mcp';
 import { Actor, TestApp } from './support/test-app';
 
 const ROOT = join(__dirname, '..');
@@ -16,30 +16,8 @@ const ROOT = join(__dirname, '..');
 const SERVER_COMMAND = process.execPath;
 const SERVER_ARGS = ['--require', 'ts-node/register/transpile-only', 'src/mcp/main.ts'];
 
-const TOOLS = [
-  'add_dependency',
-  'approve_task',
-  'assign_task',
-  'block_task',
-  'claim_next_task',
-  'claim_task',
-  'complete_task',
-  'create_task',
-  'get_task',
-  'heartbeat_task',
-  'list_projects',
-  'list_tasks',
-  'reject_task',
-  'release_task',
-  'remove_dependency',
-  'reopen_task',
-  'request_review',
-  'task_audit',
-  'update_progress',
-  'update_task',
-  'wait_for_task',
-  'whoami',
-];
+/** The default groups: core and collab. */
+const TOOLS = [...CORE_TOOLS, ...COLLAB_TOOLS].sort();
 
 const textOf = (result: CallToolResult): string =>
   result.content.map((c) => (c.type === 'text' ? c.text : '')).join('');
@@ -104,7 +82,7 @@ describe('MCP server (e2e: stdio, real API, real PostgreSQL)', () => {
     for (let i = 0; i < 50 && !serverLog.includes('ready'); i++) {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    expect(serverLog).toBe(`taskflow-mcp: ready (stdio), API ${baseUrl}\n`);
+    expect(serverLog).toBe(`taskflow-mcp: ready (stdio), API ${baseUrl}, tools core,collab\n`);
   });
 
   it('lists every tool, each with a described input schema', async () => {
@@ -391,16 +369,10 @@ describe('MCP server (e2e: stdio, real API, real PostgreSQL)', () => {
   });
 
   it('exits 1 with one clear stderr line when it has no credentials', async () => {
-    const child = spawn(SERVER_COMMAND, SERVER_ARGS, {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH, TASKFLOW_URL: baseUrl, TASKFLOW_CONFIG: '/nonexistent.json' },
-      stdio: ['pipe', 'pipe', 'pipe'],
+    const { code, stdout, stderr } = await runMcpToExit({
+      TASKFLOW_URL: baseUrl,
+      TASKFLOW_CONFIG: '/nonexistent.json',
     });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect(code).toBe(1);
     expect(stdout).toBe('');
     expect(stderr.trim().split('\n')).toEqual([

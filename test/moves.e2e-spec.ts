@@ -124,6 +124,8 @@ interface State {
   expired?: boolean;
   /** Waits for a task that is not completed. */
   unfinishedDependency?: boolean;
+  /** The project's `review_policy` (default `other`). */
+  policy?: 'human';
 }
 const STATES: State[] = [
   { name: 'pending, unassigned', status: 'pending', holder: null },
@@ -157,7 +159,33 @@ const STATES: State[] = [
     holder: 'alice',
     unfinishedDependency: true,
   },
+  // A project whose work of agents a person signs off (review_policy: human).
+  {
+    name: 'in_progress, held by agent-gpu, review_policy human',
+    status: 'in_progress',
+    holder: 'agent-gpu',
+    policy: 'human',
+  },
+  {
+    name: 'review, held by agent-gpu, review_policy human',
+    status: 'review',
+    holder: 'agent-gpu',
+    policy: 'human',
+  },
+  {
+    name: 'review, held by alice, review_policy human',
+    status: 'review',
+    holder: 'alice',
+    policy: 'human',
+  },
+  {
+    name: 'in_progress, held by alice, review_policy human',
+    status: 'in_progress',
+    holder: 'alice',
+    policy: 'human',
+  },
 ];
+const typeOf = (id: string | null) => CALLERS.find((c) => c.id === id)?.type ?? 'human';
 
 const INITIAL_PROGRESS = 10;
 
@@ -198,6 +226,13 @@ function oracle(
   };
   if (!caller.admin && !takeover && !mayByRole[rule.who]) {
     return unchanged(state, 403, rule.who === 'reviewer' ? 'reviewer_is_assignee' : 'not_assignee');
+  }
+  // The sign-off rule: under `human`, an agent's work is signed off by a person, admins included.
+  if (state.policy === 'human' && typeOf(state.holder) === 'agent') {
+    if ((move === 'approve' || move === 'reject') && caller.type === 'agent') {
+      return unchanged(state, 403, 'human_review_required');
+    }
+    if (move === 'complete') return unchanged(state, 409, 'review_required');
   }
   const holder =
     move === 'start'
@@ -350,6 +385,12 @@ describe('The move table at every door (e2e oracle, real PostgreSQL)', () => {
   /** The task in `state`, alone in a project of its own (set directly: the arrangement). */
   async function arrange(state: State): Promise<{ id: number; project: string }> {
     const project = await ownProject();
+    if (state.policy) {
+      await db.query('UPDATE projects SET review_policy = $2 WHERE slug = $1', [
+        project,
+        state.policy,
+      ]);
+    }
     const res = await db.query(
       `INSERT INTO tasks (title, status, assigned_to, created_by, project_slug, progress_percent,
                           required_capabilities, lease_expires_at)

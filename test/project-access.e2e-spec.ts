@@ -83,6 +83,12 @@ const MOVES: Record<string, Move> = {
     status: 'pending',
     call: (a, id) => a.patch(`/api/tasks/${id}`, { status: 'in_progress' }),
   },
+  // Not a move, but a change only the holder of a task in progress makes.
+  ask: {
+    status: 'in_progress',
+    assignee: 'caller',
+    call: (a, id) => a.post(`/api/tasks/${id}/ask`, { question: 'which one?' }),
+  },
 };
 
 describe('Project access matrix (real PostgreSQL)', () => {
@@ -175,11 +181,15 @@ describe('Project access matrix (real PostgreSQL)', () => {
         const since = new Date().toISOString();
         const parent = await newTask(place);
         const child = await newTask(place, { parent_id: parent, tags: ['matrix'] });
+        await actors.owner
+          .post(`/api/tasks/${parent}/comments`, { body: `${place} comment` })
+          .expect(201);
         const ok = reads(role, place) ? 200 : 404;
         for (const url of [
           `/api/tasks/${parent}`,
           `/api/tasks/${parent}/subtasks`,
           `/api/tasks/${parent}/audit`,
+          `/api/tasks/${parent}/comments`,
         ]) {
           const res = await actor.get(url);
           expect([url, res.status]).toEqual([url, ok]);
@@ -223,7 +233,59 @@ describe('Project access matrix (real PostgreSQL)', () => {
       const gone = await actor.delete(`/api/tasks/${await newTask(place)}`);
       expect(gone.status).toBe(expected(role, place, 204));
       noLeak(role, gone.body);
+      const comment = await actor.post(`/api/tasks/${id}/comments`, { body: `by ${role}` });
+      expect(comment.status).toBe(expected(role, place, 201));
+      noLeak(role, comment.body);
+      const log = { kind: 'log', url: `https://ci.example/${role}` };
+      const added = await actor.post(`/api/tasks/${id}/artifacts`, log);
+      expect(added.status).toBe(expected(role, place, 200));
+      noLeak(role, added.body);
+      await actors.owner.post(`/api/tasks/${other}/artifacts`, log).expect(200);
+      const removed = await actor.delete(
+        `/api/tasks/${other}/artifacts?url=${encodeURIComponent(log.url)}`,
+      );
+      expect(removed.status).toBe(expected(role, place, 200));
+      noLeak(role, removed.body);
+      for (const res of [added, removed, comment]) {
+        if (res.status === 403) expect(res.body.code).toBe('not_project_member');
+      }
     });
+
+    it.each(ROLES)(
+      '%s: finds in its inbox exactly the questions and reviews it may answer there',
+      async (role) => {
+        const actor = actors[role];
+        // The agent asked one question and asks for review of other work: both wait on others.
+        const question = await newTask(place);
+        const review = await newTask(place);
+        await db.query(
+          `UPDATE tasks SET status = 'in_progress', assigned_to = 'agent-1', awaiting_input = true
+            WHERE id = $1`,
+          [question],
+        );
+        await db.query(
+          `UPDATE tasks SET status = 'review', assigned_to = 'agent-1' WHERE id = $1`,
+          [review],
+        );
+        const res = await actor.get('/api/inbox?limit=100').expect(200);
+        noLeak(role, res.body);
+        const reasons = new Map(
+          (res.body as { task: { id: number }; reason: string }[]).map((i) => [
+            i.task.id,
+            i.reason,
+          ]),
+        );
+        const asked = role !== 'agent' && writes(role, place);
+        expect([reasons.get(question), reasons.get(review)]).toEqual(
+          asked
+            ? ['awaiting_input', 'review']
+            : [
+                role === 'agent' ? 'assigned' : undefined,
+                role === 'agent' ? 'assigned' : undefined,
+              ],
+        );
+      },
+    );
 
     it.each(ROLES)('%s: makes every move there exactly when allowed', async (role) => {
       const actor = actors[role];

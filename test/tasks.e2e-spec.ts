@@ -30,7 +30,9 @@ describe('Tasks (e2e, real PostgreSQL)', () => {
       const res = await alice.post('/api/tasks', { title: 'Write docs' }).expect(201);
       expect(Object.keys(res.body).sort()).toEqual(
         [
+          'artifacts',
           'assigned_to',
+          'awaiting_input',
           'blocked_by',
           'completed_at',
           'created_at',
@@ -38,6 +40,7 @@ describe('Tasks (e2e, real PostgreSQL)', () => {
           'description',
           'due_date',
           'id',
+          'last_handoff',
           'lease_expires_at',
           'parent_id',
           'priority',
@@ -66,6 +69,9 @@ describe('Tasks (e2e, real PostgreSQL)', () => {
         tags: [],
         started_at: null,
         completed_at: null,
+        awaiting_input: false,
+        artifacts: [],
+        last_handoff: null,
       });
       expect(res.body.id).toEqual(expect.any(Number));
       expect(res.body.created_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);

@@ -2,6 +2,13 @@
 export const PROJECT_VISIBILITIES = ['internal', 'private'] as const;
 export type ProjectVisibility = (typeof PROJECT_VISIBILITIES)[number];
 
+/**
+ * Who signs off work in review: `other`, anyone but the assignee; `human`, for a task held by an
+ * agent, a person (and the agent cannot complete it without review). See docs/lifecycle.md.
+ */
+export const REVIEW_POLICIES = ['other', 'human'] as const;
+export type ReviewPolicy = (typeof REVIEW_POLICIES)[number];
+
 /** A member's role: owners manage members, members write, viewers only read. */
 export const PROJECT_ROLES = ['owner', 'member', 'viewer'] as const;
 export type ProjectRole = (typeof PROJECT_ROLES)[number];

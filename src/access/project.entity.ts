@@ -1,6 +1,11 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Check, Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
-import { PROJECT_VISIBILITIES, ProjectVisibility } from './project-access';
+import {
+  PROJECT_VISIBILITIES,
+  ProjectVisibility,
+  REVIEW_POLICIES,
+  ReviewPolicy,
+} from './project-access';
 
 /** A project: who sees and changes its tasks (README, "Projects and access"). */
 @Entity({ name: 'projects' })
@@ -32,6 +37,16 @@ export class Project {
     default: 'internal',
   })
   visibility: ProjectVisibility;
+
+  @ApiProperty({
+    enum: REVIEW_POLICIES,
+    enumName: 'ReviewPolicy',
+    example: 'other',
+    description:
+      'Who signs off work in review. `other`: anyone but the assignee. `human`: on a task held by an agent, only a person approves or rejects (403 `human_review_required`), and the agent cannot complete it without review (409 `review_required`).',
+  })
+  @Column({ type: 'enum', enum: REVIEW_POLICIES, enumName: 'review_policy', default: 'other' })
+  review_policy: ReviewPolicy;
 
   @ApiProperty({ example: 'usr_7f3a', description: "Server-owned: the creator's `sub`." })
   @Column({ type: 'varchar', length: 255 })

@@ -3,7 +3,12 @@ import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adap
 import { Injectable } from '@nestjs/common';
 import type { Page } from '../common/pagination/pagination.query';
 import { TableRepository } from '../database/table-repository';
-import { allowedProjectsOf, type ProjectVisibility, type Viewer } from './project-access';
+import {
+  allowedProjectsOf,
+  type ProjectVisibility,
+  type ReviewPolicy,
+  type Viewer,
+} from './project-access';
 import { Project } from './project.entity';
 
 /**
@@ -58,13 +63,16 @@ const liveAndReadable = (viewer: string, admin: string, allowed: string): string
   `p.deleted_at IS NULL AND ${readableProject('p.slug', viewer, admin, allowed)}`;
 
 /** The fields an owner may change. */
-export type ProjectChanges = Partial<Pick<Project, 'name' | 'description' | 'visibility'>>;
+export type ProjectChanges = Partial<
+  Pick<Project, 'name' | 'description' | 'visibility' | 'review_policy'>
+>;
 
 const toProject = (row: Project): Project => ({
   slug: row.slug,
   name: row.name,
   description: row.description,
   visibility: row.visibility,
+  review_policy: row.review_policy,
   owner: row.owner,
   created_at: row.created_at,
   updated_at: row.updated_at,
@@ -83,12 +91,20 @@ export class ProjectRepository extends TableRepository<Project> {
     name: string;
     description: string | null;
     visibility: ProjectVisibility;
+    review_policy: ReviewPolicy;
     owner: string;
   }): Promise<Project | 'taken' | 'retired'> {
     const [row] = await this.write<Project>(
-      `INSERT INTO projects (slug, name, description, visibility, owner) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (slug) DO NOTHING RETURNING *`,
-      [project.slug, project.name, project.description, project.visibility, project.owner],
+      `INSERT INTO projects (slug, name, description, visibility, review_policy, owner)
+       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (slug) DO NOTHING RETURNING *`,
+      [
+        project.slug,
+        project.name,
+        project.description,
+        project.visibility,
+        project.review_policy,
+        project.owner,
+      ],
     );
     if (row) return toProject(row);
     const [holder] = await this.select<{ retired: boolean }>(
@@ -177,7 +193,8 @@ export class ProjectRepository extends TableRepository<Project> {
     const [row] = await this.write<Project>(
       `UPDATE projects SET name = COALESCE($2, name),
               description = CASE WHEN $3::boolean THEN $4 ELSE description END,
-              visibility = COALESCE($5, visibility), updated_at = now()
+              visibility = COALESCE($5, visibility),
+              review_policy = COALESCE($6, review_policy), updated_at = now()
         WHERE slug = $1 RETURNING *`,
       [
         slug,
@@ -185,6 +202,7 @@ export class ProjectRepository extends TableRepository<Project> {
         changes.description !== undefined,
         changes.description ?? null,
         changes.visibility ?? null,
+        changes.review_policy ?? null,
       ],
     );
     return toProject(row);

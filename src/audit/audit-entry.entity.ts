@@ -4,7 +4,8 @@ import { WORKER_TYPES, WorkerType } from '../common/worker-types';
 import { AUDIT_ACTIONS, AuditAction } from './audit-actions';
 
 /** pg returns bigint as a string; ids stay far below 2^53, so they are numbers in JSON. */
-const bigintAsNumber = {
+/** A `bigint` id as a number: ids stay far below 2^53. */
+export const bigintAsNumber = {
   to: (v: unknown) => v,
   from: (v: string | null) => (v === null ? v : Number(v)),
 };

@@ -35,7 +35,12 @@ export interface AuditFilters {
 }
 
 /** Why `verify` found a chain broken. */
-export const BROKEN_REASONS = ['content_changed', 'entries_missing', 'prev_hash_mismatch'] as const;
+export const BROKEN_REASONS = [
+  'content_changed',
+  'entries_missing',
+  'prev_hash_mismatch',
+  'comment_changed',
+] as const;
 export type BrokenReason = (typeof BROKEN_REASONS)[number];
 
 export interface ChainCheck {
@@ -96,7 +101,9 @@ export const LOG_HORIZON = `pg_snapshot_xmin(pg_current_snapshot())::text::bigin
  * entries were checked and the first broken one. The hash is the database's `audit_entry_hash()`,
  * the same function the insert trigger uses, so verifier and writer cannot disagree about the
  * canonical form. The window runs over whole chains before `since` is applied, so the first
- * entry after `since` is still checked against its predecessor.
+ * entry after `since` is still checked against its predecessor. A `commented` entry also checks
+ * its comment: still there, on the same task, by the same author, of the same kind, and with the
+ * text whose SHA-256 the entry holds (comments are append-only, but their table is not chained).
  */
 const VERIFY_CHAINS_SQL = `
 WITH chained AS (
@@ -114,6 +121,12 @@ WITH chained AS (
              THEN 'content_changed'
            WHEN chain_seq IS DISTINCT FROM COALESCE(previous_seq, 0) + 1 THEN 'entries_missing'
            WHEN prev_hash IS DISTINCT FROM previous_hash THEN 'prev_hash_mismatch'
+           WHEN action = 'commented' AND NOT EXISTS (
+                  SELECT 1 FROM task_comments c
+                   WHERE c.id = (context ->> 'comment_id')::bigint AND c.task_id = chained.task_id
+                     AND c.author_id = chained.actor_id AND c.kind::text = context ->> 'kind'
+                     AND encode(sha256(convert_to(c.body, 'UTF8')), 'hex') = context ->> 'body_sha256')
+             THEN 'comment_changed'
          END AS reason
     FROM chained
    WHERE ($2::timestamptz IS NULL OR "timestamp" >= $2::timestamptz)

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { version } from '../../package.json';
 import { registerAccountCommands } from './commands/account';
 import { registerActivityCommands } from './commands/activity';
+import { registerCollaborationCommands } from './commands/collaboration';
 import { registerKeyCommands } from './commands/keys';
 import { registerLifecycleCommands } from './commands/lifecycle';
 import { registerProjectCommands } from './commands/projects';
@@ -32,6 +33,7 @@ export function buildProgram(env: NodeJS.ProcessEnv): Command {
 
   registerTaskCommands(program, env);
   registerLifecycleCommands(program, env);
+  registerCollaborationCommands(program, env);
   registerProjectCommands(program, env);
   registerActivityCommands(program, env);
   registerWatchCommand(program, env);

@@ -1,9 +1,12 @@
 // How the CLI shows each API object to a human; `--json` bypasses all of this.
 import type {
   ApiKey,
+  Artifact,
   AuditEntry,
+  Comment,
   CreatedApiKey,
   AuditVerification,
+  InboxItem,
   Me,
   Project,
   ProjectMember,
@@ -45,9 +48,63 @@ export function taskDetails(task: Task): string {
     ['Started', task.started_at && time(task.started_at)],
     ['Completed', task.completed_at && time(task.completed_at)],
     ['Blocked by', task.blocked_by.length ? task.blocked_by.join(', ') : null],
+    ['Awaiting input', task.awaiting_input ? 'yes: a question waits for an answer' : null],
     ['Version', String(task.version)],
     ['Description', task.description],
+    [
+      'Last hand-off',
+      task.last_handoff &&
+        `${task.last_handoff.author_id}, ${time(task.last_handoff.created_at)}:\n${task.last_handoff.body}`,
+    ],
+    ['Artifacts', task.artifacts.length ? task.artifacts.map(artifactLine).join('\n') : null],
   ]);
+}
+
+/** `pr  https://…  Fix the login redirect` */
+function artifactLine(artifact: Artifact): string {
+  return [artifact.kind, artifact.url, artifact.title].filter(Boolean).join('  ');
+}
+
+export function commentTable(comments: readonly Comment[]): string {
+  return table(
+    ['ID', 'TIME', 'AUTHOR', 'TYPE', 'KIND', 'REPLY TO', 'BODY'],
+    comments.map((c) => [
+      c.id,
+      time(c.created_at),
+      c.author_id,
+      c.author_type,
+      c.kind,
+      c.reply_to,
+      c.body,
+    ]),
+  );
+}
+
+export function commentDetails(comment: Comment): string {
+  return details([
+    ['Comment', String(comment.id)],
+    ['Task', String(comment.task_id)],
+    ['Kind', comment.kind],
+    ['Author', `${comment.author_id} (${comment.author_type})`],
+    ['Reply to', comment.reply_to === null ? null : String(comment.reply_to)],
+    ['Created', time(comment.created_at)],
+    ['Body', comment.body],
+  ]);
+}
+
+export function inboxTable(items: readonly InboxItem[]): string {
+  return table(
+    ['REASON', 'ID', 'STATUS', 'PRIORITY', 'ASSIGNEE', 'PROJECT', 'TITLE'],
+    items.map(({ reason, task: t }) => [
+      reason,
+      t.id,
+      t.status,
+      t.priority,
+      t.assigned_to,
+      t.project_slug,
+      t.title,
+    ]),
+  );
 }
 
 function show(value: unknown): string {
@@ -89,6 +146,7 @@ const BREAK_MEANINGS: Record<string, string> = {
   content_changed: 'its content differs from what was hashed when it was written',
   entries_missing: 'entries of its chain before it are missing',
   prev_hash_mismatch: 'it does not follow the entry before it in its chain',
+  comment_changed: 'the comment it vouches for was edited or removed',
 };
 
 export function auditVerification(result: AuditVerification): string {

@@ -18,6 +18,7 @@ export const enums = {
     'not_project_member',
     'project_owner_required',
     'insufficient_scope',
+    'human_review_required',
     'not_found',
     'task_not_found',
     'worker_not_found',
@@ -26,6 +27,7 @@ export const enums = {
     'member_not_found',
     'webhook_not_found',
     'api_key_not_found',
+    'artifact_not_found',
     'route_not_found',
     'method_not_allowed',
     'conflict',
@@ -44,6 +46,9 @@ export const enums = {
     'idempotency_key_reused',
     'concurrent_change',
     'precondition_failed',
+    'review_required',
+    'too_many_artifacts',
+    'not_awaiting_input',
     'validation_failed',
     'invalid_cursor',
     'cursor_mismatch',
@@ -71,6 +76,11 @@ export const enums = {
     'lease_extended',
     'dependency_added',
     'dependency_removed',
+    'commented',
+    'asked',
+    'answered',
+    'artifact_added',
+    'artifact_removed',
     'worker_registered',
     'worker_updated',
     'worker_deleted',
@@ -87,7 +97,11 @@ export const enums = {
   ],
   TaskPriority: ['low', 'medium', 'high', 'critical'],
   TaskStatus: ['pending', 'in_progress', 'review', 'completed', 'blocked'],
+  ArtifactKind: ['pr', 'commit', 'url', 'file', 'log'],
+  CommentKind: ['note', 'handoff', 'question', 'answer', 'decision'],
+  InboxReason: ['awaiting_input', 'review', 'assigned'],
   ProjectVisibility: ['internal', 'private'],
+  ReviewPolicy: ['other', 'human'],
   ProjectRole: ['owner', 'member', 'viewer'],
   WebhookStatus: ['active', 'paused', 'failing'],
 } as const;
@@ -105,6 +119,7 @@ export const schemaLimits = {
     required_capabilities: { maxItems: 20 },
     tags: { maxItems: 20 },
   },
+  Artifact: { url: { maxLength: 2048 }, title: { maxLength: 200 } },
   Task: {
     title: { minLength: 1, maxLength: 200 },
     description: { maxLength: 10000 },
@@ -112,6 +127,7 @@ export const schemaLimits = {
     assigned_to: { maxLength: 255 },
     project_slug: { maxLength: 100 },
     version: { minimum: 1 },
+    artifacts: { maxItems: 50 },
   },
   UpdateTaskDto: {
     title: { minLength: 1, maxLength: 200 },
@@ -126,8 +142,14 @@ export const schemaLimits = {
   LeaseBody: { lease_seconds: { minimum: 1, maximum: 86400 } },
   ClaimNextBody: { lease_seconds: { minimum: 1, maximum: 86400 } },
   ProgressBody: { percent: { minimum: 0, maximum: 100 }, note: { maxLength: 1000 } },
-  BlockBody: { reason: { maxLength: 1000 } },
+  ArtifactInput: { url: { maxLength: 2048 }, title: { maxLength: 200 } },
+  ResultBody: { note: { minLength: 1, maxLength: 10000 }, artifacts: { maxItems: 50 } },
+  BlockBody: { note: { minLength: 1, maxLength: 10000 }, reason: { maxLength: 1000 } },
+  HandoffBody: { note: { minLength: 1, maxLength: 10000 } },
   RejectBody: { reason: { maxLength: 1000 } },
+  CreateCommentDto: { body: { minLength: 1, maxLength: 10000 }, reply_to: { minimum: 1 } },
+  TaskComment: { body: { minLength: 1, maxLength: 10000 } },
+  AskDto: { question: { minLength: 1, maxLength: 10000 } },
   CreateWorkerDto: {
     id: {
       maxLength: 255,
@@ -166,7 +188,7 @@ export const schemaLimits = {
   },
   CreateWebhookDto: {
     url: { maxLength: 2048 },
-    events: { maxItems: 31 },
+    events: { maxItems: 36 },
     project: { maxLength: 100, pattern: '^[a-z0-9-]{1,100}$' },
     secret: { minLength: 16, maxLength: 200, pattern: '^[\\x21-\\x7e]{16,200}$' },
     status: { enum: ['active', 'paused'] },
@@ -175,7 +197,7 @@ export const schemaLimits = {
   WebhookView: { url: { maxLength: 2048 } },
   UpdateWebhookDto: {
     url: { maxLength: 2048 },
-    events: { maxItems: 31 },
+    events: { maxItems: 36 },
     project: { maxLength: 100, pattern: '^[a-z0-9-]{1,100}$' },
     secret: { minLength: 16, maxLength: 200, pattern: '^[\\x21-\\x7e]{16,200}$' },
     status: { enum: ['active', 'paused'] },
@@ -203,6 +225,11 @@ export const schemaLimits = {
     client: { maxLength: 200 },
     action: { enum: ['dependency_removed'] },
   },
+  AuditEntryCommented: { client: { maxLength: 200 }, action: { enum: ['commented'] } },
+  AuditEntryAsked: { client: { maxLength: 200 }, action: { enum: ['asked'] } },
+  AuditEntryAnswered: { client: { maxLength: 200 }, action: { enum: ['answered'] } },
+  AuditEntryArtifactAdded: { client: { maxLength: 200 }, action: { enum: ['artifact_added'] } },
+  AuditEntryArtifactRemoved: { client: { maxLength: 200 }, action: { enum: ['artifact_removed'] } },
   AuditEntryWorkerRegistered: {
     client: { maxLength: 200 },
     action: { enum: ['worker_registered'] },
@@ -386,6 +413,39 @@ export const parameterLimits = {
       other_id: { minimum: 1, maximum: 2147483647 },
     },
     header: { 'X-TaskFlow-Client': { minLength: 1, maxLength: 200 } },
+  },
+  TaskCollaboration_comment: {
+    path: { id: { minimum: 1, maximum: 2147483647 } },
+    header: {
+      'Idempotency-Key': { minLength: 1, maxLength: 255 },
+      'X-TaskFlow-Client': { minLength: 1, maxLength: 200 },
+    },
+  },
+  TaskCollaboration_comments: {
+    path: { id: { minimum: 1, maximum: 2147483647 } },
+    query: { limit: { minimum: 1, maximum: 100 }, cursor: { maxLength: 1000 } },
+  },
+  TaskCollaboration_ask: {
+    path: { id: { minimum: 1, maximum: 2147483647 } },
+    header: {
+      'Idempotency-Key': { minLength: 1, maxLength: 255 },
+      'X-TaskFlow-Client': { minLength: 1, maxLength: 200 },
+    },
+  },
+  TaskCollaboration_addArtifact: {
+    path: { id: { minimum: 1, maximum: 2147483647 } },
+    header: {
+      'Idempotency-Key': { minLength: 1, maxLength: 255 },
+      'X-TaskFlow-Client': { minLength: 1, maxLength: 200 },
+    },
+  },
+  TaskCollaboration_removeArtifact: {
+    path: { id: { minimum: 1, maximum: 2147483647 } },
+    query: { url: { maxLength: 2048 } },
+    header: { 'X-TaskFlow-Client': { minLength: 1, maxLength: 200 } },
+  },
+  Inbox_inbox: {
+    query: { limit: { minimum: 1, maximum: 100 }, offset: { minimum: 0, maximum: 2147483647 } },
   },
   Workers_register: {
     header: {

@@ -287,7 +287,7 @@ export interface paths {
         put?: never;
         /**
          * Ask for review
-         * @description `in_progress → review`. Only the assignee or an admin (else 403 `not_assignee`).
+         * @description `in_progress → review`. Only the assignee or an admin (else 403 `not_assignee`). An optional `note` is a hand-off note: kept as a `handoff` comment in the same transaction, named by the audit entry (`comment_id`) and shown as the task's `last_handoff`. `artifacts` are added to the task in the same transaction (409 `too_many_artifacts` beyond 50).
          */
         post: operations["TaskLifecycle_review"];
         delete?: never;
@@ -307,7 +307,7 @@ export interface paths {
         put?: never;
         /**
          * Complete a task
-         * @description `in_progress → completed`, progress 100. A task in review is completed by `approve`. Only the assignee or an admin (else 403 `not_assignee`).
+         * @description `in_progress → completed`, progress 100. A task in review is completed by `approve`. Only the assignee or an admin (else 403 `not_assignee`). An optional `note` is a hand-off note: kept as a `handoff` comment in the same transaction, named by the audit entry (`comment_id`) and shown as the task's `last_handoff`. `artifacts` are added to the task in the same transaction (409 `too_many_artifacts` beyond 50). Under a project's `review_policy: human`, a task held by an agent is completed only through review: 409 `review_required`.
          */
         post: operations["TaskLifecycle_complete"];
         delete?: never;
@@ -327,7 +327,7 @@ export interface paths {
         put?: never;
         /**
          * Mark a task blocked
-         * @description `pending`, `in_progress` or `review → blocked`. The assignee or an admin; anyone while the task is unassigned. The same fields are also accepted as query parameters (`?percent=60`), for older clients; a field sent in both with different values is a 422.
+         * @description `pending`, `in_progress` or `review → blocked`. The assignee or an admin; anyone while the task is unassigned. An optional `note` is a hand-off note: kept as a `handoff` comment in the same transaction, named by the audit entry (`comment_id`) and shown as the task's `last_handoff`. The same fields are also accepted as query parameters (`?percent=60`), for older clients; a field sent in both with different values is a 422.
          */
         post: operations["TaskLifecycle_block"];
         delete?: never;
@@ -367,7 +367,7 @@ export interface paths {
         put?: never;
         /**
          * Give a task back
-         * @description `in_progress → pending`, assignment cleared. Only the assignee or an admin (else 403 `not_assignee`).
+         * @description `in_progress → pending`, assignment cleared. Only the assignee or an admin (else 403 `not_assignee`). An optional `note` is a hand-off note: kept as a `handoff` comment in the same transaction, named by the audit entry (`comment_id`) and shown as the task's `last_handoff`. The next holder (claim-next included) reads it in `last_handoff`.
          */
         post: operations["TaskLifecycle_release"];
         delete?: never;
@@ -387,7 +387,7 @@ export interface paths {
         put?: never;
         /**
          * Approve a task in review
-         * @description `review → completed`, progress 100. Anyone but the assignee, or an admin: the assignee gets 403 `reviewer_is_assignee`.
+         * @description `review → completed`, progress 100. Anyone but the assignee, or an admin: the assignee gets 403 `reviewer_is_assignee`. Under a project's `review_policy: human`, the work of an agent is signed off by a person only: an agent gets 403 `human_review_required`.
          */
         post: operations["TaskLifecycle_approve"];
         delete?: never;
@@ -407,7 +407,7 @@ export interface paths {
         put?: never;
         /**
          * Send a task in review back to work
-         * @description `review → in_progress`, still assigned, with the `reason` the assignee should act on. Anyone but the assignee, or an admin: the assignee gets 403 `reviewer_is_assignee`. The same fields are also accepted as query parameters (`?percent=60`), for older clients; a field sent in both with different values is a 422.
+         * @description `review → in_progress`, still assigned, with the `reason` the assignee should act on. Anyone but the assignee, or an admin: the assignee gets 403 `reviewer_is_assignee`. Under a project's `review_policy: human`, the work of an agent is signed off by a person only: an agent gets 403 `human_review_required`. The same fields are also accepted as query parameters (`?percent=60`), for older clients; a field sent in both with different values is a 422.
          */
         post: operations["TaskLifecycle_reject"];
         delete?: never;
@@ -455,6 +455,94 @@ export interface paths {
          * @description Task `id` no longer waits for task `other_id`; 404 when it did not.
          */
         delete: operations["TaskDependencies_remove"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tasks/{id}/comments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a task's comments
+         * @description Oldest first. Page on by following `Link: <…>; rel="next"` (a `cursor`); `X-Total-Count` is the number of comments on the task.
+         */
+        get: operations["TaskCollaboration_comments"];
+        put?: never;
+        /**
+         * Comment on a task
+         * @description Append-only: a correction is a new comment. Audited as `commented` with the SHA-256 of the text, so the task's hash chain vouches for it. A comment of kind `answer` from anyone but the assignee, on a task waiting for input, clears `awaiting_input` (audited `answered`). The task's project's owners and members (anyone on the shared board) and admins; a reader who may not write gets 403 `not_project_member`, and a task the caller cannot read is a 404.
+         */
+        post: operations["TaskCollaboration_comment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tasks/{id}/ask": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ask a person a question and wait for the answer
+         * @description By the assignee of a task in progress (else 403 `not_assignee`; 409 `invalid_transition` when not in progress). Records a `question` comment and sets `awaiting_input`: the task appears in the inbox of the people who may answer, and its lease does not run out while it waits. A comment of kind `answer` from someone else clears it (follow `answered` on the event stream). Audited as `asked` (`{comment_id}`).
+         */
+        post: operations["TaskCollaboration_ask"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tasks/{id}/artifacts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add an artifact to a task (or replace the one with the same URL)
+         * @description What the work produced: a pull request, a commit, a link, a file, a log. At most 50 per task (409 `too_many_artifacts`). For the assignee, and The task's project's owners and members (anyone on the shared board) and admins; a reader who may not write gets 403 `not_project_member`, and a task the caller cannot read is a 404.
+         */
+        post: operations["TaskCollaboration_addArtifact"];
+        /**
+         * Remove an artifact from a task
+         * @description By its `url` (404 `artifact_not_found` when the task has none with it). For the assignee, and The task's project's owners and members (anyone on the shared board) and admins; a reader who may not write gets 403 `not_project_member`, and a task the caller cannot read is a 404.
+         */
+        delete: operations["TaskCollaboration_removeArtifact"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/inbox": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What waits on me
+         * @description The tasks the caller can read that wait on it, each once with the first reason that applies, in this order: `awaiting_input` (someone else's question, in a project the caller writes in), `review` (work in review the caller may sign off: not its own, and under a project's `human` review policy not an agent's work for an agent), `assigned` (the caller's unfinished tasks). Within a reason: highest priority, then earliest due date (none last), then lowest id.
+         */
+        get: operations["Inbox_inbox"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -804,7 +892,7 @@ export interface components {
          * @description A stable machine name for the rule that refused the request; switch on this.
          * @enum {string}
          */
-        ErrorCode: "malformed_json" | "bad_request" | "headers_too_large" | "request_timeout" | "payload_too_large" | "unsupported_media_type" | "unauthenticated" | "forbidden" | "admin_required" | "not_assignee" | "reviewer_is_assignee" | "capability_missing" | "not_project_member" | "project_owner_required" | "insufficient_scope" | "not_found" | "task_not_found" | "worker_not_found" | "dependency_not_found" | "project_not_found" | "member_not_found" | "webhook_not_found" | "api_key_not_found" | "route_not_found" | "method_not_allowed" | "conflict" | "invalid_transition" | "task_claimed" | "dependency_unfinished" | "dependency_cycle" | "task_has_subtasks" | "task_has_dependents" | "worker_exists" | "project_exists" | "project_slug_retired" | "project_has_tasks" | "project_referenced" | "last_owner" | "idempotency_key_reused" | "concurrent_change" | "precondition_failed" | "validation_failed" | "invalid_cursor" | "cursor_mismatch" | "rate_limited" | "database_unavailable" | "internal_error";
+        ErrorCode: "malformed_json" | "bad_request" | "headers_too_large" | "request_timeout" | "payload_too_large" | "unsupported_media_type" | "unauthenticated" | "forbidden" | "admin_required" | "not_assignee" | "reviewer_is_assignee" | "capability_missing" | "not_project_member" | "project_owner_required" | "insufficient_scope" | "human_review_required" | "not_found" | "task_not_found" | "worker_not_found" | "dependency_not_found" | "project_not_found" | "member_not_found" | "webhook_not_found" | "api_key_not_found" | "artifact_not_found" | "route_not_found" | "method_not_allowed" | "conflict" | "invalid_transition" | "task_claimed" | "dependency_unfinished" | "dependency_cycle" | "task_has_subtasks" | "task_has_dependents" | "worker_exists" | "project_exists" | "project_slug_retired" | "project_has_tasks" | "project_referenced" | "last_owner" | "idempotency_key_reused" | "concurrent_change" | "precondition_failed" | "review_required" | "too_many_artifacts" | "not_awaiting_input" | "validation_failed" | "invalid_cursor" | "cursor_mismatch" | "rate_limited" | "database_unavailable" | "internal_error";
         FieldErrorDto: {
             /** @example title */
             field: string;
@@ -830,9 +918,9 @@ export interface components {
         /** @enum {string} */
         WorkerType: "human" | "agent";
         /** @enum {string} */
-        AuditAction: "created" | "updated" | "deleted" | "started" | "progressed" | "review_requested" | "completed" | "approved" | "rejected" | "blocked" | "unblocked" | "released" | "reopened" | "assigned" | "lease_expired" | "lease_extended" | "dependency_added" | "dependency_removed" | "worker_registered" | "worker_updated" | "worker_deleted" | "project_created" | "project_updated" | "project_deleted" | "member_added" | "member_removed" | "webhook_created" | "webhook_updated" | "webhook_deleted" | "key_created" | "key_revoked";
+        AuditAction: "created" | "updated" | "deleted" | "started" | "progressed" | "review_requested" | "completed" | "approved" | "rejected" | "blocked" | "unblocked" | "released" | "reopened" | "assigned" | "lease_expired" | "lease_extended" | "dependency_added" | "dependency_removed" | "commented" | "asked" | "answered" | "artifact_added" | "artifact_removed" | "worker_registered" | "worker_updated" | "worker_deleted" | "project_created" | "project_updated" | "project_deleted" | "member_added" | "member_removed" | "webhook_created" | "webhook_updated" | "webhook_deleted" | "key_created" | "key_revoked";
         /** @description One recorded change: who (`actor_id`, `actor_type`), what (`action`) and how (`context`, whose shape depends on `action`). */
-        AuditEntry: components["schemas"]["AuditEntryCreated"] | components["schemas"]["AuditEntryUpdated"] | components["schemas"]["AuditEntryDeleted"] | components["schemas"]["AuditEntryStarted"] | components["schemas"]["AuditEntryProgressed"] | components["schemas"]["AuditEntryReviewRequested"] | components["schemas"]["AuditEntryCompleted"] | components["schemas"]["AuditEntryApproved"] | components["schemas"]["AuditEntryRejected"] | components["schemas"]["AuditEntryBlocked"] | components["schemas"]["AuditEntryUnblocked"] | components["schemas"]["AuditEntryReleased"] | components["schemas"]["AuditEntryReopened"] | components["schemas"]["AuditEntryAssigned"] | components["schemas"]["AuditEntryLeaseExpired"] | components["schemas"]["AuditEntryLeaseExtended"] | components["schemas"]["AuditEntryDependencyAdded"] | components["schemas"]["AuditEntryDependencyRemoved"] | components["schemas"]["AuditEntryWorkerRegistered"] | components["schemas"]["AuditEntryWorkerUpdated"] | components["schemas"]["AuditEntryWorkerDeleted"] | components["schemas"]["AuditEntryProjectCreated"] | components["schemas"]["AuditEntryProjectUpdated"] | components["schemas"]["AuditEntryProjectDeleted"] | components["schemas"]["AuditEntryMemberAdded"] | components["schemas"]["AuditEntryMemberRemoved"] | components["schemas"]["AuditEntryWebhookCreated"] | components["schemas"]["AuditEntryWebhookUpdated"] | components["schemas"]["AuditEntryWebhookDeleted"] | components["schemas"]["AuditEntryKeyCreated"] | components["schemas"]["AuditEntryKeyRevoked"];
+        AuditEntry: components["schemas"]["AuditEntryCreated"] | components["schemas"]["AuditEntryUpdated"] | components["schemas"]["AuditEntryDeleted"] | components["schemas"]["AuditEntryStarted"] | components["schemas"]["AuditEntryProgressed"] | components["schemas"]["AuditEntryReviewRequested"] | components["schemas"]["AuditEntryCompleted"] | components["schemas"]["AuditEntryApproved"] | components["schemas"]["AuditEntryRejected"] | components["schemas"]["AuditEntryBlocked"] | components["schemas"]["AuditEntryUnblocked"] | components["schemas"]["AuditEntryReleased"] | components["schemas"]["AuditEntryReopened"] | components["schemas"]["AuditEntryAssigned"] | components["schemas"]["AuditEntryLeaseExpired"] | components["schemas"]["AuditEntryLeaseExtended"] | components["schemas"]["AuditEntryDependencyAdded"] | components["schemas"]["AuditEntryDependencyRemoved"] | components["schemas"]["AuditEntryCommented"] | components["schemas"]["AuditEntryAsked"] | components["schemas"]["AuditEntryAnswered"] | components["schemas"]["AuditEntryArtifactAdded"] | components["schemas"]["AuditEntryArtifactRemoved"] | components["schemas"]["AuditEntryWorkerRegistered"] | components["schemas"]["AuditEntryWorkerUpdated"] | components["schemas"]["AuditEntryWorkerDeleted"] | components["schemas"]["AuditEntryProjectCreated"] | components["schemas"]["AuditEntryProjectUpdated"] | components["schemas"]["AuditEntryProjectDeleted"] | components["schemas"]["AuditEntryMemberAdded"] | components["schemas"]["AuditEntryMemberRemoved"] | components["schemas"]["AuditEntryWebhookCreated"] | components["schemas"]["AuditEntryWebhookUpdated"] | components["schemas"]["AuditEntryWebhookDeleted"] | components["schemas"]["AuditEntryKeyCreated"] | components["schemas"]["AuditEntryKeyRevoked"];
         AuditVerifyResponse: {
             /**
              * @description Entries recomputed (those matching the filters).
@@ -851,10 +939,10 @@ export interface components {
                 /** @example 42 */
                 task_id: number | null;
                 /**
-                 * @description `content_changed`: the entry differs from what was hashed (edited, or forged without the trigger); `entries_missing`: entries of its chain before it were deleted; `prev_hash_mismatch`: it does not follow the entry before it.
+                 * @description `content_changed`: the entry differs from what was hashed (edited, or forged without the trigger); `entries_missing`: entries of its chain before it were deleted; `prev_hash_mismatch`: it does not follow the entry before it; `comment_changed`: the entry is intact but the comment it vouches for (`commented`) was edited or removed.
                  * @enum {string}
                  */
-                reason: "content_changed" | "entries_missing" | "prev_hash_mismatch";
+                reason: "content_changed" | "entries_missing" | "prev_hash_mismatch" | "comment_changed";
             } | null;
         };
         AuditHead: {
@@ -956,6 +1044,29 @@ export interface components {
         };
         /** @enum {string} */
         TaskStatus: "pending" | "in_progress" | "review" | "completed" | "blocked";
+        /** @enum {string} */
+        ArtifactKind: "pr" | "commit" | "url" | "file" | "log";
+        Artifact: {
+            /** @example pr */
+            kind: components["schemas"]["ArtifactKind"];
+            /**
+             * @description http or https; a task has one artifact per URL.
+             * @example https://github.com/acme/site/pull/7
+             */
+            url: string;
+            /** @example Fix the login redirect */
+            title: string | null;
+            /**
+             * @description Who added (or last replaced) it.
+             * @example agent-claude-1
+             */
+            added_by: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-26T21:02:11.120Z
+             */
+            added_at: string;
+        };
         Task: {
             /**
              * @description Server-owned.
@@ -1035,6 +1146,27 @@ export interface components {
              * @example null
              */
             completed_at: string | null;
+            /**
+             * @description Server-owned: true while the holder waits for an answer to its question (`POST /api/tasks/{id}/ask`); a comment of kind `answer` from someone else clears it. Its lease does not run out meanwhile.
+             * @example false
+             */
+            awaiting_input: boolean;
+            /** @description What the work produced (`POST /api/tasks/{id}/artifacts`), oldest first; at most 50. */
+            artifacts: components["schemas"]["Artifact"][];
+            /** @description Server-owned: the newest hand-off note (a `handoff` comment, e.g. the `note` of a release), or null. */
+            last_handoff?: {
+                /** @example 31 */
+                comment_id: number;
+                /** @example agent-claude-1 */
+                author_id: string;
+                /** @example Migrations done; the API part is left. */
+                body: string;
+                /**
+                 * Format: date-time
+                 * @example 2026-11-26T21:02:11.120Z
+                 */
+                created_at: string;
+            } | null;
             /**
              * @description Server-owned: the creator's `sub`.
              * @example usr_7f3a
@@ -1129,9 +1261,41 @@ export interface components {
             /** @example tests pass */
             note?: string;
         };
+        ArtifactInput: {
+            /** @example pr */
+            kind: components["schemas"]["ArtifactKind"];
+            /**
+             * @description An http or https URL. A task holds one artifact per URL: the same URL again replaces it.
+             * @example https://github.com/acme/site/pull/7
+             */
+            url: string;
+            /** @example Fix the login redirect */
+            title?: string | null;
+        };
+        ResultBody: {
+            /**
+             * @description A hand-off note: recorded as a `handoff` comment in the same transaction, named by the move's audit entry (`comment_id`), and shown on the task as `last_handoff`.
+             * @example Migrations are done; the API part is left. Start from src/tasks.
+             */
+            note?: string;
+            /** @description Added to the task in the same transaction, as `POST /api/tasks/{id}/artifacts` would (one `artifact_added` entry each). */
+            artifacts?: components["schemas"]["ArtifactInput"][];
+        };
         BlockBody: {
+            /**
+             * @description A hand-off note: recorded as a `handoff` comment in the same transaction, named by the move's audit entry (`comment_id`), and shown on the task as `last_handoff`.
+             * @example Migrations are done; the API part is left. Start from src/tasks.
+             */
+            note?: string;
             /** @example waiting for the API key */
             reason?: string;
+        };
+        HandoffBody: {
+            /**
+             * @description A hand-off note: recorded as a `handoff` comment in the same transaction, named by the move's audit entry (`comment_id`), and shown on the task as `last_handoff`.
+             * @example Migrations are done; the API part is left. Start from src/tasks.
+             */
+            note?: string;
         };
         RejectBody: {
             /**
@@ -1139,6 +1303,72 @@ export interface components {
              * @example the tests do not cover the empty list
              */
             reason: string;
+        };
+        /**
+         * @description `note` (default), `handoff`, `question`, `answer` or `decision`. An `answer` from anyone but the assignee clears the task's `awaiting_input`.
+         * @enum {string}
+         */
+        CommentKind: "note" | "handoff" | "question" | "answer" | "decision";
+        CreateCommentDto: {
+            /** @example The flaky test is the clock one; I pinned the time zone. */
+            body: string;
+            /**
+             * @description `note` (default), `handoff`, `question`, `answer` or `decision`. An `answer` from anyone but the assignee clears the task's `awaiting_input`.
+             * @default note
+             */
+            kind?: components["schemas"]["CommentKind"];
+            /**
+             * @description A comment of the same task that this one replies to (422 otherwise).
+             * @example null
+             */
+            reply_to?: number | null;
+        };
+        TaskComment: {
+            /** @example 31 */
+            id: number;
+            /** @example 42 */
+            task_id: number;
+            /**
+             * @description The worker id (JWT `sub`) who wrote it.
+             * @example agent-claude-1
+             */
+            author_id: string;
+            /**
+             * @description Whether the author was a person or an agent (the worker registry's type).
+             * @example agent
+             */
+            author_type: components["schemas"]["WorkerType"];
+            /** @example note */
+            kind: components["schemas"]["CommentKind"];
+            /** @example The tests pass locally. */
+            body: string;
+            /**
+             * @description The comment of the same task this one answers, or null.
+             * @example null
+             */
+            reply_to: number | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-26T21:02:11.120Z
+             */
+            created_at: string;
+        };
+        AskDto: {
+            /** @example Should the export include archived projects? */
+            question: string;
+        };
+        /**
+         * @description `awaiting_input`: someone else asked a question you may answer; `review`: work you may sign off; `assigned`: your own unfinished task.
+         * @enum {string}
+         */
+        InboxReason: "awaiting_input" | "review" | "assigned";
+        InboxItem: {
+            task: components["schemas"]["Task"];
+            /**
+             * @description `awaiting_input`: someone else asked a question you may answer; `review`: work you may sign off; `assigned`: your own unfinished task.
+             * @example awaiting_input
+             */
+            reason: components["schemas"]["InboxReason"];
         };
         CreateWorkerDto: {
             /**
@@ -1346,6 +1576,11 @@ export interface components {
          * @enum {string}
          */
         ProjectVisibility: "internal" | "private";
+        /**
+         * @description `other`: anyone but the assignee signs off work in review. `human`: work held by an agent is signed off by a person only, and the agent cannot complete it without review.
+         * @enum {string}
+         */
+        ReviewPolicy: "other" | "human";
         CreateProjectDto: {
             /**
              * @description The project's permanent name in URLs and in tasks' `project_slug`.
@@ -1361,6 +1596,11 @@ export interface components {
              * @default internal
              */
             visibility?: components["schemas"]["ProjectVisibility"];
+            /**
+             * @description `other`: anyone but the assignee signs off work in review. `human`: work held by an agent is signed off by a person only, and the agent cannot complete it without review.
+             * @default other
+             */
+            review_policy?: components["schemas"]["ReviewPolicy"];
         };
         Project: {
             /** @example website */
@@ -1374,6 +1614,11 @@ export interface components {
              * @example internal
              */
             visibility: components["schemas"]["ProjectVisibility"];
+            /**
+             * @description Who signs off work in review. `other`: anyone but the assignee. `human`: on a task held by an agent, only a person approves or rejects (403 `human_review_required`), and the agent cannot complete it without review (409 `review_required`).
+             * @example other
+             */
+            review_policy: components["schemas"]["ReviewPolicy"];
             /**
              * @description Server-owned: the creator's `sub`.
              * @example usr_7f3a
@@ -1397,6 +1642,8 @@ export interface components {
             description?: string | null;
             /** @description `internal`: every authenticated user reads, members write; `private`: only members read and write. */
             visibility?: components["schemas"]["ProjectVisibility"];
+            /** @description `other`: anyone but the assignee signs off work in review. `human`: work held by an agent is signed off by a person only, and the agent cannot complete it without review. */
+            review_policy?: components["schemas"]["ReviewPolicy"];
         };
         /** @enum {string} */
         ProjectRole: "owner" | "member" | "viewer";
@@ -1441,7 +1688,7 @@ export interface components {
              *       "completed"
              *     ]
              */
-            events?: ("created" | "updated" | "deleted" | "started" | "progressed" | "review_requested" | "completed" | "approved" | "rejected" | "blocked" | "unblocked" | "released" | "reopened" | "assigned" | "lease_expired" | "lease_extended" | "dependency_added" | "dependency_removed" | "worker_registered" | "worker_updated" | "worker_deleted" | "project_created" | "project_updated" | "project_deleted" | "member_added" | "member_removed" | "webhook_created" | "webhook_updated" | "webhook_deleted" | "key_created" | "key_revoked")[];
+            events?: ("created" | "updated" | "deleted" | "started" | "progressed" | "review_requested" | "completed" | "approved" | "rejected" | "blocked" | "unblocked" | "released" | "reopened" | "assigned" | "lease_expired" | "lease_extended" | "dependency_added" | "dependency_removed" | "commented" | "asked" | "answered" | "artifact_added" | "artifact_removed" | "worker_registered" | "worker_updated" | "worker_deleted" | "project_created" | "project_updated" | "project_deleted" | "member_added" | "member_removed" | "webhook_created" | "webhook_updated" | "webhook_deleted" | "key_created" | "key_revoked")[];
             /**
              * @description Only this project's entries; null or absent: every entry.
              * @example website
@@ -1476,7 +1723,7 @@ export interface components {
              *       "completed"
              *     ]
              */
-            events: ("created" | "updated" | "deleted" | "started" | "progressed" | "review_requested" | "completed" | "approved" | "rejected" | "blocked" | "unblocked" | "released" | "reopened" | "assigned" | "lease_expired" | "lease_extended" | "dependency_added" | "dependency_removed" | "worker_registered" | "worker_updated" | "worker_deleted" | "project_created" | "project_updated" | "project_deleted" | "member_added" | "member_removed" | "webhook_created" | "webhook_updated" | "webhook_deleted" | "key_created" | "key_revoked")[];
+            events: ("created" | "updated" | "deleted" | "started" | "progressed" | "review_requested" | "completed" | "approved" | "rejected" | "blocked" | "unblocked" | "released" | "reopened" | "assigned" | "lease_expired" | "lease_extended" | "dependency_added" | "dependency_removed" | "commented" | "asked" | "answered" | "artifact_added" | "artifact_removed" | "worker_registered" | "worker_updated" | "worker_deleted" | "project_created" | "project_updated" | "project_deleted" | "member_added" | "member_removed" | "webhook_created" | "webhook_updated" | "webhook_deleted" | "key_created" | "key_revoked")[];
             /** @example null */
             project: string | null;
             /**
@@ -1532,7 +1779,7 @@ export interface components {
              *       "completed"
              *     ]
              */
-            events: ("created" | "updated" | "deleted" | "started" | "progressed" | "review_requested" | "completed" | "approved" | "rejected" | "blocked" | "unblocked" | "released" | "reopened" | "assigned" | "lease_expired" | "lease_extended" | "dependency_added" | "dependency_removed" | "worker_registered" | "worker_updated" | "worker_deleted" | "project_created" | "project_updated" | "project_deleted" | "member_added" | "member_removed" | "webhook_created" | "webhook_updated" | "webhook_deleted" | "key_created" | "key_revoked")[];
+            events: ("created" | "updated" | "deleted" | "started" | "progressed" | "review_requested" | "completed" | "approved" | "rejected" | "blocked" | "unblocked" | "released" | "reopened" | "assigned" | "lease_expired" | "lease_extended" | "dependency_added" | "dependency_removed" | "commented" | "asked" | "answered" | "artifact_added" | "artifact_removed" | "worker_registered" | "worker_updated" | "worker_deleted" | "project_created" | "project_updated" | "project_deleted" | "member_added" | "member_removed" | "webhook_created" | "webhook_updated" | "webhook_deleted" | "key_created" | "key_revoked")[];
             /** @example null */
             project: string | null;
             /**
@@ -1581,7 +1828,7 @@ export interface components {
              *       "completed"
              *     ]
              */
-            events?: ("created" | "updated" | "deleted" | "started" | "progressed" | "review_requested" | "completed" | "approved" | "rejected" | "blocked" | "unblocked" | "released" | "reopened" | "assigned" | "lease_expired" | "lease_extended" | "dependency_added" | "dependency_removed" | "worker_registered" | "worker_updated" | "worker_deleted" | "project_created" | "project_updated" | "project_deleted" | "member_added" | "member_removed" | "webhook_created" | "webhook_updated" | "webhook_deleted" | "key_created" | "key_revoked")[];
+            events?: ("created" | "updated" | "deleted" | "started" | "progressed" | "review_requested" | "completed" | "approved" | "rejected" | "blocked" | "unblocked" | "released" | "reopened" | "assigned" | "lease_expired" | "lease_extended" | "dependency_added" | "dependency_removed" | "commented" | "asked" | "answered" | "artifact_added" | "artifact_removed" | "worker_registered" | "worker_updated" | "worker_deleted" | "project_created" | "project_updated" | "project_deleted" | "member_added" | "member_removed" | "webhook_created" | "webhook_updated" | "webhook_deleted" | "key_created" | "key_revoked")[];
             /**
              * @description Only this project's entries; null or absent: every entry.
              * @example website
@@ -1713,8 +1960,30 @@ export interface components {
             percent: number;
             note: string | null;
         };
+        /** @description Why; `comment_id`: the hand-off note sent with the move, if any. */
         AuditReason: {
             reason: string | null;
+            comment_id?: number;
+        };
+        /** @description The hand-off note (a `handoff` comment) sent with the move; null when it came without one. */
+        AuditHandoffNote: {
+            comment_id: number;
+        } | null;
+        /** @description The comment, its kind and the SHA-256 (hex) of its text as UTF-8: the chain vouches for the text, and `/api/audit/verify` compares it with the comment's. */
+        AuditComment: {
+            comment_id: number;
+            kind: components["schemas"]["CommentKind"];
+            body_sha256: string;
+        };
+        /** @description `asked`: the question comment; `answered`: the answer that cleared it. */
+        AuditCommentRef: {
+            comment_id: number;
+        };
+        /** @description The artifact added (or replaced, by URL), or removed. */
+        AuditArtifact: {
+            kind: components["schemas"]["ArtifactKind"];
+            url: string;
+            title: string | null;
         };
         /** @description What the reviewer asked the assignee to change. */
         AuditRejection: {
@@ -1765,12 +2034,13 @@ export interface components {
             name: string;
             type: components["schemas"]["WorkerType"];
         };
-        /** @description The project as it was created, or as it was when deleted. */
+        /** @description The project as it was created, or as it was when deleted (`review_policy` since it exists). */
         AuditProjectSnapshot: {
             slug: string;
             name: string;
             description: string | null;
             visibility: components["schemas"]["ProjectVisibility"];
+            review_policy?: components["schemas"]["ReviewPolicy"];
             owner: string;
         };
         /** @description Each changed field, with its value before and after. */
@@ -1786,6 +2056,10 @@ export interface components {
             visibility?: {
                 from: components["schemas"]["ProjectVisibility"];
                 to: components["schemas"]["ProjectVisibility"];
+            };
+            review_policy?: {
+                from: components["schemas"]["ReviewPolicy"];
+                to: components["schemas"]["ReviewPolicy"];
             };
         };
         /** @description The role the worker now has, and the one it had (`null`: it was no member). */
@@ -2140,8 +2414,7 @@ export interface components {
              * @enum {string}
              */
             action: "review_requested";
-            /** @description Always null. */
-            context: Record<string, never> | null;
+            context: components["schemas"]["AuditHandoffNote"];
         };
         /** @description An audit entry of action `completed`. */
         AuditEntryCompleted: {
@@ -2191,8 +2464,7 @@ export interface components {
              * @enum {string}
              */
             action: "completed";
-            /** @description Always null. */
-            context: Record<string, never> | null;
+            context: components["schemas"]["AuditHandoffNote"];
         };
         /** @description An audit entry of action `approved`. */
         AuditEntryApproved: {
@@ -2444,8 +2716,7 @@ export interface components {
              * @enum {string}
              */
             action: "released";
-            /** @description Always null. */
-            context: Record<string, never> | null;
+            context: components["schemas"]["AuditHandoffNote"];
         };
         /** @description An audit entry of action `reopened`. */
         AuditEntryReopened: {
@@ -2747,6 +3018,256 @@ export interface components {
              */
             action: "dependency_removed";
             context: components["schemas"]["AuditDependency"];
+        };
+        /** @description An audit entry of action `commented`. */
+        AuditEntryCommented: {
+            /** @example 1017 */
+            id: number;
+            /** @example 42 */
+            task_id: number | null;
+            /** @example website */
+            project_slug: string | null;
+            /** @example agent-claude-1 */
+            actor_id: string;
+            /** @example agent */
+            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
+             * @example taskflow-mcp/1.0.0 (claude-code)
+             */
+            client: string | null;
+            /**
+             * Format: uuid
+             * @description The API key the change was made with (its `id`, as `GET /api/workers/{id}/keys` lists it); null when the caller used a login token.
+             * @example null
+             */
+            key_id: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            timestamp: string;
+            /**
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
+             * @example 7
+             */
+            chain_seq: number | null;
+            /**
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
+             * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+             */
+            prev_hash: string | null;
+            /**
+             * @description SHA-256 (hex) over the entry and `prev_hash`, computed by the database on insert; `GET /api/audit/verify` recomputes it.
+             * @example 60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752
+             */
+            hash: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "commented";
+            context: components["schemas"]["AuditComment"];
+        };
+        /** @description An audit entry of action `asked`. */
+        AuditEntryAsked: {
+            /** @example 1017 */
+            id: number;
+            /** @example 42 */
+            task_id: number | null;
+            /** @example website */
+            project_slug: string | null;
+            /** @example agent-claude-1 */
+            actor_id: string;
+            /** @example agent */
+            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
+             * @example taskflow-mcp/1.0.0 (claude-code)
+             */
+            client: string | null;
+            /**
+             * Format: uuid
+             * @description The API key the change was made with (its `id`, as `GET /api/workers/{id}/keys` lists it); null when the caller used a login token.
+             * @example null
+             */
+            key_id: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            timestamp: string;
+            /**
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
+             * @example 7
+             */
+            chain_seq: number | null;
+            /**
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
+             * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+             */
+            prev_hash: string | null;
+            /**
+             * @description SHA-256 (hex) over the entry and `prev_hash`, computed by the database on insert; `GET /api/audit/verify` recomputes it.
+             * @example 60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752
+             */
+            hash: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "asked";
+            context: components["schemas"]["AuditCommentRef"];
+        };
+        /** @description An audit entry of action `answered`. */
+        AuditEntryAnswered: {
+            /** @example 1017 */
+            id: number;
+            /** @example 42 */
+            task_id: number | null;
+            /** @example website */
+            project_slug: string | null;
+            /** @example agent-claude-1 */
+            actor_id: string;
+            /** @example agent */
+            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
+             * @example taskflow-mcp/1.0.0 (claude-code)
+             */
+            client: string | null;
+            /**
+             * Format: uuid
+             * @description The API key the change was made with (its `id`, as `GET /api/workers/{id}/keys` lists it); null when the caller used a login token.
+             * @example null
+             */
+            key_id: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            timestamp: string;
+            /**
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
+             * @example 7
+             */
+            chain_seq: number | null;
+            /**
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
+             * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+             */
+            prev_hash: string | null;
+            /**
+             * @description SHA-256 (hex) over the entry and `prev_hash`, computed by the database on insert; `GET /api/audit/verify` recomputes it.
+             * @example 60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752
+             */
+            hash: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "answered";
+            context: components["schemas"]["AuditCommentRef"];
+        };
+        /** @description An audit entry of action `artifact_added`. */
+        AuditEntryArtifactAdded: {
+            /** @example 1017 */
+            id: number;
+            /** @example 42 */
+            task_id: number | null;
+            /** @example website */
+            project_slug: string | null;
+            /** @example agent-claude-1 */
+            actor_id: string;
+            /** @example agent */
+            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
+             * @example taskflow-mcp/1.0.0 (claude-code)
+             */
+            client: string | null;
+            /**
+             * Format: uuid
+             * @description The API key the change was made with (its `id`, as `GET /api/workers/{id}/keys` lists it); null when the caller used a login token.
+             * @example null
+             */
+            key_id: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            timestamp: string;
+            /**
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
+             * @example 7
+             */
+            chain_seq: number | null;
+            /**
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
+             * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+             */
+            prev_hash: string | null;
+            /**
+             * @description SHA-256 (hex) over the entry and `prev_hash`, computed by the database on insert; `GET /api/audit/verify` recomputes it.
+             * @example 60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752
+             */
+            hash: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "artifact_added";
+            context: components["schemas"]["AuditArtifact"];
+        };
+        /** @description An audit entry of action `artifact_removed`. */
+        AuditEntryArtifactRemoved: {
+            /** @example 1017 */
+            id: number;
+            /** @example 42 */
+            task_id: number | null;
+            /** @example website */
+            project_slug: string | null;
+            /** @example agent-claude-1 */
+            actor_id: string;
+            /** @example agent */
+            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
+             * @example taskflow-mcp/1.0.0 (claude-code)
+             */
+            client: string | null;
+            /**
+             * Format: uuid
+             * @description The API key the change was made with (its `id`, as `GET /api/workers/{id}/keys` lists it); null when the caller used a login token.
+             * @example null
+             */
+            key_id: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            timestamp: string;
+            /**
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
+             * @example 7
+             */
+            chain_seq: number | null;
+            /**
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
+             * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+             */
+            prev_hash: string | null;
+            /**
+             * @description SHA-256 (hex) over the entry and `prev_hash`, computed by the database on insert; `GET /api/audit/verify` recomputes it.
+             * @example 60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752
+             */
+            hash: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "artifact_removed";
+            context: components["schemas"]["AuditArtifact"];
         };
         /** @description An audit entry of action `worker_registered`. */
         AuditEntryWorkerRegistered: {
@@ -6102,7 +6623,23 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "note": "Ready for review: the redirect keeps the query string now.",
+                 *       "artifacts": [
+                 *         {
+                 *           "kind": "pr",
+                 *           "url": "https://github.com/acme/site/pull/7",
+                 *           "title": "Fix redirect"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["ResultBody"];
+            };
+        };
         responses: {
             /** @description The task after the move */
             200: {
@@ -6348,7 +6885,23 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "note": "Ready for review: the redirect keeps the query string now.",
+                 *       "artifacts": [
+                 *         {
+                 *           "kind": "pr",
+                 *           "url": "https://github.com/acme/site/pull/7",
+                 *           "title": "Fix redirect"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["ResultBody"];
+            };
+        };
         responses: {
             /** @description The task after the move */
             200: {
@@ -7095,7 +7648,16 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "note": "Migrations are done; the API part is left. Start from src/tasks."
+                 *     }
+                 */
+                "application/json": components["schemas"]["HandoffBody"];
+            };
+        };
         responses: {
             /** @description The task after the move */
             200: {
@@ -8470,6 +9032,1253 @@ export interface operations {
                      *       "error": "Content-Type must be application/json",
                      *       "status_code": 415,
                      *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation failed (body, query or path) */
+            422: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Validation failed: title must be a string of 1 to 200 characters",
+                     *       "status_code": 422,
+                     *       "code": "validation_failed",
+                     *       "details": [
+                     *         {
+                     *           "field": "title",
+                     *           "message": "title must be a string of 1 to 200 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit exceeded (see `Retry-After`) */
+            429: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Too many requests",
+                     *       "status_code": 429,
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Database unreachable */
+            503: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Database unavailable, try again shortly",
+                     *       "status_code": 503,
+                     *       "code": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    TaskCollaboration_comments: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description Where the page starts: the `cursor` of the previous page's `Link: <…>; rel="next"`, with the same filters and sort (422 `cursor_mismatch` otherwise, `invalid_cursor` for one this API did not give). Cannot be combined with `offset`. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Task id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of comments, oldest first */
+            200: {
+                headers: {
+                    /** @description How many items match the filters, ignoring limit, offset and cursor: exact up to 1000 (or always, with `count=exact`); beyond, the planner's estimate (never below 1001), and then `X-Total-Count-Estimated` says so. */
+                    "X-Total-Count": number;
+                    /** @description `true` when `X-Total-Count` is an estimate rather than a count; absent when it is exact. */
+                    "X-Total-Count-Estimated"?: "true";
+                    /** @description The next page, when there is one: `<URL>; rel="next"`, this request with its `cursor` (and no `offset`). Absent on the last page. */
+                    Link?: string;
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskComment"][];
+                };
+            };
+            /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
+            401: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Token expired",
+                     *       "status_code": 401,
+                     *       "code": "unauthenticated"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task 42 not found",
+                     *       "status_code": 404,
+                     *       "code": "task_not_found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation failed (body, query or path) */
+            422: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Validation failed: title must be a string of 1 to 200 characters",
+                     *       "status_code": 422,
+                     *       "code": "validation_failed",
+                     *       "details": [
+                     *         {
+                     *           "field": "title",
+                     *           "message": "title must be a string of 1 to 200 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit exceeded (see `Retry-After`) */
+            429: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Too many requests",
+                     *       "status_code": 429,
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Database unreachable */
+            503: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Database unavailable, try again shortly",
+                     *       "status_code": 503,
+                     *       "code": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    TaskCollaboration_comment: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes retries safe: a retry with the same key and request returns the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key with another request is a 422. Per caller, kept 24 hours. */
+                "Idempotency-Key"?: string;
+                /** @description The program acting for the caller, recorded as `client` in the audit entries of the change (e.g. `taskflow-cli/1.0.0`). 1 to 200 printable ASCII characters; 422 otherwise. */
+                "X-TaskFlow-Client"?: string;
+                /** @description Write only if the task is still at this version (its `ETag`); else 412 and nothing changes. `*` matches any version. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description Task id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "body": "The flaky test is the clock one; I pinned the time zone."
+                 *     }
+                 */
+                "application/json": components["schemas"]["CreateCommentDto"];
+            };
+        };
+        responses: {
+            /** @description The comment */
+            201: {
+                headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same `Idempotency-Key`; absent otherwise. */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskComment"];
+                };
+            };
+            /** @description Malformed JSON */
+            400: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Malformed JSON body",
+                     *       "status_code": 400,
+                     *       "code": "malformed_json"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
+            401: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Token expired",
+                     *       "status_code": 401,
+                     *       "code": "unauthenticated"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Only admins may do this",
+                     *       "status_code": 403,
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task 42 not found",
+                     *       "status_code": 404,
+                     *       "code": "task_not_found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The task changed since the version in `If-Match`; nothing was changed */
+            412: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task 42 is now at \"42-4\", not \"42-3\"; read it again and retry",
+                     *       "status_code": 412,
+                     *       "code": "precondition_failed"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /**
+             * @description Body over 1 MB
+             *
+             *     Body over 1 MB
+             */
+            413: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Request body is larger than the 1 MB limit",
+                     *       "status_code": 413,
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /**
+             * @description A body that is not `application/json`, or a `Content-Encoding` other than identity
+             *
+             *     A body that is not `application/json`, or a `Content-Encoding` other than identity
+             */
+            415: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Content-Type must be application/json",
+                     *       "status_code": 415,
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation failed (body, query or path) */
+            422: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Validation failed: title must be a string of 1 to 200 characters",
+                     *       "status_code": 422,
+                     *       "code": "validation_failed",
+                     *       "details": [
+                     *         {
+                     *           "field": "title",
+                     *           "message": "title must be a string of 1 to 200 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit exceeded (see `Retry-After`) */
+            429: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Too many requests",
+                     *       "status_code": 429,
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Database unreachable */
+            503: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Database unavailable, try again shortly",
+                     *       "status_code": 503,
+                     *       "code": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    TaskCollaboration_ask: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes retries safe: a retry with the same key and request returns the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key with another request is a 422. Per caller, kept 24 hours. */
+                "Idempotency-Key"?: string;
+                /** @description The program acting for the caller, recorded as `client` in the audit entries of the change (e.g. `taskflow-cli/1.0.0`). 1 to 200 printable ASCII characters; 422 otherwise. */
+                "X-TaskFlow-Client"?: string;
+                /** @description Write only if the task is still at this version (its `ETag`); else 412 and nothing changes. `*` matches any version. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description Task id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "question": "Should the export include archived projects?"
+                 *     }
+                 */
+                "application/json": components["schemas"]["AskDto"];
+            };
+        };
+        responses: {
+            /** @description The task, waiting for input */
+            200: {
+                headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same `Idempotency-Key`; absent otherwise. */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description The task's version, `"<id>-<version>"`: send it back in `If-Match` or `If-None-Match`. */
+                    ETag: string;
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description Malformed JSON */
+            400: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Malformed JSON body",
+                     *       "status_code": 400,
+                     *       "code": "malformed_json"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
+            401: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Token expired",
+                     *       "status_code": 401,
+                     *       "code": "unauthenticated"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Only admins may do this",
+                     *       "status_code": 403,
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task 42 not found",
+                     *       "status_code": 404,
+                     *       "code": "task_not_found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description State conflict */
+            409: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task is 'completed' and cannot move to 'review'",
+                     *       "status_code": 409,
+                     *       "code": "invalid_transition"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The task changed since the version in `If-Match`; nothing was changed */
+            412: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task 42 is now at \"42-4\", not \"42-3\"; read it again and retry",
+                     *       "status_code": 412,
+                     *       "code": "precondition_failed"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /**
+             * @description Body over 1 MB
+             *
+             *     Body over 1 MB
+             */
+            413: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Request body is larger than the 1 MB limit",
+                     *       "status_code": 413,
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /**
+             * @description A body that is not `application/json`, or a `Content-Encoding` other than identity
+             *
+             *     A body that is not `application/json`, or a `Content-Encoding` other than identity
+             */
+            415: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Content-Type must be application/json",
+                     *       "status_code": 415,
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation failed (body, query or path) */
+            422: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Validation failed: title must be a string of 1 to 200 characters",
+                     *       "status_code": 422,
+                     *       "code": "validation_failed",
+                     *       "details": [
+                     *         {
+                     *           "field": "title",
+                     *           "message": "title must be a string of 1 to 200 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit exceeded (see `Retry-After`) */
+            429: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Too many requests",
+                     *       "status_code": 429,
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Database unreachable */
+            503: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Database unavailable, try again shortly",
+                     *       "status_code": 503,
+                     *       "code": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    TaskCollaboration_addArtifact: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes retries safe: a retry with the same key and request returns the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key with another request is a 422. Per caller, kept 24 hours. */
+                "Idempotency-Key"?: string;
+                /** @description The program acting for the caller, recorded as `client` in the audit entries of the change (e.g. `taskflow-cli/1.0.0`). 1 to 200 printable ASCII characters; 422 otherwise. */
+                "X-TaskFlow-Client"?: string;
+                /** @description Write only if the task is still at this version (its `ETag`); else 412 and nothing changes. `*` matches any version. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description Task id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "kind": "pr",
+                 *       "url": "https://github.com/acme/site/pull/7",
+                 *       "title": "Fix the login redirect"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ArtifactInput"];
+            };
+        };
+        responses: {
+            /** @description The task with its artifacts */
+            200: {
+                headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same `Idempotency-Key`; absent otherwise. */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description The task's version, `"<id>-<version>"`: send it back in `If-Match` or `If-None-Match`. */
+                    ETag: string;
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description Malformed JSON */
+            400: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Malformed JSON body",
+                     *       "status_code": 400,
+                     *       "code": "malformed_json"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
+            401: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Token expired",
+                     *       "status_code": 401,
+                     *       "code": "unauthenticated"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Only admins may do this",
+                     *       "status_code": 403,
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task 42 not found",
+                     *       "status_code": 404,
+                     *       "code": "task_not_found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description State conflict */
+            409: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task is 'completed' and cannot move to 'review'",
+                     *       "status_code": 409,
+                     *       "code": "invalid_transition"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The task changed since the version in `If-Match`; nothing was changed */
+            412: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task 42 is now at \"42-4\", not \"42-3\"; read it again and retry",
+                     *       "status_code": 412,
+                     *       "code": "precondition_failed"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /**
+             * @description Body over 1 MB
+             *
+             *     Body over 1 MB
+             */
+            413: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Request body is larger than the 1 MB limit",
+                     *       "status_code": 413,
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /**
+             * @description A body that is not `application/json`, or a `Content-Encoding` other than identity
+             *
+             *     A body that is not `application/json`, or a `Content-Encoding` other than identity
+             */
+            415: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Content-Type must be application/json",
+                     *       "status_code": 415,
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation failed (body, query or path) */
+            422: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Validation failed: title must be a string of 1 to 200 characters",
+                     *       "status_code": 422,
+                     *       "code": "validation_failed",
+                     *       "details": [
+                     *         {
+                     *           "field": "title",
+                     *           "message": "title must be a string of 1 to 200 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit exceeded (see `Retry-After`) */
+            429: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Too many requests",
+                     *       "status_code": 429,
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Database unreachable */
+            503: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Database unavailable, try again shortly",
+                     *       "status_code": 503,
+                     *       "code": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    TaskCollaboration_removeArtifact: {
+        parameters: {
+            query: {
+                /** @description The URL of the artifact to remove. */
+                url: string;
+            };
+            header?: {
+                /** @description The program acting for the caller, recorded as `client` in the audit entries of the change (e.g. `taskflow-cli/1.0.0`). 1 to 200 printable ASCII characters; 422 otherwise. */
+                "X-TaskFlow-Client"?: string;
+                /** @description Write only if the task is still at this version (its `ETag`); else 412 and nothing changes. `*` matches any version. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description Task id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The task with its artifacts */
+            200: {
+                headers: {
+                    /** @description The task's version, `"<id>-<version>"`: send it back in `If-Match` or `If-None-Match`. */
+                    ETag: string;
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description Malformed JSON */
+            400: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Malformed JSON body",
+                     *       "status_code": 400,
+                     *       "code": "malformed_json"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
+            401: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Token expired",
+                     *       "status_code": 401,
+                     *       "code": "unauthenticated"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Only admins may do this",
+                     *       "status_code": 403,
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task 42 not found",
+                     *       "status_code": 404,
+                     *       "code": "task_not_found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The task changed since the version in `If-Match`; nothing was changed */
+            412: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task 42 is now at \"42-4\", not \"42-3\"; read it again and retry",
+                     *       "status_code": 412,
+                     *       "code": "precondition_failed"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body over 1 MB */
+            413: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Request body is larger than the 1 MB limit",
+                     *       "status_code": 413,
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A body that is not `application/json`, or a `Content-Encoding` other than identity */
+            415: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Content-Type must be application/json",
+                     *       "status_code": 415,
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation failed (body, query or path) */
+            422: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Validation failed: title must be a string of 1 to 200 characters",
+                     *       "status_code": 422,
+                     *       "code": "validation_failed",
+                     *       "details": [
+                     *         {
+                     *           "field": "title",
+                     *           "message": "title must be a string of 1 to 200 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit exceeded (see `Retry-After`) */
+            429: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Too many requests",
+                     *       "status_code": 429,
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Database unreachable */
+            503: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Database unavailable, try again shortly",
+                     *       "status_code": 503,
+                     *       "code": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    Inbox_inbox: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description How many matches to skip. The server still reads every skipped row, so deep pages get slower as the offset grows; a list that answers a `Link` header pages faster by following its `next` cursor. */
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of the inbox, most urgent first */
+            200: {
+                headers: {
+                    /** @description How many items match the filters, ignoring limit and offset */
+                    "X-Total-Count": number;
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InboxItem"][];
+                };
+            };
+            /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
+            401: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Token expired",
+                     *       "status_code": 401,
+                     *       "code": "unauthenticated"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -10196,7 +12005,8 @@ export interface operations {
                  *       "slug": "website",
                  *       "name": "Website relaunch",
                  *       "description": "The new marketing site.",
-                 *       "visibility": "private"
+                 *       "visibility": "private",
+                 *       "review_policy": "human"
                  *     }
                  */
                 "application/json": components["schemas"]["CreateProjectDto"];

@@ -25,6 +25,11 @@ export type TaskStatus = components['schemas']['TaskStatus'];
 export type TaskPriority = components['schemas']['TaskPriority'];
 export type WorkerType = components['schemas']['WorkerType'];
 export type AuditAction = components['schemas']['AuditAction'];
+export type Comment = components['schemas']['TaskComment'];
+export type CommentKind = components['schemas']['CommentKind'];
+export type Artifact = components['schemas']['Artifact'];
+export type ArtifactKind = components['schemas']['ArtifactKind'];
+export type InboxItem = components['schemas']['InboxItem'];
 /**
  * The API's error envelope; `code` is `unreachable` when the API could not be reached at all,
  * `unexpected_response` when something other than the API (a proxy, say) answered, and

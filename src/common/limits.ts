@@ -11,3 +11,11 @@ export const TASK_DESCRIPTION_MAX_LENGTH = 10_000;
 
 /** `Idempotency-Key`: 1–255 printable ASCII characters, no spaces. */
 export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+
+/** A comment's body, a hand-off note, a question: 1 to this many characters. */
+export const COMMENT_MAX_LENGTH = 10_000;
+
+/** A task's artifacts: at most this many, each URL and title at most so long. */
+export const MAX_ARTIFACTS = 50;
+export const ARTIFACT_URL_MAX_LENGTH = 2048;
+export const ARTIFACT_TITLE_MAX_LENGTH = 200;

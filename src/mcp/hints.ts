@@ -23,6 +23,11 @@ const HINTS: Partial<Record<Code, (baseUrl: string) => string>> = {
     `you (or the worker it would go to) have not registered a capability it requires; only an admin grants them (whoami shows yours); ${FIND_ANOTHER}`,
   reviewer_is_assignee: () =>
     'you are its assignee: another worker or an admin has to approve or reject it',
+  human_review_required: () =>
+    "this project's review policy is human: an agent's work is approved or rejected by a person only",
+  review_required: () =>
+    "this project's review policy is human: request_review (with a note) instead, and a person approves it",
+  too_many_artifacts: () => 'the task already holds 50 artifacts: replace one by its url instead',
   admin_required: () => 'only an admin may do that',
   not_project_member: () =>
     `the task belongs to a project you are not a member (or only a viewer) of: ask one of its owners to add you (list_projects shows the projects you can see); ${FIND_ANOTHER}`,

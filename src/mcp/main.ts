@@ -25,13 +25,13 @@ async function main(): Promise<void> {
 
   // The client name is asked on each request: the runtime's name arrives with `initialize`.
   let server: McpServer | undefined = undefined;
-  const { baseUrl, credentials } = config;
+  const { baseUrl, credentials, tools } = config;
   const api = createTaskflowClient({
     baseUrl,
     credentials,
     client: () => mcpClientName(server),
   });
-  server = createTaskflowMcpServer({ api, baseUrl });
+  server = createTaskflowMcpServer({ api, baseUrl, tools });
   const transport = new StdioServerTransport();
 
   // The runtime ends a stdio server by closing its stdin; idle keep-alive sockets to the API
@@ -45,7 +45,9 @@ async function main(): Promise<void> {
 
   await server.connect(transport);
   const renewable = credentials instanceof LoginSession;
-  log(`ready (stdio), API ${baseUrl}${renewable ? `, ${credentials.source}` : ''}`);
+  log(
+    `ready (stdio), API ${baseUrl}${renewable ? `, ${credentials.source}` : ''}, tools ${tools.join(',')}`,
+  );
   // A session the auth server refuses is told now, where the runtime keeps the log; the server
   // stays up (a runtime would only restart it into the same refusal), its tools answer with the
   // same message, and the next `taskflow login` into that file mends it.

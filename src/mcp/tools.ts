@@ -1,87 +1,35 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
-// zod/v3, not zod: the SDK's types name zod/v3, and under this repo's node10 module resolution
-// the two paths are distinct declarations whose cross-inference exceeds tsc's depth limit (TS2589).
+// zod/v3, not zod: see tool-kit.ts.
 import { z } from 'zod/v3';
 import { enums, parameterLimits, schemaLimits } from '../client/contract';
-import { ApiError, type TaskflowClient, unwrap, unwrapPage } from '../client/taskflow-client';
-import { claimHint, hintFor } from './hints';
+import { unwrap, unwrapPage } from '../client/taskflow-client';
+import { claimHint } from './hints';
 import { STATE_MACHINE } from './lifecycle';
-import { apiFailure, ok, type ToolPayload, unexpectedFailure } from './results';
+import {
+  artifactList,
+  capability,
+  DEFAULT_PAGE_SIZE,
+  handoffNote,
+  idempotencyKey,
+  integer,
+  keyHeader,
+  leaseSeconds,
+  MOVE,
+  pagination,
+  READ,
+  register,
+  taskId,
+  text,
+  type ToolContext,
+} from './tool-kit';
 import { MAX_WAIT_SECONDS, waitFor } from './wait-for-task';
 
-export interface ToolContext {
-  api: TaskflowClient;
-  /** Only for messages: where the API was expected when it cannot be reached. */
-  baseUrl: string;
-}
-
-// Every enum and limit below comes from openapi.json (src/client/contract.ts), so a tool
-// refuses exactly what the API would.
 const CREATE = schemaLimits.CreateTaskDto;
 const LIST = parameterLimits.Tasks_list.query;
-const TASK_ID = parameterLimits.Tasks_findOne.path.id;
-const DEFAULT_PAGE_SIZE = 50;
-
-/** A string within a contract's length limits. */
-const text = (limits: { minLength?: number; maxLength?: number }) => {
-  const s = z.string();
-  const min = limits.minLength === undefined ? s : s.min(limits.minLength);
-  return limits.maxLength === undefined ? min : min.max(limits.maxLength);
-};
-
-/** An integer within a contract's range; `what` names it in the error message. */
-const integer = (limits: { minimum?: number; maximum?: number }, what: string) => {
-  const range = `${what} must be ${limits.minimum ?? '…'}–${limits.maximum ?? '…'}`;
-  const n = z.number().int(`${what} must be an integer`);
-  const min = limits.minimum === undefined ? n : n.min(limits.minimum, range);
-  return limits.maximum === undefined ? min : min.max(limits.maximum, range);
-};
 
 /** The API's own date shapes (see ToUtcDate): a date, or a date-time with an optional offset. */
 const ISO_DATE =
   /^\d{4}-\d{2}-\d{2}(?:[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:[Zz]|[+-]\d{2}(?::?\d{2})?)?)?$/;
-
-/** `limit`/`offset`, as every list route takes them. */
-const pagination = (items: string) => ({
-  limit: integer(LIST.limit, 'limit')
-    .optional()
-    .describe(
-      `Page size, ${LIST.limit.minimum}–${LIST.limit.maximum} (default ${DEFAULT_PAGE_SIZE})`,
-    ),
-  offset: integer(LIST.offset, 'offset')
-    .optional()
-    .describe(`How many ${items} to skip (default 0)`),
-});
-
-const LEASE = schemaLimits.LeaseBody.lease_seconds;
-const leaseSeconds = (note = 'Hold the task this long unless renewed with heartbeat_task') =>
-  integer(LEASE, 'lease_seconds')
-    .optional()
-    .describe(`Lease in seconds, ${LEASE.minimum}–${LEASE.maximum}. ${note}`);
-
-// openapi.json states the header's length; the printable-ASCII rule is the API's documented one.
-const KEY = parameterLimits.Tasks_create.header['Idempotency-Key'];
-const KEY_PATTERN = new RegExp(`^[\\x21-\\x7e]{${KEY.minLength},${KEY.maxLength}}$`);
-
-const idempotencyKey = () =>
-  z
-    .string()
-    .regex(KEY_PATTERN, `${KEY.minLength} to ${KEY.maxLength} printable ASCII characters`)
-    .optional()
-    .describe(
-      'Any unique string for this operation: if you retry it (say after a timeout) with the same key, it is applied once and you get the first answer back',
-    );
-
-const keyHeader = (key: string | undefined) => (key ? { 'Idempotency-Key': key } : {});
-
-const taskId = () =>
-  z
-    .number()
-    .int()
-    .min(TASK_ID.minimum, 'id must be a positive integer')
-    .max(TASK_ID.maximum)
-    .describe('Task id (positive integer), as list_tasks and get_task return it');
 
 /** A tag; its exact form (lowercase, `-_.`) is the API's to check, and its 422 says it. */
 const tag = () => z.string().min(1).max(50);
@@ -129,66 +77,13 @@ const taskFields = {
   ),
 };
 
-/** A capability name: openapi.json states no length for it, so this is the API's 1–100. */
-const capability = () => z.string().min(1).max(100);
-
 const PROGRESS = schemaLimits.ProgressBody;
 
-const READ: ToolAnnotations = { readOnlyHint: true, openWorldHint: false };
-const MOVE: ToolAnnotations = {
-  readOnlyHint: false,
-  destructiveHint: false,
-  idempotentHint: false,
-  openWorldHint: false,
-};
-
-interface ToolSpec<S extends z.ZodRawShape> {
-  title: string;
-  description: string;
-  input: S;
-  annotations: ToolAnnotations;
-  /** Added to an API error's text: what the agent should do about it (default: `hintFor`). */
-  hint?: (error: ApiError, baseUrl: string) => string | undefined;
-}
-
 /**
- * Registers one tool whose handler returns the API's JSON, and turns every failure into a tool
- * error (`isError`) rather than a protocol error: a model sees tool errors and can act on them,
- * while protocol errors often reach only the runtime's logs.
+ * The core group: the task work an agent does, from finding and claiming a task to finishing
+ * or giving it back. Every call goes through the typed client, so they follow openapi.json.
  */
-function register<S extends z.ZodRawShape>(
-  server: McpServer,
-  ctx: ToolContext,
-  name: string,
-  spec: ToolSpec<S>,
-  run: (args: z.infer<z.ZodObject<S>>) => Promise<ToolPayload>,
-): void {
-  type Args = z.infer<z.ZodObject<S>>;
-  // Strict, as the API is: a misspelt field must fail, not be dropped and turn a change into a
-  // no-op.
-  const inputSchema = z.object(spec.input).strict();
-  server.registerTool(
-    name,
-    {
-      title: spec.title,
-      description: spec.description,
-      inputSchema,
-      annotations: spec.annotations,
-    },
-    async (args: Args) => {
-      try {
-        return ok(await run(args));
-      } catch (error) {
-        if (!(error instanceof ApiError)) return unexpectedFailure(error);
-        const hint = (spec.hint ?? hintFor)(error, ctx.baseUrl);
-        return apiFailure(error, hint);
-      }
-    },
-  );
-}
-
-/** The tools. Every call goes through the typed client, so they follow openapi.json. */
-export function registerTaskflowTools(server: McpServer, ctx: ToolContext): void {
+export function registerCoreTools(server: McpServer, ctx: ToolContext): void {
   const { api } = ctx;
   const path = (id: number) => ({ params: { path: { id } } });
 
@@ -568,10 +463,15 @@ export function registerTaskflowTools(server: McpServer, ctx: ToolContext): void
       title: 'Request review',
       description:
         'Hand a task you hold to review when the work is done but needs checking (in_progress → review).',
-      input: { id: taskId() },
+      input: {
+        id: taskId(),
+        note: handoffNote('the reviewer'),
+        artifacts: artifactList(),
+      },
       annotations: MOVE,
     },
-    async ({ id }) => (await unwrap(api.POST('/api/tasks/{id}/review', path(id)))).data,
+    async ({ id, ...body }) =>
+      (await unwrap(api.POST('/api/tasks/{id}/review', { ...path(id), body }))).data,
   );
 
   register(
@@ -582,10 +482,15 @@ export function registerTaskflowTools(server: McpServer, ctx: ToolContext): void
       title: 'Complete a task',
       description:
         'Mark a task you hold completed (in_progress → completed, progress 100). A task in review is completed by someone else with approve_task.',
-      input: { id: taskId() },
+      input: {
+        id: taskId(),
+        note: handoffNote('whoever reads the result'),
+        artifacts: artifactList(),
+      },
       annotations: MOVE,
     },
-    async ({ id }) => (await unwrap(api.POST('/api/tasks/{id}/complete', path(id)))).data,
+    async ({ id, ...body }) =>
+      (await unwrap(api.POST('/api/tasks/{id}/complete', { ...path(id), body }))).data,
   );
 
   register(
@@ -670,6 +575,7 @@ export function registerTaskflowTools(server: McpServer, ctx: ToolContext): void
           .describe(
             `What it is waiting for, up to ${schemaLimits.BlockBody.reason.maxLength} characters (e.g. "waiting for the API key")`,
           ),
+        note: handoffNote('whoever unblocks it'),
       },
       annotations: MOVE,
     },
@@ -685,10 +591,11 @@ export function registerTaskflowTools(server: McpServer, ctx: ToolContext): void
       title: 'Release a task',
       description:
         'Give back a task you hold without finishing it (in_progress → pending, unassigned) so another worker can claim it.',
-      input: { id: taskId() },
+      input: { id: taskId(), note: handoffNote('the next worker to claim it') },
       annotations: MOVE,
     },
-    async ({ id }) => (await unwrap(api.POST('/api/tasks/{id}/release', path(id)))).data,
+    async ({ id, ...body }) =>
+      (await unwrap(api.POST('/api/tasks/{id}/release', { ...path(id), body }))).data,
   );
 
   register(

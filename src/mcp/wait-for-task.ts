@@ -1,7 +1,7 @@
-import { followEvents } from '../client/event-stream';
-import type { AuditAction, TaskflowClient } from '../client/taskflow-client';
+import { type EventQuery, followEvents } from '../client/event-stream';
+import type { AuditAction, AuditEntry, TaskflowClient } from '../client/taskflow-client';
 
-/** The longest `wait_for_task` blocks: an agent runtime's tool call should come back. */
+/** The longest a tool waits (`wait_for_task`, `ask_human`): an agent runtime's call should come back. */
 export const MAX_WAIT_SECONDS = 300;
 
 /**
@@ -27,22 +27,32 @@ const MAY_FREE_A_TASK = new Set<AuditAction>([
   'project_updated',
 ]);
 
+const mayFreeATask = (entry: AuditEntry) => MAY_FREE_A_TASK.has(entry.action);
+
+export interface WaitOptions {
+  /** Which events to follow (default: all the caller may read). */
+  query?: EventQuery;
+  /** Which of them are worth another attempt (default: those that may free a task to claim). */
+  wakeOn?: (entry: AuditEntry) => boolean;
+}
+
 /**
  * A lease that runs out writes nothing until someone takes the task over, so no event says so:
- * while waiting, claim-next is asked again this often as well.
+ * while waiting, the attempt is made again this often as well.
  */
 const RECHECK_MS = 10_000;
 
 /**
- * Claims with `claim` now; if nothing, follows the event stream and claims again after each
- * change that may free a task (several arriving at once cost one claim), until one is claimed or
- * `timeoutMs` has passed. The stream is opened before the second attempt, so a task created
- * between the first attempt and the subscription is not missed.
+ * Tries `claim` now; if nothing, follows the event stream and tries again after each change
+ * `wakeOn` picks (several arriving at once cost one attempt), until one succeeds or `timeoutMs`
+ * has passed. The stream is opened before the second attempt, so a change made between the
+ * first attempt and the subscription is not missed.
  */
 export async function waitFor<T>(
   api: TaskflowClient,
   claim: () => Promise<T | null>,
   timeoutMs: number,
+  { query, wakeOn = mayFreeATask }: WaitOptions = {},
 ): Promise<T | null> {
   const first = await claim();
   if (first) return first;
@@ -57,10 +67,11 @@ export async function waitFor<T>(
   let failure: Error | undefined;
   const following = followEvents({
     client: () => api,
+    query,
     signal: stop.signal,
     onOpen: nudge,
     onEvent: (entry) => {
-      if (MAY_FREE_A_TASK.has(entry.action)) nudge();
+      if (wakeOn(entry)) nudge();
     },
   }).catch((error: unknown) => {
     failure = error instanceof Error ? error : new Error(`event stream failed: ${String(error)}`);

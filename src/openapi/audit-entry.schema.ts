@@ -63,7 +63,29 @@ const CONTEXTS: Record<string, SchemaObject> = {
     description: 'Each changed field, with its value before and after.',
   },
   AuditProgress: closed({ percent: integer, note: nullable(text) }),
-  AuditReason: closed({ reason: nullable(text) }),
+  AuditReason: {
+    ...closed({ reason: nullable(text), comment_id: integer }, ['reason']),
+    description: 'Why; `comment_id`: the hand-off note sent with the move, if any.',
+  },
+  AuditHandoffNote: {
+    ...closed({ comment_id: integer }),
+    nullable: true,
+    description:
+      'The hand-off note (a `handoff` comment) sent with the move; null when it came without one.',
+  },
+  AuditComment: {
+    ...closed({ comment_id: integer, kind: ref('CommentKind'), body_sha256: text }),
+    description:
+      "The comment, its kind and the SHA-256 (hex) of its text as UTF-8: the chain vouches for the text, and `/api/audit/verify` compares it with the comment's.",
+  },
+  AuditCommentRef: {
+    ...closed({ comment_id: integer }),
+    description: '`asked`: the question comment; `answered`: the answer that cleared it.',
+  },
+  AuditArtifact: {
+    ...closed({ kind: ref('ArtifactKind'), url: text, title: nullable(text) }),
+    description: 'The artifact added (or replaced, by URL), or removed.',
+  },
   AuditRejection: {
     ...closed({ reason: text }),
     description: 'What the reviewer asked the assignee to change.',
@@ -99,14 +121,19 @@ const CONTEXTS: Record<string, SchemaObject> = {
   ),
   AuditWorkerDeleted: closed({ worker_id: text, name: text, type: ref('WorkerType') }),
   AuditProjectSnapshot: {
-    ...closed({
-      slug: text,
-      name: text,
-      description: nullable(text),
-      visibility: ref('ProjectVisibility'),
-      owner: text,
-    }),
-    description: 'The project as it was created, or as it was when deleted.',
+    ...closed(
+      {
+        slug: text,
+        name: text,
+        description: nullable(text),
+        visibility: ref('ProjectVisibility'),
+        review_policy: ref('ReviewPolicy'),
+        owner: text,
+      },
+      ['slug', 'name', 'description', 'visibility', 'owner'],
+    ),
+    description:
+      'The project as it was created, or as it was when deleted (`review_policy` since it exists).',
   },
   AuditProjectChanges: {
     ...closed(
@@ -114,6 +141,7 @@ const CONTEXTS: Record<string, SchemaObject> = {
         name: change(text, false),
         description: change(text, true),
         visibility: change(ref('ProjectVisibility'), false),
+        review_policy: change(ref('ReviewPolicy'), false),
       },
       [],
     ),
@@ -179,19 +207,24 @@ const AUDIT_CONTEXT_OF: Record<AuditAction, keyof typeof CONTEXTS | null> = {
   deleted: 'AuditTaskSnapshot',
   started: null,
   progressed: 'AuditProgress',
-  review_requested: null,
-  completed: null,
+  review_requested: 'AuditHandoffNote',
+  completed: 'AuditHandoffNote',
   approved: null,
   rejected: 'AuditRejection',
   reopened: null,
   assigned: 'AuditAssignment',
   blocked: 'AuditReason',
   unblocked: null,
-  released: null,
+  released: 'AuditHandoffNote',
   lease_expired: 'AuditLeaseExpired',
   lease_extended: 'AuditLeaseExtended',
   dependency_added: 'AuditDependency',
   dependency_removed: 'AuditDependency',
+  commented: 'AuditComment',
+  asked: 'AuditCommentRef',
+  answered: 'AuditCommentRef',
+  artifact_added: 'AuditArtifact',
+  artifact_removed: 'AuditArtifact',
   worker_registered: 'AuditWorkerRegistered',
   worker_updated: 'AuditWorkerChanges',
   worker_deleted: 'AuditWorkerDeleted',

@@ -32,6 +32,10 @@ const TAGS: [string, string][] = [
     'Moves of a task through its states (start, progress, review, complete, block…) and claiming work.',
   ],
   ['task dependencies', 'Which tasks a task waits for before it can start.'],
+  [
+    'collaboration',
+    'Comments and hand-off notes, questions to a person and their answers, artifacts, and the inbox.',
+  ],
   ['audit', 'The append-only log of every change: who, human or agent, did what and when.'],
   ['events', 'The audit log as a live stream (Server-Sent Events), with resume.'],
   ['projects', 'Projects: who reads and changes their tasks, and their members.'],

@@ -16,6 +16,18 @@ export const REQUEST_EXAMPLES: Record<string, unknown> = {
   ProgressBody: { percent: 60, note: 'tests pass' },
   BlockBody: { reason: 'waiting for the API key' },
   RejectBody: { reason: 'the tests do not cover the empty list' },
+  HandoffBody: { note: 'Migrations are done; the API part is left. Start from src/tasks.' },
+  ResultBody: {
+    note: 'Ready for review: the redirect keeps the query string now.',
+    artifacts: [{ kind: 'pr', url: 'https://github.com/acme/site/pull/7', title: 'Fix redirect' }],
+  },
+  CreateCommentDto: { body: 'The flaky test is the clock one; I pinned the time zone.' },
+  AskDto: { question: 'Should the export include archived projects?' },
+  ArtifactInput: {
+    kind: 'pr',
+    url: 'https://github.com/acme/site/pull/7',
+    title: 'Fix the login redirect',
+  },
   ClaimNextBody: { project: 'website', capabilities: ['python'], lease_seconds: 300 },
   CreateWorkerDto: {
     id: 'agent-claude-1',
@@ -29,6 +41,7 @@ export const REQUEST_EXAMPLES: Record<string, unknown> = {
     name: 'Website relaunch',
     description: 'The new marketing site.',
     visibility: 'private',
+    review_policy: 'human',
   },
   UpdateProjectDto: { name: 'Website relaunch 2027', visibility: 'internal' },
   SetMemberDto: { worker_id: 'agent-claude-1', role: 'member' },

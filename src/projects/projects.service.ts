@@ -14,7 +14,7 @@ import { CreateProjectDto } from './dto/create-project.dto';
 import { SetMemberDto } from './dto/set-member.dto';
 import { UpdateProjectDto } from './dto/update-project.dto';
 
-const EDITABLE = ['name', 'description', 'visibility'] as const;
+const EDITABLE = ['name', 'description', 'visibility', 'review_policy'] as const;
 type Editable = (typeof EDITABLE)[number];
 
 /** The project as its `project_created` and `project_deleted` entries describe it. */
@@ -23,6 +23,7 @@ const snapshot = (p: Project) => ({
   name: p.name,
   description: p.description,
   visibility: p.visibility,
+  review_policy: p.review_policy,
   owner: p.owner,
 });
 
@@ -51,6 +52,7 @@ export class ProjectsService {
       name: dto.name,
       description: dto.description ?? null,
       visibility: dto.visibility ?? 'internal',
+      review_policy: dto.review_policy ?? 'other',
       owner: caller.id,
     });
     if (project === 'retired') {

@@ -32,14 +32,27 @@ import {
   RejectBody,
   RejectQuery,
 } from './dto/lifecycle.dto';
+import { HandoffBody, ResultBody } from './dto/collaboration.dto';
 import { DEFAULT_LEASE_SECONDS, TaskLifecycleService } from './task-lifecycle.service';
 import { TaskConditionalRequests } from './task-etag';
 import { Task } from './task.entity';
 
+/** A result body as move options: a hand-off note and artifacts, when sent. */
+const resultOptions = (body: ResultBody | undefined) => ({
+  handoff: body?.note,
+  artifacts: body?.artifacts,
+});
+
 const ASSIGNEE_ONLY = 'Only the assignee or an admin (else 403 `not_assignee`).';
 const REVIEWER =
-  'Anyone but the assignee, or an admin: the assignee gets 403 `reviewer_is_assignee`.';
+  "Anyone but the assignee, or an admin: the assignee gets 403 `reviewer_is_assignee`. Under a project's `review_policy: human`, the work of an agent is signed off by a person only: an agent gets 403 `human_review_required`.";
 const DEPENDENCIES = '409 `dependency_unfinished` while a dependency is not completed.';
+const HANDOFF =
+  "An optional `note` is a hand-off note: kept as a `handoff` comment in the same transaction, named by the audit entry (`comment_id`) and shown as the task's `last_handoff`.";
+const RESULTS =
+  '`artifacts` are added to the task in the same transaction (409 `too_many_artifacts` beyond 50).';
+const HUMAN_REVIEW =
+  "Under a project's `review_policy: human`, a task held by an agent is completed only through review: 409 `review_required`.";
 const QUERY_FORM =
   'The same fields are also accepted as query parameters (`?percent=60`), for older clients; a field sent in both with different values is a 422.';
 
@@ -163,12 +176,17 @@ export class TaskLifecycleController {
   @Audited('review_requested')
   @ApiOperation({
     summary: 'Ask for review',
-    description: `\`in_progress → review\`. ${ASSIGNEE_ONLY}`,
+    description: `\`in_progress → review\`. ${ASSIGNEE_ONLY} ${HANDOFF} ${RESULTS}`,
   })
+  @ApiBody({ type: ResultBody, required: false })
   @ApiOkResponse({ type: Task, description: 'The task after the move' })
   @ApiErrors(403)
-  review(@Param('id', ParseIdPipe) id: number, @CurrentUser() user: AuthUser): Promise<Task> {
-    return this.lifecycle.move(id, 'review', user);
+  review(
+    @Param('id', ParseIdPipe) id: number,
+    @Body() body: ResultBody,
+    @CurrentUser() user: AuthUser,
+  ): Promise<Task> {
+    return this.lifecycle.move(id, 'review', user, resultOptions(body));
   }
 
   @Post(':id/complete')
@@ -177,12 +195,17 @@ export class TaskLifecycleController {
   @Audited('completed')
   @ApiOperation({
     summary: 'Complete a task',
-    description: `\`in_progress → completed\`, progress 100. A task in review is completed by \`approve\`. ${ASSIGNEE_ONLY}`,
+    description: `\`in_progress → completed\`, progress 100. A task in review is completed by \`approve\`. ${ASSIGNEE_ONLY} ${HANDOFF} ${RESULTS} ${HUMAN_REVIEW}`,
   })
+  @ApiBody({ type: ResultBody, required: false })
   @ApiOkResponse({ type: Task, description: 'The task after the move' })
   @ApiErrors(403)
-  complete(@Param('id', ParseIdPipe) id: number, @CurrentUser() user: AuthUser): Promise<Task> {
-    return this.lifecycle.move(id, 'complete', user);
+  complete(
+    @Param('id', ParseIdPipe) id: number,
+    @Body() body: ResultBody,
+    @CurrentUser() user: AuthUser,
+  ): Promise<Task> {
+    return this.lifecycle.move(id, 'complete', user, resultOptions(body));
   }
 
   @Post(':id/block')
@@ -191,7 +214,7 @@ export class TaskLifecycleController {
   @Audited('blocked')
   @ApiOperation({
     summary: 'Mark a task blocked',
-    description: `\`pending\`, \`in_progress\` or \`review → blocked\`. The assignee or an admin; anyone while the task is unassigned. ${QUERY_FORM}`,
+    description: `\`pending\`, \`in_progress\` or \`review → blocked\`. The assignee or an admin; anyone while the task is unassigned. ${HANDOFF} ${QUERY_FORM}`,
   })
   @ApiBody({ type: BlockBody, required: false })
   @ApiOkResponse({ type: Task, description: 'The task after the move' })
@@ -202,7 +225,12 @@ export class TaskLifecycleController {
     @Body() body: BlockBody,
     @CurrentUser() user: AuthUser,
   ): Promise<Task> {
-    return this.lifecycle.block(id, user, bodyOrQuery<BlockBody>(body, query).reason ?? null);
+    return this.lifecycle.block(
+      id,
+      user,
+      bodyOrQuery<BlockBody>(body, query).reason ?? null,
+      body?.note,
+    );
   }
 
   @Post(':id/unblock')
@@ -225,12 +253,17 @@ export class TaskLifecycleController {
   @Audited('released')
   @ApiOperation({
     summary: 'Give a task back',
-    description: `\`in_progress → pending\`, assignment cleared. ${ASSIGNEE_ONLY}`,
+    description: `\`in_progress → pending\`, assignment cleared. ${ASSIGNEE_ONLY} ${HANDOFF} The next holder (claim-next included) reads it in \`last_handoff\`.`,
   })
+  @ApiBody({ type: HandoffBody, required: false })
   @ApiOkResponse({ type: Task, description: 'The task after the move' })
   @ApiErrors(403)
-  release(@Param('id', ParseIdPipe) id: number, @CurrentUser() user: AuthUser): Promise<Task> {
-    return this.lifecycle.move(id, 'release', user);
+  release(
+    @Param('id', ParseIdPipe) id: number,
+    @Body() body: HandoffBody,
+    @CurrentUser() user: AuthUser,
+  ): Promise<Task> {
+    return this.lifecycle.move(id, 'release', user, { handoff: body?.note });
   }
 
   @Post(':id/approve')

@@ -20,6 +20,9 @@ import {
   isRefusal,
 } from './task-moves';
 import { ClaimFilters, LockedTask, TaskRepository } from './task.repository';
+import type { ArtifactInput } from './dto/collaboration.dto';
+import { TaskArtifacts } from './task-artifacts';
+import { TaskThread } from './task-thread';
 
 /** Lease length when a heartbeat does not say. */
 export const DEFAULT_LEASE_SECONDS = 300;
@@ -37,6 +40,10 @@ export interface MoveOptions {
   leaseSeconds?: number;
   /** `PATCH {status}`: where the client asked the task to go. */
   expectStatus?: TaskStatus;
+  /** `review`, `complete`, `release`, `block`: a hand-off note, kept as a `handoff` comment. */
+  handoff?: string;
+  /** `review`, `complete`: artifacts the work produced, added to the task. */
+  artifacts?: ArtifactInput[];
 }
 
 /**
@@ -52,6 +59,8 @@ export class TaskLifecycleService {
   constructor(
     private readonly trail: AuditTrail,
     private readonly tasks: TaskRepository,
+    private readonly thread: TaskThread,
+    private readonly results: TaskArtifacts,
   ) {}
 
   /** Locks the task for a move (404 when missing). */
@@ -99,12 +108,19 @@ export class TaskLifecycleService {
         : rule.lease === 'extend'
           ? (options.leaseSeconds ?? DEFAULT_LEASE_SECONDS)
           : rule.lease;
-    const task = await this.tasks.applyMove(before.id, {
+    let task = await this.tasks.applyMove(before.id, {
       status: outcome.status,
       assignedTo: outcome.assigned_to,
       progress: name === 'progress' ? options.percent : rule.progress,
       lease,
     });
+    if (options.artifacts) task = await this.results.add(task, caller, options.artifacts);
+    let commentId: number | undefined;
+    if (options.handoff !== undefined) {
+      const noted = await this.thread.add(task, caller, { kind: 'handoff', body: options.handoff });
+      task = noted.task;
+      commentId = noted.comment.id;
+    }
 
     if (outcome.takeover) {
       this.trail.recordAs('lease_expired', {
@@ -116,10 +132,11 @@ export class TaskLifecycleService {
         },
       });
     }
+    const context = moveContext(name, before, task, options);
     this.trail.recordAs(rule.action, {
       taskId: task.id,
       projectSlug: task.project_slug,
-      context: moveContext(name, before, task, options),
+      context: commentId === undefined ? context : { ...context, comment_id: commentId },
     });
     return task;
   }
@@ -156,8 +173,8 @@ export class TaskLifecycleService {
     return this.move(id, 'progress', caller, { percent, note });
   }
 
-  block(id: number, caller: AuthUser, reason: string | null): Promise<Task> {
-    return this.move(id, 'block', caller, { reason });
+  block(id: number, caller: AuthUser, reason: string | null, handoff?: string): Promise<Task> {
+    return this.move(id, 'block', caller, { reason, handoff });
   }
 
   reject(id: number, caller: AuthUser, reason: string): Promise<Task> {
@@ -166,7 +183,14 @@ export class TaskLifecycleService {
 }
 
 /** The decision's view of a locked row. */
-export function subjectOf({ task, blocker, capabilities, projectRoles }: LockedTask): MoveSubject {
+export function subjectOf({
+  task,
+  blocker,
+  capabilities,
+  projectRoles,
+  reviewPolicy,
+  workerTypes,
+}: LockedTask): MoveSubject {
   return {
     id: task.id,
     project_slug: task.project_slug,
@@ -177,6 +201,9 @@ export function subjectOf({ task, blocker, capabilities, projectRoles }: LockedT
     required_capabilities: task.required_capabilities,
     blocker,
     capabilities,
+    awaiting_input: task.awaiting_input,
+    review_policy: reviewPolicy,
+    worker_types: workerTypes,
   };
 }
 

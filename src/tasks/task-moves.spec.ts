@@ -46,6 +46,9 @@ const task = (overrides: Partial<MoveSubject> = {}): MoveSubject => ({
   required_capabilities: [],
   blocker: null,
   capabilities: {},
+  awaiting_input: false,
+  review_policy: 'other',
+  worker_types: {},
   ...overrides,
 });
 
@@ -124,6 +127,20 @@ describe('the move table', () => {
       });
     });
 
+    it('keeps a task whose holder awaits an answer: its lease does not run out', () => {
+      const outcome = decideMove(
+        'start',
+        task({
+          status: 'in_progress',
+          assigned_to: 'bob',
+          lease_expires_at: new Date('2026-01-01T00:00:00Z'),
+          awaiting_input: true,
+        }),
+        { caller: user('alice'), now: new Date('2026-01-01T00:01:00Z') },
+      );
+      expect(outcome).toMatchObject({ code: 'task_claimed' });
+    });
+
     it("checks the new holder's registered capabilities, not the caller's", () => {
       const gpu = task({
         required_capabilities: ['gpu'],
@@ -171,6 +188,50 @@ describe('the move table', () => {
         assigned_to: 'bob',
       });
     });
+  });
+});
+
+describe("the project's sign-off rule (review_policy), a column of the move table", () => {
+  const held = (status: TaskStatus, assigneeType: 'agent' | 'human', policy: 'human' | 'other') =>
+    task({
+      project_slug: 'site',
+      project_roles: { bot: 'member', ada: 'member', bot2: 'member', root: 'member' },
+      status,
+      assigned_to: 'bot',
+      review_policy: policy,
+      worker_types: policy === 'human' ? { bot: assigneeType, bot2: 'agent' } : {},
+    });
+  const refusal = (name: MoveName, subject: MoveSubject, caller: AuthUser) => {
+    const outcome = decideMove(name, subject, { caller, reason: 'redo it' });
+    return isRefusal(outcome) ? outcome.code : 'allowed';
+  };
+
+  it('lets only a person approve or reject the work of an agent under human', () => {
+    const review = held('review', 'agent', 'human');
+    for (const name of ['approve', 'reject'] as const) {
+      expect(refusal(name, review, user('bot2'))).toBe('human_review_required');
+      expect(refusal(name, review, user('bot2', true))).toBe('human_review_required');
+      expect(refusal(name, review, user('ada'))).toBe('allowed');
+      // The assignee itself is still refused first as the assignee.
+      expect(refusal(name, review, user('bot'))).toBe('reviewer_is_assignee');
+    }
+    expect(MOVES.approve.signOff).toBe('signs_off');
+    expect(MOVES.reject.signOff).toBe('signs_off');
+  });
+
+  it('refuses an agent completing its work without review under human, even by an admin', () => {
+    const working = held('in_progress', 'agent', 'human');
+    expect(refusal('complete', working, user('bot'))).toBe('review_required');
+    expect(refusal('complete', working, user('root', true))).toBe('review_required');
+    expect(refusal('review', working, user('bot'))).toBe('allowed');
+    expect(MOVES.complete.signOff).toBe('skips_review');
+  });
+
+  it('leaves people, and the policy other, as before', () => {
+    expect(refusal('complete', held('in_progress', 'human', 'human'), user('bot'))).toBe('allowed');
+    expect(refusal('approve', held('review', 'human', 'human'), user('bot2'))).toBe('allowed');
+    expect(refusal('complete', held('in_progress', 'agent', 'other'), user('bot'))).toBe('allowed');
+    expect(refusal('approve', held('review', 'agent', 'other'), user('bot2'))).toBe('allowed');
   });
 });
 

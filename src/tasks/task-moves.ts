@@ -2,7 +2,8 @@ import type { AuditAction } from '../audit/audit-actions';
 import type { AuthUser } from '../auth/auth-user';
 import { ConflictError } from '../common/errors/domain-errors';
 import type { ErrorCode } from '../common/errors/error-codes';
-import { ProjectRole, WRITER_ROLES } from '../access/project-access';
+import { ProjectRole, ReviewPolicy, WRITER_ROLES } from '../access/project-access';
+import type { WorkerType } from '../common/worker-types';
 import type { TaskStatus } from './task.enums';
 
 /**
@@ -48,6 +49,12 @@ export interface MoveRule {
   progress?: number;
   /** `grant`: a lease may be taken; `keep`: it stays; `extend`: it is renewed; `end`: it ends. */
   lease: 'grant' | 'keep' | 'extend' | 'end';
+  /**
+   * The project's sign-off rule (`review_policy: human`), on a task held by an agent:
+   * `signs_off`, the move is a sign-off and only a person makes it (403 `human_review_required`);
+   * `skips_review`, the move would finish the work without one (409 `review_required`).
+   */
+  signOff?: 'signs_off' | 'skips_review';
 }
 
 export const MOVES = {
@@ -106,6 +113,7 @@ export const MOVES = {
     checksCapabilities: false,
     progress: 100,
     lease: 'end',
+    signOff: 'signs_off',
   },
   reject: {
     action: 'rejected',
@@ -118,6 +126,7 @@ export const MOVES = {
     checksCapabilities: false,
     needsReason: true,
     lease: 'end',
+    signOff: 'signs_off',
   },
   complete: {
     action: 'completed',
@@ -130,6 +139,7 @@ export const MOVES = {
     checksCapabilities: false,
     progress: 100,
     lease: 'end',
+    signOff: 'skips_review',
   },
   block: {
     action: 'blocked',
@@ -244,6 +254,15 @@ export interface MoveSubject {
    * holder); a worker missing here has none. Only read when the task requires some.
    */
   capabilities: Readonly<Record<string, readonly string[]>>;
+  /** The holder asked a question and waits for an answer: its lease does not run out meanwhile. */
+  awaiting_input: boolean;
+  /** The project's sign-off rule; `other` on the shared board. */
+  review_policy: ReviewPolicy;
+  /**
+   * Under `human`: the registered types of the caller and the assignee; a worker missing here
+   * is a person, as in the audit log.
+   */
+  worker_types: Readonly<Record<string, WorkerType>>;
 }
 
 export interface MoveRequest {
@@ -271,10 +290,14 @@ export type MoveRefusal = {
   message: string;
 };
 
-/** A lease that has run out frees the task: anyone may start it again (a takeover). */
+/**
+ * A lease that has run out frees the task: anyone may start it again (a takeover). Not while
+ * the holder waits for an answer to its question.
+ */
 export function leaseExpired(task: MoveSubject, now: Date): boolean {
   return (
     task.status === 'in_progress' &&
+    !task.awaiting_input &&
     task.lease_expires_at !== null &&
     task.lease_expires_at.getTime() < now.getTime()
   );
@@ -304,8 +327,8 @@ export function holderAfter(
 /**
  * Decides one move against the locked row: the refusal to answer, or the row's new status and
  * holder. Pure: the same inputs always give the same answer, whichever door asked.
- * Order of checks: project membership (403), status (409), who may (403), preconditions (409,
- * or 403 for capabilities).
+ * Order of checks: project membership (403), status (409), who may (403), the project's sign-off
+ * rule (403 or 409), preconditions (409, or 403 for capabilities).
  */
 export function decideMove(
   name: MoveName,
@@ -337,6 +360,8 @@ export function decideMove(
 
   const refusal = takeover ? undefined : whoRefuses(rule, name, task, caller);
   if (refusal) return refusal;
+  const signOff = signOffRefusal(rule, name, task, caller);
+  if (signOff) return signOff;
 
   const holder = holderAfter(name, task, request, takeover);
   if (
@@ -474,6 +499,39 @@ function whoRefuses(
         ? undefined
         : notAssignee();
   }
+}
+
+/**
+ * A project with `review_policy: human` has people sign off the work of agents: on a task whose
+ * assignee is an agent, approving and rejecting are for a person only, and the agent's work
+ * cannot be completed without that review. Binds admins too: the rule is about who signs off,
+ * not about rank.
+ */
+function signOffRefusal(
+  rule: MoveRule,
+  name: MoveName,
+  task: MoveSubject,
+  caller: AuthUser,
+): MoveRefusal | undefined {
+  if (!rule.signOff || task.review_policy !== 'human' || task.assigned_to === null) return;
+  const typeOf = (worker: string): WorkerType => task.worker_types[worker] ?? 'human';
+  if (typeOf(task.assigned_to) !== 'agent') return;
+  const where = `project '${task.project_slug}'`;
+  if (rule.signOff === 'signs_off' && typeOf(caller.id) === 'agent') {
+    return {
+      kind: 'forbidden',
+      code: 'human_review_required',
+      message: `Task ${task.id} is held by agent ${task.assigned_to} and ${where} has work of agents signed off by a person; an agent may not ${name} it`,
+    };
+  }
+  if (rule.signOff === 'skips_review') {
+    return {
+      kind: 'conflict',
+      code: 'review_required',
+      message: `Task ${task.id} is held by agent ${task.assigned_to} and ${where} has work of agents signed off by a person; ask for review (POST /api/tasks/${task.id}/review) instead`,
+    };
+  }
+  return undefined;
 }
 
 /** How one task refers to another: as its subtask, or by depending on it. */

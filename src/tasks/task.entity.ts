@@ -11,7 +11,55 @@ import {
   UpdateDateColumn,
 } from 'typeorm';
 import { Project } from '../access/project.entity';
-import { TASK_PRIORITIES, TASK_STATUSES, TaskPriority, TaskStatus } from './task.enums';
+import {
+  ARTIFACT_KINDS,
+  ArtifactKind,
+  TASK_PRIORITIES,
+  TASK_STATUSES,
+  TaskPriority,
+  TaskStatus,
+} from './task.enums';
+import {
+  ARTIFACT_TITLE_MAX_LENGTH,
+  ARTIFACT_URL_MAX_LENGTH,
+  COMMENT_MAX_LENGTH,
+  MAX_ARTIFACTS,
+} from '../common/limits';
+
+/** One thing the work produced, linked from the task. */
+export class Artifact {
+  @ApiProperty({ enum: ARTIFACT_KINDS, enumName: 'ArtifactKind', example: 'pr' })
+  kind: ArtifactKind;
+
+  @ApiProperty({
+    maxLength: ARTIFACT_URL_MAX_LENGTH,
+    example: 'https://github.com/acme/site/pull/7',
+    description: 'http or https; a task has one artifact per URL.',
+  })
+  url: string;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    maxLength: ARTIFACT_TITLE_MAX_LENGTH,
+    example: 'Fix the login redirect',
+  })
+  title: string | null;
+
+  @ApiProperty({ example: 'agent-claude-1', description: 'Who added (or last replaced) it.' })
+  added_by: string;
+
+  @ApiProperty({ format: 'date-time', example: '2026-11-26T21:02:11.120Z' })
+  added_at: string;
+}
+
+/** The newest hand-off comment of a task: what its last holder left for the next one. */
+export interface LastHandoff {
+  comment_id: number;
+  author_id: string;
+  body: string;
+  created_at: string;
+}
 
 /**
  * A task, exactly as the API returns it: property names are the contract's snake_case JSON fields,
@@ -40,6 +88,7 @@ import { TASK_PRIORITIES, TASK_STATUSES, TaskPriority, TaskStatus } from './task
 @Check('chk_tasks_description_length', `char_length("description") <= 10000`)
 @Check('chk_tasks_progress_range', `"progress_percent" BETWEEN 0 AND 100`)
 @Check('chk_tasks_not_own_parent', `"parent_id" <> "id"`)
+@Check('chk_tasks_artifacts_count', `jsonb_array_length("artifacts") <= ${MAX_ARTIFACTS}`)
 export class Task {
   @ApiProperty({ type: 'integer', example: 42, description: 'Server-owned.' })
   @PrimaryGeneratedColumn('identity', {
@@ -182,6 +231,45 @@ export class Task {
   })
   @Column({ type: 'timestamptz', nullable: true })
   completed_at: Date | null;
+
+  @ApiProperty({
+    description:
+      'Server-owned: true while the holder waits for an answer to its question (`POST /api/tasks/{id}/ask`); a comment of kind `answer` from someone else clears it. Its lease does not run out meanwhile.',
+    example: false,
+  })
+  @Column({ type: 'boolean', default: false })
+  awaiting_input: boolean;
+
+  @ApiProperty({
+    type: [Artifact],
+    maxItems: MAX_ARTIFACTS,
+    description: `What the work produced (\`POST /api/tasks/{id}/artifacts\`), oldest first; at most ${MAX_ARTIFACTS}.`,
+  })
+  @Column({ type: 'jsonb', default: () => "'[]'" })
+  artifacts: Artifact[];
+
+  // Spelled out rather than a `$ref`: OpenAPI 3.0 lets `nullable` apply only beside a `type`,
+  // and a `$ref` (or `allOf` of one) would make `null` invalid.
+  @ApiProperty({
+    type: 'object',
+    nullable: true,
+    additionalProperties: false,
+    properties: {
+      comment_id: { type: 'integer', example: 31 },
+      author_id: { type: 'string', example: 'agent-claude-1' },
+      body: {
+        type: 'string',
+        maxLength: COMMENT_MAX_LENGTH,
+        example: 'Migrations done; the API part is left.',
+      },
+      created_at: { type: 'string', format: 'date-time', example: '2026-11-26T21:02:11.120Z' },
+    },
+    required: ['comment_id', 'author_id', 'body', 'created_at'],
+    description:
+      'Server-owned: the newest hand-off note (a `handoff` comment, e.g. the `note` of a release), or null.',
+  })
+  @Column({ type: 'jsonb', nullable: true })
+  last_handoff: LastHandoff | null;
 
   @ApiProperty({ example: 'usr_7f3a', description: "Server-owned: the creator's `sub`." })
   @Column({ type: 'varchar', length: 255 })

@@ -17,3 +17,11 @@ export const TASK_SORTS = TASK_SORT_FIELDS.flatMap((f) => [f, `-${f}`] as const)
 /** A tag: lowercase letters, digits and `-_.`, starting with a letter or digit, 1 to 50 long. */
 export const TAG_PATTERN = /^[a-z0-9][a-z0-9\-_.]{0,49}$/;
 export const MAX_TAGS = 20;
+
+/** What a comment is: `handoff` notes come with moves, `question` with ask, `answer` clears it. */
+export const COMMENT_KINDS = ['note', 'handoff', 'question', 'answer', 'decision'] as const;
+export type CommentKind = (typeof COMMENT_KINDS)[number];
+
+/** What an artifact is: a pull request, a commit, any link, a file, a log. */
+export const ARTIFACT_KINDS = ['pr', 'commit', 'url', 'file', 'log'] as const;
+export type ArtifactKind = (typeof ARTIFACT_KINDS)[number];

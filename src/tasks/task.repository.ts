@@ -1,7 +1,13 @@
 import { TransactionHost } from '@nestjs-cls/transactional';
 import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { Injectable } from '@nestjs/common';
-import { allowedProjectsOf, type ProjectRole, type Viewer } from '../access/project-access';
+import {
+  allowedProjectsOf,
+  type ProjectRole,
+  type ReviewPolicy,
+  type Viewer,
+} from '../access/project-access';
+import type { WorkerType } from '../common/worker-types';
 import {
   readableJoined,
   readableProject,
@@ -12,7 +18,7 @@ import { Conditions } from '../database/conditions';
 import { TableRepository } from '../database/table-repository';
 import { hasUnfinishedDependency } from './task-dependency.repository';
 import type { PrivateReference, ReferenceField } from './task-moves';
-import { Task } from './task.entity';
+import { Artifact, LastHandoff, Task } from './task.entity';
 import {
   TASK_PRIORITIES,
   type TaskPriority,
@@ -194,7 +200,9 @@ const whereClause = (where: string[]) => (where.length ? ` WHERE ${where.join(' 
  * What a move is decided on (see task-moves.ts): the task, the first dependency that is not
  * completed, the project roles of the caller and of a named new holder, and the registered
  * capabilities of the workers who could hold it after the move (the caller, the current
- * assignee, a named new holder), read only when the task requires some. The row is locked until the transaction ends, so the decision and the write see the same
+ * assignee, a named new holder), read only when the task requires some; the project's review
+ * policy, and under `human` the worker types of the caller and the assignee. The row is locked
+ * until the transaction ends, so the decision and the write see the same
  * version of the task: concurrent moves on one task queue here, and each is decided on the state
  * the previous one left.
  */
@@ -208,7 +216,12 @@ const moveSubjectColumns = (caller: string, holder: string) => `t.*,
   CASE WHEN t.project_slug IS NOT NULL THEN
     (SELECT json_object_agg(m.worker_id, m.role) FROM project_members m
        WHERE m.project_slug = t.project_slug AND m.worker_id IN (${caller}, ${holder})) END
-    AS project_roles`;
+    AS project_roles,
+  (SELECT p.review_policy FROM projects p WHERE p.slug = t.project_slug) AS review_policy,
+  CASE WHEN EXISTS (SELECT 1 FROM projects p
+                     WHERE p.slug = t.project_slug AND p.review_policy = 'human') THEN
+    (SELECT json_object_agg(w.id, w.type) FROM workers w
+       WHERE w.id IN (${caller}, t.assigned_to)) END AS worker_types`;
 
 /**
  * Locks one task for a move, if the caller may see it. Parameters: $1 the id, $2 the caller,
@@ -231,6 +244,8 @@ export const APPLY_MOVE_SQL = `UPDATE tasks SET status = $2, assigned_to = $3,
                     ELSE started_at END,
   completed_at = CASE WHEN $2::task_status <> 'completed' THEN NULL
                       WHEN status = 'completed' THEN completed_at ELSE now() END,
+  awaiting_input = awaiting_input AND $2::task_status = 'in_progress'
+                   AND assigned_to IS NOT DISTINCT FROM $3::varchar,
   updated_at = now()
   WHERE id = $1 RETURNING *`;
 
@@ -254,7 +269,8 @@ const crossingReferencesSql = (
 /** Tasks a claim may take: pending ones, and in-progress ones whose lease has run out. */
 const CLAIMABLE = {
   pending: `t.status = 'pending'`,
-  expired: `t.status = 'in_progress' AND t.lease_expires_at < now()`,
+  // A task waiting for an answer keeps its holder however long the answer takes.
+  expired: `t.status = 'in_progress' AND t.lease_expires_at < now() AND NOT t.awaiting_input`,
 };
 
 /** claim-next's tiers, searched in this order. */
@@ -320,6 +336,10 @@ export interface LockedTask {
   capabilities: Record<string, string[]>;
   /** In the task's project: the roles of the caller and a new holder, where they have one. */
   projectRoles: Record<string, ProjectRole>;
+  /** The project's sign-off rule (`other` on the shared board). */
+  reviewPolicy: ReviewPolicy;
+  /** Under `human`: the registered types of the caller and the assignee (missing: human). */
+  workerTypes: Record<string, WorkerType>;
 }
 
 /** A hidden task's reference to a deleted task, which the deletion removed. */
@@ -370,6 +390,8 @@ type TaskRow = Task & {
   blocker?: { id: number; status: TaskStatus } | null;
   capabilities_by_worker?: Record<string, string[]> | null;
   project_roles?: Record<string, ProjectRole> | null;
+  review_policy?: ReviewPolicy | null;
+  worker_types?: Record<string, WorkerType> | null;
 };
 
 /**
@@ -397,6 +419,9 @@ const toTask = (row: TaskRow): Task => ({
   tags: row.tags,
   started_at: row.started_at,
   completed_at: row.completed_at,
+  awaiting_input: row.awaiting_input,
+  artifacts: row.artifacts,
+  last_handoff: row.last_handoff,
 });
 
 const toLocked = (row: TaskRow): LockedTask => ({
@@ -404,6 +429,8 @@ const toLocked = (row: TaskRow): LockedTask => ({
   blocker: row.blocker ?? null,
   capabilities: row.capabilities_by_worker ?? {},
   projectRoles: row.project_roles ?? {},
+  reviewPolicy: row.review_policy ?? 'other',
+  workerTypes: row.worker_types ?? {},
 });
 
 /** Escapes LIKE's wildcards so the text matches literally. */
@@ -472,6 +499,45 @@ const TASK_REFERENCES_LOCK = 0x7461736b; // "task"
 /** How long a list's row estimate is kept, and how many are (the oldest goes first). */
 const ESTIMATE_TTL_MS = 10_000;
 const ESTIMATES_KEPT = 1_000;
+
+/** Why a task is in someone's inbox, most urgent first. */
+export const INBOX_REASONS = ['awaiting_input', 'review', 'assigned'] as const;
+export type InboxReason = (typeof INBOX_REASONS)[number];
+
+/**
+ * SQL: true when the caller ($1, admin flag $2) may change tasks of project `slug` (the shared
+ * board, a project where it is an owner or member, or anywhere for an admin).
+ */
+const writesIn = (slug: string) =>
+  `(${slug} IS NULL OR $2::boolean OR EXISTS (SELECT 1 FROM project_members wm
+     WHERE wm.project_slug = ${slug} AND wm.worker_id = $1 AND wm.role IN ('owner', 'member')))`;
+
+/**
+ * The inbox of caller $1 (admin flag $2, project allow-list $3): the tasks it can read that wait
+ * on it, each with its reason and the reason's rank, the first that applies:
+ * 1. `awaiting_input`: someone else's question waits for an answer, in a place the caller writes;
+ * 2. `review`: work in review the caller may sign off (not its own, unless an admin; under a
+ *    project's `human` policy, a task held by an agent only for a person);
+ * 3. `assigned`: the caller's own unfinished tasks.
+ */
+const INBOX_SQL = `SELECT t.*,
+    CASE WHEN t.awaiting_input AND t.assigned_to IS DISTINCT FROM $1 THEN 'awaiting_input'
+         WHEN t.status = 'review' AND ($2::boolean OR t.assigned_to IS DISTINCT FROM $1)
+           THEN 'review'
+         ELSE 'assigned' END AS reason,
+    CASE WHEN t.awaiting_input AND t.assigned_to IS DISTINCT FROM $1 THEN 1
+         WHEN t.status = 'review' AND ($2::boolean OR t.assigned_to IS DISTINCT FROM $1) THEN 2
+         ELSE 3 END AS rank
+  FROM tasks t
+  WHERE ${readableProject('t.project_slug', '$1', '$2', '$3')}
+    AND ((t.awaiting_input AND t.assigned_to IS DISTINCT FROM $1 AND ${writesIn('t.project_slug')})
+      OR (t.status = 'review' AND ($2::boolean OR t.assigned_to IS DISTINCT FROM $1)
+          AND ${writesIn('t.project_slug')}
+          AND NOT EXISTS (SELECT 1 FROM projects rp WHERE rp.slug = t.project_slug
+                AND rp.review_policy = 'human'
+                AND EXISTS (SELECT 1 FROM workers ra WHERE ra.id = t.assigned_to AND ra.type = 'agent')
+                AND EXISTS (SELECT 1 FROM workers rc WHERE rc.id = $1 AND rc.type = 'agent')))
+      OR (t.assigned_to = $1 AND t.status <> 'completed'))`;
 
 @Injectable()
 export class TaskRepository extends TableRepository<Task> {
@@ -899,5 +965,62 @@ export class TaskRepository extends TableRepository<Task> {
    */
   async expectVersion(id: number, version: number): Promise<void> {
     await this.write(`SELECT set_config('taskflow.if_match', $1, true)`, [`${id}-${version}`]);
+  }
+
+  /** Records the newest hand-off note on a locked task (`last_handoff`). */
+  async setLastHandoff(id: number, handoff: LastHandoff): Promise<Task> {
+    const [row] = await this.write<TaskRow>(
+      `UPDATE tasks SET last_handoff = $2::jsonb, updated_at = now() WHERE id = $1 RETURNING *`,
+      [id, JSON.stringify(handoff)],
+    );
+    return toTask(row);
+  }
+
+  /**
+   * Sets or clears `awaiting_input` on a locked task. Cleared (an answer came), a lease that ran
+   * on meanwhile is given at least `leaseSeconds` from now, so the holder has time to read the
+   * answer before anyone may take the task over.
+   */
+  async setAwaitingInput(id: number, awaiting: boolean, leaseSeconds: number): Promise<Task> {
+    const [row] = await this.write<TaskRow>(
+      `UPDATE tasks SET awaiting_input = $2,
+              lease_expires_at = CASE WHEN $2 OR lease_expires_at IS NULL THEN lease_expires_at
+                ELSE GREATEST(lease_expires_at, now() + make_interval(secs => $3)) END,
+              updated_at = now()
+        WHERE id = $1 RETURNING *`,
+      [id, awaiting, leaseSeconds],
+    );
+    return toTask(row);
+  }
+
+  /** Replaces the artifacts of a locked task. */
+  async setArtifacts(id: number, artifacts: Artifact[]): Promise<Task> {
+    const [row] = await this.write<TaskRow>(
+      `UPDATE tasks SET artifacts = $2::jsonb, updated_at = now() WHERE id = $1 RETURNING *`,
+      [id, JSON.stringify(artifacts)],
+    );
+    return toTask(row);
+  }
+
+  /**
+   * The caller's inbox, one page, most urgent first, and how many items it has: see
+   * `INBOX_SQL`. Exact counts: an inbox is a person's own work, not the whole board.
+   */
+  async inbox(
+    viewer: Viewer,
+    limit: number,
+    offset: number,
+  ): Promise<{ items: { task: Task; reason: InboxReason }[]; total: number }> {
+    const params = [viewer.id, viewer.isAdmin, allowedProjectsOf(viewer)];
+    const rows = await this.select<TaskRow & { reason: InboxReason }>(
+      `SELECT * FROM (${INBOX_SQL}) inbox
+        ORDER BY rank, priority DESC, due_date ASC NULLS LAST, id ASC LIMIT $4 OFFSET $5`,
+      [...params, limit, offset],
+    );
+    const [{ total }] = await this.select<{ total: number }>(
+      `SELECT count(*)::integer AS total FROM (${INBOX_SQL}) inbox`,
+      params,
+    );
+    return { items: rows.map((row) => ({ task: toTask(row), reason: row.reason })), total };
   }
 }

@@ -12,10 +12,23 @@ import { TaskLifecycleService } from './task-lifecycle.service';
 import { TaskRepository } from './task.repository';
 import { TasksController } from './tasks.controller';
 import { TasksService } from './tasks.service';
+import { InboxController } from './inbox.controller';
+import { TaskArtifacts } from './task-artifacts';
+import { TaskCollaborationController } from './task-collaboration.controller';
+import { TaskCollaborationService } from './task-collaboration.service';
+import { TaskComment } from './task-comment.entity';
+import { TaskCommentRepository } from './task-comment.repository';
+import { TaskThread } from './task-thread';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Task, TaskDependency]), WorkersModule],
-  controllers: [TasksController, TaskLifecycleController, TaskDependenciesController],
+  imports: [TypeOrmModule.forFeature([Task, TaskDependency, TaskComment]), WorkersModule],
+  controllers: [
+    TasksController,
+    TaskLifecycleController,
+    TaskDependenciesController,
+    TaskCollaborationController,
+    InboxController,
+  ],
   providers: [
     TaskRepository,
     TaskDependencyRepository,
@@ -23,6 +36,10 @@ import { TasksService } from './tasks.service';
     TaskLifecycleService,
     TaskDependenciesService,
     TaskIfMatch,
+    TaskCommentRepository,
+    TaskThread,
+    TaskArtifacts,
+    TaskCollaborationService,
   ],
   exports: [TasksService, TaskLifecycleService, TaskDependenciesService, TaskRepository],
 })

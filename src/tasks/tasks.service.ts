@@ -403,6 +403,10 @@ export class TasksService {
         required_capabilities: required,
         blocker: null,
         capabilities,
+        awaiting_input: false,
+        // A sign-off rule concerns review, which a new task is far from.
+        review_policy: 'other',
+        worker_types: {},
       },
       { caller, holder },
     );

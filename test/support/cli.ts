@@ -92,6 +92,25 @@ export function compileCli(): CompiledCli {
   return new CompiledCli(workDir, join(outDir, 'src', 'cli', 'main.js'));
 }
 
+/**
+ * The CLI run as `actor`, with no config file: the environment alone configures it. `json` adds
+ * `--json`, expects exit 0 and parses what it printed. `target` is asked at each run, since a
+ * spec compiles the CLI and starts the API in its `beforeAll`.
+ */
+export function runAs(target: () => { cli: CompiledCli; baseUrl: string }) {
+  const as = (actor: { token: string }, ...args: string[]) => {
+    const { cli, baseUrl } = target();
+    return cli.run(args, {
+      TASKFLOW_URL: baseUrl,
+      TASKFLOW_TOKEN: actor.token,
+      TASKFLOW_CONFIG: join(cli.workDir, 'none.json'),
+    });
+  };
+  const json = async (actor: { token: string }, ...args: string[]) =>
+    JSON.parse(ok(await as(actor, '--json', ...args)).stdout);
+  return { as, json };
+}
+
 /** Fails with the CLI's stderr, which says why, instead of a bare "expected 0, got 3". */
 export function ok(run: Run): Run {
   if (run.code !== 0) throw new Error(`exit code ${run.code}\n${run.stderr}`);

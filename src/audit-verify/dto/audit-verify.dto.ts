@@ -19,7 +19,7 @@ export interface BrokenEntry {
 }
 
 const BROKEN_REASONS_DESCRIPTION =
-  '`content_changed`: the entry differs from what was hashed (edited, or forged without the trigger); `entries_missing`: entries of its chain before it were deleted; `prev_hash_mismatch`: it does not follow the entry before it.';
+  '`content_changed`: the entry differs from what was hashed (edited, or forged without the trigger); `entries_missing`: entries of its chain before it were deleted; `prev_hash_mismatch`: it does not follow the entry before it; `comment_changed`: the entry is intact but the comment it vouches for (`commented`) was edited or removed.';
 
 export class AuditVerifyResponse {
   @ApiProperty({

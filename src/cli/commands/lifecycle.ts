@@ -5,11 +5,16 @@ import { integer } from '../arguments';
 import { action } from '../context';
 import { taskDetails } from '../views';
 
-type Transition = 'review' | 'complete' | 'approve' | 'unblock' | 'release' | 'reopen';
+/** Moves that take a hand-off note; the others take nothing but the task id. */
+const HANDOFFS = ['review', 'complete', 'release'] as const;
+type Transition = 'approve' | 'unblock' | 'reopen' | (typeof HANDOFFS)[number];
 
 const lease = (value: string): number => integer(value);
 
-/** A lifecycle route that takes nothing but the task id. */
+const NOTE_HELP =
+  "a hand-off note for whoever comes next (kept as a handoff comment, shown as the task's last hand-off)";
+
+/** A lifecycle route that takes the task id and, for a hand-off, `--note`. */
 function transition(
   program: Command,
   env: NodeJS.ProcessEnv,
@@ -17,15 +22,24 @@ function transition(
   description: string,
 ): void {
   const path = `/api/tasks/{id}/${name}` as const;
-  program
+  const command = program
     .command(name)
     .description(description)
-    .argument('<id>', 'task id', integer)
-    .action(
-      action(env, (cli, id: number) =>
-        cli.show((api) => api.POST(path, { params: { path: { id } } }), taskDetails),
+    .argument('<id>', 'task id', integer);
+  const takesNote = (HANDOFFS as readonly string[]).includes(name);
+  if (takesNote) command.option('--note <text>', NOTE_HELP);
+  command.action(
+    action(env, (cli, id: number, o: { note?: string }) =>
+      cli.show(
+        (api) =>
+          api.POST(path, {
+            params: { path: { id } },
+            body: takesNote ? { note: o.note } : undefined,
+          }),
+        taskDetails,
       ),
-    );
+    ),
+  );
 }
 
 export function registerLifecycleCommands(program: Command, env: NodeJS.ProcessEnv): void {
@@ -188,13 +202,14 @@ export function registerLifecycleCommands(program: Command, env: NodeJS.ProcessE
     .description('mark a task blocked')
     .argument('<id>', 'task id', integer)
     .option('--reason <text>', 'why it is blocked')
+    .option('--note <text>', NOTE_HELP)
     .action(
-      action(env, (cli, id: number, o: { reason?: string }) =>
+      action(env, (cli, id: number, o: { reason?: string; note?: string }) =>
         cli.show(
           (api) =>
             api.POST('/api/tasks/{id}/block', {
               params: { path: { id } },
-              body: { reason: o.reason },
+              body: { reason: o.reason, note: o.note },
             }),
           taskDetails,
         ),

@@ -21,6 +21,7 @@ export const ERROR_CODES = [
   'not_project_member',
   'project_owner_required',
   'insufficient_scope',
+  'human_review_required',
   // 404, 405
   'not_found',
   'task_not_found',
@@ -30,6 +31,7 @@ export const ERROR_CODES = [
   'member_not_found',
   'webhook_not_found',
   'api_key_not_found',
+  'artifact_not_found',
   'route_not_found',
   'method_not_allowed',
   // 409, 412
@@ -49,6 +51,9 @@ export const ERROR_CODES = [
   'idempotency_key_reused',
   'concurrent_change',
   'precondition_failed',
+  'review_required',
+  'too_many_artifacts',
+  'not_awaiting_input',
   // 422, 429, 5xx
   'validation_failed',
   'invalid_cursor',

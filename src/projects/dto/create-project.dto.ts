@@ -1,6 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, Matches } from 'class-validator';
-import { PROJECT_VISIBILITIES, ProjectVisibility } from '../../access/project-access';
+import {
+  PROJECT_VISIBILITIES,
+  ProjectVisibility,
+  REVIEW_POLICIES,
+  ReviewPolicy,
+} from '../../access/project-access';
 import { EmptyStringToNull, IsOptionalNotNull, IsText } from '../../common/validation/decorators';
 import { PROJECT_SLUG_PATTERN, PROJECT_SLUG_RULE } from '../project-slug';
 
@@ -36,4 +41,15 @@ export class CreateProjectDto {
     message: `visibility must be one of ${PROJECT_VISIBILITIES.join(', ')}`,
   })
   visibility?: ProjectVisibility;
+
+  @ApiPropertyOptional({
+    enum: REVIEW_POLICIES,
+    enumName: 'ReviewPolicy',
+    default: 'other',
+    description:
+      '`other`: anyone but the assignee signs off work in review. `human`: work held by an agent is signed off by a person only, and the agent cannot complete it without review.',
+  })
+  @IsOptionalNotNull()
+  @IsIn(REVIEW_POLICIES, { message: `review_policy must be one of ${REVIEW_POLICIES.join(', ')}` })
+  review_policy?: ReviewPolicy;
 }

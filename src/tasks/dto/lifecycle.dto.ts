@@ -9,6 +9,7 @@ import {
   ToStringList,
 } from '../../common/validation/decorators';
 import { TASK_PRIORITIES, TaskPriority } from '../task.enums';
+import { HandoffBody } from './collaboration.dto';
 
 /**
  * The inputs of the lifecycle routes. The JSON body is the documented form (these `…Body`
@@ -61,7 +62,7 @@ export class ProgressQuery {
 
 const Reason = () => applyDecorators(IsOptionalNotNull(), IsText({ max: 1000 }));
 
-export class BlockBody {
+export class BlockBody extends HandoffBody {
   @ApiPropertyOptional({ maxLength: 1000, example: 'waiting for the API key' })
   @Reason()
   reason?: string;
