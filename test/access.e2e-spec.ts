@@ -17,6 +17,8 @@ interface Row {
   body?: (unique: string) => object;
   /** The task already waits for the `:other_id` task (to remove the dependency). */
   dependency?: boolean;
+  /** The task has an artifact at `FIXTURE_URL` (to remove it). */
+  artifact?: boolean;
   /** An event stream: never ends, so only its status is read before the connection is cut. */
   stream?: boolean;
   outcomes: Record<Role, Outcome>;
@@ -39,6 +41,9 @@ const assigneeOrAdmin = (): Record<Role, Outcome> => ({
   admin: 'ok',
   agent: 403,
 });
+/** Asking a person: the assignee only, admins included (it is the holder's question). */
+const assigneeOnly = (): Record<Role, Outcome> => ({ ...assigneeOrAdmin(), admin: 403 });
+const FIXTURE_URL = 'https://ci.example/fixture';
 /** Review moves: anyone but the assignee, or an admin. */
 const reviewer = (): Record<Role, Outcome> => ({ ...signedIn(), assignee: 403 });
 const adminOnly = (): Record<Role, Outcome> => ({
@@ -92,6 +97,23 @@ const TABLE: Record<string, Row> = {
   'POST /api/tasks/claim-next': { outcomes: signedIn() },
   'POST /api/tasks/:id/dependencies/:other_id': { outcomes: signedIn() },
   'DELETE /api/tasks/:id/dependencies/:other_id': { dependency: true, outcomes: signedIn() },
+  'GET /api/tasks/:id/comments': { outcomes: signedIn() },
+  'POST /api/tasks/:id/comments': { body: (u) => ({ body: `comment ${u}` }), outcomes: signedIn() },
+  'POST /api/tasks/:id/ask': {
+    status: 'in_progress',
+    body: () => ({ question: 'which one?' }),
+    outcomes: assigneeOnly(),
+  },
+  'POST /api/tasks/:id/artifacts': {
+    body: (u) => ({ kind: 'url', url: `https://ci.example/${u}` }),
+    outcomes: signedIn(),
+  },
+  'DELETE /api/tasks/:id/artifacts': {
+    artifact: true,
+    query: `?url=${encodeURIComponent(FIXTURE_URL)}`,
+    outcomes: signedIn(),
+  },
+  'GET /api/inbox': { outcomes: signedIn() },
   'GET /api/audit': { outcomes: signedIn() },
   'GET /api/audit/verify': { outcomes: adminOnly() },
   'GET /api/audit/heads': { outcomes: adminOnly() },
@@ -237,6 +259,20 @@ describe('Access: every route, every kind of caller (e2e)', () => {
     if (pattern.startsWith('/api/tasks/:id')) {
       const id = await freshTask(row.status);
       path = pattern.replace(':id', String(id));
+      if (row.artifact) {
+        await db.query(`UPDATE tasks SET artifacts = $2::jsonb WHERE id = $1`, [
+          id,
+          JSON.stringify([
+            {
+              kind: 'log',
+              url: FIXTURE_URL,
+              title: null,
+              added_by: 'x',
+              added_at: '2026-01-01T00:00:00.000Z',
+            },
+          ]),
+        ]);
+      }
       if (pattern.includes(':other_id')) {
         const other = await freshTask();
         path = path.replace(':other_id', String(other));

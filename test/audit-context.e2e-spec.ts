@@ -50,6 +50,19 @@ describe('Typed audit context (e2e)', () => {
     await bob.post(`/api/tasks/${id}/complete`).expect(200);
     await bob.patch(`/api/tasks/${id}`, { assigned_to: 'root' }).expect(200);
     await admin.delete(`/api/tasks/${other}`).expect(204);
+    const talk = await createTaskId(admin, { title: 'Talk' });
+    await admin.post(`/api/tasks/${talk}/start`).expect(200);
+    await admin.post(`/api/tasks/${talk}/comments`, { body: 'a note' }).expect(201);
+    await admin.post(`/api/tasks/${talk}/ask`, { question: 'which one?' }).expect(200);
+    const ann = await t.actor('ann');
+    await ann.post(`/api/tasks/${talk}/comments`, { body: 'that one', kind: 'answer' }).expect(201);
+    const pr = { kind: 'pr', url: 'https://git.example/pull/1', title: 'The fix' };
+    await admin.post(`/api/tasks/${talk}/artifacts`, pr).expect(200);
+    await admin
+      .delete(`/api/tasks/${talk}/artifacts?url=${encodeURIComponent(pr.url)}`)
+      .expect(200);
+    await admin.post(`/api/tasks/${talk}/release`, { note: 'over to you' }).expect(200);
+    await admin.post(`/api/tasks/${talk}/block`, { note: 'waiting on the vendor' }).expect(200);
     const key = await admin.post('/api/workers/bob/keys', { name: 'ctx' }).expect(201);
     await admin.delete(`/api/workers/bob/keys/${(key.body as { id: string }).id}`).expect(204);
     await admin.delete('/api/workers/bob').expect(204);

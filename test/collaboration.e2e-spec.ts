@@ -11,6 +11,7 @@ import {
   stopApp,
 } from './support/board';
 import { EventWatcher } from './support/events';
+import { DELIVERING_ENV, WebhookReceiver, eventually } from './support/webhook-receiver';
 import { Actor, TestApp } from './support/test-app';
 
 /**
@@ -30,11 +31,13 @@ let eve: Actor;
 /** Registered agents, members of the project. */
 let bot: Actor;
 let bot2: Actor;
+let receiver: WebhookReceiver;
 
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 
 beforeAll(async () => {
-  ({ t, db } = await startApp());
+  ({ t, db } = await startApp({ env: DELIVERING_ENV }));
+  receiver = await WebhookReceiver.start();
   url = await t.listen();
   admin = await signInAdmin(t);
   [ada, bob, vic, eve] = await Promise.all(['ada', 'bob', 'vic', 'eve'].map((id) => t.actor(id)));
@@ -53,7 +56,10 @@ beforeAll(async () => {
   await ada.patch('/api/projects/signoff', { review_policy: 'human' }).expect(200);
 });
 
-afterAll(() => stopApp(t, db));
+afterAll(async () => {
+  await stopApp(t, db);
+  await receiver.stop();
+});
 
 /** A task of project `slug` that `holder` has claimed. */
 async function claimed(holder: Actor, slug = 'site'): Promise<number> {
@@ -480,6 +486,7 @@ describe('the sign-off rule (review_policy)', () => {
 });
 
 it('the hand-off, end to end: claim, comment, ask, answer, artifact, review, a person signs off', async () => {
+  await admin.post('/api/webhooks', { url: receiver.url, project: 'signoff' }).expect(201);
   const since = await maxAuditId(db);
   const stream = new EventWatcher(url, ada.token, { project: 'signoff' }, since);
   try {
@@ -559,6 +566,14 @@ it('the hand-off, end to end: claim, comment, ask, answer, artifact, review, a p
         .filter((e) => e.task_id === id)
         .map((e) => [e.action, e.actor_id, e.actor_type]),
     ).toEqual(steps);
+    // And to the webhook, in the same order.
+    const delivered = await eventually('every step at the webhook', () => {
+      const ours = receiver.delivered.filter((r) => r.entry.task_id === id);
+      return ours.length === steps.length ? ours : undefined;
+    });
+    expect(delivered.map((r) => [r.entry.action, r.entry.actor_id, r.entry.actor_type])).toEqual(
+      steps,
+    );
   } finally {
     await stream.stop();
   }
