@@ -202,4 +202,42 @@ describe('taskflow CLI: comments, questions, artifacts, inbox and hand-off notes
     const released2 = audit.find((e: { action: string }) => e.action === 'released');
     expect(released2.context).toMatchObject({ comment_id: handoffs[0].id });
   });
+
+  it("project create and edit take --review-policy: under human, an agent's work is signed off by a person", async () => {
+    const created = ok(
+      await as(
+        ada,
+        'project',
+        'create',
+        'cli-signoff',
+        '--name',
+        'Sign-off',
+        '--review-policy',
+        'human',
+      ),
+    );
+    expect(created.stdout).toMatch(/^Review policy\s+human$/m);
+    expect(
+      (await as(ada, 'project', 'create', 'cli-x', '--name', 'X', '--review-policy', 'robots'))
+        .code,
+    ).toBe(2);
+    await ada
+      .post('/api/projects/cli-signoff/members', { worker_id: 'bot', role: 'member' })
+      .expect(201);
+    await ada
+      .post('/api/projects/cli-signoff/members', { worker_id: 'bot2', role: 'member' })
+      .expect(201);
+
+    const id = await claimed(bot, 'cli-signoff');
+    const early = await as(bot, 'complete', id, '--note', 'done');
+    expect(early.code).toBe(5);
+    expect(early.stderr).toContain('review');
+    ok(await as(bot, 'review', id, '--note', 'please check'));
+    expect((await as(bot2, 'approve', id)).code).toBe(3);
+    expect(ok(await as(ada, 'approve', id)).stdout).toMatch(/^Status\s+completed$/m);
+
+    expect(
+      ok(await as(ada, 'project', 'edit', 'cli-signoff', '--review-policy', 'other')).stdout,
+    ).toMatch(/^Review policy\s+other$/m);
+  });
 });

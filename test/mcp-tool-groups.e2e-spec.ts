@@ -116,8 +116,18 @@ describe('MCP tool groups (e2e: stdio, real API)', () => {
       expect(agents.total).toBe(3);
 
       expect(
-        await data('create_project', { slug: 'ops', name: 'Ops', visibility: 'private' }),
-      ).toMatchObject({ slug: 'ops', owner: 'agent-admin', visibility: 'private' });
+        await data('create_project', {
+          slug: 'ops',
+          name: 'Ops',
+          visibility: 'private',
+          review_policy: 'human',
+        }),
+      ).toMatchObject({
+        slug: 'ops',
+        owner: 'agent-admin',
+        visibility: 'private',
+        review_policy: 'human',
+      });
       expect(
         await data('set_project_member', { slug: 'ops', worker_id: 'agent-new', role: 'member' }),
       ).toMatchObject({ project_slug: 'ops', worker_id: 'agent-new', role: 'member' });

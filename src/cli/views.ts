@@ -168,6 +168,7 @@ export function projectDetails(project: Project): string {
     ['Slug', project.slug],
     ['Name', project.name],
     ['Visibility', project.visibility],
+    ['Review policy', project.review_policy],
     ['Owner', project.owner],
     ['Created', time(project.created_at)],
     ['Updated', time(project.updated_at)],

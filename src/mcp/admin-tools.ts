@@ -120,6 +120,12 @@ export function registerAdminTools(server: McpServer, ctx: ToolContext): void {
           .enum(enums.ProjectVisibility)
           .optional()
           .describe('internal (the default) or private'),
+        review_policy: z
+          .enum(enums.ReviewPolicy)
+          .optional()
+          .describe(
+            "Who signs off an agent's work: other (the default: anyone but its assignee) or human (a person only)",
+          ),
       },
       annotations: MOVE,
     },

@@ -160,7 +160,7 @@ export function registerCollabTools(server: McpServer, ctx: ToolContext): void {
         return {
           task: asked,
           answer: null,
-          message: `no answer within ${wait_seconds} s: ask_human is not needed again; list_comments or get_task later`,
+          message: `no answer within ${wait_seconds} s; the question stands (do not ask again): get_task later shows awaiting_input false once answered, and list_comments the answer`,
         };
       }
       return { task, answer: await answerTo(api, id, asked.assigned_to!) };

@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { enums } from '../../client/contract';
 import type { components } from '../../client/schema';
 import { integer, orNull, text } from '../arguments';
 import { action } from '../context';
@@ -6,6 +7,13 @@ import { print } from '../output';
 import { memberTable, projectDetails, projectTable } from '../views';
 
 type Role = components['schemas']['SetMemberDto']['role'];
+type ReviewPolicy = components['schemas']['ReviewPolicy'];
+
+const reviewPolicy = () =>
+  new Option(
+    '--review-policy <policy>',
+    "who signs off an agent's work: other (anyone but its assignee) or human (a person only)",
+  ).choices(enums.ReviewPolicy);
 const ROLES: readonly Role[] = ['owner', 'member', 'viewer'];
 
 /** Projects: who sees and changes which tasks. */
@@ -21,15 +29,21 @@ export function registerProjectCommands(program: Command, env: NodeJS.ProcessEnv
     .requiredOption('--name <name>', 'display name')
     .option('--description <text>', 'description', text)
     .option('--private', 'only members see its tasks (default: every signed-in user reads them)')
+    .addOption(reviewPolicy())
     .action(
       action(
         env,
-        (cli, slug: string, o: { name: string; description?: string; private?: boolean }) => {
+        (
+          cli,
+          slug: string,
+          o: { name: string; description?: string; private?: boolean; reviewPolicy?: ReviewPolicy },
+        ) => {
           const body = {
             slug,
             name: o.name,
             description: o.description,
             visibility: o.private ? ('private' as const) : ('internal' as const),
+            review_policy: o.reviewPolicy,
           };
           return cli.show((api) => api.POST('/api/projects', { body }), projectDetails);
         },
@@ -76,16 +90,29 @@ export function registerProjectCommands(program: Command, env: NodeJS.ProcessEnv
         'private',
       ]),
     )
+    .addOption(reviewPolicy())
     .action(
       action(
         env,
         (
           cli,
           slug: string,
-          o: { name?: string; description?: string | null; visibility?: 'internal' | 'private' },
+          {
+            reviewPolicy,
+            ...o
+          }: {
+            name?: string;
+            description?: string | null;
+            visibility?: 'internal' | 'private';
+            reviewPolicy?: ReviewPolicy;
+          },
         ) =>
           cli.show(
-            (api) => api.PATCH('/api/projects/{slug}', { params: { path: { slug } }, body: o }),
+            (api) =>
+              api.PATCH('/api/projects/{slug}', {
+                params: { path: { slug } },
+                body: { ...o, review_policy: reviewPolicy },
+              }),
             projectDetails,
           ),
       ),
