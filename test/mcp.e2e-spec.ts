@@ -129,7 +129,7 @@ describe('MCP server (e2e: stdio, real API, real PostgreSQL)', () => {
       properties: { percent: { type: 'integer', minimum: 0, maximum: 100 } },
     });
     expect(byName.list_tasks.inputSchema.properties).toMatchObject({
-      status: { enum: ['pending', 'in_progress', 'review', 'completed', 'blocked'] },
+      status: { enum: ['pending', 'in_progress', 'review', 'completed', 'blocked', 'failed'] },
       priority: { enum: ['low', 'medium', 'high', 'critical'] },
       limit: { minimum: 1, maximum: 100 },
       offset: { minimum: 0 },

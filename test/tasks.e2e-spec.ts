@@ -50,6 +50,12 @@ describe('Tasks (e2e, real PostgreSQL)', () => {
           'title',
           'updated_at',
           'version',
+          'attempts',
+          'max_attempts',
+          'timeout_seconds',
+          'not_before',
+          'last_error',
+          'timeout_at',
         ].sort(),
       );
       expect(res.body).toMatchObject({
@@ -66,6 +72,12 @@ describe('Tasks (e2e, real PostgreSQL)', () => {
         tags: [],
         started_at: null,
         completed_at: null,
+        attempts: 0,
+        max_attempts: 3,
+        timeout_seconds: null,
+        not_before: null,
+        last_error: null,
+        timeout_at: null,
       });
       expect(res.body.id).toEqual(expect.any(Number));
       expect(res.body.created_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);

@@ -16,6 +16,8 @@ export const AUDIT_ACTIONS = [
   'assigned',
   'lease_expired',
   'lease_extended',
+  'failed',
+  'retried',
   'dependency_added',
   'dependency_removed',
   'worker_registered',

@@ -32,6 +32,8 @@ export const enums = {
     'invalid_transition',
     'task_claimed',
     'dependency_unfinished',
+    'retry_later',
+    'task_failed',
     'dependency_cycle',
     'task_has_subtasks',
     'task_has_dependents',
@@ -51,7 +53,7 @@ export const enums = {
     'database_unavailable',
     'internal_error',
   ],
-  WorkerType: ['human', 'agent'],
+  ActorType: ['human', 'agent', 'system'],
   AuditAction: [
     'created',
     'updated',
@@ -69,6 +71,8 @@ export const enums = {
     'assigned',
     'lease_expired',
     'lease_extended',
+    'failed',
+    'retried',
     'dependency_added',
     'dependency_removed',
     'worker_registered',
@@ -86,7 +90,8 @@ export const enums = {
     'key_revoked',
   ],
   TaskPriority: ['low', 'medium', 'high', 'critical'],
-  TaskStatus: ['pending', 'in_progress', 'review', 'completed', 'blocked'],
+  TaskStatus: ['pending', 'in_progress', 'review', 'completed', 'blocked', 'failed'],
+  WorkerType: ['human', 'agent'],
   ProjectVisibility: ['internal', 'private'],
   ProjectRole: ['owner', 'member', 'viewer'],
   WebhookStatus: ['active', 'paused', 'failing'],
@@ -104,6 +109,8 @@ export const schemaLimits = {
     parent_id: { minimum: 1, maximum: 2147483647 },
     required_capabilities: { maxItems: 20 },
     tags: { maxItems: 20 },
+    max_attempts: { minimum: 1, maximum: 20 },
+    timeout_seconds: { minimum: 60, maximum: 604800 },
   },
   Task: {
     title: { minLength: 1, maxLength: 200 },
@@ -112,6 +119,10 @@ export const schemaLimits = {
     assigned_to: { maxLength: 255 },
     project_slug: { maxLength: 100 },
     version: { minimum: 1 },
+    attempts: { minimum: 0 },
+    max_attempts: { minimum: 1, maximum: 20 },
+    timeout_seconds: { minimum: 60, maximum: 604800 },
+    last_error: { maxLength: 2000 },
   },
   UpdateTaskDto: {
     title: { minLength: 1, maxLength: 200 },
@@ -122,11 +133,14 @@ export const schemaLimits = {
     parent_id: { minimum: 1, maximum: 2147483647 },
     required_capabilities: { maxItems: 20 },
     tags: { maxItems: 20 },
+    max_attempts: { minimum: 1, maximum: 20 },
+    timeout_seconds: { minimum: 60, maximum: 604800 },
   },
   LeaseBody: { lease_seconds: { minimum: 1, maximum: 86400 } },
   ClaimNextBody: { lease_seconds: { minimum: 1, maximum: 86400 } },
   ProgressBody: { percent: { minimum: 0, maximum: 100 }, note: { maxLength: 1000 } },
   BlockBody: { reason: { maxLength: 1000 } },
+  FailBody: { reason: { minLength: 1, maxLength: 2000 } },
   RejectBody: { reason: { maxLength: 1000 } },
   CreateWorkerDto: {
     id: {
@@ -166,7 +180,7 @@ export const schemaLimits = {
   },
   CreateWebhookDto: {
     url: { maxLength: 2048 },
-    events: { maxItems: 31 },
+    events: { maxItems: 33 },
     project: { maxLength: 100, pattern: '^[a-z0-9-]{1,100}$' },
     secret: { minLength: 16, maxLength: 200, pattern: '^[\\x21-\\x7e]{16,200}$' },
     status: { enum: ['active', 'paused'] },
@@ -175,7 +189,7 @@ export const schemaLimits = {
   WebhookView: { url: { maxLength: 2048 } },
   UpdateWebhookDto: {
     url: { maxLength: 2048 },
-    events: { maxItems: 31 },
+    events: { maxItems: 33 },
     project: { maxLength: 100, pattern: '^[a-z0-9-]{1,100}$' },
     secret: { minLength: 16, maxLength: 200, pattern: '^[\\x21-\\x7e]{16,200}$' },
     status: { enum: ['active', 'paused'] },
@@ -198,6 +212,8 @@ export const schemaLimits = {
   AuditEntryAssigned: { client: { maxLength: 200 }, action: { enum: ['assigned'] } },
   AuditEntryLeaseExpired: { client: { maxLength: 200 }, action: { enum: ['lease_expired'] } },
   AuditEntryLeaseExtended: { client: { maxLength: 200 }, action: { enum: ['lease_extended'] } },
+  AuditEntryFailed: { client: { maxLength: 200 }, action: { enum: ['failed'] } },
+  AuditEntryRetried: { client: { maxLength: 200 }, action: { enum: ['retried'] } },
   AuditEntryDependencyAdded: { client: { maxLength: 200 }, action: { enum: ['dependency_added'] } },
   AuditEntryDependencyRemoved: {
     client: { maxLength: 200 },
@@ -343,6 +359,20 @@ export const parameterLimits = {
     },
   },
   TaskLifecycle_release: {
+    path: { id: { minimum: 1, maximum: 2147483647 } },
+    header: {
+      'Idempotency-Key': { minLength: 1, maxLength: 255 },
+      'X-TaskFlow-Client': { minLength: 1, maxLength: 200 },
+    },
+  },
+  TaskLifecycle_fail: {
+    path: { id: { minimum: 1, maximum: 2147483647 } },
+    header: {
+      'Idempotency-Key': { minLength: 1, maxLength: 255 },
+      'X-TaskFlow-Client': { minLength: 1, maxLength: 200 },
+    },
+  },
+  TaskLifecycle_retry: {
     path: { id: { minimum: 1, maximum: 2147483647 } },
     header: {
       'Idempotency-Key': { minLength: 1, maxLength: 255 },

@@ -207,7 +207,7 @@ export interface paths {
         put?: never;
         /**
          * Claim a task and start it
-         * @description `pending → in_progress`, assigned to the caller (a task pre-assigned to someone else: only they or an admin may start it, 403 `not_assignee`), with a lease if `lease_seconds` is given. The holder must have registered every `required_capabilities` entry (403 `capability_missing`). Also claims an in-progress task whose lease has expired (the audit log records `lease_expired`). Atomic: of many concurrent claims exactly one wins; the others get 409 `task_claimed`. 409 `dependency_unfinished` while a dependency is not completed.
+         * @description `pending → in_progress`, assigned to the caller (a task pre-assigned to someone else: only they or an admin may start it, 403 `not_assignee`), with a lease if `lease_seconds` is given. The holder must have registered every `required_capabilities` entry (403 `capability_missing`). Also claims an in-progress task whose lease has expired: the expired lease counts as a failed attempt (`failed`, then `lease_expired`, then `started` in the audit log); when it was the last attempt the task becomes `failed` instead and the answer is 409 `task_failed`. Atomic: of many concurrent claims exactly one wins; the others get 409 `task_claimed`. 409 `dependency_unfinished` while a dependency is not completed; 409 `retry_later` (with `Retry-After`) before the task's `not_before`.
          */
         post: operations["TaskLifecycle_start"];
         delete?: never;
@@ -370,6 +370,46 @@ export interface paths {
          * @description `in_progress → pending`, assignment cleared. Only the assignee or an admin (else 403 `not_assignee`).
          */
         post: operations["TaskLifecycle_release"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tasks/{id}/fail": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Report a failed attempt
+         * @description `in_progress → pending` (no holder, not offered again before `not_before`: exponential backoff with full jitter) when the failure is `retryable` and attempts remain (`attempts < max_attempts`), else `→ failed`, where it waits for a person to `retry` it. Counts one attempt and keeps `reason` as `last_error`. Only the assignee or an admin (else 403 `not_assignee`).
+         */
+        post: operations["TaskLifecycle_fail"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tasks/{id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Give a failed task another round of attempts
+         * @description `failed → pending`, with `attempts` back to 0 and no `not_before`. Any owner or member of the task's project (anyone on the shared board), or an admin.
+         */
+        post: operations["TaskLifecycle_retry"];
         delete?: never;
         options?: never;
         head?: never;
@@ -804,7 +844,7 @@ export interface components {
          * @description A stable machine name for the rule that refused the request; switch on this.
          * @enum {string}
          */
-        ErrorCode: "malformed_json" | "bad_request" | "headers_too_large" | "request_timeout" | "payload_too_large" | "unsupported_media_type" | "unauthenticated" | "forbidden" | "admin_required" | "not_assignee" | "reviewer_is_assignee" | "capability_missing" | "not_project_member" | "project_owner_required" | "insufficient_scope" | "not_found" | "task_not_found" | "worker_not_found" | "dependency_not_found" | "project_not_found" | "member_not_found" | "webhook_not_found" | "api_key_not_found" | "route_not_found" | "method_not_allowed" | "conflict" | "invalid_transition" | "task_claimed" | "dependency_unfinished" | "dependency_cycle" | "task_has_subtasks" | "task_has_dependents" | "worker_exists" | "project_exists" | "project_slug_retired" | "project_has_tasks" | "project_referenced" | "last_owner" | "idempotency_key_reused" | "concurrent_change" | "precondition_failed" | "validation_failed" | "invalid_cursor" | "cursor_mismatch" | "rate_limited" | "database_unavailable" | "internal_error";
+        ErrorCode: "malformed_json" | "bad_request" | "headers_too_large" | "request_timeout" | "payload_too_large" | "unsupported_media_type" | "unauthenticated" | "forbidden" | "admin_required" | "not_assignee" | "reviewer_is_assignee" | "capability_missing" | "not_project_member" | "project_owner_required" | "insufficient_scope" | "not_found" | "task_not_found" | "worker_not_found" | "dependency_not_found" | "project_not_found" | "member_not_found" | "webhook_not_found" | "api_key_not_found" | "route_not_found" | "method_not_allowed" | "conflict" | "invalid_transition" | "task_claimed" | "dependency_unfinished" | "retry_later" | "task_failed" | "dependency_cycle" | "task_has_subtasks" | "task_has_dependents" | "worker_exists" | "project_exists" | "project_slug_retired" | "project_has_tasks" | "project_referenced" | "last_owner" | "idempotency_key_reused" | "concurrent_change" | "precondition_failed" | "validation_failed" | "invalid_cursor" | "cursor_mismatch" | "rate_limited" | "database_unavailable" | "internal_error";
         FieldErrorDto: {
             /** @example title */
             field: string;
@@ -828,11 +868,11 @@ export interface components {
             details?: components["schemas"]["FieldErrorDto"][];
         };
         /** @enum {string} */
-        WorkerType: "human" | "agent";
+        ActorType: "human" | "agent" | "system";
         /** @enum {string} */
-        AuditAction: "created" | "updated" | "deleted" | "started" | "progressed" | "review_requested" | "completed" | "approved" | "rejected" | "blocked" | "unblocked" | "released" | "reopened" | "assigned" | "lease_expired" | "lease_extended" | "dependency_added" | "dependency_removed" | "worker_registered" | "worker_updated" | "worker_deleted" | "project_created" | "project_updated" | "project_deleted" | "member_added" | "member_removed" | "webhook_created" | "webhook_updated" | "webhook_deleted" | "key_created" | "key_revoked";
+        AuditAction: "created" | "updated" | "deleted" | "started" | "progressed" | "review_requested" | "completed" | "approved" | "rejected" | "blocked" | "unblocked" | "released" | "reopened" | "assigned" | "lease_expired" | "lease_extended" | "failed" | "retried" | "dependency_added" | "dependency_removed" | "worker_registered" | "worker_updated" | "worker_deleted" | "project_created" | "project_updated" | "project_deleted" | "member_added" | "member_removed" | "webhook_created" | "webhook_updated" | "webhook_deleted" | "key_created" | "key_revoked";
         /** @description One recorded change: who (`actor_id`, `actor_type`), what (`action`) and how (`context`, whose shape depends on `action`). */
-        AuditEntry: components["schemas"]["AuditEntryCreated"] | components["schemas"]["AuditEntryUpdated"] | components["schemas"]["AuditEntryDeleted"] | components["schemas"]["AuditEntryStarted"] | components["schemas"]["AuditEntryProgressed"] | components["schemas"]["AuditEntryReviewRequested"] | components["schemas"]["AuditEntryCompleted"] | components["schemas"]["AuditEntryApproved"] | components["schemas"]["AuditEntryRejected"] | components["schemas"]["AuditEntryBlocked"] | components["schemas"]["AuditEntryUnblocked"] | components["schemas"]["AuditEntryReleased"] | components["schemas"]["AuditEntryReopened"] | components["schemas"]["AuditEntryAssigned"] | components["schemas"]["AuditEntryLeaseExpired"] | components["schemas"]["AuditEntryLeaseExtended"] | components["schemas"]["AuditEntryDependencyAdded"] | components["schemas"]["AuditEntryDependencyRemoved"] | components["schemas"]["AuditEntryWorkerRegistered"] | components["schemas"]["AuditEntryWorkerUpdated"] | components["schemas"]["AuditEntryWorkerDeleted"] | components["schemas"]["AuditEntryProjectCreated"] | components["schemas"]["AuditEntryProjectUpdated"] | components["schemas"]["AuditEntryProjectDeleted"] | components["schemas"]["AuditEntryMemberAdded"] | components["schemas"]["AuditEntryMemberRemoved"] | components["schemas"]["AuditEntryWebhookCreated"] | components["schemas"]["AuditEntryWebhookUpdated"] | components["schemas"]["AuditEntryWebhookDeleted"] | components["schemas"]["AuditEntryKeyCreated"] | components["schemas"]["AuditEntryKeyRevoked"];
+        AuditEntry: components["schemas"]["AuditEntryCreated"] | components["schemas"]["AuditEntryUpdated"] | components["schemas"]["AuditEntryDeleted"] | components["schemas"]["AuditEntryStarted"] | components["schemas"]["AuditEntryProgressed"] | components["schemas"]["AuditEntryReviewRequested"] | components["schemas"]["AuditEntryCompleted"] | components["schemas"]["AuditEntryApproved"] | components["schemas"]["AuditEntryRejected"] | components["schemas"]["AuditEntryBlocked"] | components["schemas"]["AuditEntryUnblocked"] | components["schemas"]["AuditEntryReleased"] | components["schemas"]["AuditEntryReopened"] | components["schemas"]["AuditEntryAssigned"] | components["schemas"]["AuditEntryLeaseExpired"] | components["schemas"]["AuditEntryLeaseExtended"] | components["schemas"]["AuditEntryFailed"] | components["schemas"]["AuditEntryRetried"] | components["schemas"]["AuditEntryDependencyAdded"] | components["schemas"]["AuditEntryDependencyRemoved"] | components["schemas"]["AuditEntryWorkerRegistered"] | components["schemas"]["AuditEntryWorkerUpdated"] | components["schemas"]["AuditEntryWorkerDeleted"] | components["schemas"]["AuditEntryProjectCreated"] | components["schemas"]["AuditEntryProjectUpdated"] | components["schemas"]["AuditEntryProjectDeleted"] | components["schemas"]["AuditEntryMemberAdded"] | components["schemas"]["AuditEntryMemberRemoved"] | components["schemas"]["AuditEntryWebhookCreated"] | components["schemas"]["AuditEntryWebhookUpdated"] | components["schemas"]["AuditEntryWebhookDeleted"] | components["schemas"]["AuditEntryKeyCreated"] | components["schemas"]["AuditEntryKeyRevoked"];
         AuditVerifyResponse: {
             /**
              * @description Entries recomputed (those matching the filters).
@@ -953,9 +993,19 @@ export interface components {
              *     ]
              */
             tags?: string[];
+            /**
+             * @description How many failed attempts (`fail`, an expired lease, a timed-out claim) the task may have before it is `failed` and waits for a person to `retry` it.
+             * @default 3
+             */
+            max_attempts?: number;
+            /**
+             * @description The longest a claim may run, in seconds, before it counts as a failed attempt (`timed out`), heartbeats or not; `null`: no limit.
+             * @example 3600
+             */
+            timeout_seconds?: number | null;
         };
         /** @enum {string} */
-        TaskStatus: "pending" | "in_progress" | "review" | "completed" | "blocked";
+        TaskStatus: "pending" | "in_progress" | "review" | "completed" | "blocked" | "failed";
         Task: {
             /**
              * @description Server-owned.
@@ -1050,6 +1100,38 @@ export interface components {
              * @example 2026-11-26T20:41:04.575Z
              */
             updated_at: string;
+            /**
+             * @description Server-owned: failed attempts since the task was created or last retried (`fail`, an expired lease, a timed-out claim).
+             * @example 0
+             */
+            attempts: number;
+            /**
+             * @description Attempts the task may fail before it is `failed` and waits for a person to `retry` it.
+             * @example 3
+             */
+            max_attempts: number;
+            /**
+             * @description The longest a claim may run, in seconds, before it counts as a failed attempt (`timed out`), heartbeats or not; null: no limit. A change applies from the next claim.
+             * @example null
+             */
+            timeout_seconds: number | null;
+            /**
+             * Format: date-time
+             * @description Server-owned: after a retryable failure, the task is not offered or started before this time (exponential backoff with full jitter).
+             * @example null
+             */
+            not_before: string | null;
+            /**
+             * @description Server-owned: the reason of the last failed attempt.
+             * @example null
+             */
+            last_error: string | null;
+            /**
+             * Format: date-time
+             * @description Server-owned: while in progress with a `timeout_seconds`, when the current claim times out.
+             * @example null
+             */
+            timeout_at: string | null;
         };
         UpdateTaskDto: {
             /** @example Write the release notes */
@@ -1091,6 +1173,13 @@ export interface components {
              *     ]
              */
             tags?: string[];
+            /** @description How many failed attempts (`fail`, an expired lease, a timed-out claim) the task may have before it is `failed` and waits for a person to `retry` it. */
+            max_attempts?: number;
+            /**
+             * @description The longest a claim may run, in seconds, before it counts as a failed attempt (`timed out`), heartbeats or not; `null`: no limit.
+             * @example 3600
+             */
+            timeout_seconds?: number | null;
             /** @description Makes the move that reaches this status (409 when none does). */
             status?: components["schemas"]["TaskStatus"];
         };
@@ -1133,6 +1222,18 @@ export interface components {
             /** @example waiting for the API key */
             reason?: string;
         };
+        FailBody: {
+            /**
+             * @description What went wrong; kept as the task's `last_error`.
+             * @example the test suite timed out against the staging database
+             */
+            reason: string;
+            /**
+             * @description Whether another attempt may succeed. `false` fails the task for good (`failed`), attempts left or not.
+             * @default true
+             */
+            retryable?: boolean;
+        };
         RejectBody: {
             /**
              * @description What the assignee should change.
@@ -1140,6 +1241,11 @@ export interface components {
              */
             reason: string;
         };
+        /**
+         * @description Only admins may register an `agent`.
+         * @enum {string}
+         */
+        WorkerType: "human" | "agent";
         CreateWorkerDto: {
             /**
              * @description The worker's JWT `sub`, without control or bidirectional-override characters. Defaults to the caller's own; only admins may name another.
@@ -1441,7 +1547,7 @@ export interface components {
              *       "completed"
              *     ]
              */
-            events?: ("created" | "updated" | "deleted" | "started" | "progressed" | "review_requested" | "completed" | "approved" | "rejected" | "blocked" | "unblocked" | "released" | "reopened" | "assigned" | "lease_expired" | "lease_extended" | "dependency_added" | "dependency_removed" | "worker_registered" | "worker_updated" | "worker_deleted" | "project_created" | "project_updated" | "project_deleted" | "member_added" | "member_removed" | "webhook_created" | "webhook_updated" | "webhook_deleted" | "key_created" | "key_revoked")[];
+            events?: ("created" | "updated" | "deleted" | "started" | "progressed" | "review_requested" | "completed" | "approved" | "rejected" | "blocked" | "unblocked" | "released" | "reopened" | "assigned" | "lease_expired" | "lease_extended" | "failed" | "retried" | "dependency_added" | "dependency_removed" | "worker_registered" | "worker_updated" | "worker_deleted" | "project_created" | "project_updated" | "project_deleted" | "member_added" | "member_removed" | "webhook_created" | "webhook_updated" | "webhook_deleted" | "key_created" | "key_revoked")[];
             /**
              * @description Only this project's entries; null or absent: every entry.
              * @example website
@@ -1476,7 +1582,7 @@ export interface components {
              *       "completed"
              *     ]
              */
-            events: ("created" | "updated" | "deleted" | "started" | "progressed" | "review_requested" | "completed" | "approved" | "rejected" | "blocked" | "unblocked" | "released" | "reopened" | "assigned" | "lease_expired" | "lease_extended" | "dependency_added" | "dependency_removed" | "worker_registered" | "worker_updated" | "worker_deleted" | "project_created" | "project_updated" | "project_deleted" | "member_added" | "member_removed" | "webhook_created" | "webhook_updated" | "webhook_deleted" | "key_created" | "key_revoked")[];
+            events: ("created" | "updated" | "deleted" | "started" | "progressed" | "review_requested" | "completed" | "approved" | "rejected" | "blocked" | "unblocked" | "released" | "reopened" | "assigned" | "lease_expired" | "lease_extended" | "failed" | "retried" | "dependency_added" | "dependency_removed" | "worker_registered" | "worker_updated" | "worker_deleted" | "project_created" | "project_updated" | "project_deleted" | "member_added" | "member_removed" | "webhook_created" | "webhook_updated" | "webhook_deleted" | "key_created" | "key_revoked")[];
             /** @example null */
             project: string | null;
             /**
@@ -1532,7 +1638,7 @@ export interface components {
              *       "completed"
              *     ]
              */
-            events: ("created" | "updated" | "deleted" | "started" | "progressed" | "review_requested" | "completed" | "approved" | "rejected" | "blocked" | "unblocked" | "released" | "reopened" | "assigned" | "lease_expired" | "lease_extended" | "dependency_added" | "dependency_removed" | "worker_registered" | "worker_updated" | "worker_deleted" | "project_created" | "project_updated" | "project_deleted" | "member_added" | "member_removed" | "webhook_created" | "webhook_updated" | "webhook_deleted" | "key_created" | "key_revoked")[];
+            events: ("created" | "updated" | "deleted" | "started" | "progressed" | "review_requested" | "completed" | "approved" | "rejected" | "blocked" | "unblocked" | "released" | "reopened" | "assigned" | "lease_expired" | "lease_extended" | "failed" | "retried" | "dependency_added" | "dependency_removed" | "worker_registered" | "worker_updated" | "worker_deleted" | "project_created" | "project_updated" | "project_deleted" | "member_added" | "member_removed" | "webhook_created" | "webhook_updated" | "webhook_deleted" | "key_created" | "key_revoked")[];
             /** @example null */
             project: string | null;
             /**
@@ -1581,7 +1687,7 @@ export interface components {
              *       "completed"
              *     ]
              */
-            events?: ("created" | "updated" | "deleted" | "started" | "progressed" | "review_requested" | "completed" | "approved" | "rejected" | "blocked" | "unblocked" | "released" | "reopened" | "assigned" | "lease_expired" | "lease_extended" | "dependency_added" | "dependency_removed" | "worker_registered" | "worker_updated" | "worker_deleted" | "project_created" | "project_updated" | "project_deleted" | "member_added" | "member_removed" | "webhook_created" | "webhook_updated" | "webhook_deleted" | "key_created" | "key_revoked")[];
+            events?: ("created" | "updated" | "deleted" | "started" | "progressed" | "review_requested" | "completed" | "approved" | "rejected" | "blocked" | "unblocked" | "released" | "reopened" | "assigned" | "lease_expired" | "lease_extended" | "failed" | "retried" | "dependency_added" | "dependency_removed" | "worker_registered" | "worker_updated" | "worker_deleted" | "project_created" | "project_updated" | "project_deleted" | "member_added" | "member_removed" | "webhook_created" | "webhook_updated" | "webhook_deleted" | "key_created" | "key_revoked")[];
             /**
              * @description Only this project's entries; null or absent: every entry.
              * @example website
@@ -1659,6 +1765,8 @@ export interface components {
             due_date: string | null;
             required_capabilities: string[];
             tags: string[];
+            max_attempts: number;
+            timeout_seconds: number | null;
         };
         /** @description Each changed field, with its value before and after. */
         AuditTaskChanges: {
@@ -1708,6 +1816,14 @@ export interface components {
                 from: string[];
                 to: string[];
             };
+            max_attempts?: {
+                from: number;
+                to: number;
+            };
+            timeout_seconds?: {
+                from: number | null;
+                to: number | null;
+            };
         };
         AuditProgress: {
             percent: number;
@@ -1738,6 +1854,15 @@ export interface components {
         /** @description The task this one waits for (or no longer waits for). */
         AuditDependency: {
             depends_on: number;
+        };
+        /** @description A failed attempt: why (`lease expired` and `timed out` are recorded by whoever noticed, the sweeper `system:sweeper` or the claim that takes over), whether it may be retried, its number, and when the task may be claimed again (null: it is `failed`, or being taken over). `previous_holder`: whose claim it was, when the API recorded it. */
+        AuditFailure: {
+            reason: string;
+            retryable: boolean;
+            attempt: number;
+            /** Format: date-time */
+            next_attempt_at: string | null;
+            previous_holder?: string | null;
         };
         AuditWorkerRegistered: {
             worker_id: string;
@@ -1851,8 +1976,11 @@ export interface components {
             project_slug: string | null;
             /** @example agent-claude-1 */
             actor_id: string;
-            /** @example agent */
-            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).
+             * @example agent
+             */
+            actor_type: components["schemas"]["ActorType"];
             /**
              * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
              * @example taskflow-mcp/1.0.0 (claude-code)
@@ -1901,8 +2029,11 @@ export interface components {
             project_slug: string | null;
             /** @example agent-claude-1 */
             actor_id: string;
-            /** @example agent */
-            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).
+             * @example agent
+             */
+            actor_type: components["schemas"]["ActorType"];
             /**
              * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
              * @example taskflow-mcp/1.0.0 (claude-code)
@@ -1951,8 +2082,11 @@ export interface components {
             project_slug: string | null;
             /** @example agent-claude-1 */
             actor_id: string;
-            /** @example agent */
-            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).
+             * @example agent
+             */
+            actor_type: components["schemas"]["ActorType"];
             /**
              * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
              * @example taskflow-mcp/1.0.0 (claude-code)
@@ -2001,8 +2135,11 @@ export interface components {
             project_slug: string | null;
             /** @example agent-claude-1 */
             actor_id: string;
-            /** @example agent */
-            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).
+             * @example agent
+             */
+            actor_type: components["schemas"]["ActorType"];
             /**
              * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
              * @example taskflow-mcp/1.0.0 (claude-code)
@@ -2052,8 +2189,11 @@ export interface components {
             project_slug: string | null;
             /** @example agent-claude-1 */
             actor_id: string;
-            /** @example agent */
-            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).
+             * @example agent
+             */
+            actor_type: components["schemas"]["ActorType"];
             /**
              * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
              * @example taskflow-mcp/1.0.0 (claude-code)
@@ -2102,8 +2242,11 @@ export interface components {
             project_slug: string | null;
             /** @example agent-claude-1 */
             actor_id: string;
-            /** @example agent */
-            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).
+             * @example agent
+             */
+            actor_type: components["schemas"]["ActorType"];
             /**
              * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
              * @example taskflow-mcp/1.0.0 (claude-code)
@@ -2153,8 +2296,11 @@ export interface components {
             project_slug: string | null;
             /** @example agent-claude-1 */
             actor_id: string;
-            /** @example agent */
-            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).
+             * @example agent
+             */
+            actor_type: components["schemas"]["ActorType"];
             /**
              * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
              * @example taskflow-mcp/1.0.0 (claude-code)
@@ -2204,8 +2350,11 @@ export interface components {
             project_slug: string | null;
             /** @example agent-claude-1 */
             actor_id: string;
-            /** @example agent */
-            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).
+             * @example agent
+             */
+            actor_type: components["schemas"]["ActorType"];
             /**
              * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
              * @example taskflow-mcp/1.0.0 (claude-code)
@@ -2255,8 +2404,11 @@ export interface components {
             project_slug: string | null;
             /** @example agent-claude-1 */
             actor_id: string;
-            /** @example agent */
-            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).
+             * @example agent
+             */
+            actor_type: components["schemas"]["ActorType"];
             /**
              * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
              * @example taskflow-mcp/1.0.0 (claude-code)
@@ -2305,8 +2457,11 @@ export interface components {
             project_slug: string | null;
             /** @example agent-claude-1 */
             actor_id: string;
-            /** @example agent */
-            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).
+             * @example agent
+             */
+            actor_type: components["schemas"]["ActorType"];
             /**
              * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
              * @example taskflow-mcp/1.0.0 (claude-code)
@@ -2355,8 +2510,11 @@ export interface components {
             project_slug: string | null;
             /** @example agent-claude-1 */
             actor_id: string;
-            /** @example agent */
-            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).
+             * @example agent
+             */
+            actor_type: components["schemas"]["ActorType"];
             /**
              * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
              * @example taskflow-mcp/1.0.0 (claude-code)
@@ -2406,8 +2564,11 @@ export interface components {
             project_slug: string | null;
             /** @example agent-claude-1 */
             actor_id: string;
-            /** @example agent */
-            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).
+             * @example agent
+             */
+            actor_type: components["schemas"]["ActorType"];
             /**
              * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
              * @example taskflow-mcp/1.0.0 (claude-code)
@@ -2457,8 +2618,11 @@ export interface components {
             project_slug: string | null;
             /** @example agent-claude-1 */
             actor_id: string;
-            /** @example agent */
-            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).
+             * @example agent
+             */
+            actor_type: components["schemas"]["ActorType"];
             /**
              * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
              * @example taskflow-mcp/1.0.0 (claude-code)
@@ -2508,8 +2672,11 @@ export interface components {
             project_slug: string | null;
             /** @example agent-claude-1 */
             actor_id: string;
-            /** @example agent */
-            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).
+             * @example agent
+             */
+            actor_type: components["schemas"]["ActorType"];
             /**
              * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
              * @example taskflow-mcp/1.0.0 (claude-code)
@@ -2558,8 +2725,11 @@ export interface components {
             project_slug: string | null;
             /** @example agent-claude-1 */
             actor_id: string;
-            /** @example agent */
-            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).
+             * @example agent
+             */
+            actor_type: components["schemas"]["ActorType"];
             /**
              * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
              * @example taskflow-mcp/1.0.0 (claude-code)
@@ -2608,8 +2778,11 @@ export interface components {
             project_slug: string | null;
             /** @example agent-claude-1 */
             actor_id: string;
-            /** @example agent */
-            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).
+             * @example agent
+             */
+            actor_type: components["schemas"]["ActorType"];
             /**
              * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
              * @example taskflow-mcp/1.0.0 (claude-code)
@@ -2648,6 +2821,113 @@ export interface components {
             action: "lease_extended";
             context: components["schemas"]["AuditLeaseExtended"];
         };
+        /** @description An audit entry of action `failed`. */
+        AuditEntryFailed: {
+            /** @example 1017 */
+            id: number;
+            /** @example 42 */
+            task_id: number | null;
+            /** @example website */
+            project_slug: string | null;
+            /** @example agent-claude-1 */
+            actor_id: string;
+            /**
+             * @description The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).
+             * @example agent
+             */
+            actor_type: components["schemas"]["ActorType"];
+            /**
+             * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
+             * @example taskflow-mcp/1.0.0 (claude-code)
+             */
+            client: string | null;
+            /**
+             * Format: uuid
+             * @description The API key the change was made with (its `id`, as `GET /api/workers/{id}/keys` lists it); null when the caller used a login token.
+             * @example null
+             */
+            key_id: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            timestamp: string;
+            /**
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
+             * @example 7
+             */
+            chain_seq: number | null;
+            /**
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
+             * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+             */
+            prev_hash: string | null;
+            /**
+             * @description SHA-256 (hex) over the entry and `prev_hash`, computed by the database on insert; `GET /api/audit/verify` recomputes it.
+             * @example 60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752
+             */
+            hash: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "failed";
+            context: components["schemas"]["AuditFailure"];
+        };
+        /** @description An audit entry of action `retried`. */
+        AuditEntryRetried: {
+            /** @example 1017 */
+            id: number;
+            /** @example 42 */
+            task_id: number | null;
+            /** @example website */
+            project_slug: string | null;
+            /** @example agent-claude-1 */
+            actor_id: string;
+            /**
+             * @description The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).
+             * @example agent
+             */
+            actor_type: components["schemas"]["ActorType"];
+            /**
+             * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
+             * @example taskflow-mcp/1.0.0 (claude-code)
+             */
+            client: string | null;
+            /**
+             * Format: uuid
+             * @description The API key the change was made with (its `id`, as `GET /api/workers/{id}/keys` lists it); null when the caller used a login token.
+             * @example null
+             */
+            key_id: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            timestamp: string;
+            /**
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
+             * @example 7
+             */
+            chain_seq: number | null;
+            /**
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
+             * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+             */
+            prev_hash: string | null;
+            /**
+             * @description SHA-256 (hex) over the entry and `prev_hash`, computed by the database on insert; `GET /api/audit/verify` recomputes it.
+             * @example 60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752
+             */
+            hash: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "retried";
+            /** @description Always null. */
+            context: Record<string, never> | null;
+        };
         /** @description An audit entry of action `dependency_added`. */
         AuditEntryDependencyAdded: {
             /** @example 1017 */
@@ -2658,8 +2938,11 @@ export interface components {
             project_slug: string | null;
             /** @example agent-claude-1 */
             actor_id: string;
-            /** @example agent */
-            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).
+             * @example agent
+             */
+            actor_type: components["schemas"]["ActorType"];
             /**
              * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
              * @example taskflow-mcp/1.0.0 (claude-code)
@@ -2708,8 +2991,11 @@ export interface components {
             project_slug: string | null;
             /** @example agent-claude-1 */
             actor_id: string;
-            /** @example agent */
-            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).
+             * @example agent
+             */
+            actor_type: components["schemas"]["ActorType"];
             /**
              * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
              * @example taskflow-mcp/1.0.0 (claude-code)
@@ -2758,8 +3044,11 @@ export interface components {
             project_slug: string | null;
             /** @example agent-claude-1 */
             actor_id: string;
-            /** @example agent */
-            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).
+             * @example agent
+             */
+            actor_type: components["schemas"]["ActorType"];
             /**
              * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
              * @example taskflow-mcp/1.0.0 (claude-code)
@@ -2808,8 +3097,11 @@ export interface components {
             project_slug: string | null;
             /** @example agent-claude-1 */
             actor_id: string;
-            /** @example agent */
-            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).
+             * @example agent
+             */
+            actor_type: components["schemas"]["ActorType"];
             /**
              * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
              * @example taskflow-mcp/1.0.0 (claude-code)
@@ -2858,8 +3150,11 @@ export interface components {
             project_slug: string | null;
             /** @example agent-claude-1 */
             actor_id: string;
-            /** @example agent */
-            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).
+             * @example agent
+             */
+            actor_type: components["schemas"]["ActorType"];
             /**
              * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
              * @example taskflow-mcp/1.0.0 (claude-code)
@@ -2908,8 +3203,11 @@ export interface components {
             project_slug: string | null;
             /** @example agent-claude-1 */
             actor_id: string;
-            /** @example agent */
-            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).
+             * @example agent
+             */
+            actor_type: components["schemas"]["ActorType"];
             /**
              * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
              * @example taskflow-mcp/1.0.0 (claude-code)
@@ -2958,8 +3256,11 @@ export interface components {
             project_slug: string | null;
             /** @example agent-claude-1 */
             actor_id: string;
-            /** @example agent */
-            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).
+             * @example agent
+             */
+            actor_type: components["schemas"]["ActorType"];
             /**
              * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
              * @example taskflow-mcp/1.0.0 (claude-code)
@@ -3008,8 +3309,11 @@ export interface components {
             project_slug: string | null;
             /** @example agent-claude-1 */
             actor_id: string;
-            /** @example agent */
-            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).
+             * @example agent
+             */
+            actor_type: components["schemas"]["ActorType"];
             /**
              * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
              * @example taskflow-mcp/1.0.0 (claude-code)
@@ -3058,8 +3362,11 @@ export interface components {
             project_slug: string | null;
             /** @example agent-claude-1 */
             actor_id: string;
-            /** @example agent */
-            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).
+             * @example agent
+             */
+            actor_type: components["schemas"]["ActorType"];
             /**
              * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
              * @example taskflow-mcp/1.0.0 (claude-code)
@@ -3108,8 +3415,11 @@ export interface components {
             project_slug: string | null;
             /** @example agent-claude-1 */
             actor_id: string;
-            /** @example agent */
-            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).
+             * @example agent
+             */
+            actor_type: components["schemas"]["ActorType"];
             /**
              * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
              * @example taskflow-mcp/1.0.0 (claude-code)
@@ -3158,8 +3468,11 @@ export interface components {
             project_slug: string | null;
             /** @example agent-claude-1 */
             actor_id: string;
-            /** @example agent */
-            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).
+             * @example agent
+             */
+            actor_type: components["schemas"]["ActorType"];
             /**
              * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
              * @example taskflow-mcp/1.0.0 (claude-code)
@@ -3208,8 +3521,11 @@ export interface components {
             project_slug: string | null;
             /** @example agent-claude-1 */
             actor_id: string;
-            /** @example agent */
-            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).
+             * @example agent
+             */
+            actor_type: components["schemas"]["ActorType"];
             /**
              * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
              * @example taskflow-mcp/1.0.0 (claude-code)
@@ -3258,8 +3574,11 @@ export interface components {
             project_slug: string | null;
             /** @example agent-claude-1 */
             actor_id: string;
-            /** @example agent */
-            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).
+             * @example agent
+             */
+            actor_type: components["schemas"]["ActorType"];
             /**
              * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
              * @example taskflow-mcp/1.0.0 (claude-code)
@@ -3308,8 +3627,11 @@ export interface components {
             project_slug: string | null;
             /** @example agent-claude-1 */
             actor_id: string;
-            /** @example agent */
-            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).
+             * @example agent
+             */
+            actor_type: components["schemas"]["ActorType"];
             /**
              * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
              * @example taskflow-mcp/1.0.0 (claude-code)
@@ -3358,8 +3680,11 @@ export interface components {
             project_slug: string | null;
             /** @example agent-claude-1 */
             actor_id: string;
-            /** @example agent */
-            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).
+             * @example agent
+             */
+            actor_type: components["schemas"]["ActorType"];
             /**
              * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
              * @example taskflow-mcp/1.0.0 (claude-code)
@@ -3416,7 +3741,7 @@ export interface operations {
                 task_id?: number;
                 /** @description Who acted (JWT `sub`). */
                 actor_id?: string;
-                actor_type?: components["schemas"]["WorkerType"];
+                actor_type?: components["schemas"]["ActorType"];
                 action?: components["schemas"]["AuditAction"];
                 /** @description Project slug. */
                 project?: string;
@@ -4826,6 +5151,8 @@ export interface operations {
                 headers: {
                     /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
                     "X-Request-Id": string;
+                    /** @description On `retry_later` only: seconds until the task may be started (its `not_before`). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5214,6 +5541,8 @@ export interface operations {
                 headers: {
                     /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
                     "X-Request-Id": string;
+                    /** @description On `retry_later` only: seconds until the task may be started (its `not_before`). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5459,6 +5788,8 @@ export interface operations {
                 headers: {
                     /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
                     "X-Request-Id": string;
+                    /** @description On `retry_later` only: seconds until the task may be started (its `not_before`). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5696,6 +6027,8 @@ export interface operations {
                 headers: {
                     /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
                     "X-Request-Id": string;
+                    /** @description On `retry_later` only: seconds until the task may be started (its `not_before`). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5952,6 +6285,8 @@ export interface operations {
                 headers: {
                     /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
                     "X-Request-Id": string;
+                    /** @description On `retry_later` only: seconds until the task may be started (its `not_before`). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6198,6 +6533,8 @@ export interface operations {
                 headers: {
                     /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
                     "X-Request-Id": string;
+                    /** @description On `retry_later` only: seconds until the task may be started (its `not_before`). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6444,6 +6781,8 @@ export interface operations {
                 headers: {
                     /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
                     "X-Request-Id": string;
+                    /** @description On `retry_later` only: seconds until the task may be started (its `not_before`). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6699,6 +7038,8 @@ export interface operations {
                 headers: {
                     /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
                     "X-Request-Id": string;
+                    /** @description On `retry_later` only: seconds until the task may be started (its `not_before`). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6945,6 +7286,8 @@ export interface operations {
                 headers: {
                     /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
                     "X-Request-Id": string;
+                    /** @description On `retry_later` only: seconds until the task may be started (its `not_before`). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7191,6 +7534,514 @@ export interface operations {
                 headers: {
                     /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
                     "X-Request-Id": string;
+                    /** @description On `retry_later` only: seconds until the task may be started (its `not_before`). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task is 'completed' and cannot move to 'review'",
+                     *       "status_code": 409,
+                     *       "code": "invalid_transition"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The task changed since the version in `If-Match`; nothing was changed */
+            412: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task 42 is now at \"42-4\", not \"42-3\"; read it again and retry",
+                     *       "status_code": 412,
+                     *       "code": "precondition_failed"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body over 1 MB */
+            413: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Request body is larger than the 1 MB limit",
+                     *       "status_code": 413,
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A body that is not `application/json`, or a `Content-Encoding` other than identity */
+            415: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Content-Type must be application/json",
+                     *       "status_code": 415,
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation failed (body, query or path) */
+            422: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Validation failed: title must be a string of 1 to 200 characters",
+                     *       "status_code": 422,
+                     *       "code": "validation_failed",
+                     *       "details": [
+                     *         {
+                     *           "field": "title",
+                     *           "message": "title must be a string of 1 to 200 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit exceeded (see `Retry-After`) */
+            429: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Too many requests",
+                     *       "status_code": 429,
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Database unreachable */
+            503: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Database unavailable, try again shortly",
+                     *       "status_code": 503,
+                     *       "code": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    TaskLifecycle_fail: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes retries safe: a retry with the same key and request returns the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key with another request is a 422. Per caller, kept 24 hours. */
+                "Idempotency-Key"?: string;
+                /** @description The program acting for the caller, recorded as `client` in the audit entries of the change (e.g. `taskflow-cli/1.0.0`). 1 to 200 printable ASCII characters; 422 otherwise. */
+                "X-TaskFlow-Client"?: string;
+                /** @description Write only if the task is still at this version (its `ETag`); else 412 and nothing changes. `*` matches any version. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description Task id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "reason": "the integration tests time out against staging",
+                 *       "retryable": true
+                 *     }
+                 */
+                "application/json": components["schemas"]["FailBody"];
+            };
+        };
+        responses: {
+            /** @description The task after the move */
+            200: {
+                headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same `Idempotency-Key`; absent otherwise. */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description The task's version, `"<id>-<version>"`: send it back in `If-Match` or `If-None-Match`. */
+                    ETag: string;
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description Malformed JSON */
+            400: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Malformed JSON body",
+                     *       "status_code": 400,
+                     *       "code": "malformed_json"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
+            401: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Token expired",
+                     *       "status_code": 401,
+                     *       "code": "unauthenticated"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Only admins may do this",
+                     *       "status_code": 403,
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task 42 not found",
+                     *       "status_code": 404,
+                     *       "code": "task_not_found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description State conflict */
+            409: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description On `retry_later` only: seconds until the task may be started (its `not_before`). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task is 'completed' and cannot move to 'review'",
+                     *       "status_code": 409,
+                     *       "code": "invalid_transition"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The task changed since the version in `If-Match`; nothing was changed */
+            412: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task 42 is now at \"42-4\", not \"42-3\"; read it again and retry",
+                     *       "status_code": 412,
+                     *       "code": "precondition_failed"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body over 1 MB */
+            413: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Request body is larger than the 1 MB limit",
+                     *       "status_code": 413,
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A body that is not `application/json`, or a `Content-Encoding` other than identity */
+            415: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Content-Type must be application/json",
+                     *       "status_code": 415,
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation failed (body, query or path) */
+            422: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Validation failed: title must be a string of 1 to 200 characters",
+                     *       "status_code": 422,
+                     *       "code": "validation_failed",
+                     *       "details": [
+                     *         {
+                     *           "field": "title",
+                     *           "message": "title must be a string of 1 to 200 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit exceeded (see `Retry-After`) */
+            429: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Too many requests",
+                     *       "status_code": 429,
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Database unreachable */
+            503: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Database unavailable, try again shortly",
+                     *       "status_code": 503,
+                     *       "code": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    TaskLifecycle_retry: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes retries safe: a retry with the same key and request returns the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key with another request is a 422. Per caller, kept 24 hours. */
+                "Idempotency-Key"?: string;
+                /** @description The program acting for the caller, recorded as `client` in the audit entries of the change (e.g. `taskflow-cli/1.0.0`). 1 to 200 printable ASCII characters; 422 otherwise. */
+                "X-TaskFlow-Client"?: string;
+                /** @description Write only if the task is still at this version (its `ETag`); else 412 and nothing changes. `*` matches any version. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description Task id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The task after the move */
+            200: {
+                headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same `Idempotency-Key`; absent otherwise. */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description The task's version, `"<id>-<version>"`: send it back in `If-Match` or `If-None-Match`. */
+                    ETag: string;
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description Malformed JSON */
+            400: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Malformed JSON body",
+                     *       "status_code": 400,
+                     *       "code": "malformed_json"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
+            401: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Token expired",
+                     *       "status_code": 401,
+                     *       "code": "unauthenticated"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Only admins may do this",
+                     *       "status_code": 403,
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task 42 not found",
+                     *       "status_code": 404,
+                     *       "code": "task_not_found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description State conflict */
+            409: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description On `retry_later` only: seconds until the task may be started (its `not_before`). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7437,6 +8288,8 @@ export interface operations {
                 headers: {
                     /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
                     "X-Request-Id": string;
+                    /** @description On `retry_later` only: seconds until the task may be started (its `not_before`). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7692,6 +8545,8 @@ export interface operations {
                 headers: {
                     /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
                     "X-Request-Id": string;
+                    /** @description On `retry_later` only: seconds until the task may be started (its `not_before`). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7938,6 +8793,8 @@ export interface operations {
                 headers: {
                     /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
                     "X-Request-Id": string;
+                    /** @description On `retry_later` only: seconds until the task may be started (its `not_before`). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11535,7 +12392,7 @@ export interface operations {
         parameters: {
             query?: {
                 task_id?: number;
-                actor_type?: components["schemas"]["WorkerType"];
+                actor_type?: components["schemas"]["ActorType"];
                 action?: components["schemas"]["AuditAction"];
                 /** @description Project slug. */
                 project?: string;

@@ -16,6 +16,7 @@ export const REQUEST_EXAMPLES: Record<string, unknown> = {
   ProgressBody: { percent: 60, note: 'tests pass' },
   BlockBody: { reason: 'waiting for the API key' },
   RejectBody: { reason: 'the tests do not cover the empty list' },
+  FailBody: { reason: 'the integration tests time out against staging', retryable: true },
   ClaimNextBody: { project: 'website', capabilities: ['python'], lease_seconds: 300 },
   CreateWorkerDto: {
     id: 'agent-claude-1',

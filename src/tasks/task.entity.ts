@@ -33,6 +33,7 @@ import { TASK_PRIORITIES, TASK_STATUSES, TaskPriority, TaskStatus } from './task
 // Partial indexes for claim-next (created in SQL: TypeORM cannot express their WHERE and DESC).
 @Index('idx_tasks_claimable', { synchronize: false })
 @Index('idx_tasks_lease', { synchronize: false })
+@Index('idx_tasks_timeout', { synchronize: false })
 // Trigram (GIN) indexes for `q`: created in SQL, which TypeORM cannot express, so it leaves them be.
 @Index('idx_tasks_title_trgm', { synchronize: false })
 @Index('idx_tasks_description_trgm', { synchronize: false })
@@ -40,6 +41,10 @@ import { TASK_PRIORITIES, TASK_STATUSES, TaskPriority, TaskStatus } from './task
 @Check('chk_tasks_description_length', `char_length("description") <= 10000`)
 @Check('chk_tasks_progress_range', `"progress_percent" BETWEEN 0 AND 100`)
 @Check('chk_tasks_not_own_parent', `"parent_id" <> "id"`)
+@Check('chk_tasks_attempts', `"attempts" >= 0`)
+@Check('chk_tasks_max_attempts', `"max_attempts" BETWEEN 1 AND 20`)
+@Check('chk_tasks_timeout_seconds', `"timeout_seconds" BETWEEN 60 AND 604800`)
+@Check('chk_tasks_last_error_length', `char_length("last_error") <= 2000`)
 export class Task {
   @ApiProperty({ type: 'integer', example: 42, description: 'Server-owned.' })
   @PrimaryGeneratedColumn('identity', {
@@ -194,4 +199,69 @@ export class Task {
   @ApiProperty({ format: 'date-time', example: '2026-11-26T20:41:04.575Z' })
   @UpdateDateColumn({ type: 'timestamptz' })
   updated_at: Date;
+
+  @ApiProperty({
+    type: 'integer',
+    minimum: 0,
+    example: 0,
+    description:
+      'Server-owned: failed attempts since the task was created or last retried (`fail`, an expired lease, a timed-out claim).',
+  })
+  @Column({ type: 'integer', default: 0 })
+  attempts: number;
+
+  @ApiProperty({
+    type: 'integer',
+    minimum: 1,
+    maximum: 20,
+    example: 3,
+    description:
+      'Attempts the task may fail before it is `failed` and waits for a person to `retry` it.',
+  })
+  @Column({ type: 'smallint', default: 3 })
+  max_attempts: number;
+
+  @ApiProperty({
+    type: 'integer',
+    nullable: true,
+    minimum: 60,
+    maximum: 604_800,
+    example: null,
+    description:
+      'The longest a claim may run, in seconds, before it counts as a failed attempt (`timed out`), heartbeats or not; null: no limit. A change applies from the next claim.',
+  })
+  @Column({ type: 'integer', nullable: true })
+  timeout_seconds: number | null;
+
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    example: null,
+    description:
+      'Server-owned: after a retryable failure, the task is not offered or started before this time (exponential backoff with full jitter).',
+  })
+  @Column({ type: 'timestamptz', nullable: true })
+  not_before: Date | null;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    maxLength: 2000,
+    example: null,
+    description: 'Server-owned: the reason of the last failed attempt.',
+  })
+  @Column({ type: 'text', nullable: true })
+  last_error: string | null;
+
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    example: null,
+    description:
+      'Server-owned: while in progress with a `timeout_seconds`, when the current claim times out.',
+  })
+  @Column({ type: 'timestamptz', nullable: true })
+  timeout_at: Date | null;
 }

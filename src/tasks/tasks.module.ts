@@ -10,6 +10,7 @@ import { TaskIfMatch } from './task-etag';
 import { TaskLifecycleController } from './task-lifecycle.controller';
 import { TaskLifecycleService } from './task-lifecycle.service';
 import { TaskRepository } from './task.repository';
+import { TaskSweeper } from './task-sweeper';
 import { TasksController } from './tasks.controller';
 import { TasksService } from './tasks.service';
 
@@ -23,6 +24,7 @@ import { TasksService } from './tasks.service';
     TaskLifecycleService,
     TaskDependenciesService,
     TaskIfMatch,
+    TaskSweeper,
   ],
   exports: [TasksService, TaskLifecycleService, TaskDependenciesService, TaskRepository],
 })

@@ -10,6 +10,7 @@ import { RetiredProjects1764290000000 } from './1764290000000-RetiredProjects';
 import { EventOrderByTransaction1764300000000 } from './1764300000000-EventOrderByTransaction';
 import { ForgetStoredSecrets1764305000000 } from './1764305000000-ForgetStoredSecrets';
 import { ApiKeys1764310000000 } from './1764310000000-ApiKeys';
+import { AttemptsAndRetries1764320000000 } from './1764320000000-AttemptsAndRetries';
 
 /**
  * Migrations in the order they run. Listed explicitly rather than globbed, so that the compiled
@@ -29,4 +30,5 @@ export const MIGRATIONS = [
   EventOrderByTransaction1764300000000,
   ForgetStoredSecrets1764305000000,
   ApiKeys1764310000000,
+  AttemptsAndRetries1764320000000,
 ];

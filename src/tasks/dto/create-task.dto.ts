@@ -148,4 +148,33 @@ export class CreateTaskDto {
       'each tag must be 1 to 50 lowercase letters, digits or -_. and start with a letter or digit',
   })
   tags?: string[];
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    maximum: 20,
+    default: 3,
+    description:
+      'How many failed attempts (`fail`, an expired lease, a timed-out claim) the task may have before it is `failed` and waits for a person to `retry` it.',
+  })
+  @IsOptionalNotNull()
+  @IsInt()
+  @Min(1)
+  @Max(20)
+  max_attempts?: number;
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    nullable: true,
+    minimum: 60,
+    maximum: 604_800,
+    example: 3600,
+    description:
+      'The longest a claim may run, in seconds, before it counts as a failed attempt (`timed out`), heartbeats or not; `null`: no limit.',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(60)
+  @Max(604_800)
+  timeout_seconds?: number | null;
 }

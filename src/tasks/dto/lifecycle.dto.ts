@@ -1,6 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, IsArray, IsIn, IsInt, Max, Min } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, Max, Min } from 'class-validator';
 import { ValidationFailedError } from '../../common/errors/domain-errors';
 import {
   IsOptionalNotNull,
@@ -180,4 +180,25 @@ export class ClaimNextQuery {
   @LeaseSeconds()
   @ToInteger()
   lease_seconds?: number;
+}
+
+/** `fail`'s body. */
+export class FailBody {
+  @ApiProperty({
+    minLength: 1,
+    maxLength: 2000,
+    example: 'the test suite timed out against the staging database',
+    description: "What went wrong; kept as the task's `last_error`.",
+  })
+  @IsText({ min: 1, max: 2000, nonBlank: true })
+  reason: string;
+
+  @ApiPropertyOptional({
+    default: true,
+    description:
+      'Whether another attempt may succeed. `false` fails the task for good (`failed`), attempts left or not.',
+  })
+  @IsOptionalNotNull()
+  @IsBoolean()
+  retryable?: boolean;
 }
