@@ -98,6 +98,7 @@ const CONTRACT = {
     action: 'reopened',
     deps: true,
   },
+  usage: { from: ['in_progress'], to: null, who: 'assignee', action: 'usage_reported' },
   fail: {
     from: ['in_progress'],
     to: 'retry',
@@ -376,6 +377,7 @@ const BODIES: Partial<Record<Move, object>> = {
   reject: { reason: 'the tests fail' },
   block: { reason: 'waiting for the API key' },
   fail: { reason: 'the tests fail' },
+  usage: { model: 'claude-sonnet-4', input_tokens: 100, output_tokens: 10, cost_usd: '0.01' },
 };
 
 interface Door {

@@ -56,6 +56,9 @@ describe('Tasks (e2e, real PostgreSQL)', () => {
           'not_before',
           'last_error',
           'timeout_at',
+          'usage',
+          'budget_tokens',
+          'budget_usd',
         ].sort(),
       );
       expect(res.body).toMatchObject({
@@ -78,6 +81,9 @@ describe('Tasks (e2e, real PostgreSQL)', () => {
         not_before: null,
         last_error: null,
         timeout_at: null,
+        usage: { input_tokens: 0, output_tokens: 0, cost_usd: '0', by_model: {} },
+        budget_tokens: null,
+        budget_usd: null,
       });
       expect(res.body.id).toEqual(expect.any(Number));
       expect(res.body.created_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);

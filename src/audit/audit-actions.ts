@@ -18,6 +18,7 @@ export const AUDIT_ACTIONS = [
   'lease_extended',
   'failed',
   'retried',
+  'usage_reported',
   'dependency_added',
   'dependency_removed',
   'worker_registered',

@@ -73,6 +73,7 @@ export const enums = {
     'lease_extended',
     'failed',
     'retried',
+    'usage_reported',
     'dependency_added',
     'dependency_removed',
     'worker_registered',
@@ -111,7 +112,10 @@ export const schemaLimits = {
     tags: { maxItems: 20 },
     max_attempts: { minimum: 1, maximum: 20 },
     timeout_seconds: { minimum: 60, maximum: 604800 },
+    budget_tokens: { minimum: 0, maximum: 1000000000000 },
+    budget_usd: { pattern: '^\\d{1,8}(\\.\\d{1,6})?$' },
   },
+  TaskUsage: { input_tokens: { minimum: 0 }, output_tokens: { minimum: 0 } },
   Task: {
     title: { minLength: 1, maxLength: 200 },
     description: { maxLength: 10000 },
@@ -123,6 +127,8 @@ export const schemaLimits = {
     max_attempts: { minimum: 1, maximum: 20 },
     timeout_seconds: { minimum: 60, maximum: 604800 },
     last_error: { maxLength: 2000 },
+    budget_tokens: { minimum: 0 },
+    budget_usd: { pattern: '^\\d{1,8}(\\.\\d{1,6})?$' },
   },
   UpdateTaskDto: {
     title: { minLength: 1, maxLength: 200 },
@@ -135,9 +141,18 @@ export const schemaLimits = {
     tags: { maxItems: 20 },
     max_attempts: { minimum: 1, maximum: 20 },
     timeout_seconds: { minimum: 60, maximum: 604800 },
+    budget_tokens: { minimum: 0, maximum: 1000000000000 },
+    budget_usd: { pattern: '^\\d{1,8}(\\.\\d{1,6})?$' },
   },
   LeaseBody: { lease_seconds: { minimum: 1, maximum: 86400 } },
   ClaimNextBody: { lease_seconds: { minimum: 1, maximum: 86400 } },
+  UsageBody: {
+    model: { minLength: 1, maxLength: 100 },
+    input_tokens: { minimum: 0, maximum: 1000000000000 },
+    output_tokens: { minimum: 0, maximum: 1000000000000 },
+    cost_usd: { pattern: '^\\d{1,8}(\\.\\d{1,6})?$' },
+  },
+  HeartbeatBody: { lease_seconds: { minimum: 1, maximum: 86400 } },
   ProgressBody: { percent: { minimum: 0, maximum: 100 }, note: { maxLength: 1000 } },
   BlockBody: { reason: { maxLength: 1000 } },
   FailBody: { reason: { minLength: 1, maxLength: 2000 } },
@@ -180,7 +195,7 @@ export const schemaLimits = {
   },
   CreateWebhookDto: {
     url: { maxLength: 2048 },
-    events: { maxItems: 33 },
+    events: { maxItems: 34 },
     project: { maxLength: 100, pattern: '^[a-z0-9-]{1,100}$' },
     secret: { minLength: 16, maxLength: 200, pattern: '^[\\x21-\\x7e]{16,200}$' },
     status: { enum: ['active', 'paused'] },
@@ -189,7 +204,7 @@ export const schemaLimits = {
   WebhookView: { url: { maxLength: 2048 } },
   UpdateWebhookDto: {
     url: { maxLength: 2048 },
-    events: { maxItems: 33 },
+    events: { maxItems: 34 },
     project: { maxLength: 100, pattern: '^[a-z0-9-]{1,100}$' },
     secret: { minLength: 16, maxLength: 200, pattern: '^[\\x21-\\x7e]{16,200}$' },
     status: { enum: ['active', 'paused'] },
@@ -214,6 +229,7 @@ export const schemaLimits = {
   AuditEntryLeaseExtended: { client: { maxLength: 200 }, action: { enum: ['lease_extended'] } },
   AuditEntryFailed: { client: { maxLength: 200 }, action: { enum: ['failed'] } },
   AuditEntryRetried: { client: { maxLength: 200 }, action: { enum: ['retried'] } },
+  AuditEntryUsageReported: { client: { maxLength: 200 }, action: { enum: ['usage_reported'] } },
   AuditEntryDependencyAdded: { client: { maxLength: 200 }, action: { enum: ['dependency_added'] } },
   AuditEntryDependencyRemoved: {
     client: { maxLength: 200 },
@@ -317,6 +333,13 @@ export const parameterLimits = {
     },
   },
   TaskLifecycle_heartbeat: {
+    path: { id: { minimum: 1, maximum: 2147483647 } },
+    header: {
+      'Idempotency-Key': { minLength: 1, maxLength: 255 },
+      'X-TaskFlow-Client': { minLength: 1, maxLength: 200 },
+    },
+  },
+  TaskLifecycle_usage: {
     path: { id: { minimum: 1, maximum: 2147483647 } },
     header: {
       'Idempotency-Key': { minLength: 1, maxLength: 255 },

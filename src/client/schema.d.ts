@@ -256,6 +256,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/tasks/{id}/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Report what the work cost
+         * @description Adds the tokens and cost of one model's work to the task's `usage` (totals and `by_model`), audited `usage_reported`. Only `in_progress`. Only the assignee or an admin (else 403 `not_assignee`). A report that leaves the task over `budget_tokens` (input plus output) or `budget_usd` is recorded, and the task is blocked in the same transaction (`blocked`, reason `budget exceeded`): the next report, heartbeat or progress is refused (409) until a person raises the budget and unblocks it.
+         */
+        post: operations["TaskLifecycle_usage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/tasks/{id}/progress": {
         parameters: {
             query?: never;
@@ -870,9 +890,9 @@ export interface components {
         /** @enum {string} */
         ActorType: "human" | "agent" | "system";
         /** @enum {string} */
-        AuditAction: "created" | "updated" | "deleted" | "started" | "progressed" | "review_requested" | "completed" | "approved" | "rejected" | "blocked" | "unblocked" | "released" | "reopened" | "assigned" | "lease_expired" | "lease_extended" | "failed" | "retried" | "dependency_added" | "dependency_removed" | "worker_registered" | "worker_updated" | "worker_deleted" | "project_created" | "project_updated" | "project_deleted" | "member_added" | "member_removed" | "webhook_created" | "webhook_updated" | "webhook_deleted" | "key_created" | "key_revoked";
+        AuditAction: "created" | "updated" | "deleted" | "started" | "progressed" | "review_requested" | "completed" | "approved" | "rejected" | "blocked" | "unblocked" | "released" | "reopened" | "assigned" | "lease_expired" | "lease_extended" | "failed" | "retried" | "usage_reported" | "dependency_added" | "dependency_removed" | "worker_registered" | "worker_updated" | "worker_deleted" | "project_created" | "project_updated" | "project_deleted" | "member_added" | "member_removed" | "webhook_created" | "webhook_updated" | "webhook_deleted" | "key_created" | "key_revoked";
         /** @description One recorded change: who (`actor_id`, `actor_type`), what (`action`) and how (`context`, whose shape depends on `action`). */
-        AuditEntry: components["schemas"]["AuditEntryCreated"] | components["schemas"]["AuditEntryUpdated"] | components["schemas"]["AuditEntryDeleted"] | components["schemas"]["AuditEntryStarted"] | components["schemas"]["AuditEntryProgressed"] | components["schemas"]["AuditEntryReviewRequested"] | components["schemas"]["AuditEntryCompleted"] | components["schemas"]["AuditEntryApproved"] | components["schemas"]["AuditEntryRejected"] | components["schemas"]["AuditEntryBlocked"] | components["schemas"]["AuditEntryUnblocked"] | components["schemas"]["AuditEntryReleased"] | components["schemas"]["AuditEntryReopened"] | components["schemas"]["AuditEntryAssigned"] | components["schemas"]["AuditEntryLeaseExpired"] | components["schemas"]["AuditEntryLeaseExtended"] | components["schemas"]["AuditEntryFailed"] | components["schemas"]["AuditEntryRetried"] | components["schemas"]["AuditEntryDependencyAdded"] | components["schemas"]["AuditEntryDependencyRemoved"] | components["schemas"]["AuditEntryWorkerRegistered"] | components["schemas"]["AuditEntryWorkerUpdated"] | components["schemas"]["AuditEntryWorkerDeleted"] | components["schemas"]["AuditEntryProjectCreated"] | components["schemas"]["AuditEntryProjectUpdated"] | components["schemas"]["AuditEntryProjectDeleted"] | components["schemas"]["AuditEntryMemberAdded"] | components["schemas"]["AuditEntryMemberRemoved"] | components["schemas"]["AuditEntryWebhookCreated"] | components["schemas"]["AuditEntryWebhookUpdated"] | components["schemas"]["AuditEntryWebhookDeleted"] | components["schemas"]["AuditEntryKeyCreated"] | components["schemas"]["AuditEntryKeyRevoked"];
+        AuditEntry: components["schemas"]["AuditEntryCreated"] | components["schemas"]["AuditEntryUpdated"] | components["schemas"]["AuditEntryDeleted"] | components["schemas"]["AuditEntryStarted"] | components["schemas"]["AuditEntryProgressed"] | components["schemas"]["AuditEntryReviewRequested"] | components["schemas"]["AuditEntryCompleted"] | components["schemas"]["AuditEntryApproved"] | components["schemas"]["AuditEntryRejected"] | components["schemas"]["AuditEntryBlocked"] | components["schemas"]["AuditEntryUnblocked"] | components["schemas"]["AuditEntryReleased"] | components["schemas"]["AuditEntryReopened"] | components["schemas"]["AuditEntryAssigned"] | components["schemas"]["AuditEntryLeaseExpired"] | components["schemas"]["AuditEntryLeaseExtended"] | components["schemas"]["AuditEntryFailed"] | components["schemas"]["AuditEntryRetried"] | components["schemas"]["AuditEntryUsageReported"] | components["schemas"]["AuditEntryDependencyAdded"] | components["schemas"]["AuditEntryDependencyRemoved"] | components["schemas"]["AuditEntryWorkerRegistered"] | components["schemas"]["AuditEntryWorkerUpdated"] | components["schemas"]["AuditEntryWorkerDeleted"] | components["schemas"]["AuditEntryProjectCreated"] | components["schemas"]["AuditEntryProjectUpdated"] | components["schemas"]["AuditEntryProjectDeleted"] | components["schemas"]["AuditEntryMemberAdded"] | components["schemas"]["AuditEntryMemberRemoved"] | components["schemas"]["AuditEntryWebhookCreated"] | components["schemas"]["AuditEntryWebhookUpdated"] | components["schemas"]["AuditEntryWebhookDeleted"] | components["schemas"]["AuditEntryKeyCreated"] | components["schemas"]["AuditEntryKeyRevoked"];
         AuditVerifyResponse: {
             /**
              * @description Entries recomputed (those matching the filters).
@@ -1003,9 +1023,48 @@ export interface components {
              * @example 3600
              */
             timeout_seconds?: number | null;
+            /**
+             * @description Input plus output tokens the task may use: a usage report that leaves it over this blocks the task. `null`: no budget.
+             * @example 2000000
+             */
+            budget_tokens?: number | null;
+            /**
+             * @description US dollars the task may cost, an exact decimal string (a JSON number is read as the text it prints): a usage report that leaves it over this blocks the task. `null`: no budget.
+             * @example 5.00
+             */
+            budget_usd?: string | null;
         };
         /** @enum {string} */
         TaskStatus: "pending" | "in_progress" | "review" | "completed" | "blocked" | "failed";
+        TaskUsage: {
+            /** @example 120000 */
+            input_tokens: number;
+            /** @example 8000 */
+            output_tokens: number;
+            /**
+             * @description US dollars, as an exact decimal string (never a float).
+             * @example 0.4800
+             */
+            cost_usd: string;
+            /**
+             * @description The same sums, per model reported.
+             * @example {
+             *       "claude-sonnet-4": {
+             *         "input_tokens": 120000,
+             *         "output_tokens": 8000,
+             *         "cost_usd": "0.4800"
+             *       }
+             *     }
+             */
+            by_model: {
+                [key: string]: {
+                    input_tokens: number;
+                    output_tokens: number;
+                    /** @description US dollars, exact. */
+                    cost_usd: string;
+                };
+            };
+        };
         Task: {
             /**
              * @description Server-owned.
@@ -1132,6 +1191,18 @@ export interface components {
              * @example null
              */
             timeout_at: string | null;
+            /** @description Server-owned: every usage report on the task (`POST …/usage`, or `usage` with a heartbeat or progress report), summed. */
+            usage: components["schemas"]["TaskUsage"];
+            /**
+             * @description Input plus output tokens the task may use: a usage report that leaves it over this blocks the task (`budget exceeded`). Null: no budget.
+             * @example null
+             */
+            budget_tokens: number | null;
+            /**
+             * @description US dollars the task may cost, an exact decimal string: a usage report that leaves `usage.cost_usd` over it blocks the task (`budget exceeded`). Null: no budget.
+             * @example 5.000000
+             */
+            budget_usd: string | null;
         };
         UpdateTaskDto: {
             /** @example Write the release notes */
@@ -1180,6 +1251,16 @@ export interface components {
              * @example 3600
              */
             timeout_seconds?: number | null;
+            /**
+             * @description Input plus output tokens the task may use: a usage report that leaves it over this blocks the task. `null`: no budget.
+             * @example 2000000
+             */
+            budget_tokens?: number | null;
+            /**
+             * @description US dollars the task may cost, an exact decimal string (a JSON number is read as the text it prints): a usage report that leaves it over this blocks the task. `null`: no budget.
+             * @example 5.00
+             */
+            budget_usd?: string | null;
             /** @description Makes the move that reaches this status (409 when none does). */
             status?: components["schemas"]["TaskStatus"];
         };
@@ -1212,11 +1293,35 @@ export interface components {
              */
             lease_seconds?: number;
         };
+        UsageBody: {
+            /** @example claude-sonnet-4 */
+            model: string;
+            /** @example 12000 */
+            input_tokens: number;
+            /** @example 800 */
+            output_tokens: number;
+            /**
+             * @description US dollars, exact: a decimal string (a JSON number is read as the text it prints, and refused in exponent form). Absent: not known.
+             * @example 0.0480
+             */
+            cost_usd?: string;
+        };
+        HeartbeatBody: {
+            /**
+             * @description Hold the task for this long; a heartbeat extends it. Once it runs out, anyone may claim the task again.
+             * @example 300
+             */
+            lease_seconds?: number;
+            /** @description A usage report to record with this one (as `POST …/usage` would, after it): a report that leaves the task over a budget blocks it. */
+            usage?: components["schemas"]["UsageBody"];
+        };
         ProgressBody: {
             /** @example 60 */
             percent: number;
             /** @example tests pass */
             note?: string;
+            /** @description A usage report to record with this one (as `POST …/usage` would, after it): a report that leaves the task over a budget blocks it. */
+            usage?: components["schemas"]["UsageBody"];
         };
         BlockBody: {
             /** @example waiting for the API key */
@@ -1547,7 +1652,7 @@ export interface components {
              *       "completed"
              *     ]
              */
-            events?: ("created" | "updated" | "deleted" | "started" | "progressed" | "review_requested" | "completed" | "approved" | "rejected" | "blocked" | "unblocked" | "released" | "reopened" | "assigned" | "lease_expired" | "lease_extended" | "failed" | "retried" | "dependency_added" | "dependency_removed" | "worker_registered" | "worker_updated" | "worker_deleted" | "project_created" | "project_updated" | "project_deleted" | "member_added" | "member_removed" | "webhook_created" | "webhook_updated" | "webhook_deleted" | "key_created" | "key_revoked")[];
+            events?: ("created" | "updated" | "deleted" | "started" | "progressed" | "review_requested" | "completed" | "approved" | "rejected" | "blocked" | "unblocked" | "released" | "reopened" | "assigned" | "lease_expired" | "lease_extended" | "failed" | "retried" | "usage_reported" | "dependency_added" | "dependency_removed" | "worker_registered" | "worker_updated" | "worker_deleted" | "project_created" | "project_updated" | "project_deleted" | "member_added" | "member_removed" | "webhook_created" | "webhook_updated" | "webhook_deleted" | "key_created" | "key_revoked")[];
             /**
              * @description Only this project's entries; null or absent: every entry.
              * @example website
@@ -1582,7 +1687,7 @@ export interface components {
              *       "completed"
              *     ]
              */
-            events: ("created" | "updated" | "deleted" | "started" | "progressed" | "review_requested" | "completed" | "approved" | "rejected" | "blocked" | "unblocked" | "released" | "reopened" | "assigned" | "lease_expired" | "lease_extended" | "failed" | "retried" | "dependency_added" | "dependency_removed" | "worker_registered" | "worker_updated" | "worker_deleted" | "project_created" | "project_updated" | "project_deleted" | "member_added" | "member_removed" | "webhook_created" | "webhook_updated" | "webhook_deleted" | "key_created" | "key_revoked")[];
+            events: ("created" | "updated" | "deleted" | "started" | "progressed" | "review_requested" | "completed" | "approved" | "rejected" | "blocked" | "unblocked" | "released" | "reopened" | "assigned" | "lease_expired" | "lease_extended" | "failed" | "retried" | "usage_reported" | "dependency_added" | "dependency_removed" | "worker_registered" | "worker_updated" | "worker_deleted" | "project_created" | "project_updated" | "project_deleted" | "member_added" | "member_removed" | "webhook_created" | "webhook_updated" | "webhook_deleted" | "key_created" | "key_revoked")[];
             /** @example null */
             project: string | null;
             /**
@@ -1638,7 +1743,7 @@ export interface components {
              *       "completed"
              *     ]
              */
-            events: ("created" | "updated" | "deleted" | "started" | "progressed" | "review_requested" | "completed" | "approved" | "rejected" | "blocked" | "unblocked" | "released" | "reopened" | "assigned" | "lease_expired" | "lease_extended" | "failed" | "retried" | "dependency_added" | "dependency_removed" | "worker_registered" | "worker_updated" | "worker_deleted" | "project_created" | "project_updated" | "project_deleted" | "member_added" | "member_removed" | "webhook_created" | "webhook_updated" | "webhook_deleted" | "key_created" | "key_revoked")[];
+            events: ("created" | "updated" | "deleted" | "started" | "progressed" | "review_requested" | "completed" | "approved" | "rejected" | "blocked" | "unblocked" | "released" | "reopened" | "assigned" | "lease_expired" | "lease_extended" | "failed" | "retried" | "usage_reported" | "dependency_added" | "dependency_removed" | "worker_registered" | "worker_updated" | "worker_deleted" | "project_created" | "project_updated" | "project_deleted" | "member_added" | "member_removed" | "webhook_created" | "webhook_updated" | "webhook_deleted" | "key_created" | "key_revoked")[];
             /** @example null */
             project: string | null;
             /**
@@ -1687,7 +1792,7 @@ export interface components {
              *       "completed"
              *     ]
              */
-            events?: ("created" | "updated" | "deleted" | "started" | "progressed" | "review_requested" | "completed" | "approved" | "rejected" | "blocked" | "unblocked" | "released" | "reopened" | "assigned" | "lease_expired" | "lease_extended" | "failed" | "retried" | "dependency_added" | "dependency_removed" | "worker_registered" | "worker_updated" | "worker_deleted" | "project_created" | "project_updated" | "project_deleted" | "member_added" | "member_removed" | "webhook_created" | "webhook_updated" | "webhook_deleted" | "key_created" | "key_revoked")[];
+            events?: ("created" | "updated" | "deleted" | "started" | "progressed" | "review_requested" | "completed" | "approved" | "rejected" | "blocked" | "unblocked" | "released" | "reopened" | "assigned" | "lease_expired" | "lease_extended" | "failed" | "retried" | "usage_reported" | "dependency_added" | "dependency_removed" | "worker_registered" | "worker_updated" | "worker_deleted" | "project_created" | "project_updated" | "project_deleted" | "member_added" | "member_removed" | "webhook_created" | "webhook_updated" | "webhook_deleted" | "key_created" | "key_revoked")[];
             /**
              * @description Only this project's entries; null or absent: every entry.
              * @example website
@@ -1767,6 +1872,8 @@ export interface components {
             tags: string[];
             max_attempts: number;
             timeout_seconds: number | null;
+            budget_tokens: number | null;
+            budget_usd: string | null;
         };
         /** @description Each changed field, with its value before and after. */
         AuditTaskChanges: {
@@ -1824,6 +1931,14 @@ export interface components {
                 from: number | null;
                 to: number | null;
             };
+            budget_tokens?: {
+                from: number | null;
+                to: number | null;
+            };
+            budget_usd?: {
+                from: string | null;
+                to: string | null;
+            };
         };
         AuditProgress: {
             percent: number;
@@ -1863,6 +1978,13 @@ export interface components {
             /** Format: date-time */
             next_attempt_at: string | null;
             previous_holder?: string | null;
+        };
+        /** @description One usage report: the model, its tokens, and its cost in US dollars (exact decimal text; null: not reported). */
+        AuditUsage: {
+            model: string;
+            input_tokens: number;
+            output_tokens: number;
+            cost_usd: string | null;
         };
         AuditWorkerRegistered: {
             worker_id: string;
@@ -2927,6 +3049,59 @@ export interface components {
             action: "retried";
             /** @description Always null. */
             context: Record<string, never> | null;
+        };
+        /** @description An audit entry of action `usage_reported`. */
+        AuditEntryUsageReported: {
+            /** @example 1017 */
+            id: number;
+            /** @example 42 */
+            task_id: number | null;
+            /** @example website */
+            project_slug: string | null;
+            /** @example agent-claude-1 */
+            actor_id: string;
+            /**
+             * @description The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).
+             * @example agent
+             */
+            actor_type: components["schemas"]["ActorType"];
+            /**
+             * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
+             * @example taskflow-mcp/1.0.0 (claude-code)
+             */
+            client: string | null;
+            /**
+             * Format: uuid
+             * @description The API key the change was made with (its `id`, as `GET /api/workers/{id}/keys` lists it); null when the caller used a login token.
+             * @example null
+             */
+            key_id: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            timestamp: string;
+            /**
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
+             * @example 7
+             */
+            chain_seq: number | null;
+            /**
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
+             * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+             */
+            prev_hash: string | null;
+            /**
+             * @description SHA-256 (hex) over the entry and `prev_hash`, computed by the database on insert; `GET /api/audit/verify` recomputes it.
+             * @example 60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752
+             */
+            hash: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "usage_reported";
+            context: components["schemas"]["AuditUsage"];
         };
         /** @description An audit entry of action `dependency_added`. */
         AuditEntryDependencyAdded: {
@@ -5929,11 +6104,271 @@ export interface operations {
                  *       "lease_seconds": 300
                  *     }
                  */
-                "application/json": components["schemas"]["LeaseBody"];
+                "application/json": components["schemas"]["HeartbeatBody"];
             };
         };
         responses: {
             /** @description The task after the move */
+            200: {
+                headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same `Idempotency-Key`; absent otherwise. */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description The task's version, `"<id>-<version>"`: send it back in `If-Match` or `If-None-Match`. */
+                    ETag: string;
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description Malformed JSON */
+            400: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Malformed JSON body",
+                     *       "status_code": 400,
+                     *       "code": "malformed_json"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
+            401: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Token expired",
+                     *       "status_code": 401,
+                     *       "code": "unauthenticated"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Only admins may do this",
+                     *       "status_code": 403,
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task 42 not found",
+                     *       "status_code": 404,
+                     *       "code": "task_not_found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description State conflict */
+            409: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description On `retry_later` only: seconds until the task may be started (its `not_before`). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task is 'completed' and cannot move to 'review'",
+                     *       "status_code": 409,
+                     *       "code": "invalid_transition"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The task changed since the version in `If-Match`; nothing was changed */
+            412: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task 42 is now at \"42-4\", not \"42-3\"; read it again and retry",
+                     *       "status_code": 412,
+                     *       "code": "precondition_failed"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body over 1 MB */
+            413: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Request body is larger than the 1 MB limit",
+                     *       "status_code": 413,
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A body that is not `application/json`, or a `Content-Encoding` other than identity */
+            415: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Content-Type must be application/json",
+                     *       "status_code": 415,
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation failed (body, query or path) */
+            422: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Validation failed: title must be a string of 1 to 200 characters",
+                     *       "status_code": 422,
+                     *       "code": "validation_failed",
+                     *       "details": [
+                     *         {
+                     *           "field": "title",
+                     *           "message": "title must be a string of 1 to 200 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit exceeded (see `Retry-After`) */
+            429: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Too many requests",
+                     *       "status_code": 429,
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Database unreachable */
+            503: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Database unavailable, try again shortly",
+                     *       "status_code": 503,
+                     *       "code": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    TaskLifecycle_usage: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes retries safe: a retry with the same key and request returns the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key with another request is a 422. Per caller, kept 24 hours. */
+                "Idempotency-Key"?: string;
+                /** @description The program acting for the caller, recorded as `client` in the audit entries of the change (e.g. `taskflow-cli/1.0.0`). 1 to 200 printable ASCII characters; 422 otherwise. */
+                "X-TaskFlow-Client"?: string;
+                /** @description Write only if the task is still at this version (its `ETag`); else 412 and nothing changes. `*` matches any version. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description Task id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "model": "claude-sonnet-4",
+                 *       "input_tokens": 12000,
+                 *       "output_tokens": 800,
+                 *       "cost_usd": "0.0480"
+                 *     }
+                 */
+                "application/json": components["schemas"]["UsageBody"];
+            };
+        };
+        responses: {
+            /** @description The task after the report */
             200: {
                 headers: {
                     /** @description `true` when this is the stored answer to an earlier request with the same `Idempotency-Key`; absent otherwise. */

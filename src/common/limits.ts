@@ -11,3 +11,12 @@ export const TASK_DESCRIPTION_MAX_LENGTH = 10_000;
 
 /** `Idempotency-Key`: 1–255 printable ASCII characters, no spaces. */
 export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+
+/**
+ * An amount of US dollars, exact: a decimal string of up to 8 digits before the point and 6
+ * after (PostgreSQL `numeric(14,6)`), never a float.
+ */
+export const USD_AMOUNT_PATTERN = /^\d{1,8}(\.\d{1,6})?$/;
+
+/** Token counts and budgets: JavaScript's safe integers, far beyond any real use. */
+export const MAX_TOKENS = 1_000_000_000_000;

@@ -47,6 +47,8 @@ const TASK_FIELDS: [string, Schema, boolean][] = [
   ['tags', strings, false],
   ['max_attempts', integer, false],
   ['timeout_seconds', integer, true],
+  ['budget_tokens', integer, true],
+  ['budget_usd', text, true],
 ];
 
 /** Context schemas, by name; an action refers to one of them, or has no context (null). */
@@ -97,6 +99,16 @@ const CONTEXTS: Record<string, SchemaObject> = {
     ),
     description:
       'A failed attempt: why (`lease expired` and `timed out` are recorded by whoever noticed, the sweeper `system:sweeper` or the claim that takes over), whether it may be retried, its number, and when the task may be claimed again (null: it is `failed`, or being taken over). `previous_holder`: whose claim it was, when the API recorded it.',
+  },
+  AuditUsage: {
+    ...closed({
+      model: text,
+      input_tokens: integer,
+      output_tokens: integer,
+      cost_usd: nullable(text),
+    }),
+    description:
+      'One usage report: the model, its tokens, and its cost in US dollars (exact decimal text; null: not reported).',
   },
   AuditWorkerRegistered: closed({
     worker_id: text,
@@ -208,6 +220,7 @@ const AUDIT_CONTEXT_OF: Record<AuditAction, keyof typeof CONTEXTS | null> = {
   lease_extended: 'AuditLeaseExtended',
   failed: 'AuditFailure',
   retried: null,
+  usage_reported: 'AuditUsage',
   dependency_added: 'AuditDependency',
   dependency_removed: 'AuditDependency',
   worker_registered: 'AuditWorkerRegistered',

@@ -16,6 +16,13 @@ export const REQUEST_EXAMPLES: Record<string, unknown> = {
   ProgressBody: { percent: 60, note: 'tests pass' },
   BlockBody: { reason: 'waiting for the API key' },
   RejectBody: { reason: 'the tests do not cover the empty list' },
+  UsageBody: {
+    model: 'claude-sonnet-4',
+    input_tokens: 12000,
+    output_tokens: 800,
+    cost_usd: '0.0480',
+  },
+  HeartbeatBody: { lease_seconds: 300 },
   FailBody: { reason: 'the integration tests time out against staging', retryable: true },
   ClaimNextBody: { project: 'website', capabilities: ['python'], lease_seconds: 300 },
   CreateWorkerDto: {

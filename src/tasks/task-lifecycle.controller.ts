@@ -23,6 +23,8 @@ import { errorEnvelope, type ErrorEnvelope } from '../common/errors/error-envelo
 import {
   BlockBody,
   FailBody,
+  HeartbeatBody,
+  UsageBody,
   BlockQuery,
   bodyOrQuery,
   ClaimNextBody,
@@ -133,16 +135,36 @@ export class TaskLifecycleController {
     summary: 'Extend the lease of a task in progress',
     description: `The lease then runs \`lease_seconds\` (default ${DEFAULT_LEASE_SECONDS}) from now. Only the holder or an admin.`,
   })
-  @ApiBody({ type: LeaseBody, required: false })
+  @ApiBody({ type: HeartbeatBody, required: false })
   @ApiOkResponse({ type: Task, description: 'The task after the move' })
   @ApiErrors(403)
   heartbeat(
     @Param('id', ParseIdPipe) id: number,
     @Query() query: LeaseQuery,
-    @Body() body: LeaseBody,
+    @Body() body: HeartbeatBody,
     @CurrentUser() user: AuthUser,
   ): Promise<Task> {
-    return this.lifecycle.heartbeat(id, user, bodyOrQuery(body, query).lease_seconds);
+    const input = bodyOrQuery<HeartbeatBody>(body, query);
+    return this.lifecycle.heartbeat(id, user, input.lease_seconds, input.usage);
+  }
+
+  @Post(':id/usage')
+  @ApiTaskIdParam()
+  @HttpCode(200)
+  @Audited('usage_reported')
+  @ApiOperation({
+    summary: 'Report what the work cost',
+    description: `Adds the tokens and cost of one model's work to the task's \`usage\` (totals and \`by_model\`), audited \`usage_reported\`. Only \`in_progress\`. ${ASSIGNEE_ONLY} A report that leaves the task over \`budget_tokens\` (input plus output) or \`budget_usd\` is recorded, and the task is blocked in the same transaction (\`blocked\`, reason \`budget exceeded\`): the next report, heartbeat or progress is refused (409) until a person raises the budget and unblocks it.`,
+  })
+  @ApiBody({ type: UsageBody, required: true })
+  @ApiOkResponse({ type: Task, description: 'The task after the report' })
+  @ApiErrors(403)
+  usage(
+    @Param('id', ParseIdPipe) id: number,
+    @Body() body: UsageBody,
+    @CurrentUser() user: AuthUser,
+  ): Promise<Task> {
+    return this.lifecycle.reportUsage(id, user, body);
   }
 
   @Post(':id/progress')
@@ -162,11 +184,11 @@ export class TaskLifecycleController {
     @Body() body: ProgressBody,
     @CurrentUser() user: AuthUser,
   ): Promise<Task> {
-    const { percent, note } = bodyOrQuery<ProgressBody>(body, query);
+    const { percent, note, usage } = bodyOrQuery<ProgressBody>(body, query);
     if (percent === undefined) {
       throw ValidationFailedError.field('percent', 'percent is required (query or JSON body)');
     }
-    return this.lifecycle.progress(id, user, percent, note ?? null);
+    return this.lifecycle.progress(id, user, percent, note ?? null, usage);
   }
 
   @Post(':id/review')

@@ -11,6 +11,7 @@ import {
 import type { AppConfig, RetryConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
 import { Task } from './task.entity';
+import type { UsageReport } from './task-usage';
 import type { TaskStatus } from './task.enums';
 import {
   MOVES,
@@ -61,7 +62,12 @@ export interface MoveOptions {
   leaseSeconds?: number;
   /** `PATCH {status}`: where the client asked the task to go. */
   expectStatus?: TaskStatus;
+  /** `usage`: the report. */
+  usage?: UsageReport;
 }
+
+/** The reason of the `blocked` entry written when a usage report leaves a task over budget. */
+export const BUDGET_EXCEEDED = 'budget exceeded';
 
 /**
  * Makes moves (task-moves.ts): every change of a task's status, holder or lease, through
@@ -269,12 +275,38 @@ export class TaskLifecycleService {
     return undefined;
   }
 
-  heartbeat(id: number, caller: AuthUser, leaseSeconds = DEFAULT_LEASE_SECONDS): Promise<Task> {
-    return this.move(id, 'heartbeat', caller, { leaseSeconds });
+  async heartbeat(
+    id: number,
+    caller: AuthUser,
+    leaseSeconds = DEFAULT_LEASE_SECONDS,
+    usage?: UsageReport,
+  ): Promise<Task> {
+    const task = await this.move(id, 'heartbeat', caller, { leaseSeconds });
+    return usage ? this.reportUsage(id, caller, usage) : task;
   }
 
-  progress(id: number, caller: AuthUser, percent: number, note: string | null): Promise<Task> {
-    return this.move(id, 'progress', caller, { percent, note });
+  async progress(
+    id: number,
+    caller: AuthUser,
+    percent: number,
+    note: string | null,
+    usage?: UsageReport,
+  ): Promise<Task> {
+    const task = await this.move(id, 'progress', caller, { percent, note });
+    return usage ? this.reportUsage(id, caller, usage) : task;
+  }
+
+  /**
+   * A usage report (the move `usage`, audited `usage_reported`), added to the task's `usage`.
+   * When it leaves the task over a budget, the report stays recorded and the task is blocked in
+   * the same transaction (`block`, reason `budget exceeded`): the agent's next report, heartbeat
+   * or progress is then refused like any move from `blocked`, until a person raises the budget
+   * and unblocks it.
+   */
+  async reportUsage(id: number, caller: AuthUser, usage: UsageReport): Promise<Task> {
+    await this.move(id, 'usage', caller, { usage });
+    const { task, overBudget } = await this.tasks.addUsage(id, usage);
+    return overBudget ? this.move(id, 'block', caller, { reason: BUDGET_EXCEEDED }) : task;
   }
 
   block(id: number, caller: AuthUser, reason: string | null): Promise<Task> {
@@ -321,6 +353,15 @@ function moveContext(
       return { from: before.assigned_to, to: after.assigned_to };
     case 'heartbeat':
       return { lease_expires_at: after.lease_expires_at?.toISOString() ?? null };
+    case 'usage': {
+      const usage = options.usage!;
+      return {
+        model: usage.model,
+        input_tokens: usage.input_tokens,
+        output_tokens: usage.output_tokens,
+        cost_usd: usage.cost_usd ?? null,
+      };
+    }
     default:
       return null;
   }

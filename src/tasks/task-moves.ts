@@ -180,6 +180,17 @@ export const MOVES = {
     checksCapabilities: false,
     lease: 'end',
   },
+  usage: {
+    action: 'usage_reported',
+    from: ['in_progress'],
+    to: 'same',
+    who: 'assignee',
+    members: 'caller',
+    holder: 'keep',
+    checksDependencies: false,
+    checksCapabilities: false,
+    lease: 'keep',
+  },
   fail: {
     action: 'failed',
     from: ['in_progress'],

@@ -11,7 +11,9 @@ import {
   UpdateDateColumn,
 } from 'typeorm';
 import { Project } from '../access/project.entity';
+import { USD_AMOUNT_PATTERN } from '../common/limits';
 import { TASK_PRIORITIES, TASK_STATUSES, TaskPriority, TaskStatus } from './task.enums';
+import { TaskUsage } from './task-usage';
 
 /**
  * A task, exactly as the API returns it: property names are the contract's snake_case JSON fields,
@@ -45,6 +47,8 @@ import { TASK_PRIORITIES, TASK_STATUSES, TaskPriority, TaskStatus } from './task
 @Check('chk_tasks_max_attempts', `"max_attempts" BETWEEN 1 AND 20`)
 @Check('chk_tasks_timeout_seconds', `"timeout_seconds" BETWEEN 60 AND 604800`)
 @Check('chk_tasks_last_error_length', `char_length("last_error") <= 2000`)
+@Check('chk_tasks_budget_tokens', `"budget_tokens" >= 0`)
+@Check('chk_tasks_budget_usd', `"budget_usd" >= 0`)
 export class Task {
   @ApiProperty({ type: 'integer', example: 42, description: 'Server-owned.' })
   @PrimaryGeneratedColumn('identity', {
@@ -264,4 +268,38 @@ export class Task {
   })
   @Column({ type: 'timestamptz', nullable: true })
   timeout_at: Date | null;
+
+  @ApiProperty({
+    type: TaskUsage,
+    description:
+      'Server-owned: every usage report on the task (`POST …/usage`, or `usage` with a heartbeat or progress report), summed.',
+  })
+  @Column({
+    type: 'jsonb',
+    // In jsonb's own key order, as PostgreSQL reports the default back.
+    default: () => `'{"by_model": {}, "cost_usd": "0", "input_tokens": 0, "output_tokens": 0}'`,
+  })
+  usage: TaskUsage;
+
+  @ApiProperty({
+    type: 'integer',
+    nullable: true,
+    minimum: 0,
+    example: null,
+    description:
+      'Input plus output tokens the task may use: a usage report that leaves it over this blocks the task (`budget exceeded`). Null: no budget.',
+  })
+  @Column({ type: 'bigint', nullable: true })
+  budget_tokens: number | null;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    pattern: USD_AMOUNT_PATTERN.source,
+    example: '5.000000',
+    description:
+      'US dollars the task may cost, an exact decimal string: a usage report that leaves `usage.cost_usd` over it blocks the task (`budget exceeded`). Null: no budget.',
+  })
+  @Column({ type: 'numeric', precision: 14, scale: 6, nullable: true })
+  budget_usd: string | null;
 }

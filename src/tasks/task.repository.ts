@@ -8,6 +8,7 @@ import { TableRepository } from '../database/table-repository';
 import { hasUnfinishedDependency } from './task-dependency.repository';
 import type { OverdueReason, PrivateReference, ReferenceField } from './task-moves';
 import { Task } from './task.entity';
+import type { UsageReport } from './task-usage';
 import {
   TASK_PRIORITIES,
   type TaskPriority,
@@ -297,6 +298,30 @@ export const OVERDUE_CANDIDATE_SQL = `SELECT ${moveSubjectColumns('$1', 'NULL')}
   LIMIT 1
   FOR NO KEY UPDATE OF t SKIP LOCKED`;
 
+/**
+ * Adds one usage report to the task's `usage` (totals and its model's), exactly: money is summed
+ * as `numeric` and kept as its text. Answers the task and whether it is now over a budget.
+ * Parameters: $1 id, $2 model, $3 input tokens, $4 output tokens, $5 cost (text, or null).
+ */
+const ADD_USAGE_SQL = `WITH added AS (
+  UPDATE tasks t SET usage = jsonb_build_object(
+      'input_tokens', (t.usage->>'input_tokens')::bigint + $3::bigint,
+      'output_tokens', (t.usage->>'output_tokens')::bigint + $4::bigint,
+      'cost_usd', ((t.usage->>'cost_usd')::numeric + COALESCE($5::numeric, 0))::text,
+      'by_model', t.usage->'by_model' || jsonb_build_object($2::text, jsonb_build_object(
+        'input_tokens', COALESCE((t.usage->'by_model'->$2::text->>'input_tokens')::bigint, 0) + $3::bigint,
+        'output_tokens', COALESCE((t.usage->'by_model'->$2::text->>'output_tokens')::bigint, 0) + $4::bigint,
+        'cost_usd', (COALESCE((t.usage->'by_model'->$2::text->>'cost_usd')::numeric, 0)
+                     + COALESCE($5::numeric, 0))::text))),
+    updated_at = now()
+  WHERE t.id = $1 RETURNING t.*)
+SELECT added.*,
+  (added.budget_tokens IS NOT NULL AND (added.usage->>'input_tokens')::bigint
+     + (added.usage->>'output_tokens')::bigint > added.budget_tokens)
+  OR (added.budget_usd IS NOT NULL AND (added.usage->>'cost_usd')::numeric > added.budget_usd)
+    AS over_budget
+FROM added`;
+
 /** The columns a client writes (through `create` and `update`); never `id` or bookkeeping. */
 export const TASK_WRITABLE_COLUMNS = [
   'title',
@@ -312,6 +337,8 @@ export const TASK_WRITABLE_COLUMNS = [
   'tags',
   'max_attempts',
   'timeout_seconds',
+  'budget_tokens',
+  'budget_usd',
 ] as const satisfies readonly (keyof Task)[];
 export type TaskWritableColumn = (typeof TASK_WRITABLE_COLUMNS)[number];
 export type TaskValues = Partial<Pick<Task, TaskWritableColumn>>;
@@ -416,6 +443,10 @@ const toTask = (row: TaskRow): Task => ({
   not_before: row.not_before,
   last_error: row.last_error,
   timeout_at: row.timeout_at,
+  usage: row.usage,
+  // bigint comes back from pg as text; budgets stay far below 2^53.
+  budget_tokens: row.budget_tokens === null ? null : Number(row.budget_tokens),
+  budget_usd: row.budget_usd,
 });
 
 const toLocked = (row: TaskRow): LockedTask => ({
@@ -704,6 +735,18 @@ export class TaskRepository extends TableRepository<Task> {
       sweeper.id,
     ]);
     return row && { locked: toLocked(row), reason: row.overdue };
+  }
+
+  /** Adds a usage report to a locked task; whether it is now over a budget. */
+  async addUsage(id: number, report: UsageReport): Promise<{ task: Task; overBudget: boolean }> {
+    const [row] = await this.write<TaskRow & { over_budget: boolean }>(ADD_USAGE_SQL, [
+      id,
+      report.model,
+      report.input_tokens,
+      report.output_tokens,
+      report.cost_usd ?? null,
+    ]);
+    return { task: toTask(row), overBudget: row.over_budget };
   }
 
   /** Writes a move's outcome on a locked task. */

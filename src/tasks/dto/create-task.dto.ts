@@ -15,10 +15,17 @@ import {
   EmptyStringToNull,
   IsOptionalNotNull,
   IsText,
+  IsUsdAmount,
   IsValidDate,
   ToUtcDate,
 } from '../../common/validation/decorators';
-import { MAX_INT32, TASK_DESCRIPTION_MAX_LENGTH, TASK_TITLE_MAX_LENGTH } from '../../common/limits';
+import {
+  MAX_INT32,
+  MAX_TOKENS,
+  TASK_DESCRIPTION_MAX_LENGTH,
+  TASK_TITLE_MAX_LENGTH,
+  USD_AMOUNT_PATTERN,
+} from '../../common/limits';
 import { MAX_TAGS, TAG_PATTERN, TASK_PRIORITIES, TaskPriority, TaskStatus } from '../task.enums';
 
 /** The statuses a task may be created in. */
@@ -177,4 +184,31 @@ export class CreateTaskDto {
   @Min(60)
   @Max(604_800)
   timeout_seconds?: number | null;
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    nullable: true,
+    minimum: 0,
+    maximum: MAX_TOKENS,
+    example: 2_000_000,
+    description:
+      'Input plus output tokens the task may use: a usage report that leaves it over this blocks the task. `null`: no budget.',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_TOKENS)
+  budget_tokens?: number | null;
+
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    pattern: USD_AMOUNT_PATTERN.source,
+    example: '5.00',
+    description:
+      'US dollars the task may cost, an exact decimal string (a JSON number is read as the text it prints): a usage report that leaves it over this blocks the task. `null`: no budget.',
+  })
+  @IsOptional()
+  @IsUsdAmount()
+  budget_usd?: string | null;
 }
