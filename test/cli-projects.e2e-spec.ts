@@ -1,7 +1,6 @@
-import { join } from 'node:path';
 import { Client } from 'pg';
 import { version } from '../package.json';
-import { CompiledCli, compileCli, ok } from './support/cli';
+import { CompiledCli, cliCaller, compileCli, ok } from './support/cli';
 import { sql } from './support/database';
 import { Actor, TestApp } from './support/test-app';
 
@@ -29,14 +28,8 @@ describe('taskflow CLI: projects, tags and its client name (e2e)', () => {
     cli.remove();
   });
 
-  const as = (actor: Actor, ...args: string[]) =>
-    cli.run(args, {
-      TASKFLOW_URL: baseUrl,
-      TASKFLOW_TOKEN: actor.token,
-      TASKFLOW_CONFIG: join(cli.workDir, 'none.json'),
-    });
-  const json = async (actor: Actor, ...args: string[]) =>
-    JSON.parse(ok(await as(actor, '--json', ...args)).stdout);
+  const as = (actor: Actor, ...args: string[]) => cliCaller(cli, baseUrl).as(actor, ...args);
+  const json = (actor: Actor, ...args: string[]) => cliCaller(cli, baseUrl).json(actor, ...args);
 
   it('creates a private project, manages its members, and keeps it from outsiders', async () => {
     const created = ok(
