@@ -301,7 +301,17 @@ async function progress(
       const updated = await client.query({
         name: STATEMENT.applyMove,
         text: APPLY_MOVE_SQL,
-        values: [id, outcome.status, outcome.assigned_to, percent, 'keep'],
+        values: [
+          id,
+          outcome.status,
+          outcome.assigned_to,
+          percent,
+          'keep',
+          null,
+          null,
+          'keep',
+          false,
+        ],
       });
       const task = updated.rows[0] as TaskRow;
       await client.query({
@@ -315,6 +325,7 @@ async function progress(
           JSON.stringify({ percent, note }),
           null, // client
           null, // key_id: the bench signs in with tokens
+          null, // actor type: from the registry
         ],
       });
       await client.query('COMMIT');

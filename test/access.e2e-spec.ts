@@ -12,7 +12,7 @@ const ROLES: Role[] = ['none', 'user', 'assignee', 'other', 'admin', 'agent'];
 /** What a route needs to exist before it is called, and what is sent. */
 interface Row {
   /** The task's status before the call (a fresh task, assigned to `assignee`). */
-  status?: 'pending' | 'in_progress' | 'review' | 'completed' | 'blocked';
+  status?: 'pending' | 'in_progress' | 'review' | 'completed' | 'blocked' | 'failed';
   query?: string;
   body?: (unique: string) => object;
   /** The task already waits for the `:other_id` task (to remove the dependency). */
@@ -94,6 +94,18 @@ const TABLE: Record<string, Row> = {
   'POST /api/tasks/:id/unblock': { status: 'blocked', outcomes: assigneeOrAdmin() },
   'POST /api/tasks/:id/release': { status: 'in_progress', outcomes: assigneeOrAdmin() },
   'POST /api/tasks/:id/heartbeat': { status: 'in_progress', outcomes: assigneeOrAdmin() },
+  'POST /api/tasks/:id/fail': {
+    status: 'in_progress',
+    body: () => ({ reason: 'it broke' }),
+    outcomes: assigneeOrAdmin(),
+  },
+  'POST /api/tasks/:id/usage': {
+    status: 'in_progress',
+    body: () => ({ model: 'm', input_tokens: 1, output_tokens: 1 }),
+    outcomes: assigneeOrAdmin(),
+  },
+  // Anyone who may write the task (it is on the shared board here) gives it new attempts.
+  'POST /api/tasks/:id/retry': { status: 'failed', outcomes: signedIn() },
   'POST /api/tasks/claim-next': { outcomes: signedIn() },
   'POST /api/tasks/:id/dependencies/:other_id': { outcomes: signedIn() },
   'DELETE /api/tasks/:id/dependencies/:other_id': { dependency: true, outcomes: signedIn() },

@@ -223,10 +223,13 @@ describe('Agents at scale: claim-next, leases, idempotency, dependencies (e2e)',
       expect(entries.map((e) => [e.action, e.actor_id])).toEqual([
         ['created', 'root'],
         ['started', 'alice'],
+        // The expired lease was an attempt (docs/lifecycle.md, "Failures and retries").
+        ['failed', 'bob'],
         ['lease_expired', 'bob'],
         ['started', 'bob'],
       ]);
-      expect(entries[2].context).toMatchObject({
+      expect(entries[2].context).toMatchObject({ reason: 'lease expired', attempt: 1 });
+      expect(entries[3].context).toMatchObject({
         previous_holder: 'alice',
         lease_expired_at: expect.any(String),
       });
@@ -246,6 +249,7 @@ describe('Agents at scale: claim-next, leases, idempotency, dependencies (e2e)',
       expect((await trail(stale)).map((e) => e.action)).toEqual([
         'created',
         'started',
+        'failed',
         'lease_expired',
         'started',
       ]);

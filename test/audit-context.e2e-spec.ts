@@ -41,7 +41,7 @@ describe('Typed audit context (e2e)', () => {
     await admin.post(`/api/tasks/${id}/release`).expect(200);
     await admin.post(`/api/tasks/${id}/start`, { lease_seconds: 1 }).expect(200);
     await new Promise((resolve) => setTimeout(resolve, 1100));
-    await bob.post(`/api/tasks/${id}/start`).expect(200); // takes over: lease_expired
+    await bob.post(`/api/tasks/${id}/start`).expect(200); // takes over: failed, lease_expired
     await bob.post(`/api/tasks/${id}/review`).expect(200);
     await admin.post(`/api/tasks/${id}/reject`, { reason: 'add tests' }).expect(200);
     await bob.post(`/api/tasks/${id}/review`).expect(200);
@@ -49,6 +49,13 @@ describe('Typed audit context (e2e)', () => {
     await bob.post(`/api/tasks/${id}/reopen`).expect(200);
     await bob.post(`/api/tasks/${id}/complete`).expect(200);
     await bob.patch(`/api/tasks/${id}`, { assigned_to: 'root' }).expect(200);
+    const costly = await createTaskId(admin, { title: 'Costly' });
+    await admin.post(`/api/tasks/${costly}/start`).expect(200);
+    await admin
+      .post(`/api/tasks/${costly}/usage`, { model: 'm', input_tokens: 1, output_tokens: 2 })
+      .expect(200);
+    await admin.post(`/api/tasks/${costly}/fail`, { reason: 'no', retryable: false }).expect(200);
+    await admin.post(`/api/tasks/${costly}/retry`).expect(200);
     await admin.delete(`/api/tasks/${other}`).expect(204);
     const talk = await createTaskId(admin, { title: 'Talk' });
     await admin.post(`/api/tasks/${talk}/start`).expect(200);

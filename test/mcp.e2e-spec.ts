@@ -107,7 +107,7 @@ describe('MCP server (e2e: stdio, real API, real PostgreSQL)', () => {
       properties: { percent: { type: 'integer', minimum: 0, maximum: 100 } },
     });
     expect(byName.list_tasks.inputSchema.properties).toMatchObject({
-      status: { enum: ['pending', 'in_progress', 'review', 'completed', 'blocked'] },
+      status: { enum: ['pending', 'in_progress', 'review', 'completed', 'blocked', 'failed'] },
       priority: { enum: ['low', 'medium', 'high', 'critical'] },
       limit: { minimum: 1, maximum: 100 },
       offset: { minimum: 0 },
@@ -302,6 +302,69 @@ describe('MCP server (e2e: stdio, real API, real PostgreSQL)', () => {
       'blocked',
     ]);
     expect(audit.entries[5].context).toEqual({ reason: 'waiting for the API key' });
+  });
+
+  it('report_usage adds to the task and blocks it past its budget; fail_task counts an attempt, or fails for good', async () => {
+    const { id } = await data('create_task', { title: 'Summarise the incident' });
+    await alice.patch(`/api/tasks/${id}`, { budget_usd: '0.05' }).expect(200);
+    await data('claim_task', { id });
+    expect(
+      await data('report_usage', {
+        id,
+        model: 'claude-sonnet-4',
+        input_tokens: 1200,
+        output_tokens: 300,
+        cost_usd: '0.02',
+      }),
+    ).toMatchObject({
+      status: 'in_progress',
+      usage: { input_tokens: 1200, output_tokens: 300, cost_usd: '0.02' },
+    });
+    // A cost that is not a decimal is refused by the tool's schema, before any request.
+    const bad = await call('report_usage', {
+      id,
+      model: 'm',
+      input_tokens: 1,
+      output_tokens: 1,
+      cost_usd: '1e-3',
+    });
+    expect(bad.isError).toBe(true);
+    expect(
+      await data('report_usage', {
+        id,
+        model: 'claude-sonnet-4',
+        input_tokens: 1,
+        output_tokens: 1,
+        cost_usd: '0.04',
+      }),
+    ).toMatchObject({ status: 'blocked', usage: { cost_usd: '0.06' } });
+
+    // A person raises the budget and unblocks; the agent's attempt then fails, retryably.
+    await alice.patch(`/api/tasks/${id}`, { budget_usd: '1' }).expect(200);
+    const root = await t.actor({ id: 'root', role: 'admin' });
+    await root.post(`/api/tasks/${id}/unblock`).expect(200);
+    const failed = await data('fail_task', { id, reason: 'the model ran out of context' });
+    expect(failed).toMatchObject({
+      status: 'pending',
+      assigned_to: null,
+      attempts: 1,
+      last_error: 'the model ran out of context',
+    });
+    expect(failed.not_before).toEqual(expect.any(String));
+
+    // Not retryable: failed at once, for a person to retry.
+    const other = await data('create_task', { title: 'Translate the spec' });
+    await data('claim_task', { id: other.id });
+    expect(
+      await data('fail_task', { id: other.id, reason: 'no such language', retryable: false }),
+    ).toMatchObject({ status: 'failed', attempts: 1 });
+    const audit = await data('task_audit', { id: other.id, limit: 100 });
+    expect(audit.entries.at(-1)).toMatchObject({
+      action: 'failed',
+      actor_id: 'agent-mcp',
+      actor_type: 'agent',
+      context: { reason: 'no such language', retryable: false, attempt: 1 },
+    });
   });
 
   it('a lost claim race is a tool error that says another worker won', async () => {

@@ -12,13 +12,25 @@ import { Actor, TestApp } from './support/test-app';
  * and the audit entries written (none when refused).
  */
 
-const STATUSES: TaskStatus[] = ['pending', 'in_progress', 'review', 'completed', 'blocked'];
+const STATUSES: TaskStatus[] = [
+  'pending',
+  'in_progress',
+  'review',
+  'completed',
+  'blocked',
+  'failed',
+];
+/** Every task may fail this many attempts (the default). */
+const MAX_ATTEMPTS = 3;
 
-type Who = 'claimant' | 'assignee' | 'reviewer' | 'assignee_or_free' | 'assigner';
+type Who = 'claimant' | 'assignee' | 'reviewer' | 'assignee_or_free' | 'assigner' | 'anyone';
 interface ContractRow {
   from: TaskStatus[];
-  /** null: status unchanged; 'resume': in_progress with a holder, pending without. */
-  to: TaskStatus | null | 'resume';
+  /**
+   * null: status unchanged; 'resume': in_progress with a holder, pending without; 'retry':
+   * pending while attempts remain (a retryable failure), else failed.
+   */
+  to: TaskStatus | null | 'resume' | 'retry';
   who: Who;
   action: string;
   deps?: boolean;
@@ -86,7 +98,22 @@ const CONTRACT = {
     action: 'reopened',
     deps: true,
   },
-  assign: { from: STATUSES, to: null, who: 'assigner', action: 'assigned', caps: true },
+  usage: { from: ['in_progress'], to: null, who: 'assignee', action: 'usage_reported' },
+  fail: {
+    from: ['in_progress'],
+    to: 'retry',
+    who: 'assignee',
+    action: 'failed',
+    clearsHolder: true,
+  },
+  retry: { from: ['failed'], to: 'pending', who: 'anyone', action: 'retried', clearsHolder: true },
+  assign: {
+    from: ['pending', 'in_progress', 'review', 'completed', 'blocked'],
+    to: null,
+    who: 'assigner',
+    action: 'assigned',
+    caps: true,
+  },
 } satisfies Record<string, ContractRow>;
 type Move = keyof typeof CONTRACT;
 const ROUTE_MOVES = Object.keys(CONTRACT).filter((m) => m !== 'assign') as Move[];
@@ -126,6 +153,10 @@ interface State {
   unfinishedDependency?: boolean;
   /** The project's `review_policy` (default `other`). */
   policy?: 'human';
+  /** Failed attempts so far (0 when unsaid). */
+  attempts?: number;
+  /** Backing off after a failure: `not_before` an hour away. */
+  backoff?: boolean;
 }
 const STATES: State[] = [
   { name: 'pending, unassigned', status: 'pending', holder: null },
@@ -137,6 +168,27 @@ const STATES: State[] = [
     holder: 'alice',
     expired: true,
   },
+  {
+    name: "in_progress, alice's lease expired on its last attempt",
+    status: 'in_progress',
+    holder: 'alice',
+    expired: true,
+    attempts: MAX_ATTEMPTS - 1,
+  },
+  {
+    name: 'in_progress, held by alice on its last attempt',
+    status: 'in_progress',
+    holder: 'alice',
+    attempts: MAX_ATTEMPTS - 1,
+  },
+  {
+    name: 'pending, unassigned, backing off after a failure',
+    status: 'pending',
+    holder: null,
+    attempts: 1,
+    backoff: true,
+  },
+  { name: 'failed, out of attempts', status: 'failed', holder: null, attempts: MAX_ATTEMPTS },
   { name: 'review, held by alice', status: 'review', holder: 'alice' },
   { name: 'completed by alice', status: 'completed', holder: 'alice' },
   { name: 'blocked, unassigned', status: 'blocked', holder: null },
@@ -192,16 +244,43 @@ const INITIAL_PROGRESS = 10;
 interface Expected {
   http: number;
   code?: string;
-  row: { status: TaskStatus; assigned_to: string | null; progress_percent: number };
+  row: {
+    status: TaskStatus;
+    assigned_to: string | null;
+    progress_percent: number;
+    attempts: number;
+  };
   actions: string[];
 }
 
 const unchanged = (state: State, http: number, code?: string): Expected => ({
   http,
   code,
-  row: { status: state.status, assigned_to: state.holder, progress_percent: INITIAL_PROGRESS },
+  row: {
+    status: state.status,
+    assigned_to: state.holder,
+    progress_percent: INITIAL_PROGRESS,
+    attempts: state.attempts ?? 0,
+  },
   actions: [],
 });
+
+/** A takeover of an expired lease counts it as an attempt; the last one fails the task. */
+function takeoverOracle(state: State): Expected | undefined {
+  const attempt = (state.attempts ?? 0) + 1;
+  if (attempt < MAX_ATTEMPTS) return undefined;
+  return {
+    http: 409,
+    code: 'task_failed',
+    row: {
+      status: 'failed',
+      assigned_to: null,
+      progress_percent: INITIAL_PROGRESS,
+      attempts: attempt,
+    },
+    actions: ['failed'],
+  };
+}
 
 /** The oracle: what the contract says `move` does to `state` when `caller` asks. */
 function oracle(
@@ -216,6 +295,8 @@ function oracle(
     const claimed = move === 'start' && state.status === 'in_progress';
     return unchanged(state, 409, claimed ? 'task_claimed' : 'invalid_transition');
   }
+  const lastTakeover = takeover ? takeoverOracle(state) : undefined;
+  if (lastTakeover) return lastTakeover;
   const isHolder = state.holder === caller.id;
   const mayByRole: Record<Who, boolean> = {
     claimant: state.holder === null || isHolder,
@@ -223,6 +304,7 @@ function oracle(
     reviewer: !isHolder,
     assignee_or_free: state.holder === null || isHolder,
     assigner: (state.holder === null && state.status === 'pending') || isHolder,
+    anyone: true,
   };
   if (!caller.admin && !takeover && !mayByRole[rule.who]) {
     return unchanged(state, 403, rule.who === 'reviewer' ? 'reviewer_is_assignee' : 'not_assignee');
@@ -247,6 +329,7 @@ function oracle(
   if (move === 'assign' && holder === null && ['in_progress', 'review'].includes(state.status)) {
     return unchanged(state, 409, 'invalid_transition');
   }
+  const attempts = state.attempts ?? 0;
   const status: TaskStatus =
     rule.to === null
       ? state.status
@@ -254,10 +337,17 @@ function oracle(
         ? holder
           ? 'in_progress'
           : 'pending'
-        : rule.to;
+        : rule.to === 'retry'
+          ? attempts + 1 < MAX_ATTEMPTS
+            ? 'pending'
+            : 'failed'
+          : rule.to;
   if (request.target && request.target !== status)
     return unchanged(state, 409, 'invalid_transition');
-  if (move === 'reject' && !request.reason) return unchanged(state, 422, 'validation_failed');
+  if ((move === 'reject' || move === 'fail') && !request.reason) {
+    return unchanged(state, 422, 'validation_failed');
+  }
+  if (move === 'start' && !takeover && state.backoff) return unchanged(state, 409, 'retry_later');
   if (rule.deps && status === 'in_progress' && state.unfinishedDependency) {
     return unchanged(state, 409, 'dependency_unfinished');
   }
@@ -266,8 +356,13 @@ function oracle(
   }
   return {
     http: 200,
-    row: { status, assigned_to: holder, progress_percent: rule.progress ?? INITIAL_PROGRESS },
-    actions: takeover ? ['lease_expired', rule.action] : [rule.action],
+    row: {
+      status,
+      assigned_to: holder,
+      progress_percent: rule.progress ?? INITIAL_PROGRESS,
+      attempts: move === 'retry' ? 0 : move === 'fail' || takeover ? attempts + 1 : attempts,
+    },
+    actions: takeover ? ['failed', 'lease_expired', rule.action] : [rule.action],
   };
 }
 
@@ -277,12 +372,12 @@ function patchStatusOracle(state: State, caller: Caller, target: TaskStatus): Ex
   const move = ROUTE_MOVES.find((m) => {
     const rule: ContractRow = CONTRACT[m];
     if (!rule.from.includes(state.status) || rule.to === null) return false;
-    return rule.to === 'resume'
-      ? target === 'in_progress' || target === 'pending'
-      : rule.to === target;
+    if (rule.to === 'resume') return target === 'in_progress' || target === 'pending';
+    if (rule.to === 'retry') return target === 'pending' || target === 'failed';
+    return rule.to === target;
   });
   if (!move) return unchanged(state, 409, 'invalid_transition');
-  // PATCH carries no reason: a rejection has to be made with POST /reject.
+  // PATCH carries no reason: a rejection (a failure) has to be made with POST /reject (/fail).
   return oracle(move, state, caller, { target });
 }
 
@@ -291,13 +386,24 @@ function claimNextOracle(state: State, caller: Caller): Expected {
   const eligible =
     capsOf(caller.id).includes(REQUIRED) &&
     !state.unfinishedDependency &&
-    ((state.status === 'pending' && (state.holder === null || state.holder === caller.id)) ||
+    ((state.status === 'pending' &&
+      !state.backoff &&
+      (state.holder === null || state.holder === caller.id)) ||
       (state.status === 'in_progress' && state.expired === true));
   if (!eligible) return unchanged(state, 204);
+  const lastTakeover = state.expired ? takeoverOracle(state) : undefined;
+  // The task failed on its last attempt: claim-next looks further, and finds nothing else.
+  if (lastTakeover) return { ...lastTakeover, http: 204, code: undefined };
+  const attempts = (state.attempts ?? 0) + (state.expired ? 1 : 0);
   return {
     http: 200,
-    row: { status: 'in_progress', assigned_to: caller.id, progress_percent: INITIAL_PROGRESS },
-    actions: state.status === 'in_progress' ? ['lease_expired', 'started'] : ['started'],
+    row: {
+      status: 'in_progress',
+      assigned_to: caller.id,
+      progress_percent: INITIAL_PROGRESS,
+      attempts,
+    },
+    actions: state.status === 'in_progress' ? ['failed', 'lease_expired', 'started'] : ['started'],
   };
 }
 
@@ -305,11 +411,17 @@ const BODIES: Partial<Record<Move, object>> = {
   progress: { percent: 50 },
   reject: { reason: 'the tests fail' },
   block: { reason: 'waiting for the API key' },
+  fail: { reason: 'the tests fail' },
+  usage: { model: 'claude-sonnet-4', input_tokens: 100, output_tokens: 10, cost_usd: '0.01' },
 };
 
 interface Door {
   name: string;
-  send: (actor: Actor, id: number, project: string) => Promise<{ status: number; body: any }>;
+  send: (
+    actor: Actor,
+    id: number,
+    project: string,
+  ) => Promise<{ status: number; body: any; headers: Record<string, string> }>;
   expect: (state: State, caller: Caller) => Expected;
 }
 
@@ -393,8 +505,8 @@ describe('The move table at every door (e2e oracle, real PostgreSQL)', () => {
     }
     const res = await db.query(
       `INSERT INTO tasks (title, status, assigned_to, created_by, project_slug, progress_percent,
-                          required_capabilities, lease_expires_at)
-       VALUES ('subject', $1, $2, 'root', $3, $4, $5, $6) RETURNING id`,
+                          required_capabilities, lease_expires_at, attempts, not_before)
+       VALUES ('subject', $1, $2, 'root', $3, $4, $5, $6, $7, $8) RETURNING id`,
       [
         state.status,
         state.holder,
@@ -402,6 +514,8 @@ describe('The move table at every door (e2e oracle, real PostgreSQL)', () => {
         INITIAL_PROGRESS,
         [REQUIRED],
         state.expired ? new Date(Date.now() - 60_000) : null,
+        state.attempts ?? 0,
+        state.backoff ? new Date(Date.now() + 3_600_000) : null,
       ],
     );
     const id = res.rows[0].id as number;
@@ -430,9 +544,15 @@ describe('The move table at every door (e2e oracle, real PostgreSQL)', () => {
       code: expected.code,
     });
     const [row] = (
-      await db.query('SELECT status, assigned_to, progress_percent FROM tasks WHERE id = $1', [id])
+      await db.query(
+        'SELECT status, assigned_to, progress_percent, attempts FROM tasks WHERE id = $1',
+        [id],
+      )
     ).rows;
     expect(row).toEqual(expected.row);
+    if (expected.code === 'retry_later') {
+      expect(Number(res.headers['retry-after'])).toBeGreaterThan(3500);
+    }
     const entries = await auditRows(db, id, 'action, actor_id');
     expect(entries).toEqual(expected.actions.map((action) => ({ action, actor_id: caller.id })));
     if (expected.http === 200 && door.name !== 'POST /claim-next' && res.body.id !== undefined) {

@@ -53,6 +53,15 @@ describe('Tasks (e2e, real PostgreSQL)', () => {
           'title',
           'updated_at',
           'version',
+          'attempts',
+          'max_attempts',
+          'timeout_seconds',
+          'not_before',
+          'last_error',
+          'timeout_at',
+          'usage',
+          'budget_tokens',
+          'budget_usd',
         ].sort(),
       );
       expect(res.body).toMatchObject({
@@ -72,6 +81,15 @@ describe('Tasks (e2e, real PostgreSQL)', () => {
         awaiting_input: false,
         artifacts: [],
         last_handoff: null,
+        attempts: 0,
+        max_attempts: 3,
+        timeout_seconds: null,
+        not_before: null,
+        last_error: null,
+        timeout_at: null,
+        usage: { input_tokens: 0, output_tokens: 0, cost_usd: '0', by_model: {} },
+        budget_tokens: null,
+        budget_usd: null,
       });
       expect(res.body.id).toEqual(expect.any(Number));
       expect(res.body.created_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);

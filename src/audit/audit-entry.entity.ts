@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Column, Entity, Index } from 'typeorm';
-import { WORKER_TYPES, WorkerType } from '../common/worker-types';
+import { ACTOR_TYPES, ActorType } from '../common/worker-types';
 import { AUDIT_ACTIONS, AuditAction } from './audit-actions';
 
 /** pg returns bigint as a string; ids stay far below 2^53, so they are numbers in JSON. */
@@ -50,9 +50,15 @@ export class AuditEntry {
   @Column({ type: 'varchar', length: 255 })
   actor_id: string;
 
-  @ApiProperty({ enum: WORKER_TYPES, enumName: 'WorkerType', example: 'agent' })
-  @Column({ type: 'enum', enum: WORKER_TYPES, enumName: 'worker_type' })
-  actor_type: WorkerType;
+  @ApiProperty({
+    enum: ACTOR_TYPES,
+    enumName: 'ActorType',
+    example: 'agent',
+    description:
+      "The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).",
+  })
+  @Column({ type: 'enum', enum: ACTOR_TYPES, enumName: 'worker_type' })
+  actor_type: ActorType;
 
   @ApiProperty({ enum: AUDIT_ACTIONS, enumName: 'AuditAction', example: 'progressed' })
   @Column({ type: 'varchar', length: 40 })

@@ -2,7 +2,7 @@ import { TransactionHost } from '@nestjs-cls/transactional';
 import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { Injectable } from '@nestjs/common';
 import type { Page } from '../common/pagination/pagination.query';
-import type { WorkerType } from '../common/worker-types';
+import type { ActorType } from '../common/worker-types';
 import { allowedProjectsOf, type Viewer } from '../access/project-access';
 import { readableProject } from '../access/project.repository';
 import { Conditions } from '../database/conditions';
@@ -22,12 +22,14 @@ export interface NewAuditEntry {
   client?: string | null;
   /** The API key the change was made with, if any (never the key itself). */
   keyId?: string | null;
+  /** `system` for the API's own work (the sweeper); else the registry says (`human` if absent). */
+  actorType?: 'system' | null;
 }
 
 export interface AuditFilters {
   taskId?: number;
   actorId?: string;
-  actorType?: WorkerType;
+  actorType?: ActorType;
   action?: AuditAction;
   project?: string;
   since?: Date;
@@ -81,7 +83,7 @@ WITH appended AS (
   INSERT INTO audit_entries (task_id, project_slug, actor_id, actor_type, action, context, client,
                              key_id)
   VALUES ($1::integer, $2::varchar, $3::varchar,
-          COALESCE((SELECT type FROM workers WHERE id = $3::varchar), 'human'),
+          COALESCE($8::worker_type, (SELECT type FROM workers WHERE id = $3::varchar), 'human'),
           $4::varchar, $5::jsonb, $6::varchar, $7::uuid)
   RETURNING id
 )
@@ -205,6 +207,7 @@ export class AuditEntryRepository extends TableRepository<AuditEntry> {
       entry.context === undefined || entry.context === null ? null : JSON.stringify(entry.context),
       entry.client ?? null,
       entry.keyId ?? null,
+      entry.actorType ?? null,
     ]);
   }
 

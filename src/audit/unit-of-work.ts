@@ -16,6 +16,8 @@ export interface Work {
   client?: string | null;
   /** The API key the actor acts with (`AuthUser.keyId`), recorded with each entry. */
   keyId?: string | null;
+  /** `system`: the API's own work (the sweeper), recorded as such whatever the registry says. */
+  actorType?: 'system';
 }
 
 /**
@@ -76,6 +78,7 @@ export class UnitOfWork {
             actorId: work.actorId,
             client: work.client ?? null,
             keyId: work.keyId ?? null,
+            actorType: work.actorType ?? null,
           });
         }
         return outcome;

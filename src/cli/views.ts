@@ -49,6 +49,26 @@ export function taskDetails(task: Task): string {
     ['Completed', task.completed_at && time(task.completed_at)],
     ['Blocked by', task.blocked_by.length ? task.blocked_by.join(', ') : null],
     ['Awaiting input', task.awaiting_input ? 'yes: a question waits for an answer' : null],
+    ['Attempts', task.attempts > 0 ? `${task.attempts} of ${task.max_attempts}` : null],
+    ['Last error', task.attempts > 0 ? task.last_error : null],
+    ['Not before', task.not_before && time(task.not_before)],
+    [
+      'Usage',
+      task.usage.input_tokens + task.usage.output_tokens > 0 || task.usage.cost_usd !== '0'
+        ? `${task.usage.input_tokens} in, ${task.usage.output_tokens} out, $${task.usage.cost_usd}`
+        : null,
+    ],
+    [
+      'Budget',
+      task.budget_tokens !== null || task.budget_usd !== null
+        ? [
+            task.budget_tokens !== null ? `${task.budget_tokens} tokens` : null,
+            task.budget_usd !== null ? `$${task.budget_usd}` : null,
+          ]
+            .filter(Boolean)
+            .join(', ')
+        : null,
+    ],
     ['Version', String(task.version)],
     ['Description', task.description],
     [

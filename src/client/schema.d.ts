@@ -207,7 +207,7 @@ export interface paths {
         put?: never;
         /**
          * Claim a task and start it
-         * @description `pending → in_progress`, assigned to the caller (a task pre-assigned to someone else: only they or an admin may start it, 403 `not_assignee`), with a lease if `lease_seconds` is given. The holder must have registered every `required_capabilities` entry (403 `capability_missing`). Also claims an in-progress task whose lease has expired (the audit log records `lease_expired`). Atomic: of many concurrent claims exactly one wins; the others get 409 `task_claimed`. 409 `dependency_unfinished` while a dependency is not completed.
+         * @description `pending → in_progress`, assigned to the caller (a task pre-assigned to someone else: only they or an admin may start it, 403 `not_assignee`), with a lease if `lease_seconds` is given. The holder must have registered every `required_capabilities` entry (403 `capability_missing`). Also claims an in-progress task whose lease has expired: the expired lease counts as a failed attempt (`failed`, then `lease_expired`, then `started` in the audit log); when it was the last attempt the task becomes `failed` instead and the answer is 409 `task_failed`. Atomic: of many concurrent claims exactly one wins; the others get 409 `task_claimed`. 409 `dependency_unfinished` while a dependency is not completed; 409 `retry_later` (with `Retry-After`) before the task's `not_before`.
          */
         post: operations["TaskLifecycle_start"];
         delete?: never;
@@ -250,6 +250,26 @@ export interface paths {
          * @description The lease then runs `lease_seconds` (default 300) from now. Only the holder or an admin.
          */
         post: operations["TaskLifecycle_heartbeat"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tasks/{id}/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Report what the work cost
+         * @description Adds the tokens and cost of one model's work to the task's `usage` (totals and `by_model`), audited `usage_reported`. Only `in_progress`. Only the assignee or an admin (else 403 `not_assignee`). A report that leaves the task over `budget_tokens` (input plus output) or `budget_usd` is recorded, and the task is blocked in the same transaction (`blocked`, reason `budget exceeded`): the next report, heartbeat or progress is refused (409) until a person raises the budget and unblocks it.
+         */
+        post: operations["TaskLifecycle_usage"];
         delete?: never;
         options?: never;
         head?: never;
@@ -370,6 +390,46 @@ export interface paths {
          * @description `in_progress → pending`, assignment cleared. Only the assignee or an admin (else 403 `not_assignee`). An optional `note` is a hand-off note: kept as a `handoff` comment in the same transaction, named by the audit entry (`comment_id`) and shown as the task's `last_handoff`. The next holder (claim-next included) reads it in `last_handoff`.
          */
         post: operations["TaskLifecycle_release"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tasks/{id}/fail": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Report a failed attempt
+         * @description `in_progress → pending` (no holder, not offered again before `not_before`: exponential backoff with full jitter) when the failure is `retryable` and attempts remain (`attempts < max_attempts`), else `→ failed`, where it waits for a person to `retry` it. Counts one attempt and keeps `reason` as `last_error`. Only the assignee or an admin (else 403 `not_assignee`).
+         */
+        post: operations["TaskLifecycle_fail"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tasks/{id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Give a failed task another round of attempts
+         * @description `failed → pending`, with `attempts` back to 0 and no `not_before`. Any owner or member of the task's project (anyone on the shared board), or an admin.
+         */
+        post: operations["TaskLifecycle_retry"];
         delete?: never;
         options?: never;
         head?: never;
@@ -892,7 +952,7 @@ export interface components {
          * @description A stable machine name for the rule that refused the request; switch on this.
          * @enum {string}
          */
-        ErrorCode: "malformed_json" | "bad_request" | "headers_too_large" | "request_timeout" | "payload_too_large" | "unsupported_media_type" | "unauthenticated" | "forbidden" | "admin_required" | "not_assignee" | "reviewer_is_assignee" | "capability_missing" | "not_project_member" | "project_owner_required" | "insufficient_scope" | "human_review_required" | "not_found" | "task_not_found" | "worker_not_found" | "dependency_not_found" | "project_not_found" | "member_not_found" | "webhook_not_found" | "api_key_not_found" | "artifact_not_found" | "route_not_found" | "method_not_allowed" | "conflict" | "invalid_transition" | "task_claimed" | "dependency_unfinished" | "dependency_cycle" | "task_has_subtasks" | "task_has_dependents" | "worker_exists" | "project_exists" | "project_slug_retired" | "project_has_tasks" | "project_referenced" | "last_owner" | "idempotency_key_reused" | "concurrent_change" | "precondition_failed" | "review_required" | "too_many_artifacts" | "not_awaiting_input" | "validation_failed" | "invalid_cursor" | "cursor_mismatch" | "rate_limited" | "database_unavailable" | "internal_error";
+        ErrorCode: "malformed_json" | "bad_request" | "headers_too_large" | "request_timeout" | "payload_too_large" | "unsupported_media_type" | "unauthenticated" | "forbidden" | "admin_required" | "not_assignee" | "reviewer_is_assignee" | "capability_missing" | "not_project_member" | "project_owner_required" | "insufficient_scope" | "human_review_required" | "not_found" | "task_not_found" | "worker_not_found" | "dependency_not_found" | "project_not_found" | "member_not_found" | "webhook_not_found" | "api_key_not_found" | "artifact_not_found" | "route_not_found" | "method_not_allowed" | "conflict" | "invalid_transition" | "task_claimed" | "dependency_unfinished" | "retry_later" | "task_failed" | "dependency_cycle" | "task_has_subtasks" | "task_has_dependents" | "worker_exists" | "project_exists" | "project_slug_retired" | "project_has_tasks" | "project_referenced" | "last_owner" | "idempotency_key_reused" | "concurrent_change" | "precondition_failed" | "review_required" | "too_many_artifacts" | "not_awaiting_input" | "validation_failed" | "invalid_cursor" | "cursor_mismatch" | "rate_limited" | "database_unavailable" | "internal_error";
         FieldErrorDto: {
             /** @example title */
             field: string;
@@ -916,11 +976,11 @@ export interface components {
             details?: components["schemas"]["FieldErrorDto"][];
         };
         /** @enum {string} */
-        WorkerType: "human" | "agent";
+        ActorType: "human" | "agent" | "system";
         /** @enum {string} */
-        AuditAction: "created" | "updated" | "deleted" | "started" | "progressed" | "review_requested" | "completed" | "approved" | "rejected" | "blocked" | "unblocked" | "released" | "reopened" | "assigned" | "lease_expired" | "lease_extended" | "dependency_added" | "dependency_removed" | "commented" | "asked" | "answered" | "artifact_added" | "artifact_removed" | "worker_registered" | "worker_updated" | "worker_deleted" | "project_created" | "project_updated" | "project_deleted" | "member_added" | "member_removed" | "webhook_created" | "webhook_updated" | "webhook_deleted" | "key_created" | "key_revoked";
+        AuditAction: "created" | "updated" | "deleted" | "started" | "progressed" | "review_requested" | "completed" | "approved" | "rejected" | "blocked" | "unblocked" | "released" | "reopened" | "assigned" | "lease_expired" | "lease_extended" | "failed" | "retried" | "usage_reported" | "dependency_added" | "dependency_removed" | "commented" | "asked" | "answered" | "artifact_added" | "artifact_removed" | "worker_registered" | "worker_updated" | "worker_deleted" | "project_created" | "project_updated" | "project_deleted" | "member_added" | "member_removed" | "webhook_created" | "webhook_updated" | "webhook_deleted" | "key_created" | "key_revoked";
         /** @description One recorded change: who (`actor_id`, `actor_type`), what (`action`) and how (`context`, whose shape depends on `action`). */
-        AuditEntry: components["schemas"]["AuditEntryCreated"] | components["schemas"]["AuditEntryUpdated"] | components["schemas"]["AuditEntryDeleted"] | components["schemas"]["AuditEntryStarted"] | components["schemas"]["AuditEntryProgressed"] | components["schemas"]["AuditEntryReviewRequested"] | components["schemas"]["AuditEntryCompleted"] | components["schemas"]["AuditEntryApproved"] | components["schemas"]["AuditEntryRejected"] | components["schemas"]["AuditEntryBlocked"] | components["schemas"]["AuditEntryUnblocked"] | components["schemas"]["AuditEntryReleased"] | components["schemas"]["AuditEntryReopened"] | components["schemas"]["AuditEntryAssigned"] | components["schemas"]["AuditEntryLeaseExpired"] | components["schemas"]["AuditEntryLeaseExtended"] | components["schemas"]["AuditEntryDependencyAdded"] | components["schemas"]["AuditEntryDependencyRemoved"] | components["schemas"]["AuditEntryCommented"] | components["schemas"]["AuditEntryAsked"] | components["schemas"]["AuditEntryAnswered"] | components["schemas"]["AuditEntryArtifactAdded"] | components["schemas"]["AuditEntryArtifactRemoved"] | components["schemas"]["AuditEntryWorkerRegistered"] | components["schemas"]["AuditEntryWorkerUpdated"] | components["schemas"]["AuditEntryWorkerDeleted"] | components["schemas"]["AuditEntryProjectCreated"] | components["schemas"]["AuditEntryProjectUpdated"] | components["schemas"]["AuditEntryProjectDeleted"] | components["schemas"]["AuditEntryMemberAdded"] | components["schemas"]["AuditEntryMemberRemoved"] | components["schemas"]["AuditEntryWebhookCreated"] | components["schemas"]["AuditEntryWebhookUpdated"] | components["schemas"]["AuditEntryWebhookDeleted"] | components["schemas"]["AuditEntryKeyCreated"] | components["schemas"]["AuditEntryKeyRevoked"];
+        AuditEntry: components["schemas"]["AuditEntryCreated"] | components["schemas"]["AuditEntryUpdated"] | components["schemas"]["AuditEntryDeleted"] | components["schemas"]["AuditEntryStarted"] | components["schemas"]["AuditEntryProgressed"] | components["schemas"]["AuditEntryReviewRequested"] | components["schemas"]["AuditEntryCompleted"] | components["schemas"]["AuditEntryApproved"] | components["schemas"]["AuditEntryRejected"] | components["schemas"]["AuditEntryBlocked"] | components["schemas"]["AuditEntryUnblocked"] | components["schemas"]["AuditEntryReleased"] | components["schemas"]["AuditEntryReopened"] | components["schemas"]["AuditEntryAssigned"] | components["schemas"]["AuditEntryLeaseExpired"] | components["schemas"]["AuditEntryLeaseExtended"] | components["schemas"]["AuditEntryFailed"] | components["schemas"]["AuditEntryRetried"] | components["schemas"]["AuditEntryUsageReported"] | components["schemas"]["AuditEntryDependencyAdded"] | components["schemas"]["AuditEntryDependencyRemoved"] | components["schemas"]["AuditEntryCommented"] | components["schemas"]["AuditEntryAsked"] | components["schemas"]["AuditEntryAnswered"] | components["schemas"]["AuditEntryArtifactAdded"] | components["schemas"]["AuditEntryArtifactRemoved"] | components["schemas"]["AuditEntryWorkerRegistered"] | components["schemas"]["AuditEntryWorkerUpdated"] | components["schemas"]["AuditEntryWorkerDeleted"] | components["schemas"]["AuditEntryProjectCreated"] | components["schemas"]["AuditEntryProjectUpdated"] | components["schemas"]["AuditEntryProjectDeleted"] | components["schemas"]["AuditEntryMemberAdded"] | components["schemas"]["AuditEntryMemberRemoved"] | components["schemas"]["AuditEntryWebhookCreated"] | components["schemas"]["AuditEntryWebhookUpdated"] | components["schemas"]["AuditEntryWebhookDeleted"] | components["schemas"]["AuditEntryKeyCreated"] | components["schemas"]["AuditEntryKeyRevoked"];
         AuditVerifyResponse: {
             /**
              * @description Entries recomputed (those matching the filters).
@@ -1041,9 +1101,29 @@ export interface components {
              *     ]
              */
             tags?: string[];
+            /**
+             * @description How many failed attempts (`fail`, an expired lease, a timed-out claim) the task may have before it is `failed` and waits for a person to `retry` it.
+             * @default 3
+             */
+            max_attempts?: number;
+            /**
+             * @description The longest a claim may run, in seconds, before it counts as a failed attempt (`timed out`), heartbeats or not; `null`: no limit.
+             * @example 3600
+             */
+            timeout_seconds?: number | null;
+            /**
+             * @description Input plus output tokens the task may use: a usage report that leaves it over this blocks the task. `null`: no budget.
+             * @example 2000000
+             */
+            budget_tokens?: number | null;
+            /**
+             * @description US dollars the task may cost, an exact decimal string (a JSON number is read as the text it prints): a usage report that leaves it over this blocks the task. `null`: no budget.
+             * @example 5.00
+             */
+            budget_usd?: string | null;
         };
         /** @enum {string} */
-        TaskStatus: "pending" | "in_progress" | "review" | "completed" | "blocked";
+        TaskStatus: "pending" | "in_progress" | "review" | "completed" | "blocked" | "failed";
         /** @enum {string} */
         ArtifactKind: "pr" | "commit" | "url" | "file" | "log";
         Artifact: {
@@ -1066,6 +1146,35 @@ export interface components {
              * @example 2026-11-26T21:02:11.120Z
              */
             added_at: string;
+        };
+        TaskUsage: {
+            /** @example 120000 */
+            input_tokens: number;
+            /** @example 8000 */
+            output_tokens: number;
+            /**
+             * @description US dollars, as an exact decimal string (never a float).
+             * @example 0.4800
+             */
+            cost_usd: string;
+            /**
+             * @description The same sums, per model reported.
+             * @example {
+             *       "claude-sonnet-4": {
+             *         "input_tokens": 120000,
+             *         "output_tokens": 8000,
+             *         "cost_usd": "0.4800"
+             *       }
+             *     }
+             */
+            by_model: {
+                [key: string]: {
+                    input_tokens: number;
+                    output_tokens: number;
+                    /** @description US dollars, exact. */
+                    cost_usd: string;
+                };
+            };
         };
         Task: {
             /**
@@ -1182,6 +1291,50 @@ export interface components {
              * @example 2026-11-26T20:41:04.575Z
              */
             updated_at: string;
+            /**
+             * @description Server-owned: failed attempts since the task was created or last retried (`fail`, an expired lease, a timed-out claim).
+             * @example 0
+             */
+            attempts: number;
+            /**
+             * @description Attempts the task may fail before it is `failed` and waits for a person to `retry` it.
+             * @example 3
+             */
+            max_attempts: number;
+            /**
+             * @description The longest a claim may run, in seconds, before it counts as a failed attempt (`timed out`), heartbeats or not; null: no limit. A change applies from the next claim.
+             * @example null
+             */
+            timeout_seconds: number | null;
+            /**
+             * Format: date-time
+             * @description Server-owned: after a retryable failure, the task is not offered or started before this time (exponential backoff with full jitter).
+             * @example null
+             */
+            not_before: string | null;
+            /**
+             * @description Server-owned: the reason of the last failed attempt.
+             * @example null
+             */
+            last_error: string | null;
+            /**
+             * Format: date-time
+             * @description Server-owned: while in progress with a `timeout_seconds`, when the current claim times out.
+             * @example null
+             */
+            timeout_at: string | null;
+            /** @description Server-owned: every usage report on the task (`POST …/usage`, or `usage` with a heartbeat or progress report), summed. */
+            usage: components["schemas"]["TaskUsage"];
+            /**
+             * @description Input plus output tokens the task may use: a usage report that leaves it over this blocks the task (`budget exceeded`). Null: no budget.
+             * @example null
+             */
+            budget_tokens: number | null;
+            /**
+             * @description US dollars the task may cost, an exact decimal string: a usage report that leaves `usage.cost_usd` over it blocks the task (`budget exceeded`). Null: no budget.
+             * @example 5.000000
+             */
+            budget_usd: string | null;
         };
         UpdateTaskDto: {
             /** @example Write the release notes */
@@ -1223,6 +1376,23 @@ export interface components {
              *     ]
              */
             tags?: string[];
+            /** @description How many failed attempts (`fail`, an expired lease, a timed-out claim) the task may have before it is `failed` and waits for a person to `retry` it. */
+            max_attempts?: number;
+            /**
+             * @description The longest a claim may run, in seconds, before it counts as a failed attempt (`timed out`), heartbeats or not; `null`: no limit.
+             * @example 3600
+             */
+            timeout_seconds?: number | null;
+            /**
+             * @description Input plus output tokens the task may use: a usage report that leaves it over this blocks the task. `null`: no budget.
+             * @example 2000000
+             */
+            budget_tokens?: number | null;
+            /**
+             * @description US dollars the task may cost, an exact decimal string (a JSON number is read as the text it prints): a usage report that leaves it over this blocks the task. `null`: no budget.
+             * @example 5.00
+             */
+            budget_usd?: string | null;
             /** @description Makes the move that reaches this status (409 when none does). */
             status?: components["schemas"]["TaskStatus"];
         };
@@ -1255,11 +1425,35 @@ export interface components {
              */
             lease_seconds?: number;
         };
+        UsageBody: {
+            /** @example claude-sonnet-4 */
+            model: string;
+            /** @example 12000 */
+            input_tokens: number;
+            /** @example 800 */
+            output_tokens: number;
+            /**
+             * @description US dollars, exact: a decimal string (a JSON number is read as the text it prints, and refused in exponent form). Absent: not known.
+             * @example 0.0480
+             */
+            cost_usd?: string;
+        };
+        HeartbeatBody: {
+            /**
+             * @description Hold the task for this long; a heartbeat extends it. Once it runs out, anyone may claim the task again.
+             * @example 300
+             */
+            lease_seconds?: number;
+            /** @description A usage report to record with this one (as `POST …/usage` would, after it): a report that leaves the task over a budget blocks it. */
+            usage?: components["schemas"]["UsageBody"];
+        };
         ProgressBody: {
             /** @example 60 */
             percent: number;
             /** @example tests pass */
             note?: string;
+            /** @description A usage report to record with this one (as `POST …/usage` would, after it): a report that leaves the task over a budget blocks it. */
+            usage?: components["schemas"]["UsageBody"];
         };
         ArtifactInput: {
             /** @example pr */
@@ -1297,6 +1491,18 @@ export interface components {
              */
             note?: string;
         };
+        FailBody: {
+            /**
+             * @description What went wrong; kept as the task's `last_error`.
+             * @example the test suite timed out against the staging database
+             */
+            reason: string;
+            /**
+             * @description Whether another attempt may succeed. `false` fails the task for good (`failed`), attempts left or not.
+             * @default true
+             */
+            retryable?: boolean;
+        };
         RejectBody: {
             /**
              * @description What the assignee should change.
@@ -1323,6 +1529,11 @@ export interface components {
              */
             reply_to?: number | null;
         };
+        /**
+         * @description Whether the author was a person or an agent (the worker registry's type).
+         * @enum {string}
+         */
+        WorkerType: "human" | "agent";
         TaskComment: {
             /** @example 31 */
             id: number;
@@ -1688,7 +1899,7 @@ export interface components {
              *       "completed"
              *     ]
              */
-            events?: ("created" | "updated" | "deleted" | "started" | "progressed" | "review_requested" | "completed" | "approved" | "rejected" | "blocked" | "unblocked" | "released" | "reopened" | "assigned" | "lease_expired" | "lease_extended" | "dependency_added" | "dependency_removed" | "commented" | "asked" | "answered" | "artifact_added" | "artifact_removed" | "worker_registered" | "worker_updated" | "worker_deleted" | "project_created" | "project_updated" | "project_deleted" | "member_added" | "member_removed" | "webhook_created" | "webhook_updated" | "webhook_deleted" | "key_created" | "key_revoked")[];
+            events?: ("created" | "updated" | "deleted" | "started" | "progressed" | "review_requested" | "completed" | "approved" | "rejected" | "blocked" | "unblocked" | "released" | "reopened" | "assigned" | "lease_expired" | "lease_extended" | "failed" | "retried" | "usage_reported" | "dependency_added" | "dependency_removed" | "commented" | "asked" | "answered" | "artifact_added" | "artifact_removed" | "worker_registered" | "worker_updated" | "worker_deleted" | "project_created" | "project_updated" | "project_deleted" | "member_added" | "member_removed" | "webhook_created" | "webhook_updated" | "webhook_deleted" | "key_created" | "key_revoked")[];
             /**
              * @description Only this project's entries; null or absent: every entry.
              * @example website
@@ -1723,7 +1934,7 @@ export interface components {
              *       "completed"
              *     ]
              */
-            events: ("created" | "updated" | "deleted" | "started" | "progressed" | "review_requested" | "completed" | "approved" | "rejected" | "blocked" | "unblocked" | "released" | "reopened" | "assigned" | "lease_expired" | "lease_extended" | "dependency_added" | "dependency_removed" | "commented" | "asked" | "answered" | "artifact_added" | "artifact_removed" | "worker_registered" | "worker_updated" | "worker_deleted" | "project_created" | "project_updated" | "project_deleted" | "member_added" | "member_removed" | "webhook_created" | "webhook_updated" | "webhook_deleted" | "key_created" | "key_revoked")[];
+            events: ("created" | "updated" | "deleted" | "started" | "progressed" | "review_requested" | "completed" | "approved" | "rejected" | "blocked" | "unblocked" | "released" | "reopened" | "assigned" | "lease_expired" | "lease_extended" | "failed" | "retried" | "usage_reported" | "dependency_added" | "dependency_removed" | "commented" | "asked" | "answered" | "artifact_added" | "artifact_removed" | "worker_registered" | "worker_updated" | "worker_deleted" | "project_created" | "project_updated" | "project_deleted" | "member_added" | "member_removed" | "webhook_created" | "webhook_updated" | "webhook_deleted" | "key_created" | "key_revoked")[];
             /** @example null */
             project: string | null;
             /**
@@ -1779,7 +1990,7 @@ export interface components {
              *       "completed"
              *     ]
              */
-            events: ("created" | "updated" | "deleted" | "started" | "progressed" | "review_requested" | "completed" | "approved" | "rejected" | "blocked" | "unblocked" | "released" | "reopened" | "assigned" | "lease_expired" | "lease_extended" | "dependency_added" | "dependency_removed" | "commented" | "asked" | "answered" | "artifact_added" | "artifact_removed" | "worker_registered" | "worker_updated" | "worker_deleted" | "project_created" | "project_updated" | "project_deleted" | "member_added" | "member_removed" | "webhook_created" | "webhook_updated" | "webhook_deleted" | "key_created" | "key_revoked")[];
+            events: ("created" | "updated" | "deleted" | "started" | "progressed" | "review_requested" | "completed" | "approved" | "rejected" | "blocked" | "unblocked" | "released" | "reopened" | "assigned" | "lease_expired" | "lease_extended" | "failed" | "retried" | "usage_reported" | "dependency_added" | "dependency_removed" | "commented" | "asked" | "answered" | "artifact_added" | "artifact_removed" | "worker_registered" | "worker_updated" | "worker_deleted" | "project_created" | "project_updated" | "project_deleted" | "member_added" | "member_removed" | "webhook_created" | "webhook_updated" | "webhook_deleted" | "key_created" | "key_revoked")[];
             /** @example null */
             project: string | null;
             /**
@@ -1828,7 +2039,7 @@ export interface components {
              *       "completed"
              *     ]
              */
-            events?: ("created" | "updated" | "deleted" | "started" | "progressed" | "review_requested" | "completed" | "approved" | "rejected" | "blocked" | "unblocked" | "released" | "reopened" | "assigned" | "lease_expired" | "lease_extended" | "dependency_added" | "dependency_removed" | "commented" | "asked" | "answered" | "artifact_added" | "artifact_removed" | "worker_registered" | "worker_updated" | "worker_deleted" | "project_created" | "project_updated" | "project_deleted" | "member_added" | "member_removed" | "webhook_created" | "webhook_updated" | "webhook_deleted" | "key_created" | "key_revoked")[];
+            events?: ("created" | "updated" | "deleted" | "started" | "progressed" | "review_requested" | "completed" | "approved" | "rejected" | "blocked" | "unblocked" | "released" | "reopened" | "assigned" | "lease_expired" | "lease_extended" | "failed" | "retried" | "usage_reported" | "dependency_added" | "dependency_removed" | "commented" | "asked" | "answered" | "artifact_added" | "artifact_removed" | "worker_registered" | "worker_updated" | "worker_deleted" | "project_created" | "project_updated" | "project_deleted" | "member_added" | "member_removed" | "webhook_created" | "webhook_updated" | "webhook_deleted" | "key_created" | "key_revoked")[];
             /**
              * @description Only this project's entries; null or absent: every entry.
              * @example website
@@ -1906,6 +2117,10 @@ export interface components {
             due_date: string | null;
             required_capabilities: string[];
             tags: string[];
+            max_attempts: number;
+            timeout_seconds: number | null;
+            budget_tokens: number | null;
+            budget_usd: string | null;
         };
         /** @description Each changed field, with its value before and after. */
         AuditTaskChanges: {
@@ -1954,6 +2169,22 @@ export interface components {
             tags?: {
                 from: string[];
                 to: string[];
+            };
+            max_attempts?: {
+                from: number;
+                to: number;
+            };
+            timeout_seconds?: {
+                from: number | null;
+                to: number | null;
+            };
+            budget_tokens?: {
+                from: number | null;
+                to: number | null;
+            };
+            budget_usd?: {
+                from: string | null;
+                to: string | null;
             };
         };
         AuditProgress: {
@@ -2007,6 +2238,22 @@ export interface components {
         /** @description The task this one waits for (or no longer waits for). */
         AuditDependency: {
             depends_on: number;
+        };
+        /** @description A failed attempt: why (`lease expired` and `timed out` are recorded by whoever noticed, the sweeper `system:sweeper` or the claim that takes over), whether it may be retried, its number, and when the task may be claimed again (null: it is `failed`, or being taken over). `previous_holder`: whose claim it was, when the API recorded it. */
+        AuditFailure: {
+            reason: string;
+            retryable: boolean;
+            attempt: number;
+            /** Format: date-time */
+            next_attempt_at: string | null;
+            previous_holder?: string | null;
+        };
+        /** @description One usage report: the model, its tokens, and its cost in US dollars (exact decimal text; null: not reported). */
+        AuditUsage: {
+            model: string;
+            input_tokens: number;
+            output_tokens: number;
+            cost_usd: string | null;
         };
         AuditWorkerRegistered: {
             worker_id: string;
@@ -2125,8 +2372,11 @@ export interface components {
             project_slug: string | null;
             /** @example agent-claude-1 */
             actor_id: string;
-            /** @example agent */
-            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).
+             * @example agent
+             */
+            actor_type: components["schemas"]["ActorType"];
             /**
              * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
              * @example taskflow-mcp/1.0.0 (claude-code)
@@ -2175,8 +2425,11 @@ export interface components {
             project_slug: string | null;
             /** @example agent-claude-1 */
             actor_id: string;
-            /** @example agent */
-            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).
+             * @example agent
+             */
+            actor_type: components["schemas"]["ActorType"];
             /**
              * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
              * @example taskflow-mcp/1.0.0 (claude-code)
@@ -2225,8 +2478,11 @@ export interface components {
             project_slug: string | null;
             /** @example agent-claude-1 */
             actor_id: string;
-            /** @example agent */
-            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).
+             * @example agent
+             */
+            actor_type: components["schemas"]["ActorType"];
             /**
              * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
              * @example taskflow-mcp/1.0.0 (claude-code)
@@ -2275,8 +2531,11 @@ export interface components {
             project_slug: string | null;
             /** @example agent-claude-1 */
             actor_id: string;
-            /** @example agent */
-            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).
+             * @example agent
+             */
+            actor_type: components["schemas"]["ActorType"];
             /**
              * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
              * @example taskflow-mcp/1.0.0 (claude-code)
@@ -2326,8 +2585,11 @@ export interface components {
             project_slug: string | null;
             /** @example agent-claude-1 */
             actor_id: string;
-            /** @example agent */
-            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).
+             * @example agent
+             */
+            actor_type: components["schemas"]["ActorType"];
             /**
              * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
              * @example taskflow-mcp/1.0.0 (claude-code)
@@ -2376,8 +2638,11 @@ export interface components {
             project_slug: string | null;
             /** @example agent-claude-1 */
             actor_id: string;
-            /** @example agent */
-            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).
+             * @example agent
+             */
+            actor_type: components["schemas"]["ActorType"];
             /**
              * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
              * @example taskflow-mcp/1.0.0 (claude-code)
@@ -2426,8 +2691,11 @@ export interface components {
             project_slug: string | null;
             /** @example agent-claude-1 */
             actor_id: string;
-            /** @example agent */
-            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).
+             * @example agent
+             */
+            actor_type: components["schemas"]["ActorType"];
             /**
              * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
              * @example taskflow-mcp/1.0.0 (claude-code)
@@ -2476,8 +2744,11 @@ export interface components {
             project_slug: string | null;
             /** @example agent-claude-1 */
             actor_id: string;
-            /** @example agent */
-            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).
+             * @example agent
+             */
+            actor_type: components["schemas"]["ActorType"];
             /**
              * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
              * @example taskflow-mcp/1.0.0 (claude-code)
@@ -2527,8 +2798,11 @@ export interface components {
             project_slug: string | null;
             /** @example agent-claude-1 */
             actor_id: string;
-            /** @example agent */
-            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).
+             * @example agent
+             */
+            actor_type: components["schemas"]["ActorType"];
             /**
              * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
              * @example taskflow-mcp/1.0.0 (claude-code)
@@ -2577,8 +2851,11 @@ export interface components {
             project_slug: string | null;
             /** @example agent-claude-1 */
             actor_id: string;
-            /** @example agent */
-            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).
+             * @example agent
+             */
+            actor_type: components["schemas"]["ActorType"];
             /**
              * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
              * @example taskflow-mcp/1.0.0 (claude-code)
@@ -2627,8 +2904,11 @@ export interface components {
             project_slug: string | null;
             /** @example agent-claude-1 */
             actor_id: string;
-            /** @example agent */
-            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).
+             * @example agent
+             */
+            actor_type: components["schemas"]["ActorType"];
             /**
              * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
              * @example taskflow-mcp/1.0.0 (claude-code)
@@ -2678,8 +2958,11 @@ export interface components {
             project_slug: string | null;
             /** @example agent-claude-1 */
             actor_id: string;
-            /** @example agent */
-            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).
+             * @example agent
+             */
+            actor_type: components["schemas"]["ActorType"];
             /**
              * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
              * @example taskflow-mcp/1.0.0 (claude-code)
@@ -2728,8 +3011,11 @@ export interface components {
             project_slug: string | null;
             /** @example agent-claude-1 */
             actor_id: string;
-            /** @example agent */
-            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).
+             * @example agent
+             */
+            actor_type: components["schemas"]["ActorType"];
             /**
              * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
              * @example taskflow-mcp/1.0.0 (claude-code)
@@ -2779,8 +3065,11 @@ export interface components {
             project_slug: string | null;
             /** @example agent-claude-1 */
             actor_id: string;
-            /** @example agent */
-            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).
+             * @example agent
+             */
+            actor_type: components["schemas"]["ActorType"];
             /**
              * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
              * @example taskflow-mcp/1.0.0 (claude-code)
@@ -2829,8 +3118,11 @@ export interface components {
             project_slug: string | null;
             /** @example agent-claude-1 */
             actor_id: string;
-            /** @example agent */
-            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).
+             * @example agent
+             */
+            actor_type: components["schemas"]["ActorType"];
             /**
              * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
              * @example taskflow-mcp/1.0.0 (claude-code)
@@ -2879,8 +3171,11 @@ export interface components {
             project_slug: string | null;
             /** @example agent-claude-1 */
             actor_id: string;
-            /** @example agent */
-            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).
+             * @example agent
+             */
+            actor_type: components["schemas"]["ActorType"];
             /**
              * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
              * @example taskflow-mcp/1.0.0 (claude-code)
@@ -2919,6 +3214,166 @@ export interface components {
             action: "lease_extended";
             context: components["schemas"]["AuditLeaseExtended"];
         };
+        /** @description An audit entry of action `failed`. */
+        AuditEntryFailed: {
+            /** @example 1017 */
+            id: number;
+            /** @example 42 */
+            task_id: number | null;
+            /** @example website */
+            project_slug: string | null;
+            /** @example agent-claude-1 */
+            actor_id: string;
+            /**
+             * @description The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).
+             * @example agent
+             */
+            actor_type: components["schemas"]["ActorType"];
+            /**
+             * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
+             * @example taskflow-mcp/1.0.0 (claude-code)
+             */
+            client: string | null;
+            /**
+             * Format: uuid
+             * @description The API key the change was made with (its `id`, as `GET /api/workers/{id}/keys` lists it); null when the caller used a login token.
+             * @example null
+             */
+            key_id: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            timestamp: string;
+            /**
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
+             * @example 7
+             */
+            chain_seq: number | null;
+            /**
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
+             * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+             */
+            prev_hash: string | null;
+            /**
+             * @description SHA-256 (hex) over the entry and `prev_hash`, computed by the database on insert; `GET /api/audit/verify` recomputes it.
+             * @example 60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752
+             */
+            hash: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "failed";
+            context: components["schemas"]["AuditFailure"];
+        };
+        /** @description An audit entry of action `retried`. */
+        AuditEntryRetried: {
+            /** @example 1017 */
+            id: number;
+            /** @example 42 */
+            task_id: number | null;
+            /** @example website */
+            project_slug: string | null;
+            /** @example agent-claude-1 */
+            actor_id: string;
+            /**
+             * @description The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).
+             * @example agent
+             */
+            actor_type: components["schemas"]["ActorType"];
+            /**
+             * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
+             * @example taskflow-mcp/1.0.0 (claude-code)
+             */
+            client: string | null;
+            /**
+             * Format: uuid
+             * @description The API key the change was made with (its `id`, as `GET /api/workers/{id}/keys` lists it); null when the caller used a login token.
+             * @example null
+             */
+            key_id: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            timestamp: string;
+            /**
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
+             * @example 7
+             */
+            chain_seq: number | null;
+            /**
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
+             * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+             */
+            prev_hash: string | null;
+            /**
+             * @description SHA-256 (hex) over the entry and `prev_hash`, computed by the database on insert; `GET /api/audit/verify` recomputes it.
+             * @example 60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752
+             */
+            hash: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "retried";
+            /** @description Always null. */
+            context: Record<string, never> | null;
+        };
+        /** @description An audit entry of action `usage_reported`. */
+        AuditEntryUsageReported: {
+            /** @example 1017 */
+            id: number;
+            /** @example 42 */
+            task_id: number | null;
+            /** @example website */
+            project_slug: string | null;
+            /** @example agent-claude-1 */
+            actor_id: string;
+            /**
+             * @description The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).
+             * @example agent
+             */
+            actor_type: components["schemas"]["ActorType"];
+            /**
+             * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
+             * @example taskflow-mcp/1.0.0 (claude-code)
+             */
+            client: string | null;
+            /**
+             * Format: uuid
+             * @description The API key the change was made with (its `id`, as `GET /api/workers/{id}/keys` lists it); null when the caller used a login token.
+             * @example null
+             */
+            key_id: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-26T20:41:04.575Z
+             */
+            timestamp: string;
+            /**
+             * @description Position in its chain (the task's, or for entries about no task the worker's), from 1. Null, for anyone but an admin, on an entry about no task: that chain also holds entries the reader may not see.
+             * @example 7
+             */
+            chain_seq: number | null;
+            /**
+             * @description The `hash` of the previous entry of the same chain; null for the first, and, for anyone but an admin, on an entry about no task (as `chain_seq`).
+             * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+             */
+            prev_hash: string | null;
+            /**
+             * @description SHA-256 (hex) over the entry and `prev_hash`, computed by the database on insert; `GET /api/audit/verify` recomputes it.
+             * @example 60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752
+             */
+            hash: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            action: "usage_reported";
+            context: components["schemas"]["AuditUsage"];
+        };
         /** @description An audit entry of action `dependency_added`. */
         AuditEntryDependencyAdded: {
             /** @example 1017 */
@@ -2929,8 +3384,11 @@ export interface components {
             project_slug: string | null;
             /** @example agent-claude-1 */
             actor_id: string;
-            /** @example agent */
-            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).
+             * @example agent
+             */
+            actor_type: components["schemas"]["ActorType"];
             /**
              * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
              * @example taskflow-mcp/1.0.0 (claude-code)
@@ -2979,8 +3437,11 @@ export interface components {
             project_slug: string | null;
             /** @example agent-claude-1 */
             actor_id: string;
-            /** @example agent */
-            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).
+             * @example agent
+             */
+            actor_type: components["schemas"]["ActorType"];
             /**
              * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
              * @example taskflow-mcp/1.0.0 (claude-code)
@@ -3029,8 +3490,11 @@ export interface components {
             project_slug: string | null;
             /** @example agent-claude-1 */
             actor_id: string;
-            /** @example agent */
-            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).
+             * @example agent
+             */
+            actor_type: components["schemas"]["ActorType"];
             /**
              * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
              * @example taskflow-mcp/1.0.0 (claude-code)
@@ -3079,8 +3543,11 @@ export interface components {
             project_slug: string | null;
             /** @example agent-claude-1 */
             actor_id: string;
-            /** @example agent */
-            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).
+             * @example agent
+             */
+            actor_type: components["schemas"]["ActorType"];
             /**
              * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
              * @example taskflow-mcp/1.0.0 (claude-code)
@@ -3129,8 +3596,11 @@ export interface components {
             project_slug: string | null;
             /** @example agent-claude-1 */
             actor_id: string;
-            /** @example agent */
-            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).
+             * @example agent
+             */
+            actor_type: components["schemas"]["ActorType"];
             /**
              * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
              * @example taskflow-mcp/1.0.0 (claude-code)
@@ -3179,8 +3649,11 @@ export interface components {
             project_slug: string | null;
             /** @example agent-claude-1 */
             actor_id: string;
-            /** @example agent */
-            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).
+             * @example agent
+             */
+            actor_type: components["schemas"]["ActorType"];
             /**
              * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
              * @example taskflow-mcp/1.0.0 (claude-code)
@@ -3229,8 +3702,11 @@ export interface components {
             project_slug: string | null;
             /** @example agent-claude-1 */
             actor_id: string;
-            /** @example agent */
-            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).
+             * @example agent
+             */
+            actor_type: components["schemas"]["ActorType"];
             /**
              * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
              * @example taskflow-mcp/1.0.0 (claude-code)
@@ -3279,8 +3755,11 @@ export interface components {
             project_slug: string | null;
             /** @example agent-claude-1 */
             actor_id: string;
-            /** @example agent */
-            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).
+             * @example agent
+             */
+            actor_type: components["schemas"]["ActorType"];
             /**
              * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
              * @example taskflow-mcp/1.0.0 (claude-code)
@@ -3329,8 +3808,11 @@ export interface components {
             project_slug: string | null;
             /** @example agent-claude-1 */
             actor_id: string;
-            /** @example agent */
-            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).
+             * @example agent
+             */
+            actor_type: components["schemas"]["ActorType"];
             /**
              * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
              * @example taskflow-mcp/1.0.0 (claude-code)
@@ -3379,8 +3861,11 @@ export interface components {
             project_slug: string | null;
             /** @example agent-claude-1 */
             actor_id: string;
-            /** @example agent */
-            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).
+             * @example agent
+             */
+            actor_type: components["schemas"]["ActorType"];
             /**
              * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
              * @example taskflow-mcp/1.0.0 (claude-code)
@@ -3429,8 +3914,11 @@ export interface components {
             project_slug: string | null;
             /** @example agent-claude-1 */
             actor_id: string;
-            /** @example agent */
-            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).
+             * @example agent
+             */
+            actor_type: components["schemas"]["ActorType"];
             /**
              * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
              * @example taskflow-mcp/1.0.0 (claude-code)
@@ -3479,8 +3967,11 @@ export interface components {
             project_slug: string | null;
             /** @example agent-claude-1 */
             actor_id: string;
-            /** @example agent */
-            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).
+             * @example agent
+             */
+            actor_type: components["schemas"]["ActorType"];
             /**
              * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
              * @example taskflow-mcp/1.0.0 (claude-code)
@@ -3529,8 +4020,11 @@ export interface components {
             project_slug: string | null;
             /** @example agent-claude-1 */
             actor_id: string;
-            /** @example agent */
-            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).
+             * @example agent
+             */
+            actor_type: components["schemas"]["ActorType"];
             /**
              * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
              * @example taskflow-mcp/1.0.0 (claude-code)
@@ -3579,8 +4073,11 @@ export interface components {
             project_slug: string | null;
             /** @example agent-claude-1 */
             actor_id: string;
-            /** @example agent */
-            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).
+             * @example agent
+             */
+            actor_type: components["schemas"]["ActorType"];
             /**
              * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
              * @example taskflow-mcp/1.0.0 (claude-code)
@@ -3629,8 +4126,11 @@ export interface components {
             project_slug: string | null;
             /** @example agent-claude-1 */
             actor_id: string;
-            /** @example agent */
-            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).
+             * @example agent
+             */
+            actor_type: components["schemas"]["ActorType"];
             /**
              * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
              * @example taskflow-mcp/1.0.0 (claude-code)
@@ -3679,8 +4179,11 @@ export interface components {
             project_slug: string | null;
             /** @example agent-claude-1 */
             actor_id: string;
-            /** @example agent */
-            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).
+             * @example agent
+             */
+            actor_type: components["schemas"]["ActorType"];
             /**
              * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
              * @example taskflow-mcp/1.0.0 (claude-code)
@@ -3729,8 +4232,11 @@ export interface components {
             project_slug: string | null;
             /** @example agent-claude-1 */
             actor_id: string;
-            /** @example agent */
-            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).
+             * @example agent
+             */
+            actor_type: components["schemas"]["ActorType"];
             /**
              * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
              * @example taskflow-mcp/1.0.0 (claude-code)
@@ -3779,8 +4285,11 @@ export interface components {
             project_slug: string | null;
             /** @example agent-claude-1 */
             actor_id: string;
-            /** @example agent */
-            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).
+             * @example agent
+             */
+            actor_type: components["schemas"]["ActorType"];
             /**
              * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
              * @example taskflow-mcp/1.0.0 (claude-code)
@@ -3829,8 +4338,11 @@ export interface components {
             project_slug: string | null;
             /** @example agent-claude-1 */
             actor_id: string;
-            /** @example agent */
-            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).
+             * @example agent
+             */
+            actor_type: components["schemas"]["ActorType"];
             /**
              * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
              * @example taskflow-mcp/1.0.0 (claude-code)
@@ -3879,8 +4391,11 @@ export interface components {
             project_slug: string | null;
             /** @example agent-claude-1 */
             actor_id: string;
-            /** @example agent */
-            actor_type: components["schemas"]["WorkerType"];
+            /**
+             * @description The registered type of the actor (`human` when not registered), or `system` for the API's own sweeper (`system:sweeper`).
+             * @example agent
+             */
+            actor_type: components["schemas"]["ActorType"];
             /**
              * @description The client that made the change, from its `X-TaskFlow-Client` header; null when it sent none.
              * @example taskflow-mcp/1.0.0 (claude-code)
@@ -3937,7 +4452,7 @@ export interface operations {
                 task_id?: number;
                 /** @description Who acted (JWT `sub`). */
                 actor_id?: string;
-                actor_type?: components["schemas"]["WorkerType"];
+                actor_type?: components["schemas"]["ActorType"];
                 action?: components["schemas"]["AuditAction"];
                 /** @description Project slug. */
                 project?: string;
@@ -5347,6 +5862,8 @@ export interface operations {
                 headers: {
                     /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
                     "X-Request-Id": string;
+                    /** @description On `retry_later` only: seconds until the task may be started (its `not_before`). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5735,6 +6252,8 @@ export interface operations {
                 headers: {
                     /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
                     "X-Request-Id": string;
+                    /** @description On `retry_later` only: seconds until the task may be started (its `not_before`). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5980,6 +6499,8 @@ export interface operations {
                 headers: {
                     /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
                     "X-Request-Id": string;
+                    /** @description On `retry_later` only: seconds until the task may be started (its `not_before`). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6119,7 +6640,7 @@ export interface operations {
                  *       "lease_seconds": 300
                  *     }
                  */
-                "application/json": components["schemas"]["LeaseBody"];
+                "application/json": components["schemas"]["HeartbeatBody"];
             };
         };
         responses: {
@@ -6217,6 +6738,268 @@ export interface operations {
                 headers: {
                     /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
                     "X-Request-Id": string;
+                    /** @description On `retry_later` only: seconds until the task may be started (its `not_before`). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task is 'completed' and cannot move to 'review'",
+                     *       "status_code": 409,
+                     *       "code": "invalid_transition"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The task changed since the version in `If-Match`; nothing was changed */
+            412: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task 42 is now at \"42-4\", not \"42-3\"; read it again and retry",
+                     *       "status_code": 412,
+                     *       "code": "precondition_failed"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body over 1 MB */
+            413: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Request body is larger than the 1 MB limit",
+                     *       "status_code": 413,
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A body that is not `application/json`, or a `Content-Encoding` other than identity */
+            415: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Content-Type must be application/json",
+                     *       "status_code": 415,
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation failed (body, query or path) */
+            422: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Validation failed: title must be a string of 1 to 200 characters",
+                     *       "status_code": 422,
+                     *       "code": "validation_failed",
+                     *       "details": [
+                     *         {
+                     *           "field": "title",
+                     *           "message": "title must be a string of 1 to 200 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit exceeded (see `Retry-After`) */
+            429: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Too many requests",
+                     *       "status_code": 429,
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Database unreachable */
+            503: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Database unavailable, try again shortly",
+                     *       "status_code": 503,
+                     *       "code": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    TaskLifecycle_usage: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes retries safe: a retry with the same key and request returns the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key with another request is a 422. Per caller, kept 24 hours. */
+                "Idempotency-Key"?: string;
+                /** @description The program acting for the caller, recorded as `client` in the audit entries of the change (e.g. `taskflow-cli/1.0.0`). 1 to 200 printable ASCII characters; 422 otherwise. */
+                "X-TaskFlow-Client"?: string;
+                /** @description Write only if the task is still at this version (its `ETag`); else 412 and nothing changes. `*` matches any version. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description Task id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "model": "claude-sonnet-4",
+                 *       "input_tokens": 12000,
+                 *       "output_tokens": 800,
+                 *       "cost_usd": "0.0480"
+                 *     }
+                 */
+                "application/json": components["schemas"]["UsageBody"];
+            };
+        };
+        responses: {
+            /** @description The task after the report */
+            200: {
+                headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same `Idempotency-Key`; absent otherwise. */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description The task's version, `"<id>-<version>"`: send it back in `If-Match` or `If-None-Match`. */
+                    ETag: string;
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description Malformed JSON */
+            400: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Malformed JSON body",
+                     *       "status_code": 400,
+                     *       "code": "malformed_json"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
+            401: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Token expired",
+                     *       "status_code": 401,
+                     *       "code": "unauthenticated"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Only admins may do this",
+                     *       "status_code": 403,
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task 42 not found",
+                     *       "status_code": 404,
+                     *       "code": "task_not_found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description State conflict */
+            409: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description On `retry_later` only: seconds until the task may be started (its `not_before`). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6473,6 +7256,8 @@ export interface operations {
                 headers: {
                     /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
                     "X-Request-Id": string;
+                    /** @description On `retry_later` only: seconds until the task may be started (its `not_before`). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6735,6 +7520,8 @@ export interface operations {
                 headers: {
                     /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
                     "X-Request-Id": string;
+                    /** @description On `retry_later` only: seconds until the task may be started (its `not_before`). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6997,6 +7784,8 @@ export interface operations {
                 headers: {
                     /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
                     "X-Request-Id": string;
+                    /** @description On `retry_later` only: seconds until the task may be started (its `not_before`). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7252,6 +8041,8 @@ export interface operations {
                 headers: {
                     /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
                     "X-Request-Id": string;
+                    /** @description On `retry_later` only: seconds until the task may be started (its `not_before`). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7498,6 +8289,8 @@ export interface operations {
                 headers: {
                     /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
                     "X-Request-Id": string;
+                    /** @description On `retry_later` only: seconds until the task may be started (its `not_before`). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7753,6 +8546,514 @@ export interface operations {
                 headers: {
                     /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
                     "X-Request-Id": string;
+                    /** @description On `retry_later` only: seconds until the task may be started (its `not_before`). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task is 'completed' and cannot move to 'review'",
+                     *       "status_code": 409,
+                     *       "code": "invalid_transition"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The task changed since the version in `If-Match`; nothing was changed */
+            412: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task 42 is now at \"42-4\", not \"42-3\"; read it again and retry",
+                     *       "status_code": 412,
+                     *       "code": "precondition_failed"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body over 1 MB */
+            413: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Request body is larger than the 1 MB limit",
+                     *       "status_code": 413,
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A body that is not `application/json`, or a `Content-Encoding` other than identity */
+            415: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Content-Type must be application/json",
+                     *       "status_code": 415,
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation failed (body, query or path) */
+            422: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Validation failed: title must be a string of 1 to 200 characters",
+                     *       "status_code": 422,
+                     *       "code": "validation_failed",
+                     *       "details": [
+                     *         {
+                     *           "field": "title",
+                     *           "message": "title must be a string of 1 to 200 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit exceeded (see `Retry-After`) */
+            429: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Too many requests",
+                     *       "status_code": 429,
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Database unreachable */
+            503: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Database unavailable, try again shortly",
+                     *       "status_code": 503,
+                     *       "code": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    TaskLifecycle_fail: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes retries safe: a retry with the same key and request returns the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key with another request is a 422. Per caller, kept 24 hours. */
+                "Idempotency-Key"?: string;
+                /** @description The program acting for the caller, recorded as `client` in the audit entries of the change (e.g. `taskflow-cli/1.0.0`). 1 to 200 printable ASCII characters; 422 otherwise. */
+                "X-TaskFlow-Client"?: string;
+                /** @description Write only if the task is still at this version (its `ETag`); else 412 and nothing changes. `*` matches any version. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description Task id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "reason": "the integration tests time out against staging",
+                 *       "retryable": true
+                 *     }
+                 */
+                "application/json": components["schemas"]["FailBody"];
+            };
+        };
+        responses: {
+            /** @description The task after the move */
+            200: {
+                headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same `Idempotency-Key`; absent otherwise. */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description The task's version, `"<id>-<version>"`: send it back in `If-Match` or `If-None-Match`. */
+                    ETag: string;
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description Malformed JSON */
+            400: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Malformed JSON body",
+                     *       "status_code": 400,
+                     *       "code": "malformed_json"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
+            401: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Token expired",
+                     *       "status_code": 401,
+                     *       "code": "unauthenticated"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Only admins may do this",
+                     *       "status_code": 403,
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task 42 not found",
+                     *       "status_code": 404,
+                     *       "code": "task_not_found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description State conflict */
+            409: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description On `retry_later` only: seconds until the task may be started (its `not_before`). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task is 'completed' and cannot move to 'review'",
+                     *       "status_code": 409,
+                     *       "code": "invalid_transition"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The task changed since the version in `If-Match`; nothing was changed */
+            412: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task 42 is now at \"42-4\", not \"42-3\"; read it again and retry",
+                     *       "status_code": 412,
+                     *       "code": "precondition_failed"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body over 1 MB */
+            413: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Request body is larger than the 1 MB limit",
+                     *       "status_code": 413,
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A body that is not `application/json`, or a `Content-Encoding` other than identity */
+            415: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Content-Type must be application/json",
+                     *       "status_code": 415,
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation failed (body, query or path) */
+            422: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Validation failed: title must be a string of 1 to 200 characters",
+                     *       "status_code": 422,
+                     *       "code": "validation_failed",
+                     *       "details": [
+                     *         {
+                     *           "field": "title",
+                     *           "message": "title must be a string of 1 to 200 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit exceeded (see `Retry-After`) */
+            429: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Too many requests",
+                     *       "status_code": 429,
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Database unreachable */
+            503: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Database unavailable, try again shortly",
+                     *       "status_code": 503,
+                     *       "code": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    TaskLifecycle_retry: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes retries safe: a retry with the same key and request returns the first answer (with `Idempotent-Replayed: true`) and changes nothing; the same key with another request is a 422. Per caller, kept 24 hours. */
+                "Idempotency-Key"?: string;
+                /** @description The program acting for the caller, recorded as `client` in the audit entries of the change (e.g. `taskflow-cli/1.0.0`). 1 to 200 printable ASCII characters; 422 otherwise. */
+                "X-TaskFlow-Client"?: string;
+                /** @description Write only if the task is still at this version (its `ETag`); else 412 and nothing changes. `*` matches any version. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description Task id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The task after the move */
+            200: {
+                headers: {
+                    /** @description `true` when this is the stored answer to an earlier request with the same `Idempotency-Key`; absent otherwise. */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description The task's version, `"<id>-<version>"`: send it back in `If-Match` or `If-None-Match`. */
+                    ETag: string;
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description Malformed JSON */
+            400: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Malformed JSON body",
+                     *       "status_code": 400,
+                     *       "code": "malformed_json"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
+            401: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Token expired",
+                     *       "status_code": 401,
+                     *       "code": "unauthenticated"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Authenticated but not allowed */
+            403: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Only admins may do this",
+                     *       "status_code": 403,
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Task 42 not found",
+                     *       "status_code": 404,
+                     *       "code": "task_not_found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description State conflict */
+            409: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description On `retry_later` only: seconds until the task may be started (its `not_before`). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7999,6 +9300,8 @@ export interface operations {
                 headers: {
                     /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
                     "X-Request-Id": string;
+                    /** @description On `retry_later` only: seconds until the task may be started (its `not_before`). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8254,6 +9557,8 @@ export interface operations {
                 headers: {
                     /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
                     "X-Request-Id": string;
+                    /** @description On `retry_later` only: seconds until the task may be started (its `not_before`). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8500,6 +9805,8 @@ export interface operations {
                 headers: {
                     /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
                     "X-Request-Id": string;
+                    /** @description On `retry_later` only: seconds until the task may be started (its `not_before`). */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13345,7 +14652,7 @@ export interface operations {
         parameters: {
             query?: {
                 task_id?: number;
-                actor_type?: components["schemas"]["WorkerType"];
+                actor_type?: components["schemas"]["ActorType"];
                 action?: components["schemas"]["AuditAction"];
                 /** @description Project slug. */
                 project?: string;

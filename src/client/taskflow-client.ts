@@ -24,6 +24,8 @@ export type ErrorCode = components['schemas']['ErrorResponse']['code'];
 export type TaskStatus = components['schemas']['TaskStatus'];
 export type TaskPriority = components['schemas']['TaskPriority'];
 export type WorkerType = components['schemas']['WorkerType'];
+/** Who made an audited change: a worker's type, or `system` for the API's sweeper. */
+export type ActorType = components['schemas']['ActorType'];
 export type AuditAction = components['schemas']['AuditAction'];
 export type Comment = components['schemas']['TaskComment'];
 export type CommentKind = components['schemas']['CommentKind'];

@@ -19,3 +19,11 @@ export const COMMENT_MAX_LENGTH = 10_000;
 export const MAX_ARTIFACTS = 50;
 export const ARTIFACT_URL_MAX_LENGTH = 2048;
 export const ARTIFACT_TITLE_MAX_LENGTH = 200;
+/**
+ * An amount of US dollars, exact: a decimal string of up to 8 digits before the point and 6
+ * after (PostgreSQL `numeric(14,6)`), never a float.
+ */
+export const USD_AMOUNT_PATTERN = /^\d{1,8}(\.\d{1,6})?$/;
+
+/** Token counts and budgets: JavaScript's safe integers, far beyond any real use. */
+export const MAX_TOKENS = 1_000_000_000_000;

@@ -149,6 +149,9 @@ const envSchema = z.object({
   WEBHOOK_MAX_FAILURES: intInRange(1, 1000).default('8'),
   WEBHOOK_BACKOFF_BASE_MS: intInRange(1, 3_600_000).default('1000'),
   WEBHOOK_BACKOFF_MAX_MS: intInRange(1, 86_400_000).default('600000'),
+  RETRY_BASE_SECONDS: intInRange(1, 86_400).default('30'),
+  RETRY_MAX_SECONDS: intInRange(1, 604_800).default('3600'),
+  SWEEP_INTERVAL_MS: intInRange(0, 3_600_000).default('10000'),
 });
 
 export interface DatabaseConnection {
@@ -205,6 +208,19 @@ export interface AppConfig {
   /** `GET /api/events` (docs/events.md). */
   events: EventsConfig;
   webhooks: WebhookConfig;
+  retries: RetryConfig;
+}
+
+/** Failed attempts (docs/lifecycle.md, "Failures and retries"). */
+export interface RetryConfig {
+  /**
+   * Full-jitter exponential backoff after a retryable failure: the task waits a random time up
+   * to min(max, base * 2^(attempt-1)) seconds before it may be claimed again.
+   */
+  baseSeconds: number;
+  maxSeconds: number;
+  /** How often the sweeper looks for expired leases and timed-out claims; 0: never. */
+  sweepIntervalMs: number;
 }
 
 export interface EventsConfig {
@@ -323,6 +339,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       maxFailures: e.WEBHOOK_MAX_FAILURES,
       backoffBaseMs: e.WEBHOOK_BACKOFF_BASE_MS,
       backoffMaxMs: Math.max(e.WEBHOOK_BACKOFF_MAX_MS, e.WEBHOOK_BACKOFF_BASE_MS),
+    },
+    retries: {
+      baseSeconds: e.RETRY_BASE_SECONDS,
+      maxSeconds: Math.max(e.RETRY_MAX_SECONDS, e.RETRY_BASE_SECONDS),
+      sweepIntervalMs: e.SWEEP_INTERVAL_MS,
     },
   };
 }

@@ -18,7 +18,7 @@ import {
   isAfter,
 } from '../audit/log-position';
 import { ServiceUnavailableError } from '../common/errors/domain-errors';
-import type { WorkerType } from '../common/worker-types';
+import type { ActorType } from '../common/worker-types';
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
 import { NotificationListener } from '../database/notification-listener';
@@ -27,7 +27,7 @@ import { NotificationListener } from '../database/notification-listener';
 export interface EventFilters {
   project?: string;
   taskId?: number;
-  actorType?: WorkerType;
+  actorType?: ActorType;
   action?: AuditAction;
 }
 

@@ -32,6 +32,10 @@ const HINTS: Partial<Record<Code, (baseUrl: string) => string>> = {
   not_project_member: () =>
     `the task belongs to a project you are not a member (or only a viewer) of: ask one of its owners to add you (list_projects shows the projects you can see); ${FIND_ANOTHER}`,
   precondition_failed: () => 'the task changed since you read it: get_task, then decide again',
+  retry_later: () =>
+    `its last attempt failed and it is backing off (get_task shows not_before); ${FIND_ANOTHER}, or come back then`,
+  task_failed: () =>
+    `its last attempt ran out (the lease of its holder expired) and it is now failed, waiting for a person to retry it; ${FIND_ANOTHER}`,
 };
 
 export function hintFor(error: ApiError, baseUrl: string): string | undefined {

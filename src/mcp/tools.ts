@@ -601,6 +601,56 @@ export function registerCoreTools(server: McpServer, ctx: ToolContext): void {
   register(
     server,
     ctx,
+    'fail_task',
+    {
+      title: 'Report a failed attempt',
+      description:
+        'Say that your attempt at a task you hold failed, and why. While attempts remain and the failure is retryable, the task goes back to pending with nobody holding it and is not offered again before its backoff (not_before); otherwise it becomes failed and waits for a person to retry it. Prefer this to release_task when the work failed: it counts, so a task that keeps failing reaches a person instead of looping.',
+      input: {
+        id: taskId(),
+        reason: text(schemaLimits.FailBody.reason).describe(
+          `What went wrong, up to ${schemaLimits.FailBody.reason.maxLength} characters`,
+        ),
+        retryable: z
+          .boolean()
+          .optional()
+          .describe('false when another attempt would fail the same way (default true)'),
+      },
+      annotations: MOVE,
+    },
+    async ({ id, ...body }) =>
+      (await unwrap(api.POST('/api/tasks/{id}/fail', { ...path(id), body }))).data,
+  );
+
+  const USAGE = schemaLimits.UsageBody;
+  register(
+    server,
+    ctx,
+    'report_usage',
+    {
+      title: 'Report what the work cost',
+      description:
+        "Add the tokens (and, if known, the dollars) one model spent on a task you hold to the task's usage. If it leaves the task over its budget, the report is kept and the task becomes blocked until a person raises the budget: stop working on it then.",
+      input: {
+        id: taskId(),
+        model: text(USAGE.model).describe('The model that did the work, e.g. claude-sonnet-4'),
+        input_tokens: integer(USAGE.input_tokens, 'input_tokens').describe('Input tokens'),
+        output_tokens: integer(USAGE.output_tokens, 'output_tokens').describe('Output tokens'),
+        cost_usd: z
+          .string()
+          .regex(new RegExp(USAGE.cost_usd.pattern), 'cost_usd must be a decimal like "0.0123"')
+          .optional()
+          .describe('US dollars as a decimal string, e.g. "0.0123" (kept exact)'),
+      },
+      annotations: MOVE,
+    },
+    async ({ id, ...body }) =>
+      (await unwrap(api.POST('/api/tasks/{id}/usage', { ...path(id), body }))).data,
+  );
+
+  register(
+    server,
+    ctx,
     'task_audit',
     {
       title: "A task's audit trail",

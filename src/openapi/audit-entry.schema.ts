@@ -45,6 +45,10 @@ const TASK_FIELDS: [string, Schema, boolean][] = [
   ['due_date', timestamp, true],
   ['required_capabilities', strings, false],
   ['tags', strings, false],
+  ['max_attempts', integer, false],
+  ['timeout_seconds', integer, true],
+  ['budget_tokens', integer, true],
+  ['budget_usd', text, true],
 ];
 
 /** Context schemas, by name; an action refers to one of them, or has no context (null). */
@@ -103,6 +107,30 @@ const CONTEXTS: Record<string, SchemaObject> = {
   AuditDependency: {
     ...closed({ depends_on: integer }),
     description: 'The task this one waits for (or no longer waits for).',
+  },
+  AuditFailure: {
+    ...closed(
+      {
+        reason: text,
+        retryable: { type: 'boolean' },
+        attempt: integer,
+        next_attempt_at: nullable(timestamp),
+        previous_holder: nullable(text),
+      },
+      ['reason', 'retryable', 'attempt', 'next_attempt_at'],
+    ),
+    description:
+      'A failed attempt: why (`lease expired` and `timed out` are recorded by whoever noticed, the sweeper `system:sweeper` or the claim that takes over), whether it may be retried, its number, and when the task may be claimed again (null: it is `failed`, or being taken over). `previous_holder`: whose claim it was, when the API recorded it.',
+  },
+  AuditUsage: {
+    ...closed({
+      model: text,
+      input_tokens: integer,
+      output_tokens: integer,
+      cost_usd: nullable(text),
+    }),
+    description:
+      'One usage report: the model, its tokens, and its cost in US dollars (exact decimal text; null: not reported).',
   },
   AuditWorkerRegistered: closed({
     worker_id: text,
@@ -218,6 +246,9 @@ const AUDIT_CONTEXT_OF: Record<AuditAction, keyof typeof CONTEXTS | null> = {
   released: 'AuditHandoffNote',
   lease_expired: 'AuditLeaseExpired',
   lease_extended: 'AuditLeaseExtended',
+  failed: 'AuditFailure',
+  retried: null,
+  usage_reported: 'AuditUsage',
   dependency_added: 'AuditDependency',
   dependency_removed: 'AuditDependency',
   commented: 'AuditComment',

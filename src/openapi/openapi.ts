@@ -188,7 +188,7 @@ const header = (description: string, schema: SchemaObject, required = false) => 
 
 /** Headers the API sends on every response, or on every response of a status. */
 function documentResponseHeaders(document: OpenAPIObject): void {
-  for (const [, , op] of operationsOf(document)) {
+  for (const [method, path, op] of operationsOf(document)) {
     for (const [status, value] of Object.entries(op.responses)) {
       const response = value as ResponseObject;
       response.headers = {
@@ -213,6 +213,16 @@ function documentResponseHeaders(document: OpenAPIObject): void {
           type: 'integer',
           minimum: 0,
         });
+      }
+      // The moves that may start a task: refused with `retry_later` during its backoff.
+      if (
+        status === '409' &&
+        (path === '/api/tasks/{id}/start' || (path === '/api/tasks/{id}' && method === 'patch'))
+      ) {
+        response.headers['Retry-After'] = header(
+          'On `retry_later` only: seconds until the task may be started (its `not_before`).',
+          { type: 'integer', minimum: 1 },
+        );
       }
     }
   }

@@ -28,6 +28,14 @@ export const REQUEST_EXAMPLES: Record<string, unknown> = {
     url: 'https://github.com/acme/site/pull/7',
     title: 'Fix the login redirect',
   },
+  UsageBody: {
+    model: 'claude-sonnet-4',
+    input_tokens: 12000,
+    output_tokens: 800,
+    cost_usd: '0.0480',
+  },
+  HeartbeatBody: { lease_seconds: 300 },
+  FailBody: { reason: 'the integration tests time out against staging', retryable: true },
   ClaimNextBody: { project: 'website', capabilities: ['python'], lease_seconds: 300 },
   CreateWorkerDto: {
     id: 'agent-claude-1',

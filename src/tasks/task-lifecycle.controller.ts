@@ -19,8 +19,12 @@ import {
 import { ApiTaskIdParam } from '../common/openapi/api-params.decorator';
 import { ParseIdPipe } from '../common/validation/id.pipe';
 import type { FastifyReply } from 'fastify';
+import { errorEnvelope, type ErrorEnvelope } from '../common/errors/error-envelope.filter';
 import {
   BlockBody,
+  FailBody,
+  HeartbeatBody,
+  UsageBody,
   BlockQuery,
   bodyOrQuery,
   ClaimNextBody,
@@ -80,18 +84,28 @@ export class TaskLifecycleController {
   @ApiOperation({
     summary: 'Claim a task and start it',
     description:
-      '`pending → in_progress`, assigned to the caller (a task pre-assigned to someone else: only they or an admin may start it, 403 `not_assignee`), with a lease if `lease_seconds` is given. The holder must have registered every `required_capabilities` entry (403 `capability_missing`). Also claims an in-progress task whose lease has expired (the audit log records `lease_expired`). Atomic: of many concurrent claims exactly one wins; the others get 409 `task_claimed`. 409 `dependency_unfinished` while a dependency is not completed.',
+      "`pending → in_progress`, assigned to the caller (a task pre-assigned to someone else: only they or an admin may start it, 403 `not_assignee`), with a lease if `lease_seconds` is given. The holder must have registered every `required_capabilities` entry (403 `capability_missing`). Also claims an in-progress task whose lease has expired: the expired lease counts as a failed attempt (`failed`, then `lease_expired`, then `started` in the audit log); when it was the last attempt the task becomes `failed` instead and the answer is 409 `task_failed`. Atomic: of many concurrent claims exactly one wins; the others get 409 `task_claimed`. 409 `dependency_unfinished` while a dependency is not completed; 409 `retry_later` (with `Retry-After`) before the task's `not_before`.",
   })
   @ApiBody({ type: LeaseBody, required: false })
   @ApiOkResponse({ type: Task, description: 'The task after the move' })
   @ApiErrors(403)
-  start(
+  async start(
     @Param('id', ParseIdPipe) id: number,
     @Query() query: LeaseQuery,
     @Body() body: LeaseBody,
     @CurrentUser() user: AuthUser,
-  ): Promise<Task> {
-    return this.lifecycle.start(id, user, bodyOrQuery(body, query).lease_seconds);
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<Task | ErrorEnvelope> {
+    const task = await this.lifecycle.start(id, user, bodyOrQuery(body, query).lease_seconds);
+    if (task.status !== 'failed') return task;
+    // The expired lease was the task's last attempt: that failure is recorded (and committed),
+    // and nothing is taken over.
+    reply.status(409);
+    return errorEnvelope(
+      409,
+      `Task ${id}'s lease expired on its last attempt (${task.attempts} of ${task.max_attempts}); the task is now 'failed' and waits for a person to retry it`,
+      'task_failed',
+    );
   }
 
   @Post('claim-next')
@@ -134,16 +148,36 @@ export class TaskLifecycleController {
     summary: 'Extend the lease of a task in progress',
     description: `The lease then runs \`lease_seconds\` (default ${DEFAULT_LEASE_SECONDS}) from now. Only the holder or an admin.`,
   })
-  @ApiBody({ type: LeaseBody, required: false })
+  @ApiBody({ type: HeartbeatBody, required: false })
   @ApiOkResponse({ type: Task, description: 'The task after the move' })
   @ApiErrors(403)
   heartbeat(
     @Param('id', ParseIdPipe) id: number,
     @Query() query: LeaseQuery,
-    @Body() body: LeaseBody,
+    @Body() body: HeartbeatBody,
     @CurrentUser() user: AuthUser,
   ): Promise<Task> {
-    return this.lifecycle.heartbeat(id, user, bodyOrQuery(body, query).lease_seconds);
+    const input = bodyOrQuery<HeartbeatBody>(body, query);
+    return this.lifecycle.heartbeat(id, user, input.lease_seconds, input.usage);
+  }
+
+  @Post(':id/usage')
+  @ApiTaskIdParam()
+  @HttpCode(200)
+  @Audited('usage_reported')
+  @ApiOperation({
+    summary: 'Report what the work cost',
+    description: `Adds the tokens and cost of one model's work to the task's \`usage\` (totals and \`by_model\`), audited \`usage_reported\`. Only \`in_progress\`. ${ASSIGNEE_ONLY} A report that leaves the task over \`budget_tokens\` (input plus output) or \`budget_usd\` is recorded, and the task is blocked in the same transaction (\`blocked\`, reason \`budget exceeded\`): the next report, heartbeat or progress is refused (409) until a person raises the budget and unblocks it.`,
+  })
+  @ApiBody({ type: UsageBody, required: true })
+  @ApiOkResponse({ type: Task, description: 'The task after the report' })
+  @ApiErrors(403)
+  usage(
+    @Param('id', ParseIdPipe) id: number,
+    @Body() body: UsageBody,
+    @CurrentUser() user: AuthUser,
+  ): Promise<Task> {
+    return this.lifecycle.reportUsage(id, user, body);
   }
 
   @Post(':id/progress')
@@ -163,11 +197,11 @@ export class TaskLifecycleController {
     @Body() body: ProgressBody,
     @CurrentUser() user: AuthUser,
   ): Promise<Task> {
-    const { percent, note } = bodyOrQuery<ProgressBody>(body, query);
+    const { percent, note, usage } = bodyOrQuery<ProgressBody>(body, query);
     if (percent === undefined) {
       throw ValidationFailedError.field('percent', 'percent is required (query or JSON body)');
     }
-    return this.lifecycle.progress(id, user, percent, note ?? null);
+    return this.lifecycle.progress(id, user, percent, note ?? null, usage);
   }
 
   @Post(':id/review')
@@ -264,6 +298,43 @@ export class TaskLifecycleController {
     @CurrentUser() user: AuthUser,
   ): Promise<Task> {
     return this.lifecycle.move(id, 'release', user, { handoff: body?.note });
+  }
+
+  @Post(':id/fail')
+  @ApiTaskIdParam()
+  @HttpCode(200)
+  @Audited('failed')
+  @ApiOperation({
+    summary: 'Report a failed attempt',
+    description: `\`in_progress → pending\` (no holder, not offered again before \`not_before\`: exponential backoff with full jitter) when the failure is \`retryable\` and attempts remain (\`attempts < max_attempts\`), else \`→ failed\`, where it waits for a person to \`retry\` it. Counts one attempt and keeps \`reason\` as \`last_error\`. ${ASSIGNEE_ONLY}`,
+  })
+  @ApiBody({ type: FailBody, required: true })
+  @ApiOkResponse({ type: Task, description: 'The task after the move' })
+  @ApiErrors(403)
+  fail(
+    @Param('id', ParseIdPipe) id: number,
+    @Body() body: FailBody,
+    @CurrentUser() user: AuthUser,
+  ): Promise<Task> {
+    return this.lifecycle.move(id, 'fail', user, {
+      reason: body.reason,
+      retryable: body.retryable ?? true,
+    });
+  }
+
+  @Post(':id/retry')
+  @ApiTaskIdParam()
+  @HttpCode(200)
+  @Audited('retried')
+  @ApiOperation({
+    summary: 'Give a failed task another round of attempts',
+    description:
+      "`failed → pending`, with `attempts` back to 0 and no `not_before`. Any owner or member of the task's project (anyone on the shared board), or an admin.",
+  })
+  @ApiOkResponse({ type: Task, description: 'The task after the move' })
+  @ApiErrors(403)
+  retry(@Param('id', ParseIdPipe) id: number, @CurrentUser() user: AuthUser): Promise<Task> {
+    return this.lifecycle.move(id, 'retry', user);
   }
 
   @Post(':id/approve')

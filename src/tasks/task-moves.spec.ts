@@ -1,4 +1,5 @@
 import type { AuthUser } from '../auth/auth-user';
+import { backoffSeconds } from './task-lifecycle.service';
 import { TASK_STATUSES, TaskStatus } from './task.enums';
 import {
   InvalidTransitionError,
@@ -8,6 +9,7 @@ import {
   PrivateReference,
   TASK_TRANSITIONS,
   decideMove,
+  decideOverdue,
   decideProjectMove,
   isRefusal,
   moveForStatus,
@@ -27,6 +29,8 @@ const EDGES = [
   'blocked>pending', // unblock, unassigned
   'blocked>in_progress', // unblock, assigned
   'completed>in_progress', // reopen
+  'in_progress>failed', // fail, no attempt left or not retryable
+  'failed>pending', // retry
 ];
 
 const user = (id: string, isAdmin = false): AuthUser => ({
@@ -43,6 +47,9 @@ const task = (overrides: Partial<MoveSubject> = {}): MoveSubject => ({
   status: 'pending',
   assigned_to: null,
   lease_expires_at: null,
+  attempts: 0,
+  max_attempts: 3,
+  not_before: null,
   required_capabilities: [],
   blocker: null,
   capabilities: {},
@@ -68,6 +75,8 @@ describe('the move table', () => {
     expect(move('completed', 'in_progress')).toBe('reopen');
     expect(move('blocked', 'pending')).toBe('unblock');
     expect(move('in_progress', 'pending')).toBe('release');
+    expect(move('in_progress', 'failed')).toBe('fail');
+    expect(move('failed', 'pending')).toBe('retry');
   });
 
   it('refuses an unreachable status with a 409 naming where the task can go', () => {
@@ -124,6 +133,108 @@ describe('the move table', () => {
         status: 'in_progress',
         assigned_to: 'alice',
         takeover: { previous_holder: 'bob', lease_expired_at: expiredAt },
+        failure: { attempt: 1, retryable: true, exhausted: false },
+      });
+    });
+
+    it('fails the task instead of a takeover when the expired lease was its last attempt', () => {
+      const expiredAt = new Date('2026-01-01T00:00:00Z');
+      const outcome = decideMove(
+        'start',
+        task({
+          status: 'in_progress',
+          assigned_to: 'bob',
+          lease_expires_at: expiredAt,
+          attempts: 2,
+          max_attempts: 3,
+        }),
+        { caller: user('alice'), now: new Date('2026-01-01T00:01:00Z') },
+      );
+      expect(outcome).toEqual({
+        status: 'failed',
+        assigned_to: null,
+        takeover: { previous_holder: 'bob', lease_expired_at: expiredAt },
+        failure: { attempt: 3, retryable: true, exhausted: true },
+      });
+    });
+
+    it('sends a failed attempt back to pending while attempts remain, else to failed', () => {
+      const held = (attempts: number) =>
+        task({ status: 'in_progress', assigned_to: 'bob', attempts, max_attempts: 3 });
+      const fail = (attempts: number, retryable?: boolean) =>
+        decideMove('fail', held(attempts), { caller: user('bob'), reason: 'boom', retryable });
+      expect(fail(0)).toEqual({
+        status: 'pending',
+        assigned_to: null,
+        failure: { attempt: 1, retryable: true, exhausted: false },
+      });
+      expect(fail(1)).toMatchObject({ status: 'pending', failure: { attempt: 2 } });
+      expect(fail(2)).toEqual({
+        status: 'failed',
+        assigned_to: null,
+        failure: { attempt: 3, retryable: true, exhausted: true },
+      });
+      expect(fail(0, false)).toEqual({
+        status: 'failed',
+        assigned_to: null,
+        failure: { attempt: 1, retryable: false, exhausted: true },
+      });
+      expect(decideMove('fail', held(0), { caller: user('alice'), reason: 'x' })).toMatchObject({
+        code: 'not_assignee',
+      });
+      expect(decideMove('fail', held(0), { caller: user('bob') })).toMatchObject({
+        kind: 'validation',
+      });
+    });
+
+    it('refuses to start a task before its not_before, saying how long to wait', () => {
+      const now = new Date('2026-01-01T00:00:00Z');
+      const waiting = task({ not_before: new Date('2026-01-01T00:00:41.200Z') });
+      expect(decideMove('start', waiting, { caller: user('alice'), now })).toEqual({
+        kind: 'conflict',
+        code: 'retry_later',
+        message: expect.stringContaining('2026-01-01T00:00:41.200Z'),
+        retryAfterSeconds: 42,
+      });
+      const later = new Date('2026-01-01T00:00:42Z');
+      expect(decideMove('start', waiting, { caller: user('alice'), now: later })).toEqual({
+        status: 'in_progress',
+        assigned_to: 'alice',
+      });
+    });
+
+    it('lets any writer retry a failed task, and no one else', () => {
+      const failed = task({
+        status: 'failed',
+        project_slug: 'web',
+        project_roles: { bob: 'member', eve: 'viewer' },
+      });
+      expect(decideMove('retry', failed, { caller: user('bob') })).toEqual({
+        status: 'pending',
+        assigned_to: null,
+      });
+      expect(decideMove('retry', failed, { caller: user('eve') })).toMatchObject({
+        code: 'not_project_member',
+      });
+      expect(
+        decideMove('retry', task({ status: 'pending' }), { caller: user('bob') }),
+      ).toMatchObject({
+        code: 'invalid_transition',
+      });
+    });
+
+    it('counts an overdue claim as a retryable failure', () => {
+      const held = (attempts: number) =>
+        task({ status: 'in_progress', assigned_to: 'bob', attempts, max_attempts: 2 });
+      expect(decideOverdue(held(0))).toEqual({
+        status: 'pending',
+        assigned_to: null,
+        failure: { attempt: 1, retryable: true, exhausted: false },
+      });
+      expect(decideOverdue(held(1))).toEqual({
+        status: 'failed',
+        assigned_to: null,
+        failure: { attempt: 2, retryable: true, exhausted: true },
       });
     });
 
@@ -333,5 +444,15 @@ describe('decideProjectMove: moving a task between projects', () => {
     const refusal = decideProjectMove(moved('secret', {}), null, reference({ visible: false }));
     expect(refusal).toMatchObject({ code: 'project_referenced' });
     expect(refusal?.message).not.toContain('9');
+  });
+});
+
+describe('backoffSeconds (full jitter)', () => {
+  const config = { baseSeconds: 30, maxSeconds: 3600 };
+  it('waits up to base × 2^(attempt−1), capped at the maximum', () => {
+    expect(backoffSeconds(1, config, () => 0.999999)).toBeCloseTo(30, 3);
+    expect(backoffSeconds(3, config, () => 0.5)).toBe(60);
+    expect(backoffSeconds(20, config, () => 0.5)).toBe(1800);
+    expect(backoffSeconds(2, config, () => 0)).toBe(0);
   });
 });

@@ -24,13 +24,18 @@ export type MoveActor =
   /** The assignee; anyone while the task is unassigned. */
   | 'assignee_or_anyone_unassigned'
   /** Anyone on an unassigned pending task; otherwise the assignee (a hand-off). */
-  | 'assigner';
+  | 'assigner'
+  /** Anyone who may make a move at all (in a project: its owners and members). */
+  | 'anyone';
 
 export interface MoveRule {
   action: AuditAction;
   from: readonly TaskStatus[];
-  /** `same`: status unchanged; `resume`: `in_progress` when the task has a holder, else `pending`. */
-  to: TaskStatus | 'same' | 'resume';
+  /**
+   * `same`: status unchanged; `resume`: `in_progress` when the task has a holder, else `pending`;
+   * `retry`: `pending` when the failure is retryable and attempts remain, else `failed`.
+   */
+  to: TaskStatus | 'same' | 'resume' | 'retry';
   who: MoveActor;
   /**
    * Who must be a writing member (owner or member) of the task's project: the caller (admins
@@ -43,7 +48,7 @@ export interface MoveRule {
   checksDependencies: boolean;
   /** The (new) holder's registered capabilities must cover the task's required ones. */
   checksCapabilities: boolean;
-  /** The move needs a non-blank reason (`reject`). */
+  /** The move needs a non-blank reason (`reject`, `fail`). */
   needsReason?: boolean;
   /** Sets progress to this. */
   progress?: number;
@@ -185,6 +190,40 @@ export const MOVES = {
     checksCapabilities: false,
     lease: 'end',
   },
+  usage: {
+    action: 'usage_reported',
+    from: ['in_progress'],
+    to: 'same',
+    who: 'assignee',
+    members: 'caller',
+    holder: 'keep',
+    checksDependencies: false,
+    checksCapabilities: false,
+    lease: 'keep',
+  },
+  fail: {
+    action: 'failed',
+    from: ['in_progress'],
+    to: 'retry',
+    who: 'assignee',
+    members: 'caller',
+    holder: 'clear',
+    checksDependencies: false,
+    checksCapabilities: false,
+    needsReason: true,
+    lease: 'end',
+  },
+  retry: {
+    action: 'retried',
+    from: ['failed'],
+    to: 'pending',
+    who: 'anyone',
+    members: 'caller',
+    holder: 'clear',
+    checksDependencies: false,
+    checksCapabilities: false,
+    lease: 'end',
+  },
   assign: {
     action: 'assigned',
     from: ['pending', 'in_progress', 'review', 'blocked', 'completed'],
@@ -212,10 +251,17 @@ export const TASK_TRANSITIONS: Readonly<Record<TaskStatus, readonly TaskStatus[]
     review: [],
     completed: [],
     blocked: [],
+    failed: [],
   };
   for (const rule of Object.values(MOVES) as MoveRule[]) {
     const targets: TaskStatus[] =
-      rule.to === 'same' ? [] : rule.to === 'resume' ? ['in_progress', 'pending'] : [rule.to];
+      rule.to === 'same'
+        ? []
+        : rule.to === 'resume'
+          ? ['in_progress', 'pending']
+          : rule.to === 'retry'
+            ? ['pending', 'failed']
+            : [rule.to];
     for (const from of rule.from) {
       for (const to of targets) if (to !== from && !edges[from].includes(to)) edges[from].push(to);
     }
@@ -232,7 +278,9 @@ export function moveForStatus(from: TaskStatus, to: TaskStatus): MoveName | unde
   return (Object.keys(MOVES) as MoveName[]).find((name) => {
     const rule: MoveRule = MOVES[name];
     if (rule.to === 'same' || !rule.from.includes(from)) return false;
-    return rule.to === 'resume' ? to === 'in_progress' || to === 'pending' : rule.to === to;
+    if (rule.to === 'resume') return to === 'in_progress' || to === 'pending';
+    if (rule.to === 'retry') return to === 'pending' || to === 'failed';
+    return rule.to === to;
   });
 }
 
@@ -246,6 +294,11 @@ export interface MoveSubject {
   status: TaskStatus;
   assigned_to: string | null;
   lease_expires_at: Date | null;
+  /** Failed attempts so far, and how many the task may have before it is `failed`. */
+  attempts: number;
+  max_attempts: number;
+  /** Backoff after a failed attempt: the task may not be started before then. */
+  not_before: Date | null;
   required_capabilities: string[];
   /** The first dependency that is not completed, if any. */
   blocker: { id: number; status: TaskStatus } | null;
@@ -269,8 +322,10 @@ export interface MoveRequest {
   caller: AuthUser;
   /** `assign`: the new holder (null unassigns). */
   holder?: string | null;
-  /** `reject`, `block`: why. */
+  /** `reject`, `block`, `fail`: why. */
   reason?: string | null;
+  /** `fail`: whether another attempt may succeed (default true). */
+  retryable?: boolean;
   /** `PATCH {status}`: the status the client asked for; the move must land there. */
   expectStatus?: TaskStatus;
   now?: Date;
@@ -282,13 +337,26 @@ export interface MoveOutcome {
   assigned_to: string | null;
   /** Set when a lease expired and the task is being taken over (audited as `lease_expired`). */
   takeover?: { previous_holder: string | null; lease_expired_at: Date };
+  /**
+   * A failed attempt the move records (audited as `failed`): `fail`, or a takeover, which counts
+   * the expired lease as one. `exhausted`: no attempt remains, or the failure is not retryable,
+   * and the task is `failed` (a takeover then takes nothing over).
+   */
+  failure?: { attempt: number; retryable: boolean; exhausted: boolean };
 }
 
 export type MoveRefusal = {
   kind: 'forbidden' | 'conflict' | 'validation';
   code: ErrorCode;
   message: string;
+  /** `retry_later`: seconds until the task may be started (the `Retry-After` header). */
+  retryAfterSeconds?: number;
 };
+
+/** Whether another attempt remains after `attempts` failed ones, for a retryable failure. */
+export function attemptsRemain(task: Pick<MoveSubject, 'attempts' | 'max_attempts'>): boolean {
+  return task.attempts < task.max_attempts;
+}
 
 /**
  * A lease that has run out frees the task: anyone may start it again (a takeover). Not while
@@ -301,6 +369,24 @@ export function leaseExpired(task: MoveSubject, now: Date): boolean {
     task.lease_expires_at !== null &&
     task.lease_expires_at.getTime() < now.getTime()
   );
+}
+
+/** Why the API itself counts a claim as a failed attempt. */
+export type OverdueReason = 'lease expired' | 'timed out';
+
+/**
+ * The sweeper's decision on an in-progress task whose lease ran out or whose claim timed out:
+ * not a move anyone asks for, but the same rule as a failure (`fail`, retryable): back to
+ * `pending` with no holder while attempts remain, else `failed`.
+ */
+export function decideOverdue(task: MoveSubject): MoveOutcome {
+  const attempt = task.attempts + 1;
+  const exhausted = !attemptsRemain({ ...task, attempts: attempt });
+  return {
+    status: exhausted ? 'failed' : 'pending',
+    assigned_to: null,
+    failure: { attempt, retryable: true, exhausted },
+  };
 }
 
 /** The worker who would hold the task after `name`. */
@@ -358,6 +444,19 @@ export function decideMove(
     };
   }
 
+  if (takeover && !attemptsRemain({ ...task, attempts: task.attempts + 1 })) {
+    // The expired lease was the last attempt: the task fails instead of being taken over.
+    return {
+      status: 'failed',
+      assigned_to: null,
+      takeover: {
+        previous_holder: task.assigned_to,
+        lease_expired_at: task.lease_expires_at as Date,
+      },
+      failure: { attempt: task.attempts + 1, retryable: true, exhausted: true },
+    };
+  }
+
   const refusal = takeover ? undefined : whoRefuses(rule, name, task, caller);
   if (refusal) return refusal;
   const signOff = signOffRefusal(rule, name, task, caller);
@@ -375,6 +474,7 @@ export function decideMove(
       message: `Task ${task.id} is '${task.status}' and must keep a holder; release it instead`,
     };
   }
+  const retryable = request.retryable !== false;
   const status: TaskStatus =
     rule.to === 'same'
       ? task.status
@@ -382,7 +482,11 @@ export function decideMove(
         ? holder
           ? 'in_progress'
           : 'pending'
-        : rule.to;
+        : rule.to === 'retry'
+          ? retryable && attemptsRemain({ ...task, attempts: task.attempts + 1 })
+            ? 'pending'
+            : 'failed'
+          : rule.to;
   if (request.expectStatus && request.expectStatus !== status) {
     return {
       kind: 'conflict',
@@ -395,6 +499,15 @@ export function decideMove(
       kind: 'validation',
       code: 'validation_failed',
       message: `${name} needs a reason: POST /api/tasks/${task.id}/${name} with {"reason": "…"}`,
+    };
+  }
+  if (name === 'start' && !takeover && task.not_before && task.not_before > now) {
+    const seconds = Math.max(1, Math.ceil((task.not_before.getTime() - now.getTime()) / 1000));
+    return {
+      kind: 'conflict',
+      code: 'retry_later',
+      message: `Task ${task.id} failed its last attempt and may not be started before ${task.not_before.toISOString()} (in ${seconds} s)`,
+      retryAfterSeconds: seconds,
     };
   }
   if (rule.checksDependencies && status === 'in_progress' && task.blocker) {
@@ -415,6 +528,14 @@ export function decideMove(
       };
     }
   }
+  const failure =
+    takeover || name === 'fail'
+      ? {
+          attempt: task.attempts + 1,
+          retryable: takeover || retryable,
+          exhausted: status === 'failed',
+        }
+      : undefined;
   return {
     status,
     assigned_to: holder,
@@ -426,6 +547,7 @@ export function decideMove(
           },
         }
       : {}),
+    ...(failure ? { failure } : {}),
   };
 }
 
@@ -498,6 +620,8 @@ function whoRefuses(
       return (assignee === null && task.status === 'pending') || isAssignee
         ? undefined
         : notAssignee();
+    case 'anyone':
+      return undefined;
   }
 }
 

@@ -24,6 +24,7 @@ import {
   ARTIFACT_URL_MAX_LENGTH,
   COMMENT_MAX_LENGTH,
   MAX_ARTIFACTS,
+  USD_AMOUNT_PATTERN,
 } from '../common/limits';
 
 /** One thing the work produced, linked from the task. */
@@ -60,6 +61,7 @@ export interface LastHandoff {
   body: string;
   created_at: string;
 }
+import { TaskUsage } from './task-usage';
 
 /**
  * A task, exactly as the API returns it: property names are the contract's snake_case JSON fields,
@@ -81,6 +83,7 @@ export interface LastHandoff {
 // Partial indexes for claim-next (created in SQL: TypeORM cannot express their WHERE and DESC).
 @Index('idx_tasks_claimable', { synchronize: false })
 @Index('idx_tasks_lease', { synchronize: false })
+@Index('idx_tasks_timeout', { synchronize: false })
 // Trigram (GIN) indexes for `q`: created in SQL, which TypeORM cannot express, so it leaves them be.
 @Index('idx_tasks_title_trgm', { synchronize: false })
 @Index('idx_tasks_description_trgm', { synchronize: false })
@@ -89,6 +92,12 @@ export interface LastHandoff {
 @Check('chk_tasks_progress_range', `"progress_percent" BETWEEN 0 AND 100`)
 @Check('chk_tasks_not_own_parent', `"parent_id" <> "id"`)
 @Check('chk_tasks_artifacts_count', `jsonb_array_length("artifacts") <= ${MAX_ARTIFACTS}`)
+@Check('chk_tasks_attempts', `"attempts" >= 0`)
+@Check('chk_tasks_max_attempts', `"max_attempts" BETWEEN 1 AND 20`)
+@Check('chk_tasks_timeout_seconds', `"timeout_seconds" BETWEEN 60 AND 604800`)
+@Check('chk_tasks_last_error_length', `char_length("last_error") <= 2000`)
+@Check('chk_tasks_budget_tokens', `"budget_tokens" >= 0`)
+@Check('chk_tasks_budget_usd', `"budget_usd" >= 0`)
 export class Task {
   @ApiProperty({ type: 'integer', example: 42, description: 'Server-owned.' })
   @PrimaryGeneratedColumn('identity', {
@@ -282,4 +291,103 @@ export class Task {
   @ApiProperty({ format: 'date-time', example: '2026-11-26T20:41:04.575Z' })
   @UpdateDateColumn({ type: 'timestamptz' })
   updated_at: Date;
+
+  @ApiProperty({
+    type: 'integer',
+    minimum: 0,
+    example: 0,
+    description:
+      'Server-owned: failed attempts since the task was created or last retried (`fail`, an expired lease, a timed-out claim).',
+  })
+  @Column({ type: 'integer', default: 0 })
+  attempts: number;
+
+  @ApiProperty({
+    type: 'integer',
+    minimum: 1,
+    maximum: 20,
+    example: 3,
+    description:
+      'Attempts the task may fail before it is `failed` and waits for a person to `retry` it.',
+  })
+  @Column({ type: 'smallint', default: 3 })
+  max_attempts: number;
+
+  @ApiProperty({
+    type: 'integer',
+    nullable: true,
+    minimum: 60,
+    maximum: 604_800,
+    example: null,
+    description:
+      'The longest a claim may run, in seconds, before it counts as a failed attempt (`timed out`), heartbeats or not; null: no limit. A change applies from the next claim.',
+  })
+  @Column({ type: 'integer', nullable: true })
+  timeout_seconds: number | null;
+
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    example: null,
+    description:
+      'Server-owned: after a retryable failure, the task is not offered or started before this time (exponential backoff with full jitter).',
+  })
+  @Column({ type: 'timestamptz', nullable: true })
+  not_before: Date | null;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    maxLength: 2000,
+    example: null,
+    description: 'Server-owned: the reason of the last failed attempt.',
+  })
+  @Column({ type: 'text', nullable: true })
+  last_error: string | null;
+
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    example: null,
+    description:
+      'Server-owned: while in progress with a `timeout_seconds`, when the current claim times out.',
+  })
+  @Column({ type: 'timestamptz', nullable: true })
+  timeout_at: Date | null;
+
+  @ApiProperty({
+    type: TaskUsage,
+    description:
+      'Server-owned: every usage report on the task (`POST …/usage`, or `usage` with a heartbeat or progress report), summed.',
+  })
+  @Column({
+    type: 'jsonb',
+    // In jsonb's own key order, as PostgreSQL reports the default back.
+    default: () => `'{"by_model": {}, "cost_usd": "0", "input_tokens": 0, "output_tokens": 0}'`,
+  })
+  usage: TaskUsage;
+
+  @ApiProperty({
+    type: 'integer',
+    nullable: true,
+    minimum: 0,
+    example: null,
+    description:
+      'Input plus output tokens the task may use: a usage report that leaves it over this blocks the task (`budget exceeded`). Null: no budget.',
+  })
+  @Column({ type: 'bigint', nullable: true })
+  budget_tokens: number | null;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    pattern: USD_AMOUNT_PATTERN.source,
+    example: '5.000000',
+    description:
+      'US dollars the task may cost, an exact decimal string: a usage report that leaves `usage.cost_usd` over it blocks the task (`budget exceeded`). Null: no budget.',
+  })
+  @Column({ type: 'numeric', precision: 14, scale: 6, nullable: true })
+  budget_usd: string | null;
 }

@@ -1,4 +1,12 @@
-export const TASK_STATUSES = ['pending', 'in_progress', 'review', 'completed', 'blocked'] as const;
+/** `failed`: out of attempts, or failed for good; waits for a person to `retry` it. */
+export const TASK_STATUSES = [
+  'pending',
+  'in_progress',
+  'review',
+  'completed',
+  'blocked',
+  'failed',
+] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 
 /** Declared lowest first: the PostgreSQL enum keeps this order, so `ORDER BY priority` is by rank. */

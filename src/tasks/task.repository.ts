@@ -17,8 +17,9 @@ import {
 import { Conditions } from '../database/conditions';
 import { TableRepository } from '../database/table-repository';
 import { hasUnfinishedDependency } from './task-dependency.repository';
-import type { PrivateReference, ReferenceField } from './task-moves';
+import type { OverdueReason, PrivateReference, ReferenceField } from './task-moves';
 import { Artifact, LastHandoff, Task } from './task.entity';
+import type { UsageReport } from './task-usage';
 import {
   TASK_PRIORITIES,
   type TaskPriority,
@@ -232,14 +233,25 @@ export const LOCK_MOVE_SUBJECT_SQL = `SELECT ${moveSubjectColumns('$2', '$3::var
 
 /**
  * Writes the outcome of a move. Parameters: $1 id, $2 status, $3 holder, $4 progress (null keeps
- * it), $5 the lease: 'keep', 'end', or seconds from now as text. `started_at` is the first time
- * the task went in progress; `completed_at` the time it was completed, cleared when it leaves
- * `completed` (reopen).
+ * it), $5 the lease: 'keep', 'end', or seconds from now as text, $6 attempts (null keeps them),
+ * $7 last_error (null keeps it), $8 not_before: 'keep', 'clear', or seconds from now as text,
+ * $9 whether this is a new claim (a start or a takeover), which restarts the claim's timeout.
+ * `started_at` is the first time the task went in progress; `completed_at` the time it was
+ * completed, cleared when it leaves `completed` (reopen); `timeout_at` runs from the move that
+ * put the task in progress, and ends when it leaves.
  */
 export const APPLY_MOVE_SQL = `UPDATE tasks SET status = $2, assigned_to = $3,
   progress_percent = COALESCE($4::int, progress_percent),
   lease_expires_at = CASE $5::text WHEN 'keep' THEN lease_expires_at WHEN 'end' THEN NULL
                      ELSE now() + make_interval(secs => $5::text::int) END,
+  attempts = COALESCE($6::int, attempts),
+  last_error = COALESCE($7::text, last_error),
+  not_before = CASE $8::text WHEN 'keep' THEN not_before WHEN 'clear' THEN NULL
+               ELSE now() + make_interval(secs => $8::text::float8) END,
+  timeout_at = CASE WHEN $2::task_status <> 'in_progress' THEN NULL
+                    WHEN status <> 'in_progress' OR $9::boolean
+                      THEN now() + make_interval(secs => timeout_seconds)
+                    ELSE timeout_at END,
   started_at = CASE WHEN $2::task_status = 'in_progress' THEN COALESCE(started_at, now())
                     ELSE started_at END,
   completed_at = CASE WHEN $2::task_status <> 'completed' THEN NULL
@@ -266,9 +278,9 @@ const crossingReferencesSql = (
     FROM task_dependencies d JOIN tasks x ON x.id = d.depends_on_id JOIN tasks r ON r.id = d.task_id
    WHERE x.project_slug IS DISTINCT FROM r.project_slug AND ${where('d.task_id', 'd.depends_on_id')}`;
 
-/** Tasks a claim may take: pending ones, and in-progress ones whose lease has run out. */
+/** Tasks a claim may take: pending ones past their backoff, and in-progress ones whose lease ran out. */
 const CLAIMABLE = {
-  pending: `t.status = 'pending'`,
+  pending: `t.status = 'pending' AND (t.not_before IS NULL OR t.not_before <= now())`,
   // A task waiting for an answer keeps its holder however long the answer takes.
   expired: `t.status = 'in_progress' AND t.lease_expires_at < now() AND NOT t.awaiting_input`,
 };
@@ -310,6 +322,47 @@ export function claimNextCandidateSql(tier: ClaimTier): string {
      FOR NO KEY UPDATE OF t SKIP LOCKED`;
 }
 
+/**
+ * The sweeper's next task: in progress, and its lease ran out or its claim timed out, locked
+ * (skipping rows others hold) with what its outcome is decided on, and why it is overdue (a
+ * timeout first; a task waiting for an answer keeps its lease, not its timeout). Parameters: $1
+ * the sweeper's id. Walks `idx_tasks_lease` and
+ * `idx_tasks_timeout`, the partial indexes of tasks in progress.
+ */
+export const OVERDUE_CANDIDATE_SQL = `SELECT ${moveSubjectColumns('$1', 'NULL')},
+    CASE WHEN t.timeout_at < now() THEN 'timed out' ELSE 'lease expired' END AS overdue
+  FROM tasks t
+  WHERE t.status = 'in_progress'
+    AND ((t.lease_expires_at IS NOT NULL AND t.lease_expires_at < now() AND NOT t.awaiting_input)
+      OR (t.timeout_at IS NOT NULL AND t.timeout_at < now()))
+  ORDER BY t.id
+  LIMIT 1
+  FOR NO KEY UPDATE OF t SKIP LOCKED`;
+
+/**
+ * Adds one usage report to the task's `usage` (totals and its model's), exactly: money is summed
+ * as `numeric` and kept as its text. Answers the task and whether it is now over a budget.
+ * Parameters: $1 id, $2 model, $3 input tokens, $4 output tokens, $5 cost (text, or null).
+ */
+const ADD_USAGE_SQL = `WITH added AS (
+  UPDATE tasks t SET usage = jsonb_build_object(
+      'input_tokens', (t.usage->>'input_tokens')::bigint + $3::bigint,
+      'output_tokens', (t.usage->>'output_tokens')::bigint + $4::bigint,
+      'cost_usd', ((t.usage->>'cost_usd')::numeric + COALESCE($5::numeric, 0))::text,
+      'by_model', t.usage->'by_model' || jsonb_build_object($2::text, jsonb_build_object(
+        'input_tokens', COALESCE((t.usage->'by_model'->$2::text->>'input_tokens')::bigint, 0) + $3::bigint,
+        'output_tokens', COALESCE((t.usage->'by_model'->$2::text->>'output_tokens')::bigint, 0) + $4::bigint,
+        'cost_usd', (COALESCE((t.usage->'by_model'->$2::text->>'cost_usd')::numeric, 0)
+                     + COALESCE($5::numeric, 0))::text))),
+    updated_at = now()
+  WHERE t.id = $1 RETURNING t.*)
+SELECT added.*,
+  (added.budget_tokens IS NOT NULL AND (added.usage->>'input_tokens')::bigint
+     + (added.usage->>'output_tokens')::bigint > added.budget_tokens)
+  OR (added.budget_usd IS NOT NULL AND (added.usage->>'cost_usd')::numeric > added.budget_usd)
+    AS over_budget
+FROM added`;
+
 /** The columns a client writes (through `create` and `update`); never `id` or bookkeeping. */
 export const TASK_WRITABLE_COLUMNS = [
   'title',
@@ -323,6 +376,10 @@ export const TASK_WRITABLE_COLUMNS = [
   'due_date',
   'required_capabilities',
   'tags',
+  'max_attempts',
+  'timeout_seconds',
+  'budget_tokens',
+  'budget_usd',
 ] as const satisfies readonly (keyof Task)[];
 export type TaskWritableColumn = (typeof TASK_WRITABLE_COLUMNS)[number];
 export type TaskValues = Partial<Pick<Task, TaskWritableColumn>>;
@@ -384,6 +441,14 @@ export interface MoveWrite {
   progress?: number;
   /** 'keep', 'end', or seconds from now. */
   lease: 'keep' | 'end' | number;
+  /** The new count of failed attempts; undefined keeps it. */
+  attempts?: number;
+  /** The last failure's reason; undefined keeps it. */
+  lastError?: string;
+  /** 'keep', 'clear', or seconds from now (the backoff); undefined keeps it. */
+  notBefore?: 'keep' | 'clear' | number;
+  /** A start or a takeover: the claim's timeout starts again. */
+  claim?: boolean;
 }
 
 type TaskRow = Task & {
@@ -422,6 +487,16 @@ const toTask = (row: TaskRow): Task => ({
   awaiting_input: row.awaiting_input,
   artifacts: row.artifacts,
   last_handoff: row.last_handoff,
+  attempts: row.attempts,
+  max_attempts: row.max_attempts,
+  timeout_seconds: row.timeout_seconds,
+  not_before: row.not_before,
+  last_error: row.last_error,
+  timeout_at: row.timeout_at,
+  usage: row.usage,
+  // bigint comes back from pg as text; budgets stay far below 2^53.
+  budget_tokens: row.budget_tokens === null ? null : Number(row.budget_tokens),
+  budget_usd: row.budget_usd,
 });
 
 const toLocked = (row: TaskRow): LockedTask => ({
@@ -772,6 +847,28 @@ export class TaskRepository extends TableRepository<Task> {
     return row && toLocked(row);
   }
 
+  /** The sweeper's next overdue task, locked (SKIP LOCKED); undefined when none. */
+  async overdueCandidate(
+    sweeper: Viewer,
+  ): Promise<{ locked: LockedTask; reason: OverdueReason } | undefined> {
+    const [row] = await this.write<TaskRow & { overdue: OverdueReason }>(OVERDUE_CANDIDATE_SQL, [
+      sweeper.id,
+    ]);
+    return row && { locked: toLocked(row), reason: row.overdue };
+  }
+
+  /** Adds a usage report to a locked task; whether it is now over a budget. */
+  async addUsage(id: number, report: UsageReport): Promise<{ task: Task; overBudget: boolean }> {
+    const [row] = await this.write<TaskRow & { over_budget: boolean }>(ADD_USAGE_SQL, [
+      id,
+      report.model,
+      report.input_tokens,
+      report.output_tokens,
+      report.cost_usd ?? null,
+    ]);
+    return { task: toTask(row), overBudget: row.over_budget };
+  }
+
   /** Writes a move's outcome on a locked task. */
   async applyMove(id: number, move: MoveWrite): Promise<Task> {
     const [row] = await this.preparedWrite<TaskRow>(STATEMENT.applyMove, APPLY_MOVE_SQL, [
@@ -780,6 +877,10 @@ export class TaskRepository extends TableRepository<Task> {
       move.assignedTo,
       move.progress ?? null,
       String(move.lease),
+      move.attempts ?? null,
+      move.lastError ?? null,
+      String(move.notBefore ?? 'keep'),
+      move.claim ?? false,
     ]);
     return toTask(row);
   }

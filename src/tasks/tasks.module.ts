@@ -10,6 +10,7 @@ import { TaskIfMatch } from './task-etag';
 import { TaskLifecycleController } from './task-lifecycle.controller';
 import { TaskLifecycleService } from './task-lifecycle.service';
 import { TaskRepository } from './task.repository';
+import { TaskSweeper } from './task-sweeper';
 import { TasksController } from './tasks.controller';
 import { TasksService } from './tasks.service';
 import { InboxController } from './inbox.controller';
@@ -40,6 +41,7 @@ import { TaskThread } from './task-thread';
     TaskThread,
     TaskArtifacts,
     TaskCollaborationService,
+    TaskSweeper,
   ],
   exports: [TasksService, TaskLifecycleService, TaskDependenciesService, TaskRepository],
 })

@@ -1,10 +1,11 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm';
-import { WORKER_TYPES, WorkerType } from '../common/worker-types';
+import { Check, Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm';
+import { ACTOR_TYPES, WORKER_TYPES, WorkerType } from '../common/worker-types';
 
 /** A registered worker: a human or an AI agent, identified by its JWT `sub`. */
 @Entity({ name: 'workers' })
 @Index('idx_workers_type', ['type', 'id'])
+@Check('chk_workers_type', `"type"::text <> 'system'`)
 export class Worker {
   @ApiProperty({ example: 'agent-claude-1', maxLength: 255, description: 'The JWT `sub`.' })
   @PrimaryColumn({ type: 'varchar', length: 255, primaryKeyConstraintName: 'pk_workers' })
@@ -15,7 +16,8 @@ export class Worker {
   name: string;
 
   @ApiProperty({ enum: WORKER_TYPES, enumName: 'WorkerType', example: 'agent' })
-  @Column({ type: 'enum', enum: WORKER_TYPES, enumName: 'worker_type', default: 'human' })
+  // The database enum is shared with the audit log's actor types; `system` is refused here.
+  @Column({ type: 'enum', enum: ACTOR_TYPES, enumName: 'worker_type', default: 'human' })
   type: WorkerType;
 
   @ApiProperty({ type: [String], example: ['python', 'code-review'] })

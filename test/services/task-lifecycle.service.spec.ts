@@ -201,7 +201,7 @@ describe('TaskLifecycleService through the unit of work', () => {
     });
   });
 
-  it('start after the lease ran out is a takeover: lease_expired, then started', async () => {
+  it('start after the lease ran out is a takeover: the failed attempt, lease_expired, then started', async () => {
     const task = await create({ title: 'Abandoned' });
     await ctx.run(alice, 'started', () => lifecycle.start(task.id, alice, 60));
     await ctx.rows(
@@ -214,10 +214,12 @@ describe('TaskLifecycleService through the unit of work', () => {
     expect(entries.map((e) => [e.action, e.actor_id])).toEqual([
       ['created', 'admin-1'],
       ['started', 'alice'],
+      ['failed', 'bob'],
       ['lease_expired', 'bob'],
       ['started', 'bob'],
     ]);
-    expect(entries[2].context).toMatchObject({ previous_holder: 'alice' });
+    expect(entries[2].context).toMatchObject({ reason: 'lease expired', attempt: 1 });
+    expect(entries[3].context).toMatchObject({ previous_holder: 'alice' });
   });
 
   describe('claimNext', () => {

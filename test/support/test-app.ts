@@ -96,6 +96,8 @@ export class TestApp {
       JWKS_URL: identity.jwksUrl,
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
       RATE_LIMIT_PER_MINUTE: '0',
+      // Off unless a test turns it on: it would take over the expired leases tests arrange.
+      SWEEP_INTERVAL_MS: '0',
       ...options.env,
     });
     const app = await createApp(config);

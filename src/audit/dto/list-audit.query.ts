@@ -9,7 +9,7 @@ import {
   ToInteger,
   ToUtcDate,
 } from '../../common/validation/decorators';
-import { WORKER_TYPES, WorkerType } from '../../common/worker-types';
+import { ACTOR_TYPES, ActorType } from '../../common/worker-types';
 import { AUDIT_ACTIONS, AuditAction } from '../audit-actions';
 
 export class ListAuditQuery extends PaginationQuery {
@@ -26,10 +26,10 @@ export class ListAuditQuery extends PaginationQuery {
   @IsText({ min: 1, max: 255 })
   actor_id?: string;
 
-  @ApiPropertyOptional({ enum: WORKER_TYPES, enumName: 'WorkerType' })
+  @ApiPropertyOptional({ enum: ACTOR_TYPES, enumName: 'ActorType' })
   @IsOptionalNotNull()
-  @IsIn(WORKER_TYPES, { message: `actor_type must be one of ${WORKER_TYPES.join(', ')}` })
-  actor_type?: WorkerType;
+  @IsIn(ACTOR_TYPES, { message: `actor_type must be one of ${ACTOR_TYPES.join(', ')}` })
+  actor_type?: ActorType;
 
   @ApiPropertyOptional({ enum: AUDIT_ACTIONS, enumName: 'AuditAction' })
   @IsOptionalNotNull()

@@ -7,7 +7,7 @@ import { taskDetails } from '../views';
 
 /** Moves that take a hand-off note; the others take nothing but the task id. */
 const HANDOFFS = ['review', 'complete', 'release'] as const;
-type Transition = 'approve' | 'unblock' | 'reopen' | (typeof HANDOFFS)[number];
+type Transition = 'approve' | 'unblock' | 'reopen' | 'retry' | (typeof HANDOFFS)[number];
 
 const lease = (value: string): number => integer(value);
 
@@ -219,6 +219,54 @@ export function registerLifecycleCommands(program: Command, env: NodeJS.ProcessE
   transition(program, env, 'unblock', 'unblock a task (in_progress when assigned, else pending)');
   transition(program, env, 'release', 'give a task back (in_progress → pending, unassigned)');
   transition(program, env, 'reopen', 'reopen a completed task (completed → in_progress)');
+
+  program
+    .command('fail')
+    .description(
+      'report a failed attempt on a task you hold: back to pending after a backoff while attempts remain, else failed',
+    )
+    .argument('<id>', 'task id', integer)
+    .requiredOption('--reason <text>', 'what went wrong')
+    .option('--no-retry', 'another attempt would fail too: the task fails for good')
+    .action(
+      action(env, (cli, id: number, o: { reason: string; retry: boolean }) =>
+        cli.show(
+          (api) =>
+            api.POST('/api/tasks/{id}/fail', {
+              params: { path: { id } },
+              body: { reason: o.reason, retryable: o.retry },
+            }),
+          taskDetails,
+        ),
+      ),
+    );
+  transition(program, env, 'retry', 'give a failed task new attempts (failed → pending)');
+
+  program
+    .command('usage')
+    .description('report what the work on a task you hold cost (tokens, dollars)')
+    .argument('<id>', 'task id', integer)
+    .requiredOption('--model <name>', 'the model that did the work')
+    .requiredOption('--in <tokens>', 'input tokens', integer)
+    .requiredOption('--out <tokens>', 'output tokens', integer)
+    .option('--cost <usd>', 'what it cost in US dollars, e.g. 0.0123 (kept exact)')
+    .action(
+      action(env, (cli, id: number, o: { model: string; in: number; out: number; cost?: string }) =>
+        cli.show(
+          (api) =>
+            api.POST('/api/tasks/{id}/usage', {
+              params: { path: { id } },
+              body: {
+                model: o.model,
+                input_tokens: o.in,
+                output_tokens: o.out,
+                cost_usd: o.cost,
+              },
+            }),
+          taskDetails,
+        ),
+      ),
+    );
 
   program
     .command('assign')

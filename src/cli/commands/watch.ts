@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { enums } from '../../client/contract';
 import { followEvents } from '../../client/event-stream';
-import { type AuditAction, type AuditEntry, type WorkerType } from '../../client/taskflow-client';
+import { type ActorType, type AuditAction, type AuditEntry } from '../../client/taskflow-client';
 import { integer } from '../arguments';
 import { action } from '../context';
 import { cell, print } from '../output';
@@ -9,7 +9,7 @@ import { cell, print } from '../output';
 interface WatchOptions {
   project?: string;
   task?: number;
-  actorType?: WorkerType;
+  actorType?: ActorType;
   action?: AuditAction;
   after?: number;
 }
@@ -34,7 +34,7 @@ export function registerWatchCommand(program: Command, env: NodeJS.ProcessEnv): 
     .option('--project <slug>', 'only this project')
     .option('--task <id>', 'only this task', integer)
     .addOption(
-      new Option('--actor-type <type>', 'only this kind of actor').choices(enums.WorkerType),
+      new Option('--actor-type <type>', 'only this kind of actor').choices(enums.ActorType),
     )
     .addOption(new Option('--action <action>', 'only this action').choices(enums.AuditAction))
     .option('--after <id>', 'first replay every entry after this id (resume)', integer)

@@ -72,7 +72,12 @@ export class NotFoundError extends DomainError {
 }
 
 export class ConflictError extends DomainError {
-  constructor(message: string, code: ErrorCode = 'conflict') {
+  constructor(
+    message: string,
+    code: ErrorCode = 'conflict',
+    /** Headers the answer carries (`Retry-After` on `retry_later`). */
+    readonly headers?: Record<string, string>,
+  ) {
     super(DomainErrorKind.Conflict, message, code);
   }
 }

@@ -39,6 +39,8 @@ export const ERROR_CODES = [
   'invalid_transition',
   'task_claimed',
   'dependency_unfinished',
+  'retry_later',
+  'task_failed',
   'dependency_cycle',
   'task_has_subtasks',
   'task_has_dependents',

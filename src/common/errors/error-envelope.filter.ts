@@ -15,7 +15,13 @@ import {
   sqlState,
   violatedConstraint,
 } from './database-errors';
-import { DomainError, DomainErrorKind, FieldError, assertUnreachable } from './domain-errors';
+import {
+  ConflictError,
+  DomainError,
+  DomainErrorKind,
+  FieldError,
+  assertUnreachable,
+} from './domain-errors';
 import type { ErrorCode } from './error-codes';
 
 const RETRY_UNAVAILABLE_AFTER_SECONDS = 5;
@@ -54,6 +60,16 @@ function statusOf(kind: DomainErrorKind): number {
       return assertUnreachable(kind);
   }
 }
+
+/**
+ * The body of an error answered after a commit: a request whose work is recorded yet refused
+ * (a `start` whose expired lease was the task's last attempt records the failure, then 409).
+ */
+export const errorEnvelope = (status: number, error: string, code: ErrorCode): ErrorEnvelope => ({
+  error,
+  status_code: status,
+  code,
+});
 
 const envelope = (
   status: number,
@@ -115,7 +131,15 @@ export class ErrorEnvelopeFilter implements ExceptionFilter {
   private resolve(exception: unknown, request: FastifyRequest | undefined): Resolved {
     if (exception instanceof DomainError) {
       const details = 'details' in exception ? (exception.details as FieldError[]) : undefined;
-      return envelope(statusOf(exception.kind), exception.message, exception.code, details);
+      const resolved = envelope(
+        statusOf(exception.kind),
+        exception.message,
+        exception.code,
+        details,
+      );
+      return exception instanceof ConflictError && exception.headers
+        ? { ...resolved, headers: exception.headers }
+        : resolved;
     }
     if (exception instanceof HttpException) {
       return this.fromHttpException(exception, request);

@@ -1,10 +1,12 @@
 import { Transform } from 'class-transformer';
 import {
+  Matches,
   ValidateIf,
   ValidationArguments,
   ValidationOptions,
   registerDecorator,
 } from 'class-validator';
+import { USD_AMOUNT_PATTERN } from '../limits';
 
 // Each Transform takes `value` as `unknown`: class-transformer types raw input as `any`.
 
@@ -134,4 +136,24 @@ export function ToStringList(): PropertyDecorator {
           .filter((item) => item !== '')
       : value,
   );
+}
+
+/**
+ * An exact amount of dollars (`USD_AMOUNT_PATTERN`), as a string. A JSON number is accepted too
+ * and read as the text JavaScript prints for it (`0.25` → `"0.25"`); one it prints in exponent
+ * form (`1e-7`) is refused rather than rounded.
+ */
+export function IsUsdAmount(options?: ValidationOptions): PropertyDecorator {
+  const transform = Transform(({ value }: { value: unknown }) =>
+    typeof value === 'number' && Number.isFinite(value) ? String(value) : value,
+  );
+  const check = Matches(USD_AMOUNT_PATTERN, {
+    message: ({ property }) =>
+      `${property} must be a decimal amount of dollars ≥ 0 with at most 8 digits before the point and 6 after, e.g. "0.0123"`,
+    ...options,
+  });
+  return (target, propertyName) => {
+    transform(target, propertyName);
+    check(target, propertyName);
+  };
 }

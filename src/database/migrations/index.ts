@@ -11,6 +11,8 @@ import { EventOrderByTransaction1764300000000 } from './1764300000000-EventOrder
 import { ForgetStoredSecrets1764305000000 } from './1764305000000-ForgetStoredSecrets';
 import { ApiKeys1764310000000 } from './1764310000000-ApiKeys';
 import { Collaboration1764320000000 } from './1764320000000-Collaboration';
+import { AttemptsAndRetries1764325000000 } from './1764325000000-AttemptsAndRetries';
+import { UsageAndBudgets1764330000000 } from './1764330000000-UsageAndBudgets';
 
 /**
  * Migrations in the order they run. Listed explicitly rather than globbed, so that the compiled
@@ -31,4 +33,6 @@ export const MIGRATIONS = [
   ForgetStoredSecrets1764305000000,
   ApiKeys1764310000000,
   Collaboration1764320000000,
+  AttemptsAndRetries1764325000000,
+  UsageAndBudgets1764330000000,
 ];

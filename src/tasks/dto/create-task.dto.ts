@@ -15,10 +15,17 @@ import {
   EmptyStringToNull,
   IsOptionalNotNull,
   IsText,
+  IsUsdAmount,
   IsValidDate,
   ToUtcDate,
 } from '../../common/validation/decorators';
-import { MAX_INT32, TASK_DESCRIPTION_MAX_LENGTH, TASK_TITLE_MAX_LENGTH } from '../../common/limits';
+import {
+  MAX_INT32,
+  MAX_TOKENS,
+  TASK_DESCRIPTION_MAX_LENGTH,
+  TASK_TITLE_MAX_LENGTH,
+  USD_AMOUNT_PATTERN,
+} from '../../common/limits';
 import { MAX_TAGS, TAG_PATTERN, TASK_PRIORITIES, TaskPriority, TaskStatus } from '../task.enums';
 
 /** The statuses a task may be created in. */
@@ -148,4 +155,60 @@ export class CreateTaskDto {
       'each tag must be 1 to 50 lowercase letters, digits or -_. and start with a letter or digit',
   })
   tags?: string[];
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    maximum: 20,
+    default: 3,
+    description:
+      'How many failed attempts (`fail`, an expired lease, a timed-out claim) the task may have before it is `failed` and waits for a person to `retry` it.',
+  })
+  @IsOptionalNotNull()
+  @IsInt()
+  @Min(1)
+  @Max(20)
+  max_attempts?: number;
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    nullable: true,
+    minimum: 60,
+    maximum: 604_800,
+    example: 3600,
+    description:
+      'The longest a claim may run, in seconds, before it counts as a failed attempt (`timed out`), heartbeats or not; `null`: no limit.',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(60)
+  @Max(604_800)
+  timeout_seconds?: number | null;
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    nullable: true,
+    minimum: 0,
+    maximum: MAX_TOKENS,
+    example: 2_000_000,
+    description:
+      'Input plus output tokens the task may use: a usage report that leaves it over this blocks the task. `null`: no budget.',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_TOKENS)
+  budget_tokens?: number | null;
+
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    pattern: USD_AMOUNT_PATTERN.source,
+    example: '5.00',
+    description:
+      'US dollars the task may cost, an exact decimal string (a JSON number is read as the text it prints): a usage report that leaves it over this blocks the task. `null`: no budget.',
+  })
+  @IsOptional()
+  @IsUsdAmount()
+  budget_usd?: string | null;
 }

@@ -1,10 +1,22 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, IsArray, IsIn, IsInt, Max, Min } from 'class-validator';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  Max,
+  Min,
+  ValidateNested,
+} from 'class-validator';
+import { MAX_TOKENS, USD_AMOUNT_PATTERN } from '../../common/limits';
 import { ValidationFailedError } from '../../common/errors/domain-errors';
 import {
   IsOptionalNotNull,
   IsText,
+  IsUsdAmount,
   ToInteger,
   ToStringList,
 } from '../../common/validation/decorators';
@@ -36,6 +48,46 @@ export function bodyOrQuery<T extends object>(body: T | undefined, query: T): T 
   return merged as T;
 }
 
+const Tokens = () => applyDecorators(IsInt(), Min(0), Max(MAX_TOKENS));
+
+/** One usage report: `POST …/usage`, or `usage` with a heartbeat or a progress report. */
+export class UsageBody {
+  @ApiProperty({ minLength: 1, maxLength: 100, example: 'claude-sonnet-4' })
+  @IsText({ min: 1, max: 100, nonBlank: true })
+  model: string;
+
+  @ApiProperty({ type: 'integer', minimum: 0, maximum: MAX_TOKENS, example: 12_000 })
+  @Tokens()
+  input_tokens: number;
+
+  @ApiProperty({ type: 'integer', minimum: 0, maximum: MAX_TOKENS, example: 800 })
+  @Tokens()
+  output_tokens: number;
+
+  @ApiPropertyOptional({
+    type: String,
+    pattern: USD_AMOUNT_PATTERN.source,
+    example: '0.0480',
+    description:
+      'US dollars, exact: a decimal string (a JSON number is read as the text it prints, and refused in exponent form). Absent: not known.',
+  })
+  @IsOptionalNotNull()
+  @IsUsdAmount()
+  cost_usd?: string;
+}
+
+const Usage = () =>
+  applyDecorators(
+    ApiPropertyOptional({
+      type: UsageBody,
+      description:
+        'A usage report to record with this one (as `POST …/usage` would, after it): a report that leaves the task over a budget blocks it.',
+    }),
+    IsOptionalNotNull(),
+    ValidateNested(),
+    Type(() => UsageBody),
+  );
+
 const Percent = () => applyDecorators(IsOptionalNotNull(), IsInt(), Min(0), Max(100));
 const Note = () => applyDecorators(IsOptionalNotNull(), IsText({ max: 1000 }));
 
@@ -49,6 +101,9 @@ export class ProgressBody {
   @ApiPropertyOptional({ maxLength: 1000, example: 'tests pass' })
   @Note()
   note?: string;
+
+  @Usage()
+  usage?: UsageBody;
 }
 
 export class ProgressQuery {
@@ -111,6 +166,12 @@ export class LeaseBody {
   @ApiLeaseSeconds()
   @LeaseSeconds()
   lease_seconds?: number;
+}
+
+/** `heartbeat`'s body: a lease, and a usage report to record with it. */
+export class HeartbeatBody extends LeaseBody {
+  @Usage()
+  usage?: UsageBody;
 }
 
 export class LeaseQuery {
@@ -181,4 +242,25 @@ export class ClaimNextQuery {
   @LeaseSeconds()
   @ToInteger()
   lease_seconds?: number;
+}
+
+/** `fail`'s body. */
+export class FailBody {
+  @ApiProperty({
+    minLength: 1,
+    maxLength: 2000,
+    example: 'the test suite timed out against the staging database',
+    description: "What went wrong; kept as the task's `last_error`.",
+  })
+  @IsText({ min: 1, max: 2000, nonBlank: true })
+  reason: string;
+
+  @ApiPropertyOptional({
+    default: true,
+    description:
+      'Whether another attempt may succeed. `false` fails the task for good (`failed`), attempts left or not.',
+  })
+  @IsOptionalNotNull()
+  @IsBoolean()
+  retryable?: boolean;
 }
