@@ -183,6 +183,15 @@ describe('Failures, backoff and retries (e2e, real PostgreSQL)', () => {
       next_attempt_at: null,
     });
 
+    // It waits in the inbox of the project's writers, first after questions, not of its readers.
+    const inbox = (await alice.get('/api/inbox').expect(200)).body as {
+      task: { id: number };
+      reason: string;
+    }[];
+    expect(inbox.find((item) => item.task.id === id)?.reason).toBe('failed');
+    const readers = (await viewer.get('/api/inbox').expect(200)).body as { task: { id: number } }[];
+    expect(readers.some((item) => item.task.id === id)).toBe(false);
+
     // A reader may not retry it; a member may, once.
     expect((await viewer.post(`/api/tasks/${id}/retry`).expect(403)).body.code).toBe(
       'not_project_member',
@@ -197,6 +206,11 @@ describe('Failures, backoff and retries (e2e, real PostgreSQL)', () => {
     expect((await alice.post(`/api/tasks/${id}/retry`).expect(409)).body.code).toBe(
       'invalid_transition',
     );
+    expect(
+      ((await alice.get('/api/inbox').expect(200)).body as { task: { id: number } }[]).some(
+        (item) => item.task.id === id,
+      ),
+    ).toBe(false);
     const claimed = await agent.post('/api/tasks/claim-next', { project: slug }).expect(200);
     expect(claimed.body.id).toBe(id);
     expect((await auditRows(db, id, 'action, actor_id')).slice(-2)).toEqual([

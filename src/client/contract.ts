@@ -105,7 +105,7 @@ export const enums = {
   ArtifactKind: ['pr', 'commit', 'url', 'file', 'log'],
   CommentKind: ['note', 'handoff', 'question', 'answer', 'decision'],
   WorkerType: ['human', 'agent'],
-  InboxReason: ['awaiting_input', 'review', 'assigned'],
+  InboxReason: ['awaiting_input', 'failed', 'review', 'assigned'],
   ProjectVisibility: ['internal', 'private'],
   ReviewPolicy: ['other', 'human'],
   ProjectRole: ['owner', 'member', 'viewer'],

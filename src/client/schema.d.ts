@@ -1569,14 +1569,14 @@ export interface components {
             question: string;
         };
         /**
-         * @description `awaiting_input`: someone else asked a question you may answer; `review`: work you may sign off; `assigned`: your own unfinished task.
+         * @description `awaiting_input`: someone else asked a question you may answer; `failed`: a task out of attempts where you may `retry` it; `review`: work you may sign off; `assigned`: your own unfinished task.
          * @enum {string}
          */
-        InboxReason: "awaiting_input" | "review" | "assigned";
+        InboxReason: "awaiting_input" | "failed" | "review" | "assigned";
         InboxItem: {
             task: components["schemas"]["Task"];
             /**
-             * @description `awaiting_input`: someone else asked a question you may answer; `review`: work you may sign off; `assigned`: your own unfinished task.
+             * @description `awaiting_input`: someone else asked a question you may answer; `failed`: a task out of attempts where you may `retry` it; `review`: work you may sign off; `assigned`: your own unfinished task.
              * @example awaiting_input
              */
             reason: components["schemas"]["InboxReason"];

@@ -576,7 +576,7 @@ const ESTIMATE_TTL_MS = 10_000;
 const ESTIMATES_KEPT = 1_000;
 
 /** Why a task is in someone's inbox, most urgent first. */
-export const INBOX_REASONS = ['awaiting_input', 'review', 'assigned'] as const;
+export const INBOX_REASONS = ['awaiting_input', 'failed', 'review', 'assigned'] as const;
 export type InboxReason = (typeof INBOX_REASONS)[number];
 
 /**
@@ -591,21 +591,25 @@ const writesIn = (slug: string) =>
  * The inbox of caller $1 (admin flag $2, project allow-list $3): the tasks it can read that wait
  * on it, each with its reason and the reason's rank, the first that applies:
  * 1. `awaiting_input`: someone else's question waits for an answer, in a place the caller writes;
- * 2. `review`: work in review the caller may sign off (not its own, unless an admin; under a
+ * 2. `failed`: a task out of attempts, in a place the caller writes (it may `retry` it);
+ * 3. `review`: work in review the caller may sign off (not its own, unless an admin; under a
  *    project's `human` policy, a task held by an agent only for a person);
- * 3. `assigned`: the caller's own unfinished tasks.
+ * 4. `assigned`: the caller's own unfinished tasks.
  */
 const INBOX_SQL = `SELECT t.*,
     CASE WHEN t.awaiting_input AND t.assigned_to IS DISTINCT FROM $1 THEN 'awaiting_input'
+         WHEN t.status = 'failed' THEN 'failed'
          WHEN t.status = 'review' AND ($2::boolean OR t.assigned_to IS DISTINCT FROM $1)
            THEN 'review'
          ELSE 'assigned' END AS reason,
     CASE WHEN t.awaiting_input AND t.assigned_to IS DISTINCT FROM $1 THEN 1
-         WHEN t.status = 'review' AND ($2::boolean OR t.assigned_to IS DISTINCT FROM $1) THEN 2
-         ELSE 3 END AS rank
+         WHEN t.status = 'failed' THEN 2
+         WHEN t.status = 'review' AND ($2::boolean OR t.assigned_to IS DISTINCT FROM $1) THEN 3
+         ELSE 4 END AS rank
   FROM tasks t
   WHERE ${readableProject('t.project_slug', '$1', '$2', '$3')}
     AND ((t.awaiting_input AND t.assigned_to IS DISTINCT FROM $1 AND ${writesIn('t.project_slug')})
+      OR (t.status = 'failed' AND ${writesIn('t.project_slug')})
       OR (t.status = 'review' AND ($2::boolean OR t.assigned_to IS DISTINCT FROM $1)
           AND ${writesIn('t.project_slug')}
           AND NOT EXISTS (SELECT 1 FROM projects rp WHERE rp.slug = t.project_slug

@@ -161,7 +161,7 @@ export class InboxItem {
     enumName: 'InboxReason',
     example: 'awaiting_input',
     description:
-      '`awaiting_input`: someone else asked a question you may answer; `review`: work you may sign off; `assigned`: your own unfinished task.',
+      '`awaiting_input`: someone else asked a question you may answer; `failed`: a task out of attempts where you may `retry` it; `review`: work you may sign off; `assigned`: your own unfinished task.',
   })
   reason: InboxReason;
 }
