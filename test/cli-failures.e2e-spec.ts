@@ -1,5 +1,5 @@
 import { createProject } from './support/board';
-import { CompiledCli, cliCaller, compileCli, ok } from './support/cli';
+import { CompiledCli, compileCli, ok, runAs } from './support/cli';
 import { Actor, TestApp } from './support/test-app';
 
 /** `taskflow fail`, `retry` and `usage`, against the real API (as test/cli.e2e-spec.ts). */
@@ -24,8 +24,7 @@ describe('taskflow fail, retry and usage (e2e)', () => {
     cli?.remove();
   });
 
-  const as = (actor: Actor, ...args: string[]) => cliCaller(cli, baseUrl).as(actor, ...args);
-  const json = (actor: Actor, ...args: string[]) => cliCaller(cli, baseUrl).json(actor, ...args);
+  const { as, json } = runAs(() => ({ cli, baseUrl }));
 
   const started = async (title: string): Promise<string> => {
     const { id } = (await alice.post('/api/tasks', { title, project_slug: 'cli-fail' }).expect(201))

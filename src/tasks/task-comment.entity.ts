@@ -2,7 +2,7 @@ import { ApiProperty } from '@nestjs/swagger';
 import { Check, Column, Entity, Index, JoinColumn, ManyToOne } from 'typeorm';
 import { bigintAsNumber } from '../audit/audit-entry.entity';
 import { COMMENT_MAX_LENGTH } from '../common/limits';
-import { WORKER_TYPES, WorkerType } from '../common/worker-types';
+import { ACTOR_TYPES, WORKER_TYPES, WorkerType } from '../common/worker-types';
 import { COMMENT_KINDS, CommentKind } from './task.enums';
 
 /**
@@ -41,7 +41,9 @@ export class TaskComment {
     example: 'agent',
     description: "Whether the author was a person or an agent (the worker registry's type).",
   })
-  @Column({ type: 'enum', enum: WORKER_TYPES, enumName: 'worker_type' })
+  // The database type is the one the audit log's actor types share (it holds `system` too, which
+  // never writes a comment); the column must name all of its values.
+  @Column({ type: 'enum', enum: ACTOR_TYPES, enumName: 'worker_type' })
   author_type: WorkerType;
 
   @ApiProperty({ enum: COMMENT_KINDS, enumName: 'CommentKind', example: 'note' })

@@ -116,20 +116,3 @@ export function ok(run: Run): Run {
   if (run.code !== 0) throw new Error(`exit code ${run.code}\n${run.stderr}`);
   return run;
 }
-
-/**
- * Runs the CLI as a caller, configured by the environment alone (`TASKFLOW_URL`,
- * `TASKFLOW_TOKEN`, no config file): `as(actor, ...args)`, and `json(actor, ...args)` for the
- * parsed `--json` output of a command that must succeed.
- */
-export function cliCaller(cli: CompiledCli, baseUrl: string) {
-  const as = (actor: { token: string }, ...args: string[]): Promise<Run> =>
-    cli.run(args, {
-      TASKFLOW_URL: baseUrl,
-      TASKFLOW_TOKEN: actor.token,
-      TASKFLOW_CONFIG: join(cli.workDir, 'none.json'),
-    });
-  const json = async (actor: { token: string }, ...args: string[]): Promise<any> =>
-    JSON.parse(ok(await as(actor, '--json', ...args)).stdout);
-  return { as, json };
-}
