@@ -8,6 +8,7 @@ import { ClsModule } from 'nestjs-cls';
 import { LoggerModule } from 'nestjs-pino';
 import type { Logger as PinoLogger } from 'pino';
 import { AccessModule } from './access/access.module';
+import { AnalyticsModule } from './analytics/analytics.module';
 import { AuditModule } from './audit/audit.module';
 import { AuditVerifyModule } from './audit-verify/audit-verify.module';
 import { AuthModule } from './auth/auth.module';
@@ -68,6 +69,7 @@ export class AppModule {
         AccessModule,
         AuditModule,
         AuditVerifyModule,
+        AnalyticsModule,
         HealthModule,
         MetricsModule,
         ThrottlerModule.forRoot({

@@ -114,4 +114,28 @@ describe('taskflow fail, retry and usage (e2e)', () => {
     // Only a failed task can be retried: a conflict (exit 5).
     expect((await as(alice, 'retry', other)).code).toBe(5);
   });
+
+  it('stats prints the analytics summary as a table, the same figures as the API', async () => {
+    const window = ['--since', new Date(Date.now() - 3_600_000).toISOString()];
+    const until = new Date(Date.now() + 60_000).toISOString();
+    const query = `project=cli-fail&group_by=worker&since=${window[1]}&until=${until}`;
+    const api = (await alice.get(`/api/analytics/summary?${query}`).expect(200)).body;
+    const args = ['stats', '--project', 'cli-fail', '--by', 'worker', ...window, '--until', until];
+    expect(await json(alice, ...args)).toEqual(api);
+    const agentRow = api.groups.find((g: { key: string }) => g.key === 'agent-cli');
+    expect(agentRow.failures).toBeGreaterThan(0);
+
+    const shown = ok(await as(alice, ...args)).stdout;
+    expect(shown).toMatch(
+      /^WORKER\s+TYPE\s+DONE\s+P50\s+P90\s+REJECTED\s+FAILED\s+ATTEMPTS\/DONE/m,
+    );
+    expect(shown).toMatch(
+      new RegExp(
+        `^agent-cli\\s+${agentRow.actor_type}\\s+0\\s+-\\s+-\\s+0\\s+${agentRow.failures}\\s+-\\s+${agentRow.input_tokens}\\s+${agentRow.output_tokens}\\s+\\$${agentRow.cost_usd.replace('.', '\\.')}$`,
+        'm',
+      ),
+    );
+    // A bad grouping is a usage error (exit 2), before any request.
+    expect((await as(alice, 'stats', '--by', 'team')).code).toBe(2);
+  });
 });

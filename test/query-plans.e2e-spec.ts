@@ -10,6 +10,7 @@ import {
 import type { TaskSortField } from '../src/tasks/task.enums';
 import { readableJoined } from '../src/access/project.repository';
 import { SCOPED_AUDIT_ENTRIES, readableAuditEntry } from '../src/audit/audit-entry.repository';
+import { SUMMARY_SQL } from '../src/analytics/analytics.repository';
 import { freshDatabase, sql } from './support/database';
 
 /**
@@ -180,5 +181,34 @@ describe('Query plans of the hot paths (real PostgreSQL)', () => {
     expect(nodes.filter((node) => node.includes('Sort') || node === 'Seq Scan on tasks')).toEqual(
       [],
     );
+  });
+
+  // Last: it adds a year of finished work to the log. The summary reads only its window's
+  // entries of its actions (idx_audit_action_time), however long the log.
+  it('the analytics summary: no sequential scan of the audit log', async () => {
+    await db.query(`INSERT INTO audit_entries (task_id, project_slug, actor_id, actor_type, action,
+                                               context, "timestamp")
+      SELECT g, 'proj-' || (g % 1000), 'user-' || (g % 40), 'human', a.action,
+             CASE WHEN a.action = 'usage_reported'
+                  THEN '{"input_tokens": 10, "output_tokens": 2, "cost_usd": "0.01"}'::jsonb END,
+             now() - (g % 365) * interval '1 day' + a.n * interval '1 minute'
+        FROM generate_series(1, 100000) g,
+             (VALUES (1, 'started'), (2, 'usage_reported'), (3, 'completed')) AS a(n, action)`);
+    await db.query('ANALYZE audit_entries');
+    const until = new Date();
+    const since = new Date(until.getTime() - 30 * 86_400_000);
+    for (const grouping of ['actor_type', 'worker']) {
+      const nodes = await planNodes(SUMMARY_SQL, [
+        since,
+        until,
+        null,
+        grouping,
+        'user-3',
+        false,
+        null,
+      ]);
+      expect(nodes.filter((node) => node.endsWith('using idx_audit_action_time'))).not.toEqual([]);
+      expect(nodes.filter((node) => node.startsWith('Seq Scan on audit_entries'))).toEqual([]);
+    }
   });
 });

@@ -1,5 +1,6 @@
 // How the CLI shows each API object to a human; `--json` bypasses all of this.
 import type {
+  AnalyticsSummary,
   ApiKey,
   Artifact,
   AuditEntry,
@@ -160,6 +161,31 @@ export function auditTable(entries: readonly AuditEntry[]): string {
       contextSummary(e.context),
     ]),
   );
+}
+
+const seconds = (value: number | null): string => (value === null ? '-' : `${value}s`);
+
+export function statsTable(summary: AnalyticsSummary): string {
+  const heading = `${time(summary.since)} to ${time(summary.until)}${summary.project ? ` in ${summary.project}` : ''}`;
+  if (summary.groups.length === 0) return `${heading}: nothing done`;
+  const rows = summary.groups.map((g) => [
+    g.key,
+    g.actor_type,
+    g.completed,
+    seconds(g.cycle_time_p50_seconds),
+    seconds(g.cycle_time_p90_seconds),
+    g.review_rejections,
+    g.failures,
+    g.attempts_per_completion === null ? '-' : g.attempts_per_completion.toFixed(2),
+    g.input_tokens,
+    g.output_tokens,
+    `$${g.cost_usd}`,
+  ]);
+  const headers = [summary.group_by === 'worker' ? 'WORKER' : 'GROUP', 'TYPE', 'DONE', 'P50'];
+  return `${heading}\n${table(
+    [...headers, 'P90', 'REJECTED', 'FAILED', 'ATTEMPTS/DONE', 'IN', 'OUT', 'COST'],
+    rows,
+  )}`;
 }
 
 const BREAK_MEANINGS: Record<string, string> = {

@@ -114,6 +114,8 @@ export const enums = {
 
 /** Each schema property's limits: `schemaLimits.CreateTaskDto.title.maxLength`. */
 export const schemaLimits = {
+  AnalyticsGroup: { cost_usd: { pattern: '^[0-9]+(\\.[0-9]+)?$' } },
+  AnalyticsSummary: { group_by: { enum: ['actor_type', 'worker'] } },
   CreateTaskDto: {
     title: { minLength: 1, maxLength: 200 },
     description: { maxLength: 10000 },
@@ -301,6 +303,7 @@ export const parameterLimits = {
       task_id: { minimum: 1, maximum: 2147483647 },
     },
   },
+  Analytics_summary: { query: { group_by: { enum: ['actor_type', 'worker'] } } },
   Tasks_create: {
     header: {
       'Idempotency-Key': { minLength: 1, maxLength: 255 },

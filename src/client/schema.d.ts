@@ -84,6 +84,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/analytics/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Completions, cycle times, rejections, failures and cost per group
+         * @description Over the window [since, until): `until` defaults to now, `since` to 30 days before it, and the window spans at most 366 days. Counts only tasks the caller may read. Definitions: docs/analytics.md.
+         */
+        get: operations["Analytics_summary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -1032,6 +1052,77 @@ export interface components {
              * @example 2026-11-26T20:41:04.575Z
              */
             timestamp: string;
+        };
+        AnalyticsGroup: {
+            /**
+             * @description The actor type, or the worker id (JWT `sub`) when grouped by worker.
+             * @example agent
+             */
+            key: string;
+            actor_type: components["schemas"]["ActorType"];
+            /**
+             * @description Completions in the window.
+             * @example 12
+             */
+            completed: number;
+            /**
+             * @description Median cycle time (nearest rank); null without completions.
+             * @example 5400
+             */
+            cycle_time_p50_seconds: number | null;
+            /**
+             * @description 90th percentile cycle time (nearest rank); null without completions.
+             * @example 86400
+             */
+            cycle_time_p90_seconds: number | null;
+            /**
+             * @description `rejected` reviews of the group's work.
+             * @example 1
+             */
+            review_rejections: number;
+            /**
+             * @description `failed` attempts the group recorded.
+             * @example 2
+             */
+            failures: number;
+            /**
+             * @description (failures + completed) / completed; null without completions.
+             * @example 1.17
+             */
+            attempts_per_completion: number | null;
+            /**
+             * Format: int64
+             * @example 120000
+             */
+            input_tokens: number;
+            /**
+             * Format: int64
+             * @example 8000
+             */
+            output_tokens: number;
+            /**
+             * @description Exact decimal sum of the reported costs, in US dollars.
+             * @example 1.234500
+             */
+            cost_usd: string;
+        };
+        AnalyticsSummary: {
+            /**
+             * Format: date-time
+             * @description Window start (included).
+             */
+            since: string;
+            /**
+             * Format: date-time
+             * @description Window end (excluded).
+             */
+            until: string;
+            /** @enum {string} */
+            group_by: "actor_type" | "worker";
+            /** @example backend */
+            project: string | null;
+            /** @description One entry per group with any activity. */
+            groups: components["schemas"]["AnalyticsGroup"][];
         };
         HealthResponse: {
             /** @example healthy */
@@ -4887,6 +4978,121 @@ export interface operations {
                      *       "error": "Only admins may do this",
                      *       "status_code": 403,
                      *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation failed (body, query or path) */
+            422: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Validation failed: title must be a string of 1 to 200 characters",
+                     *       "status_code": 422,
+                     *       "code": "validation_failed",
+                     *       "details": [
+                     *         {
+                     *           "field": "title",
+                     *           "message": "title must be a string of 1 to 200 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit exceeded (see `Retry-After`) */
+            429: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Too many requests",
+                     *       "status_code": 429,
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Database unreachable */
+            503: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Database unavailable, try again shortly",
+                     *       "status_code": 503,
+                     *       "code": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    Analytics_summary: {
+        parameters: {
+            query?: {
+                /** @description Project slug. */
+                project?: string;
+                /** @description Entries at or after this instant. */
+                since?: string;
+                /** @description Entries before this instant. */
+                until?: string;
+                /** @description One group per actor type (`human`, `agent`, `system`) or per worker. */
+                group_by?: "actor_type" | "worker";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The window, the grouping and one entry per group */
+            200: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnalyticsSummary"];
+                };
+            };
+            /** @description Missing, invalid or expired token (with `WWW-Authenticate: Bearer`) */
+            401: {
+                headers: {
+                    /** @description The id of this request in the server logs (the caller’s own `X-Request-Id` when it sent one). */
+                    "X-Request-Id": string;
+                    /** @description Always `Bearer`, with `error` and `error_description` saying why the token was refused. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Token expired",
+                     *       "status_code": 401,
+                     *       "code": "unauthenticated"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];

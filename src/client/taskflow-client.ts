@@ -17,6 +17,7 @@ export type Project = components['schemas']['Project'];
 export type ProjectMember = components['schemas']['ProjectMember'];
 export type AuditEntry = components['schemas']['AuditEntry'];
 export type AuditVerification = components['schemas']['AuditVerifyResponse'];
+export type AnalyticsSummary = components['schemas']['AnalyticsSummary'];
 export type Me = components['schemas']['MeResponse'];
 export type ApiKey = components['schemas']['ApiKeyView'];
 export type CreatedApiKey = components['schemas']['CreatedApiKey'];

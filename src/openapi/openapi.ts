@@ -37,6 +37,10 @@ const TAGS: [string, string][] = [
     'Comments and hand-off notes, questions to a person and their answers, artifacts, and the inbox.',
   ],
   ['audit', 'The append-only log of every change: who, human or agent, did what and when.'],
+  [
+    'analytics',
+    "People's and agents' work compared over a window, read from the audit log (docs/analytics.md).",
+  ],
   ['events', 'The audit log as a live stream (Server-Sent Events), with resume.'],
   ['projects', 'Projects: who reads and changes their tasks, and their members.'],
   ['workers', 'The registry of humans and agents, with their capabilities.'],

@@ -4,7 +4,7 @@ import type { AuditAction, WorkerType } from '../../client/taskflow-client';
 import { integer } from '../arguments';
 import { action } from '../context';
 import { CliError, ExitCode } from '../exit-codes';
-import { auditTable, auditVerification, workerTable } from '../views';
+import { auditTable, auditVerification, statsTable, workerTable } from '../views';
 
 interface AuditOptions {
   actor?: string;
@@ -69,6 +69,35 @@ export function registerActivityCommands(program: Command, env: NodeJS.ProcessEn
           );
         }
       }),
+    );
+
+  program
+    .command('stats')
+    .description(
+      "people's and agents' work compared: completions, cycle times, rejections, failures, cost",
+    )
+    .option('--project <slug>', 'only this project')
+    .option('--since <time>', 'at or after this instant (ISO 8601; default 30 days ago)')
+    .option('--until <time>', 'before this instant (ISO 8601; default now)')
+    .addOption(
+      new Option('--by <grouping>', 'one row per actor type or per worker')
+        .choices(['actor_type', 'worker'])
+        .default('actor_type'),
+    )
+    .action(
+      action(
+        env,
+        async (
+          cli,
+          o: { project?: string; since?: string; until?: string; by: 'actor_type' | 'worker' },
+        ) => {
+          const query = { project: o.project, since: o.since, until: o.until, group_by: o.by };
+          const { data } = await cli.call((api) =>
+            api.GET('/api/analytics/summary', { params: { query } }),
+          );
+          cli.emit(data, statsTable);
+        },
+      ),
     );
 
   program

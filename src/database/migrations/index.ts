@@ -13,6 +13,7 @@ import { ApiKeys1764310000000 } from './1764310000000-ApiKeys';
 import { Collaboration1764320000000 } from './1764320000000-Collaboration';
 import { AttemptsAndRetries1764325000000 } from './1764325000000-AttemptsAndRetries';
 import { UsageAndBudgets1764330000000 } from './1764330000000-UsageAndBudgets';
+import { AnalyticsIndex1764335000000 } from './1764335000000-AnalyticsIndex';
 
 /**
  * Migrations in the order they run. Listed explicitly rather than globbed, so that the compiled
@@ -35,4 +36,5 @@ export const MIGRATIONS = [
   Collaboration1764320000000,
   AttemptsAndRetries1764325000000,
   UsageAndBudgets1764330000000,
+  AnalyticsIndex1764335000000,
 ];
