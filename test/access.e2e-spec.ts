@@ -126,6 +126,7 @@ const TABLE: Record<string, Row> = {
     outcomes: signedIn(),
   },
   'GET /api/inbox': { outcomes: signedIn() },
+  'GET /api/analytics/summary': { outcomes: signedIn() },
   'GET /api/audit': { outcomes: signedIn() },
   'GET /api/audit/verify': { outcomes: adminOnly() },
   'GET /api/audit/heads': { outcomes: adminOnly() },
