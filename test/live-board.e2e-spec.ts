@@ -32,11 +32,14 @@ import {
  * limits in Redis) each have their own spec; this one runs them together, through every door a
  * change comes in by, on real PostgreSQL and the real Redis.
  *
- * The push path is held to a second. The single replica's table poll (the safety net for a lost
- * NOTIFY, every 3 s by default) is set to a minute there, so nothing but NOTIFY can bring a change
- * in time: a notification lost or sent late fails the latency checks.
+ * The push path is held to a second, plus room for the log's horizon: an entry goes out once no
+ * older transaction is open anywhere on the PostgreSQL server (docs/events.md, "Order"), and the
+ * test files running beside this one hold transactions open on the same server. The single
+ * replica's table poll (the safety net for a lost NOTIFY, every 3 s by default) is set to a
+ * minute there, so nothing but NOTIFY can bring a change in time: a notification lost or sent
+ * late fails the latency checks.
  */
-const PUSH_MS = 1000;
+const PUSH_MS = 2500;
 
 /** A successful tool call's structured result, or the tool's own words as the failure. */
 async function toolData(mcp: McpClient, name: string, args: Record<string, unknown>) {
@@ -94,7 +97,7 @@ describe('one replica, every door', () => {
     start: async (id: number) => void (await toolData(mcp, 'claim_task', { id })),
   };
 
-  it('an SSE client gets REST, CLI and MCP changes in id order within a second, and resumes after a drop with no gap and no duplicate', async () => {
+  it('an SSE client gets REST, CLI and MCP changes in id order promptly (by NOTIFY, not the poll), and resumes after a drop with no gap and no duplicate', async () => {
     const since = await maxAuditId(db);
     const first = rawEventIds(url, admin.token, since);
     let second: ReturnType<typeof rawEventIds> | undefined;
@@ -157,7 +160,7 @@ describe('one replica, every door', () => {
     }
   });
 
-  it('an agent blocked in wait_for_task has the task claimed within a second of its creation', async () => {
+  it('an agent blocked in wait_for_task has the task claimed promptly after its creation (by NOTIFY)', async () => {
     const seen = recorder.exchanges.length;
     const waiting = callTool(mcp, 'wait_for_task', { project: 'waitq', timeout_seconds: 30 }).then(
       (result) => ({ result, at: Date.now() }),
