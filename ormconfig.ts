@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
+import { AnalyticsFact } from './src/analytics/analytics-fact.entity';
 import { AuditEntry } from './src/audit/audit-entry.entity';
 import { ApiKey } from './src/auth/api-key.entity';
 import { loadConfig } from './src/config/config';
@@ -30,6 +31,7 @@ export const ENTITIES = [
   WebhookDelivery,
   ApiKey,
   TaskComment,
+  AnalyticsFact,
 ];
 
 /**

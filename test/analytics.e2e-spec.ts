@@ -269,6 +269,24 @@ describe('Analytics summary (e2e, real PostgreSQL)', () => {
     expect(res.body.code).toBe('validation_failed');
   });
 
+  // Last: it moves a task. Visibility follows the task's current project, as in the audit log.
+  it('follows a task moved into a private project', async () => {
+    const moved = entries.find((e) => e.project === 'shop' && e.action === 'approved')!.task_id;
+    await admin.patch(`/api/tasks/${moved}`, { project_slug: 'vault' }).expect(200);
+    const stillShop = entries.filter((e) => e.project === 'shop' && e.task_id !== moved);
+    const res = await victor.get(query(since, until, '&group_by=worker')).expect(200);
+    expect(res.body.groups).toEqual(expected(stillShop, since, until, 'worker'));
+    const member = await alice.get(query(since, until, '&project=vault')).expect(200);
+    expect(member.body.groups).toEqual(
+      expected(
+        entries.filter((e) => e.project === 'vault' || e.task_id === moved),
+        since,
+        until,
+        'actor_type',
+      ),
+    );
+  });
+
   it('needs a caller', async () => {
     await t.anonymous.get('/api/analytics/summary').expect(401);
   });

@@ -49,13 +49,23 @@ export const readableProject = (
  * viewer may read (at 10,000 projects about 6 ms per statement, paid by a page of 51 rows too);
  * it costs joins knowing the LIMIT, and probes per project (memoized) when the page is small.
  */
-export const visibleTasksFrom = (viewer: string): string => `tasks t
-  LEFT JOIN projects vp ON vp.slug = t.project_slug
-  LEFT JOIN project_members vm ON vm.project_slug = t.project_slug AND vm.worker_id = ${viewer}::varchar`;
+export const visibleTasksFrom = (viewer: string): string =>
+  `tasks t${projectVisibilityJoins('t.project_slug', viewer)}`;
 
-/** The condition of `visibleTasksFrom`'s rows the viewer may read (see there). */
-export const readableJoined = (admin: string, allowed: string): string =>
-  `(${withinAllowed('t.project_slug', allowed)} AND (t.project_slug IS NULL OR ${admin}::boolean
+/**
+ * The joins behind `visibleTasksFrom`, for any rows that carry a project `slug` (an expression):
+ * the project as `vp`, and the viewer's membership of it as `vm`.
+ */
+export const projectVisibilityJoins = (slug: string, viewer: string): string => `
+  LEFT JOIN projects vp ON vp.slug = ${slug}
+  LEFT JOIN project_members vm ON vm.project_slug = ${slug} AND vm.worker_id = ${viewer}::varchar`;
+
+/**
+ * The condition of `visibleTasksFrom`'s rows the viewer may read (see there); with `slug`, of
+ * rows joined by `projectVisibilityJoins(slug, …)`.
+ */
+export const readableJoined = (admin: string, allowed: string, slug = 't.project_slug'): string =>
+  `(${withinAllowed(slug, allowed)} AND (${slug} IS NULL OR ${admin}::boolean
      OR (vp.visibility = 'internal' AND vp.deleted_at IS NULL) OR vm.worker_id IS NOT NULL))`;
 
 /** SQL: a project the viewer may see as a project (not deleted, and readable). */

@@ -2,10 +2,10 @@ import { TransactionHost } from '@nestjs-cls/transactional';
 import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { Injectable } from '@nestjs/common';
 import { allowedProjectsOf, type Viewer } from '../access/project-access';
-import { AuditEntry } from '../audit/audit-entry.entity';
-import { SCOPED_AUDIT_ENTRIES, readableAuditEntry } from '../audit/audit-entry.repository';
+import { projectVisibilityJoins, readableJoined } from '../access/project.repository';
 import type { ActorType } from '../common/worker-types';
 import { TableRepository } from '../database/table-repository';
+import { AnalyticsFact } from './analytics-fact.entity';
 
 export type SummaryGrouping = 'actor_type' | 'worker';
 
@@ -25,55 +25,40 @@ export interface SummaryRow {
 
 /**
  * The summary (docs/analytics.md): $1 since, $2 until, $3 project or null, $4 grouping, and
- * the viewer ($5 id, $6 admin, $7 allowed projects). Only the window's entries of the five
- * actions are read, through `idx_audit_action_time`, never the whole log; each completion or
- * rejection then looks up its task's latest `started` before it (`idx_audit_task`), whose actor
- * held the work and whose time starts the cycle. Visibility is the audit log's own rule.
+ * the viewer ($5 id, $6 admin, $7 allowed projects). It reads only the window's rows of
+ * `analytics_facts` (`idx_analytics_facts_at`): each already attributed to whose work it was, with
+ * the start of that work, and filed under the task's current project, so visibility is the audit
+ * log's rule (an admin reads all; see `readableAuditEntry`) checked by joining each row's project
+ * and the viewer's membership, and one sort gives both percentiles.
  */
 export const SUMMARY_SQL = `
-WITH events AS (
-  SELECT e.id, e.task_id, e.action, e.actor_id, e.actor_type, e.context, e."timestamp"
-    FROM ${SCOPED_AUDIT_ENTRIES}
-   WHERE e.action IN ('completed', 'approved', 'rejected', 'failed', 'usage_reported')
-     AND e."timestamp" >= $1::timestamptz AND e."timestamp" < $2::timestamptz
-     AND ($3::varchar IS NULL OR scope.slug = $3::varchar)
-     AND ${readableAuditEntry('$5::varchar', '$6', '$7::varchar[]')}
-), attributed AS (
-  SELECT ev.action, ev.context, COALESCE(s.actor_id, ev.actor_id) AS worker_id,
-         COALESCE(s.actor_type, ev.actor_type) AS worker_type,
-         extract(epoch FROM ev."timestamp" - s."timestamp") AS cycle_seconds
-    FROM events ev
-    LEFT JOIN LATERAL (
-      SELECT d.actor_id, d.actor_type, d."timestamp" FROM audit_entries d
-       WHERE ev.action IN ('completed', 'approved', 'rejected')
-         AND d.task_id = ev.task_id AND d.action = 'started' AND d.id < ev.id
-       ORDER BY d.id DESC LIMIT 1
-    ) AS s ON true
-)
-SELECT CASE WHEN $4::text = 'worker' THEN worker_id ELSE worker_type::text END AS group_key,
-       min(worker_type::text) AS actor_type,
-       count(*) FILTER (WHERE action IN ('completed', 'approved'))::integer AS completed,
-       percentile_disc(0.5) WITHIN GROUP (ORDER BY cycle_seconds)
-         FILTER (WHERE action IN ('completed', 'approved'))::float8 AS cycle_time_p50_seconds,
-       percentile_disc(0.9) WITHIN GROUP (ORDER BY cycle_seconds)
-         FILTER (WHERE action IN ('completed', 'approved'))::float8 AS cycle_time_p90_seconds,
-       count(*) FILTER (WHERE action = 'rejected')::integer AS review_rejections,
-       count(*) FILTER (WHERE action = 'failed')::integer AS failures,
-       COALESCE(sum((context ->> 'input_tokens')::bigint)
-         FILTER (WHERE action = 'usage_reported'), 0)::text AS input_tokens,
-       COALESCE(sum((context ->> 'output_tokens')::bigint)
-         FILTER (WHERE action = 'usage_reported'), 0)::text AS output_tokens,
-       COALESCE(sum((context ->> 'cost_usd')::numeric)
-         FILTER (WHERE action = 'usage_reported'), 0)::text AS cost_usd
-  FROM attributed
- GROUP BY 1
- ORDER BY 1`;
+SELECT group_key, actor_type, completed, cycles[1]::float8 AS cycle_time_p50_seconds,
+       cycles[2]::float8 AS cycle_time_p90_seconds, review_rejections, failures,
+       input_tokens, output_tokens, cost_usd
+  FROM (
+    SELECT CASE WHEN $4::text = 'worker' THEN f.worker_id ELSE f.worker_type::text END AS group_key,
+           min(f.worker_type::text) AS actor_type,
+           count(*) FILTER (WHERE f.action IN ('completed', 'approved'))::integer AS completed,
+           percentile_disc(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY extract(epoch FROM f.at - f.started_at))
+             FILTER (WHERE f.action IN ('completed', 'approved')) AS cycles,
+           count(*) FILTER (WHERE f.action = 'rejected')::integer AS review_rejections,
+           count(*) FILTER (WHERE f.action = 'failed')::integer AS failures,
+           COALESCE(sum(f.input_tokens), 0)::text AS input_tokens,
+           COALESCE(sum(f.output_tokens), 0)::text AS output_tokens,
+           COALESCE(sum(f.cost_usd), 0)::text AS cost_usd
+      FROM analytics_facts f${projectVisibilityJoins('f.project_slug', '$5')}
+     WHERE f.at >= $1::timestamptz AND f.at < $2::timestamptz
+       AND ($3::varchar IS NULL OR f.project_slug = $3::varchar)
+       AND ($6::boolean OR ${readableJoined('$6', '$7', 'f.project_slug')})
+     GROUP BY 1
+  ) AS groups
+ ORDER BY group_key`;
 
-/** Figures over the audit log (the table is `AuditEntryRepository`'s; this only reads it). */
+/** Figures over `analytics_facts`, which the database keeps from the audit log (read only). */
 @Injectable()
-export class AnalyticsRepository extends TableRepository<AuditEntry> {
+export class AnalyticsRepository extends TableRepository<AnalyticsFact> {
   constructor(txHost: TransactionHost<TransactionalAdapterTypeOrm>) {
-    super(txHost, AuditEntry);
+    super(txHost, AnalyticsFact);
   }
 
   summary(

@@ -22,7 +22,6 @@ export const bigintAsNumber = {
 @Index('idx_audit_action', ['action', 'id'])
 @Index('idx_audit_project', ['project_slug', 'id'])
 @Index('idx_audit_timestamp', ['timestamp'])
-@Index('idx_audit_action_time', ['action', 'timestamp'])
 @Index('idx_audit_tx', ['tx_id', 'id'])
 // Partial and expression indexes, which TypeORM cannot describe: see the AuditHashChain migration.
 @Index('uq_audit_task_chain', { synchronize: false })
