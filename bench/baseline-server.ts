@@ -311,6 +311,8 @@ async function progress(
           null,
           'keep',
           false,
+          null,
+          null,
         ],
       });
       const task = updated.rows[0] as TaskRow;

@@ -192,6 +192,19 @@ describe('API keys: agents as accounts of their own (real PostgreSQL, real HTTP)
       expect(res.body.details).toEqual([{ field: 'key_id', message: 'key_id must be a UUID' }]);
     });
 
+    it("a key of a worker registered as system:sweeper before the id was reserved is a 401: no one acts as the API's sweeper", async () => {
+      await db.query(
+        `INSERT INTO workers (id, name, type) VALUES ('system:sweeper', 'Registered earlier', 'human')`,
+      );
+      const { actor } = await createKey(t, admin, 'system:sweeper');
+      const res = await actor.get('/api/me').expect(401);
+      expect(res.body).toEqual({
+        error: "API key's worker system:sweeper is reserved for the API's own sweeper",
+        status_code: 401,
+        code: 'unauthenticated',
+      });
+    });
+
     it('a read-only key reads, and is refused every write with 403 insufficient_scope', async () => {
       const { actor } = await createKey(t, admin, 'agent-k', { scopes: ['read'] });
       const id = await createTaskId(agent, { title: 'read me' });

@@ -352,6 +352,14 @@ describe('JWT authentication (e2e, real JWKS over HTTP)', () => {
         );
       });
 
+      it("refuses system:sweeper, the API's own identity: no person may act as the sweeper", async () => {
+        await expectRefused(
+          await signed(alg, valid({ sub: 'system:sweeper', role: 'admin' })),
+          /^Token subject system:sweeper is reserved for the API's own sweeper$/,
+        );
+        await me(await identity.token({ sub: 'system:sweeperx' }, { alg })).expect(200);
+      });
+
       it('accepts 255 characters, including ones outside the BMP', async () => {
         const sub = `${'é'.repeat(127)}${'😀'.repeat(128)}`;
         const res = await me(await identity.token({ sub }, { alg })).expect(200);

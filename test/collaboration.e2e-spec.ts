@@ -227,6 +227,29 @@ describe('hand-off notes', () => {
     }
   });
 
+  it('a move with a note and artifacts writes the task once: its version goes up by one', async () => {
+    const pr = { kind: 'pr', url: 'https://github.com/acme/site/pull/9', title: null };
+    for (const [move, body] of [
+      ['review', { note: 'see the PR', artifacts: [pr] }],
+      ['complete', { note: 'done', artifacts: [pr] }],
+      ['complete', { artifacts: [pr] }],
+      ['release', { note: 'half done' }],
+      ['block', { note: 'waiting on infra', reason: 'infra' }],
+      ['block', {}],
+    ] as const) {
+      const id = await claimed(bob);
+      const { version } = (await bob.get(`/api/tasks/${id}`).expect(200)).body;
+      const res = await bob.post(`/api/tasks/${id}/${move}`, body).expect(200);
+      expect([move, res.body.version]).toEqual([move, version + 1]);
+      const read = (await bob.get(`/api/tasks/${id}`).expect(200)).body;
+      expect(read).toMatchObject({
+        version: version + 1,
+        artifacts: 'artifacts' in body ? [{ ...pr, added_by: 'bob' }] : [],
+        last_handoff: 'note' in body ? { body: body.note, author_id: 'bob' } : null,
+      });
+    }
+  });
+
   it('refuses a blank or too long note, and a refused move writes no comment', async () => {
     const id = await claimed(bob);
     for (const note of ['', ' ', 'x'.repeat(10_001)]) {

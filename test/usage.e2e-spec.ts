@@ -204,6 +204,35 @@ describe('Usage and budgets (e2e, real PostgreSQL)', () => {
     expect(blocked.context).toEqual({ reason: 'budget exceeded' });
   });
 
+  it('a PATCH of budget_usd to the same amount written otherwise changes nothing', async () => {
+    const id = await started({ budget_usd: '5' });
+    const before = (await alice.get(`/api/tasks/${id}`).expect(200)).body;
+    expect(before.budget_usd).toBe('5.000000');
+    const entries = async () =>
+      (await db.query(`SELECT count(*)::int AS n FROM audit_entries WHERE task_id = $1`, [id]))
+        .rows[0].n as number;
+    const logged = await entries();
+    for (const same of ['5', '5.0', '05.000000', 5, 5.0]) {
+      const res = await alice.patch(`/api/tasks/${id}`, { budget_usd: same }).expect(200);
+      expect([same, res.body.version, res.body.budget_usd]).toEqual([
+        same,
+        before.version,
+        '5.000000',
+      ]);
+    }
+    expect(await entries()).toBe(logged);
+    // A different amount, even by a millionth, is a change, recorded as sent.
+    const raised = await alice.patch(`/api/tasks/${id}`, { budget_usd: '5.000001' }).expect(200);
+    expect(raised.body).toMatchObject({ version: before.version + 1, budget_usd: '5.000001' });
+    const [updated] = (
+      await db.query(
+        `SELECT context FROM audit_entries WHERE task_id = $1 AND action = 'updated'`,
+        [id],
+      )
+    ).rows;
+    expect(updated.context).toEqual({ budget_usd: { from: '5.000000', to: '5.000001' } });
+  });
+
   it('checks what a report and the budgets accept, and who may report', async () => {
     const id = await started();
     const valid = { model: 'm', input_tokens: 1, output_tokens: 1 };

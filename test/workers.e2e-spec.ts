@@ -73,6 +73,16 @@ describe('Workers (e2e)', () => {
       },
     );
 
+    it("refuses system:sweeper, the API's own identity, with 422", async () => {
+      const res = await admin
+        .post('/api/workers', { id: 'system:sweeper', name: 'Sweeper', type: 'agent' })
+        .expect(422);
+      expect(res.body.details).toEqual([
+        { field: 'id', message: "id system:sweeper is reserved for the API's own sweeper" },
+      ]);
+      await admin.get('/api/workers/system:sweeper').expect(404);
+    });
+
     it('answers a duplicate id with 409', async () => {
       await admin.post('/api/workers', { id: 'dup', name: 'First' }).expect(201);
       const res = await admin.post('/api/workers', { id: 'dup', name: 'Second' }).expect(409);

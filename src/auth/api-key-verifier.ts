@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { createHash, randomBytes } from 'node:crypto';
 import { UnauthenticatedError } from '../common/errors/domain-errors';
+import { RESERVED_WORKER_ID_RULE, isReservedWorkerId } from '../common/validation/worker-id';
 import { ApiKeyRepository } from './api-key.repository';
 import type { AuthUser } from './auth-user';
 import type { VerifiedToken } from './token-verifier';
@@ -60,6 +61,10 @@ export class ApiKeyVerifier {
     if (key.revoked_at) throw new UnauthenticatedError('API key revoked');
     const expiresAt = key.expires_at.getTime();
     if (expiresAt <= Date.now()) throw new UnauthenticatedError('API key expired');
+    // A worker registered under the id before it was reserved: its keys name no one.
+    if (isReservedWorkerId(key.worker_id)) {
+      throw new UnauthenticatedError(`API key's worker ${RESERVED_WORKER_ID_RULE}`);
+    }
     this.touch(key.id);
     const user: AuthUser = {
       id: key.worker_id,

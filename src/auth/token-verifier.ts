@@ -2,7 +2,11 @@ import { Inject, Injectable } from '@nestjs/common';
 import { decodeProtectedHeader, JWTPayload } from 'jose';
 import { LRUCache } from 'lru-cache';
 import { UnauthenticatedError } from '../common/errors/domain-errors';
-import { isValidWorkerId } from '../common/validation/worker-id';
+import {
+  RESERVED_WORKER_ID_RULE,
+  isReservedWorkerId,
+  isValidWorkerId,
+} from '../common/validation/worker-id';
 import type { AppConfig, JwtAlgorithm } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
 import { AuthUser, isAdminRole } from './auth-user';
@@ -154,10 +158,16 @@ export function checkIssuerAndAudience(
   }
 }
 
-/** The caller a verified payload names; its `sub` must be a valid worker id (worker-id.ts). */
+/**
+ * The caller a verified payload names; its `sub` must be a valid worker id, and not one the API
+ * keeps for itself (worker-id.ts).
+ */
 export function toUser(payload: JWTPayload): AuthUser {
   const sub = payload.sub;
   if (!isValidWorkerId(sub)) throw new UnauthenticatedError('Token subject is missing or invalid');
+  if (isReservedWorkerId(sub)) {
+    throw new UnauthenticatedError(`Token subject ${RESERVED_WORKER_ID_RULE}`);
+  }
   const role = typeof payload.role === 'string' && payload.role ? payload.role : 'user';
   return {
     id: sub,

@@ -1674,7 +1674,7 @@ export interface components {
         };
         CreateWorkerDto: {
             /**
-             * @description The worker's JWT `sub`, without control or bidirectional-override characters. Defaults to the caller's own; only admins may name another.
+             * @description The worker's JWT `sub`, without control or bidirectional-override characters; not `system:sweeper`, the API's own sweeper. Defaults to the caller's own; only admins may name another.
              * @example agent-claude-1
              */
             id?: string;

@@ -25,5 +25,18 @@ export const ARTIFACT_TITLE_MAX_LENGTH = 200;
  */
 export const USD_AMOUNT_PATTERN = /^\d{1,8}(\.\d{1,6})?$/;
 
+/**
+ * Whether two amounts (`USD_AMOUNT_PATTERN`, or `numeric(14,6)` as PostgreSQL prints it) are the
+ * same number: `5`, `05.0` and `5.000000` are. Compared as text once written alike, so exactly,
+ * never through a float.
+ */
+export function sameUsdAmount(a: string, b: string): boolean {
+  const canonical = (amount: string) => {
+    const [whole, fraction = ''] = amount.split('.');
+    return `${whole.replace(/^0+(?=\d)/, '')}.${fraction.padEnd(6, '0')}`;
+  };
+  return canonical(a) === canonical(b);
+}
+
 /** Token counts and budgets: JavaScript's safe integers, far beyond any real use. */
 export const MAX_TOKENS = 1_000_000_000_000;

@@ -35,6 +35,14 @@ export class TaskArtifacts {
    */
   async add(task: Task, caller: AuthUser, inputs: ArtifactInput[]): Promise<Task> {
     if (inputs.length === 0) return task;
+    return this.tasks.setArtifacts(task.id, this.merge(task, caller, inputs));
+  }
+
+  /**
+   * The artifacts the task holds once `inputs` are added (as `add`), audited, but not written: a
+   * move writes them in its own UPDATE, so that the task's version goes up once per request.
+   */
+  merge(task: Task, caller: AuthUser, inputs: ArtifactInput[]): Artifact[] {
     const artifacts = [...task.artifacts];
     const now = new Date().toISOString();
     for (const input of inputs) {
@@ -60,7 +68,7 @@ export class TaskArtifacts {
         'too_many_artifacts',
       );
     }
-    return this.tasks.setArtifacts(task.id, artifacts);
+    return artifacts;
   }
 
   async remove(task: Task, url: string): Promise<Task> {

@@ -28,7 +28,7 @@ import {
 import { ClaimFilters, LockedTask, MoveWrite, TaskRepository } from './task.repository';
 import type { ArtifactInput } from './dto/collaboration.dto';
 import { TaskArtifacts } from './task-artifacts';
-import { TaskThread } from './task-thread';
+import { TaskThread, handoffOf } from './task-thread';
 
 /** The reasons of the attempts the API itself records as failed. */
 const LEASE_EXPIRED: OverdueReason = 'lease expired';
@@ -147,20 +147,23 @@ export class TaskLifecycleService {
             ? (options.leaseSeconds ?? DEFAULT_LEASE_SECONDS)
             : rule.lease;
     const reason = name === 'fail' ? (options.reason ?? '') : LEASE_EXPIRED;
-    let task = await this.applyOutcome(before, outcome, reason, {
+    const artifacts = options.artifacts?.length
+      ? this.results.merge(before, caller, options.artifacts)
+      : undefined;
+    const handoff =
+      options.handoff === undefined
+        ? undefined
+        : await this.thread.append(before, caller, { kind: 'handoff', body: options.handoff });
+    const task = await this.applyOutcome(before, outcome, reason, {
       progress: name === 'progress' ? options.percent : rule.progress,
       lease,
       attempts: name === 'retry' ? 0 : undefined,
       notBefore: name === 'start' || name === 'retry' ? 'clear' : undefined,
       claim: name === 'start',
+      artifacts,
+      lastHandoff: handoff && handoffOf(handoff),
     });
-    if (options.artifacts) task = await this.results.add(task, caller, options.artifacts);
-    let commentId: number | undefined;
-    if (options.handoff !== undefined) {
-      const noted = await this.thread.add(task, caller, { kind: 'handoff', body: options.handoff });
-      task = noted.task;
-      commentId = noted.comment.id;
-    }
+    const commentId = handoff?.id;
 
     if (outcome.failure && outcome.takeover) {
       // The expired lease is an attempt, recorded before anything else happens to the task.

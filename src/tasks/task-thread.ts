@@ -5,7 +5,7 @@ import type { AuthUser } from '../auth/auth-user';
 import { ValidationFailedError } from '../common/errors/domain-errors';
 import { TaskCommentRepository } from './task-comment.repository';
 import type { TaskComment } from './task-comment.entity';
-import type { Task } from './task.entity';
+import type { LastHandoff, Task } from './task.entity';
 import type { CommentKind } from './task.enums';
 import { TaskRepository } from './task.repository';
 
@@ -27,11 +27,27 @@ export class TaskThread {
     private readonly trail: AuditTrail,
   ) {}
 
+  /** Adds the comment; a `handoff` becomes the task's `last_handoff`. */
   async add(
     task: Task,
     author: AuthUser,
     input: { kind: CommentKind; body: string; replyTo?: number | null },
   ): Promise<{ comment: TaskComment; task: Task }> {
+    const comment = await this.append(task, author, input);
+    if (comment.kind !== 'handoff') return { comment, task };
+    return { comment, task: await this.tasks.setLastHandoff(task.id, handoffOf(comment)) };
+  }
+
+  /**
+   * Inserts and audits the comment without writing the task's row: a move keeps its hand-off
+   * note's `last_handoff` (`handoffOf`) in its own UPDATE, so that the task's version goes up
+   * once per request.
+   */
+  async append(
+    task: Task,
+    author: AuthUser,
+    input: { kind: CommentKind; body: string; replyTo?: number | null },
+  ): Promise<TaskComment> {
     const replyTo = input.replyTo ?? null;
     if (replyTo !== null && !(await this.comments.existsOn(task.id, replyTo))) {
       throw ValidationFailedError.field(
@@ -55,13 +71,14 @@ export class TaskThread {
         body_sha256: bodySha256(comment.body),
       },
     });
-    if (comment.kind !== 'handoff') return { comment, task };
-    const after = await this.tasks.setLastHandoff(task.id, {
-      comment_id: comment.id,
-      author_id: comment.author_id,
-      body: comment.body,
-      created_at: comment.created_at.toISOString(),
-    });
-    return { comment, task: after };
+    return comment;
   }
 }
+
+/** A hand-off comment as the task's `last_handoff`. */
+export const handoffOf = (comment: TaskComment): LastHandoff => ({
+  comment_id: comment.id,
+  author_id: comment.author_id,
+  body: comment.body,
+  created_at: comment.created_at.toISOString(),
+});

@@ -235,7 +235,9 @@ export const LOCK_MOVE_SUBJECT_SQL = `SELECT ${moveSubjectColumns('$2', '$3::var
  * Writes the outcome of a move. Parameters: $1 id, $2 status, $3 holder, $4 progress (null keeps
  * it), $5 the lease: 'keep', 'end', or seconds from now as text, $6 attempts (null keeps them),
  * $7 last_error (null keeps it), $8 not_before: 'keep', 'clear', or seconds from now as text,
- * $9 whether this is a new claim (a start or a takeover), which restarts the claim's timeout.
+ * $9 whether this is a new claim (a start or a takeover), which restarts the claim's timeout,
+ * $10 the artifacts and $11 the last hand-off note, as JSON (null keeps them): a move's note and
+ * artifacts go in the same UPDATE, so the task's version goes up once per move.
  * `started_at` is the first time the task went in progress; `completed_at` the time it was
  * completed, cleared when it leaves `completed` (reopen); `timeout_at` runs from the move that
  * put the task in progress, and ends when it leaves.
@@ -258,6 +260,8 @@ export const APPLY_MOVE_SQL = `UPDATE tasks SET status = $2, assigned_to = $3,
                       WHEN status = 'completed' THEN completed_at ELSE now() END,
   awaiting_input = awaiting_input AND $2::task_status = 'in_progress'
                    AND assigned_to IS NOT DISTINCT FROM $3::varchar,
+  artifacts = COALESCE($10::jsonb, artifacts),
+  last_handoff = COALESCE($11::jsonb, last_handoff),
   updated_at = now()
   WHERE id = $1 RETURNING *`;
 
@@ -449,6 +453,10 @@ export interface MoveWrite {
   notBefore?: 'keep' | 'clear' | number;
   /** A start or a takeover: the claim's timeout starts again. */
   claim?: boolean;
+  /** All the task's artifacts (`review`, `complete`); undefined keeps them. */
+  artifacts?: Artifact[];
+  /** The move's hand-off note; undefined keeps the last one. */
+  lastHandoff?: LastHandoff;
 }
 
 type TaskRow = Task & {
@@ -885,6 +893,8 @@ export class TaskRepository extends TableRepository<Task> {
       move.lastError ?? null,
       String(move.notBefore ?? 'keep'),
       move.claim ?? false,
+      move.artifacts ? JSON.stringify(move.artifacts) : null,
+      move.lastHandoff ? JSON.stringify(move.lastHandoff) : null,
     ]);
     return toTask(row);
   }

@@ -9,6 +9,7 @@ import {
   NotFoundError,
   ValidationFailedError,
 } from '../common/errors/domain-errors';
+import { sameUsdAmount } from '../common/limits';
 import { decodeCursor, encodeCursor, listScope } from '../common/pagination/cursor';
 import {
   DEFAULT_PAGE_SIZE,
@@ -65,7 +66,11 @@ export function taskSnapshot(task: Task): Record<WritableField, unknown> {
 const jsonValue = (value: unknown): unknown =>
   value instanceof Date ? value.toISOString() : value;
 
-function sameValue(a: unknown, b: unknown): boolean {
+function sameValue(field: WritableField, a: unknown, b: unknown): boolean {
+  // Money is text (numeric(14,6) answers `5.000000`), and a client may well send `5`.
+  if (field === 'budget_usd' && typeof a === 'string' && typeof b === 'string') {
+    return sameUsdAmount(a, b);
+  }
   if (a instanceof Date || b instanceof Date) {
     return a instanceof Date && b instanceof Date && a.getTime() === b.getTime();
   }
@@ -217,7 +222,7 @@ export class TasksService {
     const values: TaskValues = {};
     for (const field of WRITABLE_FIELDS) {
       const next = dto[field];
-      if (next === undefined || sameValue(current[field], next)) continue;
+      if (next === undefined || sameValue(field, current[field], next)) continue;
       changes[field] = { from: jsonValue(current[field]), to: jsonValue(next) };
       if (!isMoveField(field)) Object.assign(values, { [field]: next });
     }

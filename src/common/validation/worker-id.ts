@@ -1,3 +1,5 @@
+import { SYSTEM_SWEEPER_ID } from '../worker-types';
+
 /**
  * What a worker id (a JWT `sub`, and so every `actor_id` and `created_by`) may be: 1 to 255
  * characters without control characters (C0, DEL, C1) or bidirectional-text controls. The ids are
@@ -21,3 +23,11 @@ export function isValidWorkerId(value: unknown): value is string {
     WORKER_ID_PATTERN.test(value)
   );
 }
+
+/**
+ * An id only the API itself acts as (`SYSTEM_SWEEPER_ID`): no token or key may name it and no
+ * worker be registered as it, so that its audit entries are the API's own and no one else's.
+ */
+export const isReservedWorkerId = (value: string): boolean => value === SYSTEM_SWEEPER_ID;
+
+export const RESERVED_WORKER_ID_RULE = `${SYSTEM_SWEEPER_ID} is reserved for the API's own sweeper`;

@@ -1,20 +1,24 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, IsArray, IsIn, Matches } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsIn, Matches, NotEquals } from 'class-validator';
 import { IsOptionalNotNull, IsText } from '../../common/validation/decorators';
-import { WORKER_ID_PATTERN, WORKER_ID_RULE } from '../../common/validation/worker-id';
-import { WORKER_TYPES, WorkerType } from '../../common/worker-types';
+import {
+  RESERVED_WORKER_ID_RULE,
+  WORKER_ID_PATTERN,
+  WORKER_ID_RULE,
+} from '../../common/validation/worker-id';
+import { SYSTEM_SWEEPER_ID, WORKER_TYPES, WorkerType } from '../../common/worker-types';
 
 export class CreateWorkerDto {
   @ApiPropertyOptional({
     maxLength: 255,
     pattern: WORKER_ID_PATTERN.source,
     example: 'agent-claude-1',
-    description:
-      "The worker's JWT `sub`, without control or bidirectional-override characters. Defaults to the caller's own; only admins may name another.",
+    description: `The worker's JWT \`sub\`, without control or bidirectional-override characters; not \`${SYSTEM_SWEEPER_ID}\`, the API's own sweeper. Defaults to the caller's own; only admins may name another.`,
   })
   @IsOptionalNotNull()
   @IsText({ min: 1, max: 255, nonBlank: true })
   @Matches(WORKER_ID_PATTERN, { message: `id must be ${WORKER_ID_RULE}` })
+  @NotEquals(SYSTEM_SWEEPER_ID, { message: `id ${RESERVED_WORKER_ID_RULE}` })
   id?: string;
 
   @ApiProperty({ maxLength: 200, example: 'Claude (triage)' })
