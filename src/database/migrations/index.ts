@@ -14,6 +14,7 @@ import { Collaboration1764320000000 } from './1764320000000-Collaboration';
 import { AttemptsAndRetries1764325000000 } from './1764325000000-AttemptsAndRetries';
 import { UsageAndBudgets1764330000000 } from './1764330000000-UsageAndBudgets';
 import { AnalyticsIndex1764335000000 } from './1764335000000-AnalyticsIndex';
+import { InboxIndexes1764345000000 } from './1764345000000-InboxIndexes';
 
 /**
  * Migrations in the order they run. Listed explicitly rather than globbed, so that the compiled
@@ -37,4 +38,5 @@ export const MIGRATIONS = [
   AttemptsAndRetries1764325000000,
   UsageAndBudgets1764330000000,
   AnalyticsIndex1764335000000,
+  InboxIndexes1764345000000,
 ];
