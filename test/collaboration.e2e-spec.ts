@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Client } from 'pg';
 import {
   auditRows,
+  createKey,
   createProject,
   createTaskId,
   maxAuditId,
@@ -470,6 +471,77 @@ describe('the inbox', () => {
     // Someone who cannot write there is asked nothing.
     const outsider = (await eve.get('/api/inbox?limit=100').expect(200)).body;
     expect(outsider.map((item: { task: { id: number } }) => item.task.id)).not.toContain(waiting);
+  });
+});
+
+describe('who finds what in the inbox', () => {
+  /** The caller's inbox as reasons by task id; each task at most once. */
+  const inboxOf = async (actor: Actor): Promise<Map<number, string>> => {
+    const res = await actor.get('/api/inbox?limit=100').expect(200);
+    const items = res.body as { task: { id: number }; reason: string }[];
+    expect(Number(res.headers['x-total-count'])).toBe(items.length);
+    const reasons = new Map(items.map((item) => [item.task.id, item.reason]));
+    expect(reasons.size).toBe(items.length);
+    return reasons;
+  };
+
+  it('the shared board asks everyone; admins are asked everywhere, readers nothing', async () => {
+    const shared = await createTaskId(ada, { title: 'Shared question' });
+    await bot.post(`/api/tasks/${shared}/start`).expect(200);
+    await bot.post(`/api/tasks/${shared}/ask`, { question: 'Anyone?' }).expect(200);
+    const inReview = await claimed(bot2);
+    await bot2.post(`/api/tasks/${inReview}/review`).expect(200);
+
+    for (const actor of [bob, vic, eve, admin]) {
+      expect((await inboxOf(actor)).get(shared)).toBe('awaiting_input');
+    }
+    expect((await inboxOf(bob)).get(inReview)).toBe('review');
+    // Not a member of the project, an admin may sign it off; a viewer may not.
+    expect((await inboxOf(admin)).get(inReview)).toBe('review');
+    expect((await inboxOf(vic)).has(inReview)).toBe(false);
+    expect((await inboxOf(eve)).has(inReview)).toBe(false);
+    // Work of its own in review: an admin may sign it off, and finds it once, as review.
+    const ownByAdmin = await createTaskId(ada, { title: 'Admin work', project_slug: 'site' });
+    await admin.post(`/api/tasks/${ownByAdmin}/start`).expect(200);
+    await admin.post(`/api/tasks/${ownByAdmin}/review`).expect(200);
+    expect((await inboxOf(admin)).get(ownByAdmin)).toBe('review');
+    // Anyone else's own work in review is theirs, assigned.
+    const ownByBob = await claimed(bob);
+    await bob.post(`/api/tasks/${ownByBob}/review`).expect(200);
+    expect((await inboxOf(bob)).get(ownByBob)).toBe('assigned');
+    expect((await inboxOf(ada)).get(ownByBob)).toBe('review');
+  });
+
+  it("under human, an agent is asked to review a person's work, not an agent's", async () => {
+    const byBob = await claimed(bob, 'signoff');
+    await bob.post(`/api/tasks/${byBob}/review`).expect(200);
+    const byBot = await claimed(bot, 'signoff');
+    await bot.post(`/api/tasks/${byBot}/review`).expect(200);
+    const inbox = await inboxOf(bot2);
+    expect(inbox.get(byBob)).toBe('review');
+    expect(inbox.has(byBot)).toBe(false);
+    expect((await inboxOf(bob)).get(byBot)).toBe('review');
+  });
+
+  it("a key limited to projects finds only their tasks, not the shared board's", async () => {
+    const shared = await createTaskId(ada, { title: 'Another shared question' });
+    await bot.post(`/api/tasks/${shared}/start`).expect(200);
+    await bot.post(`/api/tasks/${shared}/ask`, { question: 'Still anyone?' }).expect(200);
+    const inSite = await claimed(bot, 'site');
+    await bot.post(`/api/tasks/${inSite}/review`).expect(200);
+    const inSignoff = await claimed(bob, 'signoff');
+    await bob.post(`/api/tasks/${inSignoff}/review`).expect(200);
+
+    const everywhere = await inboxOf(bot2);
+    expect([everywhere.get(shared), everywhere.get(inSite), everywhere.get(inSignoff)]).toEqual([
+      'awaiting_input',
+      'review',
+      'review',
+    ]);
+    const { actor: limited } = await createKey(t, admin, 'bot2', { projects: ['site'] });
+    const inbox = await inboxOf(limited);
+    expect(inbox.get(inSite)).toBe('review');
+    expect(inbox.has(shared) || inbox.has(inSignoff)).toBe(false);
   });
 });
 

@@ -1,6 +1,8 @@
 import { Client } from 'pg';
 import {
   FIND_TASK_SQL,
+  INBOX_COUNT_SQL,
+  INBOX_PAGE_SQL,
   claimNextCandidateSql,
   countTasksSql,
   keysetPageSql,
@@ -45,6 +47,12 @@ describe('Query plans of the hot paths (real PostgreSQL)', () => {
              ARRAY['tag-' || (g % 500), 'team-' || (g % 7)],
              CASE WHEN g % 5 = 3 THEN now() - (g % 365) * interval '1 day' END
       FROM generate_series(1, 100000) g`);
+    // A few questions waiting for an answer, and a few tasks out of attempts (the inbox's).
+    await db.query(`UPDATE tasks SET awaiting_input = true WHERE id % 500 = 1`);
+    await db.query(`UPDATE tasks SET status = 'failed' WHERE id % 500 = 5`);
+    // A member of five projects: one of tasks in review, one of questions, one of failed tasks.
+    await db.query(`INSERT INTO project_members (project_slug, worker_id, role)
+      SELECT 'proj-' || p, 'user-few', 'member' FROM generate_series(1, 5) p`);
     await db.query(`INSERT INTO audit_entries (task_id, project_slug, actor_id, actor_type, action)
       SELECT g, 'proj-' || (g % 1000), 'seed', 'human', 'created' FROM generate_series(1, 100000) g`);
     await db.query('ANALYZE');
@@ -121,6 +129,15 @@ describe('Query plans of the hot paths (real PostgreSQL)', () => {
       claimNextCandidateSql('expired'),
       ['user-3', null, 'high', null, false, null],
     ],
+    // Reads the tasks that wait on someone (by their states' indexes) in the caller's projects and
+    // on the shared board, and the caller's own: never every task it may read.
+    ['a page of the inbox', INBOX_PAGE_SQL, [...caller, 50, 0]],
+    ['the inbox count', INBOX_COUNT_SQL, caller],
+    [
+      'the inbox of a key limited to two projects',
+      INBOX_PAGE_SQL,
+      ['user-3', false, ['proj-7', 'proj-17'], 50, 0],
+    ],
     [
       'a task audit trail',
       `SELECT e.* FROM ${SCOPED_AUDIT_ENTRIES}
@@ -133,6 +150,35 @@ describe('Query plans of the hot paths (real PostgreSQL)', () => {
       scans.filter((relation) => relation === 'tasks' || relation === 'audit_entries'),
     ).toEqual([]);
   });
+  /** How many rows of `tasks` running the statement reads (returned or filtered out). */
+  const tasksRead = async (text: string, params: unknown[]): Promise<number> => {
+    const [{ 'QUERY PLAN': plan }] = (
+      await db.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${text}`, params)
+    ).rows;
+    const read = (node: Record<string, any>): number =>
+      (node['Relation Name'] === 'tasks'
+        ? (node['Actual Rows'] +
+            (node['Rows Removed by Filter'] ?? 0) +
+            (node['Rows Removed by Index Recheck'] ?? 0)) *
+          node['Actual Loops']
+        : 0) + (node.Plans ?? []).reduce((sum: number, child: any) => sum + read(child), 0);
+    return read(plan[0].Plan);
+  };
+
+  // The inbox reads the tasks that may be in it, not every task its caller may read nor every
+  // task in review on the board (a fifth of them here): it starts from the caller's projects.
+  it('the inbox of a member of a few projects reads about what is in it', async () => {
+    const caller = ['user-few', false, null];
+    const [{ total }] = (await db.query(INBOX_COUNT_SQL, caller)).rows;
+    expect(total).toBeGreaterThanOrEqual(300);
+    for (const [text, params] of [
+      [INBOX_PAGE_SQL, [...caller, 50, 0]],
+      [INBOX_COUNT_SQL, caller],
+    ] as const) {
+      expect(await tasksRead(text, [...params])).toBeLessThan(2 * total);
+    }
+  });
+
   // The list as TaskRepository.page reads it by cursor: a page deep in the list walks the sort's
   // index from the cursor on, as the first page does, and never sorts the matching rows.
   const sortOf = (sort: string): TaskSort => ({

@@ -84,6 +84,8 @@ import { TaskUsage } from './task-usage';
 @Index('idx_tasks_claimable', { synchronize: false })
 @Index('idx_tasks_lease', { synchronize: false })
 @Index('idx_tasks_timeout', { synchronize: false })
+// The inbox's questions waiting for an answer, by project (partial: see the InboxIndexes migration).
+@Index('idx_tasks_awaiting_input', { synchronize: false })
 // Trigram (GIN) indexes for `q`: created in SQL, which TypeORM cannot express, so it leaves them be.
 @Index('idx_tasks_title_trgm', { synchronize: false })
 @Index('idx_tasks_description_trgm', { synchronize: false })

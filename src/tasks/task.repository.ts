@@ -22,6 +22,7 @@ import { Artifact, LastHandoff, Task } from './task.entity';
 import type { UsageReport } from './task-usage';
 import {
   TASK_PRIORITIES,
+  TASK_STATUSES,
   type TaskPriority,
   type TaskSortField,
   type TaskStatus,
@@ -588,12 +589,30 @@ export const INBOX_REASONS = ['awaiting_input', 'failed', 'review', 'assigned'] 
 export type InboxReason = (typeof INBOX_REASONS)[number];
 
 /**
- * SQL: true when the caller ($1, admin flag $2) may change tasks of project `slug` (the shared
- * board, a project where it is an owner or member, or anywhere for an admin).
+ * SQL, on a row of `visibleTasksFrom('$1')`: true when the caller ($1, admin flag $2) may change
+ * tasks where it is (the shared board, a project where it is an owner or member, or anywhere for
+ * an admin). Never NULL, so that `NOT` of it means what it says.
  */
-const writesIn = (slug: string) =>
-  `(${slug} IS NULL OR $2::boolean OR EXISTS (SELECT 1 FROM project_members wm
-     WHERE wm.project_slug = ${slug} AND wm.worker_id = $1 AND wm.role IN ('owner', 'member')))`;
+const WRITES_HERE = `(t.project_slug IS NULL OR $2::boolean
+  OR COALESCE(vm.role IN ('owner', 'member'), false))`;
+
+/**
+ * SQL, on a row of `visibleTasksFrom('$1')`: the first three reasons, before whether the caller
+ * writes there. Each alternative names an indexed state (`idx_tasks_awaiting_input`, the indexes
+ * on `status`), so that PostgreSQL reads them as a BitmapOr of few tasks. The project's sign-off
+ * rule is read from the joined project, the workers only under `human`. Never NULL.
+ */
+const WAITS_ON_A_WRITER = `((t.awaiting_input AND t.assigned_to IS DISTINCT FROM $1)
+  OR t.status = 'failed'
+  OR (t.status = 'review' AND ($2::boolean OR t.assigned_to IS DISTINCT FROM $1)
+      AND NOT (COALESCE(vp.review_policy = 'human', false)
+            AND EXISTS (SELECT 1 FROM workers rc WHERE rc.id = $1 AND rc.type = 'agent')
+            AND EXISTS (SELECT 1 FROM workers ra WHERE ra.id = t.assigned_to AND ra.type = 'agent'))))`;
+
+/** The statuses of unfinished work, as an SQL array: an `= ANY` the assignee's index can seek. */
+const UNFINISHED = `ARRAY[${TASK_STATUSES.filter((status) => status !== 'completed')
+  .map((status) => `'${status}'`)
+  .join(', ')}]::task_status[]`;
 
 /**
  * The inbox of caller $1 (admin flag $2, project allow-list $3): the tasks it can read that wait
@@ -603,28 +622,46 @@ const writesIn = (slug: string) =>
  * 3. `review`: work in review the caller may sign off (not its own, unless an admin; under a
  *    project's `human` policy, a task held by an agent only for a person);
  * 4. `assigned`: the caller's own unfinished tasks.
+ * The rank is the first of these whose state the task is in, whether or not the caller writes
+ * there: a failed task of its own shows as `failed` even where it may no longer retry it.
+ *
+ * Three parts, each task in exactly one (UNION ALL), because an inbox is a few of the board's
+ * tasks and each part can find its own through an index instead of reading every task the caller
+ * may read: the first three reasons on the shared board (and everywhere, for an admin); the same
+ * reasons in the projects where the caller writes, whose strict condition on its membership
+ * (`vm.role`) makes that join inner, so that PostgreSQL may start from the memberships
+ * (`idx_project_members_worker`) and probe each project's tasks, or read the reasons' tasks once
+ * and join them when the caller is in most projects; the caller's unfinished tasks
+ * (`idx_tasks_assigned_to`), less those a first part has. Visibility is the list's joined rule
+ * (`readableJoined`): a probe per task found, never a pass over every readable project. The
+ * admin flag decides which parts run: the statement is planned with its values (not prepared).
+ * test/query-plans.e2e-spec.ts checks the plans; docs/benchmark.md has the figures.
  */
-const INBOX_SQL = `SELECT t.*,
-    CASE WHEN t.awaiting_input AND t.assigned_to IS DISTINCT FROM $1 THEN 'awaiting_input'
-         WHEN t.status = 'failed' THEN 'failed'
-         WHEN t.status = 'review' AND ($2::boolean OR t.assigned_to IS DISTINCT FROM $1)
-           THEN 'review'
-         ELSE 'assigned' END AS reason,
-    CASE WHEN t.awaiting_input AND t.assigned_to IS DISTINCT FROM $1 THEN 1
-         WHEN t.status = 'failed' THEN 2
-         WHEN t.status = 'review' AND ($2::boolean OR t.assigned_to IS DISTINCT FROM $1) THEN 3
-         ELSE 4 END AS rank
-  FROM tasks t
-  WHERE ${readableProject('t.project_slug', '$1', '$2', '$3')}
-    AND ((t.awaiting_input AND t.assigned_to IS DISTINCT FROM $1 AND ${writesIn('t.project_slug')})
-      OR (t.status = 'failed' AND ${writesIn('t.project_slug')})
-      OR (t.status = 'review' AND ($2::boolean OR t.assigned_to IS DISTINCT FROM $1)
-          AND ${writesIn('t.project_slug')}
-          AND NOT EXISTS (SELECT 1 FROM projects rp WHERE rp.slug = t.project_slug
-                AND rp.review_policy = 'human'
-                AND EXISTS (SELECT 1 FROM workers ra WHERE ra.id = t.assigned_to AND ra.type = 'agent')
-                AND EXISTS (SELECT 1 FROM workers rc WHERE rc.id = $1 AND rc.type = 'agent')))
-      OR (t.assigned_to = $1 AND t.status <> 'completed'))`;
+const INBOX_SQL = `SELECT inbox.*, (ARRAY[${INBOX_REASONS.map((reason) => `'${reason}'`).join(', ')}])[inbox.rank] AS reason
+  FROM (SELECT t.*,
+          CASE WHEN t.awaiting_input AND t.assigned_to IS DISTINCT FROM $1 THEN 1
+               WHEN t.status = 'failed' THEN 2
+               WHEN t.status = 'review' AND ($2::boolean OR t.assigned_to IS DISTINCT FROM $1) THEN 3
+               ELSE 4 END AS rank
+        FROM (SELECT t.* FROM ${visibleTasksFrom('$1')}
+               WHERE ${readableJoined('$2', '$3')} AND (t.project_slug IS NULL OR $2::boolean)
+                 AND ${WAITS_ON_A_WRITER}
+              UNION ALL
+              SELECT t.* FROM ${visibleTasksFrom('$1')}
+               WHERE ${readableJoined('$2', '$3')} AND NOT $2::boolean
+                 AND vm.role IN ('owner', 'member') AND ${WAITS_ON_A_WRITER}
+              UNION ALL
+              SELECT t.* FROM ${visibleTasksFrom('$1')}
+               WHERE ${readableJoined('$2', '$3')} AND t.assigned_to = $1
+                 AND t.status = ANY(${UNFINISHED})
+                 AND NOT (${WRITES_HERE} AND ${WAITS_ON_A_WRITER})) t) inbox`;
+
+/** One page of the inbox, most urgent first: `INBOX_SQL` and $4 the limit, $5 the offset. */
+export const INBOX_PAGE_SQL = `SELECT * FROM (${INBOX_SQL}) inbox
+  ORDER BY rank, priority DESC, due_date ASC NULLS LAST, id ASC LIMIT $4 OFFSET $5`;
+
+/** How many items the inbox has (`INBOX_SQL`'s parameters). */
+export const INBOX_COUNT_SQL = `SELECT count(*)::integer AS total FROM (${INBOX_SQL}) inbox`;
 
 @Injectable()
 export class TaskRepository extends TableRepository<Task> {
@@ -1127,15 +1164,12 @@ export class TaskRepository extends TableRepository<Task> {
     offset: number,
   ): Promise<{ items: { task: Task; reason: InboxReason }[]; total: number }> {
     const params = [viewer.id, viewer.isAdmin, allowedProjectsOf(viewer)];
-    const rows = await this.select<TaskRow & { reason: InboxReason }>(
-      `SELECT * FROM (${INBOX_SQL}) inbox
-        ORDER BY rank, priority DESC, due_date ASC NULLS LAST, id ASC LIMIT $4 OFFSET $5`,
-      [...params, limit, offset],
-    );
-    const [{ total }] = await this.select<{ total: number }>(
-      `SELECT count(*)::integer AS total FROM (${INBOX_SQL}) inbox`,
-      params,
-    );
+    const rows = await this.select<TaskRow & { reason: InboxReason }>(INBOX_PAGE_SQL, [
+      ...params,
+      limit,
+      offset,
+    ]);
+    const [{ total }] = await this.select<{ total: number }>(INBOX_COUNT_SQL, params);
     return { items: rows.map((row) => ({ task: toTask(row), reason: row.reason })), total };
   }
 }

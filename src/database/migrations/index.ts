@@ -15,6 +15,7 @@ import { AttemptsAndRetries1764325000000 } from './1764325000000-AttemptsAndRetr
 import { UsageAndBudgets1764330000000 } from './1764330000000-UsageAndBudgets';
 import { AnalyticsIndex1764335000000 } from './1764335000000-AnalyticsIndex';
 import { AnalyticsFacts1764340000000 } from './1764340000000-AnalyticsFacts';
+import { InboxIndexes1764345000000 } from './1764345000000-InboxIndexes';
 
 /**
  * Migrations in the order they run. Listed explicitly rather than globbed, so that the compiled
@@ -39,4 +40,5 @@ export const MIGRATIONS = [
   UsageAndBudgets1764330000000,
   AnalyticsIndex1764335000000,
   AnalyticsFacts1764340000000,
+  InboxIndexes1764345000000,
 ];
