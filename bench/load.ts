@@ -86,6 +86,14 @@ class RequestSource {
       case 'list-pages':
         // One chain of pages per connection: see `pageChain`.
         return { method: 'GET', path: FIRST_PAGE, headers: this.auth() };
+      case 'analytics': {
+        const groupBy = this.random() < 0.5 ? 'actor_type' : 'worker';
+        return {
+          method: 'GET',
+          path: `/api/analytics/summary?group_by=${groupBy}`,
+          headers: this.auth(),
+        };
+      }
       case 'progress':
       case 'writes': {
         const [id, assignee] = this.pick(this.spec.inProgress);

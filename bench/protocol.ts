@@ -79,6 +79,15 @@ export const WORKLOADS = {
     growth: true,
     connections: [LIST_SIZE_CONNECTIONS],
   },
+  analytics: {
+    n: 11,
+    title: 'GET /api/analytics/summary (the default 30 days; by actor type or by worker)',
+    kind: 'read',
+    baseline: false,
+    growth: true,
+    // One at a time: a report a person opens, whose question is how long one takes at each size.
+    connections: [1],
+  },
 } as const satisfies Record<
   string,
   {

@@ -17,7 +17,8 @@ import { Client } from 'pg';
  *   one of the bench users (so workload 4 can act as the assignee);
  * - priority: 25 % low, 45 % medium, 22 % high, 8 % critical; 30 % have a due date;
  * - created over the last 365 days, updated some time after;
- * - one `created` audit entry per task.
+ * - one `created` audit entry per task, then each assigned task's history (`seedHistory`), so the
+ *   audit log and the analytics facts hold a year of work.
  */
 
 export interface SeedOptions {
@@ -35,10 +36,13 @@ export interface SeedStats {
   tasks: number;
   projects: number;
   byStatus: Record<string, number>;
+  /** Audit entries in all, and the analytics facts of the summary's default window by action. */
+  auditEntries: number;
+  last30DaysFacts: Record<string, number>;
   seconds: number;
 }
 
-const SEED_TABLES = ['tasks', 'audit_entries'];
+const SEED_TABLES = ['tasks', 'audit_entries', 'analytics_facts'];
 
 const TITLE_VERBS = [
   'Fix',
@@ -164,6 +168,72 @@ async function rebuildIndexes(
   await Promise.all([worker(), worker()]);
 }
 
+/**
+ * The work behind each assigned task, as the moves would have logged it, appended in time order
+ * (so ids follow time, as in a real log, and the database files the analytics facts as it goes):
+ * - every task that was worked on (in progress, in review, completed, or blocked with a holder)
+ *   was `started` by its assignee some time after it was created; one in ten of them failed a
+ *   first attempt (`started`, then `failed`) before that;
+ * - half reported usage once (`usage_reported`: tokens and an exact cost);
+ * - of the tasks that reached review or completion, 15 % were `rejected` by their creator first;
+ * - review tasks are `review_requested`; completed ones `completed` by the assignee, or 30 % of
+ *   them `approved` by the creator, at the task's `updated_at`.
+ * Completions thus follow `updated_at`: about 29 % of them fall in the last 30 days (recent work
+ * weighs more), a busier month than a steady year would give the default summary window.
+ */
+async function seedHistory(client: Client): Promise<void> {
+  await client.query(
+    `WITH worked AS (
+       SELECT t.id, t.project_slug, t.status, t.assigned_to AS holder, t.created_by AS creator,
+              COALESCE(w.type, 'human'::worker_type) AS holder_type,
+              COALESCE(c.type, 'human'::worker_type) AS creator_type,
+              t.created_at, t.updated_at,
+              t.created_at + (t.updated_at - t.created_at) * (0.1 + 0.4 * random()) AS started,
+              random() < 0.1 AS failed_first, random() < 0.5 AS reported,
+              random() < 0.15 AND t.status IN ('review', 'completed') AS rejected,
+              random() < 0.3 AS approved, random() AS r_tokens
+         FROM tasks t
+         LEFT JOIN workers w ON w.id = t.assigned_to
+         LEFT JOIN workers c ON c.id = t.created_by
+        WHERE t.assigned_to IS NOT NULL
+     ), events AS (
+       SELECT id, 1 AS seq, created_at + (started - created_at) * 0.3 AS at, 'started' AS action,
+              holder AS actor, holder_type AS actor_type, NULL::jsonb AS context
+         FROM worked WHERE failed_first
+       UNION ALL
+       SELECT id, 2, created_at + (started - created_at) * 0.6, 'failed', holder, holder_type,
+              jsonb_build_object('reason', 'crashed', 'retryable', true, 'attempt', 1,
+                                 'next_attempt_at', NULL)
+         FROM worked WHERE failed_first
+       UNION ALL
+       SELECT id, 3, started, 'started', holder, holder_type, NULL FROM worked
+       UNION ALL
+       SELECT id, 4, started + (updated_at - started) * 0.3, 'usage_reported', holder, holder_type,
+              jsonb_build_object('model', 'model-a',
+                                 'input_tokens', 1000 + floor(r_tokens * 90000)::int,
+                                 'output_tokens', 100 + floor(r_tokens * 9000)::int,
+                                 'cost_usd', round((r_tokens * 2)::numeric, 6)::text)
+         FROM worked WHERE reported
+       UNION ALL
+       SELECT id, 5, started + (updated_at - started) * 0.5, 'rejected', creator, creator_type,
+              jsonb_build_object('reason', 'needs tests')
+         FROM worked WHERE rejected
+       UNION ALL
+       SELECT id, 6, updated_at,
+              CASE WHEN status = 'review' THEN 'review_requested'
+                   WHEN approved THEN 'approved' ELSE 'completed' END,
+              CASE WHEN status = 'completed' AND approved THEN creator ELSE holder END,
+              CASE WHEN status = 'completed' AND approved THEN creator_type ELSE holder_type END,
+              NULL
+         FROM worked WHERE status IN ('review', 'completed')
+     )
+     INSERT INTO audit_entries (task_id, project_slug, actor_id, actor_type, action, context, "timestamp")
+     SELECT e.id, w.project_slug, e.actor, e.actor_type, e.action, e.context, e.at
+       FROM events e JOIN worked w ON w.id = e.id
+      ORDER BY e.at, e.id, e.seq`,
+  );
+}
+
 /** Seeds an empty, migrated database. */
 export async function seed(connectionString: string, options: SeedOptions): Promise<SeedStats> {
   const started = Date.now();
@@ -242,10 +312,14 @@ export async function seed(connectionString: string, options: SeedOptions): Prom
         ORDER BY t.id`,
     );
     step('audit entries inserted');
+    await seedHistory(client);
+    step('history inserted');
 
     await rebuildIndexes(connectionString, indexes);
     step('indexes rebuilt');
-    await client.query(`VACUUM (ANALYZE) tasks, audit_entries, workers, projects, project_members`);
+    await client.query(
+      `VACUUM (ANALYZE) tasks, audit_entries, analytics_facts, workers, projects, project_members`,
+    );
     step('vacuum analyze');
 
     const counts = await client.query<{ status: string; n: string }>(
@@ -255,10 +329,17 @@ export async function seed(connectionString: string, options: SeedOptions): Prom
       `SELECT count(DISTINCT project_slug) AS n FROM tasks`,
     );
     const byStatus = Object.fromEntries(counts.rows.map((r) => [r.status, Number(r.n)]));
+    const entries = await client.query<{ n: string }>(`SELECT count(*) AS n FROM audit_entries`);
+    const facts = await client.query<{ action: string; n: string }>(
+      `SELECT action, count(*) AS n FROM analytics_facts
+        WHERE at >= now() - interval '30 days' GROUP BY 1 ORDER BY 1`,
+    );
     return {
       tasks: Object.values(byStatus).reduce((a, b) => a + b, 0),
       projects: Number(projects.rows[0].n),
       byStatus,
+      auditEntries: Number(entries.rows[0].n),
+      last30DaysFacts: Object.fromEntries(facts.rows.map((r) => [r.action, Number(r.n)])),
       seconds: (Date.now() - started) / 1000,
     };
   } finally {

@@ -34,7 +34,7 @@ describe('Analytics facts (real PostgreSQL)', () => {
   const facts = async (taskId: number) =>
     (
       await owner.query(
-        `SELECT project_slug, action, at, worker_id, worker_type::text, started_at,
+        `SELECT project_slug, action, at, worker_id, worker_type::text, cycle_us::text,
                 input_tokens::text, output_tokens::text, cost_usd::text
            FROM analytics_facts WHERE task_id = $1 ORDER BY entry_id`,
         [taskId],
@@ -90,7 +90,7 @@ describe('Analytics facts (real PostgreSQL)', () => {
       at: at(2),
       worker_id: 'bot',
       worker_type: 'agent',
-      started_at: null,
+      cycle_us: null,
       input_tokens: '100',
       output_tokens: '20',
       cost_usd: '0.50',
@@ -101,7 +101,7 @@ describe('Analytics facts (real PostgreSQL)', () => {
       at: at(4),
       worker_id: 'bot',
       worker_type: 'agent',
-      started_at: at(1),
+      cycle_us: String(3 * 60_000_000),
       input_tokens: null,
       output_tokens: null,
       cost_usd: null,
@@ -112,7 +112,7 @@ describe('Analytics facts (real PostgreSQL)', () => {
       at: at(6),
       worker_id: 'bot',
       worker_type: 'agent',
-      started_at: null,
+      cycle_us: null,
       input_tokens: null,
       output_tokens: null,
       cost_usd: null,
@@ -123,7 +123,7 @@ describe('Analytics facts (real PostgreSQL)', () => {
       at: at(9),
       worker_id: 'cat',
       worker_type: 'human',
-      started_at: at(7),
+      cycle_us: String(2 * 60_000_000),
       input_tokens: null,
       output_tokens: null,
       cost_usd: null,
@@ -140,7 +140,7 @@ describe('Analytics facts (real PostgreSQL)', () => {
         at: at(2),
         worker_id: 'ann',
         worker_type: 'human',
-        started_at: null,
+        cycle_us: null,
         input_tokens: null,
         output_tokens: null,
         cost_usd: null,

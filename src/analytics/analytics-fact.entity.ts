@@ -47,9 +47,13 @@ export class AnalyticsFact {
   @Column({ type: 'enum', enum: ACTOR_TYPES, enumName: 'worker_type' })
   worker_type: ActorType;
 
-  /** When the counted work started (the latest `started` entry), for completions and rejections. */
-  @Column({ type: 'timestamptz', nullable: true })
-  started_at: Date | null;
+  /**
+   * Microseconds from the start of the counted work (the latest `started` entry) to this entry,
+   * for completions and rejections with a start: kept as an integer so that percentiles sort
+   * integers and come out exact.
+   */
+  @Column({ type: 'bigint', nullable: true })
+  cycle_us: string | null;
 
   @Column({ type: 'bigint', nullable: true })
   input_tokens: string | null;
