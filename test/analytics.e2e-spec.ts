@@ -1,5 +1,6 @@
 import type { Client } from 'pg';
 import {
+  createKey,
   createProject,
   createTaskId,
   registerWorker,
@@ -236,6 +237,19 @@ describe('Analytics summary (e2e, real PostgreSQL)', () => {
         since,
         until,
         'actor_type',
+      ),
+    );
+  });
+
+  it('counts only the projects an API key is limited to', async () => {
+    const { actor: shopKey } = await createKey(t, admin, 'alice', { projects: ['shop'] });
+    const res = await shopKey.get(query(since, until, '&group_by=worker')).expect(200);
+    expect(res.body.groups).toEqual(
+      expected(
+        entries.filter((e) => e.project === 'shop'),
+        since,
+        until,
+        'worker',
       ),
     );
   });
