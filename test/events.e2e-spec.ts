@@ -1,9 +1,10 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import type { Client } from 'pg';
-import { parseEventStream } from '../src/client/event-stream';
+import { StreamMessage, parseEventStream } from '../src/client/event-stream';
 import { EventFeed } from '../src/events/event-feed';
 import {
   auditEntriesSince,
+  createKey,
   createProject,
   createTaskId,
   maxAuditId,
@@ -12,7 +13,7 @@ import {
   startApp,
   stopApp,
 } from './support/board';
-import { EventWatcher, openRawStream } from './support/events';
+import { EventWatcher, StreamToEnd, openRawStream, streamToEnd } from './support/events';
 import { Actor, TestApp } from './support/test-app';
 
 /**
@@ -398,5 +399,121 @@ describe('keeping the connection', () => {
     expect(data.last_event_id).toBe(ids.at(-1));
     expect(ids.length).toBeLessThan(4000);
     expect(ids).toEqual((await auditEntriesSince(db, since)).slice(0, ids.length).map((r) => r.id));
+  });
+});
+
+describe('a stream opened with an API key', () => {
+  const opened: StreamToEnd[] = [];
+  const open = (baseUrl: string, key: Record<string, any>) => {
+    const stream = streamToEnd(baseUrl, key.key as string);
+    opened.push(stream);
+    return stream;
+  };
+  /** Waits until `app`'s feed has exactly `count` subscribers (streams subscribed, or gone). */
+  const subscribers = async (app: TestApp, count: number) => {
+    const feed = app.app.get(EventFeed);
+    while (feed.subscribers !== count) await new Promise((r) => setTimeout(r, 20));
+  };
+  /** The data of a stream's last message, which must be the server's end event `reason`. */
+  const endOf = (messages: StreamMessage[], reason: string) => {
+    const last = messages.at(-1)!;
+    expect(last.event).toBe(reason);
+    const data = JSON.parse(last.data);
+    expect(Object.keys(data).sort()).toEqual(['last_event_id', 'message', 'reason']);
+    expect(data.reason).toBe(reason);
+    return data as { last_event_id: number | null };
+  };
+
+  afterEach(() => {
+    for (const stream of opened.splice(0)) stream.stop();
+  });
+
+  it("ends on every replica once the key is revoked, after the revocation's own entry; the worker's other key streams on", async () => {
+    const revoked = (await createKey(t, admin, 'agent-1', { name: 'revoked while streaming' })).key;
+    const kept = await createKey(t, admin, 'agent-1', { name: 'kept' });
+    const other = await TestApp.start({ identity: t.identity, databaseUrl: t.databaseUrl });
+    try {
+      await subscribers(t, 0);
+      const here = open(url, revoked);
+      const there = open(await other.listen(), revoked);
+      const since = await maxAuditId(db);
+      const keeps = watch(kept.actor, {}, since);
+      expect(await here.opened).toBe(200);
+      expect(await there.opened).toBe(200);
+      await keeps.opened();
+      await subscribers(t, 2);
+      await subscribers(other, 1);
+
+      await admin.delete(`/api/workers/agent-1/keys/${revoked.id}`).expect(204);
+      const [entry] = (await auditEntriesSince(db, since)).filter(
+        (r) => r.action === 'key_revoked',
+      );
+      expect(entry.context.key_id).toBe(revoked.id);
+      for (const messages of await Promise.all([here.ended(), there.ended()])) {
+        const end = endOf(messages, 'token_revoked');
+        // The revocation is the last entry sent: nothing written after it reaches the stream.
+        expect(messages.at(-2)).toMatchObject({ event: 'key_revoked', lastEventId: `${entry.id}` });
+        expect(end.last_event_id).toBe(entry.id);
+      }
+      await subscribers(t, 1);
+      await subscribers(other, 0);
+
+      const after = await createTaskId(alice, { title: 'After the revocation' });
+      const rows = await auditEntriesSince(db, since);
+      await keeps.reached(rows.at(-1).id);
+      expect(keeps.entries.map((e) => e.task_id)).toContain(after);
+      expect(keeps.ids).toContain(entry.id);
+      expect(keeps.opens).toBe(1);
+      expect(keeps.disconnects).toEqual([]);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('ends when the key expires, with token_expired', async () => {
+    const expiresAt = Date.now() + 5000;
+    const { key } = await createKey(t, admin, 'agent-1', {
+      name: 'short-lived',
+      expires_at: new Date(expiresAt).toISOString(),
+    });
+    const stream = open(url, key);
+    expect(await stream.opened).toBe(200);
+    const messages = await stream.ended();
+    // Not before the key's expiry (a second's grace for timer and clock rounding).
+    expect(Date.now()).toBeGreaterThanOrEqual(expiresAt - 1000);
+    expect(endOf(messages, 'token_expired').last_event_id).toBeNull();
+    expect(messages.filter((m) => m.event !== 'token_expired')).toEqual([]);
+  });
+
+  it('ends at once when the key was revoked before the stream subscribed', async () => {
+    // The guard trusts a key it checked for a moment (VERIFIED_KEY_TTL_MS): a stream it admits
+    // in that moment must learn the revocation from the table. Revoked in SQL, so no entry on
+    // the feed announces it; a key the guard has stopped trusting meanwhile is tried again.
+    let messages: StreamMessage[] | undefined;
+    for (let attempt = 0; attempt < 5 && !messages; attempt += 1) {
+      const { key, actor } = await createKey(t, admin, 'agent-1', {
+        name: `pre-revoked ${attempt}`,
+      });
+      await actor.get('/api/me').expect(200);
+      await db.query(`UPDATE api_keys SET revoked_at = now() WHERE id = $1`, [key.id]);
+      const stream = open(url, key);
+      if ((await stream.opened) === 200) messages = await stream.ended();
+    }
+    expect(messages).toBeDefined();
+    expect(endOf(messages!, 'token_revoked').last_event_id).toBeNull();
+    expect(messages!.filter((m) => m.event !== 'token_revoked')).toEqual([]);
+  });
+
+  it("ends when the key's worker is deleted (which revokes its keys)", async () => {
+    await registerWorker(t, admin, { id: 'agent-gone', name: 'Gone', type: 'agent' });
+    const { key } = await createKey(t, admin, 'agent-gone');
+    await subscribers(t, 0);
+    const stream = open(url, key);
+    expect(await stream.opened).toBe(200);
+    await subscribers(t, 1);
+    await admin.delete('/api/workers/agent-gone').expect(204);
+    const messages = await stream.ended();
+    expect(messages.at(-2)?.event).toBe('worker_deleted');
+    endOf(messages, 'token_revoked');
   });
 });

@@ -72,6 +72,7 @@ export class ApiKeyVerifier {
       role: 'user',
       isAdmin: false,
       keyId: key.id,
+      keyExpiresAt: expiresAt,
       scopes: key.scopes,
       projects: key.projects,
     };

@@ -57,6 +57,19 @@ export class ApiKeyRepository extends TableRepository<ApiKey> {
     return row && toKey(row);
   }
 
+  /**
+   * Whether the key is refused whatever its expiry: revoked, or its worker no longer registered
+   * (as `findBySecretHash` would find it: a key outlives nothing).
+   */
+  async isRevoked(keyId: string): Promise<boolean> {
+    const rows = await this.select(
+      `SELECT 1 FROM api_keys k JOIN workers w ON w.id = k.worker_id
+        WHERE k.id = $1 AND k.revoked_at IS NULL`,
+      [keyId],
+    );
+    return rows.length === 0;
+  }
+
   /** Revokes one live key of the worker; undefined when it has no such live key. */
   async revoke(workerId: string, keyId: string): Promise<ApiKey | undefined> {
     const [row] = await this.write<ApiKey>(

@@ -8,6 +8,11 @@ export interface AuthUser {
   isAdmin: boolean;
   /** Set when the caller authenticated with an API key: the key's id (never the key). */
   keyId?: string;
+  /**
+   * With an API key: when it expires (ms since the epoch). What a JWT's `exp` says of the token
+   * (a stream ends then), a key's `expires_at` says of the key.
+   */
+  keyExpiresAt?: number;
   /** With an API key: what it may do. A key without `write` may only GET and HEAD. */
   scopes?: readonly ApiKeyScope[];
   /** With an API key limited to projects: those (`Viewer.projects`). */

@@ -69,13 +69,22 @@ export type EventQuery = NonNullable<paths['/api/events']['get']['parameters']['
 
 /** The last event of a stream the server ended on purpose; the reader reconnects after it. */
 export interface StreamEnd {
-  /** `overflow`, `token_expired`, `shutdown` or `unavailable` (others may come later). */
+  /**
+   * `overflow`, `token_expired`, `token_revoked`, `shutdown` or `unavailable` (others may come
+   * later).
+   */
   reason: string;
   message?: string;
   last_event_id?: number | null;
 }
 
-const END_EVENTS = new Set(['overflow', 'token_expired', 'shutdown', 'unavailable']);
+const END_EVENTS = new Set([
+  'overflow',
+  'token_expired',
+  'token_revoked',
+  'shutdown',
+  'unavailable',
+]);
 
 export interface FollowOptions {
   /**

@@ -859,7 +859,7 @@ export interface paths {
          *     ```
          *     `: keep-alive` comments come every EVENTS_HEARTBEAT_SECONDS (15) on a quiet stream, and the stream starts with `retry: 2000`.
          *
-         *     Resume: send the last id you received as `Last-Event-ID` (or `?after=`; the header wins when both are given) and you get every matching entry after it, none twice. The server may end a stream with one last event without an id: `overflow` (you fell too far behind), `token_expired` or `shutdown`, whose data is `{reason, message, last_event_id}`; reconnect with Last-Event-ID. Browsers: EventSource cannot send Authorization, use a fetch-based reader (docs/events.md).
+         *     Resume: send the last id you received as `Last-Event-ID` (or `?after=`; the header wins when both are given) and you get every matching entry after it, none twice. The server may end a stream with one last event without an id: `overflow` (you fell too far behind), `token_expired` (your token, or API key, expired), `token_revoked` (your API key was revoked) or `shutdown`, whose data is `{reason, message, last_event_id}`; reconnect with Last-Event-ID. Browsers: EventSource cannot send Authorization, use a fetch-based reader (docs/events.md).
          *
          *     `HEAD` answers the stream's status and headers at once, without a body, and opens no stream.
          */

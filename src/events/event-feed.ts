@@ -11,6 +11,8 @@ import type { AuditAction } from '../audit/audit-actions';
 import type { AuditEntry } from '../audit/audit-entry.entity';
 import { AuditEntryRepository, EVENTS_CHANNEL } from '../audit/audit-entry.repository';
 import { chainShownTo } from '../audit/chain-disclosure';
+import { ApiKeyRepository } from '../auth/api-key.repository';
+import type { AuthUser } from '../auth/auth-user';
 import {
   type LogPosition,
   type PositionedEntry,
@@ -31,16 +33,21 @@ export interface EventFilters {
   action?: AuditAction;
 }
 
+/** Who subscribes: a viewer, and the API key it streams with, if it does. */
+export type Subscriber = Viewer & Pick<AuthUser, 'keyId'>;
+
 /** Where a subscriber's events go (an SSE response). */
 export interface EventSink {
   /** Sends the entries, in order; false when the sink has given up (closed, or too slow). */
   send(entries: AuditEntry[]): boolean;
   /** The feed is going away (shutdown): end the stream so the client resumes elsewhere. */
   close(): void;
+  /** The API key the stream was opened with is revoked: end it, for good. */
+  revoked(): void;
 }
 
 interface Subscription {
-  viewer: Viewer;
+  viewer: Subscriber;
   filters: EventFilters;
   sink: EventSink;
   /** The position of the last entry this subscriber has been sent (or chose to start after). */
@@ -76,6 +83,18 @@ const matches = (f: EventFilters, { entry: e }: PositionedEntry): boolean =>
 const pairKey = (viewer: string, slug: string) => `${viewer}\u0000${slug}`;
 
 /**
+ * Whether the entry revokes the API key the subscriber streams with: the key's own `key_revoked`,
+ * or its worker's `worker_deleted` (which revokes every key of the worker in the same
+ * transaction). Whatever the subscriber's filters and visibility: it need not see the entry to
+ * lose its key. Every replica's feed reads every entry, so a revocation on one replica ends the
+ * key's streams on all of them.
+ */
+const revokes = (subscriber: Subscriber, { entry: e }: PositionedEntry): boolean =>
+  subscriber.keyId !== undefined &&
+  ((e.action === 'key_revoked' && e.context?.key_id === subscriber.keyId) ||
+    (e.action === 'worker_deleted' && e.context?.worker_id === subscriber.id));
+
+/**
  * The replica's view of the event log (the audit log). It wakes on NOTIFY (and on a slow poll,
  * in case one was missed), reads the new final entries once for all its subscribers, keeps the
  * latest in a window, and hands each subscriber the ones it may see and asked for.
@@ -108,6 +127,7 @@ export class EventFeed implements OnApplicationBootstrap, OnApplicationShutdown 
   constructor(
     private readonly entries: AuditEntryRepository,
     private readonly projects: ProjectRepository,
+    private readonly keys: ApiKeyRepository,
     private readonly listener: NotificationListener,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -161,7 +181,7 @@ export class EventFeed implements OnApplicationBootstrap, OnApplicationShutdown 
    * only new ones. Returns the function that stops it.
    */
   async subscribe(
-    viewer: Viewer,
+    viewer: Subscriber,
     filters: EventFilters,
     after: number | undefined,
     sink: EventSink,
@@ -190,6 +210,13 @@ export class EventFeed implements OnApplicationBootstrap, OnApplicationShutdown 
       this.subscriptions.delete(subscription);
     };
     try {
+      // A key revoked before `through` (the guard trusts a checked key for a moment, and its
+      // revocation may have been read already): the table says so. One revoked later is read
+      // by the feed, which now reaches this subscription.
+      if (viewer.keyId !== undefined && (await this.keys.isRevoked(viewer.keyId))) {
+        this.revoke(subscription);
+        return stop;
+      }
       if (after !== undefined) subscription.cursor = await this.entries.positionOf(after);
       else subscription.old = new Set(await this.entries.committedAfter(through, OLD_LIMIT));
       if (isAfter(through, subscription.cursor)) await this.catchUp(subscription, through);
@@ -227,6 +254,13 @@ export class EventFeed implements OnApplicationBootstrap, OnApplicationShutdown 
       if (page.length > 0 && !this.send(subscription, page)) return;
       if (page.length < BATCH) return;
     }
+  }
+
+  /** Ends a subscription whose key is revoked. */
+  private revoke(subscription: Subscription): void {
+    subscription.closed = true;
+    this.subscriptions.delete(subscription);
+    subscription.sink.revoked();
   }
 
   /** Sends what lies after the subscriber's cursor; drops a subscriber that gave up. */
@@ -340,11 +374,15 @@ export class EventFeed implements OnApplicationBootstrap, OnApplicationShutdown 
     if (audience.length === 0) return;
     const readable = await this.readable(audience, batch);
     for (const subscription of audience) {
-      const visible = batch.filter(
-        (e) => matches(subscription.filters, e) && readable(subscription.viewer, e),
-      );
+      // Nothing after its key's revocation reaches a subscriber (the revocation itself does,
+      // when it may see it and asked for it).
+      const revokedAt = batch.findIndex((e) => revokes(subscription.viewer, e));
+      const visible = batch
+        .slice(0, revokedAt === -1 ? undefined : revokedAt + 1)
+        .filter((e) => matches(subscription.filters, e) && readable(subscription.viewer, e));
       if (subscription.held) subscription.held.push(visible);
       else this.send(subscription, visible);
+      if (revokedAt !== -1 && !subscription.closed) this.revoke(subscription);
     }
   }
 

@@ -6,12 +6,13 @@ import type { EventSink } from './event-feed';
 export const RETRY_MS = 2000;
 
 /** Why the server ended a stream: the last event before it closes (no `id:`, so resume works). */
-export type EndReason = 'overflow' | 'token_expired' | 'shutdown' | 'unavailable';
+export type EndReason = 'overflow' | 'token_expired' | 'token_revoked' | 'shutdown' | 'unavailable';
 
 const REASONS: Record<EndReason, string> = {
   overflow:
     'too far behind: more unsent data than the server keeps per stream; resume from the last id',
   token_expired: 'the token expired; reconnect with a fresh one and Last-Event-ID',
+  token_revoked: 'the API key was revoked; reconnect with another token and Last-Event-ID',
   shutdown: 'this replica is shutting down; reconnect with Last-Event-ID',
   unavailable: 'the event log cannot be read right now; reconnect with Last-Event-ID',
 };
@@ -20,7 +21,7 @@ export interface EventStreamOptions {
   heartbeatMs: number;
   /** Unsent bytes beyond which the client counts as too slow. */
   maxBufferBytes: number;
-  /** When the caller's token expires (ms since the epoch), if it says. */
+  /** When the caller's token expires (ms since the epoch): a JWT's `exp`, a key's `expires_at`. */
   expiresAt?: number;
 }
 
@@ -72,11 +73,19 @@ export class EventStream implements EventSink {
     });
     const heartbeat = setInterval(() => this.write(': keep-alive\n\n'), this.options.heartbeatMs);
     this.timers.push(heartbeat);
-    if (this.options.expiresAt !== undefined) {
-      // setTimeout's limit is 2^31-1 ms (24.8 days); a later expiry is checked again then.
-      const left = Math.min(Math.max(0, this.options.expiresAt - Date.now()), 2 ** 31 - 1);
-      this.timers.push(setTimeout(() => this.end('token_expired'), left));
-    }
+    if (this.options.expiresAt !== undefined) this.endAt(this.options.expiresAt);
+  }
+
+  /**
+   * Ends the stream with `token_expired` at `expiresAt`. setTimeout's limit is 2^31-1 ms (24.8
+   * days), less than an API key may live: a later expiry is waited for again then.
+   */
+  private endAt(expiresAt: number): void {
+    const left = Math.max(0, expiresAt - Date.now());
+    const wait = Math.min(left, 2 ** 31 - 1);
+    this.timers.push(
+      setTimeout(() => (wait < left ? this.endAt(expiresAt) : this.end('token_expired')), wait),
+    );
   }
 
   send(entries: AuditEntry[]): boolean {
@@ -92,6 +101,10 @@ export class EventStream implements EventSink {
 
   close(): void {
     this.end('shutdown');
+  }
+
+  revoked(): void {
+    this.end('token_revoked');
   }
 
   /** Writes `text`, or ends the stream when the client is too far behind; false once ended. */

@@ -31,7 +31,7 @@ data: <the AuditEntry JSON, exactly as GET /api/audit returns it>
 \`\`\`
 \`: keep-alive\` comments come every EVENTS_HEARTBEAT_SECONDS (15) on a quiet stream, and the stream starts with \`retry: ${RETRY_MS}\`.
 
-Resume: send the last id you received as \`Last-Event-ID\` (or \`?after=\`; the header wins when both are given) and you get every matching entry after it, none twice. The server may end a stream with one last event without an id: \`overflow\` (you fell too far behind), \`token_expired\` or \`shutdown\`, whose data is \`{reason, message, last_event_id}\`; reconnect with Last-Event-ID. Browsers: EventSource cannot send Authorization, use a fetch-based reader (docs/events.md).
+Resume: send the last id you received as \`Last-Event-ID\` (or \`?after=\`; the header wins when both are given) and you get every matching entry after it, none twice. The server may end a stream with one last event without an id: \`overflow\` (you fell too far behind), \`token_expired\` (your token, or API key, expired), \`token_revoked\` (your API key was revoked) or \`shutdown\`, whose data is \`{reason, message, last_event_id}\`; reconnect with Last-Event-ID. Browsers: EventSource cannot send Authorization, use a fetch-based reader (docs/events.md).
 
 \`HEAD\` answers the stream's status and headers at once, without a body, and opens no stream.`;
 
@@ -98,7 +98,7 @@ export class EventsController {
     const stream = new EventStream(reply.raw, {
       heartbeatMs: this.config.events.heartbeatSeconds * 1000,
       maxBufferBytes: this.config.events.maxBufferBytes,
-      expiresAt: tokenExpiry(request.headers.authorization),
+      expiresAt: user.keyExpiresAt ?? tokenExpiry(request.headers.authorization),
     });
     let stop: (() => void) | undefined;
     stream.open(reply.getHeaders(), () => stop?.());
@@ -131,8 +131,9 @@ function parseLastEventId(header: string): number {
 }
 
 /**
- * When the (already verified) bearer token expires: the stream ends then, so a token that runs
- * out cannot keep reading; the client reconnects with a fresh one and Last-Event-ID.
+ * When the (already verified) bearer JWT expires: the stream ends then, so a token that runs
+ * out cannot keep reading; the client reconnects with a fresh one and Last-Event-ID. An API key
+ * says when it expires in `AuthUser.keyExpiresAt` instead.
  */
 function tokenExpiry(authorization: string | undefined): number | undefined {
   const token = bearerTokenOrUndefined(authorization);

@@ -1,4 +1,9 @@
-import { EventQuery, followEvents, parseEventStream } from '../../src/client/event-stream';
+import {
+  EventQuery,
+  StreamMessage,
+  followEvents,
+  parseEventStream,
+} from '../../src/client/event-stream';
 import { AuditEntry, createTaskflowClient } from '../../src/client/taskflow-client';
 
 /**
@@ -174,5 +179,58 @@ export function rawEventIds(
       abort.abort();
       await reading;
     },
+  };
+}
+
+/** A single `GET /api/events` connection read raw until the server ends it (see `streamToEnd`). */
+export interface StreamToEnd {
+  /** Every message as parsed, end events included, in arrival order. */
+  messages: StreamMessage[];
+  /** The answer's status, once its headers have come. */
+  opened: Promise<number>;
+  /** Every message, once the server has ended the response; fails after `timeoutMs`. */
+  ended: (timeoutMs?: number) => Promise<StreamMessage[]>;
+  /** Ends the connection from the client side. */
+  stop: () => void;
+}
+
+/**
+ * Opens `GET /api/events` with `token` and reads it raw, end events included (which the
+ * reconnecting `EventWatcher` consumes), until the server completes the response.
+ */
+export function streamToEnd(baseUrl: string, token: string): StreamToEnd {
+  const messages: StreamMessage[] = [];
+  const abort = new AbortController();
+  const response = fetch(`${baseUrl}/api/events`, {
+    headers: { Authorization: `Bearer ${token}` },
+    signal: abort.signal,
+  });
+  const reading = response.then(async (r) => {
+    for await (const message of parseEventStream(r.body!, '', abort.signal)) {
+      messages.push(message);
+    }
+    return messages;
+  });
+  // Stopped before the end: nobody waits for it then.
+  reading.catch(() => undefined);
+  const ended = async (timeoutMs = 20_000) => {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`the stream did not end within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+    });
+    try {
+      return await Promise.race([reading, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  return {
+    messages,
+    opened: response.then((r) => r.status),
+    ended,
+    stop: () => abort.abort(),
   };
 }
