@@ -1,7 +1,7 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult, Progress } from '@modelcontextprotocol/sdk/types.js';
 import { createProject, createTaskId, registerWorker, signInAdmin } from './support/board';
-import { callTool, startMcpClient } from './support/mcp';
+import { callTool, connectInProcess, expectWaitProgress, startMcpClient } from './support/mcp';
 import { eventually } from './support/webhook-receiver';
 import { Actor, TestApp } from './support/test-app';
 
@@ -160,6 +160,38 @@ describe('MCP server: comments, questions, artifacts and hand-offs (e2e: stdio, 
       ['asked', 'agent'],
       ['answered', 'human'],
     ]);
+  });
+
+  it('ask_human reports progress while it waits for the answer when the call asks for it', async () => {
+    const id = await claimed();
+    const { client: local, close } = await connectInProcess(baseUrl, bot.token, {
+      progressMs: 100,
+    });
+    const errors: Error[] = [];
+    local.onerror = (error) => errors.push(error);
+    try {
+      const progress: Progress[] = [];
+      const waiting = local.callTool(
+        { name: 'ask_human', arguments: { id, question: 'Tabs or spaces?', wait_seconds: 120 } },
+        undefined,
+        { onprogress: (report) => progress.push(report), timeout: 120_000 },
+      );
+      // The answer comes once the wait has reported a few times, so it ends a reporting wait.
+      await eventually('progress reports', () => (progress.length >= 3 ? true : undefined));
+      await ada.post(`/api/tasks/${id}/comments`, { body: 'Spaces', kind: 'answer' }).expect(201);
+      const result = (await waiting) as CallToolResult;
+      expect(result.structuredContent).toMatchObject({
+        task: { id, awaiting_input: false },
+        answer: { body: 'Spaces', author_id: 'ada' },
+      });
+      expectWaitProgress(progress, 120, 'waiting for an answer');
+      // Nothing after the answer: a notification sent later, for a call the client has closed,
+      // would come back here as an error within a few intervals.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(errors).toEqual([]);
+    } finally {
+      await close();
+    }
   });
 
   it('ask_human that gets no answer in time says so, and the task keeps waiting', async () => {

@@ -3,12 +3,15 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { createTaskflowClient } from '../src/client/taskflow-client';
-import { createTaskflowMcpServer } from '../src/mcp/server';
+import type { CallToolResult, Progress } from '@modelcontextprotocol/sdk/types.js';
 import { createProject, createTask, registerWorker, signInAdmin } from './support/board';
-import { COLLAB_TOOLS, CORE_TOOLS, runMcpToExit } from './support/mcp';
+import {
+  COLLAB_TOOLS,
+  connectInProcess,
+  CORE_TOOLS,
+  expectWaitProgress,
+  runMcpToExit,
+} from './support/mcp';
 import { Actor, TestApp } from './support/test-app';
 
 const ROOT = join(__dirname, '..');
@@ -54,7 +57,7 @@ describe('MCP server (e2e: stdio, real API, real PostgreSQL)', () => {
     agentToken = agent.token;
     alice = await t.actor('alice');
     // The projects the agent's runs below work in: alice owns them, the agent is a member.
-    for (const slug of ['mcp-run', 'mcp-next', 'mcp-pages']) {
+    for (const slug of ['mcp-run', 'mcp-next', 'mcp-pages', 'mcp-wait']) {
       await createProject(alice, slug, { members: [[agent, 'member']] });
     }
 
@@ -444,17 +447,6 @@ describe('MCP server (e2e: stdio, real API, real PostgreSQL)', () => {
   });
 
   describe('in-process (the same server on an in-memory transport)', () => {
-    const connect = async (url: string, token: string) => {
-      const server = createTaskflowMcpServer({
-        api: createTaskflowClient({ baseUrl: url, token }),
-        baseUrl: url,
-      });
-      const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-      const local = new Client({ name: 'in-process', version: '1.0.0' });
-      await Promise.all([server.connect(serverSide), local.connect(clientSide)]);
-      return { local, close: () => local.close().then(() => server.close()) };
-    };
-
     it('an unreachable API is a tool error that says so', async () => {
       const closedPort = await new Promise<number>((resolve) => {
         const probe = createServer().listen(0, '127.0.0.1', () => {
@@ -463,7 +455,7 @@ describe('MCP server (e2e: stdio, real API, real PostgreSQL)', () => {
         });
       });
       const url = `http://127.0.0.1:${closedPort}`;
-      const { local, close } = await connect(url, agentToken);
+      const { client: local, close } = await connectInProcess(url, agentToken);
       try {
         const result = (await local.callTool({
           name: 'list_tasks',
@@ -480,13 +472,45 @@ describe('MCP server (e2e: stdio, real API, real PostgreSQL)', () => {
     });
 
     it('a refused token is a 401 tool error that names TASKFLOW_TOKEN and the login session', async () => {
-      const { local, close } = await connect(baseUrl, 'not-a-jwt');
+      const { client: local, close } = await connectInProcess(baseUrl, 'not-a-jwt');
       try {
         const result = (await local.callTool({ name: 'whoami', arguments: {} })) as CallToolResult;
         expect(result.isError).toBe(true);
         expect(textOf(result)).toMatch(
           /^401 Unauthorized: .+ — the agent's token was refused: a pasted TASKFLOW_TOKEN expires .*login session/,
         );
+      } finally {
+        await close();
+      }
+    });
+
+    it('wait_for_task reports progress while it waits when the call asks for it, and none after', async () => {
+      const { client: local, close } = await connectInProcess(baseUrl, agentToken, {
+        progressMs: 100,
+      });
+      // A progress notification for a call that has been answered is one the client cannot
+      // place: it reports it here.
+      const errors: Error[] = [];
+      local.onerror = (error) => errors.push(error);
+      const wait = {
+        name: 'wait_for_task',
+        arguments: { project: 'mcp-wait', timeout_seconds: 2 },
+      };
+      const nothing = { task: null, message: 'nothing to claim within 2 s' };
+      try {
+        const progress: Progress[] = [];
+        const result = (await local.callTool(wait, undefined, {
+          onprogress: (report) => progress.push(report),
+        })) as CallToolResult;
+        expect(result.structuredContent).toEqual(nothing);
+        expectWaitProgress(progress, 2, 'waiting for a claimable task');
+        const reported = progress.length;
+
+        // Without onprogress the call carries no progress token: the same wait, nothing sent.
+        const plain = (await local.callTool(wait)) as CallToolResult;
+        expect(plain.structuredContent).toEqual(nothing);
+        expect(progress).toHaveLength(reported);
+        expect(errors).toEqual([]);
       } finally {
         await close();
       }

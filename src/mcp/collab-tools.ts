@@ -20,6 +20,7 @@ import {
   taskId,
   text,
   type ToolContext,
+  waitProgress,
 } from './tool-kit';
 import { MAX_WAIT_SECONDS, waitFor } from './wait-for-task';
 
@@ -139,7 +140,7 @@ export function registerCollabTools(server: McpServer, ctx: ToolContext): void {
       },
       annotations: MOVE,
     },
-    async ({ id, question, wait_seconds = 0 }) => {
+    async ({ id, question, wait_seconds = 0 }, call) => {
       const asked = (
         await unwrap(
           api.POST('/api/tasks/{id}/ask', { params: { path: { id } }, body: { question } }),
@@ -155,6 +156,7 @@ export function registerCollabTools(server: McpServer, ctx: ToolContext): void {
       const task = await waitFor(api, answered, wait_seconds * 1000, {
         query: { task_id: id },
         wakeOn: () => true,
+        progress: waitProgress(ctx, call, 'waiting for an answer'),
       });
       if (!task) {
         return {

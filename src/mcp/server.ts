@@ -37,6 +37,8 @@ export interface TaskflowMcpOptions {
   baseUrl: string;
   /** The tool groups to list; default `core,collab`. */
   tools?: readonly ToolGroup[];
+  /** How often `wait_for_task` and `ask_human` report progress, in ms (default `PROGRESS_MS`). */
+  progressMs?: number;
 }
 
 /**

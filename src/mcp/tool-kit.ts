@@ -1,5 +1,10 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
+import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import type {
+  ServerNotification,
+  ServerRequest,
+  ToolAnnotations,
+} from '@modelcontextprotocol/sdk/types.js';
 // zod/v3, not zod: the SDK's types name zod/v3, and under this repo's node10 module resolution
 // the two paths are distinct declarations whose cross-inference exceeds tsc's depth limit (TS2589).
 import { z } from 'zod/v3';
@@ -7,6 +12,7 @@ import { enums, parameterLimits, schemaLimits } from '../client/contract';
 import { ApiError, type TaskflowClient } from '../client/taskflow-client';
 import { hintFor } from './hints';
 import { apiFailure, ok, type ToolPayload, unexpectedFailure } from './results';
+import type { WaitProgress } from './wait-for-task';
 
 /*
  * What every tool group builds its tools from: the input pieces, bounded by the contract, and
@@ -17,6 +23,44 @@ export interface ToolContext {
   api: TaskflowClient;
   /** Only for messages: where the API was expected when it cannot be reached. */
   baseUrl: string;
+  /** How often a waiting tool reports progress, in ms (default `PROGRESS_MS`; tests shorten it). */
+  progressMs?: number;
+}
+
+/** What a tool's handler gets besides its arguments: the request's `_meta`, its notifications. */
+export type ToolCall = RequestHandlerExtra<ServerRequest, ServerNotification>;
+
+/**
+ * Many MCP clients give up on a call after 60 s (the SDK client's default request timeout)
+ * unless progress resets that timeout: four reports a minute reset it several times over, so one
+ * late or lost report does not end a wait of up to `MAX_WAIT_SECONDS`, at 20 small notifications
+ * per call at most.
+ */
+export const PROGRESS_MS = 15_000;
+
+/**
+ * Progress notifications for a waiting tool (`notifications/progress`), when the call asked for
+ * them with a `progressToken`; without one, nothing is sent. A notification that cannot be sent
+ * (the client has gone) is dropped: the wait ends on its own.
+ */
+export function waitProgress(
+  ctx: ToolContext,
+  call: ToolCall,
+  message: string,
+): WaitProgress | undefined {
+  const progressToken = call._meta?.progressToken;
+  if (progressToken === undefined) return undefined;
+  return {
+    everyMs: ctx.progressMs ?? PROGRESS_MS,
+    report: (progress, total) => {
+      call
+        .sendNotification({
+          method: 'notifications/progress',
+          params: { progressToken, progress, total, message },
+        })
+        .catch(() => undefined);
+    },
+  };
 }
 
 // Every enum and limit below comes from openapi.json (src/client/contract.ts), so a tool
@@ -144,7 +188,7 @@ export function register<S extends z.ZodRawShape>(
   ctx: ToolContext,
   name: string,
   spec: ToolSpec<S>,
-  run: (args: z.infer<z.ZodObject<S>>) => Promise<ToolPayload>,
+  run: (args: z.infer<z.ZodObject<S>>, call: ToolCall) => Promise<ToolPayload>,
 ): void {
   type Args = z.infer<z.ZodObject<S>>;
   // Strict, as the API is: a misspelt field must fail, not be dropped and turn a change into a
@@ -158,9 +202,9 @@ export function register<S extends z.ZodRawShape>(
       inputSchema,
       annotations: spec.annotations,
     },
-    async (args: Args) => {
+    async (args: Args, call: ToolCall) => {
       try {
-        return ok(await run(args));
+        return ok(await run(args, call));
       } catch (error) {
         if (!(error instanceof ApiError)) return unexpectedFailure(error);
         const hint = (spec.hint ?? hintFor)(error, ctx.baseUrl);

@@ -21,6 +21,7 @@ import {
   taskId,
   text,
   type ToolContext,
+  waitProgress,
 } from './tool-kit';
 import { MAX_WAIT_SECONDS, waitFor } from './wait-for-task';
 
@@ -362,10 +363,12 @@ export function registerCoreTools(server: McpServer, ctx: ToolContext): void {
       },
       annotations: MOVE,
     },
-    async ({ timeout_seconds = 60, ...body }) => {
+    async ({ timeout_seconds = 60, ...body }, call) => {
       const claim = async () =>
         (await unwrap(api.POST('/api/tasks/claim-next', { body }))).data ?? null;
-      const task = await waitFor(api, claim, timeout_seconds * 1000);
+      const task = await waitFor(api, claim, timeout_seconds * 1000, {
+        progress: waitProgress(ctx, call, 'waiting for a claimable task'),
+      });
       return task
         ? { task }
         : { task: null, message: `nothing to claim within ${timeout_seconds} s` };

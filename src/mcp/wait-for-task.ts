@@ -34,6 +34,15 @@ export interface WaitOptions {
   query?: EventQuery;
   /** Which of them are worth another attempt (default: those that may free a task to claim). */
   wakeOn?: (entry: AuditEntry) => boolean;
+  /** Told how long it has waited, every so often, while it waits (not after it returns). */
+  progress?: WaitProgress;
+}
+
+export interface WaitProgress {
+  /** How often to report, in milliseconds. */
+  everyMs: number;
+  /** The seconds waited so far (more each time) and the whole wait, in seconds. */
+  report: (waitedSeconds: number, totalSeconds: number) => void;
 }
 
 /**
@@ -52,11 +61,13 @@ export async function waitFor<T>(
   api: TaskflowClient,
   claim: () => Promise<T | null>,
   timeoutMs: number,
-  { query, wakeOn = mayFreeATask }: WaitOptions = {},
+  { query, wakeOn = mayFreeATask, progress }: WaitOptions = {},
 ): Promise<T | null> {
+  const started = Date.now();
   const first = await claim();
   if (first) return first;
-  const deadline = Date.now() + timeoutMs;
+  const deadline = started + timeoutMs;
+  const reporting = progress && reportWaiting(progress, started, timeoutMs);
   const stop = new AbortController();
   let wake: (() => void) | undefined;
   let pending = false;
@@ -108,5 +119,22 @@ export async function waitFor<T>(
     // The answer does not wait for the stream to wind down.
     stop.abort();
     void following;
+    clearInterval(reporting);
   }
+}
+
+/**
+ * Reports the seconds waited every `everyMs`, to tenths so that a short interval still reports
+ * more each time, and never past the whole wait. The spec wants progress to grow with each
+ * notification: a tick that would not report more (the clock set back) is skipped.
+ */
+function reportWaiting({ everyMs, report }: WaitProgress, started: number, timeoutMs: number) {
+  const total = timeoutMs / 1000;
+  let last = 0;
+  return setInterval(() => {
+    const waited = Math.min(Math.floor((Date.now() - started) / 100) / 10, total);
+    if (waited <= last) return;
+    last = waited;
+    report(waited, total);
+  }, everyMs);
 }

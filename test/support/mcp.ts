@@ -1,8 +1,11 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import type { CallToolResult, Progress } from '@modelcontextprotocol/sdk/types.js';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { createTaskflowClient } from '../../src/client/taskflow-client';
+import { createTaskflowMcpServer, type TaskflowMcpOptions } from '../../src/mcp/server';
 
 /**
  * The MCP server as an agent runtime starts it: `src/mcp/main.ts` in a child process over stdio,
@@ -26,6 +29,26 @@ export async function startMcpClient(
   const client = new Client({ name, version: '1.0.0' });
   await client.connect(transport);
   return client;
+}
+
+/**
+ * The same server in this process, on an in-memory transport: for what the stdio process cannot
+ * be given, such as a shorter progress interval (`progressMs`).
+ */
+export async function connectInProcess(
+  url: string,
+  token: string,
+  options: Pick<TaskflowMcpOptions, 'progressMs'> = {},
+): Promise<{ client: Client; close: () => Promise<void> }> {
+  const server = createTaskflowMcpServer({
+    api: createTaskflowClient({ baseUrl: url, token }),
+    baseUrl: url,
+    ...options,
+  });
+  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+  const client = new Client({ name: 'in-process', version: '1.0.0' });
+  await Promise.all([server.connect(serverSide), client.connect(clientSide)]);
+  return { client, close: () => client.close().then(() => server.close()) };
 }
 
 /**
@@ -61,6 +84,20 @@ export async function callTool(
   return (await client.callTool({ name, arguments: args }, undefined, {
     timeout: 120_000,
   })) as CallToolResult;
+}
+
+/**
+ * The progress notifications of one waiting call, as its `onprogress` got them: at least two,
+ * each for the whole wait (`total`, in seconds) with the tool's message, each further along.
+ */
+export function expectWaitProgress(progress: Progress[], total: number, message: string): void {
+  expect(progress.length).toBeGreaterThanOrEqual(2);
+  for (const report of progress) {
+    expect(report).toEqual({ progress: expect.any(Number), total, message });
+  }
+  const waited = progress.map((report) => report.progress);
+  expect(waited[0]).toBeGreaterThan(0);
+  for (let i = 1; i < waited.length; i++) expect(waited[i]).toBeGreaterThan(waited[i - 1]);
 }
 
 /** The tools of each group (TASKFLOW_MCP_TOOLS), as a server lists them, by name. */
