@@ -53,10 +53,16 @@ export const visibleTasksFrom = (viewer: string): string => `tasks t
   LEFT JOIN projects vp ON vp.slug = t.project_slug
   LEFT JOIN project_members vm ON vm.project_slug = t.project_slug AND vm.worker_id = ${viewer}::varchar`;
 
+/**
+ * SQL: `readableProject`'s own condition on a project joined as `vp` with the viewer's
+ * membership of it joined as `vm` (`visibleTasksFrom`, `readableProjectAmongMany`).
+ */
+const READABLE_WHEN_JOINED = `(vp.visibility = 'internal' AND vp.deleted_at IS NULL) OR vm.worker_id IS NOT NULL`;
+
 /** The condition of `visibleTasksFrom`'s rows the viewer may read (see there). */
 export const readableJoined = (admin: string, allowed: string): string =>
   `(${withinAllowed('t.project_slug', allowed)} AND (t.project_slug IS NULL OR ${admin}::boolean
-     OR (vp.visibility = 'internal' AND vp.deleted_at IS NULL) OR vm.worker_id IS NOT NULL))`;
+     OR ${READABLE_WHEN_JOINED}))`;
 
 /**
  * The rule of `readableProject` for a statement that reads a great many rows of a few thousand
@@ -74,7 +80,7 @@ export const readableProjectAmongMany = (
   `(${withinAllowed(slug, allowed)} AND (${slug} IS NULL OR ${admin}::boolean OR ${slug} IN (
      SELECT vp.slug FROM projects vp
        LEFT JOIN project_members vm ON vm.project_slug = vp.slug AND vm.worker_id = ${viewer}::varchar
-      WHERE (vp.visibility = 'internal' AND vp.deleted_at IS NULL) OR vm.worker_id IS NOT NULL)))`;
+      WHERE ${READABLE_WHEN_JOINED})))`;
 
 /** SQL: a project the viewer may see as a project (not deleted, and readable). */
 const liveAndReadable = (viewer: string, admin: string, allowed: string): string =>
